@@ -1,0 +1,57 @@
+import { readFile } from 'node:fs/promises'
+import type { ImportSummary, JobStatus } from '../../shared/domain'
+import { mimeOf } from '../cases/imageIntake'
+import type { Core } from './core'
+import type { Handlers } from './dispatch'
+import { NotFoundError } from './errors'
+import { caseDetail } from './caseDetail'
+
+/** Native file pickers exist only in the desktop shell; browser mode has none. */
+export type PickPath = (kind: 'directory' | 'file', title: string) => Promise<string | null>
+
+function plainBytes(buffer: Uint8Array): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+}
+
+export function createHandlers(core: Core, pickPath?: PickPath): Handlers {
+  const { store, jobs } = core
+  const requireCase = (caseId: number) => {
+    const found = store.cases.get(caseId)
+    if (!found) throw new NotFoundError(`Case ${caseId}`)
+    return found
+  }
+  return {
+    'app:info': () => ({
+      name: 'CXR Lens',
+      version: core.version,
+      dataDir: core.dataDir,
+      schemaVersion: core.schemaVersion,
+      transport: core.transport,
+      nativeDialogs: pickPath !== undefined,
+    }),
+    'cases:list': (query) => store.worklist.query(query),
+    'cases:get': ({ caseId }) => caseDetail(store, requireCase(caseId)),
+    'cases:image': async ({ caseId }) => {
+      const found = requireCase(caseId)
+      try {
+        return { mime: mimeOf(found.format), bytes: plainBytes(await readFile(found.path)) }
+      } catch (error) {
+        throw new Error(`The image file of ${found.imageName} cannot be read at ${found.path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); was it moved?`)
+      }
+    },
+    'cases:thumbnail': ({ caseId }) => {
+      const thumb = store.cases.thumbnail(caseId)
+      if (!thumb) throw new NotFoundError(`Thumbnail of case ${caseId}`)
+      return { mime: thumb.mime, bytes: plainBytes(thumb.data) }
+    },
+    'cases:findings': () => store.worklist.findingCounts(),
+    'import:start': (request) => ({ jobId: jobs.start('import', request) }),
+    'jobs:get': ({ jobId }) => {
+      const status = jobs.get(jobId)
+      if (!status) throw new NotFoundError(`Job ${jobId}`)
+      return status as JobStatus<ImportSummary>
+    },
+    'jobs:cancel': ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
+    'dialog:open': async ({ kind, title }) => ({ path: pickPath ? await pickPath(kind, title) : null }),
+  }
+}

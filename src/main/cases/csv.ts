@@ -1,0 +1,76 @@
+/**
+ * A small RFC 4180 reader (quotes, doubled quotes, CRLF/LF). Errors carry the file name and line so
+ * a user can find the bad row.
+ */
+export class CsvError extends Error {
+  constructor(file: string, line: number, problem: string) {
+    super(`${file}, line ${line}: ${problem}`)
+    this.name = 'CsvError'
+  }
+}
+
+export interface CsvRecord {
+  line: number
+  fields: string[]
+}
+
+export function parseCsv(text: string, file: string): CsvRecord[] {
+  const records: CsvRecord[] = []
+  let fields: string[] = []
+  let field = ''
+  let quoted = false
+  let line = 1
+  let recordLine = 1
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0 // a UTF-8 BOM from spreadsheet exports
+  const endRecord = () => {
+    fields.push(field)
+    if (!(fields.length === 1 && fields[0] === '')) records.push({ line: recordLine, fields })
+    fields = []
+    field = ''
+  }
+  for (; i < text.length; i++) {
+    const ch = text[i]
+    if (quoted) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') {
+          field += '"'
+          i++
+        } else quoted = false
+      } else {
+        if (ch === '\n') line++
+        field += ch
+      }
+      continue
+    }
+    if (ch === '"' && field === '') quoted = true
+    else if (ch === ',') {
+      fields.push(field)
+      field = ''
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++
+      endRecord()
+      line++
+      recordLine = line
+    } else if (ch === '\0') throw new CsvError(file, line, 'contains a NUL byte; this is not a text CSV file')
+    else field += ch
+  }
+  if (quoted) throw new CsvError(file, recordLine, 'a quoted field is never closed')
+  if (field !== '' || fields.length > 0) endRecord()
+  return records
+}
+
+/** Finds columns by header name (trimmed, case-insensitive); throws naming the file and the missing columns. */
+export function columnIndex(header: CsvRecord, file: string, required: string[], optional: string[] = []): Map<string, number> {
+  const normalized = header.fields.map((name) => name.trim().toLowerCase())
+  const index = new Map<string, number>()
+  const missing: string[] = []
+  for (const name of [...required, ...optional]) {
+    const at = normalized.indexOf(name.toLowerCase())
+    if (at >= 0) index.set(name, at)
+    else if (required.includes(name)) missing.push(name)
+  }
+  if (missing.length) {
+    throw new CsvError(file, header.line, `missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (found: ${header.fields.filter(Boolean).join(', ') || 'nothing'})`)
+  }
+  return index
+}

@@ -1,0 +1,175 @@
+import { readdirSync, statSync } from 'node:fs'
+import { extname, join, resolve } from 'node:path'
+import type { ImportFailure, ImportRequest, ImportSummary } from '../../shared/domain'
+import type { CaseStore } from '../store/caseStore'
+import { decodeImage, IMPORTABLE_EXTENSIONS, readImage, type DecodedImage } from './imageIntake'
+import { readNihBoxes, readNihLabels, type NihLabelRow } from './nihCsv'
+import { NIH_BOX_SPACE, scaleNihBox } from './nihBoxes'
+
+export interface ImportHooks {
+  onProgress?: (done: number, total: number, message: string) => void
+  signal?: AbortSignal
+  actor?: string
+  /** Images decoded at once; libvips spreads them over the libuv thread pool. */
+  concurrency?: number
+}
+
+export class ImportCancelledError extends Error {
+  constructor(readonly partial: ImportSummary) {
+    super(`Import cancelled after ${partial.imported} new image(s); those stay imported.`)
+    this.name = 'ImportCancelledError'
+  }
+}
+
+interface Decoded {
+  name: string
+  path: string
+  result: (DecodedImage & { sha256: string }) | { duplicateOf: number } | { error: string }
+}
+
+const BATCH = 24
+const AUTHOR = 'NIH ChestX-ray14'
+
+function listImages(dir: string): string[] {
+  let entries: string[]
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a folder')
+    entries = readdirSync(dir)
+  } catch (error) {
+    throw new Error(`Cannot read the image folder ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+  return entries.filter((name) => IMPORTABLE_EXTENSIONS.includes(extname(name).toLowerCase())).sort()
+}
+
+/**
+ * Imports an NIH ChestX-ray14 layout: a folder of images, Data_Entry_2017.csv labels and optionally
+ * the box list. Each batch commits on its own, so a corrupt file or a cancel never loses the rest;
+ * the content hash makes re-imports add nothing twice.
+ */
+export async function importNih(store: CaseStore, request: ImportRequest, hooks: ImportHooks = {}): Promise<ImportSummary> {
+  const started = performance.now()
+  const imagesDir = resolve(request.imagesDir)
+  // Parse both CSVs before touching the store: a malformed file fails the import with nothing written.
+  const labels = readNihLabels(resolve(request.labelsCsv))
+  const boxes = request.boxesCsv ? readNihBoxes(resolve(request.boxesCsv)) : { rows: [], rejected: [] }
+  const files = listImages(imagesDir)
+  const inFolder = new Set(files)
+  const labelOf = new Map<string, NihLabelRow>(labels.rows.map((row) => [row.image, row]))
+
+  const summary: ImportSummary = {
+    scanned: files.length, imported: 0, duplicates: 0, failed: [...labels.rejected],
+    missing: labels.rows.filter((row) => !inFolder.has(row.image)).map((row) => row.image),
+    unlabelled: files.filter((name) => !labelOf.has(name)),
+    labelsAdded: 0, boxesAdded: 0, boxesSkipped: [...boxes.rejected], seconds: 0, imagesPerSecond: 0,
+  }
+  const caseOf = new Map<string, { id: number; width: number; height: number }>()
+  const now = new Date().toISOString()
+  let done = 0
+
+  const decodeOne = async (name: string): Promise<Decoded> => {
+    const path = join(imagesDir, name)
+    try {
+      const { bytes, sha256 } = await readImage(path, name)
+      const existing = store.cases.findBySha(sha256)
+      if (existing) return { name, path, result: { duplicateOf: existing.id } }
+      return { name, path, result: { sha256, ...(await decodeImage(bytes, name)) } }
+    } catch (error) {
+      return { name, path, result: { error: (error as Error).message } }
+    }
+  }
+
+  const writeBatch = (batch: Decoded[]) =>
+    store.transaction(() => {
+      for (const item of batch) {
+        const { name, path, result } = item
+        if ('error' in result) {
+          summary.failed.push({ name, reason: result.error })
+          continue
+        }
+        const row = labelOf.get(name)
+        let caseId: number
+        if ('duplicateOf' in result) {
+          caseId = result.duplicateOf
+          summary.duplicates++
+        } else {
+          const again = store.cases.findBySha(result.sha256) // the same bytes twice in one folder
+          if (again) {
+            caseId = again.id
+            summary.duplicates++
+          } else {
+            const patientId = row?.patientId ? store.cases.ensurePatient(row.patientId, row.sex, now) : null
+            caseId = store.cases.insert({
+              imageName: name, patientId, path, sha256: result.sha256, format: result.format,
+              width: result.width, height: result.height, bitDepth: result.bitDepth, channels: result.channels,
+              view: row?.view ?? null, age: row?.age ?? null, sex: row?.sex ?? null, followUp: row?.followUp ?? null,
+              originalWidth: row?.originalWidth ?? null, originalHeight: row?.originalHeight ?? null,
+              pixelSpacingX: row?.pixelSpacingX ?? null, pixelSpacingY: row?.pixelSpacingY ?? null, importedAt: now,
+            })
+            const t = result.thumbnail
+            store.cases.putThumbnail(caseId, t.mime, t.width, t.height, t.data)
+            summary.imported++
+          }
+        }
+        const stored = store.cases.get(caseId)!
+        caseOf.set(name, { id: caseId, width: stored.width, height: stored.height })
+        for (const finding of row?.findings ?? []) {
+          if (store.annotations.addLabel(caseId, finding, 'dataset', AUTHOR, now)) summary.labelsAdded++
+        }
+      }
+    })
+
+  // A continuous pool: decoders never wait for a batch boundary; every BATCH finished images are
+  // committed in one transaction while the libuv threads keep decoding.
+  const concurrency = Math.max(1, hooks.concurrency ?? 6)
+  let pending: Decoded[] = []
+  let next = 0
+  const flush = () => {
+    if (pending.length === 0) return
+    writeBatch(pending)
+    done += pending.length
+    pending = []
+    hooks.onProgress?.(done, files.length, `${done} of ${files.length} images (${summary.failed.length} failed)`)
+  }
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, files.length) }, async () => {
+      while (next < files.length && !hooks.signal?.aborted) {
+        const decoded = await decodeOne(files[next++])
+        pending.push(decoded) // after the await: `pending` may have been flushed and replaced meanwhile
+        if (pending.length >= BATCH) flush()
+      }
+    }),
+  )
+  flush()
+  if (hooks.signal?.aborted) throw new ImportCancelledError(finish(summary, started))
+
+  store.transaction(() => {
+    for (const box of boxes.rows) {
+      const target = caseOf.get(box.image)
+      if (!target) {
+        const reason = inFolder.has(box.image) ? 'its image failed to import' : 'image not in the folder'
+        summary.boxesSkipped.push({ name: `${box.image} (${box.finding})`, reason })
+        continue
+      }
+      const scaled = scaleNihBox(box, target.width, target.height)
+      if (store.annotations.addBox({ caseId: target.id, finding: box.finding, ...scaled, source: 'dataset', author: AUTHOR, at: now })) {
+        summary.boxesAdded++
+      }
+    }
+    finish(summary, started)
+    store.audit.append(hooks.actor ?? 'system', 'cases.import', null, {
+      imagesDir, labelsCsv: request.labelsCsv, boxesCsv: request.boxesCsv ?? null, boxSpace: NIH_BOX_SPACE,
+      imported: summary.imported, duplicates: summary.duplicates, failed: summary.failed.length,
+      missing: summary.missing.length, boxesAdded: summary.boxesAdded,
+    })
+  })
+  return summary
+}
+
+function finish(summary: ImportSummary, started: number): ImportSummary {
+  summary.seconds = (performance.now() - started) / 1000
+  const processed = summary.imported + summary.duplicates + summary.failed.length
+  summary.imagesPerSecond = summary.seconds > 0 ? processed / summary.seconds : 0
+  return summary
+}
+
+export type { ImportFailure }

@@ -1,0 +1,53 @@
+import { parseArgs } from 'node:util'
+import type { ImportSummary } from '../../shared/domain'
+import { importNih } from '../cases/nihImporter'
+import type { CaseStore } from '../store/caseStore'
+
+const LIST_LIMIT = 20
+
+export const IMPORT_USAGE = 'cxr-lens import --images DIR --labels CSV [--boxes CSV] [--data-dir DIR] [--json]'
+
+function listed(title: string, items: string[], all: boolean): string[] {
+  if (items.length === 0) return []
+  const shown = all ? items : items.slice(0, LIST_LIMIT)
+  const more = items.length - shown.length
+  return [`${title} (${items.length}):`, ...shown.map((item) => `  ${item}`), ...(more > 0 ? [`  … and ${more} more (--verbose lists all)`] : [])]
+}
+
+export function formatImportSummary(summary: ImportSummary, verbose = false): string {
+  return [
+    `imported ${summary.imported}, skipped ${summary.duplicates} already imported, failed ${summary.failed.length}` +
+      ` (${summary.scanned} images scanned)`,
+    `labels added ${summary.labelsAdded}, boxes added ${summary.boxesAdded}, boxes skipped ${summary.boxesSkipped.length}`,
+    `${summary.imagesPerSecond.toFixed(1)} images/s, ${summary.seconds.toFixed(2)} s`,
+    ...listed('failed', summary.failed.map((f) => `${f.name}: ${f.reason}`), true),
+    ...listed('CSV rows naming images not in the folder, skipped', summary.missing, verbose),
+    ...listed('images without a label row, imported unlabelled', summary.unlabelled, verbose),
+    ...listed('boxes skipped', summary.boxesSkipped.map((f) => `${f.name}: ${f.reason}`), verbose),
+  ].join('\n')
+}
+
+export async function runImport(store: CaseStore, args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      images: { type: 'string' }, labels: { type: 'string' }, boxes: { type: 'string' },
+      'data-dir': { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' },
+    },
+  })
+  if (!values.images || !values.labels) throw new UsageError(`import needs --images and --labels\nusage: ${IMPORT_USAGE}`)
+  const showProgress = process.stderr.isTTY && !values.json
+  const summary = await importNih(
+    store,
+    { imagesDir: values.images, labelsCsv: values.labels, boxesCsv: values.boxes },
+    {
+      actor: 'cli',
+      onProgress: showProgress ? (done, total) => process.stderr.write(`\rimporting ${done}/${total}`) : undefined,
+    },
+  )
+  if (showProgress) process.stderr.write('\n')
+  console.log(values.json ? JSON.stringify(summary) : formatImportSummary(summary, values.verbose))
+  return 0
+}
+
+export class UsageError extends Error {}

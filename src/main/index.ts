@@ -1,0 +1,34 @@
+/** Boots the desktop shell: single instance, secure window, IPC. Everything else lives in the core. */
+import { app, dialog, type BrowserWindow } from 'electron'
+import { openCore, type Core } from './api/core'
+import { PRODUCT_NAME, resolveDataDir } from './config/dataDir'
+import { registerIpc } from './ipc/register'
+import { createMainWindow, installContentSecurityPolicy } from './window'
+
+app.setName(PRODUCT_NAME)
+let mainWindow: BrowserWindow | null = null
+let core: Core | null = null
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit()
+} else {
+  app.on('second-instance', () => {
+    if (mainWindow?.isMinimized()) mainWindow.restore()
+    mainWindow?.focus()
+  })
+  app.whenReady().then(() => {
+    try {
+      core = openCore(resolveDataDir(process.argv, process.env, app.getPath('userData')), 'electron')
+    } catch (error) {
+      dialog.showErrorBox('CXR Lens cannot open its case database', (error as Error).message)
+      app.exit(1)
+      return
+    }
+    installContentSecurityPolicy()
+    registerIpc(core, () => mainWindow)
+    mainWindow = createMainWindow()
+    mainWindow.on('closed', () => (mainWindow = null))
+  })
+  app.on('window-all-closed', () => app.quit())
+  app.on('will-quit', () => void core?.close())
+}

@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
+import type { JobProgress, JobStatus } from '../../shared/domain'
+import type { JobInput, JobKind, WorkerMessage } from './jobProtocol'
+
+export interface JobEvents {
+  progress: [JobProgress]
+  finished: [JobStatus]
+}
+
+/** Emits at most this often per job: progress is for eyes, not for accounting. */
+const PROGRESS_INTERVAL_MS = 100
+
+function spawnWorker(input: JobInput): Worker {
+  // Bundled builds put jobWorker.js beside this module; from source (tests) tsx compiles the .ts entry.
+  const built = join(__dirname, 'jobWorker.js')
+  if (existsSync(built)) return new Worker(built, { workerData: input })
+  return new Worker(join(__dirname, 'jobWorker.ts'), { workerData: input, execArgv: ['--import', 'tsx'] })
+}
+
+/** Runs long work in worker threads and streams `{jobId, done, total, message}` with cancel. */
+export class JobManager extends EventEmitter<JobEvents> {
+  private readonly jobs = new Map<string, { status: JobStatus; worker: Worker; lastEmit: number }>()
+
+  constructor(private readonly dbPath: string) {
+    super()
+  }
+
+  start(kind: JobKind, payload: unknown): string {
+    const jobId = randomUUID()
+    const worker = spawnWorker({ jobId, kind, dbPath: this.dbPath, payload })
+    const status: JobStatus = { jobId, kind, state: 'running', done: 0, total: 0, message: 'starting' }
+    const job = { status, worker, lastEmit: 0 }
+    this.jobs.set(jobId, job)
+    worker.on('message', (message: WorkerMessage) => {
+      if (message.type === 'progress') {
+        Object.assign(status, { done: message.done, total: message.total, message: message.message })
+        const now = Date.now()
+        if (now - job.lastEmit >= PROGRESS_INTERVAL_MS || message.done === message.total) {
+          job.lastEmit = now
+          this.emit('progress', { jobId, done: status.done, total: status.total, message: status.message })
+        }
+      } else if (message.type === 'done') {
+        this.finish(status, { state: 'succeeded', result: message.result, message: 'finished' })
+      } else {
+        this.finish(status, {
+          state: message.cancelled ? 'cancelled' : 'failed',
+          error: message.message,
+          result: message.partial,
+          message: message.message,
+        })
+      }
+    })
+    worker.on('error', (error) => this.finish(status, { state: 'failed', error: error.message, message: error.message }))
+    worker.on('exit', (code) => {
+      if (status.state === 'running') this.finish(status, { state: 'failed', error: `worker exited with code ${code}`, message: 'worker stopped' })
+    })
+    return jobId
+  }
+
+  get(jobId: string): JobStatus | undefined {
+    return this.jobs.get(jobId)?.status
+  }
+
+  cancel(jobId: string): boolean {
+    const job = this.jobs.get(jobId)
+    if (!job || job.status.state !== 'running') return false
+    job.worker.postMessage({ type: 'cancel' })
+    return true
+  }
+
+  /** Resolves when the job leaves the running state. */
+  wait(jobId: string): Promise<JobStatus> {
+    const status = this.get(jobId)
+    if (!status) return Promise.reject(new Error(`no job ${jobId}`))
+    if (status.state !== 'running') return Promise.resolve(status)
+    return new Promise((resolve) => {
+      const onFinished = (finished: JobStatus) => {
+        if (finished.jobId !== jobId) return
+        this.off('finished', onFinished)
+        resolve(finished)
+      }
+      this.on('finished', onFinished)
+    })
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.jobs.values()].map((job) => job.worker.terminate()))
+  }
+
+  private finish(status: JobStatus, update: Partial<JobStatus>): void {
+    if (status.state !== 'running') return
+    Object.assign(status, update)
+    this.emit('finished', { ...status })
+  }
+}

@@ -1,0 +1,16 @@
+/** Messages between the job manager (main thread) and a job worker. */
+export interface JobInput {
+  jobId: string
+  kind: JobKind
+  dbPath: string
+  payload: unknown
+}
+
+export type JobKind = 'import'
+
+export type WorkerMessage =
+  | { type: 'progress'; done: number; total: number; message: string }
+  | { type: 'done'; result: unknown }
+  | { type: 'failed'; message: string; cancelled: boolean; partial?: unknown }
+
+export type ManagerMessage = { type: 'cancel' }

@@ -1,0 +1,9 @@
+import { migration001 } from './001_initial'
+
+/**
+ * Numbered migrations: entry i brings the schema from version i to i + 1 (recorded in
+ * PRAGMA user_version). Append only: never edit one that has shipped.
+ */
+export const MIGRATIONS: readonly string[] = [migration001]
+
+export const SCHEMA_VERSION = MIGRATIONS.length

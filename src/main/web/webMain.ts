@@ -1,0 +1,35 @@
+/** `npm run web [-- --data-dir DIR] [--port N]`: the workstation in a browser, on 127.0.0.1 only. */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { openCore } from '../api/core'
+import { resolveDataDir } from '../config/dataDir'
+import { startWebServer } from './webServer'
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { 'data-dir': { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean' } },
+    allowPositionals: false,
+  })
+  if (values.help) {
+    console.log('Usage: npm run web -- [--data-dir DIR] [--port N]\nServes CXR Lens on http://127.0.0.1 with a per-launch token.')
+    return
+  }
+  const rendererDir = join(__dirname, '../renderer')
+  if (!existsSync(join(rendererDir, 'index.html'))) throw new Error(`The renderer is not built (${rendererDir}); run npm run build.`)
+  const core = openCore(resolveDataDir(process.argv.slice(2)), 'web')
+  const server = await startWebServer({ core, rendererDir, port: values.port ? Number(values.port) : 0 })
+  console.log(`CXR Lens ${core.version} (browser mode)\n  data:  ${core.dataDir}\n  open:  ${server.url}`)
+  const stop = async () => {
+    await server.close()
+    await core.close()
+    process.exit(0)
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+}
+
+main().catch((error: Error) => {
+  console.error(`cxr-lens web: ${error.message}`)
+  process.exit(1)
+})

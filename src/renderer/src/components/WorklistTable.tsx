@@ -1,0 +1,157 @@
+/**
+ * The virtualized worklist: only the rows in view are in the DOM, and the store fetches the pages
+ * they fall in. ArrowUp/ArrowDown move the selection, Enter or a click opens the case.
+ */
+import { useEffect, useRef, type KeyboardEvent } from 'react'
+import { Alert, Box, Chip, Stack, Typography } from '@mui/material'
+import { useVirtualizer } from '@tanstack/react-virtual'
+import type { WorklistRow } from '../../../shared/domain'
+import { findingColor } from '../canvas/findingColors'
+import { useWorklistState, type WorklistStore } from '../stores/worklistStore'
+import { statusLabel } from './WorklistFilterBar'
+
+const ROW_HEIGHT = 48
+const COLUMNS = 'minmax(130px, 1.2fr) minmax(120px, 2fr) 52px 76px 96px'
+
+function demographics(row: WorklistRow): string {
+  return [row.age ?? '–', row.sex ?? '–', row.view ?? '–'].join(' / ')
+}
+
+function RowCells({ row }: { row: WorklistRow }) {
+  return (
+    <>
+      <Typography variant="body2" noWrap title={row.image} sx={{ fontFamily: 'monospace' }}>
+        {row.image}
+      </Typography>
+      <Stack direction="row" spacing={0.5} sx={{ overflow: 'hidden' }}>
+        {row.findings.map((finding) => (
+          <Chip key={finding} label={finding} variant="outlined" sx={{ borderColor: findingColor(finding), height: 20 }} />
+        ))}
+      </Stack>
+      <Typography variant="body2" sx={{ textAlign: 'right', pr: 1 }}>
+        {row.boxes}
+      </Typography>
+      <Typography variant="body2">{statusLabel(row.status)}</Typography>
+      <Typography variant="body2" color="text.secondary" noWrap>
+        {demographics(row)}
+      </Typography>
+    </>
+  )
+}
+
+export function WorklistTable({ store }: { store: WorklistStore }) {
+  const state = useWorklistState(store)
+  const scrollRef = useRef<HTMLDivElement>(null)
+  const virtualizer = useVirtualizer({
+    count: state.total ?? 0,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+    useFlushSync: false,
+  })
+  const items = virtualizer.getVirtualItems()
+  const first = items[0]?.index ?? 0
+  const last = items.at(-1)?.index ?? 0
+
+  useEffect(() => {
+    store.ensureRange(first, last)
+  }, [store, first, last, state.generation])
+
+  // A new filter starts again at the top.
+  useEffect(() => {
+    scrollRef.current?.scrollTo({ top: 0 })
+  }, [state.filters])
+
+  function openIndex(index: number): void {
+    const row = store.rowAt(index)
+    if (row) store.openCase(row.id)
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLDivElement>): void {
+    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      event.preventDefault()
+      const index = store.moveSelection(event.key === 'ArrowDown' ? 1 : -1)
+      if (index >= 0) virtualizer.scrollToIndex(index, { align: 'auto' })
+    } else if (event.key === 'Enter' && state.selectedIndex >= 0) {
+      event.preventDefault()
+      openIndex(state.selectedIndex)
+    }
+  }
+
+  return (
+    <Box sx={{ display: 'flex', flexDirection: 'column', flex: 1, minHeight: 0 }}>
+      {state.error && (
+        <Alert severity="error" sx={{ m: 1 }}>
+          {state.error}
+        </Alert>
+      )}
+      <Box
+        sx={{ display: 'grid', gridTemplateColumns: COLUMNS, gap: 1, px: 1, py: 0.5, borderBottom: 1, borderColor: 'divider' }}
+      >
+        {['Image', 'Findings', 'Boxes', 'Status', 'Age/Sex/View'].map((title) => (
+          <Typography key={title} variant="caption" color="text.secondary" noWrap>
+            {title}
+          </Typography>
+        ))}
+      </Box>
+      <Box
+        ref={scrollRef}
+        data-testid="worklist"
+        tabIndex={0}
+        role="listbox"
+        aria-label="Worklist"
+        onKeyDown={onKeyDown}
+        sx={{ flex: 1, minHeight: 0, overflow: 'auto', outline: 'none', '&:focus-visible': { boxShadow: 'inset 0 0 0 1px #64b5f6' } }}
+      >
+        <Box sx={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+          {items.map((item) => {
+            const row = store.rowAt(item.index)
+            const selected = item.index === state.selectedIndex
+            const open = row !== undefined && row.id === state.openCaseId
+            return (
+              <Box
+                key={item.key}
+                role="option"
+                aria-selected={selected}
+                data-testid={row ? 'worklist-row' : undefined}
+                data-image={row?.image}
+                data-boxes={row?.boxes}
+                data-index={item.index}
+                onClick={() => {
+                  store.select(item.index)
+                  openIndex(item.index)
+                  scrollRef.current?.focus()
+                }}
+                sx={{
+                  position: 'absolute',
+                  top: 0,
+                  left: 0,
+                  right: 0,
+                  height: ROW_HEIGHT,
+                  transform: `translateY(${item.start}px)`,
+                  display: 'grid',
+                  gridTemplateColumns: COLUMNS,
+                  gap: 1,
+                  alignItems: 'center',
+                  px: 1,
+                  cursor: 'pointer',
+                  borderBottom: 1,
+                  borderColor: 'divider',
+                  bgcolor: selected ? 'action.selected' : open ? 'action.focus' : 'transparent',
+                  '&:hover': { bgcolor: selected ? 'action.selected' : 'action.hover' },
+                }}
+              >
+                {row ? <RowCells row={row} /> : <Typography variant="body2" color="text.disabled">Loading…</Typography>}
+              </Box>
+            )
+          })}
+        </Box>
+        {state.total === 0 && (
+          <Typography color="text.secondary" sx={{ p: 2 }}>
+            No cases match. Import a dataset or relax the filters.
+          </Typography>
+        )}
+      </Box>
+    </Box>
+  )
+}

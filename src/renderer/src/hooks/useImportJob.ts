@@ -1,0 +1,112 @@
+/**
+ * Runs one import job: starts it, follows 'job:progress' / 'job:finished' for its id, and can
+ * cancel it. Events for the job may arrive before `import.start` answers, so they are kept by job
+ * id until the id is known; a slow poll of `jobs.get` covers any event the transport lost.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react'
+import type { CxrApi } from '../../../shared/api'
+import type { ImportRequest, ImportSummary, JobProgress, JobStatus } from '../../../shared/domain'
+import { errorMessage } from '../apiContext'
+
+export type ImportPhase = 'idle' | 'starting' | 'running' | 'finished'
+
+export interface ImportJobState {
+  phase: ImportPhase
+  jobId: string | null
+  progress: JobProgress | null
+  finished: JobStatus<ImportSummary> | null
+  error: string | null
+}
+
+const IDLE: ImportJobState = { phase: 'idle', jobId: null, progress: null, finished: null, error: null }
+const POLL_MS = 2000
+
+export function useImportJob(api: CxrApi, onFinished: (status: JobStatus<ImportSummary>) => void) {
+  const [state, setState] = useState<ImportJobState>(IDLE)
+  const jobIdRef = useRef<string | null>(null)
+  const early = useRef(new Map<string, { progress?: JobProgress; finished?: JobStatus }>())
+  const onFinishedRef = useRef(onFinished)
+  useEffect(() => {
+    onFinishedRef.current = onFinished
+  }, [onFinished])
+
+  const finishedJobs = useRef(new Set<string>())
+  const finish = useCallback((status: JobStatus) => {
+    if (status.jobId !== jobIdRef.current || finishedJobs.current.has(status.jobId)) return
+    finishedJobs.current.add(status.jobId)
+    const typed = status as JobStatus<ImportSummary>
+    setState((prev) => ({ ...prev, phase: 'finished', progress: typed, finished: typed }))
+    onFinishedRef.current(typed)
+  }, [])
+
+  useEffect(() => {
+    const offProgress = api.on('job:progress', (progress) => {
+      if (progress.jobId !== jobIdRef.current) {
+        early.current.set(progress.jobId, { ...early.current.get(progress.jobId), progress })
+        return
+      }
+      setState((prev) => (prev.phase === 'running' && prev.jobId === progress.jobId ? { ...prev, progress } : prev))
+    })
+    const offFinished = api.on('job:finished', (status) => {
+      if (status.jobId !== jobIdRef.current) {
+        early.current.set(status.jobId, { ...early.current.get(status.jobId), finished: status })
+        return
+      }
+      finish(status)
+    })
+    return () => {
+      offProgress()
+      offFinished()
+    }
+  }, [api, finish])
+
+  // Safety net: poll the job while it runs.
+  useEffect(() => {
+    if (state.phase !== 'running' || !state.jobId) return
+    const jobId = state.jobId
+    const timer = setInterval(() => {
+      api.jobs.get({ jobId }).then(
+        (status) => {
+          if (status.state !== 'running') finish(status)
+          else setState((prev) => (prev.phase === 'running' && prev.jobId === jobId ? { ...prev, progress: status } : prev))
+        },
+        () => undefined,
+      )
+    }, POLL_MS)
+    return () => clearInterval(timer)
+  }, [api, finish, state.phase, state.jobId])
+
+  const start = useCallback(
+    async (request: ImportRequest) => {
+      setState({ ...IDLE, phase: 'starting' })
+      try {
+        const { jobId } = await api.import.start(request)
+        jobIdRef.current = jobId
+        const seen = early.current.get(jobId)
+        early.current.clear()
+        setState({ ...IDLE, phase: 'running', jobId, progress: seen?.progress ?? null })
+        if (seen?.finished) finish(seen.finished)
+      } catch (error) {
+        setState({ ...IDLE, error: errorMessage(error) })
+      }
+    },
+    [api, finish],
+  )
+
+  const cancel = useCallback(async () => {
+    const jobId = jobIdRef.current
+    if (!jobId) return
+    try {
+      await api.jobs.cancel({ jobId })
+    } catch (error) {
+      setState((prev) => ({ ...prev, error: errorMessage(error) }))
+    }
+  }, [api])
+
+  const reset = useCallback(() => {
+    jobIdRef.current = null
+    setState(IDLE)
+  }, [])
+
+  return { state, start, cancel, reset }
+}

@@ -1,0 +1,160 @@
+/**
+ * Worklist state: filters, the pages of rows fetched so far, selection and the open case.
+ * A tiny hand-written store read through useSyncExternalStore; every change replaces the state
+ * object so React sees it. Rows are fetched in pages of PAGE_SIZE as the list scrolls; changing a
+ * filter starts a new generation, and answers from an older generation are dropped.
+ */
+import { useSyncExternalStore } from 'react'
+import type { CxrApi } from '../../../shared/api'
+import type { CaseStatus, FindingCount, WorklistQuery, WorklistRow, WorklistSort } from '../../../shared/domain'
+import { errorMessage } from '../apiContext'
+
+export const PAGE_SIZE = 100
+
+export type HasBoxesFilter = 'any' | 'yes' | 'no'
+
+export interface WorklistFilters {
+  finding: string | null
+  hasBoxes: HasBoxesFilter
+  status: CaseStatus | null
+  search: string
+  sort: WorklistSort
+  order: 'asc' | 'desc'
+}
+
+export interface WorklistState {
+  filters: WorklistFilters
+  /** null until the first page of the current filters has arrived. */
+  total: number | null
+  /** Page index → rows of that page. */
+  pages: Readonly<Record<number, readonly WorklistRow[]>>
+  generation: number
+  error: string | null
+  /** Index into the filtered list; -1 when nothing is selected. */
+  selectedIndex: number
+  openCaseId: number | null
+  findings: readonly FindingCount[]
+}
+
+export const DEFAULT_FILTERS: WorklistFilters = {
+  finding: null,
+  hasBoxes: 'any',
+  status: null,
+  search: '',
+  sort: 'image',
+  order: 'asc',
+}
+
+/** Filters as the api wants them: absent means "any". */
+export function toWorklistQuery(filters: WorklistFilters, offset: number, limit: number): WorklistQuery {
+  const query: WorklistQuery = { sort: filters.sort, order: filters.order, offset, limit }
+  if (filters.finding) query.finding = filters.finding
+  if (filters.hasBoxes !== 'any') query.hasBoxes = filters.hasBoxes === 'yes'
+  if (filters.status) query.status = filters.status
+  const search = filters.search.trim()
+  if (search) query.search = search
+  return query
+}
+
+export type WorklistStore = ReturnType<typeof createWorklistStore>
+
+export function createWorklistStore(api: CxrApi) {
+  let state: WorklistState = {
+    filters: DEFAULT_FILTERS,
+    total: null,
+    pages: {},
+    generation: 0,
+    error: null,
+    selectedIndex: -1,
+    openCaseId: null,
+    findings: [],
+  }
+  const listeners = new Set<() => void>()
+  const inFlight = new Set<string>()
+  let lastRange: [number, number] = [0, 0]
+
+  function update(patch: Partial<WorklistState>): void {
+    state = { ...state, ...patch }
+    for (const listener of listeners) listener()
+  }
+
+  async function loadPage(page: number): Promise<void> {
+    const generation = state.generation
+    const key = `${generation}:${page}`
+    if (state.pages[page] || inFlight.has(key)) return
+    inFlight.add(key)
+    try {
+      const result = await api.cases.list(toWorklistQuery(state.filters, page * PAGE_SIZE, PAGE_SIZE))
+      if (generation !== state.generation) return
+      update({ pages: { ...state.pages, [page]: result.rows }, total: result.total, error: null })
+    } catch (error) {
+      if (generation === state.generation) update({ error: errorMessage(error) })
+    } finally {
+      inFlight.delete(key)
+    }
+  }
+
+  /** Make sure the pages covering rows first..last (inclusive) are loaded or loading. */
+  function ensureRange(first: number, last: number): void {
+    lastRange = [first, last]
+    const firstPage = Math.floor(Math.max(0, first) / PAGE_SIZE)
+    const lastPage = Math.floor(Math.max(first, last) / PAGE_SIZE)
+    for (let page = firstPage; page <= lastPage; page++) void loadPage(page)
+  }
+
+  /** Drop cached rows and fetch again; keepTotal avoids collapsing the list while reloading. */
+  function reload(keepTotal: boolean): void {
+    inFlight.clear()
+    update({ generation: state.generation + 1, pages: {}, total: keepTotal ? state.total : null })
+    ensureRange(...lastRange)
+  }
+
+  async function loadFindings(): Promise<void> {
+    try {
+      update({ findings: await api.cases.findings({}) })
+    } catch (error) {
+      update({ error: errorMessage(error) })
+    }
+  }
+
+  return {
+    subscribe(listener: () => void): () => void {
+      listeners.add(listener)
+      return () => void listeners.delete(listener)
+    },
+    getState: (): WorklistState => state,
+    ensureRange,
+    loadFindings,
+    setFilters(patch: Partial<WorklistFilters>): void {
+      update({ filters: { ...state.filters, ...patch }, selectedIndex: -1 })
+      lastRange = [0, 0]
+      reload(false)
+    },
+    /** After an import: same filters, fresh rows and finding counts. */
+    refresh(): void {
+      reload(true)
+      void loadFindings()
+    },
+    rowAt(index: number): WorklistRow | undefined {
+      return state.pages[Math.floor(index / PAGE_SIZE)]?.[index % PAGE_SIZE]
+    },
+    select(index: number): void {
+      update({ selectedIndex: index })
+    },
+    /** Moves the selection by delta within the list and returns the new index. */
+    moveSelection(delta: number): number {
+      const count = state.total ?? 0
+      if (count === 0) return -1
+      const next = Math.min(count - 1, Math.max(0, state.selectedIndex + delta))
+      update({ selectedIndex: next })
+      return next
+    },
+    openCase(caseId: number | null): void {
+      update({ openCaseId: caseId })
+    },
+  }
+}
+
+export function useWorklistState(store: WorklistStore): WorklistState {
+  return useSyncExternalStore(store.subscribe, store.getState)
+}

@@ -1,0 +1,25 @@
+/**
+ * Channel and event names, free of any schema library so the sandboxed preload can bundle them
+ * without pulling zod in. contract.ts maps each of these to its schemas and checks that none is missing.
+ */
+export const CHANNELS = [
+  'app:info',
+  'cases:list',
+  'cases:get',
+  'cases:image',
+  'cases:thumbnail',
+  'cases:findings',
+  'import:start',
+  'jobs:get',
+  'jobs:cancel',
+  'dialog:open',
+] as const
+
+export type Channel = (typeof CHANNELS)[number]
+
+export function isChannel(value: unknown): value is Channel {
+  return typeof value === 'string' && (CHANNELS as readonly string[]).includes(value)
+}
+
+export const EVENT_NAMES = ['job:progress', 'job:finished'] as const
+export type EventName = (typeof EVENT_NAMES)[number]

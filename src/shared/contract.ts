@@ -1,0 +1,81 @@
+/**
+ * The one IPC contract: every channel (`domain:verb`) with the schema its request must satisfy and
+ * the type of its response. Main validates requests against these schemas at the boundary; preload
+ * and the browser transport build `window.api` from the same map, so all three stay in step.
+ */
+import { z } from 'zod'
+import type { Channel, EventName } from './channels'
+import { CASE_STATUSES } from './domain'
+import type {
+  AppInfo,
+  CaseStatus,
+  CaseDetail,
+  FindingCount,
+  ImageBytes,
+  ImportSummary,
+  JobProgress,
+  JobStatus,
+  WorklistPage,
+} from './domain'
+
+/** Phantom marker: carries a response type without any runtime value. */
+function returns<T>(): T {
+  return undefined as T
+}
+
+const caseId = z.object({ caseId: z.number().int().positive() }).strict()
+const jobId = z.object({ jobId: z.string().min(1).max(64) }).strict()
+const absolutePath = z.string().min(1).max(4096)
+
+export const worklistQuerySchema = z
+  .object({
+    finding: z.string().min(1).max(64).optional(),
+    hasBoxes: z.boolean().optional(),
+    status: z.enum(CASE_STATUSES as [CaseStatus, ...CaseStatus[]]).optional(),
+    search: z.string().max(128).optional(),
+    sort: z.enum(['image', 'imported', 'age', 'status', 'boxes']).optional(),
+    order: z.enum(['asc', 'desc']).optional(),
+    offset: z.number().int().min(0).max(10_000_000).optional(),
+    limit: z.number().int().min(1).max(500).optional(),
+  })
+  .strict()
+
+export const importRequestSchema = z
+  .object({ imagesDir: absolutePath, labelsCsv: absolutePath, boxesCsv: absolutePath.optional() })
+  .strict()
+
+export const contract = {
+  'app:info': { request: z.object({}).strict(), response: returns<AppInfo>() },
+  'cases:list': { request: worklistQuerySchema, response: returns<WorklistPage>() },
+  'cases:get': { request: caseId, response: returns<CaseDetail>() },
+  'cases:image': { request: caseId, response: returns<ImageBytes>() },
+  'cases:thumbnail': { request: caseId, response: returns<ImageBytes>() },
+  'cases:findings': { request: z.object({}).strict(), response: returns<FindingCount[]>() },
+  'import:start': { request: importRequestSchema, response: returns<{ jobId: string }>() },
+  'jobs:get': { request: jobId, response: returns<JobStatus<ImportSummary>>() },
+  'jobs:cancel': { request: jobId, response: returns<{ cancelled: boolean }>() },
+  'dialog:open': {
+    request: z.object({ kind: z.enum(['directory', 'file']), title: z.string().max(200) }).strict(),
+    response: returns<{ path: string | null }>(),
+  },
+} as const satisfies Record<Channel, { request: z.ZodType; response: unknown }>
+
+export type Contract = typeof contract
+export type RequestOf<C extends Channel> = z.input<Contract[C]['request']>
+export type ResponseOf<C extends Channel> = Contract[C]['response']
+export type { Channel, EventName }
+
+/** Events pushed from main to the renderer (never requests). */
+export interface EventMap extends Record<EventName, unknown> {
+  'job:progress': JobProgress
+  'job:finished': JobStatus
+}
+
+/** What crosses the transport: a typed error instead of a thrown exception. */
+export type ErrorCode = 'invalid_request' | 'unknown_channel' | 'not_found' | 'forbidden' | 'failed'
+export interface ApiErrorBody {
+  code: ErrorCode
+  message: string
+  issues?: string[]
+}
+export type Envelope<T> = { ok: true; data: T } | { ok: false; error: ApiErrorBody }
