@@ -6,7 +6,12 @@
  */
 const BYTES_KEY = '$bytes'
 
+type NodeBuffer = { from(a: ArrayBufferLike, o: number, l: number): { toString(e: 'base64'): string } }
+// In Node (the server side) Buffer's native base64 is ~10× faster than btoa over a binary string.
+const NodeBufferImpl = (globalThis as { Buffer?: NodeBuffer }).Buffer
+
 function toBase64(bytes: Uint8Array): string {
+  if (NodeBufferImpl) return NodeBufferImpl.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
   let binary = ''
   const chunk = 0x8000
   for (let i = 0; i < bytes.length; i += chunk) {

@@ -18,7 +18,8 @@ function spawnWorker(input: JobInput): Worker {
   // Bundled builds put jobWorker.js beside this module; from source (tests) tsx compiles the .ts entry.
   const built = join(__dirname, 'jobWorker.js')
   if (existsSync(built)) return new Worker(built, { workerData: input })
-  return new Worker(join(__dirname, 'jobWorker.ts'), { workerData: input, execArgv: ['--import', 'tsx'] })
+  const source = `require('tsx/cjs'); require(${JSON.stringify(join(__dirname, 'jobWorker.ts'))})`
+  return new Worker(source, { eval: true, workerData: input })
 }
 
 /** Runs long work in worker threads and streams `{jobId, done, total, message}` with cancel. */

@@ -22,12 +22,13 @@ export class AnnotationRepository {
 
   constructor(db: Db) {
     this.insertLabel = db.prepare(
-      'INSERT OR IGNORE INTO labels (case_id, finding, source, author, created_at) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO labels (case_id, finding, source, author, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
     )
     this.labelsOf = db.prepare('SELECT finding, source, author FROM labels WHERE case_id = ? ORDER BY finding, source, author')
-    // OR IGNORE + the partial unique index on dataset boxes make box re-imports idempotent.
-    this.insertBox = db.prepare(`INSERT OR IGNORE INTO boxes (case_id, finding, x, y, w, h, source, author, created_at, updated_at)
-      VALUES (@caseId, @finding, @x, @y, @w, @h, @source, @author, @at, @at)`)
+    // ON CONFLICT DO NOTHING (not OR IGNORE, which would also swallow CHECK failures) plus the partial
+    // unique index on dataset boxes make box re-imports idempotent.
+    this.insertBox = db.prepare(`INSERT INTO boxes (case_id, finding, x, y, w, h, source, author, created_at, updated_at)
+      VALUES (@caseId, @finding, @x, @y, @w, @h, @source, @author, @at, @at) ON CONFLICT DO NOTHING`)
     this.boxesOf = db.prepare(`SELECT id, case_id AS caseId, finding, x, y, w, h, source, author,
       created_at AS createdAt, updated_at AS updatedAt FROM boxes WHERE case_id = ? AND deleted_at IS NULL ORDER BY id`)
   }
