@@ -103,9 +103,10 @@ const sel = {
 }
 
 async function waitForTotal(page, total) {
+  // "N cases" (also accepts a singular "1 case").
   await page.waitForFunction(
-    (expected) => document.querySelector('[data-testid="worklist-total"]')?.textContent === expected,
-    `${total} cases`,
+    (expected) => new RegExp(`^${expected} cases?$`).test(document.querySelector('[data-testid="worklist-total"]')?.textContent ?? ''),
+    total,
     { timeout: WAIT },
   )
 }
@@ -186,6 +187,7 @@ before(async () => {
     if (!existsSync(path)) throw new Error(`missing ${what}: ${path}`)
   }
   mkdirSync(artifacts, { recursive: true })
+  for (const name of readdirSync(artifacts)) if (/^e2e-failure-.*\.png$/.test(name)) rmSync(join(artifacts, name))
   ctx.workDir = mkdtempSync(join(tmpdir(), 'cxr-lens-e2e-'))
   ctx.dataDir = join(ctx.workDir, 'data')
   ctx.imagesDir = join(ctx.workDir, 'images')
@@ -421,7 +423,6 @@ workflow('informational: time from row click to image drawn (data-loaded="true")
 
 workflow('no uncaught errors or failed requests in the browser during the run', async () => {
   // Chromium asks for /favicon.ico on its own; the app ships none, so that 404 is expected.
-  console.log(ctx.pageErrors)
   const errors = ctx.pageErrors.filter((text) => !/\/favicon\.ico\b/.test(text))
   assert.deepEqual(errors, [])
 })

@@ -39,7 +39,7 @@ export function WorklistFilterBar({ store }: { store: WorklistStore }) {
           slotProps={{ htmlInput: { 'data-testid': 'worklist-search', maxLength: 128 } }}
         />
         <Typography variant="body2" color="text.secondary" data-testid="worklist-total" sx={{ whiteSpace: 'nowrap' }}>
-          {total === null ? 'Loading…' : `${total.toLocaleString('en-US', { useGrouping: false })} cases`}
+          {total === null ? 'Loading…' : `${total.toLocaleString('en-US', { useGrouping: false })} ${total === 1 ? 'case' : 'cases'}`}
         </Typography>
       </Stack>
       <Stack direction="row" spacing={1}>
