@@ -1,0 +1,173 @@
+// Shared harness of the end-to-end run: paths, the browser-mode server process, page helpers and the
+// context the workflows share. The workflows themselves are in run.mjs.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import WebSocket from 'ws'
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+export const nihDir = resolve(repoRoot, '../shared/data/nih')
+export const images1024 = join(nihDir, 'images-1024')
+export const labelsCsv = join(nihDir, 'labels.csv')
+export const boxesCsv = join(nihDir, 'BBox_List_dev.csv')
+export const webJs = join(repoRoot, 'out/main/web.js')
+export const cliJs = join(repoRoot, 'out/main/cli.js')
+export const artifacts = join(repoRoot, 'test-artifacts')
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const CORRUPT = 'corrupt_000.png'
+export const WAIT = 30_000 // longest single wait
+export const TEST = { timeout: 60_000 }
+export const execFileAsync = promisify(execFile)
+
+/** Shared by every workflow (they run in order and build on each other). */
+export const ctx = {
+  workDir: '', dataDir: '', imagesDir: '',
+  /** @type {import('node:child_process').ChildProcess | null} */ server: null,
+  serverLog: '', url: '', port: 0, token: '',
+  /** @type {import('playwright-core').Browser | null} */ browser: null,
+  /** @type {import('playwright-core').Page | null} */ page: null,
+  pageErrors: /** @type {string[]} */ ([]),
+  imageNames: /** @type {string[]} */ ([]),
+  /** image → CSV boxes (1024² pixel coordinates), only for images in images-1024 */
+  csvBoxes: /** @type {Map<string, {finding: string, x: number, y: number, w: number, h: number}[]>} */ (new Map()),
+  boxedImage: '',
+  /** What workflow 2 saw for boxedImage, compared after the reload. */
+  opened: /** @type {{ caseId: string, boxes: string[] } | null} */ (null),
+}
+
+// ---------------------------------------------------------------------------------------------- helpers
+
+export function readCsvBoxes(inFolder) {
+  const [header, ...lines] = readFileSync(boxesCsv, 'utf8').split(/\r?\n/).filter(Boolean)
+  assert.match(header, /^Image Index,Finding Label,/)
+  const byImage = new Map()
+  for (const line of lines) {
+    const [image, finding, x, y, w, h] = line.split(',')
+    if (!inFolder.has(image)) continue
+    const list = byImage.get(image) ?? []
+    list.push({ finding, x: Number(x), y: Number(y), w: Number(w), h: Number(h) })
+    byImage.set(image, list)
+  }
+  return byImage
+}
+
+export function startServer(dataDir) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [webJs, '--data-dir', dataDir], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+    ctx.server = child
+    const timer = setTimeout(() => reject(new Error(`web server printed no URL within ${WAIT} ms:\n${ctx.serverLog}`)), WAIT)
+    const onData = (chunk) => {
+      ctx.serverLog += chunk
+      const match = /open:\s+(http:\/\/\S+)/.exec(ctx.serverLog)
+      if (match) {
+        clearTimeout(timer)
+        resolvePromise(match[1])
+      }
+    }
+    child.stdout.setEncoding('utf8').on('data', onData)
+    child.stderr.setEncoding('utf8').on('data', (chunk) => (ctx.serverLog += chunk))
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      reject(new Error(`web server exited early (code ${code}, signal ${signal}):\n${ctx.serverLog}`))
+    })
+  })
+}
+
+export async function stopServer() {
+  const child = ctx.server
+  if (!child || child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((r) => child.once('exit', r))
+  child.kill('SIGTERM')
+  const killTimer = setTimeout(() => child.kill('SIGKILL'), 5000)
+  await exited
+  clearTimeout(killTimer)
+}
+
+export const sel = {
+  row: (image) => `[data-testid="worklist-row"][data-image="${image}"]`,
+  rowAt: (index) => `[data-testid="worklist-row"][data-index="${index}"]`,
+  loaded: (image) => `[data-testid="case-view"][data-loaded="true"][data-image="${image}"]`,
+}
+
+export async function waitForTotal(page, total) {
+  // "N cases" (also accepts a singular "1 case").
+  await page.waitForFunction(
+    (expected) => new RegExp(`^${expected} cases?$`).test(document.querySelector('[data-testid="worklist-total"]')?.textContent ?? ''),
+    total,
+    { timeout: WAIT },
+  )
+}
+
+/** Types into the worklist search and waits until the filtered list shows exactly `image`. */
+export async function searchFor(page, image) {
+  await page.fill('[data-testid="worklist-search"]', image)
+  await waitForTotal(page, 1)
+  await page.waitForSelector(sel.row(image), { timeout: WAIT })
+}
+
+export async function clearSearch(page, total) {
+  await page.fill('[data-testid="worklist-search"]', '')
+  await waitForTotal(page, total)
+  await page.waitForSelector(sel.rowAt(0), { timeout: WAIT })
+}
+
+export async function openByClick(page, image) {
+  await page.click(sel.row(image))
+  await page.waitForSelector(sel.loaded(image), { timeout: WAIT })
+}
+
+export async function caseBoxTexts(page) {
+  return page.$$eval('[data-testid="case-box"]', (items) => items.map((item) => item.textContent ?? ''))
+}
+
+export function viewer(page) {
+  return page.evaluate(() => window.__cxrViewer ?? null)
+}
+
+/** Runs a workflow; on failure saves a screenshot and prints browser errors and the server log tail. */
+export function workflow(name, body) {
+  test(name, TEST, async () => {
+    try {
+      await body()
+    } catch (error) {
+      if (ctx.page) {
+        const file = join(artifacts, `e2e-failure-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`)
+        await ctx.page.screenshot({ path: file }).then(() => console.error(`screenshot: ${file}`), () => undefined)
+      }
+      if (ctx.pageErrors.length) console.error(`browser errors:\n  ${ctx.pageErrors.join('\n  ')}`)
+      console.error(`server log (tail):\n${ctx.serverLog.slice(-2000)}`)
+      throw error
+    }
+  })
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/** Tries a WebSocket upgrade; resolves 'open' or 'refused <status>' (never throws). */
+export function tryWebSocket(url, headers) {
+  return new Promise((resolvePromise) => {
+    const ws = new WebSocket(url, { headers, handshakeTimeout: 5000 })
+    ws.once('open', () => {
+      ws.send(JSON.stringify({ id: 1, channel: 'app:info', request: {} }))
+      ws.once('message', (data) => {
+        ws.close()
+        resolvePromise({ result: 'open', reply: JSON.parse(String(data)) })
+      })
+    })
+    ws.once('unexpected-response', (_req, res) => {
+      resolvePromise({ result: `refused ${res.statusCode}` })
+      res.resume()
+      ws.terminate()
+    })
+    ws.once('error', (error) => resolvePromise({ result: `refused (${error.message})` }))
+  })
+}
+
