@@ -1,23 +1,11 @@
 import { BrowserWindow, session, shell } from 'electron'
 import { join } from 'node:path'
-
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'", // MUI's emotion injects <style> tags
-  "img-src 'self' data: blob:",
-  "connect-src 'self'",
-  "font-src 'self' data:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ')
+import { CONTENT_SECURITY_POLICY } from './config/csp'
 
 /** Applies the CSP as a response header too, so it holds even for documents without the meta tag. */
 export function installContentSecurityPolicy(): void {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } })
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } })
   })
   // The workstation needs no camera, microphone, notifications or geolocation.
   session.defaultSession.setPermissionRequestHandler((_webContents, _permission, callback) => callback(false))

@@ -1,17 +1,8 @@
 import type { AnnotationSource, Box, Label } from '../../shared/domain'
 import type { Db } from './database'
 
-export interface NewBox {
-  caseId: number
-  finding: string
-  x: number
-  y: number
-  w: number
-  h: number
-  source: AnnotationSource
-  author: string
-  at: string
-}
+/** A box before the store gives it an id; `at` stamps both created and updated. */
+export type NewBox = Omit<Box, 'id' | 'createdAt' | 'updatedAt'> & { at: string }
 
 /** Ground-truth labels and radiologist boxes of a case. */
 export class AnnotationRepository {

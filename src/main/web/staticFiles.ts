@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { extname, join, normalize, sep } from 'node:path'
 import type { ServerResponse } from 'node:http'
+import { CONTENT_SECURITY_POLICY } from '../config/csp'
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -14,19 +15,6 @@ const MIME: Record<string, string> = {
   '.json': 'application/json',
 }
 
-export const WEB_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "connect-src 'self'",
-  "font-src 'self' data:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ')
-
 /** Serves the built renderer; paths that escape the folder are refused. */
 export async function serveStatic(root: string, urlPath: string, response: ServerResponse): Promise<void> {
   const relative = decodeURIComponent(urlPath === '/' ? '/index.html' : urlPath)
@@ -39,7 +27,7 @@ export async function serveStatic(root: string, urlPath: string, response: Serve
     const body = await readFile(file)
     response.writeHead(200, {
       'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
-      'Content-Security-Policy': WEB_CSP,
+      'Content-Security-Policy': CONTENT_SECURITY_POLICY,
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
       'Cache-Control': extname(file) === '.html' ? 'no-store' : 'max-age=3600',
