@@ -1,0 +1,47 @@
+import sharp, { type OutputInfo } from 'sharp'
+import type { ModelManifest } from './manifest'
+
+/**
+ * The one preprocessing path (app, CLI and evaluation): decode (8/16-bit gray, RGB(A) PNG, JPEG),
+ * convert to the model's channels, antialiased Lanczos resize, then (x / scale − mean) / std exactly
+ * as the manifest says. 16-bit images are brought to the 8-bit range first so one `scale` serves both.
+ */
+export async function preprocessImage(image: Uint8Array | string, manifest: ModelManifest, name = typeof image === 'string' ? image : 'image'): Promise<Float32Array> {
+  const { input, preprocess } = manifest
+  const channels = input.channels === 'gray' ? 1 : 3
+  let raw: { data: Buffer; info: OutputInfo }
+  let maxValue: number
+  try {
+    const meta = await sharp(image).metadata()
+    maxValue = meta.depth === 'ushort' || meta.depth === 'short' ? 65535 : 255
+    let pipeline = sharp(image, { failOn: 'truncated' })
+    pipeline = input.channels === 'gray' ? pipeline.greyscale() : pipeline.removeAlpha().toColourspace('srgb')
+    pipeline = pipeline.resize({
+      width: input.width,
+      height: input.height,
+      fit: preprocess.resize === 'stretch' ? 'fill' : 'contain',
+      background: { r: 0, g: 0, b: 0, alpha: 1 },
+      kernel: 'lanczos3',
+    })
+    raw = await pipeline.raw({ depth: maxValue === 255 ? 'uchar' : 'ushort' }).toBuffer({ resolveWithObject: true })
+  } catch (error) {
+    throw new Error(`${name}: cannot be prepared for the model (${(error as Error).message})`)
+  }
+  const pixels = maxValue === 255 ? raw.data : new Uint16Array(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength / 2)
+  const got = raw.info.channels
+  const plane = input.height * input.width
+  const out = new Float32Array(plane * channels)
+  const { scale, mean, std } = preprocess.normalization
+  const toEight = 255 / maxValue
+  for (let c = 0; c < channels; c++) {
+    const m = mean[Math.min(c, mean.length - 1)]
+    const s = std[Math.min(c, std.length - 1)]
+    const src = Math.min(c, got - 1) // a gray image fed to an RGB model repeats its one channel
+    for (let p = 0; p < plane; p++) {
+      const value = ((pixels[p * got + src] * toEight) / scale - m) / s
+      if (input.layout === 'NCHW') out[c * plane + p] = value
+      else out[p * channels + c] = value
+    }
+  }
+  return out
+}

@@ -1,0 +1,58 @@
+import * as ort from 'onnxruntime-node'
+
+/**
+ * Execution providers in order of preference: CUDA (needs binaries a user's install downloads),
+ * then WebGPU (bundled; Dawn on Vulkan/D3D12/Metal, any vendor), then CPU. Each is tried on its own
+ * so the one reported is the one that really runs.
+ */
+export type ProviderName = 'cuda' | 'webgpu' | 'cpu'
+export const PROVIDER_PREFERENCE: readonly ProviderName[] = ['cuda', 'webgpu', 'cpu']
+
+export interface ProviderAttempt {
+  provider: ProviderName
+  ok: boolean
+  reason?: string
+}
+
+export interface OpenedSession {
+  session: ort.InferenceSession
+  provider: ProviderName
+  attempts: ProviderAttempt[]
+}
+
+export interface SessionOptions {
+  /** Restrict or reorder providers, e.g. ['cpu'] (CXR_LENS_PROVIDER=cpu does the same). */
+  providers?: readonly ProviderName[]
+  threads?: number
+}
+
+export function providerOrder(requested?: readonly ProviderName[], env = process.env.CXR_LENS_PROVIDER): ProviderName[] {
+  if (requested?.length) return [...requested]
+  if (env) {
+    const names = env.split(',').map((s) => s.trim()) as ProviderName[]
+    const bad = names.filter((n) => !PROVIDER_PREFERENCE.includes(n))
+    if (bad.length) throw new Error(`CXR_LENS_PROVIDER names unknown provider(s) ${bad.join(', ')}; use ${PROVIDER_PREFERENCE.join(', ')}`)
+    return names
+  }
+  const available = new Set(ort.listSupportedBackends().map((b) => b.name))
+  return PROVIDER_PREFERENCE.filter((p) => p === 'cpu' || available.has(p))
+}
+
+export async function openSession(modelPath: string, options: SessionOptions = {}): Promise<OpenedSession> {
+  const attempts: ProviderAttempt[] = []
+  for (const provider of providerOrder(options.providers)) {
+    try {
+      const session = await ort.InferenceSession.create(modelPath, {
+        executionProviders: [provider],
+        intraOpNumThreads: options.threads ?? 0,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+      })
+      attempts.push({ provider, ok: true })
+      return { session, provider, attempts }
+    } catch (error) {
+      attempts.push({ provider, ok: false, reason: (error as Error).message.split('\n')[0] })
+    }
+  }
+  throw new Error(`No execution provider could run ${modelPath}: ${attempts.map((a) => `${a.provider}: ${a.reason}`).join('; ')}`)
+}

@@ -1,0 +1,115 @@
+import { copyFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { camForAllClasses, type CamMethod } from '../../src/main/explain/camMethods'
+import { InferenceEngine } from '../../src/main/inference/inferenceEngine'
+import { loadModelPackage } from '../../src/main/inference/modelPackage'
+import { tempDir } from './helpers'
+
+const FIXTURES = resolve(__dirname, '../fixtures/engine')
+const MODELS = ['tiny-resnet', 'tiny-densenet', 'tiny-mlp-head']
+
+interface Reference {
+  inputs: Array<{ name: string; shape: number[]; data: number[] }>
+  results: Array<{ input: string; logits: number[]; features_shape: number[] } & Partial<Record<CamMethod, Record<string, number[]>>>>
+}
+
+function minMax(values: ArrayLike<number>): Float64Array {
+  const arr = Float64Array.from(values)
+  const lo = Math.min(...arr)
+  const hi = Math.max(...arr)
+  return hi - lo > 0 ? arr.map((v) => (v - lo) / (hi - lo)) : arr.fill(0)
+}
+
+function pearson(a: Float64Array, b: Float64Array): number {
+  const ma = a.reduce((s, v) => s + v, 0) / a.length
+  const mb = b.reduce((s, v) => s + v, 0) / b.length
+  let num = 0, da = 0, db = 0
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - ma) * (b[i] - mb)
+    da += (a[i] - ma) ** 2
+    db += (b[i] - mb) ** 2
+  }
+  return num / Math.sqrt(da * db)
+}
+
+const engine = new InferenceEngine({ providers: ['cpu'], threads: 1 })
+afterAll(() => engine.close())
+
+describe.each(MODELS)('%s against PyTorch autograd references', (id) => {
+  const pkg = loadModelPackage(join(FIXTURES, id))
+  const reference = JSON.parse(readFileSync(join(FIXTURES, id, 'reference.json'), 'utf8')) as Reference
+  const [K, h, w] = pkg.manifest.outputs.features.shape
+  const methods: CamMethod[] = pkg.head.length === 1 ? ['gradcam', 'gradcampp', 'cam'] : ['gradcam', 'gradcampp']
+
+  for (const result of reference.results) {
+    it(`reproduces logits and every finding's ${methods.join('/')} map on input "${result.input}"`, async () => {
+      const input = reference.inputs.find((i) => i.name === result.input)!
+      const out = await engine.run(pkg, Float32Array.from(input.data), 1)
+      expect(out.provider).toBe('cpu')
+      out.logits.forEach((z, c) => expect(z).toBeCloseTo(result.logits[c], 3))
+      let compared = 0
+      for (const method of methods) {
+        const maps = camForAllClasses(method, { data: out.features, channels: K, height: h, width: w }, pkg.head).maps
+        pkg.manifest.findings.forEach((finding, c) => {
+          const expected = result[method]![finding]
+          expect(expected, `${method} ${finding} in reference`).toHaveLength(h * w)
+          const ours = minMax(maps[c])
+          const theirs = minMax(expected)
+          const maxDiff = Math.max(...ours.map((v, i) => Math.abs(v - theirs[i])))
+          expect(maxDiff, `${method} ${finding} max |Δ|`).toBeLessThanOrEqual(1e-3)
+          if (Math.max(...theirs) > 0) expect(pearson(ours, theirs), `${method} ${finding} Pearson r`).toBeGreaterThanOrEqual(0.999)
+          compared++
+        })
+      }
+      expect(compared).toBe(methods.length * 14)
+    })
+  }
+})
+
+describe('model package verification', () => {
+  const dir = tempDir()
+  afterAll(dir.cleanup)
+  const copy = (name: string) => {
+    const target = join(dir.path, name)
+    cpSync(join(FIXTURES, 'tiny-resnet'), target, { recursive: true })
+    return target
+  }
+
+  it('refuses a model file whose hash does not match the manifest', () => {
+    const target = copy('tampered')
+    const bytes = readFileSync(join(target, 'model.onnx'))
+    bytes[bytes.length - 10] ^= 0xff
+    writeFileSync(join(target, 'model.onnx'), bytes)
+    expect(() => loadModelPackage(target)).toThrow(/tampered: model.onnx has SHA-256 .* the file is corrupt/)
+  })
+
+  it('refuses a manifest naming tensors the graph does not have', () => {
+    const target = copy('wrong-output')
+    const manifest = JSON.parse(readFileSync(join(target, 'manifest.json'), 'utf8'))
+    manifest.outputs.features.name = 'layer4'
+    writeFileSync(join(target, 'manifest.json'), JSON.stringify(manifest))
+    expect(() => loadModelPackage(target)).toThrow(/features output "layer4" is not in the graph/)
+  })
+
+  it('refuses a wrong file posing as a model, and an invalid manifest', () => {
+    const target = copy('not-onnx')
+    const fake = Buffer.from('this is not a model at all')
+    writeFileSync(join(target, 'model.onnx'), fake)
+    const manifest = JSON.parse(readFileSync(join(target, 'manifest.json'), 'utf8'))
+    manifest.sha256 = require('node:crypto').createHash('sha256').update(fake).digest('hex')
+    writeFileSync(join(target, 'manifest.json'), JSON.stringify(manifest))
+    expect(() => loadModelPackage(target)).toThrow(/not-onnx: model.onnx is not a readable ONNX model/)
+    writeFileSync(join(target, 'manifest.json'), '{"id": "Bad Id"}')
+    expect(() => loadModelPackage(target)).toThrow(/manifest.json is invalid: id: /)
+  })
+
+  it('refuses a head that does not reproduce the network (the first inference checks it)', async () => {
+    const target = copy('wrong-head')
+    copyFileSync(join(FIXTURES, 'tiny-resnet', 'model.onnx'), join(target, 'model.onnx'))
+    const manifest = JSON.parse(readFileSync(join(target, 'manifest.json'), 'utf8'))
+    manifest.head.layers[0].weightLayout = 'in_out' // square-free: this must fail the dimension check
+    writeFileSync(join(target, 'manifest.json'), JSON.stringify(manifest))
+    expect(() => loadModelPackage(target)).toThrow(/head layer 0 expects 14 inputs but receives 32/)
+  })
+})
