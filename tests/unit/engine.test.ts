@@ -2,7 +2,9 @@ import { copyFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { camForAllClasses, type CamMethod } from '../../src/main/explain/camMethods'
+import sharp from 'sharp'
 import { InferenceEngine } from '../../src/main/inference/inferenceEngine'
+import { preprocessImage } from '../../src/main/inference/preprocess'
 import { loadModelPackage } from '../../src/main/inference/modelPackage'
 import { tempDir } from './helpers'
 
@@ -10,8 +12,8 @@ const FIXTURES = resolve(__dirname, '../fixtures/engine')
 const MODELS = ['tiny-resnet', 'tiny-densenet', 'tiny-mlp-head']
 
 interface Reference {
-  inputs: Array<{ name: string; shape: number[]; data: number[] }>
-  results: Array<{ input: string; logits: number[]; features_shape: number[] } & Partial<Record<CamMethod, Record<string, number[]>>>>
+  inputs: Array<{ name: string; shape: number[]; data: number[]; pixels: number[] }>
+  results: Array<{ input: string; logits: number[]; features_shape: number[]; eigencam: number[] } & Partial<Record<Exclude<CamMethod, 'eigencam'>, Record<string, number[]>>>>
 }
 
 function minMax(values: ArrayLike<number>): Float64Array {
@@ -52,7 +54,7 @@ describe.each(MODELS)('%s against PyTorch autograd references', (id) => {
       for (const method of methods) {
         const maps = camForAllClasses(method, { data: out.features, channels: K, height: h, width: w }, pkg.head).maps
         pkg.manifest.findings.forEach((finding, c) => {
-          const expected = result[method]![finding]
+          const expected = (result[method as Exclude<CamMethod, 'eigencam'>] as Record<string, number[]>)[finding]
           expect(expected, `${method} ${finding} in reference`).toHaveLength(h * w)
           const ours = minMax(maps[c])
           const theirs = minMax(expected)
@@ -63,6 +65,23 @@ describe.each(MODELS)('%s against PyTorch autograd references', (id) => {
         })
       }
       expect(compared).toBe(methods.length * 14)
+
+      // Eigen-CAM is class-independent: one reference map from PyTorch's SVD.
+      const eigen = camForAllClasses('eigencam', { data: out.features, channels: K, height: h, width: w }, pkg.head).maps
+      const theirs = minMax(result.eigencam)
+      for (const map of eigen) {
+        const ours = minMax(map)
+        expect(Math.max(...ours.map((v, i) => Math.abs(v - theirs[i]))), 'eigencam max |Δ|').toBeLessThanOrEqual(1e-3)
+        expect(pearson(ours, theirs), 'eigencam Pearson r').toBeGreaterThanOrEqual(0.999)
+      }
+    })
+
+    it(`preprocesses the 8-bit pixels of "${result.input}" into exactly the tensor the references used`, async () => {
+      const input = reference.inputs.find((i) => i.name === result.input)!
+      const png = await sharp(Buffer.from(input.pixels), { raw: { width: w * 8, height: h * 8, channels: 1 } }).png().toBuffer()
+      const tensor = await preprocessImage(png, pkg.manifest)
+      expect(tensor).toHaveLength(input.data.length)
+      expect(Math.max(...tensor.map((v, i) => Math.abs(v - input.data[i])))).toBeLessThan(1e-5)
     })
   }
 })

@@ -78,7 +78,8 @@ function cam(features: FeatureMap, head: DenseLayer[]): Float64Array[] {
 /**
  * Eigen-CAM (Muhammad & Yeasin): the feature map projected on its first principal component
  * (power iteration on the K×K covariance). Gradient-free and class-independent, so every class
- * gets the same map; the sign is chosen so the map is mostly positive.
+ * gets the same map. A singular vector's sign is arbitrary (and a centred projection sums to zero),
+ * so the sign is chosen to make the map correlate positively with the mean activation.
  */
 function eigencam(features: FeatureMap, classes: number): Float64Array[] {
   const cells = features.height * features.width
@@ -112,7 +113,13 @@ function eigencam(features: FeatureMap, classes: number): Float64Array[] {
     for (let k = 0; k < K; k++) s += x[i * K + k] * v[k]
     projection[i] = s
   }
-  if (projection.reduce((a, b) => a + b, 0) < 0) for (let i = 0; i < cells; i++) projection[i] = -projection[i]
+  let agreement = 0
+  for (let i = 0; i < cells; i++) {
+    let meanActivation = 0
+    for (let k = 0; k < K; k++) meanActivation += features.data[k * cells + i]
+    agreement += projection[i] * meanActivation
+  }
+  if (agreement < 0) for (let i = 0; i < cells; i++) projection[i] = -projection[i]
   return Array.from({ length: classes }, () => Float64Array.from(projection))
 }
 

@@ -2,6 +2,8 @@ import { AnnotationRepository } from './annotationRepository'
 import { AuditRepository } from './auditRepository'
 import { CaseRepository } from './caseRepository'
 import { openDatabase, type Db } from './database'
+import { ModelRepository } from './modelRepository'
+import { ResultRepository } from './resultRepository'
 import { WorklistRepository } from './worklistRepository'
 
 /** One open case database with its repositories; the only way the rest of main touches SQL. */
@@ -10,12 +12,16 @@ export class CaseStore {
   readonly annotations: AnnotationRepository
   readonly audit: AuditRepository
   readonly worklist: WorklistRepository
+  readonly models: ModelRepository
+  readonly results: ResultRepository
 
   constructor(readonly db: Db) {
     this.cases = new CaseRepository(db)
     this.annotations = new AnnotationRepository(db)
     this.audit = new AuditRepository(db)
     this.worklist = new WorklistRepository(db)
+    this.models = new ModelRepository(db)
+    this.results = new ResultRepository(db)
   }
 
   static open(path: string): CaseStore {

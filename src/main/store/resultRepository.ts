@@ -1,0 +1,94 @@
+import type { Db } from './database'
+
+export interface StoredHeatmap {
+  id: number
+  caseId: number
+  modelId: string
+  modelVersion: string
+  finding: string
+  method: string
+  params: Record<string, unknown>
+  width: number
+  height: number
+  data: Float32Array
+  editedFrom: number | null
+  author: string | null
+  createdAt: string
+}
+
+export interface NewHeatmap {
+  caseId: number
+  modelId: string
+  modelVersion: string
+  finding: string
+  method: string
+  params: Record<string, unknown>
+  width: number
+  height: number
+  data: Float32Array
+  editedFrom?: number | null
+  author?: string | null
+}
+
+interface HeatmapRow extends Omit<StoredHeatmap, 'params' | 'data'> {
+  params: string
+  data: Uint8Array
+}
+
+/** Model outputs per case: probabilities for every finding, and heatmaps stored compactly (low-res float32). */
+export class ResultRepository {
+  private readonly putPrediction
+  private readonly predictionsOf
+  private readonly insertHeatmap
+  private readonly latestHeatmap
+  private readonly byId
+
+  constructor(db: Db) {
+    this.putPrediction = db.prepare(`INSERT INTO predictions (case_id, model_id, model_version, finding, probability, created_at)
+      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, model_id, model_version, finding)
+      DO UPDATE SET probability = excluded.probability, created_at = excluded.created_at`)
+    this.predictionsOf = db.prepare(`SELECT finding, probability FROM predictions
+      WHERE case_id = ? AND model_id = ? AND model_version = ? ORDER BY probability DESC`)
+    this.insertHeatmap = db.prepare(`INSERT INTO heatmaps (case_id, model_id, model_version, finding, method, params, width, height,
+      dtype, data, edited_from, author, created_at) VALUES (@caseId, @modelId, @modelVersion, @finding, @method, @params, @width,
+      @height, 'float32', @data, @editedFrom, @author, @createdAt)`)
+    const columns = `id, case_id AS caseId, model_id AS modelId, model_version AS modelVersion, finding, method, params, width, height,
+      data, edited_from AS editedFrom, author, created_at AS createdAt`
+    // Model maps only (edited_from IS NULL): edits are versions of their own, fetched by id.
+    this.latestHeatmap = db.prepare(`SELECT ${columns} FROM heatmaps WHERE case_id = ? AND model_id = ? AND model_version = ?
+      AND finding = ? AND method = ? AND edited_from IS NULL ORDER BY id DESC LIMIT 1`)
+    this.byId = db.prepare(`SELECT ${columns} FROM heatmaps WHERE id = ?`)
+  }
+
+  putPredictions(caseId: number, modelId: string, version: string, probabilities: Record<string, number>, at = new Date().toISOString()): void {
+    for (const [finding, p] of Object.entries(probabilities)) this.putPrediction.run(caseId, modelId, version, finding, p, at)
+  }
+
+  predictions(caseId: number, modelId: string, version: string): Array<{ finding: string; probability: number }> {
+    return this.predictionsOf.all(caseId, modelId, version) as Array<{ finding: string; probability: number }>
+  }
+
+  putHeatmap(map: NewHeatmap, at = new Date().toISOString()): number {
+    if (map.data.length !== map.width * map.height) throw new Error(`heatmap data has ${map.data.length} values for ${map.width}×${map.height}`)
+    const bytes = new Uint8Array(map.data.buffer, map.data.byteOffset, map.data.byteLength)
+    return Number(this.insertHeatmap.run({
+      ...map, params: JSON.stringify(map.params), data: bytes, editedFrom: map.editedFrom ?? null, author: map.author ?? null, createdAt: at,
+    }).lastInsertRowid)
+  }
+
+  heatmap(caseId: number, modelId: string, version: string, finding: string, method: string): StoredHeatmap | undefined {
+    return decode(this.latestHeatmap.get(caseId, modelId, version, finding, method) as HeatmapRow | undefined)
+  }
+
+  heatmapById(id: number): StoredHeatmap | undefined {
+    return decode(this.byId.get(id) as HeatmapRow | undefined)
+  }
+}
+
+function decode(row: HeatmapRow | undefined): StoredHeatmap | undefined {
+  if (!row) return undefined
+  // Copy: the BLOB's buffer may be unaligned for a Float32Array view.
+  const data = new Float32Array(row.data.byteLength / 4)
+  new Uint8Array(data.buffer).set(row.data)
+  return { ...row, params: JSON.parse(row.params) as Record<string, unknown>, data }
+}
