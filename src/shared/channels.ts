@@ -13,6 +13,11 @@ export const CHANNELS = [
   'jobs:get',
   'jobs:cancel',
   'dialog:open',
+  'models:list',
+  'models:import',
+  'analysis:start',
+  'analysis:predictions',
+  'heatmaps:get',
 ] as const
 
 export type Channel = (typeof CHANNELS)[number]

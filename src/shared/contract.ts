@@ -6,9 +6,14 @@
 import { z } from 'zod'
 import type { Channel, EventName } from './channels'
 import { CASE_STATUSES } from './domain'
+import { EXPLAIN_METHODS } from './explainMethods'
 import type {
+  AnalysisRequest,
   AppInfo,
+  CasePredictions,
   CaseStatus,
+  HeatmapData,
+  ModelSummary,
   CaseDetail,
   FindingCount,
   ImageBytes,
@@ -26,6 +31,7 @@ function returns<T>(): T {
 const caseId = z.object({ caseId: z.number().int().positive() }).strict()
 const jobId = z.object({ jobId: z.string().min(1).max(64) }).strict()
 const absolutePath = z.string().min(1).max(4096)
+const modelId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)
 
 export const worklistQuerySchema = z
   .object({
@@ -57,6 +63,30 @@ export const contract = {
   'dialog:open': {
     request: z.object({ kind: z.enum(['directory', 'file']), title: z.string().max(200) }).strict(),
     response: returns<{ path: string | null }>(),
+  },
+  'models:list': { request: z.object({}).strict(), response: returns<ModelSummary[]>() },
+  'models:import': { request: z.object({ dir: absolutePath }).strict(), response: returns<ModelSummary>() },
+  'analysis:start': {
+    request: z
+      .object({
+        caseIds: z.array(z.number().int().positive()).min(1).max(200_000),
+        model: modelId.optional(),
+        version: z.string().min(1).max(64).optional(),
+        methods: z.array(z.enum(EXPLAIN_METHODS)).max(EXPLAIN_METHODS.length),
+        findings: z.array(z.string().min(1).max(64)).max(64).optional(),
+      })
+      .strict() satisfies z.ZodType<AnalysisRequest>,
+    response: returns<{ jobId: string }>(),
+  },
+  'analysis:predictions': {
+    request: z.object({ caseId: z.number().int().positive(), model: modelId.optional(), version: z.string().min(1).max(64).optional() }).strict(),
+    response: returns<CasePredictions>(),
+  },
+  'heatmaps:get': {
+    request: z
+      .object({ caseId: z.number().int().positive(), model: modelId, version: z.string().min(1).max(64), finding: z.string().min(1).max(64), method: z.enum(EXPLAIN_METHODS) })
+      .strict(),
+    response: returns<HeatmapData | null>(),
   },
 } as const satisfies Record<Channel, { request: z.ZodType; response: unknown }>
 

@@ -1,4 +1,5 @@
 /** Domain types shared by main, preload and renderer. Plain data only: they cross IPC and WebSocket. */
+import type { ExplainMethod } from './explainMethods'
 
 export type CaseStatus = 'new' | 'in_review' | 'reviewed'
 export const CASE_STATUSES: readonly CaseStatus[] = ['new', 'in_review', 'reviewed']
@@ -131,4 +132,43 @@ export interface AppInfo {
   schemaVersion: number
   transport: 'electron' | 'web'
   nativeDialogs: boolean
+}
+
+export interface ModelSummary {
+  id: string
+  version: string
+  sha256: string
+  findings: string[]
+  source: 'bundled' | 'imported'
+  isDefault: boolean
+  intendedUse: string
+  headType: string
+}
+
+export interface AnalysisRequest {
+  caseIds: number[]
+  model?: string
+  version?: string
+  methods: ExplainMethod[]
+  findings?: string[]
+}
+
+export interface CasePredictions {
+  model: { id: string; version: string } | null
+  probabilities: Array<{ finding: string; probability: number }>
+}
+
+export interface HeatmapData {
+  id: number
+  caseId: number
+  modelId: string
+  modelVersion: string
+  finding: string
+  method: string
+  width: number
+  height: number
+  /** Row-major low-resolution map covering the whole image. */
+  values: number[]
+  params: Record<string, unknown>
+  createdAt: string
 }

@@ -52,6 +52,35 @@ describe.runIf(HAS_NIH)('cxr-lens CLI', () => {
     expect(limited.cases.every((c: { findings: string[] }) => c.findings.includes('No Finding'))).toBe(true)
   })
 
+  it('imports a model package and lists it as JSON with the documented fields, default first', async () => {
+    const fixture = resolve(__dirname, '../fixtures/engine/tiny-resnet')
+    expect((await cli(['models', '--json', '--data-dir', dataDir])).stdout).toMatch(/^\{"models":\[\]/)
+    const imported = await cli(['models', 'import', fixture, '--data-dir', dataDir])
+    expect(imported.stdout).toMatch(/imported tiny-resnet 0.0.1-test \(14 findings\)/)
+    const listed = JSON.parse((await cli(['models', '--json', '--data-dir', dataDir])).stdout)
+    expect(listed.models[0]).toMatchObject({ id: 'tiny-resnet', version: '0.0.1-test', default: true })
+    expect(listed.models[0].sha256).toMatch(/^[0-9a-f]{64}$/)
+    expect(listed.models[0].findings).toHaveLength(14)
+    const bad = await cli(['models', 'import', folder, '--data-dir', dataDir])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/manifest.json cannot be read/)
+  })
+
+  it('infers and explains with the provider named, writing overlays and raw maps', async () => {
+    const infer = JSON.parse((await cli(['infer', '--model', 'tiny-resnet', '--all', '--json', '--data-dir', dataDir])).stdout)
+    expect(infer).toMatchObject({ model: { id: 'tiny-resnet', version: '0.0.1-test' }, provider: 'cpu' })
+    expect(infer.cases).toHaveLength(12)
+    expect(Object.keys(infer.cases[0].probabilities)).toHaveLength(14)
+    const out = join(dir.path, 'overlays')
+    const explained = await cli(['explain', '--model', 'tiny-resnet', '--method', 'gradcampp', '--finding', 'Effusion', '--case', names[1], '--out', out, '--data-dir', dataDir])
+    expect(explained.stdout).toMatch(/provider cpu, gradcampp: 1 heatmap/)
+    const stem = join(out, `${names[1].replace('.png', '')}_Effusion_gradcampp`)
+    expect(readFileSync(`${stem}.png`).subarray(1, 4).toString()).toBe('PNG')
+    expect(JSON.parse(readFileSync(`${stem}.json`, 'utf8'))).toMatchObject({ finding: 'Effusion', method: 'gradcampp', height: 8, width: 8 })
+    expect(readFileSync(`${stem}.npy`).subarray(1, 6).toString()).toBe('NUMPY')
+    expect((await cli(['explain', '--model', 'tiny-resnet', '--method', 'magic', '--all', '--data-dir', dataDir])).code).toBe(2)
+  })
+
   it('exits 2 with usage on a bad command line and 1 with a named input on a bad file', async () => {
     expect((await cli(['import', '--data-dir', dataDir])).code).toBe(2)
     expect((await cli(['frobnicate'])).stderr).toMatch(/unknown command "frobnicate"/)

@@ -1,4 +1,6 @@
 import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { ModelRegistry } from '../inference/modelRegistry'
 import { JobManager } from '../jobs/jobManager'
 import { databasePath } from '../config/dataDir'
 import { CaseStore } from '../store/caseStore'
@@ -11,6 +13,7 @@ export interface Core {
   dbPath: string
   store: CaseStore
   jobs: JobManager
+  registry: ModelRegistry
   version: string
   schemaVersion: number
   transport: 'electron' | 'web'
@@ -21,12 +24,13 @@ export function openCore(dataDir: string, transport: Core['transport']): Core {
   mkdirSync(dataDir, { recursive: true })
   const dbPath = databasePath(dataDir)
   const store = CaseStore.open(dbPath)
-  const jobs = new JobManager(dbPath)
+  const jobs = new JobManager(dataDir)
   return {
     dataDir,
     dbPath,
     store,
     jobs,
+    registry: new ModelRegistry(store, join(dataDir, 'models')),
     version: APP_VERSION,
     schemaVersion: schemaVersion(store.db),
     transport,

@@ -5,6 +5,7 @@ import type { Core } from './core'
 import type { Handlers } from './dispatch'
 import { NotFoundError } from './errors'
 import { caseDetail } from './caseDetail'
+import { createModelHandlers } from './modelHandlers'
 
 /** Native file pickers exist only in the desktop shell; browser mode has none. */
 export type PickPath = (kind: 'directory' | 'file', title: string) => Promise<string | null>
@@ -53,5 +54,6 @@ export function createHandlers(core: Core, pickPath?: PickPath): Handlers {
     },
     'jobs:cancel': ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
     'dialog:open': async ({ kind, title }) => ({ path: pickPath ? await pickPath(kind, title) : null }),
+    ...createModelHandlers(core),
   }
 }

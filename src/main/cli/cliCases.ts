@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import type { CaseStore } from '../store/caseStore'
-import { UsageError } from './cliImport'
+import { UsageError } from './cliContext'
 
 export const CASES_USAGE = 'cxr-lens cases [--finding F] [--limit N] [--data-dir DIR] [--json]'
 

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import type { ImportSummary } from '../../shared/domain'
 import { importNih } from '../cases/nihImporter'
 import type { CaseStore } from '../store/caseStore'
+import { UsageError } from './cliContext'
 
 const LIST_LIMIT = 20
 
@@ -49,5 +50,3 @@ export async function runImport(store: CaseStore, args: string[]): Promise<numbe
   console.log(values.json ? JSON.stringify(summary) : formatImportSummary(summary, values.verbose))
   return 0
 }
-
-export class UsageError extends Error {}

@@ -1,15 +1,29 @@
 /** The `cxr-lens` command: headless work on the same core as the workstation. */
-import { resolveDataDir, databasePath } from '../config/dataDir'
-import { CaseStore } from '../store/caseStore'
 import { APP_VERSION } from '../config/version'
 import { CASES_USAGE, runCases } from './cliCases'
-import { IMPORT_USAGE, runImport, UsageError } from './cliImport'
+import { CliContext, UsageError } from './cliContext'
+import { EXPLAIN_USAGE, runExplain } from './cliExplain'
+import { IMPORT_USAGE, runImport } from './cliImport'
+import { INFER_USAGE, runInfer } from './cliInfer'
+import { MODELS_USAGE, runModels } from './cliModels'
 
 const USAGE = `CXR Lens ${APP_VERSION}
 usage:
   ${IMPORT_USAGE}
   ${CASES_USAGE}
-Data folder: --data-dir DIR, else $CXR_LENS_DATA, else the desktop app's user data folder.`
+  ${MODELS_USAGE}
+  ${INFER_USAGE}
+  ${EXPLAIN_USAGE}
+Every command takes --data-dir DIR (else $CXR_LENS_DATA, else the desktop app's user data folder).
+CXR_LENS_PROVIDER=cpu|webgpu|cuda (comma-separated) restricts the execution providers tried.`
+
+const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<number> | number> = {
+  import: (ctx, args) => runImport(ctx.store, args),
+  cases: (ctx, args) => runCases(ctx.store, args),
+  models: runModels,
+  infer: runInfer,
+  explain: runExplain,
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -21,12 +35,13 @@ async function main(argv: string[]): Promise<number> {
     console.log(APP_VERSION)
     return 0
   }
-  if (!['import', 'cases'].includes(command)) throw new UsageError(`unknown command "${command}"\n${USAGE}`)
-  const store = CaseStore.open(databasePath(resolveDataDir(rest)))
+  const run = COMMANDS[command]
+  if (!run) throw new UsageError(`unknown command "${command}"\n${USAGE}`)
+  const ctx = new CliContext(rest)
   try {
-    return command === 'import' ? await runImport(store, rest) : runCases(store, rest)
+    return await run(ctx, rest)
   } finally {
-    store.close()
+    await ctx.close()
   }
 }
 
@@ -34,6 +49,6 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: Error) => {
     console.error(`cxr-lens: ${error.message}`)
-    process.exit(error instanceof UsageError ? 2 : 1)
+    process.exit(error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1)
   },
 )

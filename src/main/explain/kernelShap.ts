@@ -52,7 +52,12 @@ function coalitions(M: number, samples: number, seed: number): { masks: Uint8Arr
     for (let bits = 1; bits < 2 ** M - 1; bits++) {
       const mask = new Uint8Array(M)
       let s = 0
-      for (let m = 0; m < M; m++) if ((bits >> m) & 1) (mask[m] = 1), s++
+      for (let m = 0; m < M; m++) {
+        if ((bits >> m) & 1) {
+          mask[m] = 1
+          s++
+        }
+      }
       masks.push(mask)
       weights.push(shapleyKernel(M, s))
     }

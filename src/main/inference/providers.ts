@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 
 /**
@@ -38,15 +40,36 @@ export function providerOrder(requested?: readonly ProviderName[], env = process
   return PROVIDER_PREFERENCE.filter((p) => p === 'cpu' || available.has(p))
 }
 
+/**
+ * The CUDA provider is a separate download (onnxruntime-node's install script fetches it on a user's
+ * machine); when its library is absent, trying it only prints native errors.
+ */
+function cudaInstalled(): boolean {
+  try {
+    const binding = dirname(require.resolve('onnxruntime-node/package.json'))
+    const dir = join(binding, 'bin', 'napi-v6', process.platform, process.arch)
+    const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'
+    return existsSync(join(dir, lib))
+  } catch {
+    return false
+  }
+}
+
 export async function openSession(modelPath: string, options: SessionOptions = {}): Promise<OpenedSession> {
   const attempts: ProviderAttempt[] = []
   for (const provider of providerOrder(options.providers)) {
+    if (provider === 'cuda' && !cudaInstalled()) {
+      attempts.push({ provider, ok: false, reason: 'CUDA provider not installed (install onnxruntime-node with its CUDA download on a machine with network access)' })
+      continue
+    }
     try {
       const session = await ort.InferenceSession.create(modelPath, {
         executionProviders: [provider],
         intraOpNumThreads: options.threads ?? 0,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
+        // A provider that cannot start is an expected outcome here, reported in `attempts`, not a log error.
+        logSeverityLevel: provider === 'cpu' ? 2 : 4,
       })
       attempts.push({ provider, ok: true })
       return { session, provider, attempts }

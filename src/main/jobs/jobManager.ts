@@ -26,13 +26,13 @@ function spawnWorker(input: JobInput): Worker {
 export class JobManager extends EventEmitter<JobEvents> {
   private readonly jobs = new Map<string, { status: JobStatus; worker: Worker; lastEmit: number }>()
 
-  constructor(private readonly dbPath: string) {
+  constructor(private readonly dataDir: string) {
     super()
   }
 
   start(kind: JobKind, payload: unknown): string {
     const jobId = randomUUID()
-    const worker = spawnWorker({ jobId, kind, dbPath: this.dbPath, payload })
+    const worker = spawnWorker({ jobId, kind, dataDir: this.dataDir, payload })
     const status: JobStatus = { jobId, kind, state: 'running', done: 0, total: 0, message: 'starting' }
     const job = { status, worker, lastEmit: 0 }
     this.jobs.set(jobId, job)

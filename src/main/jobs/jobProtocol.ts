@@ -2,11 +2,11 @@
 export interface JobInput {
   jobId: string
   kind: JobKind
-  dbPath: string
+  dataDir: string
   payload: unknown
 }
 
-export type JobKind = 'import'
+export type JobKind = 'import' | 'analyze'
 
 export type WorkerMessage =
   | { type: 'progress'; done: number; total: number; message: string }

@@ -1,9 +1,14 @@
 /**
  * Worker-thread entry for long jobs. It opens its own database connection (WAL lets the UI keep
- * reading) so imports never block the main thread.
+ * reading) so imports and model runs never block the main thread.
  */
+import { join } from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
 import { importNih, ImportCancelledError } from '../cases/nihImporter'
+import { databasePath } from '../config/dataDir'
+import { analyzeCases, type AnalyzeRequest } from '../inference/analysisService'
+import { InferenceEngine } from '../inference/inferenceEngine'
+import { ModelRegistry } from '../inference/modelRegistry'
 import { CaseStore } from '../store/caseStore'
 import type { ImportRequest } from '../../shared/domain'
 import type { JobInput, ManagerMessage, WorkerMessage } from './jobProtocol'
@@ -17,15 +22,21 @@ parentPort!.on('message', (message: ManagerMessage) => {
 })
 
 async function run(): Promise<unknown> {
-  const store = CaseStore.open(input.dbPath)
+  const store = CaseStore.open(databasePath(input.dataDir))
+  const onProgress = (done: number, total: number, message: string) => post({ type: 'progress', done, total, message })
   try {
     switch (input.kind) {
       case 'import':
-        return await importNih(store, input.payload as ImportRequest, {
-          signal: controller.signal,
-          actor: 'workstation',
-          onProgress: (done, total, message) => post({ type: 'progress', done, total, message }),
-        })
+        return await importNih(store, input.payload as ImportRequest, { signal: controller.signal, actor: 'workstation', onProgress })
+      case 'analyze': {
+        const engine = new InferenceEngine()
+        try {
+          const registry = new ModelRegistry(store, join(input.dataDir, 'models'))
+          return await analyzeCases({ store, registry, engine }, input.payload as AnalyzeRequest, { signal: controller.signal, onProgress })
+        } finally {
+          await engine.close()
+        }
+      }
     }
   } finally {
     store.close()
@@ -38,7 +49,7 @@ run().then(
     post({
       type: 'failed',
       message: error.message,
-      cancelled: error instanceof ImportCancelledError,
+      cancelled: error instanceof ImportCancelledError || controller.signal.aborted,
       partial: error instanceof ImportCancelledError ? error.partial : undefined,
     }),
 )

@@ -1,0 +1,69 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { basename, extname, join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { renderOverlay } from '../explain/heatmapRender'
+import { encodeNpy } from '../explain/npy'
+import { analyzeCases, EXPLAIN_METHODS, type ExplainMethod } from '../inference/analysisService'
+import { UsageError, type CliContext } from './cliContext'
+
+export const EXPLAIN_USAGE =
+  'cxr-lens explain --model ID --method gradcam|gradcampp|cam|eigencam|occlusion|kernelshap|layershap [--finding F] (--case NAME ... | --all) [--out DIR] [--grid N] [--samples N] [--json]'
+
+/** Heatmaps stored per case, model version, finding and method; with --out also PNG overlays and raw maps (JSON + NPY). */
+export async function runExplain(ctx: CliContext, args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      model: { type: 'string' }, version: { type: 'string' }, method: { type: 'string' }, finding: { type: 'string' },
+      case: { type: 'string', multiple: true }, all: { type: 'boolean' }, out: { type: 'string' }, grid: { type: 'string' },
+      samples: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' },
+    },
+  })
+  const method = values.method as ExplainMethod | undefined
+  if (!method || !EXPLAIN_METHODS.includes(method)) throw new UsageError(`--method must be one of ${EXPLAIN_METHODS.join(', ')}\nusage: ${EXPLAIN_USAGE}`)
+  const caseIds = ctx.selectCases(values.case, values.all)
+  const result = await analyzeCases(
+    { store: ctx.store, registry: ctx.registry, engine: ctx.engine(values.threads ? Number(values.threads) : undefined) },
+    {
+      caseIds, model: values.model, version: values.version, methods: [method], findings: values.finding ? [values.finding] : undefined,
+      grid: values.grid ? Number(values.grid) : undefined, samples: values.samples ? Number(values.samples) : undefined,
+      seed: values.seed ? Number(values.seed) : undefined,
+    },
+    { onProgress: process.stderr.isTTY && !values.json ? (done, total) => process.stderr.write(`\rexplain ${done}/${total}`) : undefined },
+  )
+  if (process.stderr.isTTY && !values.json) process.stderr.write('\n')
+  const written: string[] = []
+  if (values.out) {
+    const out = resolve(values.out)
+    mkdirSync(out, { recursive: true })
+    for (const c of result.cases) {
+      const record = ctx.store.cases.get(c.caseId)!
+      const boxes = ctx.store.annotations.boxes(c.caseId)
+      const stem = basename(record.imageName, extname(record.imageName))
+      for (const h of c.heatmaps) {
+        const map = ctx.store.results.heatmapById(h.id)!
+        const name = join(out, `${stem}_${h.finding}_${h.method}`)
+        const overlay = await renderOverlay({
+          image: record.path, map: map.data, mapHeight: map.height, mapWidth: map.width,
+          normalize: method === 'kernelshap' || method === 'layershap' || method === 'occlusion' ? 'positive' : 'minmax',
+          boxes: boxes.filter((b) => b.finding === h.finding).map((b) => ({ x: b.x, y: b.y, w: b.w, h: b.h, label: b.finding })),
+        })
+        writeFileSync(`${name}.png`, overlay)
+        writeFileSync(`${name}.npy`, encodeNpy(map.data, [map.height, map.width]))
+        writeFileSync(`${name}.json`, JSON.stringify({
+          image: record.imageName, finding: h.finding, method: h.method, model: result.model, probability: c.probabilities[h.finding],
+          height: map.height, width: map.width, params: map.params, data: Array.from(map.data),
+        }))
+        written.push(`${name}.png`)
+      }
+    }
+  }
+  if (values.json) {
+    console.log(JSON.stringify({ model: result.model, provider: result.provider, method, seconds: result.seconds, cases: result.cases, files: written }))
+  } else {
+    const maps = result.cases.reduce((n, c) => n + c.heatmaps.length, 0)
+    console.log(`model ${result.model.id} ${result.model.version}, provider ${result.provider}, ${method}: ${maps} heatmap(s) for ${result.cases.length} case(s) in ${result.seconds.toFixed(2)} s`)
+    if (values.out) console.log(`wrote ${written.length} overlay(s) with .npy and .json maps to ${resolve(values.out)}`)
+  }
+  return 0
+}

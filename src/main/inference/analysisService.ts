@@ -1,0 +1,145 @@
+import { blurTensor } from '../explain/imageOps'
+import { EXPLAIN_METHODS, type ExplainMethod } from '../../shared/explainMethods'
+import { camForAllClasses } from '../explain/camMethods'
+import { layerShap } from '../explain/layerShap'
+import { kernelShapGrid, occlusionGrid } from '../explain/perturbationMethods'
+import type { CaseStore } from '../store/caseStore'
+import type { InferenceEngine } from './inferenceEngine'
+import type { ModelPackage } from './modelPackage'
+import type { ModelRegistry } from './modelRegistry'
+import type { ProviderAttempt } from './providers'
+import { preprocessImage } from './preprocess'
+
+export { EXPLAIN_METHODS, type ExplainMethod }
+
+export interface AnalyzeRequest {
+  caseIds: number[]
+  model?: string
+  version?: string
+  methods: ExplainMethod[]
+  /** Findings whose heatmaps are stored; all when omitted (predictions always cover all). */
+  findings?: string[]
+  grid?: number
+  samples?: number
+  seed?: number
+}
+
+export interface CaseAnalysis {
+  caseId: number
+  image: string
+  probabilities: Record<string, number>
+  heatmaps: Array<{ id: number; finding: string; method: ExplainMethod; width: number; height: number }>
+}
+
+export interface AnalyzeResult {
+  model: { id: string; version: string; sha256: string }
+  provider: string
+  /** Every provider tried, in order, with why the ones before `provider` could not run. */
+  providerAttempts: ProviderAttempt[]
+  cases: CaseAnalysis[]
+  seconds: number
+}
+
+export interface AnalyzeHooks {
+  signal?: AbortSignal
+  onProgress?: (done: number, total: number, message: string) => void
+  batchSize?: number
+}
+
+const BLUR_SIGMA_FRACTION = 1 / 16
+
+/**
+ * Runs a model over stored cases and keeps the results: probabilities for every finding per case and
+ * model version, and the requested heatmaps (low-resolution maps plus their parameters). One backbone
+ * pass per batch serves every CAM method and every finding.
+ */
+export async function analyzeCases(
+  deps: { store: CaseStore; registry: ModelRegistry; engine: InferenceEngine },
+  request: AnalyzeRequest,
+  hooks: AnalyzeHooks = {},
+): Promise<AnalyzeResult> {
+  const started = performance.now()
+  const { pkg } = deps.registry.get(request.model, request.version)
+  const { manifest } = pkg
+  const unknown = (request.findings ?? []).filter((f) => !manifest.findings.includes(f))
+  if (unknown.length) throw new Error(`Model ${manifest.id} has no finding ${unknown.join(', ')}; it knows ${manifest.findings.join(', ')}`)
+  if (request.methods.includes('cam') || request.methods.includes('layershap')) {
+    if (pkg.head.length !== 1) throw new Error(`${manifest.id} has a head with hidden layers: CAM and layer SHAP need a linear head (use gradcam or kernelshap)`)
+  }
+  const findings = request.findings?.length ? request.findings : manifest.findings
+  const batchSize = Math.max(1, hooks.batchSize ?? 8)
+  const results: CaseAnalysis[] = []
+  let provider = 'unknown'
+  for (let start = 0; start < request.caseIds.length; start += batchSize) {
+    if (hooks.signal?.aborted) throw new Error(`Analysis cancelled after ${results.length} case(s); their results are stored`)
+    const records = request.caseIds.slice(start, start + batchSize).map((id) => {
+      const record = deps.store.cases.get(id)
+      if (!record) throw new Error(`Case ${id} was not found`)
+      return record
+    })
+    const tensors = await Promise.all(records.map((r) => preprocessImage(r.path, manifest, r.imageName)))
+    const size = tensors[0].length
+    const batch = new Float32Array(size * tensors.length)
+    tensors.forEach((t, i) => batch.set(t, i * size))
+    const out = await deps.engine.run(pkg, batch, tensors.length)
+    provider = out.provider
+    for (let i = 0; i < records.length; i++) {
+      const analysis = await analyzeOne(deps, pkg, request, findings, records[i].id, tensors[i], out, i, hooks.signal)
+      results.push({ ...analysis, image: records[i].imageName })
+      hooks.onProgress?.(results.length, request.caseIds.length, `${records[i].imageName}: done`)
+    }
+  }
+  const { attempts } = await deps.engine.session(pkg)
+  return {
+    model: { id: manifest.id, version: manifest.version, sha256: manifest.sha256 },
+    provider, providerAttempts: attempts, cases: results, seconds: (performance.now() - started) / 1000,
+  }
+}
+
+async function analyzeOne(
+  deps: { store: CaseStore; engine: InferenceEngine },
+  pkg: ModelPackage,
+  request: AnalyzeRequest,
+  findings: readonly string[],
+  caseId: number,
+  tensor: Float32Array,
+  out: Awaited<ReturnType<InferenceEngine['run']>>,
+  index: number,
+  signal?: AbortSignal,
+): Promise<Omit<CaseAnalysis, 'image'>> {
+  const { manifest } = pkg
+  const classes = manifest.findings.length
+  const [K, h, w] = manifest.outputs.features.shape
+  const probabilities = Object.fromEntries(manifest.findings.map((f, c) => [f, out.probabilities[index * classes + c]]))
+  const features = { data: out.features.subarray(index * K * h * w, (index + 1) * K * h * w), channels: K, height: h, width: w }
+  const sigma = manifest.input.height * BLUR_SIGMA_FRACTION
+  let background: Float32Array | null = null
+  const blurred = () => (background ??= blurTensor(tensor, manifest, sigma))
+  const maps: Array<{ method: ExplainMethod; height: number; width: number; maps: ArrayLike<number>[]; params: Record<string, unknown> }> = []
+  for (const method of request.methods) {
+    if (method === 'gradcam' || method === 'gradcampp' || method === 'cam' || method === 'eigencam') {
+      maps.push({ ...camForAllClasses(method, features, pkg.head), params: { layer: manifest.outputs.features.name, gradients: 'closed-form' } })
+    } else if (method === 'layershap') {
+      const bg = await deps.engine.run(pkg, blurred(), 1)
+      maps.push({ method, height: h, width: w, maps: layerShap(features, bg.features, pkg.head), params: { layer: manifest.outputs.features.name, background: 'blur', sigma, output: 'logit' } })
+    } else {
+      const grid = request.grid ?? 8
+      const input = { pkg, engine: deps.engine, image: tensor, background: blurred(), signal }
+      const result = method === 'occlusion'
+        ? await occlusionGrid(input, { grid })
+        : await kernelShapGrid(input, { grid, samples: request.samples ?? 1000, seed: request.seed ?? 1 })
+      maps.push({ method, ...result, params: { grid, background: 'blur', sigma, output: 'probability', ...(method === 'kernelshap' ? { samples: request.samples ?? 1000, seed: request.seed ?? 1 } : {}) } })
+    }
+  }
+  const stored = deps.store.transaction(() => {
+    deps.store.results.putPredictions(caseId, manifest.id, manifest.version, probabilities)
+    return maps.flatMap((m) =>
+      findings.map((finding) => {
+        const data = Float32Array.from(m.maps[manifest.findings.indexOf(finding)])
+        const id = deps.store.results.putHeatmap({ caseId, modelId: manifest.id, modelVersion: manifest.version, finding, method: m.method, params: m.params, width: m.width, height: m.height, data })
+        return { id, finding, method: m.method, width: m.width, height: m.height }
+      }),
+    )
+  })
+  return { caseId, probabilities, heatmaps: stored }
+}
