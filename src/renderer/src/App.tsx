@@ -6,6 +6,7 @@ import { errorMessage, useApi } from './apiContext'
 import { ImportDialog } from './components/ImportDialog'
 import { WorklistFilterBar } from './components/WorklistFilterBar'
 import { WorklistTable } from './components/WorklistTable'
+import { createAnalysisStore } from './stores/analysisStore'
 import { createWorklistStore, useWorklistState } from './stores/worklistStore'
 import { theme } from './theme'
 import { CaseView } from './views/CaseView'
@@ -13,6 +14,7 @@ import { CaseView } from './views/CaseView'
 export function App() {
   const api = useApi()
   const [store] = useState(() => createWorklistStore(api))
+  const [analysis] = useState(() => createAnalysisStore(api))
   const { openCaseId } = useWorklistState(store)
   const [appInfo, setAppInfo] = useState<AppInfo | null>(null)
   const [infoError, setInfoError] = useState<string | null>(null)
@@ -55,7 +57,7 @@ export function App() {
                 <Typography color="text.secondary">Select a case in the worklist (↑/↓, Enter) to open it.</Typography>
               </Box>
             ) : (
-              <CaseView key={openCaseId} caseId={openCaseId} />
+              <CaseView key={openCaseId} caseId={openCaseId} analysis={analysis} />
             )}
           </Box>
         </Box>

@@ -1,7 +1,8 @@
 /**
  * The image viewer: a Konva stage filling its panel. One Group carries the image→screen transform;
- * the image and the radiologist boxes sit inside it in IMAGE pixel coordinates, so boxes stay on
- * the anatomy at any zoom. Wheel zooms around the cursor, dragging pans, Fit or '=' fits.
+ * the image, the heatmap overlay and the radiologist boxes sit inside it in IMAGE pixel coordinates,
+ * so overlay and boxes stay on the anatomy at any zoom. Wheel zooms around the cursor, dragging
+ * pans, Fit or '=' fits.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { Box as MuiBox, Button, Paper, Typography } from '@mui/material'
@@ -11,11 +12,13 @@ import type { Box } from '../../../shared/domain'
 import { boxToRect } from '../canvas/boxGeometry'
 import { fitTransform, wheelZoomFactor, zoomAround, type ViewTransform } from '../canvas/viewTransform'
 import { useElementSize } from '../hooks/useElementSize'
+import { useHotkey } from '../hooks/useHotkey'
+import { describeOverlay, HeatmapImage, type HeatmapOverlay } from './HeatmapImage'
 
 declare global {
   interface Window {
-    /** Test hook: current zoom and how many box rectangles the canvas drew. */
-    __cxrViewer?: { scale: number; boxesDrawn: number }
+    /** Test hook: current zoom, how many box rectangles the canvas drew, and the heatmap overlay. */
+    __cxrViewer?: { scale: number; boxesDrawn: number; heatmap: ReturnType<typeof describeOverlay> }
   }
 }
 
@@ -25,15 +28,13 @@ const LABEL_PX = 12
 export interface CaseCanvasProps {
   bitmap: ImageBitmap
   boxes: readonly Box[]
+  /** The heatmap to lay over the image, if any. */
+  heatmap?: HeatmapOverlay | null
   /** Called once the image has been drawn on the stage. */
   onDrawn: () => void
 }
 
-function isTyping(target: EventTarget | null): boolean {
-  return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))
-}
-
-export function CaseCanvas({ bitmap, boxes, onDrawn }: CaseCanvasProps) {
+export function CaseCanvas({ bitmap, boxes, heatmap = null, onDrawn }: CaseCanvasProps) {
   const [containerRef, size] = useElementSize<HTMLDivElement>()
   // null: follow the fitted view (also across panel resizes) until the user zooms or pans.
   const [userView, setUserView] = useState<ViewTransform | null>(null)
@@ -50,16 +51,7 @@ export function CaseCanvas({ bitmap, boxes, onDrawn }: CaseCanvasProps) {
 
   const fit = useCallback(() => setUserView(null), [])
 
-  useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === '=' && !event.ctrlKey && !event.metaKey && !isTyping(event.target)) {
-        event.preventDefault()
-        fit()
-      }
-    }
-    window.addEventListener('keydown', onKey)
-    return () => window.removeEventListener('keydown', onKey)
-  }, [fit])
+  useHotkey('=', fit)
 
   // Draw synchronously once the stage exists, then report what is on it.
   const reported = useRef<ImageBitmap | null>(null)
@@ -67,13 +59,13 @@ export function CaseCanvas({ bitmap, boxes, onDrawn }: CaseCanvasProps) {
     const layer = layerRef.current
     if (!ready || !layer) return
     layer.draw()
-    window.__cxrViewer = { scale: view.scale, boxesDrawn: layer.find(`.${BOX_RECT_NAME}`).length }
+    window.__cxrViewer = { scale: view.scale, boxesDrawn: layer.find(`.${BOX_RECT_NAME}`).length, heatmap: describeOverlay(heatmap) }
     if (reported.current !== bitmap) {
       reported.current = bitmap
       onDrawn()
     }
-  }, [ready, bitmap, rects, view.scale, view.x, view.y, onDrawn])
-  useEffect(() => () => void (window.__cxrViewer = { scale: 0, boxesDrawn: 0 }), [])
+  }, [ready, bitmap, rects, heatmap, view.scale, view.x, view.y, onDrawn])
+  useEffect(() => () => void (window.__cxrViewer = { scale: 0, boxesDrawn: 0, heatmap: null }), [])
 
   function onWheel(event: Konva.KonvaEventObject<WheelEvent>): void {
     event.evt.preventDefault()
@@ -104,6 +96,7 @@ export function CaseCanvas({ bitmap, boxes, onDrawn }: CaseCanvasProps) {
             <Layer ref={layerRef}>
               <Group x={view.x} y={view.y} scaleX={view.scale} scaleY={view.scale}>
                 <KonvaImage image={bitmap} width={bitmap.width} height={bitmap.height} />
+                {heatmap && <HeatmapImage overlay={heatmap} width={bitmap.width} height={bitmap.height} />}
                 {rects.map((rect) => (
                   <Group key={rect.id}>
                     <Rect

@@ -1,4 +1,5 @@
-/** Side panel of an open case: identity, ground-truth labels and the radiologist boxes. */
+/** Side panel of an open case: identity, then `children` (the model panel), ground-truth labels and the radiologist boxes. */
+import type { ReactNode } from 'react'
 import { Box, Chip, Divider, List, ListItem, ListItemText, Stack, Typography } from '@mui/material'
 import type { CaseDetail } from '../../../shared/domain'
 import { findingColor } from '../canvas/findingColors'
@@ -17,9 +18,9 @@ function Field({ name, value }: { name: string; value: string | number | null })
   )
 }
 
-export function CaseDetailsPanel({ detail }: { detail: CaseDetail }) {
+export function CaseDetailsPanel({ detail, children }: { detail: CaseDetail; children?: ReactNode }) {
   return (
-    <Box sx={{ width: 300, flexShrink: 0, overflow: 'auto', borderLeft: 1, borderColor: 'divider', p: 1.5 }}>
+    <Box sx={{ width: 320, flexShrink: 0, overflow: 'auto', borderLeft: 1, borderColor: 'divider', p: 1.5 }}>
       <Typography variant="subtitle1" sx={{ fontFamily: 'monospace', wordBreak: 'break-all' }} data-testid="case-image-name">
         {detail.image}
       </Typography>
@@ -31,6 +32,12 @@ export function CaseDetailsPanel({ detail }: { detail: CaseDetail }) {
         <Field name="View" value={detail.view} />
         <Field name="Status" value={statusLabel(detail.status)} />
       </Stack>
+      {children && (
+        <>
+          <Divider sx={{ my: 1.5 }} />
+          {children}
+        </>
+      )}
       <Divider sx={{ my: 1.5 }} />
       <Typography variant="subtitle2" gutterBottom>
         Ground-truth labels

@@ -19,7 +19,7 @@ import {
 } from '@mui/material'
 import type { ImportRequest, ImportSummary, JobStatus } from '../../../shared/domain'
 import { errorMessage, useApi } from '../apiContext'
-import { useImportJob } from '../hooks/useImportJob'
+import { useJob } from '../hooks/useJob'
 import { ImportSummaryView } from './ImportSummaryView'
 
 interface PathFieldProps {
@@ -62,7 +62,7 @@ export interface ImportDialogProps {
 
 export function ImportDialog({ open, nativeDialogs, onClose, onFinished }: ImportDialogProps) {
   const api = useApi()
-  const { state, start, cancel } = useImportJob(api, onFinished)
+  const { state, start, cancel } = useJob<ImportSummary>(api, onFinished)
   const [imagesDir, setImagesDir] = useState('')
   const [labelsCsv, setLabelsCsv] = useState('')
   const [boxesCsv, setBoxesCsv] = useState('')
@@ -86,7 +86,7 @@ export function ImportDialog({ open, nativeDialogs, onClose, onFinished }: Impor
     }
     if (boxesCsv.trim()) request.boxesCsv = boxesCsv.trim()
     setFormError(null)
-    void start(request)
+    void start(() => api.import.start(request))
   }
 
   const progress = state.progress

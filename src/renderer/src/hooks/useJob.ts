@@ -1,28 +1,29 @@
 /**
- * Runs one import job: starts it, follows 'job:progress' / 'job:finished' for its id, and can
- * cancel it. Events for the job may arrive before `import.start` answers, so they are kept by job
- * id until the id is known; a slow poll of `jobs.get` covers any event the transport lost.
+ * Runs one background job (import, analysis, …): starts it through the caller's `begin` (any api
+ * call answering `{ jobId }`), follows 'job:progress' / 'job:finished' for its id, and can cancel
+ * it. Events for the job may arrive before `begin` answers, so they are kept by job id until the id
+ * is known; a slow poll of `jobs.get` covers any event the transport lost.
  */
 import { useCallback, useEffect, useRef, useState } from 'react'
 import type { CxrApi } from '../../../shared/api'
-import type { ImportRequest, ImportSummary, JobProgress, JobStatus } from '../../../shared/domain'
+import type { JobProgress, JobStatus } from '../../../shared/domain'
 import { errorMessage } from '../apiContext'
 
-export type ImportPhase = 'idle' | 'starting' | 'running' | 'finished'
+export type JobPhase = 'idle' | 'starting' | 'running' | 'finished'
 
-export interface ImportJobState {
-  phase: ImportPhase
+export interface JobState<R> {
+  phase: JobPhase
   jobId: string | null
   progress: JobProgress | null
-  finished: JobStatus<ImportSummary> | null
+  finished: JobStatus<R> | null
   error: string | null
 }
 
-const IDLE: ImportJobState = { phase: 'idle', jobId: null, progress: null, finished: null, error: null }
+const IDLE: JobState<never> = { phase: 'idle', jobId: null, progress: null, finished: null, error: null }
 const POLL_MS = 2000
 
-export function useImportJob(api: CxrApi, onFinished: (status: JobStatus<ImportSummary>) => void) {
-  const [state, setState] = useState<ImportJobState>(IDLE)
+export function useJob<R>(api: CxrApi, onFinished: (status: JobStatus<R>) => void) {
+  const [state, setState] = useState<JobState<R>>(IDLE)
   const jobIdRef = useRef<string | null>(null)
   const early = useRef(new Map<string, { progress?: JobProgress; finished?: JobStatus }>())
   const onFinishedRef = useRef(onFinished)
@@ -34,7 +35,7 @@ export function useImportJob(api: CxrApi, onFinished: (status: JobStatus<ImportS
   const finish = useCallback((status: JobStatus) => {
     if (status.jobId !== jobIdRef.current || finishedJobs.current.has(status.jobId)) return
     finishedJobs.current.add(status.jobId)
-    const typed = status as JobStatus<ImportSummary>
+    const typed = status as JobStatus<R>
     setState((prev) => ({ ...prev, phase: 'finished', progress: typed, finished: typed }))
     onFinishedRef.current(typed)
   }, [])
@@ -77,10 +78,10 @@ export function useImportJob(api: CxrApi, onFinished: (status: JobStatus<ImportS
   }, [api, finish, state.phase, state.jobId])
 
   const start = useCallback(
-    async (request: ImportRequest) => {
+    async (begin: () => Promise<{ jobId: string }>) => {
       setState({ ...IDLE, phase: 'starting' })
       try {
-        const { jobId } = await api.import.start(request)
+        const { jobId } = await begin()
         jobIdRef.current = jobId
         const seen = early.current.get(jobId)
         early.current.clear()
@@ -90,7 +91,7 @@ export function useImportJob(api: CxrApi, onFinished: (status: JobStatus<ImportS
         setState({ ...IDLE, error: errorMessage(error) })
       }
     },
-    [api, finish],
+    [finish],
   )
 
   const cancel = useCallback(async () => {

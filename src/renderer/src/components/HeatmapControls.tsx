@@ -1,0 +1,75 @@
+/**
+ * How the heatmap overlay is shown: on/off (also the 'h' key), opacity and colormap. The map itself
+ * comes from the analysis store; this panel only changes its presentation.
+ */
+import { FormControlLabel, Slider, Stack, Switch, TextField, Typography } from '@mui/material'
+import { COLORMAP_LABELS, COLORMAPS, isColormapName } from '../canvas/colormaps'
+import { normalizationFor } from '../canvas/heatmapPixels'
+import { EXPLAIN_METHOD_LABELS } from '../../../shared/explainMethods'
+import { useHotkey } from '../hooks/useHotkey'
+import { useAnalysisState, type AnalysisStore } from '../stores/analysisStore'
+
+export function HeatmapControls({ store }: { store: AnalysisStore }) {
+  const { heatmap, visible, opacity, colormap, models } = useAnalysisState(store)
+  useHotkey('h', store.toggleVisible)
+  if (!models?.length) return null
+
+  const labels: Record<string, string> = EXPLAIN_METHOD_LABELS
+  const caption = heatmap
+    ? `${labels[heatmap.method] ?? heatmap.method} · ${heatmap.finding} · ${heatmap.width}×${heatmap.height}` +
+      (normalizationFor(heatmap.method) === 'positive' ? ' · positive evidence' : ' · min–max')
+    : 'No heatmap for this finding and method yet'
+  return (
+    <Stack spacing={0.5}>
+      <Stack direction="row" sx={{ alignItems: 'center', justifyContent: 'space-between' }}>
+        <FormControlLabel
+          sx={{ ml: 0 }}
+          label="Heatmap (h)"
+          control={
+            <Switch
+              size="small"
+              checked={visible}
+              onChange={(event) => store.setVisible(event.target.checked)}
+              slotProps={{ input: { 'data-testid': 'heatmap-toggle' } as object }}
+            />
+          }
+        />
+        <TextField
+          select
+          size="small"
+          variant="standard"
+          value={colormap}
+          onChange={(event) => isColormapName(event.target.value) && store.setColormap(event.target.value)}
+          aria-label="Colormap"
+          slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'heatmap-colormap', 'aria-label': 'Colormap' } }}
+        >
+          {COLORMAPS.map((name) => (
+            <option key={name} value={name}>
+              {COLORMAP_LABELS[name]}
+            </option>
+          ))}
+        </TextField>
+      </Stack>
+      <Stack direction="row" spacing={1.5} sx={{ alignItems: 'center', px: 0.5 }}>
+        <Typography variant="caption" color="text.secondary">
+          Opacity
+        </Typography>
+        <Slider
+          size="small"
+          min={0}
+          max={1}
+          step={0.05}
+          value={opacity}
+          onChange={(_event, value) => store.setOpacity(Array.isArray(value) ? value[0]! : value)}
+          disabled={!visible}
+          aria-label="Heatmap opacity"
+          data-testid="heatmap-opacity"
+          data-value={opacity}
+        />
+      </Stack>
+      <Typography variant="caption" color="text.secondary" data-testid="heatmap-caption">
+        {caption}
+      </Typography>
+    </Stack>
+  )
+}

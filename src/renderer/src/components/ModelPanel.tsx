@@ -1,0 +1,136 @@
+/**
+ * Model panel of the case view: which model and explanation method, a Run button that analyses the
+ * open case in the job worker (or just fetches the map when it is already stored), live progress,
+ * and the execution provider that ran it.
+ */
+import { useCallback } from 'react'
+import { Alert, Box, Button, Chip, LinearProgress, Stack, TextField, Typography } from '@mui/material'
+import type { JobStatus } from '../../../shared/domain'
+import { EXPLAIN_METHOD_LABELS, EXPLAIN_METHODS, type ExplainMethod } from '../../../shared/explainMethods'
+import { useApi } from '../apiContext'
+import { useJob } from '../hooks/useJob'
+import { methodSupported, modelKey, useAnalysisState, type AnalysisStore } from '../stores/analysisStore'
+
+/** The part of the analysis job's result the panel reads. */
+interface AnalysisResult {
+  provider: string
+}
+
+const PROVIDER_LABELS: Record<string, string> = { cpu: 'CPU', webgpu: 'WebGPU', cuda: 'CUDA' }
+
+export function providerLabel(provider: string): string {
+  return PROVIDER_LABELS[provider] ?? provider.toUpperCase()
+}
+
+export function ModelPanel({ store }: { store: AnalysisStore }) {
+  const api = useApi()
+  const state = useAnalysisState(store)
+  const onFinished = useCallback(
+    (status: JobStatus<AnalysisResult>) => {
+      if (status.state === 'succeeded') {
+        store.setProvider(status.result?.provider ?? null)
+        void store.loadResults()
+      } else {
+        store.setError(status.error ?? `Analysis ${status.state}`)
+      }
+    },
+    [store],
+  )
+  const job = useJob<AnalysisResult>(api, onFinished)
+  const busy = job.state.phase === 'starting' || job.state.phase === 'running'
+  const model = state.models?.find((m) => modelKey(m) === state.modelKey)
+
+  async function run(): Promise<void> {
+    const caseId = state.caseId
+    if (!model || caseId === null) return
+    store.setError(null)
+    if (await store.loadResults()) return // already stored for this case, model and method
+    await job.start(() =>
+      api.analysis.start({ caseIds: [caseId], model: model.id, version: model.version, methods: [state.method] }),
+    )
+  }
+
+  if (state.models === null) return <Typography variant="body2" color="text.secondary">Loading models…</Typography>
+  if (state.models.length === 0) {
+    return (
+      <Alert severity="info" data-testid="no-model">
+        No model installed — import one with <code>cxr-lens models import DIR</code>
+      </Alert>
+    )
+  }
+
+  const progress = job.state.progress
+  const percent = progress && progress.total > 0 ? Math.min(100, (progress.done / progress.total) * 100) : null
+  const error = state.error ?? job.state.error
+  return (
+    <Stack spacing={1.25}>
+      <TextField
+        select
+        label="Model"
+        size="small"
+        value={state.modelKey ?? ''}
+        onChange={(event) => store.selectModel(event.target.value)}
+        disabled={busy}
+        title={model?.intendedUse}
+        slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'model-select' } }}
+      >
+        {state.models.map((m) => (
+          <option key={modelKey(m)} value={modelKey(m)}>
+            {`${m.id} ${m.version}${m.isDefault ? ' (default)' : ''}`}
+          </option>
+        ))}
+      </TextField>
+      <TextField
+        select
+        label="Explanation method"
+        size="small"
+        value={state.method}
+        onChange={(event) => store.selectMethod(event.target.value as ExplainMethod)}
+        disabled={busy}
+        slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'method-select' } }}
+      >
+        {EXPLAIN_METHODS.map((method) => (
+          <option key={method} value={method} disabled={!methodSupported(model, method)}>
+            {EXPLAIN_METHOD_LABELS[method] + (methodSupported(model, method) ? '' : ' (linear head only)')}
+          </option>
+        ))}
+      </TextField>
+      <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
+        <Button
+          variant="contained"
+          size="small"
+          onClick={() => void run()}
+          disabled={busy || !model || !methodSupported(model, state.method)}
+          data-testid="run-model"
+        >
+          Run model
+        </Button>
+        {busy && (
+          <Button size="small" color="warning" onClick={() => void job.cancel()} disabled={job.state.phase !== 'running'}>
+            Cancel
+          </Button>
+        )}
+        <Box sx={{ flex: 1 }} />
+        {state.provider && (
+          <Chip
+            size="small"
+            variant="outlined"
+            label={providerLabel(state.provider)}
+            title="Execution provider of the last run"
+            data-testid="provider-chip"
+            data-provider={state.provider}
+          />
+        )}
+      </Stack>
+      {busy && (
+        <Box data-testid="analysis-progress">
+          <LinearProgress variant={percent === null ? 'indeterminate' : 'determinate'} value={percent ?? 0} />
+          <Typography variant="caption" color="text.secondary">
+            {progress ? `${progress.done} / ${progress.total}${progress.message ? ` — ${progress.message}` : ''}` : 'Starting…'}
+          </Typography>
+        </Box>
+      )}
+      {error && <Alert severity="error">{error}</Alert>}
+    </Stack>
+  )
+}

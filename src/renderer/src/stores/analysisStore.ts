@@ -1,0 +1,174 @@
+/**
+ * Analysis state of the case view: installed models, the chosen model and explanation method, the
+ * open case's predictions, the selected finding and its heatmap, and how the overlay is shown.
+ * Same pattern as worklistStore: a hand-written store read through useSyncExternalStore. Choices
+ * (model, method, colormap, opacity, visibility) survive opening another case; per-case results do
+ * not. Every fetch carries a sequence number and answers to an older request are dropped.
+ */
+import { useSyncExternalStore } from 'react'
+import type { CxrApi } from '../../../shared/api'
+import type { HeatmapData, ModelSummary } from '../../../shared/domain'
+import type { ExplainMethod } from '../../../shared/explainMethods'
+import { errorMessage } from '../apiContext'
+import type { ColormapName } from '../canvas/colormaps'
+
+/** CAM and layer SHAP read the weights of a single linear layer after global average pooling. */
+export const LINEAR_HEAD_METHODS: ReadonlySet<ExplainMethod> = new Set(['cam', 'layershap'])
+
+export function methodSupported(model: ModelSummary | undefined, method: ExplainMethod): boolean {
+  return !LINEAR_HEAD_METHODS.has(method) || model?.headType === 'gap_linear'
+}
+
+export const modelKey = (model: { id: string; version: string }): string => `${model.id}@${model.version}`
+
+export interface Prediction {
+  finding: string
+  probability: number
+}
+
+export interface AnalysisState {
+  /** null while the list is loading. */
+  models: readonly ModelSummary[] | null
+  modelKey: string | null
+  method: ExplainMethod
+  caseId: number | null
+  /** Sorted by probability, highest first; empty until the model has run on the case. */
+  predictions: readonly Prediction[]
+  finding: string | null
+  heatmap: HeatmapData | null
+  /** Execution provider of the last run in this case view ('cpu', 'webgpu', 'cuda'). */
+  provider: string | null
+  colormap: ColormapName
+  opacity: number
+  visible: boolean
+  error: string | null
+}
+
+export type AnalysisStore = ReturnType<typeof createAnalysisStore>
+
+export function createAnalysisStore(api: CxrApi) {
+  let state: AnalysisState = {
+    models: null, modelKey: null, method: 'gradcam', caseId: null, predictions: [], finding: null, heatmap: null,
+    provider: null, colormap: 'jet', opacity: 0.45, visible: true, error: null,
+  }
+  const listeners = new Set<() => void>()
+  let seq = 0
+
+  function update(patch: Partial<AnalysisState>): void {
+    state = { ...state, ...patch }
+    for (const listener of listeners) listener()
+  }
+
+  function currentModel(): ModelSummary | undefined {
+    return state.models?.find((m) => modelKey(m) === state.modelKey)
+  }
+
+  /** Fetches the stored heatmap of (finding, method) for the open case; true when there is one. */
+  async function loadHeatmap(finding: string | null): Promise<boolean> {
+    const model = currentModel()
+    const caseId = state.caseId
+    const ticket = ++seq
+    if (!model || caseId === null || !finding) {
+      update({ heatmap: null })
+      return false
+    }
+    try {
+      const heatmap = await api.heatmaps.get({ caseId, model: model.id, version: model.version, finding, method: state.method })
+      if (ticket === seq) update({ heatmap, error: null })
+      return heatmap !== null
+    } catch (error) {
+      if (ticket === seq) update({ heatmap: null, error: errorMessage(error) })
+      return false
+    }
+  }
+
+  /**
+   * Loads the open case's stored predictions for the chosen model, then the heatmap of the selected
+   * finding (kept when the model knows it, else the top one). True when both are stored.
+   */
+  async function loadResults(): Promise<boolean> {
+    const model = currentModel()
+    const caseId = state.caseId
+    const ticket = ++seq
+    if (!model || caseId === null) {
+      update({ predictions: [], finding: null, heatmap: null })
+      return false
+    }
+    try {
+      const { probabilities } = await api.analysis.predictions({ caseId, model: model.id, version: model.version })
+      if (ticket !== seq) return false
+      const predictions = [...probabilities].sort((a, b) => b.probability - a.probability)
+      const finding = predictions.some((p) => p.finding === state.finding) ? state.finding : (predictions[0]?.finding ?? null)
+      update({ predictions, finding, error: null })
+      return predictions.length > 0 && (await loadHeatmap(finding))
+    } catch (error) {
+      if (ticket === seq) update({ error: errorMessage(error) })
+      return false
+    }
+  }
+
+  /** Refreshes the installed models (one may have been imported meanwhile), then the open case's results. */
+  async function loadModels(): Promise<void> {
+    try {
+      const models = await api.models.list({})
+      const chosen = models.find((m) => modelKey(m) === state.modelKey) ?? models.find((m) => m.isDefault) ?? models[0]
+      update({ models, modelKey: chosen ? modelKey(chosen) : null })
+      if (!methodSupported(currentModel(), state.method)) update({ method: 'gradcam' })
+      await loadResults()
+    } catch (error) {
+      update({ models: state.models ?? [], error: errorMessage(error) })
+    }
+  }
+
+  return {
+    subscribe(listener: () => void): () => void {
+      listeners.add(listener)
+      return () => void listeners.delete(listener)
+    },
+    getState: (): AnalysisState => state,
+    currentModel,
+    loadResults,
+    loadModels,
+    /** A new case: forget the previous case's results, keep the choices. */
+    openCase(caseId: number): void {
+      update({ caseId, predictions: [], finding: null, heatmap: null, provider: null, error: null })
+      void loadModels()
+    },
+    selectModel(key: string): void {
+      update({ modelKey: key, predictions: [], heatmap: null, provider: null })
+      if (!methodSupported(currentModel(), state.method)) update({ method: 'gradcam' })
+      void loadResults()
+    },
+    /** Shows the stored map of the new method when there is one; Run computes it otherwise. */
+    selectMethod(method: ExplainMethod): void {
+      update({ method, heatmap: null })
+      void loadHeatmap(state.finding)
+    },
+    selectFinding(finding: string): void {
+      update({ finding })
+      void loadHeatmap(finding)
+    },
+    setProvider(provider: string | null): void {
+      update({ provider })
+    },
+    setError(error: string | null): void {
+      update({ error })
+    },
+    setColormap(colormap: ColormapName): void {
+      update({ colormap })
+    },
+    setOpacity(opacity: number): void {
+      update({ opacity: Math.min(1, Math.max(0, opacity)) })
+    },
+    setVisible(visible: boolean): void {
+      update({ visible })
+    },
+    toggleVisible(): void {
+      update({ visible: !state.visible })
+    },
+  }
+}
+
+export function useAnalysisState(store: AnalysisStore): AnalysisState {
+  return useSyncExternalStore(store.subscribe, store.getState)
+}
