@@ -16,6 +16,7 @@ export default defineConfig({
           jobWorker: resolve('src/main/jobs/jobWorker.ts'),
           benchWorklist: resolve('scripts/benchWorklist.ts'),
           benchImport: resolve('scripts/benchImport.ts'),
+          benchEngine: resolve('scripts/benchEngine.ts'),
         },
         output: { chunkFileNames: 'chunk-[name]-[hash].js' },
       },

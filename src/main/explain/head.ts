@@ -45,9 +45,11 @@ export function headForward(layers: DenseLayer[], pooled: Float64Array): Forward
 }
 
 /** Exact d logits / d pooled, as a row-major [classes × channels] matrix (backpropagation through the head). */
-export function headJacobian(layers: DenseLayer[], pooled: Float64Array): Float64Array {
-  const { preActivations } = headForward(layers, pooled)
+export function headJacobian(layers: DenseLayer[], pooled: () => Float64Array): Float32Array | Float64Array {
   const last = layers[layers.length - 1]
+  // A linear head's Jacobian is its weight, whatever the input: no forward pass, no copy.
+  if (layers.length === 1) return last.weight
+  const { preActivations } = headForward(layers, pooled())
   // J starts as d logits / d (input of the last layer) = its weight (the last layer has no activation).
   const rows = last.outputs
   let cols = last.inputs

@@ -118,7 +118,7 @@ async function analyzeOne(
   const maps: Array<{ method: ExplainMethod; height: number; width: number; maps: ArrayLike<number>[]; params: Record<string, unknown> }> = []
   for (const method of request.methods) {
     if (method === 'gradcam' || method === 'gradcampp' || method === 'cam' || method === 'eigencam') {
-      maps.push({ ...camForAllClasses(method, features, pkg.head), params: { layer: manifest.outputs.features.name, gradients: 'closed-form' } })
+      maps.push({ ...(await camForAllClasses(method, features, pkg.head)), params: { layer: manifest.outputs.features.name, gradients: 'closed-form' } })
     } else if (method === 'layershap') {
       const bg = await deps.engine.run(pkg, blurred(), 1)
       maps.push({ method, height: h, width: w, maps: layerShap(features, bg.features, pkg.head), params: { layer: manifest.outputs.features.name, background: 'blur', sigma, output: 'logit' } })
