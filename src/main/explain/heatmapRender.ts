@@ -1,4 +1,9 @@
 import sharp, { type Metadata } from 'sharp'
+import { colormapLut, type ColormapName, type Rgb } from '../../shared/colormaps'
+
+export { COLORMAPS, type ColormapName, type Rgb } from '../../shared/colormaps'
+
+const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v)
 
 /**
  * Heatmap rendering for explanations. Maps are stored low-resolution (e.g. 7×7 or 8×8, row-major)
@@ -6,9 +11,7 @@ import sharp, { type Metadata } from 'sharp'
  * map is simply stretched over the image. Pure Node: sharp decodes and encodes, the maths is here.
  */
 
-export type ColormapName = 'jet' | 'viridis' | 'hot'
 export type NormalizeMode = 'minmax' | 'positive'
-export type Rgb = [number, number, number]
 
 /** A rectangle in image pixels; `label` travels with it for callers but is not rasterised. */
 export interface OverlayBox {
@@ -115,53 +118,6 @@ export function normalizeMap(map: ArrayLike<number>, mode: NormalizeMode): Float
   return out
 }
 
-const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v)
-const byte = (v: number): number => Math.round(clamp01(v) * 255)
-
-/** MATLAB/OpenCV jet: blue (0,0,128) → cyan → yellow → red (128,0,0), piecewise linear. */
-function jet(t: number): Rgb {
-  const x = 4 * clamp01(t)
-  return [byte(1.5 - Math.abs(x - 3)), byte(1.5 - Math.abs(x - 2)), byte(1.5 - Math.abs(x - 1))]
-}
-
-/** MATLAB hot: red ramps over [0, 3/8], green over [3/8, 3/4], blue over [3/4, 1]. */
-function hot(t: number): Rgb {
-  const v = clamp01(t)
-  return [byte(v / 0.375), byte((v - 0.375) / 0.375), byte((v - 0.75) / 0.25)]
-}
-
-/**
- * matplotlib viridis sampled at t = k/32 from its 256-entry table (_cm_listed.py) and rounded;
- * linear interpolation between these stops stays within 2/255 of the full table.
- */
-const VIRIDIS_STOPS: readonly Rgb[] = [
-  [68, 1, 84], [71, 13, 96], [72, 24, 106], [72, 35, 116], [71, 45, 123], [69, 54, 129], [66, 64, 134],
-  [63, 73, 137], [59, 82, 139], [55, 90, 141], [51, 99, 141], [47, 106, 142], [44, 114, 142], [41, 122, 142],
-  [38, 129, 142], [35, 137, 142], [33, 144, 140], [31, 152, 139], [31, 159, 136], [33, 166, 133], [40, 174, 128],
-  [49, 181, 123], [62, 188, 116], [76, 194, 108], [93, 201, 99], [110, 206, 88], [130, 211, 76], [150, 216, 63],
-  [171, 220, 50], [192, 223, 36], [213, 226, 26], [234, 229, 26], [253, 231, 37],
-]
-
-function viridis(t: number): Rgb {
-  const pos = clamp01(t) * (VIRIDIS_STOPS.length - 1)
-  const i = Math.min(Math.floor(pos), VIRIDIS_STOPS.length - 2)
-  const f = pos - i
-  const a = VIRIDIS_STOPS[i]
-  const b = VIRIDIS_STOPS[i + 1]
-  return [Math.round(a[0] + (b[0] - a[0]) * f), Math.round(a[1] + (b[1] - a[1]) * f), Math.round(a[2] + (b[2] - a[2]) * f)]
-}
-
-/** Colour maps as t ∈ [0, 1] → [r, g, b] bytes; t outside the range is clamped. */
-export const COLORMAPS: Readonly<Record<ColormapName, (t: number) => Rgb>> = { jet, viridis, hot }
-
-/** 256-entry RGB table so the per-pixel loop is a lookup instead of a function call. */
-function colormapLut(name: ColormapName): Uint8Array {
-  const fn = COLORMAPS[name]
-  if (fn === undefined) throw new Error(`unknown colormap '${name}'`)
-  const lut = new Uint8Array(256 * 3)
-  for (let i = 0; i < 256; i++) lut.set(fn(i / 255), i * 3)
-  return lut
-}
 
 function decodeError(image: Uint8Array | string, error: unknown): Error {
   const name = typeof image === 'string' ? image : 'image'
@@ -246,7 +202,7 @@ export async function renderOverlay(options: OverlayOptions): Promise<Uint8Array
  * gray·(1 − α) + colour·α per pixel, α = 0 below the threshold. Both terms come from small tables
  * (256 gray levels, 256 colours) so the 1M-pixel loop is additions only; +0.5 rounds on truncation.
  */
-function blend(gray: Uint8Array, values: Float32Array, lut: Uint8Array, alpha: number, threshold: number): Uint8Array {
+function blend(gray: Uint8Array, values: Float32Array, lut: Uint8ClampedArray, alpha: number, threshold: number): Uint8Array {
   const rgb = new Uint8Array(gray.length * 3)
   const base = new Float32Array(256)
   for (let g = 0; g < 256; g++) base[g] = g * (1 - alpha) + 0.5

@@ -3,7 +3,7 @@
  * comes from the analysis store; this panel only changes its presentation.
  */
 import { FormControlLabel, Slider, Stack, Switch, TextField, Typography } from '@mui/material'
-import { COLORMAP_LABELS, COLORMAPS, isColormapName } from '../canvas/colormaps'
+import { COLORMAP_LABELS, COLORMAP_NAMES, isColormapName } from '../canvas/colormaps'
 import { normalizationFor } from '../canvas/heatmapPixels'
 import { EXPLAIN_METHOD_LABELS } from '../../../shared/explainMethods'
 import { useHotkey } from '../hooks/useHotkey'
@@ -43,7 +43,7 @@ export function HeatmapControls({ store }: { store: AnalysisStore }) {
           aria-label="Colormap"
           slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'heatmap-colormap', 'aria-label': 'Colormap' } }}
         >
-          {COLORMAPS.map((name) => (
+          {COLORMAP_NAMES.map((name) => (
             <option key={name} value={name}>
               {COLORMAP_LABELS[name]}
             </option>
