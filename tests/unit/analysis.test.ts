@@ -77,7 +77,7 @@ describe.runIf(HAS_NIH)('analysis of stored cases', () => {
     const pkg = registry.get('tiny-resnet').pkg
     const record = store.cases.get(first.caseId)!
     const out = await engine.run(pkg, await preprocessImage(record.path, pkg.manifest), 1)
-    const expected = camForAllClasses('gradcam', { data: out.features, channels: 32, height: 8, width: 8 }, pkg.head).maps[1]
+    const expected = (await camForAllClasses('gradcam', { data: out.features, channels: 32, height: 8, width: 8 }, pkg.head)).maps[1]
     const stored = store.results.heatmap(first.caseId, 'tiny-resnet', '0.0.1-test', 'Cardiomegaly', 'gradcam')!
     expect(stored).toMatchObject({ width: 8, height: 8, method: 'gradcam', params: { layer: 'features' } })
     stored.data.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 6))

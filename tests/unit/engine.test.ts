@@ -52,7 +52,7 @@ describe.each(MODELS)('%s against PyTorch autograd references', (id) => {
       out.logits.forEach((z, c) => expect(z).toBeCloseTo(result.logits[c], 3))
       let compared = 0
       for (const method of methods) {
-        const maps = camForAllClasses(method, { data: out.features, channels: K, height: h, width: w }, pkg.head).maps
+        const maps = (await camForAllClasses(method, { data: out.features, channels: K, height: h, width: w }, pkg.head)).maps
         pkg.manifest.findings.forEach((finding, c) => {
           const expected = (result[method as Exclude<CamMethod, 'eigencam'>] as Record<string, number[]>)[finding]
           expect(expected, `${method} ${finding} in reference`).toHaveLength(h * w)
@@ -67,7 +67,7 @@ describe.each(MODELS)('%s against PyTorch autograd references', (id) => {
       expect(compared).toBe(methods.length * 14)
 
       // Eigen-CAM is class-independent: one reference map from PyTorch's SVD.
-      const eigen = camForAllClasses('eigencam', { data: out.features, channels: K, height: h, width: w }, pkg.head).maps
+      const eigen = (await camForAllClasses('eigencam', { data: out.features, channels: K, height: h, width: w }, pkg.head)).maps
       const theirs = minMax(result.eigencam)
       for (const map of eigen) {
         const ours = minMax(map)
@@ -130,5 +130,31 @@ describe('model package verification', () => {
     manifest.head.layers[0].weightLayout = 'in_out' // square-free: this must fail the dimension check
     writeFileSync(join(target, 'manifest.json'), JSON.stringify(manifest))
     expect(() => loadModelPackage(target)).toThrow(/head layer 0 expects 14 inputs but receives 32/)
+  })
+})
+
+describe('preprocessing of other image kinds', () => {
+  const pkg = loadModelPackage(join(FIXTURES, 'tiny-resnet'))
+  const gray8 = Uint8Array.from({ length: 64 * 64 }, (_, i) => (i * 37) % 256)
+
+  it('gives a 16-bit PNG the same tensor as the 8-bit image it scales', async () => {
+    const png8 = await sharp(Buffer.from(gray8), { raw: { width: 64, height: 64, channels: 1 } }).png().toBuffer()
+    const wide = Uint16Array.from(gray8, (v) => v * 257)
+    const png16 = await sharp(wide, { raw: { width: 64, height: 64, channels: 1 } }).toColourspace('grey16').png().toBuffer()
+    expect((await sharp(png16).metadata()).depth).toBe('ushort')
+    const a = await preprocessImage(png8, pkg.manifest)
+    const b = await preprocessImage(png16, pkg.manifest)
+    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-5)
+  })
+
+  it('reads RGBA PNG and JPEG into the model\'s gray channel, and names a broken file', async () => {
+    const rgba = Buffer.alloc(64 * 64 * 4)
+    gray8.forEach((v, i) => rgba.set([v, v, v, 255], i * 4))
+    const fromRgba = await preprocessImage(await sharp(rgba, { raw: { width: 64, height: 64, channels: 4 } }).png().toBuffer(), pkg.manifest)
+    const fromGray = await preprocessImage(await sharp(Buffer.from(gray8), { raw: { width: 64, height: 64, channels: 1 } }).png().toBuffer(), pkg.manifest)
+    expect(Math.max(...fromRgba.map((v, i) => Math.abs(v - fromGray[i])))).toBeLessThan(1e-5)
+    const jpeg = await sharp(Buffer.from(gray8), { raw: { width: 64, height: 64, channels: 1 } }).jpeg({ quality: 95 }).toBuffer()
+    expect(await preprocessImage(jpeg, pkg.manifest)).toHaveLength(64 * 64)
+    await expect(preprocessImage(Buffer.from('nope'), pkg.manifest, 'broken.png')).rejects.toThrow(/broken.png: cannot be prepared for the model/)
   })
 })

@@ -14,8 +14,12 @@ export async function preprocessImage(image: Uint8Array | string, manifest: Mode
   try {
     const meta = await sharp(image).metadata()
     maxValue = meta.depth === 'ushort' || meta.depth === 'short' ? 65535 : 255
+    const wide = maxValue === 65535
     let pipeline = sharp(image, { failOn: 'truncated' })
-    pipeline = input.channels === 'gray' ? pipeline.greyscale() : pipeline.removeAlpha().toColourspace('srgb')
+    // greyscale() would drop a 16-bit image to 8-bit values; the 16-bit colour spaces keep the range.
+    pipeline = input.channels === 'gray'
+      ? (wide ? pipeline.toColourspace('grey16') : pipeline.greyscale())
+      : pipeline.removeAlpha().toColourspace(wide ? 'rgb16' : 'srgb')
     pipeline = pipeline.resize({
       width: input.width,
       height: input.height,
