@@ -1,13 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { basename, extname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { renderOverlay } from '../explain/heatmapRender'
+import { aggregateGlobal, globalSummarySvg } from '../explain/globalExplanation'
+import { COLORMAPS, renderOverlay } from '../explain/heatmapRender'
 import { encodeNpy } from '../explain/npy'
 import { analyzeCases, EXPLAIN_METHODS, type ExplainMethod } from '../inference/analysisService'
 import { UsageError, type CliContext } from './cliContext'
 
 export const EXPLAIN_USAGE =
-  'cxr-lens explain --model ID --method gradcam|gradcampp|cam|eigencam|occlusion|kernelshap|layershap [--finding F] (--case NAME ... | --all) [--out DIR] [--grid N] [--samples N] [--json]'
+  'cxr-lens explain --model ID --method gradcam|gradcampp|cam|eigencam|occlusion|kernelshap|layershap [--finding F] (--case NAME ... | --all) [--out DIR] [--global] [--grid N] [--samples N] [--json]'
 
 /** Heatmaps stored per case, model version, finding and method; with --out also PNG overlays and raw maps (JSON + NPY). */
 export async function runExplain(ctx: CliContext, args: string[]): Promise<number> {
@@ -16,11 +17,12 @@ export async function runExplain(ctx: CliContext, args: string[]): Promise<numbe
     options: {
       model: { type: 'string' }, version: { type: 'string' }, method: { type: 'string' }, finding: { type: 'string' },
       case: { type: 'string', multiple: true }, all: { type: 'boolean' }, out: { type: 'string' }, grid: { type: 'string' },
-      samples: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' },
+      samples: { type: 'string' }, seed: { type: 'string' }, global: { type: 'boolean' }, threads: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' },
     },
   })
   const method = values.method as ExplainMethod | undefined
   if (!method || !EXPLAIN_METHODS.includes(method)) throw new UsageError(`--method must be one of ${EXPLAIN_METHODS.join(', ')}\nusage: ${EXPLAIN_USAGE}`)
+  if (values.global && !values.out) throw new UsageError('--global writes global_<method>.json and .svg: give --out DIR')
   const caseIds = ctx.selectCases(values.case, values.all)
   const result = await analyzeCases(
     { store: ctx.store, registry: ctx.registry, engine: ctx.engine(values.threads ? Number(values.threads) : undefined) },
@@ -58,12 +60,24 @@ export async function runExplain(ctx: CliContext, args: string[]): Promise<numbe
       }
     }
   }
+  let global: ReturnType<typeof aggregateGlobal> | undefined
+  if (values.global && values.out) {
+    // Mean |attribution| per region and finding over the selected cases, from the stored maps.
+    const selected = new Set(caseIds)
+    const maps = [...ctx.store.results.latestHeatmaps(result.model.id, result.model.version, method)].filter((m) => selected.has(m.caseId))
+    global = aggregateGlobal(maps)
+    const base = join(resolve(values.out), `global_${method}`)
+    writeFileSync(`${base}.json`, JSON.stringify({ model: result.model, method, cases: caseIds.length, findings: global }))
+    writeFileSync(`${base}.svg`, globalSummarySvg(global, `${method}: mean |attribution| per region, ${result.model.id} ${result.model.version}, ${caseIds.length} case(s)`, COLORMAPS.viridis))
+    written.push(`${base}.svg`)
+  }
   if (values.json) {
     console.log(JSON.stringify({ model: result.model, provider: result.provider, method, seconds: result.seconds, cases: result.cases, files: written }))
   } else {
     const maps = result.cases.reduce((n, c) => n + c.heatmaps.length, 0)
     console.log(`model ${result.model.id} ${result.model.version}, provider ${result.provider}, ${method}: ${maps} heatmap(s) for ${result.cases.length} case(s) in ${result.seconds.toFixed(2)} s`)
-    if (values.out) console.log(`wrote ${written.length} overlay(s) with .npy and .json maps to ${resolve(values.out)}`)
+    if (values.out) console.log(`wrote ${written.length} file(s) (overlays with .npy and .json maps${global ? ', global summary' : ''}) to ${resolve(values.out)}`)
+    for (const g of global ?? []) console.log(`  ${g.finding}\tmean Σ|φ| ${g.meanTotal.toPrecision(3)} over ${g.cases} case(s)`)
   }
   return 0
 }

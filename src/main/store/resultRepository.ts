@@ -42,6 +42,7 @@ export class ResultRepository {
   private readonly insertHeatmap
   private readonly latestHeatmap
   private readonly byId
+  private readonly latestPerCase
 
   constructor(db: Db) {
     this.putPrediction = db.prepare(`INSERT INTO predictions (case_id, model_id, model_version, finding, probability, created_at)
@@ -58,6 +59,10 @@ export class ResultRepository {
     this.latestHeatmap = db.prepare(`SELECT ${columns} FROM heatmaps WHERE case_id = ? AND model_id = ? AND model_version = ?
       AND finding = ? AND method = ? AND edited_from IS NULL ORDER BY id DESC LIMIT 1`)
     this.byId = db.prepare(`SELECT ${columns} FROM heatmaps WHERE id = ?`)
+    // The newest model map per case and finding for one model version and method.
+    this.latestPerCase = db.prepare(`SELECT ${columns} FROM heatmaps h WHERE model_id = ? AND model_version = ? AND method = ?
+      AND edited_from IS NULL AND id = (SELECT max(id) FROM heatmaps g WHERE g.case_id = h.case_id AND g.finding = h.finding
+        AND g.model_id = h.model_id AND g.model_version = h.model_version AND g.method = h.method AND g.edited_from IS NULL)`)
   }
 
   putPredictions(caseId: number, modelId: string, version: string, probabilities: Record<string, number>, at = new Date().toISOString()): void {
@@ -78,6 +83,11 @@ export class ResultRepository {
 
   heatmap(caseId: number, modelId: string, version: string, finding: string, method: string): StoredHeatmap | undefined {
     return decode(this.latestHeatmap.get(caseId, modelId, version, finding, method) as HeatmapRow | undefined)
+  }
+
+  /** Streams the newest map per case and finding, so a global summary over many cases stays small in memory. */
+  *latestHeatmaps(modelId: string, version: string, method: string): Generator<StoredHeatmap> {
+    for (const row of this.latestPerCase.iterate(modelId, version, method)) yield decode(row as HeatmapRow)!
   }
 
   heatmapById(id: number): StoredHeatmap | undefined {
