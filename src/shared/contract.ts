@@ -74,6 +74,7 @@ export const contract = {
         version: z.string().min(1).max(64).optional(),
         methods: z.array(z.enum(EXPLAIN_METHODS)).max(EXPLAIN_METHODS.length),
         findings: z.array(z.string().min(1).max(64)).max(64).optional(),
+        background: z.enum(['blur', 'mean']).optional(),
       })
       .strict() satisfies z.ZodType<AnalysisRequest>,
     response: returns<{ jobId: string }>(),

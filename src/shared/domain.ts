@@ -151,6 +151,7 @@ export interface AnalysisRequest {
   version?: string
   methods: ExplainMethod[]
   findings?: string[]
+  background?: 'blur' | 'mean'
 }
 
 export interface CasePredictions {

@@ -83,6 +83,20 @@ describe.runIf(HAS_NIH)('analysis of stored cases', () => {
     stored.data.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 6))
   })
 
+  it('gives layer SHAP against a mean background of stored cases, adding up to the logit difference', async () => {
+    const result = await analyzeCases({ store, registry, engine }, { caseIds: caseIds.slice(0, 1), model: 'tiny-resnet', methods: ['layershap'], findings: ['Mass'], background: 'mean' })
+    const map = store.results.heatmapById(result.cases[0].heatmaps[0].id)!
+    const backgroundCases = map.params.backgroundCases as string[]
+    expect(map.params.background).toBe('mean')
+    expect(backgroundCases.length).toBeGreaterThan(0)
+    const pkg = registry.get('tiny-resnet').pkg
+    const logitOf = async (caseId: number) => (await engine.run(pkg, await preprocessImage(store.cases.get(caseId)!.path, pkg.manifest), 1)).logits[4]
+    let meanBackground = 0
+    for (const name of backgroundCases) meanBackground += (await logitOf(store.cases.findByImageName(name)[0].id)) / backgroundCases.length
+    const sum = map.data.reduce((a, b) => a + b, 0)
+    expect(sum).toBeCloseTo((await logitOf(caseIds[0])) - meanBackground, 4)
+  })
+
   it('runs Kernel SHAP and occlusion for one finding, and refuses CAM for a hidden-layer head', async () => {
     const result = await analyzeCases({ store, registry, engine }, { caseIds: caseIds.slice(0, 1), model: 'tiny-resnet', methods: ['kernelshap', 'occlusion'], findings: ['Effusion'], grid: 4, samples: 200 })
     expect(result.cases[0].heatmaps.map((h) => [h.method, h.width])).toEqual([['kernelshap', 4], ['occlusion', 4]])

@@ -8,7 +8,7 @@ import { analyzeCases, EXPLAIN_METHODS, type ExplainMethod } from '../inference/
 import { UsageError, type CliContext } from './cliContext'
 
 export const EXPLAIN_USAGE =
-  'cxr-lens explain --model ID --method gradcam|gradcampp|cam|eigencam|occlusion|kernelshap|layershap [--finding F] (--case NAME ... | --all) [--out DIR] [--global] [--grid N] [--samples N] [--json]'
+  'cxr-lens explain --model ID --method gradcam|gradcampp|cam|eigencam|occlusion|kernelshap|layershap [--finding F] (--case NAME ... | --all) [--out DIR] [--global] [--background blur|mean] [--grid N] [--samples N] [--json]'
 
 /** Heatmaps stored per case, model version, finding and method; with --out also PNG overlays and raw maps (JSON + NPY). */
 export async function runExplain(ctx: CliContext, args: string[]): Promise<number> {
@@ -17,11 +17,12 @@ export async function runExplain(ctx: CliContext, args: string[]): Promise<numbe
     options: {
       model: { type: 'string' }, version: { type: 'string' }, method: { type: 'string' }, finding: { type: 'string' },
       case: { type: 'string', multiple: true }, all: { type: 'boolean' }, out: { type: 'string' }, grid: { type: 'string' },
-      samples: { type: 'string' }, seed: { type: 'string' }, global: { type: 'boolean' }, threads: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' },
+      samples: { type: 'string' }, seed: { type: 'string' }, global: { type: 'boolean' }, background: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' },
     },
   })
   const method = values.method as ExplainMethod | undefined
   if (!method || !EXPLAIN_METHODS.includes(method)) throw new UsageError(`--method must be one of ${EXPLAIN_METHODS.join(', ')}\nusage: ${EXPLAIN_USAGE}`)
+  if (values.background && values.background !== 'blur' && values.background !== 'mean') throw new UsageError('--background is blur or mean')
   if (values.global && !values.out) throw new UsageError('--global writes global_<method>.json and .svg: give --out DIR')
   const caseIds = ctx.selectCases(values.case, values.all)
   const result = await analyzeCases(
@@ -29,7 +30,7 @@ export async function runExplain(ctx: CliContext, args: string[]): Promise<numbe
     {
       caseIds, model: values.model, version: values.version, methods: [method], findings: values.finding ? [values.finding] : undefined,
       grid: values.grid ? Number(values.grid) : undefined, samples: values.samples ? Number(values.samples) : undefined,
-      seed: values.seed ? Number(values.seed) : undefined,
+      seed: values.seed ? Number(values.seed) : undefined, background: values.background as 'blur' | 'mean' | undefined,
     },
     { onProgress: process.stderr.isTTY && !values.json ? (done, total) => process.stderr.write(`\rexplain ${done}/${total}`) : undefined },
   )

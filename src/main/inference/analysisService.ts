@@ -1,4 +1,3 @@
-import { blurTensor } from '../explain/imageOps'
 import { EXPLAIN_METHODS, type ExplainMethod } from '../../shared/explainMethods'
 import { camForAllClasses } from '../explain/camMethods'
 import { layerShap } from '../explain/layerShap'
@@ -8,6 +7,7 @@ import type { InferenceEngine } from './inferenceEngine'
 import type { ModelPackage } from './modelPackage'
 import type { ModelRegistry } from './modelRegistry'
 import type { ProviderAttempt } from './providers'
+import { backgroundSource, type Background, type BackgroundKind } from './backgrounds'
 import { preprocessImage } from './preprocess'
 
 export { EXPLAIN_METHODS, type ExplainMethod }
@@ -22,6 +22,8 @@ export interface AnalyzeRequest {
   grid?: number
   samples?: number
   seed?: number
+  /** What a removed region becomes for kernelshap/occlusion/layershap (default 'blur'). */
+  background?: BackgroundKind
 }
 
 export interface CaseAnalysis {
@@ -46,8 +48,6 @@ export interface AnalyzeHooks {
   batchSize?: number
 }
 
-const BLUR_SIGMA_FRACTION = 1 / 16
-
 /**
  * Runs a model over stored cases and keeps the results: probabilities for every finding per case and
  * model version, and the requested heatmaps (low-resolution maps plus their parameters). One backbone
@@ -68,6 +68,7 @@ export async function analyzeCases(
   }
   const findings = request.findings?.length ? request.findings : manifest.findings
   const batchSize = Math.max(1, hooks.batchSize ?? 8)
+  const backgroundOf = backgroundSource(request.background ?? 'blur', deps, pkg)
   const results: CaseAnalysis[] = []
   let provider = 'unknown'
   for (let start = 0; start < request.caseIds.length; start += batchSize) {
@@ -84,7 +85,9 @@ export async function analyzeCases(
     const out = await deps.engine.run(pkg, batch, tensors.length)
     provider = out.provider
     for (let i = 0; i < records.length; i++) {
-      const analysis = await analyzeOne(deps, pkg, request, findings, records[i].id, tensors[i], out, i, hooks.signal)
+      const needsBackground = request.methods.some((m) => m === 'occlusion' || m === 'kernelshap' || m === 'layershap')
+      const background = needsBackground ? await backgroundOf(tensors[i]) : null
+      const analysis = await analyzeOne(deps, pkg, request, findings, records[i].id, tensors[i], out, i, background, hooks.signal)
       results.push({ ...analysis, image: records[i].imageName })
       hooks.onProgress?.(results.length, request.caseIds.length, `${records[i].imageName}: done`)
     }
@@ -105,6 +108,7 @@ async function analyzeOne(
   tensor: Float32Array,
   out: Awaited<ReturnType<InferenceEngine['run']>>,
   index: number,
+  background: Background | null,
   signal?: AbortSignal,
 ): Promise<Omit<CaseAnalysis, 'image'>> {
   const { manifest } = pkg
@@ -112,23 +116,19 @@ async function analyzeOne(
   const [K, h, w] = manifest.outputs.features.shape
   const probabilities = Object.fromEntries(manifest.findings.map((f, c) => [f, out.probabilities[index * classes + c]]))
   const features = { data: out.features.subarray(index * K * h * w, (index + 1) * K * h * w), channels: K, height: h, width: w }
-  const sigma = manifest.input.height * BLUR_SIGMA_FRACTION
-  let background: Float32Array | null = null
-  const blurred = () => (background ??= blurTensor(tensor, manifest, sigma))
   const maps: Array<{ method: ExplainMethod; height: number; width: number; maps: ArrayLike<number>[]; params: Record<string, unknown> }> = []
   for (const method of request.methods) {
     if (method === 'gradcam' || method === 'gradcampp' || method === 'cam' || method === 'eigencam') {
       maps.push({ ...(await camForAllClasses(method, features, pkg.head)), params: { layer: manifest.outputs.features.name, gradients: 'closed-form' } })
     } else if (method === 'layershap') {
-      const bg = await deps.engine.run(pkg, blurred(), 1)
-      maps.push({ method, height: h, width: w, maps: layerShap(features, bg.features, pkg.head), params: { layer: manifest.outputs.features.name, background: 'blur', sigma, output: 'logit' } })
+      maps.push({ method, height: h, width: w, maps: layerShap(features, await background!.features(), pkg.head), params: { layer: manifest.outputs.features.name, ...background!.params, output: 'logit' } })
     } else {
       const grid = request.grid ?? 8
-      const input = { pkg, engine: deps.engine, image: tensor, background: blurred(), signal }
+      const input = { pkg, engine: deps.engine, image: tensor, background: background!.tensor, signal }
       const result = method === 'occlusion'
         ? await occlusionGrid(input, { grid })
         : await kernelShapGrid(input, { grid, samples: request.samples ?? 1000, seed: request.seed ?? 1 })
-      maps.push({ method, ...result, params: { grid, background: 'blur', sigma, output: 'probability', ...(method === 'kernelshap' ? { samples: request.samples ?? 1000, seed: request.seed ?? 1 } : {}) } })
+      maps.push({ method, ...result, params: { grid, ...background!.params, output: 'probability', ...(method === 'kernelshap' ? { samples: request.samples ?? 1000, seed: request.seed ?? 1 } : {}) } })
     }
   }
   const stored = deps.store.transaction(() => {

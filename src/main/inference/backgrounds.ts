@@ -1,0 +1,52 @@
+import { blurTensor } from '../explain/imageOps'
+import { meanFeatures } from '../explain/layerShap'
+import type { CaseStore } from '../store/caseStore'
+import type { InferenceEngine } from './inferenceEngine'
+import type { ModelPackage } from './modelPackage'
+import { preprocessImage } from './preprocess'
+
+/** What "a region removed" means for SHAP, occlusion and layer SHAP. */
+export type BackgroundKind = 'blur' | 'mean'
+
+export interface Background {
+  /** The image a removed region is filled from. */
+  tensor: Float32Array
+  /** The feature-map expectation layer SHAP compares against. */
+  features(): Promise<Float32Array | Float64Array>
+  params: Record<string, unknown>
+}
+
+const BLUR_SIGMA_FRACTION = 1 / 16
+
+/**
+ * 'blur': the case's own image, Gaussian-blurred (keeps overall intensity, removes local detail).
+ * 'mean': the mean of up to `count` normal ("No Finding") stored cases, or of any cases when none is
+ * labelled normal; its feature expectation is the mean of those cases' feature maps (not the
+ * features of the mean image), as Shapley values against a background distribution require.
+ */
+export function backgroundSource(kind: BackgroundKind, deps: { store: CaseStore; engine: InferenceEngine }, pkg: ModelPackage, count = 16) {
+  const { manifest } = pkg
+  let shared: Promise<{ tensor: Float32Array; features: Float64Array; cases: string[] }> | null = null
+  const loadShared = async () => {
+    let rows = deps.store.worklist.query({ finding: 'No Finding', limit: count }).rows
+    if (rows.length === 0) rows = deps.store.worklist.query({ limit: count }).rows
+    if (rows.length === 0) throw new Error('a mean background needs stored cases; import some first')
+    const tensors = await Promise.all(rows.map((row) => preprocessImage(deps.store.cases.get(row.id)!.path, manifest, row.image)))
+    const size = tensors[0].length
+    const batch = new Float32Array(size * tensors.length)
+    tensors.forEach((t, i) => batch.set(t, i * size))
+    const tensor = new Float32Array(size)
+    for (const t of tensors) for (let i = 0; i < size; i++) tensor[i] += t[i] / tensors.length
+    const { features } = await deps.engine.run(pkg, batch, tensors.length)
+    return { tensor, features: meanFeatures(features, tensors.length), cases: rows.map((r) => r.image) }
+  }
+  return async (image: Float32Array): Promise<Background> => {
+    if (kind === 'blur') {
+      const sigma = manifest.input.height * BLUR_SIGMA_FRACTION
+      const tensor = blurTensor(image, manifest, sigma)
+      return { tensor, features: async () => (await deps.engine.run(pkg, tensor, 1)).features, params: { background: 'blur', sigma } }
+    }
+    const mean = await (shared ??= loadShared())
+    return { tensor: mean.tensor, features: async () => mean.features, params: { background: 'mean', backgroundCases: mean.cases } }
+  }
+}
