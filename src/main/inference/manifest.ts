@@ -45,6 +45,15 @@ export const manifestSchema = z
       .strict(),
     head: z.object({ type: z.enum(['gap_linear', 'gap_mlp']), layers: z.array(headLayer).min(1) }).strict(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /** Per-finding operating thresholds on the probability, chosen on validation data (e.g. max F1). */
+    thresholds: z.record(z.string(), z.number().min(0).max(1)).optional(),
+    /**
+     * The trivial localization baseline: per finding, the mean radiologist box of the training data,
+     * as fractions of image width/height. Evaluation scores it beside the model's heatmaps.
+     */
+    localizationPrior: z
+      .record(z.string(), z.object({ x: z.number().min(0).max(1), y: z.number().min(0).max(1), w: z.number().gt(0).max(1), h: z.number().gt(0).max(1) }).strict())
+      .optional(),
     provenance: z.record(z.string(), z.unknown()),
     modelCard: z
       .object({ trainingData: z.string(), metrics: z.record(z.string(), z.unknown()), intendedUse: z.string() })
