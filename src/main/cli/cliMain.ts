@@ -2,6 +2,7 @@
 import { APP_VERSION } from '../config/version'
 import { CASES_USAGE, runCases } from './cliCases'
 import { CliContext, UsageError } from './cliContext'
+import { EVALUATE_USAGE, runEvaluate } from './cliEvaluate'
 import { EXPLAIN_USAGE, runExplain } from './cliExplain'
 import { IMPORT_USAGE, runImport } from './cliImport'
 import { INFER_USAGE, runInfer } from './cliInfer'
@@ -14,6 +15,7 @@ usage:
   ${MODELS_USAGE}
   ${INFER_USAGE}
   ${EXPLAIN_USAGE}
+  ${EVALUATE_USAGE}
 Every command takes --data-dir DIR (else $CXR_LENS_DATA, else the desktop app's user data folder).
 CXR_LENS_PROVIDER=cpu|webgpu|cuda (comma-separated) restricts the execution providers tried.`
 
@@ -23,6 +25,7 @@ const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<numb
   models: runModels,
   infer: runInfer,
   explain: runExplain,
+  evaluate: runEvaluate,
 }
 
 async function main(argv: string[]): Promise<number> {
