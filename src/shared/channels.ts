@@ -18,6 +18,18 @@ export const CHANNELS = [
   'analysis:start',
   'analysis:predictions',
   'heatmaps:get',
+  'heatmaps:byId',
+  'heatmaps:versions',
+  'heatmaps:saveEdit',
+  'readers:list',
+  'readers:create',
+  'boxes:create',
+  'boxes:update',
+  'boxes:delete',
+  'boxes:restore',
+  'cases:setStatus',
+  'validation:dashboard',
+  'validation:export',
 ] as const
 
 export type Channel = (typeof CHANNELS)[number]

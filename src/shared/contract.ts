@@ -10,6 +10,10 @@ import { EXPLAIN_METHODS } from './explainMethods'
 import type {
   AnalysisRequest,
   AppInfo,
+  Box,
+  DashboardData,
+  HeatmapVersion,
+  Reader,
   CasePredictions,
   CaseStatus,
   HeatmapData,
@@ -32,9 +36,22 @@ const caseId = z.object({ caseId: z.number().int().positive() }).strict()
 const jobId = z.object({ jobId: z.string().min(1).max(64) }).strict()
 const absolutePath = z.string().min(1).max(4096)
 const modelId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)
+const readerId = z.number().int().positive()
+const pixels = z.number().finite().min(-1e5).max(1e5)
+const boxDraft = z.object({ finding: z.string().min(1).max(64), x: pixels, y: pixels, w: z.number().finite().positive().max(1e5), h: z.number().finite().positive().max(1e5) }).strict()
+const dashboardQuery = z
+  .object({
+    model: modelId.optional(),
+    version: z.string().min(1).max(64).optional(),
+    method: z.enum(EXPLAIN_METHODS),
+    finding: z.string().min(1).max(64).optional(),
+    readerId: readerId.optional(),
+  })
+  .strict()
 
 export const worklistQuerySchema = z
   .object({
+    readerId: z.number().int().positive().optional(),
     finding: z.string().min(1).max(64).optional(),
     hasBoxes: z.boolean().optional(),
     status: z.enum(CASE_STATUSES as [CaseStatus, ...CaseStatus[]]).optional(),
@@ -53,7 +70,10 @@ export const importRequestSchema = z
 export const contract = {
   'app:info': { request: z.object({}).strict(), response: returns<AppInfo>() },
   'cases:list': { request: worklistQuerySchema, response: returns<WorklistPage>() },
-  'cases:get': { request: caseId, response: returns<CaseDetail>() },
+  'cases:get': {
+    request: z.object({ caseId: z.number().int().positive(), readerId: z.number().int().positive().optional() }).strict(),
+    response: returns<CaseDetail>(),
+  },
   'cases:image': { request: caseId, response: returns<ImageBytes>() },
   'cases:thumbnail': { request: caseId, response: returns<ImageBytes>() },
   'cases:findings': { request: z.object({}).strict(), response: returns<FindingCount[]>() },
@@ -88,6 +108,30 @@ export const contract = {
       .object({ caseId: z.number().int().positive(), model: modelId, version: z.string().min(1).max(64), finding: z.string().min(1).max(64), method: z.enum(EXPLAIN_METHODS) })
       .strict(),
     response: returns<HeatmapData | null>(),
+  },
+  'heatmaps:byId': { request: z.object({ id: z.number().int().positive() }).strict(), response: returns<HeatmapData | null>() },
+  'heatmaps:versions': { request: z.object({ id: z.number().int().positive() }).strict(), response: returns<HeatmapVersion[]>() },
+  'heatmaps:saveEdit': {
+    request: z.object({ baseId: z.number().int().positive(), readerId, values: z.array(z.number().finite()).min(1).max(1_048_576) }).strict(),
+    response: returns<HeatmapData>(),
+  },
+  'readers:list': { request: z.object({}).strict(), response: returns<Reader[]>() },
+  'readers:create': {
+    request: z.object({ name: z.string().trim().min(1).max(80), role: z.enum(['radiologist', 'clinical_advisor']) }).strict(),
+    response: returns<Reader>(),
+  },
+  'boxes:create': { request: z.object({ caseId: z.number().int().positive(), readerId, box: boxDraft }).strict(), response: returns<Box>() },
+  'boxes:update': { request: z.object({ boxId: z.number().int().positive(), readerId, box: boxDraft }).strict(), response: returns<Box>() },
+  'boxes:delete': { request: z.object({ boxId: z.number().int().positive(), readerId }).strict(), response: returns<{ deleted: true }>() },
+  'boxes:restore': { request: z.object({ boxId: z.number().int().positive(), readerId }).strict(), response: returns<Box>() },
+  'cases:setStatus': {
+    request: z.object({ caseId: z.number().int().positive(), readerId, status: z.enum(CASE_STATUSES as [CaseStatus, ...CaseStatus[]]) }).strict(),
+    response: returns<{ status: CaseStatus }>(),
+  },
+  'validation:dashboard': { request: dashboardQuery, response: returns<DashboardData>() },
+  'validation:export': {
+    request: dashboardQuery.extend({ format: z.enum(['csv', 'html']) }).strict(),
+    response: returns<{ filename: string; mime: string; content: string }>(),
   },
 } as const satisfies Record<Channel, { request: z.ZodType; response: unknown }>
 

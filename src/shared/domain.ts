@@ -9,6 +9,8 @@ export type AnnotationSource = 'dataset' | 'reader'
 export type WorklistSort = 'image' | 'imported' | 'age' | 'status' | 'boxes'
 
 export interface WorklistQuery {
+  /** counts this reader's boxes apart from everyone else's */
+  readerId?: number
   finding?: string
   hasBoxes?: boolean
   status?: CaseStatus
@@ -31,6 +33,11 @@ export interface WorklistRow {
   height: number
   findings: string[]
   boxes: number
+  /** live boxes drawn by the reader the query names, and by everyone else (dataset included) */
+  myBoxes: number
+  otherBoxes: number
+  /** the default model's highest probabilities, when it has run on the case */
+  topFindings: Array<{ finding: string; probability: number }>
 }
 
 export interface WorklistPage {
@@ -61,8 +68,34 @@ export interface Box {
   h: number
   source: AnnotationSource
   author: string
+  readerId: number | null
   createdAt: string
   updatedAt: string
+}
+
+export type ReaderRole = 'radiologist' | 'clinical_advisor'
+
+export interface Reader {
+  id: number
+  name: string
+  role: ReaderRole
+  createdAt: string
+}
+
+/** A box as the reader draws it, in image pixels. */
+export interface BoxDraft {
+  finding: string
+  x: number
+  y: number
+  w: number
+  h: number
+}
+
+export interface HeatmapVersion {
+  id: number
+  editedFrom: number | null
+  author: string | null
+  createdAt: string
 }
 
 export interface CaseDetail extends WorklistRow {
@@ -171,5 +204,39 @@ export interface HeatmapData {
   /** Row-major low-resolution map covering the whole image. */
   values: number[]
   params: Record<string, unknown>
+  /** the heatmap this one was edited from (null for the model's own map) */
+  editedFrom: number | null
+  author: string | null
   createdAt: string
+}
+
+export interface DashboardQuery {
+  model?: string
+  version?: string
+  method: ExplainMethod
+  finding?: string
+  /** score against this reader's boxes only (default: every reader's and the dataset's) */
+  readerId?: number
+}
+
+export interface DashboardLocalization {
+  n_boxes: number
+  iobb_acc: { '0.1': number | null; '0.25': number | null; '0.5': number | null }
+  iou_mean: number | null
+  hit_rate: number | null
+}
+
+export interface DashboardData {
+  model: { id: string; version: string } | null
+  method: string
+  cases: number
+  localization: Record<string, DashboardLocalization>
+  /** ChestX-ray8 (Wang et al. 2017) Table 4 T(IoBB) rows */
+  paper: Record<'0.1' | '0.25' | '0.5', Record<string, number>>
+  classification: Record<string, { n_pos: number; auroc: number | null; auroc_ci: [number, number] | null; roc: Array<[number, number]> }>
+  macroAuroc: number | null
+  /** model confidence against heatmap IoU, one point per case and boxed finding */
+  scatter: Array<{ caseId: number; image: string; finding: string; probability: number; iou: number }>
+  /** IoU between different readers' boxes for the same case and finding */
+  agreement: Record<string, { pairs: number; meanIou: number | null }>
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { componentBoxes, iobb, iou, otsuThreshold, rectMask, scoreFixedBox, scoreHeatmap } from '../../src/main/evaluation/localization'
+import { componentBoxes, iobb, iou, otsuThreshold, rectMask, scoreFixedBox, scoreHeatmap } from '../../src/shared/localization'
 
 describe('localization measures', () => {
   it('separates two intensity populations with Otsu', () => {

@@ -3,9 +3,11 @@ import type { CaseRecord } from '../store/caseRepository'
 import type { CaseStore } from '../store/caseStore'
 
 /** Assembles the case view's data from the repositories. */
-export function caseDetail(store: CaseStore, record: CaseRecord): CaseDetail {
+export function caseDetail(store: CaseStore, record: CaseRecord, context: { readerId?: number; model?: { id: string; version: string } } = {}): CaseDetail {
   const labels = store.annotations.labels(record.id)
   const boxList = store.annotations.boxes(record.id)
+  const myBoxes = boxList.filter((b) => context.readerId !== undefined && b.readerId === context.readerId).length
+  const topFindings = context.model ? store.results.predictions(record.id, context.model.id, context.model.version).slice(0, 3) : []
   return {
     id: record.id,
     image: record.imageName,
@@ -18,6 +20,9 @@ export function caseDetail(store: CaseStore, record: CaseRecord): CaseDetail {
     height: record.height,
     findings: [...new Set(labels.map((label) => label.finding))].sort(),
     boxes: boxList.length,
+    myBoxes,
+    otherBoxes: boxList.length - myBoxes,
+    topFindings,
     path: record.path,
     sha256: record.sha256,
     format: record.format,

@@ -1,6 +1,6 @@
 import { isChannel, type Channel } from '../../shared/channels'
 import { contract, type Envelope, type RequestOf, type ResponseOf } from '../../shared/contract'
-import { NotFoundError } from './errors'
+import { ForbiddenError, NotFoundError } from './errors'
 
 export type Handlers = { [C in Channel]: (request: RequestOf<C>) => Promise<ResponseOf<C>> | ResponseOf<C> }
 export type Dispatch = (channel: unknown, request: unknown) => Promise<Envelope<unknown>>
@@ -24,6 +24,7 @@ export function createDispatcher(handlers: Handlers, log: (message: string) => v
       return { ok: true, data: await handler(parsed.data) }
     } catch (error) {
       if (error instanceof NotFoundError) return { ok: false, error: { code: 'not_found', message: error.message } }
+      if (error instanceof ForbiddenError) return { ok: false, error: { code: 'forbidden', message: error.message } }
       log(`[${channel}] ${(error as Error).stack ?? String(error)}`)
       return { ok: false, error: { code: 'failed', message: (error as Error).message } }
     }

@@ -12,3 +12,11 @@ export class UnsupportedError extends Error {
     this.name = 'UnsupportedError'
   }
 }
+
+/** A valid request the caller may not make (e.g. editing another reader's box). */
+export class ForbiddenError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ForbiddenError'
+  }
+}

@@ -5,6 +5,7 @@ import type { Core } from './core'
 import type { Handlers } from './dispatch'
 import { NotFoundError } from './errors'
 import { caseDetail } from './caseDetail'
+import { createAnnotationHandlers } from './annotationHandlers'
 import { createModelHandlers } from './modelHandlers'
 
 /** Native file pickers exist only in the desktop shell; browser mode has none. */
@@ -16,6 +17,11 @@ function plainBytes(buffer: Uint8Array): Uint8Array {
 
 export function createHandlers(core: Core, pickPath?: PickPath): Handlers {
   const { store, jobs } = core
+  // The worklist shows the default model's top findings; none when no model is installed.
+  const defaultModel = () => {
+    const first = core.registry.list()[0]
+    return first ? { id: first.pkg.manifest.id, version: first.pkg.manifest.version } : undefined
+  }
   const requireCase = (caseId: number) => {
     const found = store.cases.get(caseId)
     if (!found) throw new NotFoundError(`Case ${caseId}`)
@@ -30,8 +36,8 @@ export function createHandlers(core: Core, pickPath?: PickPath): Handlers {
       transport: core.transport,
       nativeDialogs: pickPath !== undefined,
     }),
-    'cases:list': (query) => store.worklist.query(query),
-    'cases:get': ({ caseId }) => caseDetail(store, requireCase(caseId)),
+    'cases:list': (query) => store.worklist.query(query, { model: defaultModel() }),
+    'cases:get': ({ caseId, readerId }) => caseDetail(store, requireCase(caseId), { readerId, model: defaultModel() }),
     'cases:image': async ({ caseId }) => {
       const found = requireCase(caseId)
       try {
@@ -55,5 +61,6 @@ export function createHandlers(core: Core, pickPath?: PickPath): Handlers {
     'jobs:cancel': ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
     'dialog:open': async ({ kind, title }) => ({ path: pickPath ? await pickPath(kind, title) : null }),
     ...createModelHandlers(core),
+    ...createAnnotationHandlers(core),
   }
 }

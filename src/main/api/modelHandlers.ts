@@ -30,7 +30,7 @@ export function createModelHandlers(core: Core): Pick<Handlers, 'models:list' | 
     'heatmaps:get': ({ caseId, model, version, finding, method }): HeatmapData | null => {
       const map = store.results.heatmap(caseId, model, version, finding, method)
       if (!map) return null
-      const { data, editedFrom: _editedFrom, author: _author, ...rest } = map
+      const { data, ...rest } = map
       return { ...rest, values: Array.from(data) }
     },
   }

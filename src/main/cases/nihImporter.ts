@@ -151,7 +151,7 @@ export async function importNih(store: CaseStore, request: ImportRequest, hooks:
         continue
       }
       const scaled = scaleNihBox(box, target.width, target.height)
-      if (store.annotations.addBox({ caseId: target.id, finding: box.finding, ...scaled, source: 'dataset', author: AUTHOR, at: now })) {
+      if (store.annotations.addBox({ caseId: target.id, finding: box.finding, ...scaled, source: 'dataset', author: AUTHOR, at: now }) !== null) {
         summary.boxesAdded++
       }
     }

@@ -7,7 +7,7 @@ import type { ModelPackage } from '../inference/modelPackage'
 import { preprocessImage } from '../inference/preprocess'
 import { IOBB_THRESHOLDS } from './chestXray8Reference'
 import { loadEvaluationSet, type EvaluationCase } from './evaluationData'
-import { otsuThreshold, scoreFixedBox, scoreHeatmap, type LocalizationScore, type Rect } from './localization'
+import { otsuThreshold, scoreFixedBox, scoreHeatmap, type LocalizationScore, type Rect } from '../../shared/localization'
 import type { ClassificationRow, EvaluationReport, LocalizationRow } from './reportTypes'
 import { confusionAt, delong } from './roc'
 
@@ -67,10 +67,10 @@ async function runModel(pkg: ModelPackage, engine: InferenceEngine, cases: Evalu
   return out
 }
 
-const toGrid = (r: Rect): Rect => ({ x: r.x * EVAL_GRID, y: r.y * EVAL_GRID, w: r.w * EVAL_GRID, h: r.h * EVAL_GRID })
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null)
+export const toGrid = (r: Rect): Rect => ({ x: r.x * EVAL_GRID, y: r.y * EVAL_GRID, w: r.w * EVAL_GRID, h: r.h * EVAL_GRID })
+export const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null)
 
-function summarize(scores: LocalizationScore[]): Omit<LocalizationRow, 'n_boxes'> & { n_boxes: number } {
+export function summarize(scores: LocalizationScore[]): Omit<LocalizationRow, 'n_boxes'> & { n_boxes: number } {
   const best = scores.flatMap((s) => s.bestIobb)
   const acc = (t: number) => (best.length ? best.filter((v) => v >= t).length / best.length : null)
   return {

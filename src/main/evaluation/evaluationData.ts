@@ -4,7 +4,7 @@ import { parseCsv, columnIndex } from '../cases/csv'
 import { IMPORTABLE_EXTENSIONS } from '../cases/imageIntake'
 import { NIH_BOX_SPACE } from '../cases/nihBoxes'
 import { readNihBoxes, readNihLabels } from '../cases/nihCsv'
-import type { Rect } from './localization'
+import type { Rect } from '../../shared/localization'
 
 export interface EvaluationCase {
   image: string

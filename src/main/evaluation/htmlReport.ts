@@ -6,10 +6,10 @@ import { EVAL_GRID, type CaseOutput } from './evaluate'
 import type { ClassificationRow, EvaluationReport } from './reportTypes'
 import { rocCurve } from './roc'
 
-const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`)
+export const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`)
 const fmt = (v: number | null | undefined, digits = 3) => (v === null || v === undefined ? '–' : v.toFixed(digits))
 
-function rocSvg(points: Array<[number, number]>, title: string): string {
+export function rocSvg(points: Array<[number, number]>, title: string): string {
   const size = 160
   const path = points.map(([x, y]) => `${(x * size).toFixed(1)},${(size - y * size).toFixed(1)}`).join(' ')
   return `<figure><svg width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" role="img" aria-label="ROC ${esc(title)}">` +

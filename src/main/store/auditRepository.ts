@@ -15,12 +15,12 @@ export class AuditRepository {
   private readonly forCase
 
   constructor(db: Db) {
-    this.insert = db.prepare('INSERT INTO audit_log (at, actor, action, case_id, detail) VALUES (?, ?, ?, ?, ?)')
+    this.insert = db.prepare('INSERT INTO audit_log (at, actor, action, case_id, detail, reader_id) VALUES (?, ?, ?, ?, ?, ?)')
     this.forCase = db.prepare('SELECT id, at, actor, action, case_id AS caseId, detail FROM audit_log WHERE case_id IS ? ORDER BY id')
   }
 
-  append(actor: string, action: string, caseId: number | null, detail: Record<string, unknown> = {}, at = new Date().toISOString()): void {
-    this.insert.run(at, actor, action, caseId, JSON.stringify(detail))
+  append(actor: string, action: string, caseId: number | null, detail: Record<string, unknown> = {}, at = new Date().toISOString(), readerId: number | null = null): void {
+    this.insert.run(at, actor, action, caseId, JSON.stringify(detail), readerId)
   }
 
   entries(caseId: number | null): AuditEntry[] {

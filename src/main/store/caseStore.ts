@@ -3,6 +3,7 @@ import { AuditRepository } from './auditRepository'
 import { CaseRepository } from './caseRepository'
 import { openDatabase, type Db } from './database'
 import { ModelRepository } from './modelRepository'
+import { ReaderRepository } from './readerRepository'
 import { ResultRepository } from './resultRepository'
 import { WorklistRepository } from './worklistRepository'
 
@@ -14,6 +15,7 @@ export class CaseStore {
   readonly worklist: WorklistRepository
   readonly models: ModelRepository
   readonly results: ResultRepository
+  readonly readers: ReaderRepository
 
   constructor(readonly db: Db) {
     this.cases = new CaseRepository(db)
@@ -22,6 +24,7 @@ export class CaseStore {
     this.worklist = new WorklistRepository(db)
     this.models = new ModelRepository(db)
     this.results = new ResultRepository(db)
+    this.readers = new ReaderRepository(db)
   }
 
   static open(path: string): CaseStore {

@@ -28,6 +28,7 @@ export interface NewHeatmap {
   data: Float32Array
   editedFrom?: number | null
   author?: string | null
+  readerId?: number | null
 }
 
 interface HeatmapRow extends Omit<StoredHeatmap, 'params' | 'data'> {
@@ -43,6 +44,8 @@ export class ResultRepository {
   private readonly latestHeatmap
   private readonly byId
   private readonly latestPerCase
+  private readonly chain
+  private readonly table
 
   constructor(db: Db) {
     this.putPrediction = db.prepare(`INSERT INTO predictions (case_id, model_id, model_version, finding, probability, created_at)
@@ -51,14 +54,21 @@ export class ResultRepository {
     this.predictionsOf = db.prepare(`SELECT finding, probability FROM predictions
       WHERE case_id = ? AND model_id = ? AND model_version = ? ORDER BY probability DESC`)
     this.insertHeatmap = db.prepare(`INSERT INTO heatmaps (case_id, model_id, model_version, finding, method, params, width, height,
-      dtype, data, edited_from, author, created_at) VALUES (@caseId, @modelId, @modelVersion, @finding, @method, @params, @width,
-      @height, 'float32', @data, @editedFrom, @author, @createdAt)`)
+      dtype, data, edited_from, author, reader_id, created_at) VALUES (@caseId, @modelId, @modelVersion, @finding, @method, @params, @width,
+      @height, 'float32', @data, @editedFrom, @author, @readerId, @createdAt)`)
     const columns = `id, case_id AS caseId, model_id AS modelId, model_version AS modelVersion, finding, method, params, width, height,
       data, edited_from AS editedFrom, author, created_at AS createdAt`
     // Model maps only (edited_from IS NULL): edits are versions of their own, fetched by id.
     this.latestHeatmap = db.prepare(`SELECT ${columns} FROM heatmaps WHERE case_id = ? AND model_id = ? AND model_version = ?
       AND finding = ? AND method = ? AND edited_from IS NULL ORDER BY id DESC LIMIT 1`)
     this.byId = db.prepare(`SELECT ${columns} FROM heatmaps WHERE id = ?`)
+    // Every stored prediction of a model version with whether the case carries that finding as a label.
+    this.table = db.prepare(`SELECT r.case_id AS caseId, r.finding, r.probability,
+      EXISTS (SELECT 1 FROM labels l WHERE l.case_id = r.case_id AND l.finding = r.finding) AS positive
+      FROM predictions r WHERE r.model_id = ? AND r.model_version = ?`)
+    // A model map and every edit made from it or from its edits, oldest first.
+    this.chain = db.prepare(`WITH RECURSIVE versions(id) AS (SELECT ? UNION SELECT h.id FROM heatmaps h JOIN versions v ON h.edited_from = v.id)
+      SELECT h.id, h.edited_from AS editedFrom, h.author, h.created_at AS createdAt FROM heatmaps h JOIN versions v ON v.id = h.id ORDER BY h.id`)
     // The newest model map per case and finding for one model version and method.
     this.latestPerCase = db.prepare(`SELECT ${columns} FROM heatmaps h WHERE model_id = ? AND model_version = ? AND method = ?
       AND edited_from IS NULL AND id = (SELECT max(id) FROM heatmaps g WHERE g.case_id = h.case_id AND g.finding = h.finding
@@ -77,7 +87,8 @@ export class ResultRepository {
     if (map.data.length !== map.width * map.height) throw new Error(`heatmap data has ${map.data.length} values for ${map.width}×${map.height}`)
     const bytes = new Uint8Array(map.data.buffer, map.data.byteOffset, map.data.byteLength)
     return Number(this.insertHeatmap.run({
-      ...map, params: JSON.stringify(map.params), data: bytes, editedFrom: map.editedFrom ?? null, author: map.author ?? null, createdAt: at,
+      ...map, params: JSON.stringify(map.params), data: bytes, editedFrom: map.editedFrom ?? null, author: map.author ?? null,
+      readerId: map.readerId ?? null, createdAt: at,
     }).lastInsertRowid)
   }
 
@@ -88,6 +99,14 @@ export class ResultRepository {
   /** Streams the newest map per case and finding, so a global summary over many cases stays small in memory. */
   *latestHeatmaps(modelId: string, version: string, method: string): Generator<StoredHeatmap> {
     for (const row of this.latestPerCase.iterate(modelId, version, method)) yield decode(row as HeatmapRow)!
+  }
+
+  predictionTable(modelId: string, version: string): Array<{ caseId: number; finding: string; probability: number; positive: number }> {
+    return this.table.all(modelId, version) as Array<{ caseId: number; finding: string; probability: number; positive: number }>
+  }
+
+  versions(rootId: number): Array<{ id: number; editedFrom: number | null; author: string | null; createdAt: string }> {
+    return this.chain.all(rootId) as Array<{ id: number; editedFrom: number | null; author: string | null; createdAt: string }>
   }
 
   heatmapById(id: number): StoredHeatmap | undefined {

@@ -16,8 +16,14 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (ch) => `\\${ch}`)
 }
 
-interface RawRow extends Omit<WorklistRow, 'findings'> {
+interface RawRow extends Omit<WorklistRow, 'findings' | 'topFindings'> {
   findings: string | null
+  topFindings: string | null
+}
+
+/** Which model's predictions the rows show (the default model), if any. */
+export interface WorklistContext {
+  model?: { id: string; version: string }
 }
 
 export class WorklistRepository {
@@ -29,14 +35,18 @@ export class WorklistRepository {
     this.findingBits = new Map(db.prepare('SELECT finding, bit FROM finding_bits').raw().all() as Array<[string, number]>)
     this.rowsStmt = db.prepare(`SELECT c.id, c.image_name AS image, p.pseudo_id AS patient, c.age, c.sex, c.view, c.status,
         c.width, c.height, c.box_count AS boxes,
-        (SELECT group_concat(finding, '|') FROM (SELECT DISTINCT finding FROM labels l WHERE l.case_id = c.id ORDER BY finding)) AS findings
-      FROM cases c LEFT JOIN patients p ON p.id = c.patient_id WHERE c.id IN (SELECT value FROM json_each(?))`)
+        (SELECT count(*) FROM boxes b WHERE b.case_id = c.id AND b.deleted_at IS NULL AND b.reader_id = @readerId) AS myBoxes,
+        (SELECT group_concat(finding, '|') FROM (SELECT DISTINCT finding FROM labels l WHERE l.case_id = c.id ORDER BY finding)) AS findings,
+        (SELECT json_group_array(json_object('finding', finding, 'probability', probability)) FROM (SELECT finding, probability
+          FROM predictions r WHERE r.case_id = c.id AND r.model_id = @modelId AND r.model_version = @modelVersion
+          ORDER BY probability DESC LIMIT 3)) AS topFindings
+      FROM cases c LEFT JOIN patients p ON p.id = c.patient_id WHERE c.id IN (SELECT value FROM json_each(@ids))`)
     this.findingCountsStmt = db.prepare(
       'SELECT finding, count(DISTINCT case_id) AS cases FROM labels GROUP BY finding ORDER BY cases DESC, finding',
     )
   }
 
-  query(query: WorklistQuery): WorklistPage {
+  query(query: WorklistQuery, context: WorklistContext = {}): WorklistPage {
     const where: string[] = []
     const params: Record<string, unknown> = {}
     if (query.finding) {
@@ -80,10 +90,17 @@ export class WorklistRepository {
       .pluck()
       .all({ ...params, limit, offset }) as number[]
     const byId = new Map(
-      (this.rowsStmt.all(JSON.stringify(ids)) as RawRow[]).map((row) => [row.id, row]),
+      (this.rowsStmt.all({
+        ids: JSON.stringify(ids), readerId: query.readerId ?? null, modelId: context.model?.id ?? null, modelVersion: context.model?.version ?? null,
+      }) as RawRow[]).map((row) => [row.id, row]),
     )
     const raw = ids.map((id) => byId.get(id)!).filter(Boolean)
-    const rows = raw.map((row) => ({ ...row, findings: row.findings ? row.findings.split('|') : [] }))
+    const rows = raw.map((row) => ({
+      ...row,
+      findings: row.findings ? row.findings.split('|') : [],
+      otherBoxes: row.boxes - row.myBoxes,
+      topFindings: row.topFindings ? (JSON.parse(row.topFindings) as WorklistRow['topFindings']) : [],
+    }))
     return { total, offset, rows }
   }
 

@@ -1,9 +1,10 @@
 import { migration001 } from './001_initial'
+import { migration002 } from './002_readers'
 
 /**
  * Numbered migrations: entry i brings the schema from version i to i + 1 (recorded in
  * PRAGMA user_version). Append only: never edit one that has shipped.
  */
-export const MIGRATIONS: readonly string[] = [migration001]
+export const MIGRATIONS: readonly string[] = [migration001, migration002]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -1,0 +1,82 @@
+import type { Box, DashboardData, DashboardQuery } from '../../shared/domain'
+import { maskIou, otsuThreshold, rectMask, scoreHeatmap, type LocalizationScore, type Rect } from '../../shared/localization'
+import { CHESTXRAY8_TIOBB } from '../evaluation/chestXray8Reference'
+import { EVAL_GRID, mean, summarize, toGrid } from '../evaluation/evaluate'
+import { delong, rocCurve } from '../evaluation/roc'
+import { normalizeMap, upsampleBilinear } from '../explain/heatmapRender'
+import type { ModelRegistry } from '../inference/modelRegistry'
+import type { CaseStore } from '../store/caseStore'
+
+const SIGNED = new Set(['occlusion', 'kernelshap', 'layershap'])
+
+/** A box in image pixels as fractions of the image, the form the evaluation grid takes. */
+const fraction = (b: Box, width: number, height: number): Rect => ({ x: b.x / width, y: b.y / height, w: b.w / width, h: b.h / height })
+
+/**
+ * The validation dashboard for the stored results of one model version and method: the evaluation's
+ * per-finding localization table on the heatmaps and boxes in the store, AUROC from the stored
+ * predictions against the ground-truth labels, confidence against IoU, and inter-reader agreement.
+ */
+export function dashboard(store: CaseStore, registry: ModelRegistry, query: DashboardQuery): DashboardData {
+  const empty: DashboardData = { model: null, method: query.method, cases: 0, localization: {}, paper: CHESTXRAY8_TIOBB, classification: {}, macroAuroc: null, scatter: [], agreement: {} }
+  if (registry.list().length === 0) return empty
+  const { manifest } = registry.get(query.model, query.version).pkg
+  const model = { id: manifest.id, version: manifest.version }
+  const findings = query.finding ? [query.finding] : manifest.findings
+  const scores = new Map<string, LocalizationScore[]>()
+  const scatter: DashboardData['scatter'] = []
+  const agreementIous = new Map<string, number[]>()
+  const caseIds = new Set<number>()
+  const boxesOf = new Map<number, Box[]>()
+  const boxes = (caseId: number) => {
+    if (!boxesOf.has(caseId)) boxesOf.set(caseId, store.annotations.boxes(caseId))
+    return boxesOf.get(caseId)!
+  }
+
+  for (const map of store.results.latestHeatmaps(model.id, model.version, query.method)) {
+    if (!findings.includes(map.finding)) continue
+    const record = store.cases.get(map.caseId)!
+    const truth = boxes(map.caseId).filter((b) => b.finding === map.finding && (query.readerId === undefined || b.readerId === query.readerId))
+    if (truth.length === 0) continue
+    caseIds.add(map.caseId)
+    const values = normalizeMap(upsampleBilinear(map.data, map.height, map.width, EVAL_GRID, EVAL_GRID), SIGNED.has(map.method) ? 'positive' : 'minmax')
+    const score = scoreHeatmap(values, EVAL_GRID, EVAL_GRID, truth.map((b) => toGrid(fraction(b, record.width, record.height))), otsuThreshold(values))
+    scores.set(map.finding, [...(scores.get(map.finding) ?? []), score])
+    const probability = store.results.predictions(map.caseId, model.id, model.version).find((p) => p.finding === map.finding)?.probability
+    if (probability !== undefined) scatter.push({ caseId: map.caseId, image: record.imageName, finding: map.finding, probability, iou: score.maskIou })
+  }
+
+  // Inter-reader agreement: every pair of authors who boxed the same finding on the same case.
+  for (const caseId of store.annotations.casesWithSeveralAuthors()) {
+    const record = store.cases.get(caseId)!
+    for (const finding of findings) {
+      const byAuthor = new Map<string, Rect[]>()
+      for (const b of boxes(caseId).filter((x) => x.finding === finding)) {
+        const author = b.readerId === null ? `dataset:${b.author}` : `reader:${b.readerId}`
+        byAuthor.set(author, [...(byAuthor.get(author) ?? []), toGrid(fraction(b, record.width, record.height))])
+      }
+      const masks = [...byAuthor.values()].map((rects) => rectMask(rects, EVAL_GRID, EVAL_GRID))
+      for (let i = 0; i < masks.length; i++) {
+        for (let j = i + 1; j < masks.length; j++) agreementIous.set(finding, [...(agreementIous.get(finding) ?? []), maskIou(masks[i], masks[j])])
+      }
+    }
+  }
+
+  const localization: DashboardData['localization'] = {}
+  for (const [finding, list] of scores) localization[finding] = summarize(list)
+  const classification: DashboardData['classification'] = {}
+  const aurocs: number[] = []
+  const predicted = store.results.predictionTable(model.id, model.version)
+  for (const finding of findings) {
+    const rows = predicted.filter((p) => p.finding === finding)
+    if (rows.length === 0) continue
+    const labels = rows.map((r) => (r.positive ? 1 : 0))
+    const probabilities = rows.map((r) => r.probability)
+    const result = delong(probabilities, labels)
+    if (result) aurocs.push(result.auc)
+    classification[finding] = { n_pos: labels.filter(Boolean).length, auroc: result?.auc ?? null, auroc_ci: result?.ci95 ?? null, roc: result ? rocCurve(probabilities, labels) : [] }
+  }
+  const agreement: DashboardData['agreement'] = {}
+  for (const [finding, ious] of agreementIous) agreement[finding] = { pairs: ious.length, meanIou: mean(ious) }
+  return { model, method: query.method, cases: caseIds.size, localization, paper: CHESTXRAY8_TIOBB, classification, macroAuroc: mean(aurocs), scatter, agreement }
+}
