@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -79,6 +79,21 @@ describe.runIf(HAS_NIH)('cxr-lens CLI', () => {
     expect(JSON.parse(readFileSync(`${stem}.json`, 'utf8'))).toMatchObject({ finding: 'Effusion', method: 'gradcampp', height: 8, width: 8 })
     expect(readFileSync(`${stem}.npy`).subarray(1, 6).toString()).toBe('NUMPY')
     expect((await cli(['explain', '--model', 'tiny-resnet', '--method', 'magic', '--all', '--data-dir', dataDir])).code).toBe(2)
+  })
+
+  it('checks, backs up, exports boxes and a PDF report', async () => {
+    expect((await cli(['check', '--data-dir', dataDir])).stdout).toMatch(/integrity_check: ok/)
+    const backup = join(dir.path, 'manual.sqlite')
+    expect((await cli(['backup', '--out', backup, '--data-dir', dataDir])).stdout).toMatch(/backup written/)
+    const coco = join(dir.path, 'boxes.json')
+    expect((await cli(['export', 'boxes', '--format', 'coco', '--out', coco, '--data-dir', dataDir])).code).toBe(0)
+    expect(JSON.parse(readFileSync(coco, 'utf8')).images).toHaveLength(12)
+    if (existsSync('/usr/bin/chromium')) {
+      const pdf = join(dir.path, 'report.pdf')
+      const result = await cli(['export', 'report', '--model', 'tiny-resnet', '--method', 'gradcampp', '--out', pdf, '--data-dir', dataDir])
+      expect(result.stderr).toBe('')
+      expect(readFileSync(pdf).subarray(0, 5).toString()).toBe('%PDF-')
+    }
   })
 
   it('exits 2 with usage on a bad command line and 1 with a named input on a bad file', async () => {

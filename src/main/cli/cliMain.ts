@@ -4,8 +4,10 @@ import { CASES_USAGE, runCases } from './cliCases'
 import { CliContext, UsageError } from './cliContext'
 import { EVALUATE_USAGE, runEvaluate } from './cliEvaluate'
 import { EXPLAIN_USAGE, runExplain } from './cliExplain'
+import { EXPORT_USAGE, runExport } from './cliExport'
 import { IMPORT_USAGE, runImport } from './cliImport'
 import { INFER_USAGE, runInfer } from './cliInfer'
+import { MAINTENANCE_USAGE, runBackup, runCheck, runRestore } from './cliMaintenance'
 import { MODELS_USAGE, runModels } from './cliModels'
 
 const USAGE = `CXR Lens ${APP_VERSION}
@@ -16,6 +18,8 @@ usage:
   ${INFER_USAGE}
   ${EXPLAIN_USAGE}
   ${EVALUATE_USAGE}
+  ${MAINTENANCE_USAGE}
+  ${EXPORT_USAGE}
 Every command takes --data-dir DIR (else $CXR_LENS_DATA, else the desktop app's user data folder).
 CXR_LENS_PROVIDER=cpu|webgpu|cuda (comma-separated) restricts the execution providers tried.`
 
@@ -26,6 +30,9 @@ const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<numb
   infer: runInfer,
   explain: runExplain,
   evaluate: runEvaluate,
+  backup: (ctx, args) => runBackup(ctx.store, ctx.dataDir, args),
+  check: (ctx) => runCheck(ctx.store),
+  export: runExport,
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -38,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(APP_VERSION)
     return 0
   }
+  if (command === 'restore') return runRestore(rest) // the database must not be open while it is swapped
   const run = COMMANDS[command]
   if (!run) throw new UsageError(`unknown command "${command}"\n${USAGE}`)
   const ctx = new CliContext(rest)

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { join } from 'node:path'
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations'
 
 export type Db = Database.Database
@@ -46,6 +47,12 @@ export function schemaVersion(db: Db): number {
 export function migrate(db: Db, path = ':memory:'): void {
   const current = schemaVersion(db)
   if (current > SCHEMA_VERSION) throw new DatabaseTooNewError(path, current)
+  if (current > 0 && current < SCHEMA_VERSION && path !== ':memory:') {
+    // A snapshot before the schema changes: a failed or regretted upgrade never costs data.
+    const dir = join(dirname(path), 'backups')
+    mkdirSync(dir, { recursive: true })
+    db.prepare('VACUUM INTO ?').run(join(dir, `pre-migration-v${current}-${new Date().toISOString().replace(/[:.]/g, '-')}.sqlite`))
+  }
   for (let version = current; version < SCHEMA_VERSION; version++) {
     const apply = db.transaction(() => {
       db.exec(MIGRATIONS[version])

@@ -11,7 +11,8 @@ import { useWorklistState, type WorklistStore } from '../stores/worklistStore'
 import { statusLabel } from './WorklistFilterBar'
 
 const ROW_HEIGHT = 48
-const COLUMNS = 'minmax(130px, 1.2fr) minmax(120px, 2fr) 52px 76px 96px'
+const COLUMNS = 'minmax(120px, 1.1fr) minmax(100px, 1.4fr) minmax(110px, 1.3fr) 56px 84px'
+const STATUS_COLORS = { new: 'default', in_review: 'warning', reviewed: 'success' } as const
 
 function demographics(row: WorklistRow): string {
   return [row.age ?? '–', row.sex ?? '–', row.view ?? '–'].join(' / ')
@@ -20,21 +21,30 @@ function demographics(row: WorklistRow): string {
 function RowCells({ row }: { row: WorklistRow }) {
   return (
     <>
-      <Typography variant="body2" noWrap title={row.image} sx={{ fontFamily: 'monospace' }}>
-        {row.image}
-      </Typography>
+      <Box sx={{ minWidth: 0 }}>
+        <Typography variant="body2" noWrap title={row.image} sx={{ fontFamily: 'monospace' }}>
+          {row.image}
+        </Typography>
+        <Typography variant="caption" color="text.secondary" noWrap component="div">
+          {demographics(row)}
+        </Typography>
+      </Box>
       <Stack direction="row" spacing={0.5} sx={{ overflow: 'hidden' }}>
         {row.findings.map((finding) => (
           <Chip key={finding} label={finding} variant="outlined" sx={{ borderColor: findingColor(finding), height: 20 }} />
         ))}
       </Stack>
-      <Typography variant="body2" sx={{ textAlign: 'right', pr: 1 }}>
-        {row.boxes}
+      <Box sx={{ minWidth: 0 }} title="Model's top findings" data-testid="worklist-top-findings">
+        {row.topFindings.slice(0, 3).map(({ finding, probability }) => (
+          <Typography key={finding} variant="caption" noWrap component="div" sx={{ lineHeight: 1.25 }}>
+            <Box component="span" sx={{ color: findingColor(finding) }}>■</Box> {finding} {(probability * 100).toFixed(0)}%
+          </Typography>
+        ))}
+      </Box>
+      <Typography variant="body2" sx={{ textAlign: 'right', pr: 1 }} title="Boxes: mine / others">
+        {row.myBoxes} / {row.otherBoxes}
       </Typography>
-      <Typography variant="body2">{statusLabel(row.status)}</Typography>
-      <Typography variant="body2" color="text.secondary" noWrap>
-        {demographics(row)}
-      </Typography>
+      <Chip size="small" label={statusLabel(row.status)} color={STATUS_COLORS[row.status]} variant={row.status === 'new' ? 'outlined' : 'filled'} />
     </>
   )
 }
@@ -88,7 +98,7 @@ export function WorklistTable({ store }: { store: WorklistStore }) {
       <Box
         sx={{ display: 'grid', gridTemplateColumns: COLUMNS, gap: 1, px: 1, py: 0.5, borderBottom: 1, borderColor: 'divider' }}
       >
-        {['Image', 'Findings', 'Boxes', 'Status', 'Age/Sex/View'].map((title) => (
+        {['Image · Age/Sex/View', 'Findings', 'Model top 3', 'Mine/oth.', 'Status'].map((title) => (
           <Typography key={title} variant="caption" color="text.secondary" noWrap>
             {title}
           </Typography>
@@ -116,6 +126,9 @@ export function WorklistTable({ store }: { store: WorklistStore }) {
                 data-testid={row ? 'worklist-row' : undefined}
                 data-image={row?.image}
                 data-boxes={row?.boxes}
+                data-status={row?.status}
+                data-my-boxes={row?.myBoxes}
+                data-other-boxes={row?.otherBoxes}
                 data-index={item.index}
                 onClick={() => {
                   store.select(item.index)

@@ -34,6 +34,8 @@ export interface WorklistState {
   selectedIndex: number
   openCaseId: number | null
   findings: readonly FindingCount[]
+  /** Counts "my" boxes apart from others' (null: every box counts as another's). */
+  readerId: number | null
 }
 
 export const DEFAULT_FILTERS: WorklistFilters = {
@@ -68,6 +70,7 @@ export function createWorklistStore(api: CxrApi) {
     selectedIndex: -1,
     openCaseId: null,
     findings: [],
+    readerId: null,
   }
   const listeners = new Set<() => void>()
   const inFlight = new Set<string>()
@@ -84,7 +87,9 @@ export function createWorklistStore(api: CxrApi) {
     if (state.pages[page] || inFlight.has(key)) return
     inFlight.add(key)
     try {
-      const result = await api.cases.list(toWorklistQuery(state.filters, page * PAGE_SIZE, PAGE_SIZE))
+      const query = toWorklistQuery(state.filters, page * PAGE_SIZE, PAGE_SIZE)
+      if (state.readerId !== null) query.readerId = state.readerId
+      const result = await api.cases.list(query)
       if (generation !== state.generation) return
       update({ pages: { ...state.pages, [page]: result.rows }, total: result.total, error: null })
     } catch (error) {
@@ -107,6 +112,18 @@ export function createWorklistStore(api: CxrApi) {
     inFlight.clear()
     update({ generation: state.generation + 1, pages: {}, total: keepTotal ? state.total : null })
     ensureRange(...lastRange)
+  }
+
+  function rowAtIndex(index: number): WorklistRow | undefined {
+    return state.pages[Math.floor(index / PAGE_SIZE)]?.[index % PAGE_SIZE]
+  }
+
+  function findLoadedIndex(caseId: number | null): number {
+    for (const [page, rows] of Object.entries(state.pages)) {
+      const at = rows.findIndex((row) => row.id === caseId)
+      if (at >= 0) return Number(page) * PAGE_SIZE + at
+    }
+    return -1
   }
 
   async function loadFindings(): Promise<void> {
@@ -135,9 +152,7 @@ export function createWorklistStore(api: CxrApi) {
       reload(true)
       void loadFindings()
     },
-    rowAt(index: number): WorklistRow | undefined {
-      return state.pages[Math.floor(index / PAGE_SIZE)]?.[index % PAGE_SIZE]
-    },
+    rowAt: rowAtIndex,
     select(index: number): void {
       update({ selectedIndex: index })
     },
@@ -151,6 +166,45 @@ export function createWorklistStore(api: CxrApi) {
     },
     openCase(caseId: number | null): void {
       update({ openCaseId: caseId })
+    },
+    /** A new reader: same filters, rows re-counted as mine/others. */
+    setReader(readerId: number | null): void {
+      if (readerId === state.readerId) return
+      update({ readerId })
+      reload(true)
+    },
+    /**
+     * Applies a write the case view just made (status, box counts) to the loaded row in place, so
+     * the list stays in step without refetching (and without losing the scroll position).
+     */
+    patchRow(caseId: number, patch: Partial<Pick<WorklistRow, 'status' | 'boxes' | 'myBoxes' | 'otherBoxes'>>): void {
+      const pages: Record<number, readonly WorklistRow[]> = {}
+      let changed = false
+      for (const [page, rows] of Object.entries(state.pages)) {
+        pages[Number(page)] = rows.map((row) => {
+          if (row.id !== caseId) return row
+          changed = true
+          return { ...row, ...patch }
+        })
+      }
+      if (changed) update({ pages })
+    },
+    /**
+     * Opens the case `delta` rows from the open one (next/previous without leaving the case view).
+     * Works on the list index, fetching the page when it is not loaded; false at either end.
+     */
+    async openRelative(delta: number): Promise<boolean> {
+      const count = state.total ?? 0
+      let index = state.selectedIndex
+      const openRow = index >= 0 ? rowAtIndex(index) : undefined
+      if (openRow?.id !== state.openCaseId) index = findLoadedIndex(state.openCaseId)
+      const next = index + delta
+      if (index < 0 || next < 0 || next >= count) return false
+      await loadPage(Math.floor(next / PAGE_SIZE))
+      const row = rowAtIndex(next)
+      if (!row) return false
+      update({ selectedIndex: next, openCaseId: row.id })
+      return true
     },
   }
 }

@@ -1,0 +1,40 @@
+import { writeFileSync } from 'node:fs'
+import { extname, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { EXPLAIN_METHODS, type ExplainMethod } from '../../shared/explainMethods'
+import { exportBoxesCoco, exportBoxesNih, exportLabelsNih } from '../interchange/exporters'
+import { htmlToPdf } from '../interchange/pdf'
+import { dashboard } from '../validation/dashboard'
+import { dashboardHtml } from '../validation/dashboardExport'
+import { UsageError, type CliContext } from './cliContext'
+
+export const EXPORT_USAGE =
+  'cxr-lens export boxes --format nih|coco [--source dataset|reader|all] --out FILE | export labels --format nih --out FILE | export report [--model ID] [--method M] --out FILE.html|.pdf'
+
+export async function runExport(ctx: CliContext, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true,
+    options: { format: { type: 'string' }, out: { type: 'string' }, source: { type: 'string' }, model: { type: 'string' }, version: { type: 'string' }, method: { type: 'string' }, 'data-dir': { type: 'string' } },
+  })
+  const what = positionals[0]
+  if (!values.out) throw new UsageError(`export needs --out FILE\nusage: ${EXPORT_USAGE}`)
+  const out = resolve(values.out)
+  if (what === 'boxes') {
+    const source = (values.source ?? 'all') as 'dataset' | 'reader' | 'all'
+    if (!['dataset', 'reader', 'all'].includes(source)) throw new UsageError('--source is dataset, reader or all')
+    if (values.format === 'nih') writeFileSync(out, exportBoxesNih(ctx.store, { source }))
+    else if (values.format === 'coco') writeFileSync(out, exportBoxesCoco(ctx.store, { source }))
+    else throw new UsageError('export boxes needs --format nih or coco')
+  } else if (what === 'labels') {
+    if (values.format !== 'nih') throw new UsageError('export labels needs --format nih')
+    writeFileSync(out, exportLabelsNih(ctx.store))
+  } else if (what === 'report') {
+    const method = (values.method ?? 'gradcam') as ExplainMethod
+    if (!EXPLAIN_METHODS.includes(method)) throw new UsageError(`--method must be one of ${EXPLAIN_METHODS.join(', ')}`)
+    const html = dashboardHtml(dashboard(ctx.store, ctx.registry, { model: values.model, version: values.version, method }))
+    if (extname(out).toLowerCase() === '.pdf') writeFileSync(out, await htmlToPdf(html))
+    else writeFileSync(out, html)
+  } else throw new UsageError(`export what? boxes, labels or report\nusage: ${EXPORT_USAGE}`)
+  console.log(`wrote ${out}`)
+  return 0
+}

@@ -1,0 +1,39 @@
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { databasePath, resolveDataDir } from '../config/dataDir'
+import { backupsDir, backupTo, checkIntegrity, restoreFrom } from '../store/backup'
+import { CaseStore } from '../store/caseStore'
+import { UsageError } from './cliContext'
+
+export const MAINTENANCE_USAGE = `cxr-lens backup [--out FILE] | cxr-lens restore FILE | cxr-lens check`
+
+/** `check`: the full integrity check; exits 1 when the database is damaged. */
+export function runCheck(store: CaseStore): number {
+  const problems = checkIntegrity(store.db, true)
+  if (problems.length === 0) {
+    console.log('integrity_check: ok')
+    return 0
+  }
+  console.error(`integrity_check found ${problems.length} problem(s):\n  ${problems.slice(0, 20).join('\n  ')}`)
+  return 1
+}
+
+export function runBackup(store: CaseStore, dataDir: string, args: string[]): number {
+  const { values } = parseArgs({ args, options: { out: { type: 'string' }, 'data-dir': { type: 'string' } } })
+  const file = values.out ? resolve(values.out) : join(backupsDir(databasePath(dataDir)), `manual-${new Date().toISOString().replace(/[:.]/g, '-')}.sqlite`)
+  console.log(`backup written to ${backupTo(store.db, file)}`)
+  return 0
+}
+
+/** Runs with the database closed: it swaps the file. */
+export function runRestore(args: string[]): number {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: { 'data-dir': { type: 'string' } } })
+  if (!positionals[0]) throw new UsageError(`restore needs the backup file\nusage: ${MAINTENANCE_USAGE}`)
+  const backup = resolve(positionals[0])
+  if (!existsSync(backup)) throw new Error(`No backup at ${backup}`)
+  const dbPath = databasePath(resolveDataDir(args))
+  const { previous } = restoreFrom(backup, dbPath)
+  console.log(`restored ${backup} into ${dbPath}${previous ? `; the replaced database is kept as ${previous}` : ''}`)
+  return 0
+}

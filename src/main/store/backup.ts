@@ -1,0 +1,72 @@
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import Database from 'better-sqlite3'
+import { SCHEMA_VERSION } from './migrations'
+import type { Db } from './database'
+
+const KEEP_SCHEDULED = 7
+
+export function backupsDir(dbPath: string): string {
+  return join(dirname(dbPath), 'backups')
+}
+
+/** A consistent snapshot of the live database (VACUUM INTO works while readers and the WAL are active). */
+export function backupTo(db: Db, file: string): string {
+  mkdirSync(dirname(file), { recursive: true })
+  if (existsSync(file)) throw new Error(`${file} already exists; choose another name`)
+  db.prepare('VACUUM INTO ?').run(file)
+  return file
+}
+
+/** `PRAGMA quick_check` (fast) or `integrity_check` (thorough); returns the problems, empty when sound. */
+export function checkIntegrity(db: Db, thorough = false): string[] {
+  const rows = db.pragma(thorough ? 'integrity_check' : 'quick_check') as Array<Record<string, string>>
+  const messages = rows.map((row) => Object.values(row)[0])
+  return messages.length === 1 && messages[0] === 'ok' ? [] : messages
+}
+
+export function latestBackup(dbPath: string): string | null {
+  const dir = backupsDir(dbPath)
+  if (!existsSync(dir)) return null
+  const files = readdirSync(dir).filter((f) => f.endsWith('.sqlite')).map((f) => join(dir, f))
+  files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
+  return files[0] ?? null
+}
+
+/** A daily snapshot when the newest is older than a day; keeps the last seven scheduled ones. */
+export function scheduledBackup(db: Db, dbPath: string, now = new Date()): string | null {
+  const dir = backupsDir(dbPath)
+  const scheduled = existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith('scheduled-')).sort() : []
+  const newest = scheduled.at(-1)
+  if (newest && now.getTime() - statSync(join(dir, newest)).mtimeMs < 24 * 3600 * 1000) return null
+  const file = backupTo(db, join(dir, `scheduled-${now.toISOString().replace(/[:.]/g, '-')}.sqlite`))
+  for (const old of [...scheduled, basename(file)].slice(0, -KEEP_SCHEDULED)) rmSync(join(dir, old), { force: true })
+  return file
+}
+
+/**
+ * Replaces the database with a backup after checking the backup is sound and not from a newer app.
+ * The current file is kept beside it (never deleted), so a restore can itself be undone.
+ */
+export function restoreFrom(backup: string, dbPath: string): { previous: string | null } {
+  const candidate = new Database(backup, { readonly: true, fileMustExist: true })
+  try {
+    const problems = checkIntegrity(candidate, true)
+    if (problems.length) throw new Error(`${backup} fails the integrity check: ${problems.slice(0, 3).join('; ')}`)
+    const version = candidate.pragma('user_version', { simple: true }) as number
+    if (version > SCHEMA_VERSION) throw new Error(`${backup} was written by a newer CXR Lens (schema ${version} > ${SCHEMA_VERSION})`)
+  } catch (error) {
+    if ((error as { code?: string }).code === 'SQLITE_NOTADB') throw new Error(`${backup} is not a CXR Lens database backup`)
+    throw error
+  } finally {
+    candidate.close()
+  }
+  let previous: string | null = null
+  if (existsSync(dbPath)) {
+    previous = `${dbPath}.before-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`
+    renameSync(dbPath, previous)
+    for (const suffix of ['-wal', '-shm']) if (existsSync(dbPath + suffix)) renameSync(dbPath + suffix, previous + suffix)
+  }
+  copyFileSync(backup, dbPath)
+  return { previous }
+}
