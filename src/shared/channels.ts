@@ -10,6 +10,7 @@ export const CHANNELS = [
   'cases:thumbnail',
   'cases:findings',
   'import:start',
+  'import:dicom',
   'jobs:get',
   'jobs:cancel',
   'dialog:open',

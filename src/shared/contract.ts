@@ -78,6 +78,7 @@ export const contract = {
   'cases:thumbnail': { request: caseId, response: returns<ImageBytes>() },
   'cases:findings': { request: z.object({}).strict(), response: returns<FindingCount[]>() },
   'import:start': { request: importRequestSchema, response: returns<{ jobId: string }>() },
+  'import:dicom': { request: z.object({ dicomDir: absolutePath }).strict(), response: returns<{ jobId: string }>() },
   'jobs:get': { request: jobId, response: returns<JobStatus<ImportSummary>>() },
   'jobs:cancel': { request: jobId, response: returns<{ cancelled: boolean }>() },
   'dialog:open': {

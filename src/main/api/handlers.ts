@@ -53,6 +53,7 @@ export function createHandlers(core: Core, pickPath?: PickPath): Handlers {
     },
     'cases:findings': () => store.worklist.findingCounts(),
     'import:start': (request) => ({ jobId: jobs.start('import', request) }),
+    'import:dicom': (request) => ({ jobId: jobs.start('importDicom', request) }),
     'jobs:get': ({ jobId }) => {
       const status = jobs.get(jobId)
       if (!status) throw new NotFoundError(`Job ${jobId}`)

@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util'
 import type { ImportSummary } from '../../shared/domain'
 import { importNih } from '../cases/nihImporter'
+import { importDicom } from '../dicom/dicomImporter'
 import type { CaseStore } from '../store/caseStore'
 import { UsageError } from './cliContext'
 
 const LIST_LIMIT = 20
 
-export const IMPORT_USAGE = 'cxr-lens import --images DIR --labels CSV [--boxes CSV] [--data-dir DIR] [--json]'
+export const IMPORT_USAGE = 'cxr-lens import --images DIR --labels CSV [--boxes CSV] [--json] | cxr-lens import --dicom DIR [--json]'
 
 function listed(title: string, items: string[], all: boolean): string[] {
   if (items.length === 0) return []
@@ -28,14 +29,19 @@ export function formatImportSummary(summary: ImportSummary, verbose = false): st
   ].join('\n')
 }
 
-export async function runImport(store: CaseStore, args: string[]): Promise<number> {
+export async function runImport(store: CaseStore, args: string[], dataDir: string): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      images: { type: 'string' }, labels: { type: 'string' }, boxes: { type: 'string' },
+      images: { type: 'string' }, labels: { type: 'string' }, boxes: { type: 'string' }, dicom: { type: 'string' },
       'data-dir': { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' },
     },
   })
+  if (values.dicom) {
+    const summary = await importDicom(store, { dicomDir: values.dicom, dataDir }, { actor: 'cli' })
+    console.log(values.json ? JSON.stringify(summary) : [formatImportSummary(summary, values.verbose), ...summary.warnings.map((w) => `warning: ${w}`)].join('\n'))
+    return 0
+  }
   if (!values.images || !values.labels) throw new UsageError(`import needs --images and --labels\nusage: ${IMPORT_USAGE}`)
   const showProgress = process.stderr.isTTY && !values.json
   const summary = await importNih(

@@ -24,7 +24,7 @@ Every command takes --data-dir DIR (else $CXR_LENS_DATA, else the desktop app's 
 CXR_LENS_PROVIDER=cpu|webgpu|cuda (comma-separated) restricts the execution providers tried.`
 
 const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<number> | number> = {
-  import: (ctx, args) => runImport(ctx.store, args),
+  import: (ctx, args) => runImport(ctx.store, args, ctx.dataDir),
   cases: (ctx, args) => runCases(ctx.store, args),
   models: runModels,
   infer: runInfer,

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
 import { importNih, ImportCancelledError } from '../cases/nihImporter'
 import { databasePath } from '../config/dataDir'
+import { importDicom } from '../dicom/dicomImporter'
 import { analyzeCases, type AnalyzeRequest } from '../inference/analysisService'
 import { InferenceEngine } from '../inference/inferenceEngine'
 import { ModelRegistry } from '../inference/modelRegistry'
@@ -28,6 +29,8 @@ async function run(): Promise<unknown> {
     switch (input.kind) {
       case 'import':
         return await importNih(store, input.payload as ImportRequest, { signal: controller.signal, actor: 'workstation', onProgress })
+      case 'importDicom':
+        return await importDicom(store, { dicomDir: (input.payload as { dicomDir: string }).dicomDir, dataDir: input.dataDir }, { actor: 'workstation', onProgress: (done, total) => onProgress(done, total, `${done} of ${total} files`) })
       case 'analyze': {
         const engine = new InferenceEngine()
         try {

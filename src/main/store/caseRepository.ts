@@ -20,6 +20,10 @@ export interface NewCase {
   pixelSpacingX: number | null
   pixelSpacingY: number | null
   importedAt: string
+  /** 'dicom' when the stored PNG was derived from a DICOM file */
+  sourceFormat?: string | null
+  windowCenter?: number | null
+  windowWidth?: number | null
 }
 
 export interface CaseRecord extends NewCase {
@@ -32,7 +36,8 @@ const CASE_COLUMNS = `c.id, c.image_name AS imageName, c.patient_id AS patientId
   c.width, c.height, c.bit_depth AS bitDepth, c.channels, c.view, c.age, c.sex, c.follow_up AS followUp,
   c.original_width AS originalWidth, c.original_height AS originalHeight,
   c.pixel_spacing_x AS pixelSpacingX, c.pixel_spacing_y AS pixelSpacingY, c.status,
-  c.imported_at AS importedAt, p.pseudo_id AS patientPseudoId`
+  c.imported_at AS importedAt, p.pseudo_id AS patientPseudoId, c.source_format AS sourceFormat,
+  c.window_center AS windowCenter, c.window_width AS windowWidth`
 
 export class CaseRepository {
   private readonly insertStmt
@@ -47,9 +52,9 @@ export class CaseRepository {
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(`INSERT INTO cases (image_name, patient_id, path, sha256, format, width, height,
       bit_depth, channels, view, age, sex, follow_up, original_width, original_height, pixel_spacing_x,
-      pixel_spacing_y, imported_at) VALUES (@imageName, @patientId, @path, @sha256, @format, @width, @height,
-      @bitDepth, @channels, @view, @age, @sex, @followUp, @originalWidth, @originalHeight, @pixelSpacingX,
-      @pixelSpacingY, @importedAt)`)
+      pixel_spacing_y, imported_at, source_format, window_center, window_width) VALUES (@imageName, @patientId, @path, @sha256,
+      @format, @width, @height, @bitDepth, @channels, @view, @age, @sex, @followUp, @originalWidth, @originalHeight, @pixelSpacingX,
+      @pixelSpacingY, @importedAt, @sourceFormat, @windowCenter, @windowWidth)`)
     this.bySha = db.prepare(`SELECT ${CASE_COLUMNS} FROM cases c LEFT JOIN patients p ON p.id = c.patient_id WHERE c.sha256 = ?`)
     this.byId = db.prepare(`SELECT ${CASE_COLUMNS} FROM cases c LEFT JOIN patients p ON p.id = c.patient_id WHERE c.id = ?`)
     this.byName = db.prepare(`SELECT ${CASE_COLUMNS} FROM cases c LEFT JOIN patients p ON p.id = c.patient_id WHERE c.image_name = ? ORDER BY c.id`)
@@ -61,7 +66,7 @@ export class CaseRepository {
   }
 
   insert(record: NewCase): number {
-    return Number(this.insertStmt.run(record).lastInsertRowid)
+    return Number(this.insertStmt.run({ sourceFormat: null, windowCenter: null, windowWidth: null, ...record }).lastInsertRowid)
   }
 
   findBySha(sha256: string): CaseRecord | undefined {
