@@ -17,6 +17,7 @@ export default defineConfig({
           benchWorklist: resolve('scripts/benchWorklist.ts'),
           benchImport: resolve('scripts/benchImport.ts'),
           benchEngine: resolve('scripts/benchEngine.ts'),
+          benchTrain: resolve('scripts/benchTrain.ts'),
         },
         output: { chunkFileNames: 'chunk-[name]-[hash].js' },
       },

@@ -9,6 +9,7 @@ import { IMPORT_USAGE, runImport } from './cliImport'
 import { INFER_USAGE, runInfer } from './cliInfer'
 import { MAINTENANCE_USAGE, runBackup, runCheck, runRestore } from './cliMaintenance'
 import { MODELS_USAGE, runModels } from './cliModels'
+import { TRAIN_USAGE, runTrain } from './cliTrain'
 
 const USAGE = `CXR Lens ${APP_VERSION}
 usage:
@@ -20,6 +21,7 @@ usage:
   ${EVALUATE_USAGE}
   ${MAINTENANCE_USAGE}
   ${EXPORT_USAGE}
+  ${TRAIN_USAGE}
 Every command takes --data-dir DIR (else $CXR_LENS_DATA, else the desktop app's user data folder).
 CXR_LENS_PROVIDER=cpu|webgpu|cuda (comma-separated) restricts the execution providers tried.`
 
@@ -33,6 +35,7 @@ const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<numb
   backup: (ctx, args) => runBackup(ctx.store, ctx.dataDir, args),
   check: (ctx) => runCheck(ctx.store),
   export: runExport,
+  train: runTrain,
 }
 
 async function main(argv: string[]): Promise<number> {

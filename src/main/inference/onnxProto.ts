@@ -15,6 +15,8 @@ export interface OnnxTensor {
   dims: number[]
   dataType: number
   data: Float32Array
+  /** where a float32 tensor's raw_data starts in the model file, so a new head can be written in place */
+  rawOffset?: number
 }
 
 export interface OnnxGraphInfo {
@@ -105,7 +107,24 @@ function readTensor(r: Reader): OnnxTensor {
     const view = new DataView(tensor.raw.buffer, tensor.raw.byteOffset, tensor.raw.byteLength)
     for (let i = 0; i < count; i++) data[i] = view.getFloat64(i * 8, true)
   } else if (tensor.dataType === FLOAT) data = Float32Array.from(tensor.floats)
-  return { name: tensor.name, dims: tensor.dims, dataType: tensor.dataType, data }
+  const rawOffset = tensor.dataType === FLOAT && tensor.raw ? tensor.raw.byteOffset - r.buf.byteOffset : undefined
+  return { name: tensor.name, dims: tensor.dims, dataType: tensor.dataType, data, rawOffset }
+}
+
+/**
+ * A copy of the model with some float32 initializers replaced (same shapes): how a fine-tuned head
+ * becomes a new model file whose backbone is byte-for-byte the parent's.
+ */
+export function patchInitializers(model: Uint8Array, graph: OnnxGraphInfo, replacements: Record<string, Float32Array>): Uint8Array {
+  const out = Uint8Array.from(model)
+  const view = new DataView(out.buffer)
+  for (const [name, values] of Object.entries(replacements)) {
+    const tensor = graph.initializers.get(name)
+    if (!tensor || tensor.rawOffset === undefined) throw new Error(`initializer ${name} is not a float32 raw tensor in this model`)
+    if (tensor.data.length !== values.length) throw new Error(`initializer ${name} has ${tensor.data.length} values, the replacement ${values.length}`)
+    values.forEach((v, i) => view.setFloat32(tensor.rawOffset! + i * 4, v, true))
+  }
+  return out
 }
 
 function readValueInfo(r: Reader): OnnxValueInfo {

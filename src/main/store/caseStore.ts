@@ -2,6 +2,7 @@ import { AnnotationRepository } from './annotationRepository'
 import { AuditRepository } from './auditRepository'
 import { CaseRepository } from './caseRepository'
 import { openDatabase, type Db } from './database'
+import { FeatureRepository } from './featureRepository'
 import { ModelRepository } from './modelRepository'
 import { ReaderRepository } from './readerRepository'
 import { ResultRepository } from './resultRepository'
@@ -16,6 +17,7 @@ export class CaseStore {
   readonly models: ModelRepository
   readonly results: ResultRepository
   readonly readers: ReaderRepository
+  readonly features: FeatureRepository
 
   constructor(readonly db: Db) {
     this.cases = new CaseRepository(db)
@@ -25,6 +27,7 @@ export class CaseStore {
     this.models = new ModelRepository(db)
     this.results = new ResultRepository(db)
     this.readers = new ReaderRepository(db)
+    this.features = new FeatureRepository(db)
   }
 
   static open(path: string): CaseStore {
