@@ -1,0 +1,128 @@
+import { spawn } from 'node:child_process'
+import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { openCore } from '../../src/main/api/core'
+import { createDispatcher } from '../../src/main/api/dispatch'
+import { createHandlers } from '../../src/main/api/handlers'
+import { DicomError, decodeDicom } from '../../src/main/dicom/dicomDecode'
+import { importNih } from '../../src/main/cases/nihImporter'
+import { readNihBoxes, readNihLabels } from '../../src/main/cases/nihCsv'
+import { checkIntegrity } from '../../src/main/store/backup'
+import { CaseStore } from '../../src/main/store/caseStore'
+import { writeDicom } from './dicomWriter'
+import { HAS_NIH, imageFolder, LABELS_CSV, NIH_256, tempDir } from './helpers'
+
+const dir = tempDir()
+afterAll(dir.cleanup)
+
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** Truncations and byte flips of a valid file. */
+function garble(bytes: Uint8Array, random: () => number): Uint8Array {
+  const copy = Uint8Array.from(bytes.subarray(0, Math.max(1, Math.floor(bytes.length * random()))))
+  for (let i = 0; i < 8; i++) copy[Math.floor(random() * copy.length)] ^= 1 + Math.floor(random() * 255)
+  return copy
+}
+
+describe.runIf(HAS_NIH)('bad input gets a clear error and nothing stored is lost', () => {
+  const random = mulberry32(2024)
+
+  it('garbled PNGs are reported by name and skipped; the good ones import', async () => {
+    const good = readdirSync(NIH_256).sort().slice(0, 10)
+    const bad: Record<string, Uint8Array> = {}
+    for (let i = 0; i < 20; i++) bad[`zz_bad_${i}.png`] = garble(readFileSync(join(NIH_256, good[i % 10])), random)
+    const store = CaseStore.open(join(dir.path, 'png.sqlite'))
+    const summary = await importNih(store, { imagesDir: imageFolder(join(dir.path, 'png'), NIH_256, good, bad), labelsCsv: LABELS_CSV })
+    expect(summary.imported).toBeGreaterThanOrEqual(10)
+    expect(summary.imported + summary.failed.length + summary.duplicates).toBe(30)
+    for (const f of summary.failed) expect(f.name).toMatch(/^zz_bad_\d+\.png$/)
+    expect(checkIntegrity(store.db, true)).toEqual([])
+    store.close()
+  })
+
+  it('garbled DICOM always throws a DicomError naming the file', () => {
+    const pixels = new Uint8Array(64 * 64).map((_, i) => i % 251)
+    const valid = writeDicom({ rows: 64, columns: 64, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels })
+    for (let i = 0; i < 40; i++) {
+      try {
+        decodeDicom(garble(valid, random), `f${i}.dcm`)
+      } catch (error) {
+        expect(error).toBeInstanceOf(DicomError)
+        expect((error as Error).message.startsWith(`f${i}.dcm: `)).toBe(true)
+      }
+    }
+  })
+
+  it('garbled CSVs fail with the file named or reject rows, never crash', () => {
+    const text = readFileSync(LABELS_CSV)
+    for (let i = 0; i < 30; i++) {
+      const file = join(dir.path, `labels_${i}.csv`)
+      writeFileSync(file, garble(text, random))
+      for (const read of [readNihLabels, readNihBoxes]) {
+        try {
+          read(file)
+        } catch (error) {
+          expect((error as Error).message).toContain(`labels_${i}.csv`)
+        }
+      }
+    }
+  })
+
+  it('malformed IPC requests come back as typed errors', async () => {
+    const core = openCore(join(dir.path, 'ipc'), 'web')
+    const dispatch = createDispatcher(createHandlers(core), () => undefined)
+    const junk: unknown[] = [null, 1, 'x', [], { caseId: -1 }, { caseId: 1e300 }, { limit: 'all' }, { __proto__: { admin: true } }, { boxId: 1, readerId: 'me' }]
+    const channels = ['cases:get', 'cases:list', 'boxes:update', 'heatmaps:saveEdit', 'import:start', 'nope:nope', 42]
+    for (const channel of channels) {
+      for (const request of junk) {
+        const result = await dispatch(channel, request)
+        if (!result.ok) expect(['invalid_request', 'unknown_channel', 'not_found', 'failed']).toContain(result.error.code)
+      }
+    }
+    await core.close()
+  })
+})
+
+describe.runIf(HAS_NIH)('kill -9 during an import', () => {
+  it('leaves a sound database with no half-imported case, and the import can simply be rerun', async () => {
+    const dataDir = join(dir.path, 'killed')
+    mkdirSync(dataDir, { recursive: true })
+    const cli = resolve(__dirname, '../../src/main/cli/cliMain.ts')
+    // node itself runs the import (tsx as a loader, not a wrapper process), so SIGKILL hits the writer.
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'import', '--images', NIH_256, '--labels', LABELS_CSV, '--data-dir', dataDir], { stdio: 'ignore', cwd: resolve(__dirname, '../..') })
+    // Wait until some batches have committed, then kill without warning.
+    const dbPath = join(dataDir, 'cxr-lens.sqlite')
+    for (let i = 0; i < 200; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      try {
+        const peek = CaseStore.open(dbPath)
+        const n = peek.worklist.query({}).total
+        peek.close()
+        if (n >= 48) break
+      } catch {
+        // not created yet
+      }
+    }
+    child.kill('SIGKILL')
+    await new Promise((r) => child.once('exit', r))
+    const store = CaseStore.open(dbPath)
+    expect(checkIntegrity(store.db, true)).toEqual([])
+    const total = store.worklist.query({}).total
+    expect(total).toBeGreaterThan(0)
+    expect(total).toBeLessThan(1715)
+    const orphans = store.db.prepare('SELECT count(*) AS n FROM cases c WHERE NOT EXISTS (SELECT 1 FROM thumbnails t WHERE t.case_id = c.id)').get() as { n: number }
+    expect(orphans.n).toBe(0) // every committed case came with its thumbnail and labels
+    const rerun = await importNih(store, { imagesDir: NIH_256, labelsCsv: LABELS_CSV })
+    expect(rerun.duplicates).toBe(total + 1) // the folder's one byte-identical pair counts once more
+    expect(store.worklist.query({}).total).toBe(1715)
+    store.close()
+  }, 120_000)
+})
