@@ -16,7 +16,8 @@ const PROGRESS_INTERVAL_MS = 100
 
 function spawnWorker(input: JobInput): Worker {
   // Bundled builds put jobWorker.js beside this module; from source (tests) tsx compiles the .ts entry.
-  const built = join(__dirname, 'jobWorker.js')
+  // In a packaged app out/main is unpacked beside app.asar (electron-builder asarUnpack).
+  const built = join(__dirname.replace(/app\.asar([\\/])/, 'app.asar.unpacked$1'), 'jobWorker.js')
   if (existsSync(built)) return new Worker(built, { workerData: input })
   const source = `require('tsx/cjs'); require(${JSON.stringify(join(__dirname, 'jobWorker.ts'))})`
   return new Worker(source, { eval: true, workerData: input })
