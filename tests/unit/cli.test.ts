@@ -54,13 +54,16 @@ describe.runIf(HAS_NIH)('cxr-lens CLI', () => {
 
   it('imports a model package and lists it as JSON with the documented fields, default first', async () => {
     const fixture = resolve(__dirname, '../fixtures/engine/tiny-resnet')
-    expect((await cli(['models', '--json', '--data-dir', dataDir])).stdout).toMatch(/^\{"models":\[\]/)
+    const before = JSON.parse((await cli(['models', '--json', '--data-dir', dataDir])).stdout)
+    expect(before.models.every((m: { source: string }) => m.source === 'bundled')).toBe(true) // test models are never bundled
     const imported = await cli(['models', 'import', fixture, '--data-dir', dataDir])
     expect(imported.stdout).toMatch(/imported tiny-resnet 0.0.1-test \(14 findings\)/)
     const listed = JSON.parse((await cli(['models', '--json', '--data-dir', dataDir])).stdout)
-    expect(listed.models[0]).toMatchObject({ id: 'tiny-resnet', version: '0.0.1-test', default: true })
-    expect(listed.models[0].sha256).toMatch(/^[0-9a-f]{64}$/)
-    expect(listed.models[0].findings).toHaveLength(14)
+    const tiny = listed.models.find((m: { id: string }) => m.id === 'tiny-resnet')
+    expect(tiny).toMatchObject({ version: '0.0.1-test', source: 'imported', default: before.models.length === 0 })
+    expect(listed.models[0].default).toBe(true) // the default model comes first: a bundled one when present
+    expect(tiny.sha256).toMatch(/^[0-9a-f]{64}$/)
+    expect(tiny.findings).toHaveLength(14)
     const bad = await cli(['models', 'import', folder, '--data-dir', dataDir])
     expect(bad.code).toBe(1)
     expect(bad.stderr).toMatch(/manifest.json cannot be read/)
