@@ -100,7 +100,7 @@ describe.runIf(HAS_NIH)('readers, boxes and audit', () => {
     // Alice redraws a dataset box exactly: the two authors agree perfectly on that finding.
     const dataset = core.store.annotations.boxes(caseId).find((b) => b.source === 'dataset')!
     await call('boxes:create', { caseId, readerId: alice.id, box: { finding: dataset.finding, x: dataset.x, y: dataset.y, w: dataset.w, h: dataset.h } })
-    const board = await call<DashboardData>('validation:dashboard', { method: 'gradcam' })
+    const board = await call<DashboardData>('validation:dashboard', { method: 'gradcam', model: 'tiny-resnet' })
     expect(board.agreement[dataset.finding].pairs).toBeGreaterThanOrEqual(1)
     expect(board.agreement[dataset.finding].meanIou!).toBeGreaterThan(0.9)
     expect(board.model).toEqual({ id: 'tiny-resnet', version: '0.0.1-test' })
@@ -108,9 +108,9 @@ describe.runIf(HAS_NIH)('readers, boxes and audit', () => {
     expect(Object.keys(board.localization).length).toBeGreaterThan(0)
     expect(board.paper['0.1'].Cardiomegaly).toBeCloseTo(0.9931, 4)
     expect(board.scatter.length).toBeGreaterThan(0)
-    const csv = await call<{ content: string; filename: string }>('validation:export', { method: 'gradcam', format: 'csv' })
+    const csv = await call<{ content: string; filename: string }>('validation:export', { method: 'gradcam', model: 'tiny-resnet', format: 'csv' })
     expect(csv.content.split('\n')[0]).toMatch(/^finding,n_boxes,iobb_0.1/)
-    const html = await call<{ content: string }>('validation:export', { method: 'gradcam', format: 'html' })
+    const html = await call<{ content: string }>('validation:export', { method: 'gradcam', model: 'tiny-resnet', format: 'html' })
     expect(html.content).toContain('<h1>Validation: tiny-resnet 0.0.1-test')
   })
 })
