@@ -1,21 +1,33 @@
-/** Workstation layout: app bar, worklist on the left, the open case on the right. */
+/**
+ * Workstation layout: app bar (import, reader, Cases/Dashboard), the reader picker banner, then
+ * either the worklist with the open case or the validation dashboard. Stores live here so that
+ * switching views keeps filters, choices and the open case.
+ */
 import { useCallback, useEffect, useState } from 'react'
-import { Alert, AppBar, Box, Button, CssBaseline, Paper, ThemeProvider, Toolbar, Typography } from '@mui/material'
+import { Alert, AppBar, Box, Button, CssBaseline, Paper, Tab, Tabs, ThemeProvider, Toolbar, Typography } from '@mui/material'
 import type { AppInfo } from '../../shared/domain'
 import { errorMessage, useApi } from './apiContext'
 import { ImportDialog } from './components/ImportDialog'
+import { ReaderPicker, ROLE_LABELS } from './components/ReaderPicker'
 import { WorklistFilterBar } from './components/WorklistFilterBar'
 import { WorklistTable } from './components/WorklistTable'
 import { createAnalysisStore } from './stores/analysisStore'
+import { createHeatmapEditStore } from './stores/heatmapEditStore'
+import { createReaderStore, useReaderState } from './stores/readerStore'
 import { createWorklistStore, useWorklistState } from './stores/worklistStore'
 import { theme } from './theme'
 import { CaseView } from './views/CaseView'
+import { DashboardView } from './views/DashboardView'
 
 export function App() {
   const api = useApi()
   const [store] = useState(() => createWorklistStore(api))
   const [analysis] = useState(() => createAnalysisStore(api))
+  const [readers] = useState(() => createReaderStore(api))
+  const [heatmapEdit] = useState(() => createHeatmapEditStore(api))
   const { openCaseId } = useWorklistState(store)
+  const { current: reader } = useReaderState(readers)
+  const [view, setView] = useState<'cases' | 'dashboard'>('cases')
   const [appInfo, setAppInfo] = useState<AppInfo | null>(null)
   const [infoError, setInfoError] = useState<string | null>(null)
   const [importOpen, setImportOpen] = useState(false)
@@ -23,7 +35,11 @@ export function App() {
   useEffect(() => {
     api.app.info({}).then(setAppInfo, (error: unknown) => setInfoError(errorMessage(error)))
     void store.loadFindings()
-  }, [api, store])
+    void readers.load()
+  }, [api, store, readers])
+
+  // Row counts split into "mine / others" for whoever reads now.
+  useEffect(() => store.setReader(reader?.id ?? null), [store, reader])
 
   const onImportFinished = useCallback(() => store.refresh(), [store])
 
@@ -39,14 +55,30 @@ export function App() {
             <Button variant="contained" size="small" onClick={() => setImportOpen(true)} data-testid="open-import">
               Import
             </Button>
+            <Tabs value={view} onChange={(_e, v: 'cases' | 'dashboard') => setView(v)} sx={{ minHeight: 36, '& .MuiTab-root': { minHeight: 36, py: 0 } }}>
+              <Tab value="cases" label="Cases" data-testid="cases-tab" />
+              <Tab value="dashboard" label="Dashboard" data-testid="dashboard-tab" />
+            </Tabs>
             <Box sx={{ flex: 1 }} />
+            <Button
+              size="small"
+              variant="outlined"
+              onClick={() => readers.openPicker()}
+              data-testid="current-reader"
+              data-reader-id={reader?.id ?? ''}
+              title="Switch reader"
+            >
+              {reader ? `${reader.name} · ${ROLE_LABELS[reader.role]}` : 'Choose reader'}
+            </Button>
             <Typography variant="caption" color="text.secondary" noWrap title={appInfo?.dataDir} data-testid="data-dir">
               {appInfo ? `Data: ${appInfo.dataDir} · v${appInfo.version} · ${appInfo.transport}` : ''}
             </Typography>
           </Toolbar>
         </AppBar>
         {infoError && <Alert severity="error">{infoError}</Alert>}
-        <Box sx={{ flex: 1, display: 'flex', minHeight: 0 }}>
+        <ReaderPicker store={readers} />
+        {view === 'dashboard' && <DashboardView readers={readers} />}
+        <Box sx={{ flex: 1, display: view === 'cases' ? 'flex' : 'none', minHeight: 0 }}>
           <Paper square elevation={0} sx={{ width: 620, flexShrink: 0, display: 'flex', flexDirection: 'column', borderRight: 1, borderColor: 'divider' }}>
             <WorklistFilterBar store={store} />
             <WorklistTable store={store} />
@@ -57,7 +89,7 @@ export function App() {
                 <Typography color="text.secondary">Select a case in the worklist (↑/↓, Enter) to open it.</Typography>
               </Box>
             ) : (
-              <CaseView key={openCaseId} caseId={openCaseId} analysis={analysis} />
+              <CaseView key={openCaseId} caseId={openCaseId} analysis={analysis} worklist={store} readers={readers} heatmapEdit={heatmapEdit} />
             )}
           </Box>
         </Box>

@@ -1,7 +1,7 @@
-/** Side panel of an open case: identity, then `children` (the model panel), ground-truth labels and the radiologist boxes. */
+/** Side panel of an open case: identity, then `children` (the model panel), ground-truth labels and `boxes` (the box editor). */
 import type { ReactNode } from 'react'
-import { Box, Chip, Divider, List, ListItem, ListItemText, Stack, Typography } from '@mui/material'
-import type { CaseDetail } from '../../../shared/domain'
+import { Box, Chip, Divider, Stack, Typography } from '@mui/material'
+import type { CaseDetail, CaseStatus } from '../../../shared/domain'
 import { findingColor } from '../canvas/findingColors'
 import { statusLabel } from './WorklistFilterBar'
 
@@ -18,7 +18,8 @@ function Field({ name, value }: { name: string; value: string | number | null })
   )
 }
 
-export function CaseDetailsPanel({ detail, children }: { detail: CaseDetail; children?: ReactNode }) {
+/** `status` is the live review status (the detail's is as loaded); `boxes` is the editable box section. */
+export function CaseDetailsPanel({ detail, status, children, boxes }: { detail: CaseDetail; status: CaseStatus; children?: ReactNode; boxes?: ReactNode }) {
   return (
     <Box sx={{ width: 320, flexShrink: 0, overflow: 'auto', borderLeft: 1, borderColor: 'divider', p: 1.5 }}>
       <Typography variant="subtitle1" sx={{ fontFamily: 'monospace', wordBreak: 'break-all' }} data-testid="case-image-name">
@@ -30,7 +31,7 @@ export function CaseDetailsPanel({ detail, children }: { detail: CaseDetail; chi
         <Field name="Age" value={detail.age} />
         <Field name="Sex" value={detail.sex} />
         <Field name="View" value={detail.view} />
-        <Field name="Status" value={statusLabel(detail.status)} />
+        <Field name="Status" value={statusLabel(status)} />
       </Stack>
       {children && (
         <>
@@ -59,18 +60,12 @@ export function CaseDetailsPanel({ detail, children }: { detail: CaseDetail; chi
           />
         ))}
       </Stack>
-      <Divider sx={{ my: 1.5 }} />
-      <Typography variant="subtitle2">Boxes ({detail.boxList.length})</Typography>
-      <List dense disablePadding>
-        {detail.boxList.map((box) => (
-          <ListItem key={box.id} data-testid="case-box" disableGutters sx={{ borderLeft: 3, borderColor: findingColor(box.finding), pl: 1, my: 0.5 }}>
-            <ListItemText
-              primary={`${box.finding} · ${box.author}`}
-              secondary={`x ${Math.round(box.x)}  y ${Math.round(box.y)}  w ${Math.round(box.w)}  h ${Math.round(box.h)}`}
-            />
-          </ListItem>
-        ))}
-      </List>
+      {boxes && (
+        <>
+          <Divider sx={{ my: 1.5 }} />
+          {boxes}
+        </>
+      )}
     </Box>
   )
 }

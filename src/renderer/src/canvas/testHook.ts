@@ -1,0 +1,35 @@
+/**
+ * window.__cxrViewer: what end-to-end tests read about the viewer. Several components publish
+ * their part (canvas: transform and boxes; IoU panel: predicted boxes; heatmap: values), so it is
+ * merged, never replaced, except when the case view closes.
+ */
+import type { Rect } from '../../../shared/localization'
+import type { FrameStats } from './frameRecorder'
+
+export interface ViewerHook {
+  scale: number
+  boxesDrawn: number
+  heatmap: { finding: string; method: string; width: number; height: number; visible: boolean; opacity: number } | null
+  boxes?: Array<{ id: number; finding: string; x: number; y: number; w: number; h: number; mine: boolean }>
+  /** Stage-local point → image pixels (and back); `clientX/clientY` are page coordinates for mouse events. */
+  stageToImage?: (x: number, y: number) => { x: number; y: number }
+  imageToStage?: (x: number, y: number) => { x: number; y: number; clientX: number; clientY: number }
+  predictedBoxes?: Rect[]
+  heatmapValues?: { id: number; width: number; height: number; method: string; values: number[]; imageWidth: number; imageHeight: number } | null
+  iouThreshold?: number
+  frameStats?: () => FrameStats
+}
+
+declare global {
+  interface Window {
+    __cxrViewer?: ViewerHook
+  }
+}
+
+export function publishViewer(patch: Partial<ViewerHook>): void {
+  window.__cxrViewer = { scale: 0, boxesDrawn: 0, heatmap: null, ...window.__cxrViewer, ...patch }
+}
+
+export function resetViewer(): void {
+  window.__cxrViewer = { scale: 0, boxesDrawn: 0, heatmap: null }
+}

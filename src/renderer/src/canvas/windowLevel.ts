@@ -1,0 +1,41 @@
+/**
+ * Window/level and invert as one linear map of the displayed grey values (0..1):
+ * out = (v - (level - window/2)) / window, inverted as 1 - out. It is applied as an SVG
+ * feComponentTransfer on the image layer's canvas only (overlay and boxes keep their colours), and
+ * is skipped entirely for the identity so the default view costs nothing while panning.
+ */
+export interface WindowLevel {
+  window: number
+  level: number
+  invert: boolean
+}
+
+export const WL_PRESETS = {
+  default: { window: 1, level: 0.5 },
+  lung: { window: 0.55, level: 0.38 },
+  bone: { window: 0.45, level: 0.72 },
+} as const
+
+export type WlPreset = keyof typeof WL_PRESETS
+
+export const DEFAULT_WL: WindowLevel = { ...WL_PRESETS.default, invert: false }
+
+export function isIdentity(wl: WindowLevel): boolean {
+  return !wl.invert && Math.abs(wl.window - 1) < 1e-6 && Math.abs(wl.level - 0.5) < 1e-6
+}
+
+/** Slope and intercept of the per-channel linear transfer. */
+export function transfer(wl: WindowLevel): { slope: number; intercept: number } {
+  const slope = 1 / wl.window
+  const intercept = -(wl.level - wl.window / 2) / wl.window
+  return wl.invert ? { slope: -slope, intercept: 1 - intercept } : { slope, intercept }
+}
+
+/** Right-drag: horizontal widens/narrows the window, vertical moves the level (drag down = brighter, as on PACS). */
+export function dragWindowLevel(start: WindowLevel, dx: number, dy: number): WindowLevel {
+  return {
+    invert: start.invert,
+    window: Math.min(2, Math.max(0.02, start.window * Math.exp(dx / 300))),
+    level: Math.min(1, Math.max(0, start.level - dy / 600)),
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Validation dashboard: filters (method, finding, reader), the per-finding localization table
+ * with the ChestX-ray8 paper's T(IoBB) beside ours, inter-reader agreement, macro AUROC with ROC
+ * curves, confidence against IoU, and CSV/HTML export.
+ */
+import { useEffect, useState } from 'react'
+import { Alert, Box, Button, LinearProgress, Stack, Table, TableBody, TableCell, TableHead, TableRow, TextField, Typography } from '@mui/material'
+import { EXPLAIN_METHOD_LABELS, EXPLAIN_METHODS, type ExplainMethod } from '../../../shared/explainMethods'
+import { NIH_FINDINGS } from '../../../shared/findings'
+import { useApi } from '../apiContext'
+import { ConfidenceScatter, RocCurves } from '../components/DashboardCharts'
+import { createDashboardStore, useDashboardState } from '../stores/dashboardStore'
+import { useReaderState, type ReaderStore } from '../stores/readerStore'
+
+const THRESHOLDS = ['0.1', '0.25', '0.5'] as const
+const fmt = (v: number | null | undefined, digits = 2) => (v === null || v === undefined ? '–' : v.toFixed(digits))
+
+export function DashboardView({ readers }: { readers: ReaderStore }) {
+  const api = useApi()
+  const [store] = useState(() => createDashboardStore(api))
+  const { filters, data, loading, error } = useDashboardState(store)
+  const { readers: readerList } = useReaderState(readers)
+  useEffect(() => void store.load(), [store])
+
+  const findings = Object.keys(data?.localization ?? {})
+  return (
+    <Box sx={{ flex: 1, overflow: 'auto', p: 2 }} data-testid="dashboard">
+      <Stack direction="row" spacing={1.5} sx={{ alignItems: 'center', mb: 2 }}>
+        <Typography variant="h6">Validation</Typography>
+        <TextField select size="small" label="Method" value={filters.method} onChange={(e) => store.setFilters({ method: e.target.value as ExplainMethod })}
+          slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'dashboard-method' } }}>
+          {EXPLAIN_METHODS.map((m) => <option key={m} value={m}>{EXPLAIN_METHOD_LABELS[m]}</option>)}
+        </TextField>
+        <TextField select size="small" label="Finding" value={filters.finding ?? ''} onChange={(e) => store.setFilters({ finding: e.target.value || null })}
+          slotProps={{ select: { native: true }, inputLabel: { shrink: true }, htmlInput: { 'data-testid': 'dashboard-finding' } }}>
+          <option value="">All</option>
+          {NIH_FINDINGS.map((f) => <option key={f} value={f}>{f}</option>)}
+        </TextField>
+        <TextField select size="small" label="Boxes of" value={filters.readerId ?? ''} onChange={(e) => store.setFilters({ readerId: e.target.value ? Number(e.target.value) : null })}
+          slotProps={{ select: { native: true }, inputLabel: { shrink: true }, htmlInput: { 'data-testid': 'dashboard-reader' } }}>
+          <option value="">Everyone (dataset + readers)</option>
+          {readerList.map((r) => <option key={r.id} value={r.id}>{r.name}</option>)}
+        </TextField>
+        <Box sx={{ flex: 1 }} />
+        <Button size="small" variant="outlined" onClick={() => void store.download('csv')} data-testid="dashboard-export-csv">Export CSV</Button>
+        <Button size="small" variant="outlined" onClick={() => void store.download('html')} data-testid="dashboard-export-html">Export HTML</Button>
+      </Stack>
+      {loading && <LinearProgress sx={{ mb: 1 }} />}
+      {error && <Alert severity="error" sx={{ mb: 1 }}>{error}</Alert>}
+      {data && (
+        <>
+          <Typography variant="body2" color="text.secondary" sx={{ mb: 1 }}>
+            {data.model ? `${data.model.id} ${data.model.version}` : 'No model'} · {data.method} · {data.cases} case(s) with heatmaps and boxes ·
+            paper = ChestX-ray8 (Wang et al. 2017) T(IoBB)
+          </Typography>
+          <Table size="small" data-testid="dashboard-table" sx={{ mb: 2, maxWidth: 1100 }}>
+            <TableHead>
+              <TableRow>
+                <TableCell>Finding</TableCell>
+                <TableCell align="right">Boxes</TableCell>
+                {THRESHOLDS.map((t) => <TableCell key={t} align="right">T(IoBB) {t} <Typography component="span" variant="caption" color="text.secondary">(paper)</Typography></TableCell>)}
+                <TableCell align="right">Mean IoU</TableCell>
+                <TableCell align="right">Hit rate</TableCell>
+                <TableCell align="right">Reader agreement</TableCell>
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {findings.map((finding) => {
+                const row = data.localization[finding]!
+                const agreement = data.agreement[finding]
+                return (
+                  <TableRow key={finding} data-testid="dashboard-row" data-finding={finding}>
+                    <TableCell>{finding}</TableCell>
+                    <TableCell align="right">{row.n_boxes}</TableCell>
+                    {THRESHOLDS.map((t) => (
+                      <TableCell key={t} align="right" data-testid={`iobb-${t}`}>
+                        {fmt(row.iobb_acc[t])}{' '}
+                        <Typography component="span" variant="caption" color="text.secondary" data-testid="paper-value">({fmt(data.paper[t]?.[finding])})</Typography>
+                      </TableCell>
+                    ))}
+                    <TableCell align="right">{fmt(row.iou_mean, 3)}</TableCell>
+                    <TableCell align="right">{fmt(row.hit_rate)}</TableCell>
+                    <TableCell align="right">{agreement ? `${fmt(agreement.meanIou, 3)} (${agreement.pairs} pairs)` : '–'}</TableCell>
+                  </TableRow>
+                )
+              })}
+              {findings.length === 0 && (
+                <TableRow><TableCell colSpan={8}>No boxed findings with heatmaps of this method yet.</TableCell></TableRow>
+              )}
+            </TableBody>
+          </Table>
+          <Typography variant="subtitle1" data-testid="dashboard-macro-auroc" data-value={data.macroAuroc ?? ''}>
+            Macro AUROC: {fmt(data.macroAuroc, 3)}
+          </Typography>
+          <RocCurves classification={data.classification} />
+          <Typography variant="subtitle1" sx={{ mt: 2 }}>Model confidence vs heatmap IoU</Typography>
+          <ConfidenceScatter points={data.scatter} />
+        </>
+      )}
+    </Box>
+  )
+}

@@ -1,0 +1,82 @@
+// End-to-end test of the validation dashboard in browser mode: per-finding rows with the
+// ChestX-ray8 paper's value beside ours, macro AUROC, and the CSV export as a real download.
+//
+//   npx electron-vite build && node --test tests/e2e/dashboard.test.mjs
+import { after, before } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium } from 'playwright-core'
+import {
+  repoRoot, images1024, labelsCsv, boxesCsv, webJs, cliJs, artifacts, CHROMIUM, WAIT, execFileAsync, ctx,
+  readCsvBoxes, startServer, stopServer, waitForTotal, workflow,
+} from './harness.mjs'
+
+const IMAGES = 8
+const MODEL_DIR = join(repoRoot, 'tests/fixtures/engine/tiny-resnet')
+let boxedFindings = new Set()
+
+async function cli(...args) {
+  const { stdout } = await execFileAsync(process.execPath, [cliJs, ...args, '--data-dir', ctx.dataDir], { cwd: repoRoot, timeout: 300_000 })
+  return stdout
+}
+
+before(async () => {
+  for (const path of [webJs, cliJs, images1024, MODEL_DIR, CHROMIUM]) if (!existsSync(path)) throw new Error(`missing ${path}`)
+  mkdirSync(artifacts, { recursive: true })
+  ctx.workDir = mkdtempSync(join(tmpdir(), 'cxr-lens-e2e-dashboard-'))
+  ctx.dataDir = join(ctx.workDir, 'data')
+  ctx.imagesDir = join(ctx.workDir, 'images')
+  mkdirSync(ctx.dataDir)
+  mkdirSync(ctx.imagesDir)
+  const all = readdirSync(images1024).filter((name) => name.endsWith('.png')).sort()
+  ctx.csvBoxes = readCsvBoxes(new Set(all))
+  ctx.imageNames = [...all.filter((n) => ctx.csvBoxes.has(n)).slice(0, 5), ...all.filter((n) => !ctx.csvBoxes.has(n))].slice(0, IMAGES)
+  for (const name of ctx.imageNames) symlinkSync(join(images1024, name), join(ctx.imagesDir, name))
+  // BBox_List spells Infiltration as 'Infiltrate'; the importer stores the NIH label name.
+  boxedFindings = new Set(ctx.imageNames.flatMap((n) => (ctx.csvBoxes.get(n) ?? []).map((b) => (b.finding === 'Infiltrate' ? 'Infiltration' : b.finding))))
+  await cli('import', '--images', ctx.imagesDir, '--labels', labelsCsv, '--boxes', boxesCsv)
+  await cli('models', 'import', MODEL_DIR)
+  await cli('explain', '--model', 'tiny-resnet', '--method', 'gradcam', '--all')
+  ctx.url = await startServer(ctx.dataDir)
+  ctx.browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic'] })
+  ctx.page = await ctx.browser.newPage({ viewport: { width: 1600, height: 1000 }, acceptDownloads: true })
+  ctx.page.setDefaultTimeout(WAIT)
+  ctx.page.on('pageerror', (error) => ctx.pageErrors.push(`pageerror: ${error.message}`))
+  await ctx.page.goto(ctx.url)
+  await waitForTotal(ctx.page, IMAGES)
+})
+
+after(async () => {
+  await ctx.browser?.close().catch(() => undefined)
+  await stopServer().catch(() => undefined)
+  if (ctx.workDir) rmSync(ctx.workDir, { recursive: true, force: true })
+})
+
+workflow('1. dashboard: a row per boxed finding with the paper value, macro AUROC', async () => {
+  const { page } = ctx
+  await page.click('[data-testid="dashboard-tab"]')
+  await page.waitForSelector('[data-testid="dashboard-table"]')
+  await page.waitForSelector('[data-testid="dashboard-row"]')
+  const rows = await page.$$eval('[data-testid="dashboard-row"]', (r) => r.map((x) => x.getAttribute('data-finding')))
+  assert.deepEqual(new Set(rows), boxedFindings, `rows ${rows} vs boxed ${[...boxedFindings]}`)
+  const paper = await page.$$eval('[data-testid="dashboard-row"] [data-testid="paper-value"]', (cells) => cells.map((c) => c.textContent))
+  assert.ok(paper.some((text) => /\(\d\.\d\d\)/.test(text ?? '')), `paper values shown: ${paper}`)
+  const macro = await page.textContent('[data-testid="dashboard-macro-auroc"]')
+  assert.match(macro ?? '', /Macro AUROC: (\d\.\d{3}|–)/)
+  console.log(`# dashboard: ${rows.length} finding row(s); ${macro}`)
+  await page.screenshot({ path: join(artifacts, 'e2e-dashboard.png'), fullPage: true })
+})
+
+workflow('2. CSV export downloads a file with the expected header', async () => {
+  const { page } = ctx
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="dashboard-export-csv"]')])
+  const file = join(ctx.workDir, download.suggestedFilename())
+  await download.saveAs(file)
+  const text = readFileSync(file, 'utf8')
+  assert.match(text.split('\n')[0], /^finding,n_boxes,iobb_0\.1/)
+  const [html] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="dashboard-export-html"]')])
+  assert.match(html.suggestedFilename(), /\.html$/)
+  assert.deepEqual(ctx.pageErrors, [])
+})
