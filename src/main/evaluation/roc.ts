@@ -93,8 +93,11 @@ export function confusionAt(scores: ArrayLike<number>, labels: ArrayLike<number>
   let tp = 0, fp = 0, tn = 0, fn = 0
   for (let i = 0; i < labels.length; i++) {
     const predicted = scores[i] >= threshold
-    if (labels[i]) predicted ? tp++ : fn++
-    else predicted ? fp++ : tn++
+    if (labels[i]) {
+      if (predicted) tp++
+      else fn++
+    } else if (predicted) fp++
+    else tn++
   }
   const precision = tp + fp ? tp / (tp + fp) : null
   const recall = tp + fn ? tp / (tp + fn) : null
