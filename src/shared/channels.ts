@@ -17,6 +17,7 @@ export const CHANNELS = [
   'models:list',
   'models:import',
   'analysis:start',
+  'training:start',
   'analysis:predictions',
   'heatmaps:get',
   'heatmaps:byId',

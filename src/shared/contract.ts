@@ -100,6 +100,18 @@ export const contract = {
       .strict() satisfies z.ZodType<AnalysisRequest>,
     response: returns<{ jobId: string }>(),
   },
+  'training:start': {
+    request: z
+      .object({
+        model: modelId.optional(),
+        version: z.string().min(1).max(64).optional(),
+        folds: z.number().int().min(2).max(10).optional(),
+        epochs: z.number().int().min(1).max(500).optional(),
+        loss: z.enum(['bce', 'focal']).optional(),
+      })
+      .strict(),
+    response: returns<{ jobId: string }>(),
+  },
   'analysis:predictions': {
     request: z.object({ caseId: z.number().int().positive(), model: modelId.optional(), version: z.string().min(1).max(64).optional() }).strict(),
     response: returns<CasePredictions>(),

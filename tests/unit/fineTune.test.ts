@@ -68,3 +68,28 @@ describe.runIf(HAS_NIH)('fine-tuning the final layer', () => {
     expect(again.featuresComputed).toBe(0) // activations come from the cache
   })
 })
+
+describe.runIf(HAS_NIH)('training job', () => {
+  it('fine-tunes in the worker with epoch progress, from the same IPC surface the UI uses', async () => {
+    const { openCore } = await import('../../src/main/api/core')
+    const { createDispatcher } = await import('../../src/main/api/dispatch')
+    const { createHandlers } = await import('../../src/main/api/handlers')
+    const core = openCore(join(dir.path, 'job-data'), 'web')
+    try {
+      await importNih(core.store, { imagesDir: imageFolder(join(dir.path, 'job'), NIH_256, readdirSync(NIH_256).sort().slice(200, 260)), labelsCsv: LABELS_CSV })
+      core.registry.import(resolve(__dirname, '../fixtures/engine/tiny-resnet'))
+      const dispatch = createDispatcher(createHandlers(core), () => undefined)
+      const messages: string[] = []
+      core.jobs.on('progress', (p) => messages.push(p.message))
+      const started = await dispatch('training:start', { model: 'tiny-resnet', epochs: 3 })
+      if (!started.ok) throw new Error(started.error.message)
+      const finished = await core.jobs.wait((started.data as { jobId: string }).jobId)
+      expect(finished.state).toBe('succeeded')
+      expect((finished.result as { child: { version: string } }).child.version).toMatch(/^0\.0\.1-test\+ft\./)
+      expect(messages.some((m) => /epoch \d+: loss/.test(m))).toBe(true)
+      expect(core.registry.list().some((m) => m.pkg.manifest.version.startsWith('0.0.1-test+ft.'))).toBe(true)
+    } finally {
+      await core.close()
+    }
+  })
+})

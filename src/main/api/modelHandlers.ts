@@ -9,7 +9,7 @@ function summary({ pkg, source }: ModelEntry, isDefault: boolean): ModelSummary 
 }
 
 /** Models, model runs (in the job worker) and their stored results. */
-export function createModelHandlers(core: Core): Pick<Handlers, 'models:list' | 'models:import' | 'analysis:start' | 'analysis:predictions' | 'heatmaps:get'> {
+export function createModelHandlers(core: Core): Pick<Handlers, 'models:list' | 'models:import' | 'analysis:start' | 'training:start' | 'analysis:predictions' | 'heatmaps:get'> {
   const { store, registry, jobs } = core
   return {
     'models:list': () => registry.list().map((entry, i) => summary(entry, i === 0)),
@@ -21,6 +21,10 @@ export function createModelHandlers(core: Core): Pick<Handlers, 'models:list' | 
     'analysis:start': (request) => {
       registry.get(request.model, request.version) // fail now, with the list of installed models, not later in the worker
       return { jobId: jobs.start('analyze', request) }
+    },
+    'training:start': (request) => {
+      registry.get(request.model, request.version)
+      return { jobId: jobs.start('train', request) }
     },
     'analysis:predictions': ({ caseId, model, version }) => {
       if (registry.list().length === 0) return { model: null, probabilities: [] }

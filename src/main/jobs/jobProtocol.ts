@@ -6,7 +6,7 @@ export interface JobInput {
   payload: unknown
 }
 
-export type JobKind = 'import' | 'importDicom' | 'analyze'
+export type JobKind = 'import' | 'importDicom' | 'analyze' | 'train'
 
 export type WorkerMessage =
   | { type: 'progress'; done: number; total: number; message: string }

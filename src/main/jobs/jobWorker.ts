@@ -11,6 +11,7 @@ import { analyzeCases, type AnalyzeRequest } from '../inference/analysisService'
 import { InferenceEngine } from '../inference/inferenceEngine'
 import { ModelRegistry } from '../inference/modelRegistry'
 import { CaseStore } from '../store/caseStore'
+import { fineTune } from '../training/fineTune'
 import type { ImportRequest } from '../../shared/domain'
 import type { JobInput, ManagerMessage, WorkerMessage } from './jobProtocol'
 
@@ -31,6 +32,20 @@ async function run(): Promise<unknown> {
         return await importNih(store, input.payload as ImportRequest, { signal: controller.signal, actor: 'workstation', onProgress })
       case 'importDicom':
         return await importDicom(store, { dicomDir: (input.payload as { dicomDir: string }).dicomDir, dataDir: input.dataDir }, { actor: 'workstation', onProgress: (done, total) => onProgress(done, total, `${done} of ${total} files`) })
+      case 'train': {
+        const engine = new InferenceEngine()
+        try {
+          const registry = new ModelRegistry(store, join(input.dataDir, 'models'))
+          const p = input.payload as { model?: string; version?: string; folds?: number; epochs?: number; loss?: 'bce' | 'focal' }
+          return await fineTune({ store, registry, engine }, { model: p.model, version: p.version, layers: 'head', folds: p.folds, options: { ...(p.epochs ? { maxEpochs: p.epochs } : {}), ...(p.loss ? { loss: p.loss } : {}) } }, {
+            signal: controller.signal,
+            onProgress: (message) => onProgress(0, 0, message),
+            onEpoch: (r) => onProgress(r.epoch, p.epochs ?? 60, `${r.fold ? `fold ${r.fold}, ` : ''}epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, val macro AUROC ${r.valMacroAuroc?.toFixed(3) ?? '–'}`),
+          })
+        } finally {
+          await engine.close()
+        }
+      }
       case 'analyze': {
         const engine = new InferenceEngine()
         try {
