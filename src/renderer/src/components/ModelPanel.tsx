@@ -9,6 +9,7 @@ import type { JobStatus } from '../../../shared/domain'
 import { EXPLAIN_METHOD_LABELS, EXPLAIN_METHODS, type ExplainMethod } from '../../../shared/explainMethods'
 import { useApi } from '../apiContext'
 import { useJob } from '../hooks/useJob'
+import { FineTunePanel } from './FineTunePanel'
 import { methodSupported, modelKey, useAnalysisState, type AnalysisStore } from '../stores/analysisStore'
 
 /** The part of the analysis job's result the panel reads. */
@@ -131,6 +132,7 @@ export function ModelPanel({ store }: { store: AnalysisStore }) {
         </Box>
       )}
       {error && <Alert severity="error">{error}</Alert>}
+      {model && <FineTunePanel model={model} onNewVersion={() => void store.loadModels()} />}
     </Stack>
   )
 }
