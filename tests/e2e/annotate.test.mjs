@@ -134,7 +134,8 @@ before(async () => {
   boxed = withBoxes[0]
   await cli('import', '--images', ctx.imagesDir, '--labels', labelsCsv, '--boxes', boxesCsv)
   await cli('models', 'import', MODEL_DIR)
-  await cli('explain', '--model', 'tiny-resnet', '--method', 'gradcam', '--all')
+  // The default model: a bundled reference model when there is one, else the imported test model.
+  await cli('explain', '--method', 'gradcam', '--all')
 
   ctx.url = await startServer(ctx.dataDir)
   ctx.browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic'] })

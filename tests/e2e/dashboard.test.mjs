@@ -38,7 +38,8 @@ before(async () => {
   boxedFindings = new Set(ctx.imageNames.flatMap((n) => (ctx.csvBoxes.get(n) ?? []).map((b) => (b.finding === 'Infiltrate' ? 'Infiltration' : b.finding))))
   await cli('import', '--images', ctx.imagesDir, '--labels', labelsCsv, '--boxes', boxesCsv)
   await cli('models', 'import', MODEL_DIR)
-  await cli('explain', '--model', 'tiny-resnet', '--method', 'gradcam', '--all')
+  // The default model: a bundled reference model when there is one, else the imported test model.
+  await cli('explain', '--method', 'gradcam', '--all')
   ctx.url = await startServer(ctx.dataDir)
   ctx.browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic'] })
   ctx.page = await ctx.browser.newPage({ viewport: { width: 1600, height: 1000 }, acceptDownloads: true })

@@ -46,9 +46,20 @@ export interface AnalysisState {
 
 export type AnalysisStore = ReturnType<typeof createAnalysisStore>
 
+/** The reader's model choice survives a reload (per browser profile), like the chosen reader. */
+const MODEL_KEY_STORAGE = 'cxr-lens.model'
+
+function rememberedModel(): string | null {
+  try {
+    return localStorage.getItem(MODEL_KEY_STORAGE)
+  } catch {
+    return null
+  }
+}
+
 export function createAnalysisStore(api: CxrApi) {
   let state: AnalysisState = {
-    models: null, modelKey: null, method: 'gradcam', caseId: null, predictions: [], finding: null, heatmap: null,
+    models: null, modelKey: rememberedModel(), method: 'gradcam', caseId: null, predictions: [], finding: null, heatmap: null,
     provider: null, colormap: 'jet', opacity: 0.45, visible: true, error: null,
   }
   const listeners = new Set<() => void>()
@@ -135,6 +146,11 @@ export function createAnalysisStore(api: CxrApi) {
       void loadModels()
     },
     selectModel(key: string): void {
+      try {
+        localStorage.setItem(MODEL_KEY_STORAGE, key)
+      } catch {
+        // storage unavailable (private mode): the choice lasts for this page only
+      }
       update({ modelKey: key, predictions: [], heatmap: null, provider: null })
       if (!methodSupported(currentModel(), state.method)) update({ method: 'gradcam' })
       void loadResults()
