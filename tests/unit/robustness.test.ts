@@ -12,18 +12,11 @@ import { checkIntegrity } from '../../src/main/store/backup'
 import { CaseStore } from '../../src/main/store/caseStore'
 import { writeDicom } from './dicomWriter'
 import { HAS_NIH, imageFolder, LABELS_CSV, NIH_256, tempDir } from './helpers'
+import { seededRandom } from '../../src/shared/random'
 
 const dir = tempDir()
 afterAll(dir.cleanup)
 
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Truncations and byte flips of a valid file. */
 function garble(bytes: Uint8Array, random: () => number): Uint8Array {
@@ -33,7 +26,7 @@ function garble(bytes: Uint8Array, random: () => number): Uint8Array {
 }
 
 describe.runIf(HAS_NIH)('bad input gets a clear error and nothing stored is lost', () => {
-  const random = mulberry32(2024)
+  const random = seededRandom(2024)
 
   it('garbled PNGs are reported by name and skipped; the good ones import', async () => {
     const good = readdirSync(NIH_256).sort().slice(0, 10)

@@ -1,4 +1,4 @@
-import { upsampleBilinear, normalizeMap } from '../explain/heatmapRender'
+import { EVAL_GRID, evaluationGrid } from '../../shared/heatmapGrid'
 import { camForAllClasses, type CamMethod } from '../explain/camMethods'
 import { blurTensor } from '../explain/imageOps'
 import { occlusionGrid } from '../explain/perturbationMethods'
@@ -25,8 +25,7 @@ export interface EvaluateRequest {
   onProgress?: (done: number, total: number) => void
 }
 
-/** Grid on which masks and boxes are compared (the heatmap is upsampled to it). */
-export const EVAL_GRID = 224
+export { EVAL_GRID }
 const TUNE_CANDIDATES = Array.from({ length: 19 }, (_, i) => 0.05 * (i + 1))
 
 export interface CaseOutput {
@@ -57,7 +56,7 @@ async function runModel(pkg: ModelPackage, engine: InferenceEngine, cases: Evalu
           : await camForAllClasses(method, { data: result.features.subarray(i * K * h * w, (i + 1) * K * h * w), channels: K, height: h, width: w }, pkg.head)
         for (const finding of boxed) {
           const map = cam.maps[manifest.findings.indexOf(finding)]
-          maps.set(finding, normalizeMap(upsampleBilinear(map, cam.height, cam.width, EVAL_GRID, EVAL_GRID), method === 'occlusion' ? 'positive' : 'minmax'))
+          maps.set(finding, evaluationGrid(map, cam.height, cam.width, method))
         }
       }
       out.push({ c, probabilities: result.probabilities.slice(i * classes, (i + 1) * classes), maps })

@@ -1,4 +1,5 @@
 import { solveSpd } from './linearSolve'
+import { seededRandom } from '../../shared/random'
 
 /** Evaluates the model on coalitions: mask[m] = 1 keeps region m, 0 replaces it by the background. */
 export type CoalitionModel = (masks: Uint8Array[]) => Promise<Float64Array[]>
@@ -30,14 +31,6 @@ function binomial(n: number, k: number): number {
   return r
 }
 
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** The Shapley kernel's weight for one coalition of size s out of M players. */
 export function shapleyKernel(M: number, s: number): number {
@@ -65,7 +58,7 @@ function coalitions(M: number, samples: number, seed: number): { masks: Uint8Arr
   }
   // Sizes drawn with probability ∝ (M−1)/(s(M−s)); each sample then carries equal weight. Pairs
   // (z, complement) cancel much of the sampling variance.
-  const random = mulberry32(seed)
+  const random = seededRandom(seed)
   const sizeWeights = Array.from({ length: M - 1 }, (_, i) => (M - 1) / ((i + 1) * (M - i - 1)))
   const total = sizeWeights.reduce((a, b) => a + b, 0)
   const pairs = Math.max(1, Math.floor(samples / 2))

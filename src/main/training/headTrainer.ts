@@ -1,5 +1,6 @@
 import { matmul } from '../explain/matmulKernel'
 import { delong } from '../evaluation/roc'
+import { seededRandom } from '../../shared/random'
 
 export interface TrainingSet {
   /** [n × K] pooled backbone features, row-major */
@@ -42,14 +43,6 @@ export interface LinearHead {
   bias: Float32Array
 }
 
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Logits [n × C] of a linear head: one [C×K]·[K×n] product on ORT's kernel. */
 export async function headLogits(head: LinearHead, x: Float32Array, n: number, K: number): Promise<Float32Array> {
@@ -90,7 +83,7 @@ export async function trainLinearHead(init: LinearHead, train: TrainingSet, val:
   const v = { w: new Float32Array(head.weight.length), b: new Float32Array(C) }
   let step = 0
   let lr = options.learningRate
-  const random = mulberry32(options.seed)
+  const random = seededRandom(options.seed)
   let best = { auroc: -Infinity, epoch: 0, head: { weight: Float32Array.from(head.weight), bias: Float32Array.from(head.bias) } }
   let flat = 0
   const history: EpochReport[] = []

@@ -4,26 +4,20 @@
  * furthest below its share of that finding, which keeps positives of every finding spread in
  * proportion.
  */
+import { seededRandom } from '../../shared/random'
+
 export interface Labelled {
   caseId: number
   patient: string
   labels: Uint8Array
 }
 
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 export function stratifiedPatientSplit(items: Labelled[], shares: number[], seed = 1): Labelled[][] {
   const classes = items[0]?.labels.length ?? 0
   const byPatient = new Map<string, Labelled[]>()
   for (const item of items) byPatient.set(item.patient, [...(byPatient.get(item.patient) ?? []), item])
-  const random = mulberry32(seed)
+  const random = seededRandom(seed)
   const patients = [...byPatient.values()].map((group) => ({ group, key: random() }))
   const totals = new Float64Array(classes)
   for (const item of items) item.labels.forEach((v, c) => (totals[c] += v))

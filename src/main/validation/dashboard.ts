@@ -1,13 +1,11 @@
 import type { Box, DashboardData, DashboardQuery } from '../../shared/domain'
 import { maskIou, otsuThreshold, rectMask, scoreHeatmap, type LocalizationScore, type Rect } from '../../shared/localization'
 import { CHESTXRAY8_TIOBB } from '../evaluation/chestXray8Reference'
-import { EVAL_GRID, mean, summarize, toGrid } from '../evaluation/evaluate'
+import { mean, summarize, toGrid } from '../evaluation/evaluate'
+import { EVAL_GRID, evaluationGrid } from '../../shared/heatmapGrid'
 import { delong, rocCurve } from '../evaluation/roc'
-import { normalizeMap, upsampleBilinear } from '../explain/heatmapRender'
 import type { ModelRegistry } from '../inference/modelRegistry'
 import type { CaseStore } from '../store/caseStore'
-
-const SIGNED = new Set(['occlusion', 'kernelshap', 'layershap'])
 
 /** A box in image pixels as fractions of the image, the form the evaluation grid takes. */
 const fraction = (b: Box, width: number, height: number): Rect => ({ x: b.x / width, y: b.y / height, w: b.w / width, h: b.h / height })
@@ -39,7 +37,7 @@ export function dashboard(store: CaseStore, registry: ModelRegistry, query: Dash
     const truth = boxes(map.caseId).filter((b) => b.finding === map.finding && (query.readerId === undefined || b.readerId === query.readerId))
     if (truth.length === 0) continue
     caseIds.add(map.caseId)
-    const values = normalizeMap(upsampleBilinear(map.data, map.height, map.width, EVAL_GRID, EVAL_GRID), SIGNED.has(map.method) ? 'positive' : 'minmax')
+    const values = evaluationGrid(map.data, map.height, map.width, map.method)
     const score = scoreHeatmap(values, EVAL_GRID, EVAL_GRID, truth.map((b) => toGrid(fraction(b, record.width, record.height))), otsuThreshold(values))
     scores.set(map.finding, [...(scores.get(map.finding) ?? []), score])
     const probability = store.results.predictions(map.caseId, model.id, model.version).find((p) => p.finding === map.finding)?.probability
