@@ -311,9 +311,12 @@ workflow('7. keyboard-only review of three cases; open timings; screenshot', asy
   const reviewed = []
   for (let i = 0; i < 3; i++) {
     const id = await page.getAttribute('[data-testid="case-view"]', 'data-case-id')
+    // the next case's detail may still be loading: read its image name once it is drawn
+    await page.waitForSelector(`[data-testid="case-view"][data-case-id="${id}"][data-loaded="true"]`)
+    const image = await page.getAttribute('[data-testid="case-view"]', 'data-image')
     await page.keyboard.press('r')
     await page.waitForSelector(`[data-testid="case-view"][data-case-id="${id}"][data-status="reviewed"]`)
-    reviewed.push(await page.getAttribute('[data-testid="case-view"]', 'data-image'))
+    reviewed.push(image)
     await page.keyboard.press('n')
     await page.waitForFunction((prev) => document.querySelector('[data-testid="case-view"]')?.getAttribute('data-case-id') !== prev, id)
   }
