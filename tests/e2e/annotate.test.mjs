@@ -8,13 +8,13 @@
 // TEST model and Grad-CAM maps for every case (random weights: the plumbing is what is tested).
 import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
 import {
-  repoRoot, images1024, labelsCsv, boxesCsv, webJs, cliJs, artifacts, CHROMIUM, WAIT, execFileAsync, ctx,
-  readCsvBoxes, startServer, stopServer, waitForTotal, openByClick, viewer, workflow, sel,
+  repoRoot, images1024, labelsCsv, boxesCsv, webJs, cliJs, artifacts, CHROMIUM,
+  WAIT, execFileAsync, ctx, readCsvBoxes, startServer, waitForTotal, openByClick, viewer,
+  workflow, sel, openBrowserPage, closeAll,
 } from './harness.mjs'
 
 const IMAGES = 8
@@ -138,20 +138,11 @@ before(async () => {
   await cli('explain', '--method', 'gradcam', '--all')
 
   ctx.url = await startServer(ctx.dataDir)
-  ctx.browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic'] })
-  ctx.page = await ctx.browser.newPage({ viewport: { width: 1600, height: 1000 }, acceptDownloads: true })
-  ctx.page.setDefaultTimeout(WAIT)
-  ctx.page.on('pageerror', (error) => ctx.pageErrors.push(`pageerror: ${error.message}`))
-  ctx.page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && ctx.pageErrors.push(`console: ${m.text()}`))
-  await ctx.page.goto(ctx.url)
+  await openBrowserPage({ acceptDownloads: true })
   await waitForTotal(ctx.page, IMAGES)
 })
 
-after(async () => {
-  await ctx.browser?.close().catch(() => undefined)
-  await stopServer().catch(() => undefined)
-  if (ctx.workDir) rmSync(ctx.workDir, { recursive: true, force: true })
-})
+after(closeAll)
 
 // ---- workflows
 

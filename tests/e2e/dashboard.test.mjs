@@ -4,13 +4,12 @@
 //   npx electron-vite build && node --test tests/e2e/dashboard.test.mjs
 import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
 import {
-  repoRoot, images1024, labelsCsv, boxesCsv, webJs, cliJs, artifacts, CHROMIUM, WAIT, execFileAsync, ctx,
-  readCsvBoxes, startServer, stopServer, waitForTotal, workflow,
+  repoRoot, images1024, labelsCsv, boxesCsv, webJs, cliJs, artifacts, CHROMIUM,
+  execFileAsync, ctx, readCsvBoxes, startServer, waitForTotal, workflow, openBrowserPage, closeAll,
 } from './harness.mjs'
 
 const IMAGES = 8
@@ -41,19 +40,11 @@ before(async () => {
   // The default model: a bundled reference model when there is one, else the imported test model.
   await cli('explain', '--method', 'gradcam', '--all')
   ctx.url = await startServer(ctx.dataDir)
-  ctx.browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic'] })
-  ctx.page = await ctx.browser.newPage({ viewport: { width: 1600, height: 1000 }, acceptDownloads: true })
-  ctx.page.setDefaultTimeout(WAIT)
-  ctx.page.on('pageerror', (error) => ctx.pageErrors.push(`pageerror: ${error.message}`))
-  await ctx.page.goto(ctx.url)
+  await openBrowserPage({ acceptDownloads: true, consoleErrors: false })
   await waitForTotal(ctx.page, IMAGES)
 })
 
-after(async () => {
-  await ctx.browser?.close().catch(() => undefined)
-  await stopServer().catch(() => undefined)
-  if (ctx.workDir) rmSync(ctx.workDir, { recursive: true, force: true })
-})
+after(closeAll)
 
 workflow('1. dashboard: a row per boxed finding with the paper value, macro AUROC', async () => {
   const { page } = ctx

@@ -3,10 +3,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { chromium } from 'playwright-core'
 import WebSocket from 'ws'
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -171,3 +172,40 @@ export function tryWebSocket(url, headers) {
   })
 }
 
+
+/**
+ * Debian Chromium and one page, its errors collected into ctx.pageErrors (uncaught errors always;
+ * console errors and HTTP ≥ 400 responses when asked), then the app opened at ctx.url.
+ */
+export async function openBrowserPage({ acceptDownloads = false, consoleErrors = true, httpErrors = false, consoleLocation = false } = {}) {
+  ctx.browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic'],
+  })
+  ctx.page = await ctx.browser.newPage({ viewport: { width: 1600, height: 1000 }, acceptDownloads })
+  ctx.page.setDefaultTimeout(WAIT)
+  ctx.page.on('pageerror', (error) => ctx.pageErrors.push(`pageerror: ${error.message}`))
+  if (httpErrors) {
+    ctx.page.on('response', (response) => {
+      if (response.status() >= 400) ctx.pageErrors.push(`HTTP ${response.status()}: ${response.url()}`)
+    })
+  }
+  if (consoleErrors) {
+    ctx.page.on('console', (message) => {
+      // Failed loads are reported by the 'response' listener with their URL.
+      if (message.type() !== 'error' || message.text().startsWith('Failed to load resource')) return
+      ctx.pageErrors.push(`console: ${message.text()}${consoleLocation ? ` (${message.location().url})` : ''}`)
+    })
+  }
+  await ctx.page.goto(ctx.url)
+  return ctx.page
+}
+
+/** The `after` hook of every e2e file: browser, server and temp folder go, even after a failure. */
+export async function closeAll() {
+  await ctx.browser?.close().catch(() => undefined)
+  await stopServer().catch(() => undefined)
+  if (ctx.workDir) rmSync(ctx.workDir, { recursive: true, force: true })
+}

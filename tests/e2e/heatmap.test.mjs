@@ -7,13 +7,13 @@
 // tested). Screenshot: test-artifacts/e2e-heatmap.png.
 import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
 import {
-  repoRoot, images1024, labelsCsv, boxesCsv, webJs, cliJs, artifacts, CHROMIUM, WAIT, execFileAsync, ctx,
-  startServer, stopServer, waitForTotal, openByClick, viewer, workflow,
+  repoRoot, images1024, labelsCsv, boxesCsv, webJs, cliJs, artifacts, CHROMIUM,
+  WAIT, execFileAsync, ctx, startServer, waitForTotal, openByClick, viewer, workflow,
+  openBrowserPage, closeAll,
 } from './harness.mjs'
 
 const IMAGES = 5
@@ -85,31 +85,11 @@ before(async () => {
   assert.match(imported, new RegExp(`imported ${IMAGES}\\b`), imported)
 
   ctx.url = await startServer(ctx.dataDir)
-  ctx.browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
-  })
-  ctx.page = await ctx.browser.newPage({ viewport: { width: 1600, height: 1000 } })
-  ctx.page.setDefaultTimeout(WAIT)
-  ctx.page.on('pageerror', (error) => ctx.pageErrors.push(`pageerror: ${error.message}`))
-  ctx.page.on('response', (response) => {
-    if (response.status() >= 400) ctx.pageErrors.push(`HTTP ${response.status()}: ${response.url()}`)
-  })
-  ctx.page.on('console', (message) => {
-    // Failed loads are reported by the 'response' listener with their URL.
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) ctx.pageErrors.push(`console: ${message.text()}`)
-  })
-  await ctx.page.goto(ctx.url)
+  await openBrowserPage({ httpErrors: true })
   await waitForTotal(ctx.page, IMAGES)
 })
 
-after(async () => {
-  await ctx.browser?.close().catch(() => undefined)
-  await stopServer().catch(() => undefined)
-  if (ctx.workDir) rmSync(ctx.workDir, { recursive: true, force: true })
-})
+after(closeAll)
 
 workflow('1. no model installed: the panel says how to import one', async () => {
   const { page } = ctx

@@ -12,12 +12,11 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
 import {
   repoRoot, images1024, labelsCsv, boxesCsv, webJs, cliJs, artifacts, CHROMIUM,
-  CORRUPT, WAIT, execFileAsync, ctx, readCsvBoxes, startServer, stopServer, sel,
-  waitForTotal, searchFor, clearSearch, openByClick, caseBoxTexts, viewer, workflow, median,
-  tryWebSocket,
+  CORRUPT, WAIT, execFileAsync, ctx, readCsvBoxes, startServer, sel, waitForTotal,
+  searchFor, clearSearch, openByClick, caseBoxTexts, viewer, workflow, median, tryWebSocket,
+  openBrowserPage, closeAll,
 } from './harness.mjs'
 
 // ---------------------------------------------------------------------------------------------- setup
@@ -49,31 +48,11 @@ before(async () => {
   assert.equal(parsed.hostname, '127.0.0.1')
   assert.ok(ctx.token, 'URL carries a token')
 
-  ctx.browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
-  })
-  ctx.page = await ctx.browser.newPage({ viewport: { width: 1600, height: 1000 } })
-  ctx.page.setDefaultTimeout(WAIT)
-  ctx.page.on('pageerror', (error) => ctx.pageErrors.push(`pageerror: ${error.message}`))
-  ctx.page.on('response', (response) => {
-    if (response.status() >= 400) ctx.pageErrors.push(`HTTP ${response.status()}: ${response.url()}`)
-  })
-  ctx.page.on('console', (message) => {
-    // Failed loads are reported by the 'response' listener with their URL.
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) ctx.pageErrors.push(`console: ${message.text()} (${message.location().url})`)
-  })
-  await ctx.page.goto(ctx.url)
+  await openBrowserPage({ httpErrors: true, consoleLocation: true })
   await waitForTotal(ctx.page, 0)
 })
 
-after(async () => {
-  await ctx.browser?.close().catch(() => undefined)
-  await stopServer().catch(() => undefined)
-  if (ctx.workDir) rmSync(ctx.workDir, { recursive: true, force: true })
-})
+after(closeAll)
 
 // ---------------------------------------------------------------------------------------------- workflows
 

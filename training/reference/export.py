@@ -18,6 +18,7 @@ import argparse
 import hashlib
 import inspect
 import json
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -29,6 +30,8 @@ import torch
 
 from common import FINDINGS, REPO, RUNS, load_images, macro, per_finding_auroc, read_boxes, read_split, auroc, read_labels
 from mobilenet import MobileNetV1
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'fixtures'))
+from make_engine_fixtures import find_initializer  # noqa: E402  (one implementation for fixtures and the reference model)
 
 OUT = REPO / "resources" / "models" / "cxr-mobilenet-v1"
 N_BOOT = 1000
@@ -188,25 +191,6 @@ def fold_pad_constants(model):
     for i in [i for i in g.initializer if i.name not in used]:
         g.initializer.remove(i)
     return folded
-
-
-def find_initializer(model_proto, w_torch, b_torch):
-    """Locate the ONNX initializers holding a Linear layer's weight and bias; detect the layout.
-    (Same logic as training/fixtures/make_engine_fixtures.py find_initializer.)"""
-    w = w_torch.detach().numpy().astype(np.float32)
-    b = b_torch.detach().numpy().astype(np.float32)
-    wmatch, bmatch = [], []
-    for init in model_proto.graph.initializer:
-        arr = onnx.numpy_helper.to_array(init)
-        if arr.shape == w.shape and np.max(np.abs(arr - w)) <= 1e-6:
-            wmatch.append((init.name, "out_in", arr))
-        elif arr.shape == w.T.shape and np.max(np.abs(arr - w.T)) <= 1e-6:
-            wmatch.append((init.name, "in_out", arr))
-        if arr.shape == b.shape and np.max(np.abs(arr - b)) <= 1e-6:
-            bmatch.append(init.name)
-    assert len(wmatch) == 1, f"weight initializer not uniquely found: {[m[0] for m in wmatch]}"
-    assert len(bmatch) == 1, f"bias initializer not uniquely found: {bmatch}"
-    return wmatch[0][0], bmatch[0], wmatch[0][1]
 
 
 def best_f1_threshold(y, p):

@@ -48,8 +48,9 @@ export class CaseRepository {
   private readonly patientByPseudo
   private readonly insertThumb
   private readonly thumbById
+  private readonly statusStmt
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     this.insertStmt = db.prepare(`INSERT INTO cases (image_name, patient_id, path, sha256, format, width, height,
       bit_depth, channels, view, age, sex, follow_up, original_width, original_height, pixel_spacing_x,
       pixel_spacing_y, imported_at, source_format, window_center, window_width) VALUES (@imageName, @patientId, @path, @sha256,
@@ -63,6 +64,7 @@ export class CaseRepository {
     this.patientByPseudo = db.prepare('SELECT id FROM patients WHERE pseudo_id = ?')
     this.insertThumb = db.prepare('INSERT OR REPLACE INTO thumbnails (case_id, mime, width, height, data) VALUES (?, ?, ?, ?, ?)')
     this.thumbById = db.prepare('SELECT mime, data FROM thumbnails WHERE case_id = ?')
+    this.statusStmt = db.prepare('UPDATE cases SET status = ? WHERE id = ?')
   }
 
   insert(record: NewCase): number {
@@ -96,6 +98,6 @@ export class CaseRepository {
   }
 
   setStatus(caseId: number, status: CaseStatus): void {
-    this.db.prepare('UPDATE cases SET status = ? WHERE id = ?').run(status, caseId)
+    this.statusStmt.run(status, caseId)
   }
 }

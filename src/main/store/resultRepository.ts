@@ -16,16 +16,8 @@ export interface StoredHeatmap {
   createdAt: string
 }
 
-export interface NewHeatmap {
-  caseId: number
-  modelId: string
-  modelVersion: string
-  finding: string
-  method: string
-  params: Record<string, unknown>
-  width: number
-  height: number
-  data: Float32Array
+/** A heatmap before the store gives it an id and time; edits name their base and reader. */
+export type NewHeatmap = Omit<StoredHeatmap, 'id' | 'createdAt' | 'editedFrom' | 'author'> & {
   editedFrom?: number | null
   author?: string | null
   readerId?: number | null

@@ -25,6 +25,9 @@ export function dashboard(store: CaseStore, registry: ModelRegistry, query: Dash
   const scatter: DashboardData['scatter'] = []
   const agreementIous = new Map<string, number[]>()
   const caseIds = new Set<number>()
+  // One query for every stored prediction of this model version: the scatter and AUROC both read it.
+  const predicted = store.results.predictionTable(model.id, model.version)
+  const probabilityOf = new Map(predicted.map((p) => [`${p.caseId}:${p.finding}`, p.probability]))
   const boxesOf = new Map<number, Box[]>()
   const boxes = (caseId: number) => {
     if (!boxesOf.has(caseId)) boxesOf.set(caseId, store.annotations.boxes(caseId))
@@ -40,7 +43,7 @@ export function dashboard(store: CaseStore, registry: ModelRegistry, query: Dash
     const values = evaluationGrid(map.data, map.height, map.width, map.method)
     const score = scoreHeatmap(values, EVAL_GRID, EVAL_GRID, truth.map((b) => toGrid(fraction(b, record.width, record.height))), otsuThreshold(values))
     scores.set(map.finding, [...(scores.get(map.finding) ?? []), score])
-    const probability = store.results.predictions(map.caseId, model.id, model.version).find((p) => p.finding === map.finding)?.probability
+    const probability = probabilityOf.get(`${map.caseId}:${map.finding}`)
     if (probability !== undefined) scatter.push({ caseId: map.caseId, image: record.imageName, finding: map.finding, probability, iou: score.maskIou })
   }
 
@@ -64,7 +67,6 @@ export function dashboard(store: CaseStore, registry: ModelRegistry, query: Dash
   for (const [finding, list] of scores) localization[finding] = summarize(list)
   const classification: DashboardData['classification'] = {}
   const aurocs: number[] = []
-  const predicted = store.results.predictionTable(model.id, model.version)
   for (const finding of findings) {
     const rows = predicted.filter((p) => p.finding === finding)
     if (rows.length === 0) continue
