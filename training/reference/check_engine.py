@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from common import DATA, FINDINGS, REPO, RUNS, load_images, read_split
-from mobilenet import MobileNetV1
+from models import build_model
 
 PKG = REPO / "resources" / "models" / "cxr-mobilenet-v1"
 
@@ -56,8 +56,8 @@ def main():
     out = json.loads(cli("infer", "--model", man["id"], "--all", "--threads", "2", "--json", "--data-dir", data))
     eng = {c["image"]: [c["probabilities"][f] for f in FINDINGS] for c in out["cases"]}
 
-    model = MobileNetV1(len(FINDINGS))
-    model.load_state_dict(torch.load(RUNS / man["provenance"]["run"] / "best.pt"))
+    model = build_model(man["provenance"].get("arch", "mnv1"), len(FINDINGS), 0.0, 0.01)
+    model.load_state_dict(torch.load(RUNS / man["provenance"]["run"] / "best.pt", map_location="cpu"))
     model.eval()
     x = load_images(names, S).astype(np.float32) / 255.0
     x = torch.from_numpy(np.repeat(((x - 0.5) / 0.5)[:, None], 3, axis=1))

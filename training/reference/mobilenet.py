@@ -6,7 +6,8 @@ padding on stride-2 convs pads bottom/right only, so stride-2 convs use ZeroPad2
 padding 0 (as Keras MobileNet itself does with its ZeroPadding2D layers).
 
 Head: global average pool -> dropout -> Linear(1024 -> n_classes). `forward` returns
-(features, logits); features are the final ReLU6 output of block 13 [N,1024,H/32,W/32].
+(features, logits); features are the final ReLU6 output of block 13 [N,1024,H/32,W/32] ([N,1024,H/16,W/16] with
+output_stride=16).
 """
 import json
 from pathlib import Path
@@ -39,11 +40,18 @@ class ConvBNReLU6(nn.Module):
 
 
 class MobileNetV1(nn.Module):
-    def __init__(self, n_classes=14, dropout=0.3, bn_momentum=0.01):
+    def __init__(self, n_classes=14, dropout=0.3, bn_momentum=0.01, output_stride=32):
         super().__init__()
+        assert output_stride in (16, 32), output_stride
         layers = {"conv1": ConvBNReLU6(3, 32, 3, 2, bn_momentum=bn_momentum)}
         cin = 32
-        for i, (cout, s) in enumerate(BLOCKS, start=1):
+        blocks = list(BLOCKS)
+        if output_stride == 16:
+            # Drop the last down-sampling (block 12's depthwise stride 2 -> 1): the final feature map is
+            # twice as fine (S/16), which is what CAM-style heatmaps are drawn from. Same weights shapes,
+            # so the ImageNet initialization still loads.
+            blocks[11] = (blocks[11][0], 1)
+        for i, (cout, s) in enumerate(blocks, start=1):
             layers[f"conv_dw_{i}"] = ConvBNReLU6(cin, cin, 3, s, groups=cin, bn_momentum=bn_momentum)
             layers[f"conv_pw_{i}"] = ConvBNReLU6(cin, cout, 1, 1, bn_momentum=bn_momentum)
             cin = cout

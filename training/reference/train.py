@@ -30,13 +30,15 @@ import json
 import math
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from common import FINDINGS, RUNS, TFJS, load_images, macro, per_finding_auroc, read_labels, read_split
-from mobilenet import MobileNetV1, load_tfjs_backbone
+from mobilenet import load_tfjs_backbone
+from models import ARCHS, build_model, focal_bce
 
 
 def log(fh, *a):
@@ -46,36 +48,38 @@ def log(fh, *a):
     fh.flush()
 
 
-def to_input(u8):
+def to_input(u8, device="cpu"):
     """uint8 [B,S,S] tensor -> float [B,3,S,S] normalized like Keras MobileNet ([-1, 1])."""
-    x = u8.float().div_(255.0).unsqueeze(1)
+    x = u8.to(device).float().div_(255.0).unsqueeze(1)
     return ((x - 0.5) / 0.5).expand(-1, 3, -1, -1).contiguous(memory_format=torch.channels_last)
 
 
-def augment(u8, gen):
+def augment(u8, gen, device="cpu"):
+    """Random parameters always come from the CPU generator (same draws on CPU and GPU runs); the
+    warp itself runs wherever the batch is."""
     B, S, _ = u8.shape
-    x = u8.float().div_(255.0).unsqueeze(1)
+    x = u8.to(device).float().div_(255.0).unsqueeze(1)
     ang = (torch.rand(B, generator=gen) * 2 - 1) * math.radians(15)
     sc = 1.0 / (0.9 + 0.2 * torch.rand(B, generator=gen))  # sampling-grid scale = 1 / zoom
     tx = (torch.rand(B, generator=gen) * 2 - 1) * 0.12  # normalized coords: +-6 % of the width
     ty = (torch.rand(B, generator=gen) * 2 - 1) * 0.12
     cos, sin = torch.cos(ang) * sc, torch.sin(ang) * sc
-    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
+    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1).to(device)
     grid = F.affine_grid(theta, (B, 1, S, S), align_corners=False)
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-    contrast = 0.8 + 0.4 * torch.rand(B, 1, 1, 1, generator=gen)
-    bright = (torch.rand(B, 1, 1, 1, generator=gen) * 2 - 1) * 0.1
+    contrast = (0.8 + 0.4 * torch.rand(B, 1, 1, 1, generator=gen)).to(device)
+    bright = ((torch.rand(B, 1, 1, 1, generator=gen) * 2 - 1) * 0.1).to(device)
     mean = x.mean(dim=(2, 3), keepdim=True)
     x = ((x - mean) * contrast + mean + bright).clamp_(0, 1)
     return ((x - 0.5) / 0.5).expand(-1, 3, -1, -1).contiguous(memory_format=torch.channels_last)
 
 
 @torch.no_grad()
-def predict(model, X, bs=64):
+def predict(model, X, bs=64, device="cpu"):
     model.eval()
     out = []
     for i in range(0, len(X), bs):
-        out.append(torch.sigmoid(model(to_input(X[i:i + bs]))[1]))
+        out.append(torch.sigmoid(model(to_input(X[i:i + bs], device))[1]).cpu())
     return torch.cat(out).numpy()
 
 
@@ -83,6 +87,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--init", choices=["imagenet", "random"], required=True)
     ap.add_argument("--name", required=True)
+    ap.add_argument("--arch", choices=ARCHS, default="mnv1")
+    ap.add_argument("--loss", choices=["bce", "focal"], default="bce")
+    ap.add_argument("--device", default="auto", help="auto (cuda when available), cpu or cuda")
+    ap.add_argument("--runs-dir", default=str(RUNS), help="where runs/<name>/ is written")
     ap.add_argument("--size", type=int, default=192)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=1e-4)
@@ -102,12 +110,15 @@ def main():
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
-    out = RUNS / args.name
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    if args.init == "imagenet" and not args.arch.startswith("mnv1"):
+        sys.exit(f"--init imagenet: only the MobileNet v1 backbone has offline ImageNet weights, not {args.arch}")
+    out = Path(args.runs_dir) / args.name
     out.mkdir(parents=True, exist_ok=True)
     fh = open(out / "log.txt", "a")
     t0 = time.time()
     log(fh, f"== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(sys.argv)}")
-    log(fh, f"torch {torch.__version__} threads {torch.get_num_threads()} args {vars(args)}")
+    log(fh, f"torch {torch.__version__} threads {torch.get_num_threads()} device {device} args {vars(args)}")
 
     split = read_split()
     rows = read_labels()
@@ -120,16 +131,22 @@ def main():
     Xtr, Ytr = data["train"][1], torch.from_numpy(data["train"][2])
     pos = Ytr.sum(0)
     pos_weight = ((len(Ytr) - pos) / pos.clamp(min=1)).clamp(1, 50)
+    Ytr = Ytr.to(device)
     log(fh, "pos_weight", [round(float(v), 2) for v in pos_weight])
 
-    model = MobileNetV1(len(FINDINGS), dropout=args.dropout, bn_momentum=args.bn_momentum)
+    model = build_model(args.arch, len(FINDINGS), args.dropout, args.bn_momentum)
     if args.init == "imagenet":
         reinit = load_tfjs_backbone(model, TFJS, verbose=False)
         log(fh, f"ImageNet backbone loaded from {TFJS}; re-initialized (missing shard): {reinit}")
-    model = model.to(memory_format=torch.channels_last)
+    model = model.to(device).to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.wd)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.3, patience=1)
-    crit = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    pos_weight = pos_weight.to(device)
+    if args.loss == "focal":
+        def crit(logits, y):
+            return focal_bce(logits, y, pos_weight)
+    else:
+        crit = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
 
     history, best, best_epoch, bad = [], -1.0, -1, 0
     epoch_times = []
@@ -146,7 +163,7 @@ def main():
         nsteps = len(perm) // args.batch  # drop the last partial batch (BN)
         for k in range(nsteps):
             idx = perm[k * args.batch:(k + 1) * args.batch]
-            x = augment(Xtr[idx], gen)
+            x = augment(Xtr[idx], gen, device)
             _, logits = model(x)
             loss = crit(logits, Ytr[idx])
             opt.zero_grad(set_to_none=True)
@@ -158,7 +175,7 @@ def main():
                         f"({time.time() - te:.0f}s)")
             if args.max_steps and k + 1 >= args.max_steps:
                 break
-        Pv = predict(model, data["val"][1])
+        Pv = predict(model, data["val"][1], device=device)
         va = per_finding_auroc(data["val"][2], Pv)
         vm = macro(va)
         sched.step(vm)
@@ -182,7 +199,7 @@ def main():
     model.load_state_dict(torch.load(out / "best.pt"))
     final = {}
     for s in ("val", "test"):
-        P = predict(model, data[s][1])
+        P = predict(model, data[s][1], device=device)
         np.savez(out / f"preds_{s}.npz", names=np.array(data[s][0]), y=data[s][2], p=P)
         pf = per_finding_auroc(data[s][2], P)
         final[s] = {"macro_auroc": macro(pf), "per_finding_auroc": pf}
@@ -193,8 +210,9 @@ def main():
 
 
 def write_metrics(out, args, history, best, best_epoch, t0, final):
-    m = {"name": args.name, "init": args.init, "seed": args.seed, "config": vars(args),
-         "torch": torch.__version__, "epochs": history, "best_epoch": best_epoch,
+    m = {"name": args.name, "init": args.init, "arch": args.arch, "seed": args.seed, "config": vars(args),
+         "torch": torch.__version__, "device": torch.cuda.get_device_name(0) if args.device != "cpu" and
+         torch.cuda.is_available() else "cpu", "epochs": history, "best_epoch": best_epoch,
          "best_val_macro_auroc": best, "minutes": round((time.time() - t0) / 60, 2), "final": final}
     (out / "metrics.json").write_text(json.dumps(m, indent=1))
 
