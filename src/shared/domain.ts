@@ -140,6 +140,8 @@ export interface ImportSummary {
   boxesSkipped: ImportFailure[]
   seconds: number
   imagesPerSecond: number
+  /** Imported, but to be looked at (DICOM: BurnedInAnnotation is YES), one line per file. */
+  warnings?: string[]
 }
 
 export interface JobProgress {

@@ -51,7 +51,7 @@ describe.runIf(HAS_NIH)('DICOM decoding from NIH pixels', () => {
     const baseline = writeDicom({ rows: 4, columns: 4, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels: [], transferSyntax: '1.2.840.10008.1.2.4.50', encapsulated: Uint8Array.of(1, 2, 3, 4) })
     await expect(decodeDicom(baseline, 'ct.dcm')).rejects.toThrow('ct.dcm: unsupported transfer syntax 1.2.840.10008.1.2.4.50 (JPEG Baseline (Process 1))')
     const full = writeDicom({ rows: 256, columns: 256, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels: png })
-    await expect(decodeDicom(full.subarray(0, full.length - 5000), 'cut.dcm')).rejects.toThrow(/^cut.dcm: /)
+    await expect(decodeDicom(full.subarray(0, full.length - 5000), 'cut.dcm')).rejects.toThrow(/^cut.dcm: not a readable DICOM file \((?!\[object)/)
   })
 })
 

@@ -54,6 +54,13 @@ export interface DecodedDicom {
   identity: { patientId: string | null; patientName: string | null; birthDate: string | null; sopInstanceUid: string | null; studyInstanceUid: string | null }
 }
 
+/** dicom-parser throws Errors, strings, or `{ exception, dataSet }` when a file ends early. */
+function parserMessage(error: unknown): string {
+  if (error instanceof Error) return error.message
+  if (error && typeof error === 'object' && 'exception' in error) return String(error.exception)
+  return String(error)
+}
+
 const text = (ds: dicomParser.DataSet, tag: string) => ds.string(tag)?.trim() || null
 
 function firstFrame(file: string, ds: dicomParser.DataSet, element: dicomParser.Element): Uint8Array {
@@ -65,7 +72,7 @@ function firstFrame(file: string, ds: dicomParser.DataSet, element: dicomParser.
     const frames = Number(ds.intString('x00280008') ?? 1)
     return dicomParser.readEncapsulatedPixelDataFromFragments(ds, element, 0, frames > 1 ? 1 : fragments)
   } catch (error) {
-    throw new DicomError(file, `encapsulated pixel data is unreadable (${error instanceof Error ? error.message : String(error)})`)
+    throw new DicomError(file, `encapsulated pixel data is unreadable (${parserMessage(error)})`)
   }
 }
 
@@ -112,7 +119,7 @@ export async function decodeDicom(bytes: Uint8Array, file: string): Promise<Deco
   try {
     ds = dicomParser.parseDicom(bytes)
   } catch (error) {
-    throw new DicomError(file, `not a readable DICOM file (${error instanceof Error ? error.message : String(error)})`)
+    throw new DicomError(file, `not a readable DICOM file (${parserMessage(error)})`)
   }
   const syntax = text(ds, 'x00020010') ?? '1.2.840.10008.1.2'
   const rows = ds.uint16('x00280010')
