@@ -68,6 +68,11 @@ export class JobManager extends EventEmitter<JobEvents> {
     return this.jobs.get(jobId)?.status
   }
 
+  /** Kinds of the jobs still running (a restore waits until there are none). */
+  running(): string[] {
+    return [...this.jobs.values()].filter((job) => job.status.state === 'running').map((job) => job.status.kind)
+  }
+
   cancel(jobId: string): boolean {
     const job = this.jobs.get(jobId)
     if (!job || job.status.state !== 'running') return false
