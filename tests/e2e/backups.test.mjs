@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import {
-  repoRoot, images1024, labelsCsv, webJs, cliJs, artifacts, CHROMIUM, WAIT, execFileAsync, ctx, startServer, stopServer,
+  repoRoot, images1024, labelsCsv, webJs, cliJs, artifacts, CHROMIUM, execFileAsync, ctx, startServer, stopServer,
   waitForTotal, workflow, openBrowserPage, closeAll,
 } from './harness.mjs'
 
