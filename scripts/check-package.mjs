@@ -1,33 +1,145 @@
 // `npm run check:package`: packs the app with electron-builder against a stand-in Electron folder
 // (the real binary is a download) and checks what a release would contain: the bundled main,
-// preload and renderer inside app.asar, native modules and the worker unpacked, models as extra
-// resources. A real release: `npm ci && npm run dist:linux` (or dist:win / dist:mac) with network.
+// preload, worker and renderer inside app.asar; every package the bundle requires present in the
+// archive (with the WASM codecs' files); native modules unpacked, onnxruntime-node carrying only
+// this platform's binaries (and the other platforms' rules pruning theirs); models as extra
+// resources; the icons. Prints the sizes and fails above the budget. A real release:
+// `npm ci && npm run dist:linux` (or dist:win / dist:mac) on a machine with network access.
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { builtinModules, createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const require = createRequire(import.meta.url)
+// electron-builder's own YAML and glob libraries, resolved from it so hoisting does not matter.
+const builderRequire = createRequire(require.resolve('app-builder-lib/package.json'))
+const yaml = builderRequire('js-yaml')
+const { minimatch } = builderRequire('minimatch')
+const asar = require('@electron/asar')
+
+/** Upper bound for linux-unpacked without the Electron binary: a regression guard, not a target. */
+const BUDGET_MB = 200
+const ORT = 'node_modules/onnxruntime-node/bin/napi-v6'
+const root = new URL('..', import.meta.url).pathname
+const config = yaml.load(readFileSync(join(root, 'electron-builder.yml'), 'utf8'))
+const problems = []
+
+function sizeOf(path) {
+  const stat = statSync(path)
+  if (!stat.isDirectory()) return stat.size
+  return readdirSync(path).reduce((sum, name) => sum + sizeOf(join(path, name)), 0)
+}
+const mb = (bytes) => Math.round((bytes / 2 ** 20) * 10) / 10
+
+/** Bare package names (with any subpath) that the bundled main-side code requires at run time. */
+function bundleRequires() {
+  const builtins = new Set([...builtinModules, 'electron'])
+  const found = new Set()
+  const dir = join(root, 'out', 'main')
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
+    for (const [, spec] of readFileSync(join(dir, file), 'utf8').matchAll(/require\("([^".][^"]*)"\)/g)) {
+      if (!spec.startsWith('node:') && !builtins.has(spec.split('/')[0])) found.add(spec)
+    }
+  }
+  return [...found]
+}
+
+/** Checks that each required package (and the file a subpath export names) is inside app.asar. */
+function checkRequires(asarPath, files) {
+  for (const spec of bundleRequires()) {
+    const parts = spec.split('/')
+    const name = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]
+    const manifest = `/node_modules/${name}/package.json`
+    if (!files.has(manifest)) {
+      problems.push(`app.asar lacks ${name}, which the bundle requires`)
+      continue
+    }
+    const subpath = spec.slice(name.length)
+    if (!subpath) continue
+    const target = JSON.parse(asar.extractFile(asarPath, manifest.slice(1)).toString()).exports?.[`.${subpath}`]
+    if (typeof target !== 'string' || !files.has(join(`/node_modules/${name}`, target))) problems.push(`app.asar lacks ${spec}`)
+  }
+  // The codecs load their WebAssembly beside their scripts.
+  for (const wasm of ['@cornerstonejs/codec-openjpeg/dist/openjpegwasm_decode.wasm', '@cornerstonejs/codec-charls/dist/charlswasm_decode.wasm']) {
+    if (!files.has(`/node_modules/${wasm}`)) problems.push(`app.asar lacks ${wasm}`)
+  }
+}
+
+/** The onnxruntime binaries a platform's rules keep, from the config's exclusion patterns. */
+function keptOrtBinaries(platform, arch) {
+  const excludes = [...(config.files ?? []), ...(config[platform]?.files ?? [])]
+    .filter((p) => typeof p === 'string' && p.startsWith('!'))
+    .map((p) => p.slice(1).replaceAll('${arch}', arch))
+  const binaries = []
+  for (const os of readdirSync(join(root, ORT))) {
+    for (const a of readdirSync(join(root, ORT, os))) binaries.push(`${ORT}/${os}/${a}/onnxruntime_binding.node`)
+  }
+  return binaries.filter((file) => !excludes.some((pattern) => minimatch(file, pattern, { dot: true })))
+}
+
+function checkPruningRules() {
+  for (const [platform, os, arches] of [['linux', 'linux', ['x64', 'arm64']], ['win', 'win32', ['x64', 'arm64']], ['mac', 'darwin', ['arm64']]]) {
+    for (const arch of arches) {
+      const kept = keptOrtBinaries(platform, arch)
+      const expected = [`${ORT}/${os}/${arch}/onnxruntime_binding.node`]
+      if (JSON.stringify(kept) !== JSON.stringify(expected)) problems.push(`${platform} ${arch} rules keep ${JSON.stringify(kept)}, expected ${JSON.stringify(expected)}`)
+    }
+  }
+}
+
+function checkIcons() {
+  const icons = { png: 'icon.png', ico: 'icon.ico', icns: 'icon.icns' }
+  for (const file of Object.values(icons)) if (!existsSync(join(root, 'build', file))) problems.push(`build/${file} missing`)
+  for (const [platform, file] of [['linux', 'build/icon.png'], ['win', 'build/icon.ico'], ['mac', 'build/icon.icns']]) {
+    if (config[platform]?.icon !== file) problems.push(`electron-builder.yml ${platform}.icon is not ${file}`)
+  }
+}
+
+/**
+ * The folder electron-builder packs. A git worktree whose node_modules is a link to another
+ * checkout's makes npm report every package as a link without its dependencies, so the collector
+ * drops them at random; packing a copy with a real node_modules (hard links: fast, no space) avoids it.
+ */
+function packDir(work) {
+  if (!lstatSync(join(root, 'node_modules')).isSymbolicLink()) return root
+  const stage = join(work, 'app')
+  mkdirSync(stage)
+  for (const entry of ['package.json', 'package-lock.json', 'electron-builder.yml', 'out', 'build', 'resources'].filter((e) => existsSync(join(root, e)))) cpSync(join(root, entry), join(stage, entry), { recursive: true })
+  execFileSync('cp', ['-al', realpathSync(join(root, 'node_modules')), join(stage, 'node_modules')])
+  return stage
+}
+
 const work = mkdtempSync(join(tmpdir(), 'cxr-package-'))
 try {
   const electron = join(work, 'electron-dist')
   mkdirSync(electron)
   writeFileSync(join(electron, 'electron'), '#!/bin/sh\n', { mode: 0o755 })
   writeFileSync(join(electron, 'version'), require('electron/package.json').version)
-  execFileSync('npx', ['electron-builder', '--linux', 'dir', `-c.electronDist=${electron}`, '-c.npmRebuild=false', `-c.directories.output=${join(work, 'dist')}`], { stdio: ['ignore', 'ignore', 'inherit'] })
-  const resources = join(work, 'dist', 'linux-unpacked', 'resources')
-  const files = new Set(require('@electron/asar').listPackage(join(resources, 'app.asar')))
-  const problems = []
-  for (const f of ['/package.json', '/out/main/index.js', '/out/preload/index.js', '/out/renderer/index.html']) if (!files.has(f)) problems.push(`app.asar lacks ${f}`)
+  execFileSync('npx', ['electron-builder', '--linux', 'dir', `-c.electronDist=${electron}`, '-c.npmRebuild=false', `-c.directories.output=${join(work, 'dist')}`], { cwd: packDir(work), stdio: ['ignore', 'ignore', 'inherit'] })
+  const appDir = join(work, 'dist', 'linux-unpacked')
+  const resources = join(appDir, 'resources')
+  const asarPath = join(resources, 'app.asar')
+  const files = new Set(asar.listPackage(asarPath))
+  for (const f of ['/package.json', '/out/main/index.js', '/out/main/jobWorker.js', '/out/preload/index.js', '/out/renderer/index.html']) if (!files.has(f)) problems.push(`app.asar lacks ${f}`)
+  checkRequires(asarPath, files)
   const unpacked = join(resources, 'app.asar.unpacked')
-  for (const f of ['out/main/jobWorker.js', 'node_modules/better-sqlite3/build/Release/better_sqlite3.node', 'node_modules/onnxruntime-node/package.json', 'node_modules/sharp/package.json']) {
+  for (const f of ['node_modules/better-sqlite3/build/Release/better_sqlite3.node', `${ORT}/linux/x64/onnxruntime_binding.node`, 'node_modules/sharp/package.json']) {
     if (!existsSync(join(unpacked, f))) problems.push(`not unpacked: ${f}`)
   }
-  if (!existsSync(join(resources, 'models'))) problems.push('resources/models missing')
+  const ortPlatforms = readdirSync(join(unpacked, ORT)).flatMap((os) => readdirSync(join(unpacked, ORT, os)).map((arch) => `${os}/${arch}`))
+  if (JSON.stringify(ortPlatforms) !== '["linux/x64"]') problems.push(`onnxruntime-node binaries in the linux x64 package: ${ortPlatforms.join(', ')}`)
+  const foreign = [...files].filter((f) => f.startsWith(`/${ORT}/`) && !/^(linux|linux\/x64(\/.*)?)$/.test(f.slice(ORT.length + 2)))
+  if (foreign.length) problems.push(`app.asar lists other platforms' onnxruntime files: ${foreign.slice(0, 3).join(', ')}`)
+  checkPruningRules()
+  checkIcons()
   const models = existsSync(join(resources, 'models')) ? readdirSync(join(resources, 'models')) : []
-  console.log(JSON.stringify({ asar_files: files.size, unpacked: readdirSync(join(unpacked, 'node_modules')), models, problems }))
-  if (problems.length) process.exit(1)
+  if (!models.length) problems.push('resources/models missing')
+  const sizes = { unpacked_mb: mb(sizeOf(appDir)), app_asar_mb: mb(sizeOf(asarPath)), app_asar_unpacked_mb: mb(sizeOf(unpacked)), models_mb: mb(sizeOf(join(resources, 'models'))) }
+  if (sizes.unpacked_mb > BUDGET_MB) problems.push(`linux-unpacked is ${sizes.unpacked_mb} MB, over the ${BUDGET_MB} MB budget`)
+  console.log(JSON.stringify({ asar_files: files.size, ...sizes, onnxruntime: ortPlatforms, unpacked_modules: readdirSync(join(unpacked, 'node_modules')), models, problems }))
+  if (problems.length) process.exitCode = 1
 } finally {
-  rmSync(work, { recursive: true, force: true })
+  if (!process.env.KEEP_PACKAGE) rmSync(work, { recursive: true, force: true })
+  else console.error(work)
 }

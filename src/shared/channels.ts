@@ -32,6 +32,8 @@ export const CHANNELS = [
   'cases:setStatus',
   'validation:dashboard',
   'validation:export',
+  'backups:list',
+  'backups:restore',
 ] as const
 
 export type Channel = (typeof CHANNELS)[number]

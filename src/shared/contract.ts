@@ -10,6 +10,7 @@ import { EXPLAIN_METHODS } from './explainMethods'
 import type {
   AnalysisRequest,
   AppInfo,
+  BackupInfo,
   Box,
   DashboardData,
   HeatmapVersion,
@@ -24,6 +25,7 @@ import type {
   ImportSummary,
   JobProgress,
   JobStatus,
+  RestoreResult,
   WorklistPage,
 } from './domain'
 
@@ -145,6 +147,12 @@ export const contract = {
   'validation:export': {
     request: dashboardQuery.extend({ format: z.enum(['csv', 'html']) }).strict(),
     response: returns<{ filename: string; mime: string; content: string }>(),
+  },
+  'backups:list': { request: z.object({}).strict(), response: returns<BackupInfo[]>() },
+  'backups:restore': {
+    // A file name inside the data folder's backups/, never a path: the UI cannot restore arbitrary files.
+    request: z.object({ name: z.string().regex(/^[\w.-]+\.sqlite$/, 'a backup file name ending in .sqlite') }).strict(),
+    response: returns<RestoreResult>(),
   },
 } as const satisfies Record<Channel, { request: z.ZodType; response: unknown }>
 

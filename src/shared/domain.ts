@@ -140,6 +140,8 @@ export interface ImportSummary {
   boxesSkipped: ImportFailure[]
   seconds: number
   imagesPerSecond: number
+  /** Imported, but to be looked at (DICOM: BurnedInAnnotation is YES), one line per file. */
+  warnings?: string[]
 }
 
 export interface JobProgress {
@@ -165,6 +167,27 @@ export interface AppInfo {
   schemaVersion: number
   transport: 'electron' | 'web'
   nativeDialogs: boolean
+  database: DatabaseHealth
+}
+
+/** The startup `PRAGMA quick_check`: a damaged database is kept closed until a backup is restored. */
+export type DatabaseHealth = { state: 'ok' } | { state: 'damaged'; problems: string[]; latestBackup: BackupInfo | null }
+
+/** A snapshot in `<data folder>/backups` (files are named by the app; only the name crosses the API). */
+export interface BackupInfo {
+  name: string
+  kind: 'scheduled' | 'pre-migration' | 'pre-restore' | 'manual'
+  createdAt: string
+  bytes: number
+}
+
+export interface RestoreResult {
+  restored: string
+  /** Snapshot of the replaced database in backups/ (null when it was too damaged to snapshot). */
+  safetyBackup: string | null
+  /** The replaced file itself, kept beside the database. */
+  previousFile: string | null
+  schemaVersion: number
 }
 
 export interface ModelSummary {

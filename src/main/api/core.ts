@@ -5,8 +5,10 @@ import { JobManager } from '../jobs/jobManager'
 import { databasePath } from '../config/dataDir'
 import { CaseStore } from '../store/caseStore'
 import { schemaVersion } from '../store/database'
-import { checkIntegrity, latestBackup, scheduledBackup } from '../store/backup'
+import { checkIntegrity, listBackups, scheduledBackup } from '../store/backup'
 import { APP_VERSION } from '../config/version'
+import type { DatabaseHealth } from '../../shared/domain'
+import { createBackupService, type BackupService } from './backupService'
 
 /** Everything the handlers need, opened once per process: the Electron shell, browser mode and tests share it. */
 export interface Core {
@@ -15,37 +17,62 @@ export interface Core {
   store: CaseStore
   jobs: JobManager
   registry: ModelRegistry
+  backups: BackupService
   version: string
-  schemaVersion: number
+  readonly schemaVersion: number
   transport: 'electron' | 'web'
+  /** The startup quick_check; while 'damaged' only app info and backups answer (the store is closed). */
+  readonly health: DatabaseHealth
   close(): Promise<void>
+}
+
+const CORRUPTION_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB'])
+
+/** Opens the store and runs quick_check; a damaged file is closed again and reported, not thrown. */
+function openChecked(dbPath: string): { store: CaseStore; problems: string[] } {
+  let store: CaseStore | null = null
+  try {
+    store = CaseStore.open(dbPath)
+    const problems = checkIntegrity(store.db)
+    if (problems.length) store.close()
+    return { store, problems }
+  } catch (error) {
+    if (!CORRUPTION_CODES.has((error as { code?: string }).code ?? '')) throw error
+    store?.close()
+    return { store: new CaseStore(null, dbPath), problems: [(error as Error).message] }
+  }
 }
 
 export function openCore(dataDir: string, transport: Core['transport']): Core {
   mkdirSync(dataDir, { recursive: true })
   const dbPath = databasePath(dataDir)
-  const store = CaseStore.open(dbPath)
-  const problems = checkIntegrity(store.db)
-  if (problems.length) {
-    store.close()
-    const backup = latestBackup(dbPath)
-    throw new Error(`The case database ${dbPath} is damaged (${problems.slice(0, 2).join('; ')}). ` +
-      (backup ? `The latest backup is ${backup}: restore it with \`cxr-lens restore "${backup}"\`.` : 'No backup was found.'))
+  const { store, problems } = openChecked(dbPath)
+  let health: DatabaseHealth = problems.length ? { state: 'damaged', problems: problems.slice(0, 20), latestBackup: listBackups(dbPath)[0] ?? null } : { state: 'ok' }
+  // A damaged database is never snapshotted: scheduled rotation would push the good backups out.
+  const snapshot = () => {
+    if (health.state === 'ok') scheduledBackup(store.db, dbPath)
   }
-  scheduledBackup(store.db, dbPath)
+  snapshot()
   // Long sessions (a workstation left open for days) still get their daily snapshot.
-  const timer = setInterval(() => scheduledBackup(store.db, dbPath), 3600 * 1000)
+  const timer = setInterval(snapshot, 3600 * 1000)
   timer.unref()
   const jobs = new JobManager(dataDir)
+  const backups = createBackupService({ store, dbPath, runningJobs: () => jobs.running(), health: () => health, setHealth: (next) => (health = next) })
   return {
     dataDir,
     dbPath,
     store,
     jobs,
     registry: new ModelRegistry(store, join(dataDir, 'models')),
+    backups,
     version: APP_VERSION,
-    schemaVersion: schemaVersion(store.db),
+    get schemaVersion() {
+      return store.db.open ? schemaVersion(store.db) : 0
+    },
     transport,
+    get health() {
+      return health
+    },
     async close() {
       clearInterval(timer)
       await jobs.close()

@@ -15,7 +15,28 @@ function plainBytes(buffer: Uint8Array): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
 }
 
+/** What still answers while the case database is damaged: enough to see why and restore a backup. */
+const RECOVERY_CHANNELS = new Set<string>(['app:info', 'backups:list', 'backups:restore', 'dialog:open', 'jobs:get'])
+
+/** Every other channel refuses, naming the problem, until a restore has made the database sound. */
+function guardDamaged(core: Core, handlers: Handlers): Handlers {
+  const guarded = { ...handlers } as Record<string, (request: unknown) => unknown>
+  for (const [channel, handler] of Object.entries(guarded)) {
+    if (RECOVERY_CHANNELS.has(channel)) continue
+    guarded[channel] = (request) => {
+      const health = core.health
+      if (health.state === 'damaged') throw new Error(`The case database is damaged (${health.problems[0]}); restore a backup first`)
+      return handler(request)
+    }
+  }
+  return guarded as Handlers
+}
+
 export function createHandlers(core: Core, pickPath?: PickPath): Handlers {
+  return guardDamaged(core, createAllHandlers(core, pickPath))
+}
+
+function createAllHandlers(core: Core, pickPath?: PickPath): Handlers {
   const { store, jobs } = core
   // The worklist shows the default model's top findings; none when no model is installed.
   const defaultModel = () => {
@@ -35,6 +56,7 @@ export function createHandlers(core: Core, pickPath?: PickPath): Handlers {
       schemaVersion: core.schemaVersion,
       transport: core.transport,
       nativeDialogs: pickPath !== undefined,
+      database: core.health,
     }),
     'cases:list': (query) => store.worklist.query(query, { model: defaultModel() }),
     'cases:get': ({ caseId, readerId }) => caseDetail(store, requireCase(caseId), { readerId, model: defaultModel() }),
@@ -61,6 +83,8 @@ export function createHandlers(core: Core, pickPath?: PickPath): Handlers {
     },
     'jobs:cancel': ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
     'dialog:open': async ({ kind, title }) => ({ path: pickPath ? await pickPath(kind, title) : null }),
+    'backups:list': () => core.backups.list(),
+    'backups:restore': ({ name }) => core.backups.restore(name),
     ...createModelHandlers(core),
     ...createAnnotationHandlers(core),
   }

@@ -1,5 +1,6 @@
 import dicomParser from 'dicom-parser'
 import { Decoder as JpegLosslessDecoder } from 'jpeg-lossless-decoder-js'
+import { decodeWasmFrame, type WasmCodec } from './wasmCodecs'
 
 /** Transfer syntaxes this build decodes; anything else is refused by name. */
 const UNCOMPRESSED: Record<string, string> = {
@@ -11,13 +12,17 @@ const JPEG_LOSSLESS: Record<string, string> = {
   '1.2.840.10008.1.2.4.57': 'JPEG Lossless, Non-Hierarchical (Process 14)',
   '1.2.840.10008.1.2.4.70': 'JPEG Lossless, First-Order Prediction (Process 14 SV1)',
 }
+const WASM_CODECS: Record<string, { name: string; codec: WasmCodec }> = {
+  '1.2.840.10008.1.2.4.80': { name: 'JPEG-LS Lossless', codec: 'jpegls' },
+  '1.2.840.10008.1.2.4.81': { name: 'JPEG-LS Near-Lossless', codec: 'jpegls' },
+  '1.2.840.10008.1.2.4.90': { name: 'JPEG 2000 Lossless', codec: 'jpeg2000' },
+  '1.2.840.10008.1.2.4.91': { name: 'JPEG 2000', codec: 'jpeg2000' },
+}
 const KNOWN_NAMES: Record<string, string> = {
   '1.2.840.10008.1.2.4.50': 'JPEG Baseline (Process 1)',
   '1.2.840.10008.1.2.4.51': 'JPEG Extended (Process 2 & 4)',
-  '1.2.840.10008.1.2.4.80': 'JPEG-LS Lossless',
-  '1.2.840.10008.1.2.4.81': 'JPEG-LS Lossy',
-  '1.2.840.10008.1.2.4.90': 'JPEG 2000 Lossless',
-  '1.2.840.10008.1.2.4.91': 'JPEG 2000',
+  '1.2.840.10008.1.2.4.201': 'High-Throughput JPEG 2000 Lossless',
+  '1.2.840.10008.1.2.4.203': 'High-Throughput JPEG 2000',
   '1.2.840.10008.1.2.5': 'RLE Lossless',
   '1.2.840.10008.1.2.1.99': 'Deflated Explicit VR Little Endian',
 }
@@ -49,9 +54,30 @@ export interface DecodedDicom {
   identity: { patientId: string | null; patientName: string | null; birthDate: string | null; sopInstanceUid: string | null; studyInstanceUid: string | null }
 }
 
+/** dicom-parser throws Errors, strings, or `{ exception, dataSet }` when a file ends early. */
+function parserMessage(error: unknown): string {
+  if (error instanceof Error) return error.message
+  if (error && typeof error === 'object' && 'exception' in error) return String(error.exception)
+  return String(error)
+}
+
 const text = (ds: dicomParser.DataSet, tag: string) => ds.string(tag)?.trim() || null
 
-function rawPixels(file: string, ds: dicomParser.DataSet, syntax: string, count: number, bitsAllocated: number, signed: boolean): ArrayLike<number> {
+function firstFrame(file: string, ds: dicomParser.DataSet, element: dicomParser.Element): Uint8Array {
+  try {
+    if (element.basicOffsetTable?.length) return dicomParser.readEncapsulatedImageFrame(ds, element, 0)
+    const fragments = element.fragments?.length ?? 0
+    if (!fragments) throw new Error('no fragments')
+    // An empty offset table is allowed: a single frame is then all fragments, several frames one fragment each.
+    const frames = Number(ds.intString('x00280008') ?? 1)
+    return dicomParser.readEncapsulatedPixelDataFromFragments(ds, element, 0, frames > 1 ? 1 : fragments)
+  } catch (error) {
+    throw new DicomError(file, `encapsulated pixel data is unreadable (${parserMessage(error)})`)
+  }
+}
+
+async function rawPixels(file: string, ds: dicomParser.DataSet, syntax: string, rows: number, columns: number, bitsAllocated: number, signed: boolean): Promise<ArrayLike<number>> {
+  const count = rows * columns
   const element = ds.elements.x7fe00010
   if (!element) throw new DicomError(file, 'has no pixel data (7FE0,0010)')
   if (UNCOMPRESSED[syntax]) {
@@ -65,25 +91,35 @@ function rawPixels(file: string, ds: dicomParser.DataSet, syntax: string, count:
     return Array.from({ length: count }, (_, i) => (signed ? view.getInt16(i * 2, little) : view.getUint16(i * 2, little)))
   }
   if (JPEG_LOSSLESS[syntax]) {
-    const frame = dicomParser.readEncapsulatedImageFrame(ds, element, 0)
+    const frame = firstFrame(file, ds, element)
     const decoded = new JpegLosslessDecoder().decode(frame.buffer as ArrayBuffer, frame.byteOffset, frame.length)
     const out = bitsAllocated === 8 ? new Uint8Array(decoded) : signed ? new Int16Array(decoded) : new Uint16Array(decoded)
     if (out.length < count) throw new DicomError(file, 'JPEG Lossless frame decoded to fewer pixels than Rows × Columns')
     return out
+  }
+  const wasm = WASM_CODECS[syntax]
+  if (wasm) {
+    const frame = firstFrame(file, ds, element)
+    const decoded = await decodeWasmFrame(wasm.codec, frame).catch((error: Error) => {
+      throw new DicomError(file, `${wasm.name}: ${error.message}`)
+    })
+    if (decoded.width !== columns || decoded.height !== rows) throw new DicomError(file, `${wasm.name} frame is ${decoded.width}×${decoded.height}, but Columns × Rows is ${columns}×${rows}`)
+    return decoded.samples
   }
   throw new DicomError(file, `unsupported transfer syntax ${syntax}${KNOWN_NAMES[syntax] ? ` (${KNOWN_NAMES[syntax]})` : ''}`)
 }
 
 /**
  * Decodes the first frame of a single-channel DICOM image: BitsStored 8–16 (masked, sign-extended
- * when PixelRepresentation is 1), RescaleSlope/Intercept, MONOCHROME1 inverted.
+ * when PixelRepresentation is 1), RescaleSlope/Intercept, MONOCHROME1 inverted. Uncompressed, JPEG
+ * Lossless, JPEG-LS and JPEG 2000 transfer syntaxes decode; any other is refused by name.
  */
-export function decodeDicom(bytes: Uint8Array, file: string): DecodedDicom {
+export async function decodeDicom(bytes: Uint8Array, file: string): Promise<DecodedDicom> {
   let ds: dicomParser.DataSet
   try {
     ds = dicomParser.parseDicom(bytes)
   } catch (error) {
-    throw new DicomError(file, `not a readable DICOM file (${error instanceof Error ? error.message : String(error)})`)
+    throw new DicomError(file, `not a readable DICOM file (${parserMessage(error)})`)
   }
   const syntax = text(ds, 'x00020010') ?? '1.2.840.10008.1.2'
   const rows = ds.uint16('x00280010')
@@ -99,7 +135,7 @@ export function decodeDicom(bytes: Uint8Array, file: string): DecodedDicom {
   const slope = ds.floatString('x00281053') ?? 1
   const intercept = ds.floatString('x00281052') ?? 0
   const count = rows * columns
-  const raw = rawPixels(file, ds, syntax, count, bitsAllocated, signed)
+  const raw = await rawPixels(file, ds, syntax, rows, columns, bitsAllocated, signed)
   const mask = (1 << bitsStored) - 1
   const signBit = 1 << (bitsStored - 1)
   const pixels = new Float32Array(count)

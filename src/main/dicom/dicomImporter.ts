@@ -68,7 +68,7 @@ export async function importDicom(store: CaseStore, request: DicomImportRequest,
           summary.duplicates++
           continue
         }
-        const image = decodeDicom(bytes, name)
+        const image = await decodeDicom(bytes, name)
         if (image.burnedInAnnotation) summary.warnings.push(`${name}: BurnedInAnnotation is YES — identifying text may be in the pixels; review before sharing`)
         const { png, window } = await toPng16(image)
         const derived = join(imagesDir, `${sha256}.png`)

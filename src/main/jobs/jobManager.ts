@@ -16,8 +16,9 @@ const PROGRESS_INTERVAL_MS = 100
 
 function spawnWorker(input: JobInput): Worker {
   // Bundled builds put jobWorker.js beside this module; from source (tests) tsx compiles the .ts entry.
-  // In a packaged app out/main is unpacked beside app.asar (electron-builder asarUnpack).
-  const built = join(__dirname.replace(/app\.asar([\\/])/, 'app.asar.unpacked$1'), 'jobWorker.js')
+  // A packaged app loads it from inside app.asar (Electron reads the archive in worker threads since
+  // v18), so its requires resolve through the archive's node_modules like the main thread's do.
+  const built = join(__dirname, 'jobWorker.js')
   if (existsSync(built)) return new Worker(built, { workerData: input })
   const source = `require('tsx/cjs'); require(${JSON.stringify(join(__dirname, 'jobWorker.ts'))})`
   return new Worker(source, { eval: true, workerData: input })
@@ -65,6 +66,11 @@ export class JobManager extends EventEmitter<JobEvents> {
 
   get(jobId: string): JobStatus | undefined {
     return this.jobs.get(jobId)?.status
+  }
+
+  /** Kinds of the jobs still running (a restore waits until there are none). */
+  running(): string[] {
+    return [...this.jobs.values()].filter((job) => job.status.state === 'running').map((job) => job.status.kind)
   }
 
   cancel(jobId: string): boolean {

@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
 import { SCHEMA_VERSION } from './migrations'
 import type { Db } from './database'
+import type { BackupInfo } from '../../shared/domain'
 
 const KEEP_SCHEDULED = 7
 
@@ -25,12 +26,24 @@ export function checkIntegrity(db: Db, thorough = false): string[] {
   return messages.length === 1 && messages[0] === 'ok' ? [] : messages
 }
 
-export function latestBackup(dbPath: string): string | null {
+const KINDS: Array<[string, BackupInfo['kind']]> = [['scheduled-', 'scheduled'], ['pre-migration-', 'pre-migration'], ['pre-restore-', 'pre-restore']]
+
+/** The snapshots in `<data folder>/backups`, newest first, with what made each. */
+export function listBackups(dbPath: string): BackupInfo[] {
   const dir = backupsDir(dbPath)
-  if (!existsSync(dir)) return null
-  const files = readdirSync(dir).filter((f) => f.endsWith('.sqlite')).map((f) => join(dir, f))
-  files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
-  return files[0] ?? null
+  if (!existsSync(dir)) return []
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.sqlite'))
+    .map((name) => {
+      const stat = statSync(join(dir, name))
+      return { name, kind: KINDS.find(([prefix]) => name.startsWith(prefix))?.[1] ?? 'manual', createdAt: stat.mtime.toISOString(), bytes: stat.size }
+    })
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.name.localeCompare(a.name))
+}
+
+export function latestBackup(dbPath: string): string | null {
+  const newest = listBackups(dbPath)[0]
+  return newest ? join(backupsDir(dbPath), newest.name) : null
 }
 
 /** A daily snapshot when the newest is older than a day; keeps the last seven scheduled ones. */
@@ -44,13 +57,11 @@ export function scheduledBackup(db: Db, dbPath: string, now = new Date()): strin
   return file
 }
 
-/**
- * Replaces the database with a backup after checking the backup is sound and not from a newer app.
- * The current file is kept beside it (never deleted), so a restore can itself be undone.
- */
-export function restoreFrom(backup: string, dbPath: string): { previous: string | null } {
-  const candidate = new Database(backup, { readonly: true, fileMustExist: true })
+/** Refuses a file that is not a sound CXR Lens database this version can open. */
+export function checkBackup(backup: string): void {
+  let candidate: Db | null = null
   try {
+    candidate = new Database(backup, { readonly: true, fileMustExist: true })
     const problems = checkIntegrity(candidate, true)
     if (problems.length) throw new Error(`${backup} fails the integrity check: ${problems.slice(0, 3).join('; ')}`)
     const version = candidate.pragma('user_version', { simple: true }) as number
@@ -59,8 +70,16 @@ export function restoreFrom(backup: string, dbPath: string): { previous: string 
     if ((error as { code?: string }).code === 'SQLITE_NOTADB') throw new Error(`${backup} is not a CXR Lens database backup`)
     throw error
   } finally {
-    candidate.close()
+    candidate?.close()
   }
+}
+
+/**
+ * Replaces the database with a backup after checking the backup is sound and not from a newer app.
+ * The current file is kept beside it (never deleted), so a restore can itself be undone.
+ */
+export function restoreFrom(backup: string, dbPath: string): { previous: string | null } {
+  checkBackup(backup)
   let previous: string | null = null
   if (existsSync(dbPath)) {
     previous = `${dbPath}.before-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`
@@ -69,4 +88,11 @@ export function restoreFrom(backup: string, dbPath: string): { previous: string 
   }
   copyFileSync(backup, dbPath)
   return { previous }
+}
+
+/** Puts back the file `restoreFrom` moved aside (when the restored one could not be opened). */
+export function undoRestore(dbPath: string, previous: string | null): void {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true })
+  if (!previous) return
+  for (const suffix of ['', '-wal', '-shm']) if (existsSync(previous + suffix)) renameSync(previous + suffix, dbPath + suffix)
 }

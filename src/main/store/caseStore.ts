@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3'
 import { AnnotationRepository } from './annotationRepository'
 import { AuditRepository } from './auditRepository'
 import { CaseRepository } from './caseRepository'
@@ -8,18 +9,37 @@ import { ReaderRepository } from './readerRepository'
 import { ResultRepository } from './resultRepository'
 import { WorklistRepository } from './worklistRepository'
 
-/** One open case database with its repositories; the only way the rest of main touches SQL. */
+/**
+ * One open case database with its repositories; the only way the rest of main touches SQL. The
+ * object outlives its connection: `reopen` swaps the file underneath (a restore) and everyone
+ * holding the store sees the new database on their next call.
+ */
 export class CaseStore {
-  readonly cases: CaseRepository
-  readonly annotations: AnnotationRepository
-  readonly audit: AuditRepository
-  readonly worklist: WorklistRepository
-  readonly models: ModelRepository
-  readonly results: ResultRepository
-  readonly readers: ReaderRepository
-  readonly features: FeatureRepository
+  db!: Db
+  cases!: CaseRepository
+  annotations!: AnnotationRepository
+  audit!: AuditRepository
+  worklist!: WorklistRepository
+  models!: ModelRepository
+  results!: ResultRepository
+  readers!: ReaderRepository
+  features!: FeatureRepository
 
-  constructor(readonly db: Db) {
+  /** `db` null: a file too damaged to open; no connection until `reopen` swaps a sound file in. */
+  constructor(db: Db | null, readonly path: string = db?.name ?? ':memory:') {
+    if (db) this.attach(db)
+    else {
+      this.db = new Database(':memory:')
+      this.db.close()
+    }
+  }
+
+  static open(path: string): CaseStore {
+    return new CaseStore(openDatabase(path), path)
+  }
+
+  private attach(db: Db): void {
+    this.db = db
     this.cases = new CaseRepository(db)
     this.annotations = new AnnotationRepository(db)
     this.audit = new AuditRepository(db)
@@ -30,8 +50,27 @@ export class CaseStore {
     this.features = new FeatureRepository(db)
   }
 
-  static open(path: string): CaseStore {
-    return new CaseStore(openDatabase(path))
+  /**
+   * Closes the connection, lets `swap` replace the file, and opens (and migrates) the result. When
+   * the new file cannot be opened, `undo` puts the old one back and that is reopened instead.
+   */
+  reopen(swap: () => void, undo: () => void): void {
+    if (this.path === ':memory:') throw new Error('An in-memory database cannot be reopened')
+    const wasOpen = this.db.open
+    if (wasOpen) this.db.close()
+    try {
+      swap()
+    } catch (error) {
+      if (wasOpen) this.attach(openDatabase(this.path))
+      throw error
+    }
+    try {
+      this.attach(openDatabase(this.path))
+    } catch (error) {
+      undo()
+      this.attach(openDatabase(this.path))
+      throw error
+    }
   }
 
   transaction<T>(fn: () => T): T {
@@ -39,6 +78,6 @@ export class CaseStore {
   }
 
   close(): void {
-    this.db.close()
+    if (this.db.open) this.db.close()
   }
 }

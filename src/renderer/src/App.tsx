@@ -7,11 +7,14 @@ import { useCallback, useEffect, useState } from 'react'
 import { Alert, AppBar, Box, Button, CssBaseline, Paper, Tab, Tabs, ThemeProvider, Toolbar, Typography } from '@mui/material'
 import type { AppInfo } from '../../shared/domain'
 import { errorMessage, useApi } from './apiContext'
+import { BackupsDialog } from './components/BackupsDialog'
+import { DatabaseRecovery } from './components/DatabaseRecovery'
 import { ImportDialog } from './components/ImportDialog'
 import { ReaderPicker, ROLE_LABELS } from './components/ReaderPicker'
 import { WorklistFilterBar } from './components/WorklistFilterBar'
 import { WorklistTable } from './components/WorklistTable'
 import { createAnalysisStore } from './stores/analysisStore'
+import { createBackupStore } from './stores/backupStore'
 import { createHeatmapEditStore } from './stores/heatmapEditStore'
 import { createReaderStore, useReaderState } from './stores/readerStore'
 import { createWorklistStore, useWorklistState } from './stores/worklistStore'
@@ -25,6 +28,8 @@ export function App() {
   const [analysis] = useState(() => createAnalysisStore(api))
   const [readers] = useState(() => createReaderStore(api))
   const [heatmapEdit] = useState(() => createHeatmapEditStore(api))
+  const [backups] = useState(() => createBackupStore(api))
+  const [backupsOpen, setBackupsOpen] = useState(false)
   const { openCaseId } = useWorklistState(store)
   const { current: reader } = useReaderState(readers)
   const [view, setView] = useState<'cases' | 'dashboard'>('cases')
@@ -33,10 +38,18 @@ export function App() {
   const [importOpen, setImportOpen] = useState(false)
 
   useEffect(() => {
-    api.app.info({}).then(setAppInfo, (error: unknown) => setInfoError(errorMessage(error)))
-    void store.loadFindings()
-    void readers.load()
+    api.app.info({}).then(
+      (info) => {
+        setAppInfo(info)
+        // A damaged database answers nothing else: the recovery screen takes over.
+        if (info.database.state !== 'ok') return
+        void store.loadFindings()
+        void readers.load()
+      },
+      (error: unknown) => setInfoError(errorMessage(error)),
+    )
   }, [api, store, readers])
+  const damaged = appInfo?.database.state === 'damaged' ? appInfo.database : null
 
   // Row counts split into "mine / others" for whoever reads now.
   useEffect(() => store.setReader(reader?.id ?? null), [store, reader])
@@ -52,8 +65,11 @@ export function App() {
             <Typography variant="h6" component="h1">
               CXR Lens
             </Typography>
-            <Button variant="contained" size="small" onClick={() => setImportOpen(true)} data-testid="open-import">
+            <Button variant="contained" size="small" onClick={() => setImportOpen(true)} disabled={damaged !== null} data-testid="open-import">
               Import
+            </Button>
+            <Button size="small" onClick={() => setBackupsOpen(true)} data-testid="open-backups-dialog">
+              Backups
             </Button>
             <Tabs value={view} onChange={(_e, v: 'cases' | 'dashboard') => setView(v)} sx={{ minHeight: 36, '& .MuiTab-root': { minHeight: 36, py: 0 } }}>
               <Tab value="cases" label="Cases" data-testid="cases-tab" />
@@ -76,24 +92,28 @@ export function App() {
           </Toolbar>
         </AppBar>
         {infoError && <Alert severity="error">{infoError}</Alert>}
-        <ReaderPicker store={readers} />
-        {view === 'dashboard' && <DashboardView readers={readers} />}
-        <Box sx={{ flex: 1, display: view === 'cases' ? 'flex' : 'none', minHeight: 0 }}>
-          <Paper square elevation={0} sx={{ width: 620, flexShrink: 0, display: 'flex', flexDirection: 'column', borderRight: 1, borderColor: 'divider' }}>
-            <WorklistFilterBar store={store} />
-            <WorklistTable store={store} />
-          </Paper>
-          <Box component="main" sx={{ flex: 1, display: 'flex', minWidth: 0 }}>
-            {openCaseId === null ? (
-              <Box sx={{ flex: 1, display: 'grid', placeItems: 'center' }}>
-                <Typography color="text.secondary">Select a case in the worklist (↑/↓, Enter) to open it.</Typography>
-              </Box>
-            ) : (
-              <CaseView key={openCaseId} caseId={openCaseId} analysis={analysis} worklist={store} readers={readers} heatmapEdit={heatmapEdit} />
-            )}
+        {damaged && appInfo && <DatabaseRecovery health={damaged} dataDir={appInfo.dataDir} store={backups} />}
+        {!damaged && <ReaderPicker store={readers} />}
+        {!damaged && view === 'dashboard' && <DashboardView readers={readers} />}
+        {!damaged && (
+          <Box sx={{ flex: 1, display: view === 'cases' ? 'flex' : 'none', minHeight: 0 }}>
+            <Paper square elevation={0} sx={{ width: 620, flexShrink: 0, display: 'flex', flexDirection: 'column', borderRight: 1, borderColor: 'divider' }}>
+              <WorklistFilterBar store={store} />
+              <WorklistTable store={store} />
+            </Paper>
+            <Box component="main" sx={{ flex: 1, display: 'flex', minWidth: 0 }}>
+              {openCaseId === null ? (
+                <Box sx={{ flex: 1, display: 'grid', placeItems: 'center' }}>
+                  <Typography color="text.secondary">Select a case in the worklist (↑/↓, Enter) to open it.</Typography>
+                </Box>
+              ) : (
+                <CaseView key={openCaseId} caseId={openCaseId} analysis={analysis} worklist={store} readers={readers} heatmapEdit={heatmapEdit} />
+              )}
+            </Box>
           </Box>
-        </Box>
+        )}
       </Box>
+      {backupsOpen && <BackupsDialog store={backups} onClose={() => setBackupsOpen(false)} />}
       {importOpen && (
         <ImportDialog
           open

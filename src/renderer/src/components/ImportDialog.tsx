@@ -1,7 +1,8 @@
 /**
- * Import an NIH ChestX-ray14 folder: image folder + label CSV (+ optional box CSV). Shows live
- * progress while the job runs, then its summary. Browse buttons appear only where the shell has
- * native dialogs (Electron); in browser mode paths are typed.
+ * Import cases: an NIH ChestX-ray14 folder (image folder + label CSV + optional box CSV) or a folder
+ * of DICOM files (searched recursively, de-identified on import). Shows live progress while the job
+ * runs, then its summary with per-file errors and warnings. Browse buttons appear only where the
+ * shell has native dialogs (Electron); in browser mode paths are typed.
  */
 import { useState } from 'react'
 import {
@@ -15,6 +16,8 @@ import {
   LinearProgress,
   Stack,
   TextField,
+  ToggleButton,
+  ToggleButtonGroup,
   Typography,
 } from '@mui/material'
 import type { ImportRequest, ImportSummary, JobStatus } from '../../../shared/domain'
@@ -66,6 +69,8 @@ export function ImportDialog({ open, nativeDialogs, onClose, onFinished }: Impor
   const [imagesDir, setImagesDir] = useState('')
   const [labelsCsv, setLabelsCsv] = useState('')
   const [boxesCsv, setBoxesCsv] = useState('')
+  const [source, setSource] = useState<'nih' | 'dicom'>('nih')
+  const [dicomDir, setDicomDir] = useState('')
   const [formError, setFormError] = useState<string | null>(null)
   const busy = state.phase === 'starting' || state.phase === 'running'
 
@@ -79,6 +84,15 @@ export function ImportDialog({ open, nativeDialogs, onClose, onFinished }: Impor
   }
 
   function onStart(): void {
+    if (source === 'dicom') {
+      if (!dicomDir.trim()) {
+        setFormError('Choose the DICOM folder.')
+        return
+      }
+      setFormError(null)
+      void start(() => api.import.dicom({ dicomDir: dicomDir.trim() }))
+      return
+    }
     const request: ImportRequest = { imagesDir: imagesDir.trim(), labelsCsv: labelsCsv.trim() }
     if (!request.imagesDir || !request.labelsCsv) {
       setFormError('Choose the images folder and the labels CSV.')
@@ -95,15 +109,31 @@ export function ImportDialog({ open, nativeDialogs, onClose, onFinished }: Impor
 
   return (
     <Dialog open={open} onClose={busy ? undefined : onClose} fullWidth maxWidth="sm">
-      <DialogTitle>Import NIH ChestX-ray14 cases</DialogTitle>
+      <DialogTitle>Import cases</DialogTitle>
       <DialogContent>
         <Stack spacing={2} sx={{ pt: 1 }}>
-          <PathField label="Images folder" value={imagesDir} onChange={setImagesDir} testId="import-images-dir"
-            browse={field('directory', 'Images folder')} onBrowse={(k, t) => void browseInto(setImagesDir, k, t)} disabled={busy} />
-          <PathField label="Labels CSV (Data_Entry_2017.csv)" value={labelsCsv} onChange={setLabelsCsv} testId="import-labels-csv"
-            browse={field('file', 'Labels CSV')} onBrowse={(k, t) => void browseInto(setLabelsCsv, k, t)} disabled={busy} />
-          <PathField label="Boxes CSV (optional, BBox_List_2017.csv)" value={boxesCsv} onChange={setBoxesCsv} testId="import-boxes-csv"
-            browse={field('file', 'Boxes CSV')} onBrowse={(k, t) => void browseInto(setBoxesCsv, k, t)} disabled={busy} />
+          <ToggleButtonGroup value={source} exclusive size="small" disabled={busy} onChange={(_e, value: 'nih' | 'dicom' | null) => value && setSource(value)}>
+            <ToggleButton value="nih" data-testid="import-source-nih">NIH folder + CSV</ToggleButton>
+            <ToggleButton value="dicom" data-testid="import-source-dicom">DICOM folder</ToggleButton>
+          </ToggleButtonGroup>
+          {source === 'dicom' ? (
+            <>
+              <PathField label="DICOM folder (searched recursively)" value={dicomDir} onChange={setDicomDir} testId="import-dicom-dir"
+                browse={field('directory', 'DICOM folder')} onBrowse={(k, t) => void browseInto(setDicomDir, k, t)} disabled={busy} />
+              <Typography variant="caption" color="text.secondary">
+                Patient names, ids, birth dates and UIDs are replaced by pseudonyms on import (DICOM PS3.15 basic profile); only sex, age, view and pixel spacing are kept.
+              </Typography>
+            </>
+          ) : (
+            <>
+              <PathField label="Images folder" value={imagesDir} onChange={setImagesDir} testId="import-images-dir"
+                browse={field('directory', 'Images folder')} onBrowse={(k, t) => void browseInto(setImagesDir, k, t)} disabled={busy} />
+              <PathField label="Labels CSV (Data_Entry_2017.csv)" value={labelsCsv} onChange={setLabelsCsv} testId="import-labels-csv"
+                browse={field('file', 'Labels CSV')} onBrowse={(k, t) => void browseInto(setLabelsCsv, k, t)} disabled={busy} />
+              <PathField label="Boxes CSV (optional, BBox_List_2017.csv)" value={boxesCsv} onChange={setBoxesCsv} testId="import-boxes-csv"
+                browse={field('file', 'Boxes CSV')} onBrowse={(k, t) => void browseInto(setBoxesCsv, k, t)} disabled={busy} />
+            </>
+          )}
           {!nativeDialogs && (
             <Typography variant="caption" color="text.secondary">
               Type absolute paths on the machine running CXR Lens.

@@ -38,7 +38,16 @@ export function ImportSummaryView({ status }: { status: JobStatus<ImportSummary>
           <Typography variant="body2" color="text.secondary">
             {summary.seconds.toFixed(1)} s · {summary.imagesPerSecond.toFixed(1)} images/s
           </Typography>
-          <FailureList title="Failed images" failures={summary.failed} />
+          {summary.warnings && summary.warnings.length > 0 && (
+            <Alert severity="warning" sx={{ mt: 1 }} data-testid="import-warnings">
+              {summary.warnings.map((warning, index) => (
+                <Typography key={index} variant="body2" data-testid="import-warning">
+                  {warning}
+                </Typography>
+              ))}
+            </Alert>
+          )}
+          <FailureList title="Failed files" failures={summary.failed} />
           <FailureList title="Skipped boxes" failures={summary.boxesSkipped} />
         </Box>
       )}

@@ -1,0 +1,75 @@
+// End-to-end DICOM import in browser mode: a study generated from NIH PNGs (uncompressed, MONOCHROME1,
+// JPEG 2000, JPEG-LS, one truncated file, one text file) imported through the Import dialog. The
+// summary names the two bad files and the BurnedInAnnotation warning; the four cases reach the
+// worklist and open, and no patient name, id or birth date appears anywhere in the page.
+//
+//   npx electron-vite build && node --test tests/e2e/dicomImport.test.mjs
+import { after, before } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { repoRoot, webJs, artifacts, CHROMIUM, WAIT, execFileAsync, ctx, startServer, sel, waitForTotal, workflow, openBrowserPage, closeAll } from './harness.mjs'
+
+const SECRETS = ['DOE', 'JANE', 'MRN-0042', '19600102', '1.2.826.0.1.3680043.10.999']
+let dicomDir = ''
+
+async function expectNoIdentity(page, where) {
+  const text = await page.evaluate(() => document.body.innerText + document.body.innerHTML)
+  for (const secret of SECRETS) assert.ok(!text.includes(secret), `${where}: the page shows ${secret}`)
+}
+
+before(async () => {
+  for (const path of [webJs, CHROMIUM]) if (!existsSync(path)) throw new Error(`missing ${path}`)
+  mkdirSync(artifacts, { recursive: true })
+  ctx.workDir = mkdtempSync(join(tmpdir(), 'cxr-lens-e2e-dicom-'))
+  ctx.dataDir = join(ctx.workDir, 'data')
+  dicomDir = join(ctx.workDir, 'dicom')
+  mkdirSync(ctx.dataDir)
+  mkdirSync(dicomDir)
+  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', 'tests/e2e/fixtures/makeDicomFolder.ts', dicomDir], { cwd: repoRoot, timeout: 120_000 })
+  assert.equal(JSON.parse(stdout).images, 4)
+  ctx.url = await startServer(ctx.dataDir)
+  await openBrowserPage({ httpErrors: true })
+  await waitForTotal(ctx.page, 0)
+})
+
+after(closeAll)
+
+workflow('1. DICOM folder through the Import dialog: 4 cases, bad files named, burned-in warning', async () => {
+  const { page } = ctx
+  await page.click('[data-testid="open-import"]')
+  await page.click('[data-testid="import-source-dicom"]')
+  await page.fill('[data-testid="import-dicom-dir"]', dicomDir)
+  await page.click('[data-testid="import-start"]')
+  const summary = await page.waitForSelector('[data-testid="import-summary"]', { timeout: WAIT })
+  assert.equal(await summary.getAttribute('data-state'), 'succeeded')
+  const counts = await page.textContent('[data-testid="import-summary-counts"]')
+  assert.match(counts ?? '', /\bimported 4\b/, `summary: ${counts}`)
+  assert.match(counts ?? '', /\bfailed 2\b/)
+  const failures = await page.$$eval('[data-testid="import-failure"]', (items) => items.map((item) => item.textContent ?? ''))
+  assert.ok(failures.some((t) => t.includes('study-1/truncated.dcm') && t.includes('not a readable DICOM file')), JSON.stringify(failures))
+  assert.ok(failures.some((t) => t.includes('study-1/notes.txt') && t.includes('no DICM marker')), JSON.stringify(failures))
+  const warnings = await page.$$eval('[data-testid="import-warning"]', (items) => items.map((item) => item.textContent ?? ''))
+  assert.deepEqual(warnings.length, 1)
+  assert.match(warnings[0], /^study-1\/plain\.dcm: BurnedInAnnotation is YES/)
+  await expectNoIdentity(page, 'import summary')
+  await page.click('[data-testid="import-close"]')
+  await waitForTotal(page, 4)
+})
+
+workflow('2. the cases carry pseudonyms only, open, and show no identifying attribute', async () => {
+  const { page } = ctx
+  const images = await page.$$eval('[data-testid="worklist-row"]', (rows) => rows.map((row) => row.getAttribute('data-image') ?? ''))
+  assert.equal(images.length, 4)
+  for (const image of images) assert.match(image, /^img-[0-9a-f]{16}\.dcm$/)
+  for (const image of images) {
+    await page.click(sel.row(image))
+    await page.waitForSelector(sel.loaded(image), { timeout: WAIT })
+    await expectNoIdentity(page, `case ${image}`)
+  }
+  // The opened case names its patient by pseudonym.
+  const details = await page.textContent('[data-testid="case-view"]')
+  assert.match(details ?? '', /anon-[0-9a-f]{16}/)
+  await page.screenshot({ path: join(artifacts, 'e2e-dicom-case.png') })
+})
