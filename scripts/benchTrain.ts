@@ -1,8 +1,10 @@
 /**
- * `npm run bench:train [-- --model ID]`: imports the 1,716 shared NIH images into a temporary store,
- * extracts backbone activations once (timed), then fine-tunes the final layer and times its epochs.
- * Uses the default model (the bundled reference model) or, when none is installed, the test fixture.
- * Prints one JSON line: {"cases", "epoch_s_p50", "cases_per_s", "feature_extract_s", ...}.
+ * `npm run bench:train [-- --model ID] [--epochs N] [--block-epochs N]`: imports the 1,716 shared NIH
+ * images into a temporary store, then fine-tunes twice as `cxr-lens train` would (data folder,
+ * checkpoints and all): the final layer (pooled features extracted once, timed) and the last block
+ * with the final layer (block inputs extracted once, timed). Uses the default model (the bundled
+ * reference model) or, when none is installed, the test fixture (which has no last block).
+ * Prints one JSON line: {"cases", "epoch_s_p50", "cases_per_s", "feature_extract_s", ..., "last_block": {...}}.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,9 +14,15 @@ import { importNih } from '../src/main/cases/nihImporter'
 import { InferenceEngine } from '../src/main/inference/inferenceEngine'
 import { ModelRegistry } from '../src/main/inference/modelRegistry'
 import { CaseStore } from '../src/main/store/caseStore'
-import { fineTune } from '../src/main/training/fineTune'
+import { fineTune, type TrainLayers } from '../src/main/training/fineTune'
 
-const { values } = parseArgs({ options: { model: { type: 'string' }, epochs: { type: 'string' }, images: { type: 'string' } } })
+const { values } = parseArgs({ options: { model: { type: 'string' }, epochs: { type: 'string' }, 'block-epochs': { type: 'string' }, images: { type: 'string' } } })
+
+const round = (x: number) => Math.round(x * 1000) / 1000
+const p50 = (v: number[]) => {
+  const sorted = [...v].sort((a, b) => a - b)
+  return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : 0
+}
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'cxr-bench-train-'))
@@ -24,16 +32,23 @@ async function main(): Promise<void> {
     const registry = new ModelRegistry(store, join(work, 'models'))
     if (registry.list().length === 0 && existsSync('tests/fixtures/engine/tiny-resnet')) registry.import('tests/fixtures/engine/tiny-resnet')
     const engine = new InferenceEngine()
-    const result = await fineTune({ store, registry, engine }, { model: values.model, layers: 'head', options: { maxEpochs: values.epochs ? Number(values.epochs) : 30 } })
+    const run = (layers: TrainLayers, maxEpochs: number) =>
+      fineTune({ store, registry, engine, dataDir: work }, { model: values.model, layers, options: { maxEpochs } }, {
+        onEpoch: (r) => process.stderr.write(`${layers} epoch ${r.epoch}: ${r.seconds.toFixed(2)} s, val macro AUROC ${r.valMacroAuroc?.toFixed(3)}\n`),
+      })
+    const head = await run('head', values.epochs ? Number(values.epochs) : 30)
+    const pkg = registry.get(values.model).pkg
+    const block = pkg.lastBlock ? await run('head+last-block', values['block-epochs'] ? Number(values['block-epochs']) : 3) : null
     await engine.close()
     store.close()
-    const sorted = [...result.epochSeconds].sort((a, b) => a - b)
-    const p50 = sorted[Math.floor((sorted.length - 1) / 2)]
-    const round = (x: number) => Math.round(x * 1000) / 1000
+    const summary = (r: Awaited<ReturnType<typeof run>>) => ({
+      epoch_s_p50: round(p50(r.epochSeconds)), cases_per_s: Math.round(r.split.train / p50(r.epochSeconds)), feature_extract_s: round(r.featureSeconds),
+      checkpoint_s_p50: round(p50(r.checkpointSeconds)), epochs: r.epochSeconds.length,
+      val_macro_auroc: r.valMacroAuroc.child, parent_val_macro_auroc: r.valMacroAuroc.parent,
+    })
     console.log(JSON.stringify({
-      cases: result.cases, epoch_s_p50: round(p50), cases_per_s: Math.round(result.split.train / p50), feature_extract_s: round(result.featureSeconds),
-      model: `${result.parent.id}@${result.parent.version}`, epochs: result.epochSeconds.length,
-      val_macro_auroc: result.valMacroAuroc.child, parent_val_macro_auroc: result.valMacroAuroc.parent,
+      cases: head.cases, ...summary(head), model: `${head.parent.id}@${head.parent.version}`, train_cases: head.split.train,
+      last_block: block ? summary(block) : null,
     }))
   } finally {
     rmSync(work, { recursive: true, force: true })

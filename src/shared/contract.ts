@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 import type { Channel, EventName } from './channels'
-import { CASE_STATUSES } from './domain'
+import { CASE_STATUSES, TRAIN_LAYERS } from './domain'
 import { EXPLAIN_METHODS } from './explainMethods'
 import type {
   AnalysisRequest,
@@ -26,6 +26,7 @@ import type {
   JobProgress,
   JobStatus,
   RestoreResult,
+  TrainingRequest,
   WorklistPage,
 } from './domain'
 
@@ -107,11 +108,14 @@ export const contract = {
       .object({
         model: modelId.optional(),
         version: z.string().min(1).max(64).optional(),
+        layers: z.enum(TRAIN_LAYERS).optional(),
         folds: z.number().int().min(2).max(10).optional(),
         epochs: z.number().int().min(1).max(500).optional(),
         loss: z.enum(['bce', 'focal']).optional(),
+        balance: z.enum(['weights', 'smote', 'none']).optional(),
+        fresh: z.boolean().optional(),
       })
-      .strict(),
+      .strict() satisfies z.ZodType<TrainingRequest>,
     response: returns<{ jobId: string }>(),
   },
   'analysis:predictions': {

@@ -199,6 +199,23 @@ export interface ModelSummary {
   isDefault: boolean
   intendedUse: string
   headType: string
+  /** what fine-tuning can train on this model ('head+last-block' only when its last block is a 1×1 convolution) */
+  trainableLayers: TrainLayers[]
+}
+
+export type TrainLayers = 'head' | 'head+last-block'
+export const TRAIN_LAYERS: readonly TrainLayers[] = ['head', 'head+last-block']
+
+export interface TrainingRequest {
+  model?: string
+  version?: string
+  layers?: TrainLayers
+  folds?: number
+  epochs?: number
+  loss?: 'bce' | 'focal'
+  balance?: 'weights' | 'smote' | 'none'
+  /** discard a checkpoint of the same configuration instead of resuming it */
+  fresh?: boolean
 }
 
 export interface AnalysisRequest {

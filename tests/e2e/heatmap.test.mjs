@@ -116,6 +116,18 @@ workflow('2. Grad-CAM run: 14 probabilities, CPU chip, heatmap of the top findin
   // tiny-resnet has a gap_linear head: CAM and layer SHAP are allowed.
   const disabled = await page.$$eval('[data-testid="method-select"] option', (options) => options.filter((o) => o.disabled).map((o) => o.value))
   assert.deepEqual(disabled, [])
+  // Fine-tuning: its residual last block is not a 1×1 convolution, so only the final layer is offered;
+  // the bundled MobileNet v1 (when listed) offers its last block too.
+  const layerOptions = () => page.$$eval('[data-testid="fine-tune-layers"] option', (options) => options.map((o) => ({ value: o.value, disabled: o.disabled })))
+  assert.deepEqual(await layerOptions(), [{ value: 'head', disabled: false }, { value: 'head+last-block', disabled: true }])
+  const reference = models.find((value) => value.startsWith('cxr-mobilenet-v1@'))
+  if (reference) {
+    await page.selectOption('[data-testid="model-select"]', reference)
+    await page.waitForFunction(() => document.querySelector('[data-testid="fine-tune-layers"] option[value="head+last-block"]')?.disabled === false, null, { timeout: WAIT })
+    await page.selectOption('[data-testid="model-select"]', key)
+    await page.waitForFunction(() => document.querySelector('[data-testid="fine-tune-layers"] option[value="head+last-block"]')?.disabled === true, null, { timeout: WAIT })
+  }
+  assert.deepEqual(await page.$$eval('[data-testid="fine-tune-balance"] option', (options) => options.map((o) => o.value)), ['weights', 'smote', 'none'])
   assert.equal(await page.$$eval('[data-testid="prediction-row"]', (rows) => rows.length), 0, 'no predictions before the first run')
 
   assert.equal(await runMethod(page, 'gradcam'), true, 'analysis-progress shown while the job ran')

@@ -2,8 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { importNih } from '../../src/main/cases/nihImporter'
+import { analyzeCases } from '../../src/main/inference/analysisService'
 import { InferenceEngine } from '../../src/main/inference/inferenceEngine'
 import { ModelRegistry } from '../../src/main/inference/modelRegistry'
+import { readOnnxGraph } from '../../src/main/inference/onnxProto'
 import { CaseStore } from '../../src/main/store/caseStore'
 import { openDatabase } from '../../src/main/store/database'
 import { fineTune } from '../../src/main/training/fineTune'
@@ -64,8 +66,74 @@ describe.runIf(HAS_NIH)('fine-tuning the final layer', () => {
     const input = new Float32Array(64 * 64)
     await expect(engine.run(child, input, 1)).resolves.toBeDefined()
 
-    const again = await fineTune({ store, registry, engine }, { model: 'tiny-resnet', version: '0.0.1-test', layers: 'head', options: { maxEpochs: 2 } })
+    const again = await fineTune({ store, registry, engine }, { model: 'tiny-resnet', version: '0.0.1-test', layers: 'head', options: { maxEpochs: 2, balance: 'smote' } })
     expect(again.featuresComputed).toBe(0) // activations come from the cache
+    // SMOTE adds synthetic positives to the training part only.
+    expect(again.split.train).toBeGreaterThan(result.split.train)
+    expect(again.split.val).toBe(result.split.val)
+    expect(again.child.sha256).not.toBe(result.child.sha256)
+  })
+})
+
+describe.runIf(HAS_NIH)('fine-tuning the last block and the final layer', () => {
+  it('trains conv_pw_13 and the head of the reference model, writes only those weights, and the engine and Grad-CAM run the new version unchanged', { timeout: 300_000 }, async () => {
+    const blockStore = new CaseStore(openDatabase(':memory:'))
+    const root = join(dir.path, 'block')
+    try {
+      await importNih(blockStore, { imagesDir: imageFolder(root, NIH_256, readdirSync(NIH_256).sort().slice(500, 560)), labelsCsv: LABELS_CSV })
+      const registry = new ModelRegistry(blockStore, join(root, 'models'))
+      const messages: string[] = []
+      const result = await fineTune({ store: blockStore, registry, engine, dataDir: root }, { model: 'cxr-mobilenet-v1', layers: 'head+last-block', options: { maxEpochs: 2, patience: 2 } }, { onProgress: (m) => messages.push(m) })
+      expect(result.layers).toBe('head+last-block')
+      expect(result.featuresComputed).toBe(60)
+      expect(messages[0]).toBe("extracting the last block's inputs of 60 cases")
+      expect(result.valMacroAuroc.parent).not.toBeNull()
+
+      const parent = registry.get('cxr-mobilenet-v1', '1.0.0').pkg
+      const child = registry.get('cxr-mobilenet-v1', result.child.version).pkg
+      expect(child.manifest.lastBlock).toEqual({ input: parent.lastBlock!.input, weight: parent.lastBlock!.weight, bias: parent.lastBlock!.bias, activation: 'relu6' })
+      expect(child.manifest.provenance.createdBy).toBe('cxr-lens train (final layer and last block)')
+      // Only the bytes of the four trained initializers differ from the parent's file, and all four changed.
+      const graph = readOnnxGraph(readFileSync(parent.modelPath))
+      const ranges = [parent.lastBlock!.weight, parent.lastBlock!.bias!, 'classifier.weight', 'classifier.bias'].map((name) => {
+        const t = graph.initializers.get(name)!
+        return { name, from: t.rawOffset!, to: t.rawOffset! + t.data.length * 4, changed: 0 }
+      })
+      const a = readFileSync(parent.modelPath)
+      const b = readFileSync(child.modelPath)
+      expect(b.length).toBe(a.length)
+      const outside: number[] = []
+      for (let i = 0; i < a.length; i++) {
+        if (a[i] === b[i]) continue
+        const range = ranges.find((r) => i >= r.from && i < r.to)
+        if (range) range.changed++
+        else outside.push(i)
+      }
+      expect(outside).toEqual([])
+      for (const r of ranges) expect(r.changed, r.name).toBeGreaterThan(0)
+
+      // The engine's head check passes on the new version, its features differ, and Grad-CAM runs on it as on any model.
+      const analysis = await analyzeCases({ store: blockStore, registry, engine }, { caseIds: [1, 2], model: 'cxr-mobilenet-v1', version: result.child.version, methods: ['gradcam'], findings: ['Effusion'] })
+      expect(analysis.cases.map((c) => c.heatmaps.length)).toEqual([1, 1])
+      const map = blockStore.results.heatmap(1, 'cxr-mobilenet-v1', result.child.version, 'Effusion', 'gradcam')!
+      expect(map.data.every(Number.isFinite)).toBe(true)
+      expect(Math.max(...map.data)).toBeGreaterThan(0)
+      const input = new Float32Array(3 * 192 * 192).fill(0.1)
+      const [before, after] = await Promise.all([engine.run(parent, input, 1), engine.run(child, input, 1)])
+      expect(Array.from(after.features)).not.toEqual(Array.from(before.features))
+
+      // A second run reads the block inputs from the cache in the data folder.
+      const again = await fineTune({ store: blockStore, registry, engine, dataDir: root }, { model: 'cxr-mobilenet-v1', version: '1.0.0', layers: 'head+last-block', options: { maxEpochs: 1 } })
+      expect(again.featuresComputed).toBe(0)
+    } finally {
+      blockStore.close()
+    }
+  })
+
+  it('refuses a model without a 1×1 last block, saying why and what to train instead', async () => {
+    const registry = new ModelRegistry(store, join(dir.path, 'models'), join(dir.path, 'none'))
+    registry.import(resolve(__dirname, '../fixtures/engine/tiny-resnet'))
+    await expect(fineTune({ store, registry, engine }, { model: 'tiny-resnet', layers: 'head+last-block' })).rejects.toThrow(/tiny-resnet 0\.0\.1-test\S* has no trainable last block \(the feature output is made by Relu of Add.*--layers head/)
   })
 })
 
@@ -88,6 +156,13 @@ describe.runIf(HAS_NIH)('training job', () => {
       expect((finished.result as { child: { version: string } }).child.version).toMatch(/^0\.0\.1-test\+ft\./)
       expect(messages.some((m) => /epoch \d+: loss/.test(m))).toBe(true)
       expect(core.registry.list().some((m) => m.pkg.manifest.version.startsWith('0.0.1-test+ft.'))).toBe(true)
+      const refused = await dispatch('training:start', { model: 'tiny-resnet', layers: 'head+last-block' })
+      expect(refused.ok).toBe(false)
+      if (!refused.ok) expect(refused.error.message).toMatch(/no trainable last block/)
+      const models = await dispatch('models:list', {})
+      if (!models.ok) throw new Error(models.error.message)
+      const layers = Object.fromEntries((models.data as Array<{ id: string; trainableLayers: string[] }>).map((m) => [m.id, m.trainableLayers]))
+      expect(layers).toMatchObject({ 'cxr-mobilenet-v1': ['head', 'head+last-block'], 'tiny-resnet': ['head'] })
     } finally {
       await core.close()
     }

@@ -1,11 +1,13 @@
 import type { HeatmapData, ModelSummary } from '../../shared/domain'
 import type { ModelEntry } from '../inference/modelRegistry'
 import type { Core } from './core'
+import { UnsupportedError } from './errors'
 import type { Handlers } from './dispatch'
 
 function summary({ pkg, source }: ModelEntry, isDefault: boolean): ModelSummary {
   const m = pkg.manifest
-  return { id: m.id, version: m.version, sha256: m.sha256, findings: m.findings, source, isDefault, intendedUse: m.modelCard.intendedUse, headType: m.head.type }
+  return { id: m.id, version: m.version, sha256: m.sha256, findings: m.findings, source, isDefault, intendedUse: m.modelCard.intendedUse, headType: m.head.type,
+    trainableLayers: pkg.head.length === 1 ? (pkg.lastBlock ? ['head', 'head+last-block'] : ['head']) : [] }
 }
 
 /** Models, model runs (in the job worker) and their stored results. */
@@ -23,7 +25,9 @@ export function createModelHandlers(core: Core): Pick<Handlers, 'models:list' | 
       return { jobId: jobs.start('analyze', request) }
     },
     'training:start': (request) => {
-      registry.get(request.model, request.version)
+      const { pkg } = registry.get(request.model, request.version)
+      // Refuse now, with the reason, rather than in the worker.
+      if (request.layers === 'head+last-block' && !pkg.lastBlock) throw new UnsupportedError(pkg.lastBlockMissing ?? `${pkg.manifest.id} has no trainable last block`)
       return { jobId: jobs.start('train', request) }
     },
     'analysis:predictions': ({ caseId, model, version }) => {

@@ -1,31 +1,49 @@
 import { parseArgs } from 'node:util'
-import { fineTune } from '../training/fineTune'
+import { fineTune, type TrainLayers } from '../training/fineTune'
+import type { TrainOptions } from '../training/trainLoop'
 import { UsageError, type CliContext } from './cliContext'
 
-export const TRAIN_USAGE = 'cxr-lens train --model ID [--layers head] [--folds 5] [--epochs N] [--loss bce|focal] [--lr X] [--json]'
+export const TRAIN_USAGE = `cxr-lens train --model ID [--version V] [--layers head|head+last-block] [--folds 5] [--epochs N] [--patience N]
+      [--loss bce|focal] [--balance weights|smote|none] [--lr X] [--seed N] [--fresh] [--json]
+      (every epoch leaves a checkpoint in the data folder; the same command run again after a crash or a
+      cancel resumes from it and ends with the same weights; --fresh discards it and starts over)`
 
 const fmt = (v: number | null) => (v === null ? '–' : v.toFixed(3))
+
+function positiveInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, not "${value}"`)
+  return n
+}
+
+function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined
+  if (!allowed.includes(value as T)) throw new UsageError(`--${name} is ${allowed.join(' or ')}, not "${value}"`)
+  return value as T
+}
 
 export async function runTrain(ctx: CliContext, args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
       model: { type: 'string' }, version: { type: 'string' }, layers: { type: 'string' }, folds: { type: 'string' }, epochs: { type: 'string' },
-      loss: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' },
+      patience: { type: 'string' }, loss: { type: 'string' }, balance: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' },
+      fresh: { type: 'boolean' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' },
     },
   })
-  const layers = values.layers ?? 'head'
-  if (layers !== 'head') throw new UsageError(`--layers ${layers} is not available in this version: only the final layer ("head") is trained`)
-  if (values.loss && values.loss !== 'bce' && values.loss !== 'focal') throw new UsageError('--loss is bce or focal')
+  const layers = oneOf<TrainLayers>('layers', values.layers, ['head', 'head+last-block']) ?? 'head'
+  const lr = values.lr === undefined ? undefined : Number(values.lr)
+  if (lr !== undefined && !(lr > 0)) throw new UsageError(`--lr must be a positive number, not "${values.lr}"`)
+  const seed = values.seed === undefined ? undefined : Number(values.seed)
+  if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, not "${values.seed}"`)
+  const options: Partial<TrainOptions> = Object.fromEntries(Object.entries({
+    maxEpochs: positiveInt('epochs', values.epochs), patience: positiveInt('patience', values.patience),
+    loss: oneOf('loss', values.loss, ['bce', 'focal']), balance: oneOf('balance', values.balance, ['weights', 'smote', 'none']), learningRate: lr, seed,
+  }).filter(([, v]) => v !== undefined))
   const result = await fineTune(
-    { store: ctx.store, registry: ctx.registry, engine: ctx.engine() },
-    {
-      model: values.model, version: values.version, layers: 'head', folds: values.folds ? Number(values.folds) : undefined,
-      options: {
-        ...(values.epochs ? { maxEpochs: Number(values.epochs) } : {}), ...(values.loss ? { loss: values.loss as 'bce' | 'focal' } : {}),
-        ...(values.lr ? { learningRate: Number(values.lr) } : {}), ...(values.seed ? { seed: Number(values.seed) } : {}),
-      },
-    },
+    { store: ctx.store, registry: ctx.registry, engine: ctx.engine(), dataDir: ctx.dataDir },
+    { model: values.model, version: values.version, layers, folds: positiveInt('folds', values.folds), options, fresh: values.fresh },
     values.json ? {} : {
       onProgress: (m) => process.stderr.write(`${m}\n`),
       onEpoch: (r) => console.log(`${r.fold ? `fold ${r.fold} ` : ''}epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, val macro AUROC ${fmt(r.valMacroAuroc)}, lr ${r.learningRate.toExponential(1)} (${r.seconds.toFixed(2)} s)`),
@@ -37,7 +55,7 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
   }
   for (const f of result.folds) console.log(`fold ${f.fold}: macro AUROC ${fmt(f.childMacroAuroc)} (parent ${fmt(f.parentMacroAuroc)})`)
   if (result.tTest) console.log(`paired t-test across folds: mean difference ${result.tTest.meanDifference.toFixed(4)}, t = ${result.tTest.t.toFixed(2)}, p = ${result.tTest.p.toFixed(4)}`)
-  console.log(`new version ${result.child.id} ${result.child.version}`)
+  console.log(`new version ${result.child.id} ${result.child.version} (${result.layers}${result.resumedFrom ? `, resumed after epoch ${result.resumedFrom.epoch}` : ''})`)
   console.log(`validation macro AUROC ${fmt(result.valMacroAuroc.child)} vs parent ${result.parent.version} ${fmt(result.valMacroAuroc.parent)} on the same ${result.split.val} cases`)
   console.log(`test macro AUROC ${fmt(result.testMacroAuroc.child)} vs parent ${fmt(result.testMacroAuroc.parent)} (${result.split.test} cases)`)
   return 0

@@ -1,59 +1,70 @@
 import * as ort from 'onnxruntime-node'
+import { floatValueInfo, modelProto, nodeProto } from '../inference/onnxWrite'
 
 /**
- * One matrix product, Y[C×N] = W[C×K] · A[K×N], run by ONNX Runtime's optimized CPU kernel. Every
- * CAM-family map is such a product (per-class channel weights times the flattened feature map);
- * for 14 findings × 1280 channels × 49 cells a plain JS loop costs milliseconds, ORT a fraction.
- * The two-input graph is written here as ONNX protobuf bytes, so no model file is involved.
+ * Matrix products run by ONNX Runtime's optimized CPU kernels (MLAS). Every CAM-family map is such a
+ * product (per-class channel weights times the flattened feature map); for 14 findings × 1280
+ * channels × 49 cells a plain JS loop costs milliseconds, ORT a fraction. Fine-tuning's forward and
+ * backward passes are products too, with one operand transposed (Gemm's transA/transB, so no copy).
+ * The graphs are written here as ONNX protobuf bytes, so no model file is involved.
  */
-function varint(value: number): number[] {
-  const out: number[] = []
-  while (value > 127) {
-    out.push((value & 0x7f) | 0x80)
-    value = Math.floor(value / 128)
-  }
-  out.push(value)
-  return out
-}
-
-function field(number: number, payload: number[] | string): number[] {
-  const bytes = typeof payload === 'string' ? Array.from(new TextEncoder().encode(payload)) : payload
-  return [...varint((number << 3) | 2), ...varint(bytes.length), ...bytes]
-}
-
-function intField(number: number, value: number): number[] {
-  return [...varint(number << 3), ...varint(value)]
-}
-
-/** ValueInfoProto for a float matrix with symbolic dims. */
-function matrixInfo(name: string, rows: string, cols: string): number[] {
-  const dim = (param: string) => field(1, field(2, param))
-  const shape = [...dim(rows), ...dim(cols)]
-  const tensorType = [...intField(1, 1), ...field(2, shape)]
-  return [...field(1, name), ...field(2, field(1, tensorType))]
-}
-
 export function matmulModelBytes(): Uint8Array {
-  const node = [...field(1, 'W'), ...field(1, 'A'), ...field(2, 'Y'), ...field(3, 'cam_matmul'), ...field(4, 'MatMul')]
-  const graph = [
-    ...field(1, node),
-    ...field(2, 'cam_weighting'),
-    ...field(11, matrixInfo('W', 'C', 'K')),
-    ...field(11, matrixInfo('A', 'K', 'N')),
-    ...field(12, matrixInfo('Y', 'C', 'N')),
-  ]
-  const opset = [...field(1, ''), ...intField(2, 17)]
-  return Uint8Array.from([...intField(1, 8), ...field(2, 'cxr-lens'), ...field(7, graph), ...field(8, opset)])
+  return modelProto({
+    name: 'cam_weighting',
+    nodes: [nodeProto('MatMul', ['W', 'A'], ['Y'], 'cam_matmul')],
+    inputs: [floatValueInfo('W', ['C', 'K']), floatValueInfo('A', ['K', 'N'])],
+    outputs: [floatValueInfo('Y', ['C', 'N'])],
+  })
 }
 
-let session: Promise<ort.InferenceSession> | null = null
-
-function kernel(): Promise<ort.InferenceSession> {
-  return (session ??= ort.InferenceSession.create(matmulModelBytes(), { executionProviders: ['cpu'], intraOpNumThreads: 1 }))
+function gemmModelBytes(transA: boolean, transB: boolean): Uint8Array {
+  return modelProto({
+    name: 'gemm',
+    nodes: [nodeProto('Gemm', ['A', 'B'], ['Y'], 'gemm', { transA: transA ? 1 : 0, transB: transB ? 1 : 0 })],
+    inputs: [floatValueInfo('A', ['R', 'S']), floatValueInfo('B', ['T', 'U'])],
+    outputs: [floatValueInfo('Y', ['M', 'N'])],
+  })
 }
 
-/** Y = W · A with W [rows × inner] and A [inner × cols], both row-major. */
+const sessions = new Map<string, Promise<ort.InferenceSession>>()
+
+function session(key: string, bytes: () => Uint8Array, threads: number): Promise<ort.InferenceSession> {
+  const id = `${key}:${threads}`
+  let opened = sessions.get(id)
+  if (!opened) {
+    opened = ort.InferenceSession.create(bytes(), { executionProviders: ['cpu'], intraOpNumThreads: threads })
+    sessions.set(id, opened)
+  }
+  return opened
+}
+
+/** Y = W · A with W [rows × inner] and A [inner × cols], both row-major (one thread: CAM maps are small). */
 export async function matmul(w: Float32Array, rows: number, a: Float32Array, inner: number, cols: number): Promise<Float32Array> {
-  const out = await (await kernel()).run({ W: new ort.Tensor('float32', w, [rows, inner]), A: new ort.Tensor('float32', a, [inner, cols]) })
+  const s = await session('matmul', matmulModelBytes, 1)
+  const out = await s.run({ W: new ort.Tensor('float32', w, [rows, inner]), A: new ort.Tensor('float32', a, [inner, cols]) })
+  return out.Y.data as Float32Array
+}
+
+export interface GemmOperand {
+  data: Float32Array
+  /** how the operand is stored, row-major */
+  rows: number
+  cols: number
+  /** use its transpose in the product */
+  transpose?: boolean
+}
+
+/**
+ * Y = op(A) · op(B), op the optional transpose, on ORT's Gemm kernel. `threads` 0 lets ORT use every
+ * physical core (training); the result is the same for a given thread count, so reruns are exact.
+ */
+export async function gemm(a: GemmOperand, b: GemmOperand, threads = 0): Promise<Float32Array> {
+  const inner = a.transpose ? a.rows : a.cols
+  const innerB = b.transpose ? b.cols : b.rows
+  if (inner !== innerB) throw new Error(`gemm: inner dimensions differ (${inner} and ${innerB})`)
+  if (a.data.length !== a.rows * a.cols || b.data.length !== b.rows * b.cols) throw new Error('gemm: operand size does not match its shape')
+  const key = `gemm${a.transpose ? 'T' : 'N'}${b.transpose ? 'T' : 'N'}`
+  const s = await session(key, () => gemmModelBytes(!!a.transpose, !!b.transpose), threads)
+  const out = await s.run({ A: new ort.Tensor('float32', a.data, [a.rows, a.cols]), B: new ort.Tensor('float32', b.data, [b.rows, b.cols]) })
   return out.Y.data as Float32Array
 }

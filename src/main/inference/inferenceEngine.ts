@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs'
 import * as ort from 'onnxruntime-node'
+import { sha256Of } from '../cases/imageIntake'
 import { globalAveragePool, headForward } from '../explain/head'
 import { ModelPackageError, type ModelPackage } from './modelPackage'
+import { addGraphOutputs } from './onnxWrite'
 import { openSession, type OpenedSession, type SessionOptions } from './providers'
 
 export interface BatchResult {
@@ -10,6 +13,8 @@ export interface BatchResult {
   probabilities: Float32Array
   /** [n × K × h × w] feature maps for the CAM methods. */
   features: Float32Array
+  /** intermediate tensors asked for by name (see `run`), flat as ORT returns them */
+  taps: Record<string, Float32Array>
   provider: string
 }
 
@@ -31,26 +36,35 @@ export class InferenceEngine {
     return `${pkg.manifest.id}@${pkg.manifest.version}:${pkg.manifest.sha256}`
   }
 
-  session(pkg: ModelPackage): Promise<OpenedSession> {
-    const key = this.key(pkg)
+  /** The model's session; with `taps`, a session of a copy whose graph also outputs those tensors. */
+  session(pkg: ModelPackage, taps: readonly string[] = []): Promise<OpenedSession> {
+    const key = `${this.key(pkg)}${taps.length ? `+${taps.join('+')}` : ''}`
     let opened = this.sessions.get(key)
     if (!opened) {
-      opened = openSession(pkg.modelPath, this.options)
+      opened = taps.length ? this.openTapped(pkg, taps) : openSession(pkg.modelPath, this.options)
       opened.catch(() => this.sessions.delete(key))
       this.sessions.set(key, opened)
     }
     return opened
   }
 
-  async run(pkg: ModelPackage, batch: Float32Array, n: number): Promise<BatchResult> {
+  private openTapped(pkg: ModelPackage, taps: readonly string[]): Promise<OpenedSession> {
+    const bytes = readFileSync(pkg.modelPath)
+    // The copy is made from the file as it is now: it must still be the verified one.
+    if (sha256Of(bytes) !== pkg.manifest.sha256) return Promise.reject(new ModelPackageError(pkg.dir, 'model.onnx changed since it was verified'))
+    return openSession(addGraphOutputs(bytes, [...taps]), this.options, `${pkg.modelPath} (with outputs ${taps.join(', ')})`)
+  }
+
+  /** One batch; `taps` names intermediate tensors to return too (e.g. what enters the last block). */
+  async run(pkg: ModelPackage, batch: Float32Array, n: number, taps: readonly string[] = []): Promise<BatchResult> {
     const { manifest } = pkg
-    const { session, provider } = await this.session(pkg)
+    const { session, provider } = await this.session(pkg, taps)
     const channels = manifest.input.channels === 'gray' ? 1 : 3
     const dims = manifest.input.layout === 'NCHW'
       ? [n, channels, manifest.input.height, manifest.input.width]
       : [n, manifest.input.height, manifest.input.width, channels]
     if (batch.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`input batch has ${batch.length} values; [${dims.join('×')}] expected`)
-    const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', batch, dims) }, [manifest.outputs.logits.name, manifest.outputs.features.name])
+    const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', batch, dims) }, [manifest.outputs.logits.name, manifest.outputs.features.name, ...taps])
     const logits = out[manifest.outputs.logits.name].data as Float32Array
     const features = out[manifest.outputs.features.name].data as Float32Array
     const featureDims = out[manifest.outputs.features.name].dims
@@ -62,7 +76,8 @@ export class InferenceEngine {
       this.verifyHead(pkg, logits, features)
       this.verified.add(this.key(pkg))
     }
-    return { logits, probabilities: activate(logits, n, manifest.findings.length, manifest.outputs.logits.activation), features, provider }
+    const tapped = Object.fromEntries(taps.map((name) => [name, out[name].data as Float32Array]))
+    return { logits, probabilities: activate(logits, n, manifest.findings.length, manifest.outputs.logits.activation), features, taps: tapped, provider }
   }
 
   private verifyHead(pkg: ModelPackage, logits: Float32Array, features: Float32Array): void {

@@ -44,6 +44,14 @@ export const manifestSchema = z
       })
       .strict(),
     head: z.object({ type: z.enum(['gap_linear', 'gap_mlp']), layers: z.array(headLayer).min(1) }).strict(),
+    /**
+     * The block that produces the feature map, when it is a 1×1 convolution (+ activation): what
+     * `--layers head+last-block` trains. Optional: the engine recognises such a block in the graph.
+     */
+    lastBlock: z
+      .object({ input: z.string().min(1), weight: z.string().min(1), bias: z.string().min(1).optional(), activation: z.enum(['none', 'relu', 'relu6']) })
+      .strict()
+      .optional(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     /** Per-finding operating thresholds on the probability, chosen on validation data (e.g. max F1). */
     thresholds: z.record(z.string(), z.number().min(0).max(1)).optional(),

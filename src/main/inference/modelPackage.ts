@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { sha256Of } from '../cases/imageIntake'
+import { findLastBlock, NoLastBlockError, type LastBlock } from './lastBlock'
 import { manifestSchema, type ModelManifest } from './manifest'
 import { readOnnxGraph, type OnnxGraphInfo } from './onnxProto'
 
@@ -18,6 +19,9 @@ export interface ModelPackage {
   modelPath: string
   manifest: ModelManifest
   head: DenseLayer[]
+  /** the 1×1 convolution block that makes the feature map, or why there is none (fine-tuning) */
+  lastBlock: LastBlock | null
+  lastBlockMissing?: string
 }
 
 export class ModelPackageError extends Error {
@@ -120,5 +124,12 @@ export function loadModelPackage(dirPath: string): ModelPackage {
     throw new ModelPackageError(dir, `model.onnx is not a readable ONNX model (${(error as Error).message})`)
   }
   checkTensors(dir, manifest, graph)
-  return { dir, modelPath, manifest, head: readHead(dir, manifest, graph) }
+  const head = readHead(dir, manifest, graph)
+  try {
+    return { dir, modelPath, manifest, head, lastBlock: findLastBlock(manifest, graph) }
+  } catch (error) {
+    // A block the manifest declares must be there; an undeclared one is optional.
+    if (!(error instanceof NoLastBlockError) || manifest.lastBlock) throw new ModelPackageError(dir, (error as Error).message)
+    return { dir, modelPath, manifest, head, lastBlock: null, lastBlockMissing: error.message }
+  }
 }

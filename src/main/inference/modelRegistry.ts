@@ -3,6 +3,8 @@ import { dirname, join, resolve } from 'node:path'
 import type { CaseStore } from '../store/caseStore'
 import { loadModelPackage, type ModelPackage } from './modelPackage'
 
+const STAGING_SUFFIX = '.partial'
+
 export interface ModelEntry {
   pkg: ModelPackage
   source: 'bundled' | 'imported'
@@ -47,7 +49,8 @@ export class ModelRegistry {
       if (!existsSync(root)) continue
       for (const name of readdirSync(root).sort()) {
         const dir = join(root, name)
-        if (!existsSync(join(dir, 'manifest.json'))) continue
+        // A staging copy left by a crash mid-import is not a model; the next import replaces it.
+        if (name.endsWith(STAGING_SUFFIX) || !existsSync(join(dir, 'manifest.json'))) continue
         try {
           models.push(this.load(dir, source))
         } catch (error) {
@@ -78,17 +81,22 @@ export class ModelRegistry {
   import(sourceDir: string): ModelEntry {
     const pkg = loadModelPackage(sourceDir)
     const { id, version, sha256 } = pkg.manifest
-    this.store.models.register(id, version, sha256, JSON.stringify(pkg.manifest))
+    const known = this.store.models.get(id, version)
+    if (known && known.sha256 !== sha256) {
+      throw new Error(`Model ${id} version ${version} is already registered with a different file (SHA-256 ${known.sha256.slice(0, 12)}…); give the new model a new version`)
+    }
     const target = join(this.importedDir, `${id}@${version}`)
     if (!existsSync(target)) {
       mkdirSync(this.importedDir, { recursive: true })
-      const staging = `${target}.partial`
+      const staging = `${target}${STAGING_SUFFIX}`
       rmSync(staging, { recursive: true, force: true })
       cpSync(pkg.dir, staging, { recursive: true, filter: (src) => !src.endsWith('reference.json') })
       // Verify the copy before it becomes visible, then publish it with one rename.
       loadModelPackage(staging)
       renameSync(staging, target)
     }
+    // Registered only once the folder is in place (load registers it): a crash in between leaves no
+    // database row without its model, and the published folder is registered on the next scan.
     return this.load(target, 'imported')
   }
 

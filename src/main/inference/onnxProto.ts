@@ -19,11 +19,20 @@ export interface OnnxTensor {
   rawOffset?: number
 }
 
+/** A node with its integer and float attributes (enough to recognise a conv block's shape). */
+export interface OnnxNode {
+  name: string
+  opType: string
+  inputs: string[]
+  outputs: string[]
+  attributes: Record<string, number | number[]>
+}
+
 export interface OnnxGraphInfo {
   inputs: OnnxValueInfo[]
   outputs: OnnxValueInfo[]
   initializers: Map<string, OnnxTensor>
-  opTypes: string[]
+  nodes: OnnxNode[]
 }
 
 const FLOAT = 1
@@ -164,14 +173,46 @@ function readValueInfo(r: Reader): OnnxValueInfo {
   return info
 }
 
-function readNodeOpType(r: Reader): string {
-  let op = ''
+/** AttributeProto: name (1), f (2), i (3), t (5, a float tensor's values), ints (8); other kinds are skipped. */
+function readAttribute(r: Reader): [string, number | number[] | undefined] {
+  let name = ''
+  let value: number | number[] | undefined
+  const list: number[] = []
   while (!r.done()) {
     const { field, wire } = r.tag()
-    if (field === 4) op = r.string()
+    if (field === 1) name = r.string()
+    else if (field === 2 && wire === 5) {
+      value = new DataView(r.buf.buffer, r.buf.byteOffset + r.pos, 4).getFloat32(0, true)
+      r.pos += 4
+    } else if (field === 3 && wire === 0) {
+      const v = r.varint()
+      value = v >= 2 ** 63 ? v - 2 ** 64 : v // int64 two's complement (e.g. pads of -1 never occur, but axis -1 does)
+    } else if (field === 5 && wire === 2) {
+      const t = readTensor(r.bytes())
+      value = t.dims.length === 0 ? t.data[0] : Array.from(t.data)
+    } else if (field === 8 && wire === 2) {
+      const packed = r.bytes()
+      while (!packed.done()) list.push(packed.varint())
+    } else if (field === 8) list.push(r.varint())
     else r.skip(wire)
   }
-  return op
+  return [name, value ?? (list.length ? list : undefined)]
+}
+
+function readNode(r: Reader): OnnxNode {
+  const node: OnnxNode = { name: '', opType: '', inputs: [], outputs: [], attributes: {} }
+  while (!r.done()) {
+    const { field, wire } = r.tag()
+    if (field === 1) node.inputs.push(r.string())
+    else if (field === 2) node.outputs.push(r.string())
+    else if (field === 3) node.name = r.string()
+    else if (field === 4) node.opType = r.string()
+    else if (field === 5 && wire === 2) {
+      const [name, value] = readAttribute(r.bytes())
+      if (value !== undefined) node.attributes[name] = value
+    } else r.skip(wire)
+  }
+  return node
 }
 
 /** Parses a ModelProto; throws a plain Error when the bytes are not an ONNX model. */
@@ -184,10 +225,10 @@ export function readOnnxGraph(bytes: Uint8Array): OnnxGraphInfo {
     else model.skip(wire)
   }
   if (!graph) throw new Error('no graph found: not an ONNX model')
-  const info: OnnxGraphInfo = { inputs: [], outputs: [], initializers: new Map(), opTypes: [] }
+  const info: OnnxGraphInfo = { inputs: [], outputs: [], initializers: new Map(), nodes: [] }
   while (!graph.done()) {
     const { field, wire } = graph.tag()
-    if (field === 1 && wire === 2) info.opTypes.push(readNodeOpType(graph.bytes()))
+    if (field === 1 && wire === 2) info.nodes.push(readNode(graph.bytes()))
     else if (field === 5 && wire === 2) {
       const tensor = readTensor(graph.bytes())
       info.initializers.set(tensor.name, tensor)

@@ -55,7 +55,8 @@ function cudaInstalled(): boolean {
   }
 }
 
-export async function openSession(modelPath: string, options: SessionOptions = {}): Promise<OpenedSession> {
+/** `model` is a file, or the bytes of one (a copy with extra outputs); `label` names it in errors. */
+export async function openSession(model: string | Uint8Array, options: SessionOptions = {}, label = typeof model === 'string' ? model : 'model'): Promise<OpenedSession> {
   const attempts: ProviderAttempt[] = []
   for (const provider of providerOrder(options.providers)) {
     if (provider === 'cuda' && !cudaInstalled()) {
@@ -63,19 +64,20 @@ export async function openSession(modelPath: string, options: SessionOptions = {
       continue
     }
     try {
-      const session = await ort.InferenceSession.create(modelPath, {
+      const sessionOptions: ort.InferenceSession.SessionOptions = {
         executionProviders: [provider],
         intraOpNumThreads: options.threads ?? 0,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
         // A provider that cannot start is an expected outcome here, reported in `attempts`, not a log error.
         logSeverityLevel: provider === 'cpu' ? 2 : 4,
-      })
+      }
+      const session = typeof model === 'string' ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions)
       attempts.push({ provider, ok: true })
       return { session, provider, attempts }
     } catch (error) {
       attempts.push({ provider, ok: false, reason: (error as Error).message.split('\n')[0] })
     }
   }
-  throw new Error(`No execution provider could run ${modelPath}: ${attempts.map((a) => `${a.provider}: ${a.reason}`).join('; ')}`)
+  throw new Error(`No execution provider could run ${label}: ${attempts.map((a) => `${a.provider}: ${a.reason}`).join('; ')}`)
 }

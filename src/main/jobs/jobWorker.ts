@@ -12,7 +12,8 @@ import { InferenceEngine } from '../inference/inferenceEngine'
 import { ModelRegistry } from '../inference/modelRegistry'
 import { CaseStore } from '../store/caseStore'
 import { fineTune } from '../training/fineTune'
-import type { ImportRequest } from '../../shared/domain'
+import { DEFAULT_TRAIN_OPTIONS } from '../training/trainLoop'
+import type { ImportRequest, TrainingRequest } from '../../shared/domain'
 import type { JobInput, ManagerMessage, WorkerMessage } from './jobProtocol'
 
 const input = workerData as JobInput
@@ -36,11 +37,13 @@ async function run(): Promise<unknown> {
         const engine = new InferenceEngine()
         try {
           const registry = new ModelRegistry(store, join(input.dataDir, 'models'))
-          const p = input.payload as { model?: string; version?: string; folds?: number; epochs?: number; loss?: 'bce' | 'focal' }
-          return await fineTune({ store, registry, engine }, { model: p.model, version: p.version, layers: 'head', folds: p.folds, options: { ...(p.epochs ? { maxEpochs: p.epochs } : {}), ...(p.loss ? { loss: p.loss } : {}) } }, {
+          const p = input.payload as TrainingRequest
+          const epochs = p.epochs ?? DEFAULT_TRAIN_OPTIONS.maxEpochs
+          const options = { ...(p.epochs ? { maxEpochs: p.epochs } : {}), ...(p.loss ? { loss: p.loss } : {}), ...(p.balance ? { balance: p.balance } : {}) }
+          return await fineTune({ store, registry, engine, dataDir: input.dataDir }, { model: p.model, version: p.version, layers: p.layers ?? 'head', folds: p.folds, options, fresh: p.fresh }, {
             signal: controller.signal,
             onProgress: (message) => onProgress(0, 0, message),
-            onEpoch: (r) => onProgress(r.epoch, p.epochs ?? 60, `${r.fold ? `fold ${r.fold}, ` : ''}epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, val macro AUROC ${r.valMacroAuroc?.toFixed(3) ?? '–'}`),
+            onEpoch: (r) => onProgress(r.epoch, epochs, `${r.fold ? `fold ${r.fold}, ` : ''}epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, val macro AUROC ${r.valMacroAuroc?.toFixed(3) ?? '–'}`),
           })
         } finally {
           await engine.close()

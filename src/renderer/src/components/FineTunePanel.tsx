@@ -1,10 +1,11 @@
 /**
- * Fine-tunes the selected model's final layer on the store's labelled cases (a worker job with
- * epoch progress and cancel). The result is a new model version; the parent stays selectable.
+ * Fine-tunes the selected model's final layer (or its last block and final layer) on the store's
+ * labelled cases: a worker job with epoch progress and cancel that resumes from its last epoch when
+ * started again with the same settings. The result is a new model version; the parent stays selectable.
  */
 import { useCallback, useState } from 'react'
-import { Alert, Box, Button, LinearProgress, Stack, Typography } from '@mui/material'
-import type { JobStatus, ModelSummary } from '../../../shared/domain'
+import { Alert, Box, Button, Checkbox, FormControlLabel, LinearProgress, Stack, TextField, Typography } from '@mui/material'
+import type { JobStatus, ModelSummary, TrainingRequest, TrainLayers } from '../../../shared/domain'
 import { useApi } from '../apiContext'
 import { useJob } from '../hooks/useJob'
 
@@ -13,18 +14,26 @@ interface TrainResult {
   parent: { id: string; version: string }
   valMacroAuroc: { child: number | null; parent: number | null }
   split: { val: number }
+  resumedFrom: { epoch: number } | null
 }
+
+type Balance = NonNullable<TrainingRequest['balance']>
+const LAYER_LABELS: Record<TrainLayers, string> = { head: 'Final layer', 'head+last-block': 'Final layer + last block' }
+const BALANCE_LABELS: Record<Balance, string> = { weights: 'Class weights', smote: 'SMOTE (feature space)', none: 'None' }
 
 const fmt = (v: number | null) => (v === null ? '–' : v.toFixed(3))
 
 export function FineTunePanel({ model, onNewVersion }: { model: ModelSummary; onNewVersion: () => void }) {
   const api = useApi()
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null)
+  const [layers, setLayers] = useState<TrainLayers>('head')
+  const [balance, setBalance] = useState<Balance>('weights')
+  const [fresh, setFresh] = useState(false)
   const onFinished = useCallback(
     (status: JobStatus<TrainResult>) => {
       if (status.state === 'succeeded' && status.result) {
         const r = status.result
-        setMessage({ ok: true, text: `New version ${r.child.version}: validation macro AUROC ${fmt(r.valMacroAuroc.child)} vs ${fmt(r.valMacroAuroc.parent)} (parent ${r.parent.version}) on the same ${r.split.val} cases` })
+        setMessage({ ok: true, text: `New version ${r.child.version}${r.resumedFrom ? ` (resumed after epoch ${r.resumedFrom.epoch})` : ''}: validation macro AUROC ${fmt(r.valMacroAuroc.child)} vs ${fmt(r.valMacroAuroc.parent)} (parent ${r.parent.version}) on the same ${r.split.val} cases` })
         onNewVersion()
       } else setMessage({ ok: false, text: status.error ?? `Fine-tuning ${status.state}` })
     },
@@ -33,9 +42,40 @@ export function FineTunePanel({ model, onNewVersion }: { model: ModelSummary; on
   const job = useJob<TrainResult>(api, onFinished)
   const busy = job.state.phase === 'starting' || job.state.phase === 'running'
   const progress = job.state.progress
-  if (model.headType !== 'gap_linear') return null
+  if (model.trainableLayers.length === 0) return null
+  const chosenLayers = model.trainableLayers.includes(layers) ? layers : 'head'
   return (
     <Box data-testid="fine-tune-panel">
+      <Stack direction="row" spacing={1} sx={{ alignItems: 'center', mb: 1 }}>
+        <TextField
+          select
+          size="small"
+          label="Train"
+          value={chosenLayers}
+          disabled={busy}
+          onChange={(event) => setLayers(event.target.value as TrainLayers)}
+          slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'fine-tune-layers' } }}
+        >
+          {(Object.keys(LAYER_LABELS) as TrainLayers[]).map((l) => (
+            <option key={l} value={l} disabled={!model.trainableLayers.includes(l)}>
+              {LAYER_LABELS[l]}{model.trainableLayers.includes(l) ? '' : ' (not in this model)'}
+            </option>
+          ))}
+        </TextField>
+        <TextField
+          select
+          size="small"
+          label="Class balancing"
+          value={balance}
+          disabled={busy}
+          onChange={(event) => setBalance(event.target.value as Balance)}
+          slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'fine-tune-balance' } }}
+        >
+          {(Object.keys(BALANCE_LABELS) as Balance[]).map((b) => (
+            <option key={b} value={b}>{BALANCE_LABELS[b]}</option>
+          ))}
+        </TextField>
+      </Stack>
       <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
         <Button
           size="small"
@@ -44,11 +84,16 @@ export function FineTunePanel({ model, onNewVersion }: { model: ModelSummary; on
           data-testid="fine-tune"
           onClick={() => {
             setMessage(null)
-            void job.start(() => api.training.start({ model: model.id, version: model.version }))
+            void job.start(() => api.training.start({ model: model.id, version: model.version, layers: chosenLayers, balance, ...(fresh ? { fresh } : {}) }))
           }}
         >
           Fine-tune on labelled cases
         </Button>
+        <FormControlLabel
+          label="Start over"
+          title="Ignore the checkpoint a cancelled or interrupted run of the same settings left"
+          control={<Checkbox size="small" checked={fresh} disabled={busy} onChange={(e) => setFresh(e.target.checked)} />}
+        />
         {busy && (
           <Button size="small" color="warning" onClick={() => void job.cancel()}>
             Cancel

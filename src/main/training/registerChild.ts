@@ -1,0 +1,56 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { sha256Of } from '../cases/imageIntake'
+import type { LastBlock } from '../inference/lastBlock'
+import type { ModelManifest } from '../inference/manifest'
+import type { ModelRegistry } from '../inference/modelRegistry'
+import { patchInitializers, readOnnxGraph } from '../inference/onnxProto'
+import type { LinearHead } from './trainables'
+
+export interface ChildWeights {
+  head: LinearHead
+  /** the trained last block, [out × in] weight, when it was trained */
+  block?: { def: LastBlock; weight: Float32Array; bias: Float32Array }
+}
+
+/**
+ * Writes the trained weights into a copy of the parent's ONNX file (same initializers, same shapes,
+ * so every other byte is the parent's) and installs it, with its manifest, as a new model version.
+ */
+export function registerChild(
+  registry: ModelRegistry,
+  parentPath: string,
+  parent: ModelManifest,
+  version: string,
+  weights: ChildWeights,
+  extra: { thresholds: Record<string, number>; metrics: Record<string, unknown>; training: Record<string, unknown> },
+) {
+  const bytes = readFileSync(parentPath)
+  const graph = readOnnxGraph(bytes)
+  const layer = parent.head.layers[0]
+  const { head, block } = weights
+  const C = head.bias.length
+  const K = head.weight.length / C
+  const weight = layer.weightLayout === 'out_in' ? head.weight : Float32Array.from({ length: C * K }, (_, i) => head.weight[(i % C) * K + Math.floor(i / C)])
+  const replacements: Record<string, Float32Array> = { [layer.weight]: weight, ...(layer.bias ? { [layer.bias]: head.bias } : {}) }
+  // A 1×1 convolution's weight [out, in, 1, 1] is the [out × in] matrix as trained.
+  if (block) Object.assign(replacements, { [block.def.weight]: block.weight }, block.def.bias ? { [block.def.bias]: block.bias } : {})
+  const patched = patchInitializers(bytes, graph, replacements)
+  const what = block ? 'final layer and last block' : 'final layer'
+  const manifest: ModelManifest = {
+    ...parent, version, sha256: sha256Of(patched), thresholds: extra.thresholds,
+    ...(block ? { lastBlock: { input: block.def.input, weight: block.def.weight, ...(block.def.bias ? { bias: block.def.bias } : {}), activation: block.def.activation } } : {}),
+    provenance: { ...parent.provenance, parent: { id: parent.id, version: parent.version, sha256: parent.sha256 }, createdBy: `cxr-lens train (${what})`, training: extra.training },
+    modelCard: { ...parent.modelCard, metrics: extra.metrics, trainingData: `${parent.modelCard.trainingData}; ${what} fine-tuned on ${String(extra.training.cases)} labelled cases of this workstation` },
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'cxr-finetune-'))
+  try {
+    writeFileSync(join(dir, 'model.onnx'), patched)
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2))
+    const entry = registry.import(dir)
+    return { id: manifest.id, version, sha256: manifest.sha256, dir: entry.pkg.dir }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}

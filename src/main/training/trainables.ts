@@ -1,0 +1,142 @@
+import { gemm } from '../explain/matmulKernel'
+import type { LastBlock } from '../inference/lastBlock'
+
+/**
+ * What fine-tuning can train, as forward and backward passes whose matrix products run on ONNX
+ * Runtime's Gemm kernel; only element-wise work (bias, clamp, pooling, dropout) stays in JS, in
+ * single passes over typed arrays.
+ */
+export interface TrainParam {
+  name: string
+  data: Float32Array
+  /** L2 applies (weights, not biases) */
+  decay: boolean
+  /** multiplies the learning rate: pretrained layers below the head move more slowly */
+  lrScale: number
+}
+
+export interface Dropout {
+  keep: number
+  random: () => number
+}
+
+export interface Trainable {
+  /** values per input row */
+  readonly inputSize: number
+  readonly params: TrainParam[]
+  /** logits [n × C] without dropout */
+  forward(x: Float32Array, n: number): Promise<Float32Array>
+  /** forward with dropout, then the loss gradient d loss / d logits [n × C] back to every parameter */
+  backward(x: Float32Array, n: number, dropout: Dropout, lossGrad: (logits: Float32Array) => Float32Array): Promise<Float32Array[]>
+}
+
+export interface LinearHead {
+  /** [C × K] */
+  weight: Float32Array
+  bias: Float32Array
+}
+
+function addBias(z: Float32Array, bias: Float32Array): Float32Array {
+  const C = bias.length
+  for (let o = 0; o < z.length; o += C) for (let c = 0; c < C; c++) z[o + c] += bias[c]
+  return z
+}
+
+function columnSums(g: Float32Array, cols: number): Float32Array {
+  const out = new Float32Array(cols)
+  for (let o = 0; o < g.length; o += cols) for (let c = 0; c < cols; c++) out[c] += g[o + c]
+  return out
+}
+
+/** Inverted dropout on [n × K] in place; returns the mask (0 or 1/keep per value). */
+function dropoutInPlace(x: Float32Array, { keep, random }: Dropout): Float32Array {
+  const mask = new Float32Array(x.length)
+  for (let i = 0; i < x.length; i++) {
+    mask[i] = random() < keep ? 1 / keep : 0
+    x[i] *= mask[i]
+  }
+  return mask
+}
+
+/** The model's last layer on pooled features: logits = x · Wᵀ + b. */
+export function linearHeadTrainable(head: LinearHead, K: number): Trainable {
+  const C = head.bias.length
+  const logits = (x: Float32Array, n: number) => gemm({ data: x, rows: n, cols: K }, { data: head.weight, rows: C, cols: K, transpose: true }).then((z) => addBias(z, head.bias))
+  return {
+    inputSize: K,
+    params: [{ name: 'head.weight', data: head.weight, decay: true, lrScale: 1 }, { name: 'head.bias', data: head.bias, decay: false, lrScale: 1 }],
+    forward: logits,
+    async backward(x, n, dropout, lossGrad) {
+      const xd = Float32Array.from(x)
+      dropoutInPlace(xd, dropout)
+      const g = lossGrad(await logits(xd, n))
+      const gradW = await gemm({ data: g, rows: n, cols: C, transpose: true }, { data: xd, rows: n, cols: K })
+      return [gradW, columnSums(g, C)]
+    },
+  }
+}
+
+const clampOf = (activation: LastBlock['activation']) => (activation === 'relu6' ? [0, 6] : activation === 'relu' ? [0, Infinity] : [-Infinity, Infinity])
+
+/**
+ * The last pointwise block plus the head. An input row is the block's input for one case, cell-major
+ * [cells × Cin], so a batch is one [n·cells × Cin] matrix: Z = X · Wbᵀ + bb, A = clamp(Z), pooled =
+ * mean of A over cells, logits = pooled · Whᵀ + bh. Backward: dWh = Gᵀ·pooled, dpooled = G·Wh, dZ =
+ * dpooled/cells where the clamp passes, dWb = dZᵀ·X.
+ */
+export function blockTrainable(block: { weight: Float32Array; bias: Float32Array; activation: LastBlock['activation']; inChannels: number }, head: LinearHead, cells: number, blockLrScale: number): Trainable {
+  const Cin = block.inChannels
+  const K = block.bias.length
+  const C = head.bias.length
+  const [lo, hi] = clampOf(block.activation)
+  // One pass adds the bias in place (z is kept for the backward gate), clamps and pools per case.
+  const activations = async (x: Float32Array, n: number) => {
+    const z = await gemm({ data: x, rows: n * cells, cols: Cin }, { data: block.weight, rows: K, cols: Cin, transpose: true })
+    const bias = block.bias
+    const pooled = new Float32Array(n * K)
+    for (let i = 0; i < n; i++) {
+      const p = i * K
+      for (let c = 0, o = i * cells * K; c < cells; c++) {
+        for (let k = 0; k < K; k++, o++) {
+          const v = (z[o] += bias[k])
+          pooled[p + k] += v < lo ? lo : v > hi ? hi : v
+        }
+      }
+      for (let k = 0; k < K; k++) pooled[p + k] /= cells
+    }
+    return { z, pooled }
+  }
+  const headLogits = (pooled: Float32Array, n: number) => gemm({ data: pooled, rows: n, cols: K }, { data: head.weight, rows: C, cols: K, transpose: true }).then((z) => addBias(z, head.bias))
+  return {
+    inputSize: cells * Cin,
+    params: [
+      { name: 'block.weight', data: block.weight, decay: true, lrScale: blockLrScale },
+      { name: 'block.bias', data: block.bias, decay: false, lrScale: blockLrScale },
+      { name: 'head.weight', data: head.weight, decay: true, lrScale: 1 },
+      { name: 'head.bias', data: head.bias, decay: false, lrScale: 1 },
+    ],
+    forward: async (x, n) => headLogits((await activations(x, n)).pooled, n),
+    async backward(x, n, dropout, lossGrad) {
+      const { z, pooled } = await activations(x, n)
+      const mask = dropoutInPlace(pooled, dropout)
+      const g = lossGrad(await headLogits(pooled, n))
+      const gradWh = await gemm({ data: g, rows: n, cols: C, transpose: true }, { data: pooled, rows: n, cols: K })
+      const dPooled = await gemm({ data: g, rows: n, cols: C }, { data: head.weight, rows: C, cols: K })
+      for (let j = 0; j < dPooled.length; j++) dPooled[j] *= mask[j] / cells
+      // z becomes dZ in place: the pooled gradient where the clamp is not saturated, else 0.
+      const gradBb = new Float32Array(K)
+      for (let i = 0; i < n; i++) {
+        const p = i * K
+        for (let c = 0, o = i * cells * K; c < cells; c++) {
+          for (let k = 0; k < K; k++, o++) {
+            const d = z[o] > lo && z[o] < hi ? dPooled[p + k] : 0
+            z[o] = d
+            gradBb[k] += d
+          }
+        }
+      }
+      const gradWb = await gemm({ data: z, rows: n * cells, cols: K, transpose: true }, { data: x, rows: n * cells, cols: Cin })
+      return [gradWb, gradBb, gradWh, columnSums(g, C)]
+    },
+  }
+}
