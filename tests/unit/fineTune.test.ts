@@ -8,9 +8,9 @@ import { ModelRegistry } from '../../src/main/inference/modelRegistry'
 import { readOnnxGraph } from '../../src/main/inference/onnxProto'
 import { CaseStore } from '../../src/main/store/caseStore'
 import { openDatabase } from '../../src/main/store/database'
-import { fineTune } from '../../src/main/training/fineTune'
+import { fineTune, newVersionName } from '../../src/main/training/fineTune'
 import { stratifiedPatientSplit } from '../../src/main/training/splits'
-import { HAS_NIH, imageFolder, LABELS_CSV, NIH_256, tempDir } from './helpers'
+import { HAS_NIH, imageFolder, LABELS_CSV, NIH_256, REFERENCE_VERSION, tempDir } from './helpers'
 
 const dir = tempDir()
 const store = new CaseStore(openDatabase(':memory:'))
@@ -89,7 +89,7 @@ describe.runIf(HAS_NIH)('fine-tuning the last block and the final layer', () => 
       expect(messages[0]).toBe("extracting the last block's inputs of 60 cases")
       expect(result.valMacroAuroc.parent).not.toBeNull()
 
-      const parent = registry.get('cxr-mobilenet-v1', '1.0.0').pkg
+      const parent = registry.get('cxr-mobilenet-v1', REFERENCE_VERSION).pkg
       const child = registry.get('cxr-mobilenet-v1', result.child.version).pkg
       expect(child.manifest.lastBlock).toEqual({ input: parent.lastBlock!.input, weight: parent.lastBlock!.weight, bias: parent.lastBlock!.bias, activation: 'relu6' })
       expect(child.manifest.provenance.createdBy).toBe('cxr-lens train (final layer and last block)')
@@ -118,12 +118,12 @@ describe.runIf(HAS_NIH)('fine-tuning the last block and the final layer', () => 
       const map = blockStore.results.heatmap(1, 'cxr-mobilenet-v1', result.child.version, 'Effusion', 'gradcam')!
       expect(map.data.every(Number.isFinite)).toBe(true)
       expect(Math.max(...map.data)).toBeGreaterThan(0)
-      const input = new Float32Array(3 * 192 * 192).fill(0.1)
+      const input = new Float32Array(3 * parent.manifest.input.height * parent.manifest.input.width).fill(0.1)
       const [before, after] = await Promise.all([engine.run(parent, input, 1), engine.run(child, input, 1)])
       expect(Array.from(after.features)).not.toEqual(Array.from(before.features))
 
       // A second run reads the block inputs from the cache in the data folder.
-      const again = await fineTune({ store: blockStore, registry, engine, dataDir: root }, { model: 'cxr-mobilenet-v1', version: '1.0.0', layers: 'head+last-block', options: { maxEpochs: 1 } })
+      const again = await fineTune({ store: blockStore, registry, engine, dataDir: root }, { model: 'cxr-mobilenet-v1', version: REFERENCE_VERSION, layers: 'head+last-block', options: { maxEpochs: 1 } })
       expect(again.featuresComputed).toBe(0)
     } finally {
       blockStore.close()
@@ -166,5 +166,14 @@ describe.runIf(HAS_NIH)('training job', () => {
     } finally {
       await core.close()
     }
+  })
+})
+
+describe('naming a fine-tuned version', () => {
+  it('never reuses a version: two runs in the same second get .2, .3', () => {
+    const at = new Date('2026-11-26T16:38:27.123Z')
+    expect(newVersionName('2.0.0+ft.20261101000000', [], at)).toBe('2.0.0+ft.20261126163827')
+    expect(newVersionName('2.0.0', ['2.0.0', '2.0.0+ft.20261126163827'], at)).toBe('2.0.0+ft.20261126163827.2')
+    expect(newVersionName('2.0.0', ['2.0.0+ft.20261126163827', '2.0.0+ft.20261126163827.2'], at)).toBe('2.0.0+ft.20261126163827.3')
   })
 })

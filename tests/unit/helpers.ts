@@ -35,3 +35,7 @@ export function csvBoxes(): Map<string, Array<{ finding: string; x: number; y: n
   }
   return map
 }
+
+/** The bundled reference model's folder and version, read from its manifest so a retrained model needs no test edits. */
+export const REFERENCE_MODEL_DIR = resolve(__dirname, '../../resources/models/cxr-mobilenet-v1')
+export const REFERENCE_VERSION: string = JSON.parse(readFileSync(join(REFERENCE_MODEL_DIR, 'manifest.json'), 'utf8')).version

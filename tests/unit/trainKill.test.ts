@@ -8,7 +8,7 @@ import { importNih } from '../../src/main/cases/nihImporter'
 import { databasePath } from '../../src/main/config/dataDir'
 import { ModelRegistry } from '../../src/main/inference/modelRegistry'
 import { CaseStore } from '../../src/main/store/caseStore'
-import { BOXES_CSV, HAS_NIH, imageFolder, LABELS_CSV, NIH_256, tempDir } from './helpers'
+import { BOXES_CSV, HAS_NIH, imageFolder, LABELS_CSV, NIH_256, REFERENCE_VERSION, tempDir } from './helpers'
 
 /**
  * A real `cxr-lens train` child process is killed with SIGKILL after it has written at least one
@@ -95,7 +95,7 @@ describe.runIf(HAS_NIH)('a cxr-lens train process killed mid-run', () => {
     expect(resumed.code, resumed.stderr).toBe(0)
     expect(resumed.stderr).toMatch(/resuming from the checkpoint after epoch [1-5]/)
     expect(resumed.stderr).not.toMatch(/features \d+\/40/) // the block inputs come from the cache
-    expect(resumed.stdout).toMatch(/new version cxr-mobilenet-v1 1\.0\.0\+ft\.\d+ \(head\+last-block, resumed after epoch [1-5]\)/)
+    expect(resumed.stdout).toMatch(new RegExp(`new version cxr-mobilenet-v1 ${REFERENCE_VERSION.replace(/\./g, '\\.')}\\+ft\\.\\d+ \\(head\\+last-block, resumed after epoch [1-5]\\)`))
     expect(readdirSync(join(dataDir, 'training')).filter((f) => f.endsWith('.ckpt'))).toEqual([])
 
     const fresh = await prepare('uninterrupted')

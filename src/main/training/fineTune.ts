@@ -112,7 +112,7 @@ export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry
     const resumed = path ? readCheckpoint<RunMeta>(path, hash) : null
     const resumedFrom = resumed ? { fold: resumed.meta.stage < folds ? resumed.meta.stage + 1 : null, epoch: resumed.state.epoch } : null
     if (resumedFrom) hooks.onProgress?.(`resuming from the checkpoint after ${resumedFrom.fold ? `fold ${resumedFrom.fold}, ` : ''}epoch ${resumedFrom.epoch}`)
-    const meta: RunMeta = resumed?.meta ?? { version: `${manifest.version.split('+')[0]}+ft.${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`, stage: 0, folds: [] }
+    const meta: RunMeta = resumed?.meta ?? { version: newVersionName(manifest.version, deps.registry.list().filter((m) => m.pkg.manifest.id === manifest.id).map((m) => m.pkg.manifest.version)), stage: 0, folds: [] }
     const checkpointSeconds: number[] = []
     const runStage = async (stage: number, train: RowSet, val: RowSet, fold: number | null) => {
       const model = makeModel()
@@ -185,4 +185,13 @@ export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry
   } finally {
     release()
   }
+}
+
+/** `<base>+ft.<UTC seconds>`; two runs finishing within the same second get `.2`, `.3`… rather than colliding. */
+export function newVersionName(parentVersion: string, taken: readonly string[], now = new Date()): string {
+  const base = `${parentVersion.split('+')[0]}+ft.${now.toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`
+  if (!taken.includes(base)) return base
+  let n = 2
+  while (taken.includes(`${base}.${n}`)) n++
+  return `${base}.${n}`
 }
