@@ -1,12 +1,14 @@
 """Seconds per training epoch on this machine's CPU for the sweep's MobileNet candidates, measured, not
 estimated from FLOPs: times N real training steps (batch 16, augmentation, Adam) and one validation
-pass (256 images), then scales the steps to an epoch of the 1,204-image training split.
+pass (256 images), then scales the steps to an epoch of the 1,204-image training split. Writes runs/cpu-cost.json, which
+select_model.py reads.
 
   /usr/bin/python3 training/reference/cpu_cost.py [--threads 2] [--steps 8]
 """
 import argparse
 import json
 import time
+from pathlib import Path
 
 import torch
 
@@ -52,7 +54,10 @@ def main():
         out[name] = {"step_s_p50": round(step_s, 3), "val_pass_s": round(val_s, 1),
                      "epoch_s": round(step_s * TRAIN_STEPS_PER_EPOCH + val_s, 1)}
         print(name, out[name], flush=True)
-    print(json.dumps({"threads": args.threads, "torch": torch.__version__, "candidates": out}))
+    result = {"threads": args.threads, "torch": torch.__version__, "train_steps_per_epoch": TRAIN_STEPS_PER_EPOCH,
+              "measured": time.strftime("%Y-%m-%d %H:%M"), "candidates": out}
+    (Path(__file__).resolve().parent / "runs" / "cpu-cost.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

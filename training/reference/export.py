@@ -250,7 +250,7 @@ def sweep_card(path, run):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", help="run name under training/reference/runs (default: best val macro AUROC)")
-    ap.add_argument("--runs", nargs="+", default=["sweep/mnv1os16-256-s1", "sweep/mnv1-256-random-s0"],
+    ap.add_argument("--runs", nargs="+", default=["sweep/mnv1-256-random-s0"],
                     help="runs to compare (init comparison in the model card)")
     ap.add_argument("--out", default=str(OUT), help="package directory")
     ap.add_argument("--version", default="2.0.0", help="model version written to the manifest")
@@ -260,7 +260,10 @@ def main():
     out_dir = Path(args.out)
 
     runs = {}
-    for name in args.runs:
+    if not args.run:  # the run select_model.py chose
+        sel = RUNS / "selection.json"
+        args.run = json.loads(sel.read_text())["chosen_run"] if sel.exists() else None
+    for name in dict.fromkeys(([args.run] if args.run else []) + args.runs):
         p = RUNS / name / "metrics.json"
         if p.exists():
             runs[name] = json.loads(p.read_text())

@@ -61,6 +61,8 @@ def main():
     ap.add_argument("--seeds", nargs="+", type=int)
     ap.add_argument("--copy-best", nargs=2, metavar=("DIR", "N"),
                     help="copy best.pt of the best seed of the N best eligible configs to DIR/<run>.pt")
+    ap.add_argument("--copy-configs", nargs="+", metavar="NAME",
+                    help="with --copy-best: copy these configs' best seeds instead of the N best")
     ap.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="passed to every train.py")
     args = ap.parse_args()
     runs_dir = Path(args.runs_dir)
@@ -123,7 +125,8 @@ def main():
         import shutil
         dest, n = Path(args.copy_best[0]), int(args.copy_best[1])
         dest.mkdir(parents=True, exist_ok=True)
-        for name in sorted(ok, key=lambda k: -ok[k]["val_macro_auroc_mean"])[:n]:
+        picks = args.copy_configs or sorted(ok, key=lambda k: -ok[k]["val_macro_auroc_mean"])[:n]
+        for name in picks:
             seeds = [s for s in ok[name]["seeds"] if s not in ok[name]["failed_seeds"]]
             best_seed = seeds[int(np.argmax(ok[name]["val_macro_auroc_per_seed"]))]
             run = f"{name}-s{best_seed}"
