@@ -3,31 +3,84 @@
  * either the worklist with the open case or the validation dashboard. Stores live here so that
  * switching views keeps filters, choices and the open case.
  */
-import { useCallback, useEffect, useState } from 'react'
+import { memo, useCallback, useEffect, useState } from 'react'
 import { Alert, AppBar, Box, Button, CssBaseline, Paper, Tab, Tabs, ThemeProvider, Toolbar, Typography } from '@mui/material'
 import type { AppInfo } from '../../shared/domain'
 import { errorMessage, useApi } from './apiContext'
 import { ImportDialog } from './components/ImportDialog'
+import { ShortcutsActive } from './hooks/shortcutScope'
+import { useStoreSelector } from './hooks/useStoreSelector'
 import { ReaderPicker, ROLE_LABELS } from './components/ReaderPicker'
 import { WorklistFilterBar } from './components/WorklistFilterBar'
 import { WorklistTable } from './components/WorklistTable'
 import { createAnalysisStore } from './stores/analysisStore'
+import { createCaseImages } from './stores/caseImages'
 import { createHeatmapEditStore } from './stores/heatmapEditStore'
-import { createReaderStore, useReaderState } from './stores/readerStore'
-import { createWorklistStore, useWorklistState } from './stores/worklistStore'
+import { createReaderStore, type ReaderStore } from './stores/readerStore'
+import { createWorklistStore } from './stores/worklistStore'
 import { theme } from './theme'
 import { CaseView } from './views/CaseView'
 import { DashboardView } from './views/DashboardView'
 
+type View = 'cases' | 'dashboard'
+
+interface TopBarProps {
+  view: View
+  onView: (view: View) => void
+  onImport: () => void
+  readers: ReaderStore
+  appInfo: AppInfo | null
+}
+
+/** The app bar; memoized, so opening a case does not render it again. */
+const TopBar = memo(function TopBar({ view, onView, onImport, readers, appInfo }: TopBarProps) {
+  const reader = useStoreSelector(readers, (s) => s.current)
+  return (
+    <AppBar position="static" color="default" elevation={1}>
+      <Toolbar variant="dense" sx={{ gap: 2 }}>
+        <Typography variant="h6" component="h1">
+          CXR Lens
+        </Typography>
+        <Button variant="contained" size="small" onClick={onImport} data-testid="open-import">
+          Import
+        </Button>
+        <Tabs value={view} onChange={(_e, v: View) => onView(v)} sx={{ minHeight: 36, '& .MuiTab-root': { minHeight: 36, py: 0 } }}>
+          <Tab value="cases" label="Cases" data-testid="cases-tab" />
+          <Tab value="dashboard" label="Dashboard" data-testid="dashboard-tab" />
+        </Tabs>
+        <Box sx={{ flex: 1 }} />
+        <Button
+          size="small"
+          variant="outlined"
+          onClick={() => readers.openPicker()}
+          data-testid="current-reader"
+          data-reader-id={reader?.id ?? ''}
+          title="Switch reader"
+        >
+          {reader ? `${reader.name} · ${ROLE_LABELS[reader.role]}` : 'Choose reader'}
+        </Button>
+        <Typography variant="caption" color="text.secondary" noWrap title={appInfo?.dataDir} data-testid="data-dir">
+          {appInfo ? `Data: ${appInfo.dataDir} · v${appInfo.version} · ${appInfo.transport}` : ''}
+        </Typography>
+      </Toolbar>
+    </AppBar>
+  )
+})
+
 export function App() {
   const api = useApi()
-  const [store] = useState(() => createWorklistStore(api))
   const [analysis] = useState(() => createAnalysisStore(api))
+  const [images] = useState(() => createCaseImages(api))
+  // Loading starts as a case is opened, before React renders it.
+  const [store] = useState(() => createWorklistStore(api, (caseId) => {
+    images.prefetch(caseId)
+    analysis.openCase(caseId)
+  }))
   const [readers] = useState(() => createReaderStore(api))
   const [heatmapEdit] = useState(() => createHeatmapEditStore(api))
-  const { openCaseId } = useWorklistState(store)
-  const { current: reader } = useReaderState(readers)
-  const [view, setView] = useState<'cases' | 'dashboard'>('cases')
+  const openCaseId = useStoreSelector(store, (s) => s.openCaseId)
+  const reader = useStoreSelector(readers, (s) => s.current)
+  const [view, setView] = useState<View>('cases')
   const [appInfo, setAppInfo] = useState<AppInfo | null>(null)
   const [infoError, setInfoError] = useState<string | null>(null)
   const [importOpen, setImportOpen] = useState(false)
@@ -38,43 +91,27 @@ export function App() {
     void readers.load()
   }, [api, store, readers])
 
+  // The editor follows the map the analysis shows, in the same update (not one render later).
+  useEffect(() => {
+    const follow = () => {
+      const { heatmap, caseId } = analysis.getState()
+      heatmapEdit.follow(heatmap && heatmap.caseId === caseId ? heatmap : null)
+    }
+    follow()
+    return analysis.subscribe(follow)
+  }, [analysis, heatmapEdit])
+
   // Row counts split into "mine / others" for whoever reads now.
   useEffect(() => store.setReader(reader?.id ?? null), [store, reader])
 
   const onImportFinished = useCallback(() => store.refresh(), [store])
+  const openImport = useCallback(() => setImportOpen(true), [])
 
   return (
     <ThemeProvider theme={theme}>
       <CssBaseline />
       <Box sx={{ height: '100vh', display: 'flex', flexDirection: 'column', overflow: 'hidden' }}>
-        <AppBar position="static" color="default" elevation={1}>
-          <Toolbar variant="dense" sx={{ gap: 2 }}>
-            <Typography variant="h6" component="h1">
-              CXR Lens
-            </Typography>
-            <Button variant="contained" size="small" onClick={() => setImportOpen(true)} data-testid="open-import">
-              Import
-            </Button>
-            <Tabs value={view} onChange={(_e, v: 'cases' | 'dashboard') => setView(v)} sx={{ minHeight: 36, '& .MuiTab-root': { minHeight: 36, py: 0 } }}>
-              <Tab value="cases" label="Cases" data-testid="cases-tab" />
-              <Tab value="dashboard" label="Dashboard" data-testid="dashboard-tab" />
-            </Tabs>
-            <Box sx={{ flex: 1 }} />
-            <Button
-              size="small"
-              variant="outlined"
-              onClick={() => readers.openPicker()}
-              data-testid="current-reader"
-              data-reader-id={reader?.id ?? ''}
-              title="Switch reader"
-            >
-              {reader ? `${reader.name} · ${ROLE_LABELS[reader.role]}` : 'Choose reader'}
-            </Button>
-            <Typography variant="caption" color="text.secondary" noWrap title={appInfo?.dataDir} data-testid="data-dir">
-              {appInfo ? `Data: ${appInfo.dataDir} · v${appInfo.version} · ${appInfo.transport}` : ''}
-            </Typography>
-          </Toolbar>
-        </AppBar>
+        <TopBar view={view} onView={setView} onImport={openImport} readers={readers} appInfo={appInfo} />
         {infoError && <Alert severity="error">{infoError}</Alert>}
         <ReaderPicker store={readers} />
         {view === 'dashboard' && <DashboardView readers={readers} />}
@@ -89,7 +126,10 @@ export function App() {
                 <Typography color="text.secondary">Select a case in the worklist (↑/↓, Enter) to open it.</Typography>
               </Box>
             ) : (
-              <CaseView key={openCaseId} caseId={openCaseId} analysis={analysis} worklist={store} readers={readers} heatmapEdit={heatmapEdit} />
+              // Hidden behind the Dashboard, the case view keeps its state but not its keys.
+              <ShortcutsActive.Provider value={view === 'cases'}>
+                <CaseView caseId={openCaseId} images={images} analysis={analysis} worklist={store} readers={readers} heatmapEdit={heatmapEdit} />
+              </ShortcutsActive.Provider>
             )}
           </Box>
         </Box>

@@ -1,0 +1,143 @@
+/**
+ * Layout of the case view: the canvas (new per case) or a spinner while the case loads, and the side
+ * panel that stays mounted across cases: review bar, model, probabilities, heatmap display and
+ * editing, window/level, the IoU comparison and the box editor. Panel parts that only read stores
+ * are memoized, so a re-render of the view reaches only what changed.
+ */
+import { memo, useDeferredValue, useSyncExternalStore } from 'react'
+import { Alert, Box, CircularProgress, Divider, Typography } from '@mui/material'
+import type { CaseDetail, CaseStatus, HeatmapData, Reader } from '../../../shared/domain'
+import type { WindowLevel } from '../canvas/windowLevel'
+import { BoxPanel } from '../components/BoxPanel'
+import { CaseCanvas } from '../components/CaseCanvas'
+import { CaseDetailsPanel } from '../components/CaseDetailsPanel'
+import { HeatmapControls } from '../components/HeatmapControls'
+import { HeatmapEditPanel } from '../components/HeatmapEditPanel'
+import type { HeatmapOverlay } from '../components/HeatmapImage'
+import { IouPanel } from '../components/IouPanel'
+import { ModelPanel } from '../components/ModelPanel'
+import { PredictionList } from '../components/PredictionList'
+import { ReviewBar, type ReviewBarProps } from '../components/ReviewBar'
+import { WindowLevelControls } from '../components/WindowLevelControls'
+import { useIouScores } from '../hooks/useIouScores'
+import type { AnalysisStore } from '../stores/analysisStore'
+import type { BoxState, BoxStore } from '../stores/boxStore'
+import type { HeatmapEditStore } from '../stores/heatmapEditStore'
+
+export interface CaseWorkspaceProps {
+  caseId: number
+  /** Everything the canvas needs, once the case's record and image are in. */
+  loaded: { detail: CaseDetail; bitmap: ImageBitmap; boxStore: BoxStore } | null
+  detail: CaseDetail | null
+  error: string | null
+  onCloseError?: () => void
+  status: CaseStatus
+  drawn: boolean
+  overlay: HeatmapOverlay | null
+  finding: string
+  onFinding: (finding: string) => void
+  armed: boolean
+  paint: ((p: { x: number; y: number }) => void) | null
+  windowLevel: WindowLevel
+  setWindowLevel: (wl: WindowLevel) => void
+  onDrawn: () => void
+  onDrawEnd: () => void
+  image: { width: number; height: number }
+  reader: Reader | null
+  stores: { analysis: AnalysisStore; heatmapEdit: HeatmapEditStore }
+  review: Omit<ReviewBarProps, 'status'>
+  threshold: { map: HeatmapData | null; manual: number | null; setManual: (t: number | null) => void }
+}
+
+const NO_BOXES: BoxState = { boxes: [], selectedId: null, showOthers: true, saveState: 'idle', saveError: null, canUndo: false, canRedo: false }
+const noSubscription = () => () => undefined
+
+/** The box store's state, or an empty one while the case has none yet. */
+function useOptionalBoxState(store: BoxStore | null): BoxState {
+  return useSyncExternalStore(store?.subscribe ?? noSubscription, store?.getState ?? (() => NO_BOXES))
+}
+
+/** The model-related panels read only their stores: memoized, they ignore the view's re-renders. */
+const AnalysisPanels = memo(function AnalysisPanels({ analysis, heatmapEdit, reader }: { analysis: AnalysisStore; heatmapEdit: HeatmapEditStore; reader: Reader | null }) {
+  return (
+    <>
+      <Typography variant="subtitle2" gutterBottom>Model</Typography>
+      <ModelPanel store={analysis} />
+      <Box sx={{ mt: 1 }}>
+        <PredictionList store={analysis} />
+      </Box>
+      <Divider sx={{ my: 1 }} />
+      <HeatmapControls store={analysis} />
+      <Box sx={{ mt: 1 }}>
+        <HeatmapEditPanel store={heatmapEdit} reader={reader} />
+      </Box>
+    </>
+  )
+})
+
+export function CaseWorkspace(props: CaseWorkspaceProps) {
+  const { caseId, loaded, detail, error, status, overlay, finding, armed, paint, windowLevel, setWindowLevel, image, threshold } = props
+  const boxState = useOptionalBoxState(loaded?.boxStore ?? null)
+  // The IoU comparison is computed after the image and heatmap are on screen (a deferred render);
+  // until then, and for a map of another case, there are no scores rather than stale ones.
+  const deferredMap = useDeferredValue(threshold.map)
+  const scores = useIouScores(deferredMap === threshold.map ? deferredMap : null, boxState.boxes, image, threshold.manual)
+
+  return (
+    <Box
+      data-testid="case-view"
+      data-case-id={caseId}
+      data-image={detail?.image}
+      data-loaded={props.drawn ? 'true' : 'false'}
+      data-status={status}
+      sx={{ display: 'flex', flex: 1, minWidth: 0, minHeight: 0 }}
+    >
+      <Box sx={{ position: 'relative', display: 'flex', flex: 1, minWidth: 0, bgcolor: '#000' }}>
+        {loaded && (
+          <CaseCanvas
+            key={caseId}
+            bitmap={loaded.bitmap}
+            boxes={boxState.boxes}
+            selectedId={boxState.selectedId}
+            showOthers={boxState.showOthers}
+            boxStore={loaded.boxStore}
+            heatmap={overlay}
+            drawFinding={armed ? finding : null}
+            onDrawEnd={props.onDrawEnd}
+            paint={paint}
+            predicted={scores?.predicted ?? []}
+            windowLevel={windowLevel}
+            onWindowLevel={setWindowLevel}
+            onDrawn={props.onDrawn}
+          />
+        )}
+        {!loaded && !error && (
+          <Box sx={{ flex: 1, display: 'grid', placeItems: 'center' }}>
+            <CircularProgress />
+          </Box>
+        )}
+        {error && (
+          <Alert severity="error" sx={{ position: 'absolute', top: 48, left: 16, right: 16 }} onClose={props.onCloseError}>
+            {error}
+          </Alert>
+        )}
+      </Box>
+      <CaseDetailsPanel
+        detail={detail}
+        status={status}
+        boxes={loaded && <BoxPanel store={loaded.boxStore} finding={finding} onFinding={props.onFinding} armed={armed} />}
+      >
+        <ReviewBar status={status} {...props.review} />
+        <AnalysisPanels analysis={props.stores.analysis} heatmapEdit={props.stores.heatmapEdit} reader={props.reader} />
+        <Divider sx={{ my: 1 }} />
+        <WindowLevelControls value={windowLevel} onChange={setWindowLevel} />
+        {scores && threshold.map && (
+          <>
+            <Divider sx={{ my: 1 }} />
+            <IouPanel finding={threshold.map.finding} scores={scores} boxes={boxState.boxes} manual={threshold.manual} onThreshold={threshold.setManual} />
+          </>
+        )}
+      </CaseDetailsPanel>
+    </Box>
+  )
+}
