@@ -15,11 +15,12 @@ import { WorklistFilterBar } from './components/WorklistFilterBar'
 import { WorklistTable } from './components/WorklistTable'
 import { createAnalysisStore } from './stores/analysisStore'
 import { createCaseImages } from './stores/caseImages'
+import { createDetailRequest } from './stores/detailRequest'
 import { createHeatmapEditStore } from './stores/heatmapEditStore'
 import { createReaderStore, type ReaderStore } from './stores/readerStore'
 import { createWorklistStore } from './stores/worklistStore'
 import { theme } from './theme'
-import { CaseView } from './views/CaseView'
+import { CaseView, type CaseViewProps } from './views/CaseView'
 import { DashboardView } from './views/DashboardView'
 
 type View = 'cases' | 'dashboard'
@@ -67,18 +68,39 @@ const TopBar = memo(function TopBar({ view, onView, onImport, readers, appInfo }
   )
 })
 
+type OpenCaseProps = Omit<CaseViewProps, 'caseId'> & { active: boolean }
+
+/** The open case, or how to open one. Only this part renders when another case is opened. */
+const OpenCase = memo(function OpenCase({ active, ...stores }: OpenCaseProps) {
+  const openCaseId = useStoreSelector(stores.worklist, (s) => s.openCaseId)
+  if (openCaseId === null) {
+    return (
+      <Box sx={{ flex: 1, display: 'grid', placeItems: 'center' }}>
+        <Typography color="text.secondary">Select a case in the worklist (↑/↓, Enter) to open it.</Typography>
+      </Box>
+    )
+  }
+  return (
+    // Hidden behind the Dashboard, the case view keeps its state but not its keys.
+    <ShortcutsActive.Provider value={active}>
+      <CaseView caseId={openCaseId} {...stores} />
+    </ShortcutsActive.Provider>
+  )
+})
+
 export function App() {
   const api = useApi()
   const [analysis] = useState(() => createAnalysisStore(api))
+  const [readers] = useState(() => createReaderStore(api))
   const [images] = useState(() => createCaseImages(api))
+  const [details] = useState(() => createDetailRequest(api))
   // Loading starts as a case is opened, before React renders it.
   const [store] = useState(() => createWorklistStore(api, (caseId) => {
+    details.start(caseId, readers.getState().current?.id ?? null)
     images.prefetch(caseId)
     analysis.openCase(caseId)
   }))
-  const [readers] = useState(() => createReaderStore(api))
   const [heatmapEdit] = useState(() => createHeatmapEditStore(api))
-  const openCaseId = useStoreSelector(store, (s) => s.openCaseId)
   const reader = useStoreSelector(readers, (s) => s.current)
   const [view, setView] = useState<View>('cases')
   const [appInfo, setAppInfo] = useState<AppInfo | null>(null)
@@ -121,16 +143,7 @@ export function App() {
             <WorklistTable store={store} />
           </Paper>
           <Box component="main" sx={{ flex: 1, display: 'flex', minWidth: 0 }}>
-            {openCaseId === null ? (
-              <Box sx={{ flex: 1, display: 'grid', placeItems: 'center' }}>
-                <Typography color="text.secondary">Select a case in the worklist (↑/↓, Enter) to open it.</Typography>
-              </Box>
-            ) : (
-              // Hidden behind the Dashboard, the case view keeps its state but not its keys.
-              <ShortcutsActive.Provider value={view === 'cases'}>
-                <CaseView caseId={openCaseId} images={images} analysis={analysis} worklist={store} readers={readers} heatmapEdit={heatmapEdit} />
-              </ShortcutsActive.Provider>
-            )}
+            <OpenCase active={view === 'cases'} worklist={store} images={images} details={details} analysis={analysis} readers={readers} heatmapEdit={heatmapEdit} />
           </Box>
         </Box>
       </Box>

@@ -1,14 +1,14 @@
 /**
  * The open case's record and decoded image. The image comes from the shared cache (already there
- * when it was prefetched as a neighbour) and is pinned while shown; the record is fetched again
- * when the reader changes (it says whose boxes are "mine"). Everything resets with the case id in
+ * when it was prefetched as a neighbour) and is pinned while shown; the record is the one requested
+ * at the click (see detailRequest), fetched again when the reader changes (it says whose boxes are "mine"). Everything resets with the case id in
  * the same render, and late answers for a case already left are dropped.
  */
 import { useEffect } from 'react'
-import type { CxrApi } from '../../../shared/api'
 import type { CaseDetail, CaseStatus } from '../../../shared/domain'
 import { errorMessage } from '../apiContext'
 import type { CaseImages } from '../stores/caseImages'
+import type { DetailRequest } from '../stores/detailRequest'
 import { useScopedState } from './useScopedState'
 
 export interface CaseRecord {
@@ -21,7 +21,7 @@ export interface CaseRecord {
   setError: (error: string | null) => void
 }
 
-export function useCaseRecord(api: CxrApi, images: CaseImages, caseId: number, readerId: number | null): CaseRecord {
+export function useCaseRecord(details: DetailRequest, images: CaseImages, caseId: number, readerId: number | null): CaseRecord {
   const [bitmap, setBitmap] = useScopedState<ImageBitmap | null>(caseId, () => images.peek(caseId))
   const [detail, setDetail] = useScopedState<CaseDetail | null>(caseId, null)
   const [status, setStatus] = useScopedState<CaseStatus>(caseId, 'new')
@@ -42,7 +42,7 @@ export function useCaseRecord(api: CxrApi, images: CaseImages, caseId: number, r
 
   useEffect(() => {
     let cancelled = false
-    api.cases.get({ caseId, readerId: readerId ?? undefined }).then(
+    details.take(caseId, readerId).then(
       (result) => {
         if (cancelled) return
         setStatus(result.status)
@@ -51,7 +51,7 @@ export function useCaseRecord(api: CxrApi, images: CaseImages, caseId: number, r
       (reason: unknown) => !cancelled && setError(errorMessage(reason)),
     )
     return () => void (cancelled = true)
-  }, [api, caseId, readerId, setDetail, setStatus, setError])
+  }, [details, caseId, readerId, setDetail, setStatus, setError])
 
   return { detail, bitmap, status, error, setStatus, setError }
 }

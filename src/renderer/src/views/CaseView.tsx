@@ -18,6 +18,7 @@ import { useStoreSelector } from '../hooks/useStoreSelector'
 import type { AnalysisStore } from '../stores/analysisStore'
 import { createBoxStore, type ViewBox } from '../stores/boxStore'
 import type { CaseImages } from '../stores/caseImages'
+import type { DetailRequest } from '../stores/detailRequest'
 import { displayedMap, type HeatmapEditStore } from '../stores/heatmapEditStore'
 import type { ReaderStore } from '../stores/readerStore'
 import type { WorklistStore } from '../stores/worklistStore'
@@ -26,6 +27,7 @@ import { CaseWorkspace } from './CaseWorkspace'
 export interface CaseViewProps {
   caseId: number
   images: CaseImages
+  details: DetailRequest
   analysis: AnalysisStore
   worklist: WorklistStore
   readers: ReaderStore
@@ -34,7 +36,7 @@ export interface CaseViewProps {
 
 const known = (f: string | null | undefined): f is string => !!f && (NIH_FINDINGS as readonly string[]).includes(f)
 
-export function CaseView({ caseId, images, analysis, worklist, readers, heatmapEdit }: CaseViewProps) {
+export function CaseView({ caseId, images, details, analysis, worklist, readers, heatmapEdit }: CaseViewProps) {
   const api = useApi()
   const reader = useStoreSelector(readers, (s) => s.current)
   const readerId = reader?.id ?? null
@@ -46,8 +48,7 @@ export function CaseView({ caseId, images, analysis, worklist, readers, heatmapE
     if (analysis.getState().caseId !== caseId) analysis.openCase(caseId)
   }, [analysis, caseId])
 
-  const { detail, bitmap, status, error, setStatus, setError } = useCaseRecord(api, images, caseId, readerId)
-  const [drawn, setDrawn] = useScopedState(caseId, false)
+  const { detail, bitmap, status, error, setStatus, setError } = useCaseRecord(details, images, caseId, readerId)
   const [picked, setPicked] = useScopedState<string | null>(caseId, null)
   const [armed, setArmed] = useScopedState(caseId, false)
   const [windowLevel, setWindowLevel] = useScopedState<WindowLevel>(caseId, DEFAULT_WL)
@@ -107,19 +108,23 @@ export function CaseView({ caseId, images, analysis, worklist, readers, heatmapE
     reopen: () => detail && reopen(),
   })
 
-  // Once this case is on screen, the cases next/previous would open are fetched and decoded.
-  useEffect(() => {
-    if (!drawn) return
-    const idle = window.requestIdleCallback(() => {
+  // Once this case is on screen, the cases next/previous would open are fetched and decoded, in
+  // idle time so that it does not compete with the case being drawn.
+  const idle = useRef<number | null>(null)
+  const onDrawn = useCallback(() => {
+    if (idle.current !== null) window.cancelIdleCallback(idle.current)
+    idle.current = window.requestIdleCallback(() => {
+      idle.current = null
       for (const id of worklist.neighbours()) {
         images.prefetch(id)
         analysis.prefetch(id)
       }
     }, { timeout: 300 })
-    return () => window.cancelIdleCallback(idle)
-  }, [drawn, worklist, images, analysis])
+  }, [worklist, images, analysis])
+  useEffect(() => () => {
+    if (idle.current !== null) window.cancelIdleCallback(idle.current)
+  }, [caseId])
 
-  const onDrawn = useCallback(() => setDrawn(true), [setDrawn])
   const onDrawEnd = useCallback(() => setArmed(false), [setArmed])
   const image = useMemo(() => ({ width: bitmap?.width ?? 1, height: bitmap?.height ?? 1 }), [bitmap])
   const paint = useMemo(
@@ -132,7 +137,6 @@ export function CaseView({ caseId, images, analysis, worklist, readers, heatmapE
     <CaseWorkspace
       {...{ caseId, loaded, detail, error, status, overlay, finding, armed, paint, windowLevel, setWindowLevel, onDrawn, onDrawEnd, image, reader }}
       stores={{ analysis, heatmapEdit }}
-      drawn={drawn && loaded !== null}
       onCloseError={loaded ? () => setError(null) : undefined}
       review={{ ready: detail !== null, onPrevious: previous, onNext: next, onReviewed: markReviewed, onReopen: reopen }}
       threshold={{ map: shownMap, manual: manualThreshold, setManual: setManualThreshold }}

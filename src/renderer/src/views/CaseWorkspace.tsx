@@ -4,7 +4,7 @@
  * editing, window/level, the IoU comparison and the box editor. Panel parts that only read stores
  * are memoized, so a re-render of the view reaches only what changed.
  */
-import { memo, useDeferredValue, useSyncExternalStore } from 'react'
+import { memo, useCallback, useDeferredValue, useLayoutEffect, useMemo, useRef, useSyncExternalStore } from 'react'
 import { Alert, Box, CircularProgress, Divider, Typography } from '@mui/material'
 import type { CaseDetail, CaseStatus, HeatmapData, Reader } from '../../../shared/domain'
 import type { WindowLevel } from '../canvas/windowLevel'
@@ -32,7 +32,6 @@ export interface CaseWorkspaceProps {
   error: string | null
   onCloseError?: () => void
   status: CaseStatus
-  drawn: boolean
   overlay: HeatmapOverlay | null
   finding: string
   onFinding: (finding: string) => void
@@ -40,6 +39,7 @@ export interface CaseWorkspaceProps {
   paint: ((p: { x: number; y: number }) => void) | null
   windowLevel: WindowLevel
   setWindowLevel: (wl: WindowLevel) => void
+  /** The case's image is drawn on the canvas (once per case). */
   onDrawn: () => void
   onDrawEnd: () => void
   image: { width: number; height: number }
@@ -78,17 +78,34 @@ const AnalysisPanels = memo(function AnalysisPanels({ analysis, heatmapEdit, rea
 export function CaseWorkspace(props: CaseWorkspaceProps) {
   const { caseId, loaded, detail, error, status, overlay, finding, armed, paint, windowLevel, setWindowLevel, image, threshold } = props
   const boxState = useOptionalBoxState(loaded?.boxStore ?? null)
-  // The IoU comparison is computed after the image and heatmap are on screen (a deferred render);
-  // until then, and for a map of another case, there are no scores rather than stale ones.
-  const deferredMap = useDeferredValue(threshold.map)
-  const scores = useIouScores(deferredMap === threshold.map ? deferredMap : null, boxState.boxes, image, threshold.manual)
+  // The IoU comparison (tens of ms: a 224² grid scored per box) is computed in a deferred render,
+  // after the image and heatmap are on screen and after each box edit. Scores of another map (the
+  // previous case or finding) are never shown; while only boxes or the threshold changed, the
+  // previous scores stay up until the new ones are in.
+  const iouInput = useMemo(() => ({ map: threshold.map, boxes: boxState.boxes, image, manual: threshold.manual }), [threshold.map, boxState.boxes, image, threshold.manual])
+  const deferred = useDeferredValue(iouInput)
+  const current = deferred.map === iouInput.map ? deferred : null
+  const scores = useIouScores(current?.map ?? null, current?.boxes ?? NO_BOXES.boxes, current?.image ?? image, current?.manual ?? null)
+
+  // The box editor appears one deferred render after the canvas: not on the way to the image.
+  const panelStore = useDeferredValue(loaded?.boxStore ?? null)
+
+  // data-loaded says the image is drawn: written to the DOM as the canvas reports it, without a
+  // React render of the whole view for one attribute; a new case starts at "false" before paint.
+  const root = useRef<HTMLDivElement>(null)
+  useLayoutEffect(() => root.current?.setAttribute('data-loaded', 'false'), [caseId])
+  const { onDrawn: drawnNow } = props
+  const onDrawn = useCallback(() => {
+    root.current?.setAttribute('data-loaded', 'true')
+    drawnNow()
+  }, [drawnNow])
 
   return (
     <Box
       data-testid="case-view"
       data-case-id={caseId}
       data-image={detail?.image}
-      data-loaded={props.drawn ? 'true' : 'false'}
+      ref={root}
       data-status={status}
       sx={{ display: 'flex', flex: 1, minWidth: 0, minHeight: 0 }}
     >
@@ -108,7 +125,7 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
             predicted={scores?.predicted ?? []}
             windowLevel={windowLevel}
             onWindowLevel={setWindowLevel}
-            onDrawn={props.onDrawn}
+            onDrawn={onDrawn}
           />
         )}
         {!loaded && !error && (
@@ -125,7 +142,7 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
       <CaseDetailsPanel
         detail={detail}
         status={status}
-        boxes={loaded && <BoxPanel store={loaded.boxStore} finding={finding} onFinding={props.onFinding} armed={armed} />}
+        boxes={panelStore && panelStore === loaded?.boxStore && <BoxPanel store={panelStore} finding={finding} onFinding={props.onFinding} armed={armed} />}
       >
         <ReviewBar status={status} {...props.review} />
         <AnalysisPanels analysis={props.stores.analysis} heatmapEdit={props.stores.heatmapEdit} reader={props.reader} />
