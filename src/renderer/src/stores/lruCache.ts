@@ -22,10 +22,11 @@ export function createLruCache<K, V extends Closable>(load: (key: K) => Promise<
   const entries = new Map<K, Entry<V>>()
   const pins = new Map<K, number>()
 
-  function evictOverflow(): void {
+  /** Oldest first; the key just asked for stays even when pins keep the cache over capacity. */
+  function evictOverflow(keep?: K): void {
     for (const [key, entry] of entries) {
       if (entries.size <= capacity) return
-      if (pins.has(key)) continue
+      if (pins.has(key) || key === keep) continue
       entries.delete(key)
       entry.evicted = true
       entry.value?.close()
@@ -54,7 +55,7 @@ export function createLruCache<K, V extends Closable>(load: (key: K) => Promise<
       const entry = entries.get(key) ?? start(key)
       entries.delete(key)
       entries.set(key, entry)
-      evictOverflow()
+      evictOverflow(key)
       return entry.promise
     },
     /** Starts a load in the background; a failure is dropped and the next get() tries again. */
