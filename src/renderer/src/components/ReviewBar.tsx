@@ -24,7 +24,7 @@ export const ReviewBar = memo(function ReviewBar({ status, ready, onPrevious, on
       <Button size="small" variant="outlined" onClick={onNext} data-testid="next-case" title="Next case (n, PageDown)">Next ›</Button>
       {reviewed ? (
         <Button size="small" variant="outlined" color="warning" disabled={!ready} onClick={onReopen} data-testid="reopen-review" title="Set back in review (u)">
-          Reviewed · reopen
+          Reopen review
         </Button>
       ) : (
         <Button size="small" variant="contained" color="success" disabled={!ready} onClick={onReviewed} data-testid="mark-reviewed" title="Mark reviewed (r)">
