@@ -3,7 +3,7 @@
  * open case in the job worker (or just fetches the map when it is already stored), live progress,
  * and the execution provider that ran it.
  */
-import { memo, useCallback } from 'react'
+import { memo, useCallback, useEffect } from 'react'
 import { Alert, Box, Button, Chip, LinearProgress, Stack, TextField, Typography } from '@mui/material'
 import type { JobStatus } from '../../../shared/domain'
 import { EXPLAIN_METHOD_LABELS, EXPLAIN_METHODS, type ExplainMethod } from '../../../shared/explainMethods'
@@ -39,6 +39,10 @@ export const ModelPanel = memo(function ModelPanel({ store }: { store: AnalysisS
     [store],
   )
   const job = useJob<AnalysisResult>(api, onFinished)
+  // A run belongs to the case it was started for: another case shows no progress or provider of it
+  // (the job itself finishes in the background and its results are stored).
+  const { reset } = job
+  useEffect(() => reset(), [state.caseId, reset])
   const busy = job.state.phase === 'starting' || job.state.phase === 'running'
   const model = state.models?.find((m) => modelKey(m) === state.modelKey)
 

@@ -16,12 +16,14 @@ export function isTyping(target: EventTarget | null): boolean {
   return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))
 }
 
-const KEYS_OWNED_BY = '[role="dialog"], [role="alertdialog"], [role="tablist"], [role="menu"], [aria-modal="true"]'
+/** Dialogs (the reader picker is a non-modal one), the tab bar, menus, and MUI's modal layers (open select menus, the import dialog). */
+const KEYS_OWNED_BY = '[role="dialog"], [role="alertdialog"], [role="tablist"], [role="menu"], .MuiModal-root'
+const OPEN_MODAL = '[aria-modal="true"], .MuiModal-root'
 
 /** True when this key press is for the element that has focus, not for the case view. */
 export function keyBelongsToFocus(target: EventTarget | null): boolean {
   if (isTyping(target)) return true
-  if (!(target instanceof Element)) return false
-  // A modal (the import dialog) owns every key while it is open, wherever focus went.
-  return target.closest(KEYS_OWNED_BY) !== null || document.querySelector('[aria-modal="true"]') !== null
+  // A modal owns every key while it is open, wherever focus went.
+  if (document.querySelector(OPEN_MODAL) !== null) return true
+  return target instanceof Element && target.closest(KEYS_OWNED_BY) !== null
 }
