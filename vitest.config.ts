@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['tests/unit/**/*.test.ts'],
+    // tests/renderer: the renderer's pure modules, type-checked with the renderer (DOM, no Node types).
+    include: ['tests/unit/**/*.test.ts', 'tests/renderer/**/*.test.ts'],
     environment: 'node',
     testTimeout: 60_000,
     hookTimeout: 60_000,

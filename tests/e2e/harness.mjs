@@ -121,7 +121,14 @@ export async function openByClick(page, image) {
   await page.waitForSelector(sel.loaded(image), { timeout: WAIT })
 }
 
-export async function caseBoxTexts(page) {
+/**
+ * The texts of the case's box list. The list renders just after the image is drawn (data-loaded),
+ * so with `count` it waits for that many items first.
+ */
+export async function caseBoxTexts(page, count) {
+  if (count !== undefined) {
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="case-box"]').length === n, count, { timeout: WAIT }).catch(() => undefined)
+  }
   return page.$$eval('[data-testid="case-box"]', (items) => items.map((item) => item.textContent ?? ''))
 }
 

@@ -84,7 +84,7 @@ workflow('2. open a case with boxes: panel and canvas show the CSV boxes', async
   assert.equal(await page.getAttribute(sel.row(boxedImage), 'data-boxes'), String(expected.length))
   await openByClick(page, boxedImage)
 
-  const texts = await caseBoxTexts(page)
+  const texts = await caseBoxTexts(page, expected.length)
   assert.equal(texts.length, expected.length, `case-box items: ${JSON.stringify(texts)}`)
   assert.equal((await viewer(page))?.boxesDrawn, expected.length, 'window.__cxrViewer.boxesDrawn')
   // images-1024 are stored at 1024², the CSV's own space: the coordinates shown are the CSV's, rounded.
@@ -134,7 +134,7 @@ workflow('4. reload persists: 50 cases, the same case opens with the same boxes'
   await searchFor(page, boxedImage)
   await openByClick(page, boxedImage)
   assert.equal(await page.getAttribute('[data-testid="case-view"]', 'data-case-id'), ctx.opened.caseId)
-  assert.deepEqual(await caseBoxTexts(page), ctx.opened.boxes)
+  assert.deepEqual(await caseBoxTexts(page, ctx.opened.boxes.length), ctx.opened.boxes)
   assert.equal((await viewer(page))?.boxesDrawn, ctx.opened.boxes.length)
 })
 

@@ -82,6 +82,14 @@ describe.runIf(HAS_NIH)('readers, boxes and audit', () => {
     expect(core.store.audit.entries(caseId).at(-1)).toMatchObject({ action: 'case.status', actor: 'Bob', detail: { after: 'reviewed' } })
   })
 
+  it('sets a reviewed case back in review, attributed to the reader who reopened it', async () => {
+    await call('cases:setStatus', { caseId, readerId: alice.id, status: 'in_review' })
+    expect(core.store.cases.get(caseId)!.status).toBe('in_review')
+    expect(core.store.worklist.query({ status: 'reviewed' }).total).toBe(0)
+    expect(core.store.audit.entries(caseId).at(-1)).toMatchObject({ action: 'case.status', actor: 'Dr Alice', detail: { before: 'reviewed', after: 'in_review' } })
+    await call('cases:setStatus', { caseId, readerId: bob.id, status: 'reviewed' })
+  })
+
   it('stores a heatmap edit as a new version linked to the model map, and feeds the dashboard', async () => {
     core.registry.import(resolve(__dirname, '../fixtures/engine/tiny-resnet'))
     const engine = new InferenceEngine({ providers: ['cpu'], threads: 1 })
@@ -96,6 +104,14 @@ describe.runIf(HAS_NIH)('readers, boxes and audit', () => {
     // the model map is still the one served for the case
     expect((await call<HeatmapData>('heatmaps:get', { caseId, model: 'tiny-resnet', version: '0.0.1-test', finding: 'Mass', method: 'gradcam' })).id).toBe(original.id)
     await expect(call('heatmaps:saveEdit', { baseId: original.id, readerId: bob.id, values: [1, 2] })).rejects.toThrow(/needs 64 values/)
+    // Only a clinical advisor edits heatmaps: a radiologist's call is refused by the server, nothing stored or audited.
+    const audited = core.store.audit.entries(caseId).length
+    await expect(call('heatmaps:saveEdit', { baseId: original.id, readerId: alice.id, values: original.values })).rejects.toMatchObject({
+      code: 'forbidden',
+      message: expect.stringMatching(/clinical advisor; Dr Alice is a radiologist/),
+    })
+    expect((await call<unknown[]>('heatmaps:versions', { id: original.id })).length).toBe(3)
+    expect(core.store.audit.entries(caseId).length).toBe(audited)
 
     // Alice redraws a dataset box exactly: the two authors agree perfectly on that finding.
     const dataset = core.store.annotations.boxes(caseId).find((b) => b.source === 'dataset')!

@@ -1,11 +1,12 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openCore, type Core } from '../../src/main/api/core'
 import { startWebServer, type WebServer } from '../../src/main/web/webServer'
 import { decodeWire, encodeWire } from '../../src/shared/wireCodec'
-import { tempDir } from './helpers'
+import { importNih } from '../../src/main/cases/nihImporter'
+import { HAS_NIH, imageFolder, LABELS_CSV, NIH_256, tempDir } from './helpers'
 
 const dir = tempDir()
 let core: Core
@@ -37,7 +38,7 @@ function connect(token: string, from = origin): Promise<WebSocket> {
 
 function call(ws: WebSocket, channel: string, request: unknown): Promise<unknown> {
   return new Promise((resolve) => {
-    ws.once('message', (data) => resolve(decodeWire(String(data))))
+    ws.once('message', (data, isBinary) => resolve(decodeWire(isBinary ? new Uint8Array(data as Buffer) : String(data))))
     ws.send(encodeWire({ id: 7, channel, request }))
   })
 }
@@ -68,9 +69,47 @@ describe('browser mode server', () => {
 })
 
 describe('wire codec', () => {
-  it('round-trips bytes inside JSON', () => {
+  it('sends bytes unencoded in one binary frame and reads them back', () => {
     const bytes = new Uint8Array(70_000).map((_, i) => i % 251)
-    const back = decodeWire(encodeWire({ a: 1, nested: { bytes } })) as { nested: { bytes: Uint8Array } }
+    const small = Uint8Array.of(1, 2, 3)
+    const frame = encodeWire({ a: 1, nested: { bytes, list: [small, 'text'] } })
+    expect(frame).toBeInstanceOf(Uint8Array)
+    // header + the two payloads, nothing base64-inflated
+    expect((frame as Uint8Array).byteLength).toBeLessThan(bytes.byteLength + small.byteLength + 200)
+    const back = decodeWire(frame) as { a: number; nested: { bytes: Uint8Array; list: [Uint8Array, string] } }
+    expect(back.a).toBe(1)
     expect(back.nested.bytes).toEqual(bytes)
+    expect(back.nested.list).toEqual([small, 'text'])
+  })
+
+  it('keeps messages without bytes as JSON text, and still reads base64 from older peers', () => {
+    expect(encodeWire({ id: 1, request: { caseId: 2 } })).toBe('{"id":1,"request":{"caseId":2}}')
+    expect(decodeWire('{"b":{"$bytes":"AQID"}}')).toEqual({ b: Uint8Array.of(1, 2, 3) })
+  })
+
+  it('refuses a binary frame whose header or offsets do not fit it', () => {
+    expect(() => decodeWire(Uint8Array.of(1, 2))).toThrow(/no header/)
+    expect(() => decodeWire(Uint8Array.of(200, 0, 0, 0, 123))).toThrow(/exceeds the frame/)
+    const frame = encodeWire({ b: Uint8Array.of(9) }) as Uint8Array
+    const forged = new TextEncoder().encode('{"b":{"$bin":[0,50]}}')
+    const bad = new Uint8Array(4 + forged.byteLength + 1)
+    new DataView(bad.buffer).setUint32(0, forged.byteLength, true)
+    bad.set(forged, 4)
+    expect(frame.byteLength).toBeGreaterThan(4)
+    expect(() => decodeWire(bad)).toThrow(/outside its 1-byte payload/)
+  })
+
+  it.runIf(HAS_NIH)('serves a case image as one binary frame holding the file\'s bytes', async () => {
+    const name = readdirSync(NIH_256).filter((n) => n.endsWith('.png')).sort()[0]!
+    await importNih(core.store, { imagesDir: imageFolder(dir.path, NIH_256, [name]), labelsCsv: LABELS_CSV })
+    const caseId = core.store.worklist.query({ search: name }).rows[0]!.id
+    const ws = await connect(server.token)
+    const frames: boolean[] = []
+    ws.on('message', (_data, isBinary) => frames.push(isBinary))
+    const reply = (await call(ws, 'cases:image', { caseId })) as { envelope: { ok: true; data: { mime: string; bytes: Uint8Array } } }
+    ws.close()
+    expect(frames).toEqual([true])
+    expect(reply.envelope.data.mime).toBe('image/png')
+    expect(Buffer.from(reply.envelope.data.bytes).equals(readFileSync(join(NIH_256, name)))).toBe(true)
   })
 })

@@ -104,10 +104,17 @@ export class AnnotationService {
     })
   }
 
-  /** A corrected heatmap is a new version linked to the one it was edited from; nothing is overwritten. */
+  /**
+   * A corrected heatmap is a new version linked to the one it was edited from; nothing is overwritten.
+   * Correcting the model's evidence is the clinical advisor's task: refused here for anyone else,
+   * whatever the caller's UI allowed.
+   */
   saveHeatmapEdit(baseId: number, readerId: number, values: number[]): HeatmapData {
     return this.store.transaction(() => {
       const reader = this.reader(readerId)
+      if (reader.role !== 'clinical_advisor') {
+        throw new ForbiddenError(`Heatmap edits are made by a clinical advisor; ${reader.name} is a ${reader.role.replace('_', ' ')}`)
+      }
       const base = this.store.results.heatmapById(baseId)
       if (!base) throw new NotFoundError(`Heatmap ${baseId}`)
       if (values.length !== base.width * base.height) throw new Error(`an edit of a ${base.width}×${base.height} heatmap needs ${base.width * base.height} values, got ${values.length}`)

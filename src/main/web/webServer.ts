@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { WebSocketServer, type WebSocket } from 'ws'
+import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import { EVENT_NAMES, type EventName } from '../../shared/channels'
 import { decodeWire, encodeWire } from '../../shared/wireCodec'
 import type { Core } from '../api/core'
@@ -25,6 +25,11 @@ export interface WebServer {
 
 const HOST = '127.0.0.1'
 const MAX_MESSAGE_BYTES = 1 << 20
+
+function frameBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data)
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : data
+}
 
 function sameToken(given: string | null, token: string): boolean {
   if (!given) return false
@@ -64,10 +69,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   })
 
   sockets.on('connection', (ws: WebSocket) => {
-    ws.on('message', async (data) => {
+    ws.on('message', async (data, isBinary) => {
       let message: { id?: unknown; channel?: unknown; request?: unknown }
       try {
-        message = decodeWire(String(data)) as typeof message
+        message = decodeWire(isBinary ? frameBytes(data) : String(data)) as typeof message
       } catch {
         return ws.send(encodeWire({ id: null, envelope: { ok: false, error: { code: 'invalid_request', message: 'Message is not JSON' } } }))
       }

@@ -3,39 +3,120 @@
  * either the worklist with the open case or the validation dashboard. Stores live here so that
  * switching views keeps filters, choices and the open case.
  */
-import { useCallback, useEffect, useState } from 'react'
+import { memo, useCallback, useEffect, useState } from 'react'
 import { Alert, AppBar, Box, Button, CssBaseline, Paper, Tab, Tabs, ThemeProvider, Toolbar, Typography } from '@mui/material'
 import type { AppInfo } from '../../shared/domain'
 import { errorMessage, useApi } from './apiContext'
 import { BackupsDialog } from './components/BackupsDialog'
 import { DatabaseRecovery } from './components/DatabaseRecovery'
 import { ImportDialog } from './components/ImportDialog'
+import { ShortcutsActive } from './hooks/shortcutScope'
+import { useStoreSelector } from './hooks/useStoreSelector'
 import { ReaderPicker, ROLE_LABELS } from './components/ReaderPicker'
 import { WorklistFilterBar } from './components/WorklistFilterBar'
 import { WorklistTable } from './components/WorklistTable'
 import { createAnalysisStore } from './stores/analysisStore'
 import { createBackupStore } from './stores/backupStore'
+import { createCaseImages } from './stores/caseImages'
+import { createDetailRequest } from './stores/detailRequest'
 import { createHeatmapEditStore } from './stores/heatmapEditStore'
-import { createReaderStore, useReaderState } from './stores/readerStore'
-import { createWorklistStore, useWorklistState } from './stores/worklistStore'
+import { createReaderStore, type ReaderStore } from './stores/readerStore'
+import { createWorklistStore } from './stores/worklistStore'
 import { theme } from './theme'
-import { CaseView } from './views/CaseView'
+import { CaseView, type CaseViewProps } from './views/CaseView'
 import { DashboardView } from './views/DashboardView'
+
+type View = 'cases' | 'dashboard'
+
+interface TopBarProps {
+  view: View
+  onView: (view: View) => void
+  onImport: () => void
+  onBackups: () => void
+  /** A damaged database answers nothing but recovery: importing is off. */
+  damaged: boolean
+  readers: ReaderStore
+  appInfo: AppInfo | null
+}
+
+/** The app bar; memoized, so opening a case does not render it again. */
+const TopBar = memo(function TopBar({ view, onView, onImport, onBackups, damaged, readers, appInfo }: TopBarProps) {
+  const reader = useStoreSelector(readers, (s) => s.current)
+  return (
+    <AppBar position="static" color="default" elevation={1}>
+      <Toolbar variant="dense" sx={{ gap: 2 }}>
+        <Typography variant="h6" component="h1">
+          CXR Lens
+        </Typography>
+        <Button variant="contained" size="small" onClick={onImport} disabled={damaged} data-testid="open-import">
+          Import
+        </Button>
+        <Button size="small" onClick={onBackups} data-testid="open-backups-dialog">
+          Backups
+        </Button>
+        <Tabs value={view} onChange={(_e, v: View) => onView(v)} sx={{ minHeight: 36, '& .MuiTab-root': { minHeight: 36, py: 0 } }}>
+          <Tab value="cases" label="Cases" data-testid="cases-tab" />
+          <Tab value="dashboard" label="Dashboard" data-testid="dashboard-tab" />
+        </Tabs>
+        <Box sx={{ flex: 1 }} />
+        <Button
+          size="small"
+          variant="outlined"
+          onClick={() => readers.openPicker()}
+          data-testid="current-reader"
+          data-reader-id={reader?.id ?? ''}
+          title="Switch reader"
+        >
+          {reader ? `${reader.name} · ${ROLE_LABELS[reader.role]}` : 'Choose reader'}
+        </Button>
+        <Typography variant="caption" color="text.secondary" noWrap title={appInfo?.dataDir} data-testid="data-dir">
+          {appInfo ? `Data: ${appInfo.dataDir} · v${appInfo.version} · ${appInfo.transport}` : ''}
+        </Typography>
+      </Toolbar>
+    </AppBar>
+  )
+})
+
+type OpenCaseProps = Omit<CaseViewProps, 'caseId'> & { active: boolean }
+
+/** The open case, or how to open one. Only this part renders when another case is opened. */
+const OpenCase = memo(function OpenCase({ active, ...stores }: OpenCaseProps) {
+  const openCaseId = useStoreSelector(stores.worklist, (s) => s.openCaseId)
+  if (openCaseId === null) {
+    return (
+      <Box sx={{ flex: 1, display: 'grid', placeItems: 'center' }}>
+        <Typography color="text.secondary">Select a case in the worklist (↑/↓, Enter) to open it.</Typography>
+      </Box>
+    )
+  }
+  return (
+    // Hidden behind the Dashboard, the case view keeps its state but not its keys.
+    <ShortcutsActive.Provider value={active}>
+      <CaseView caseId={openCaseId} {...stores} />
+    </ShortcutsActive.Provider>
+  )
+})
 
 export function App() {
   const api = useApi()
-  const [store] = useState(() => createWorklistStore(api))
   const [analysis] = useState(() => createAnalysisStore(api))
   const [readers] = useState(() => createReaderStore(api))
+  const [images] = useState(() => createCaseImages(api))
+  const [details] = useState(() => createDetailRequest(api))
+  // Loading starts as a case is opened, before React renders it.
+  const [store] = useState(() => createWorklistStore(api, (caseId) => {
+    details.start(caseId, readers.getState().current?.id ?? null)
+    images.prefetch(caseId)
+    analysis.openCase(caseId)
+  }))
   const [heatmapEdit] = useState(() => createHeatmapEditStore(api))
-  const [backups] = useState(() => createBackupStore(api))
-  const [backupsOpen, setBackupsOpen] = useState(false)
-  const { openCaseId } = useWorklistState(store)
-  const { current: reader } = useReaderState(readers)
-  const [view, setView] = useState<'cases' | 'dashboard'>('cases')
+  const reader = useStoreSelector(readers, (s) => s.current)
+  const [view, setView] = useState<View>('cases')
   const [appInfo, setAppInfo] = useState<AppInfo | null>(null)
   const [infoError, setInfoError] = useState<string | null>(null)
   const [importOpen, setImportOpen] = useState(false)
+  const [backups] = useState(() => createBackupStore(api))
+  const [backupsOpen, setBackupsOpen] = useState(false)
 
   useEffect(() => {
     api.app.info({}).then(
@@ -51,46 +132,28 @@ export function App() {
   }, [api, store, readers])
   const damaged = appInfo?.database.state === 'damaged' ? appInfo.database : null
 
+  // The editor follows the map the analysis shows, in the same update (not one render later).
+  useEffect(() => {
+    const follow = () => {
+      const { heatmap, caseId } = analysis.getState()
+      heatmapEdit.follow(heatmap && heatmap.caseId === caseId ? heatmap : null)
+    }
+    follow()
+    return analysis.subscribe(follow)
+  }, [analysis, heatmapEdit])
+
   // Row counts split into "mine / others" for whoever reads now.
   useEffect(() => store.setReader(reader?.id ?? null), [store, reader])
 
   const onImportFinished = useCallback(() => store.refresh(), [store])
+  const openImport = useCallback(() => setImportOpen(true), [])
+  const openBackups = useCallback(() => setBackupsOpen(true), [])
 
   return (
     <ThemeProvider theme={theme}>
       <CssBaseline />
       <Box sx={{ height: '100vh', display: 'flex', flexDirection: 'column', overflow: 'hidden' }}>
-        <AppBar position="static" color="default" elevation={1}>
-          <Toolbar variant="dense" sx={{ gap: 2 }}>
-            <Typography variant="h6" component="h1">
-              CXR Lens
-            </Typography>
-            <Button variant="contained" size="small" onClick={() => setImportOpen(true)} disabled={damaged !== null} data-testid="open-import">
-              Import
-            </Button>
-            <Button size="small" onClick={() => setBackupsOpen(true)} data-testid="open-backups-dialog">
-              Backups
-            </Button>
-            <Tabs value={view} onChange={(_e, v: 'cases' | 'dashboard') => setView(v)} sx={{ minHeight: 36, '& .MuiTab-root': { minHeight: 36, py: 0 } }}>
-              <Tab value="cases" label="Cases" data-testid="cases-tab" />
-              <Tab value="dashboard" label="Dashboard" data-testid="dashboard-tab" />
-            </Tabs>
-            <Box sx={{ flex: 1 }} />
-            <Button
-              size="small"
-              variant="outlined"
-              onClick={() => readers.openPicker()}
-              data-testid="current-reader"
-              data-reader-id={reader?.id ?? ''}
-              title="Switch reader"
-            >
-              {reader ? `${reader.name} · ${ROLE_LABELS[reader.role]}` : 'Choose reader'}
-            </Button>
-            <Typography variant="caption" color="text.secondary" noWrap title={appInfo?.dataDir} data-testid="data-dir">
-              {appInfo ? `Data: ${appInfo.dataDir} · v${appInfo.version} · ${appInfo.transport}` : ''}
-            </Typography>
-          </Toolbar>
-        </AppBar>
+        <TopBar view={view} onView={setView} onImport={openImport} onBackups={openBackups} damaged={damaged !== null} readers={readers} appInfo={appInfo} />
         {infoError && <Alert severity="error">{infoError}</Alert>}
         {damaged && appInfo && <DatabaseRecovery health={damaged} dataDir={appInfo.dataDir} store={backups} />}
         {!damaged && <ReaderPicker store={readers} />}
@@ -102,13 +165,7 @@ export function App() {
               <WorklistTable store={store} />
             </Paper>
             <Box component="main" sx={{ flex: 1, display: 'flex', minWidth: 0 }}>
-              {openCaseId === null ? (
-                <Box sx={{ flex: 1, display: 'grid', placeItems: 'center' }}>
-                  <Typography color="text.secondary">Select a case in the worklist (↑/↓, Enter) to open it.</Typography>
-                </Box>
-              ) : (
-                <CaseView key={openCaseId} caseId={openCaseId} analysis={analysis} worklist={store} readers={readers} heatmapEdit={heatmapEdit} />
-              )}
+              <OpenCase active={view === 'cases' && !backupsOpen && !importOpen} worklist={store} images={images} details={details} analysis={analysis} readers={readers} heatmapEdit={heatmapEdit} />
             </Box>
           </Box>
         )}

@@ -2,6 +2,7 @@
  * The box editor's side panel: the finding new boxes get (and relabel of the selected box), the
  * save state with a retry, undo/redo, "show others' boxes", and the case's boxes, mine first.
  */
+import { memo } from 'react'
 import { Box, Button, FormControlLabel, IconButton, List, ListItemButton, ListItemText, Stack, Switch, TextField, Typography } from '@mui/material'
 import { NIH_FINDINGS } from '../../../shared/findings'
 import { findingColor } from '../canvas/findingColors'
@@ -9,7 +10,7 @@ import { useBoxState, type BoxStore, type SaveState } from '../stores/boxStore'
 
 const SAVE_TEXT: Record<SaveState, string> = { idle: '', saving: 'Saving…', saved: 'Saved', error: 'Save failed' }
 
-export function BoxPanel({ store, finding, onFinding, armed }: { store: BoxStore; finding: string; onFinding: (f: string) => void; armed: boolean }) {
+export const BoxPanel = memo(function BoxPanel({ store, finding, onFinding, armed }: { store: BoxStore; finding: string; onFinding: (f: string) => void; armed: boolean }) {
   const state = useBoxState(store)
   const selected = state.boxes.find((b) => b.id === state.selectedId && b.mine)
   const boxes = [...state.boxes].sort((a, b) => Number(b.mine) - Number(a.mine) || a.id - b.id)
@@ -86,4 +87,4 @@ export function BoxPanel({ store, finding, onFinding, armed }: { store: BoxStore
       </List>
     </Stack>
   )
-}
+})

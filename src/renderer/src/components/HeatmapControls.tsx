@@ -2,17 +2,21 @@
  * How the heatmap overlay is shown: on/off (also the 'h' key), opacity and colormap. The map itself
  * comes from the analysis store; this panel only changes its presentation.
  */
+import { memo } from 'react'
 import { FormControlLabel, Slider, Stack, Switch, TextField, Typography } from '@mui/material'
 import { COLORMAP_LABELS, COLORMAP_NAMES, isColormapName } from '../canvas/colormaps'
 import { normalizationFor } from '../canvas/heatmapPixels'
 import { EXPLAIN_METHOD_LABELS } from '../../../shared/explainMethods'
 import { useHotkey } from '../hooks/useHotkey'
-import { useAnalysisState, type AnalysisStore } from '../stores/analysisStore'
+import { useStoreSelector } from '../hooks/useStoreSelector'
+import type { AnalysisStore } from '../stores/analysisStore'
 
-export function HeatmapControls({ store }: { store: AnalysisStore }) {
-  const { heatmap, visible, opacity, colormap, models } = useAnalysisState(store)
+export const HeatmapControls = memo(function HeatmapControls({ store }: { store: AnalysisStore }) {
+  const { heatmap, visible, opacity, colormap, hasModels } = useStoreSelector(store, (s) => ({
+    heatmap: s.heatmap, visible: s.visible, opacity: s.opacity, colormap: s.colormap, hasModels: !!s.models?.length,
+  }))
   useHotkey('h', store.toggleVisible)
-  if (!models?.length) return null
+  if (!hasModels) return null
 
   const labels: Record<string, string> = EXPLAIN_METHOD_LABELS
   const caption = heatmap
@@ -72,4 +76,4 @@ export function HeatmapControls({ store }: { store: AnalysisStore }) {
       </Typography>
     </Stack>
   )
-}
+})

@@ -3,7 +3,7 @@
  * reset to the model map, save as a new linked version; a version select views any of them, and
  * "compare" shows the model map, the shown map and their difference side by side.
  */
-import { useEffect, useRef } from 'react'
+import { memo, useEffect, useRef } from 'react'
 import { Alert, Button, FormControlLabel, Slider, Stack, Switch, TextField, Typography } from '@mui/material'
 import type { HeatmapData, Reader } from '../../../shared/domain'
 import { renderHeatmap } from '../canvas/heatmapPixels'
@@ -29,7 +29,7 @@ function Thumb({ map, label }: { map: MapLike; label: string }) {
   )
 }
 
-export function HeatmapEditPanel({ store, reader }: { store: HeatmapEditStore; reader: Reader | null }) {
+export const HeatmapEditPanel = memo(function HeatmapEditPanel({ store, reader }: { store: HeatmapEditStore; reader: Reader | null }) {
   const state = useHeatmapEditState(store)
   const { modelMap, versions, viewMap, editing, brushSize, brushMode, compare, saving, error } = state
   if (!modelMap || !viewMap) return null
@@ -117,4 +117,4 @@ export function HeatmapEditPanel({ store, reader }: { store: HeatmapEditStore; r
       {error && <Alert severity="error">{error}</Alert>}
     </Stack>
   )
-}
+})

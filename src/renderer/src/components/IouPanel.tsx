@@ -3,11 +3,12 @@
  * slider, and per box (every author) the best IoU with a thresholded region, IoBB and whether the
  * map's maximum falls inside (pointing game). Numbers come from the same code as the dashboard.
  */
+import { memo } from 'react'
 import { Box, Button, Slider, Stack, Table, TableBody, TableCell, TableHead, TableRow, Typography } from '@mui/material'
 import type { IouScores } from '../hooks/useIouScores'
 import type { ViewBox } from '../stores/boxStore'
 
-export function IouPanel({ finding, scores, boxes, manual, onThreshold }: {
+export const IouPanel = memo(function IouPanel({ finding, scores, boxes, manual, onThreshold }: {
   finding: string
   scores: IouScores
   boxes: readonly ViewBox[]
@@ -65,4 +66,4 @@ export function IouPanel({ finding, scores, boxes, manual, onThreshold }: {
       )}
     </Box>
   )
-}
+})

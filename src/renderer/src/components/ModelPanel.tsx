@@ -3,14 +3,15 @@
  * open case in the job worker (or just fetches the map when it is already stored), live progress,
  * and the execution provider that ran it.
  */
-import { useCallback } from 'react'
+import { memo, useCallback, useEffect } from 'react'
 import { Alert, Box, Button, Chip, LinearProgress, Stack, TextField, Typography } from '@mui/material'
 import type { JobStatus } from '../../../shared/domain'
 import { EXPLAIN_METHOD_LABELS, EXPLAIN_METHODS, type ExplainMethod } from '../../../shared/explainMethods'
 import { useApi } from '../apiContext'
 import { useJob } from '../hooks/useJob'
 import { FineTunePanel } from './FineTunePanel'
-import { methodSupported, modelKey, useAnalysisState, type AnalysisStore } from '../stores/analysisStore'
+import { useStoreSelector } from '../hooks/useStoreSelector'
+import { methodSupported, modelKey, type AnalysisStore } from '../stores/analysisStore'
 
 /** The part of the analysis job's result the panel reads. */
 interface AnalysisResult {
@@ -23,9 +24,9 @@ export function providerLabel(provider: string): string {
   return PROVIDER_LABELS[provider] ?? provider.toUpperCase()
 }
 
-export function ModelPanel({ store }: { store: AnalysisStore }) {
+export const ModelPanel = memo(function ModelPanel({ store }: { store: AnalysisStore }) {
   const api = useApi()
-  const state = useAnalysisState(store)
+  const state = useStoreSelector(store, (s) => ({ models: s.models, modelKey: s.modelKey, method: s.method, caseId: s.caseId, provider: s.provider, error: s.error }))
   const onFinished = useCallback(
     (status: JobStatus<AnalysisResult>) => {
       if (status.state === 'succeeded') {
@@ -38,6 +39,10 @@ export function ModelPanel({ store }: { store: AnalysisStore }) {
     [store],
   )
   const job = useJob<AnalysisResult>(api, onFinished)
+  // A run belongs to the case it was started for: another case shows no progress or provider of it
+  // (the job itself finishes in the background and its results are stored).
+  const { reset } = job
+  useEffect(() => reset(), [state.caseId, reset])
   const busy = job.state.phase === 'starting' || job.state.phase === 'running'
   const model = state.models?.find((m) => modelKey(m) === state.modelKey)
 
@@ -135,4 +140,4 @@ export function ModelPanel({ store }: { store: AnalysisStore }) {
       {model && <FineTunePanel model={model} onNewVersion={() => void store.loadModels()} />}
     </Stack>
   )
-}
+})

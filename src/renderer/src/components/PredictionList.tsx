@@ -2,13 +2,15 @@
  * The model's probabilities for every finding, highest first, each with a bar. Clicking a row
  * selects that finding, whose heatmap the canvas then shows.
  */
+import { memo } from 'react'
 import { Box, List, ListItemButton, Typography } from '@mui/material'
 import { findingColor } from '../canvas/findingColors'
-import { useAnalysisState, type AnalysisStore } from '../stores/analysisStore'
+import { useStoreSelector } from '../hooks/useStoreSelector'
+import type { AnalysisStore } from '../stores/analysisStore'
 
-export function PredictionList({ store }: { store: AnalysisStore }) {
-  const { predictions, finding: selected, models } = useAnalysisState(store)
-  if (!models?.length) return null
+export const PredictionList = memo(function PredictionList({ store }: { store: AnalysisStore }) {
+  const { predictions, selected, hasModels } = useStoreSelector(store, (s) => ({ predictions: s.predictions, selected: s.finding, hasModels: !!s.models?.length }))
+  if (!hasModels) return null
   if (predictions.length === 0) {
     return (
       <Typography variant="body2" color="text.secondary" data-testid="no-predictions">
@@ -18,41 +20,39 @@ export function PredictionList({ store }: { store: AnalysisStore }) {
   }
   return (
     <List dense disablePadding data-testid="prediction-list" aria-label="Model probabilities">
-      {predictions.map(({ finding, probability }) => {
-        const isSelected = finding === selected
-        return (
-          <ListItemButton
-            key={finding}
-            selected={isSelected}
-            aria-selected={isSelected}
-            onClick={() => store.selectFinding(finding)}
-            data-testid="prediction-row"
-            data-finding={finding}
-            data-probability={String(probability)}
-            data-selected={isSelected ? 'true' : 'false'}
-            sx={{ display: 'block', py: 0.25, px: 1, borderRadius: 1 }}
-          >
-            <Box sx={{ display: 'flex', justifyContent: 'space-between', gap: 1 }}>
-              <Typography variant="body2" noWrap sx={{ fontWeight: isSelected ? 600 : 400 }}>
-                {finding}
-              </Typography>
-              <Typography variant="body2" sx={{ fontFamily: 'monospace' }}>
-                {(probability * 100).toFixed(1)}%
-              </Typography>
-            </Box>
-            <Box sx={{ height: 4, bgcolor: 'action.hover', borderRadius: 2, overflow: 'hidden' }}>
-              <Box
-                sx={{
-                  height: '100%',
-                  width: `${Math.max(0, Math.min(1, probability)) * 100}%`,
-                  bgcolor: findingColor(finding),
-                  borderRadius: 2,
-                }}
-              />
-            </Box>
-          </ListItemButton>
-        )
-      })}
+      {predictions.map(({ finding, probability }) => (
+        <PredictionRow key={finding} finding={finding} probability={probability} selected={finding === selected} onSelect={store.selectFinding} />
+      ))}
     </List>
   )
-}
+})
+
+const BAR_TRACK = 'rgba(255, 255, 255, 0.08)'
+
+/** One finding: re-rendered only when its probability or selection changes. Plain divs for the bar: 14 rows per opening. */
+const PredictionRow = memo(function PredictionRow({ finding, probability, selected, onSelect }: { finding: string; probability: number; selected: boolean; onSelect: (finding: string) => void }) {
+  return (
+    <ListItemButton
+      selected={selected}
+      aria-selected={selected}
+      onClick={() => onSelect(finding)}
+      data-testid="prediction-row"
+      data-finding={finding}
+      data-probability={String(probability)}
+      data-selected={selected ? 'true' : 'false'}
+      sx={{ display: 'block', py: 0.25, px: 1, borderRadius: 1 }}
+    >
+      <Box sx={{ display: 'flex', justifyContent: 'space-between', gap: 1 }}>
+        <Typography variant="body2" noWrap sx={{ fontWeight: selected ? 600 : 400 }}>
+          {finding}
+        </Typography>
+        <Typography variant="body2" sx={{ fontFamily: 'monospace' }}>
+          {(probability * 100).toFixed(1)}%
+        </Typography>
+      </Box>
+      <div style={{ height: 4, background: BAR_TRACK, borderRadius: 2, overflow: 'hidden' }}>
+        <div style={{ height: '100%', width: `${Math.max(0, Math.min(1, probability)) * 100}%`, background: findingColor(finding), borderRadius: 2 }} />
+      </div>
+    </ListItemButton>
+  )
+})

@@ -3,14 +3,14 @@
  * viewer stay usable for looking; a reader is only required once the user writes (draws a box,
  * marks a case reviewed, edits a heatmap), and then the banner reappears with the reason.
  */
-import { useState } from 'react'
+import { memo, useState } from 'react'
 import { Alert, Box, Button, Paper, Stack, TextField, Typography } from '@mui/material'
 import type { ReaderRole } from '../../../shared/domain'
 import { useReaderState, type ReaderStore } from '../stores/readerStore'
 
 export const ROLE_LABELS: Record<ReaderRole, string> = { radiologist: 'Radiologist', clinical_advisor: 'Clinical advisor' }
 
-export function ReaderPicker({ store }: { store: ReaderStore }) {
+export const ReaderPicker = memo(function ReaderPicker({ store }: { store: ReaderStore }) {
   const { readers, current, pickerOpen, prompt, error } = useReaderState(store)
   const [name, setName] = useState('')
   const [role, setRole] = useState<ReaderRole>('radiologist')
@@ -66,4 +66,4 @@ export function ReaderPicker({ store }: { store: ReaderStore }) {
       {error && <Alert severity="error" sx={{ mt: 1 }}>{error}</Alert>}
     </Paper>
   )
-}
+})

@@ -1,9 +1,10 @@
 /** Filter and sort controls above the worklist; every change goes straight to the store. */
-import { useState } from 'react'
+import { memo, useState } from 'react'
 import { MenuItem, Stack, TextField, Typography } from '@mui/material'
 import { CASE_STATUSES, type CaseStatus, type WorklistSort } from '../../../shared/domain'
 import { useDebouncedCallback } from '../hooks/useDebouncedCallback'
-import { useWorklistState, type HasBoxesFilter, type WorklistStore } from '../stores/worklistStore'
+import { useStoreSelector } from '../hooks/useStoreSelector'
+import type { HasBoxesFilter, WorklistStore } from '../stores/worklistStore'
 
 const SORTS: { value: WorklistSort; label: string }[] = [
   { value: 'image', label: 'Image' },
@@ -19,8 +20,9 @@ export function statusLabel(status: CaseStatus): string {
   return status === 'in_review' ? 'In review' : status === 'reviewed' ? 'Reviewed' : 'New'
 }
 
-export function WorklistFilterBar({ store }: { store: WorklistStore }) {
-  const { filters, findings, total } = useWorklistState(store)
+/** Memoized and reading only its slice: opening a case or moving the selection leaves it alone. */
+export const WorklistFilterBar = memo(function WorklistFilterBar({ store }: { store: WorklistStore }) {
+  const { filters, findings, total } = useStoreSelector(store, (s) => ({ filters: s.filters, findings: s.findings, total: s.total }))
   const [search, setSearch] = useState(filters.search)
   const applySearch = useDebouncedCallback((value: string) => store.setFilters({ search: value }), 300)
 
@@ -117,4 +119,4 @@ export function WorklistFilterBar({ store }: { store: WorklistStore }) {
       </Stack>
     </Stack>
   )
-}
+})

@@ -2,7 +2,7 @@
  * The virtualized worklist: only the rows in view are in the DOM, and the store fetches the pages
  * they fall in. ArrowUp/ArrowDown move the selection, Enter or a click opens the case.
  */
-import { useEffect, useRef, type KeyboardEvent } from 'react'
+import { memo, useCallback, useEffect, useRef, type KeyboardEvent } from 'react'
 import { Alert, Box, Chip, Stack, Typography } from '@mui/material'
 import { useVirtualizer } from '@tanstack/react-virtual'
 import type { WorklistRow } from '../../../shared/domain'
@@ -49,7 +49,68 @@ function RowCells({ row }: { row: WorklistRow }) {
   )
 }
 
-export function WorklistTable({ store }: { store: WorklistStore }) {
+interface RowViewProps {
+  row: WorklistRow | undefined
+  index: number
+  start: number
+  selected: boolean
+  open: boolean
+  onOpen: (index: number) => void
+}
+
+/** One row; memoized, so a new selection re-renders the two rows it concerns, not the whole page. */
+const WorklistRowView = memo(function WorklistRowView({ row, index, start, selected, open, onOpen }: RowViewProps) {
+  return (
+    <Box
+      role="option"
+      aria-selected={selected}
+      data-testid={row ? 'worklist-row' : undefined}
+      data-image={row?.image}
+      data-boxes={row?.boxes}
+      data-status={row?.status}
+      data-my-boxes={row?.myBoxes}
+      data-other-boxes={row?.otherBoxes}
+      data-index={index}
+      onClick={() => onOpen(index)}
+      sx={{
+        position: 'absolute',
+        top: 0,
+        left: 0,
+        right: 0,
+        height: ROW_HEIGHT,
+        transform: `translateY(${start}px)`,
+        display: 'grid',
+        gridTemplateColumns: COLUMNS,
+        gap: 1,
+        alignItems: 'center',
+        px: 1,
+        cursor: 'pointer',
+        borderBottom: 1,
+        borderColor: 'divider',
+        bgcolor: selected ? 'action.selected' : open ? 'action.focus' : 'transparent',
+        '&:hover': { bgcolor: selected ? 'action.selected' : 'action.hover' },
+      }}
+    >
+      {row ? <RowCells row={row} /> : <Typography variant="body2" color="text.disabled">Loading…</Typography>}
+    </Box>
+  )
+})
+
+const HEADER_TITLES = ['Image · Age/Sex/View', 'Findings', 'Model top 3', 'Mine/oth.', 'Status']
+
+const WorklistHeader = memo(function WorklistHeader() {
+  return (
+    <Box sx={{ display: 'grid', gridTemplateColumns: COLUMNS, gap: 1, px: 1, py: 0.5, borderBottom: 1, borderColor: 'divider' }}>
+      {HEADER_TITLES.map((title) => (
+        <Typography key={title} variant="caption" color="text.secondary" noWrap>
+          {title}
+        </Typography>
+      ))}
+    </Box>
+  )
+})
+
+export const WorklistTable = memo(function WorklistTable({ store }: { store: WorklistStore }) {
   const state = useWorklistState(store)
   const scrollRef = useRef<HTMLDivElement>(null)
   const virtualizer = useVirtualizer({
@@ -76,6 +137,12 @@ export function WorklistTable({ store }: { store: WorklistStore }) {
     const row = store.rowAt(index)
     if (row) store.openCase(row.id)
   }
+  const onRowClick = useCallback((index: number) => {
+    store.select(index)
+    const row = store.rowAt(index)
+    if (row) store.openCase(row.id)
+    scrollRef.current?.focus()
+  }, [store])
 
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>): void {
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
@@ -95,15 +162,7 @@ export function WorklistTable({ store }: { store: WorklistStore }) {
           {state.error}
         </Alert>
       )}
-      <Box
-        sx={{ display: 'grid', gridTemplateColumns: COLUMNS, gap: 1, px: 1, py: 0.5, borderBottom: 1, borderColor: 'divider' }}
-      >
-        {['Image · Age/Sex/View', 'Findings', 'Model top 3', 'Mine/oth.', 'Status'].map((title) => (
-          <Typography key={title} variant="caption" color="text.secondary" noWrap>
-            {title}
-          </Typography>
-        ))}
-      </Box>
+      <WorklistHeader />
       <Box
         ref={scrollRef}
         data-testid="worklist"
@@ -116,46 +175,16 @@ export function WorklistTable({ store }: { store: WorklistStore }) {
         <Box sx={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {items.map((item) => {
             const row = store.rowAt(item.index)
-            const selected = item.index === state.selectedIndex
-            const open = row !== undefined && row.id === state.openCaseId
             return (
-              <Box
+              <WorklistRowView
                 key={item.key}
-                role="option"
-                aria-selected={selected}
-                data-testid={row ? 'worklist-row' : undefined}
-                data-image={row?.image}
-                data-boxes={row?.boxes}
-                data-status={row?.status}
-                data-my-boxes={row?.myBoxes}
-                data-other-boxes={row?.otherBoxes}
-                data-index={item.index}
-                onClick={() => {
-                  store.select(item.index)
-                  openIndex(item.index)
-                  scrollRef.current?.focus()
-                }}
-                sx={{
-                  position: 'absolute',
-                  top: 0,
-                  left: 0,
-                  right: 0,
-                  height: ROW_HEIGHT,
-                  transform: `translateY(${item.start}px)`,
-                  display: 'grid',
-                  gridTemplateColumns: COLUMNS,
-                  gap: 1,
-                  alignItems: 'center',
-                  px: 1,
-                  cursor: 'pointer',
-                  borderBottom: 1,
-                  borderColor: 'divider',
-                  bgcolor: selected ? 'action.selected' : open ? 'action.focus' : 'transparent',
-                  '&:hover': { bgcolor: selected ? 'action.selected' : 'action.hover' },
-                }}
-              >
-                {row ? <RowCells row={row} /> : <Typography variant="body2" color="text.disabled">Loading…</Typography>}
-              </Box>
+                row={row}
+                index={item.index}
+                start={item.start}
+                selected={item.index === state.selectedIndex}
+                open={row !== undefined && row.id === state.openCaseId}
+                onOpen={onRowClick}
+              />
             )
           })}
         </Box>
@@ -167,4 +196,4 @@ export function WorklistTable({ store }: { store: WorklistStore }) {
       </Box>
     </Box>
   )
-}
+})

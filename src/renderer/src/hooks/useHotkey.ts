@@ -1,14 +1,13 @@
 /**
- * A single-key shortcut on the window, ignored while the user types in a field or holds Ctrl/Meta/Alt.
+ * A single-key shortcut on the window, ignored while Ctrl/Meta/Alt is held, while focus is in a
+ * field, a dialog or the tab bar, and while the view it belongs to is hidden (see shortcutScope).
  * `key` is compared with KeyboardEvent.key, case-insensitively for letters.
  */
 import { useEffect, useRef } from 'react'
+import { keyBelongsToFocus, useShortcutsActive } from './shortcutScope'
 
-export function isTyping(target: EventTarget | null): boolean {
-  return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))
-}
-
-export function useHotkey(key: string, action: () => void, enabled = true): void {
+export function useHotkey(key: string, action: () => void, enabledHere = true): void {
+  const enabled = useShortcutsActive() && enabledHere
   const actionRef = useRef(action)
   useEffect(() => {
     actionRef.current = action
@@ -17,7 +16,7 @@ export function useHotkey(key: string, action: () => void, enabled = true): void
   useEffect(() => {
     if (!enabled) return
     const onKey = (event: KeyboardEvent) => {
-      if (event.ctrlKey || event.metaKey || event.altKey || event.repeat || isTyping(event.target)) return
+      if (event.ctrlKey || event.metaKey || event.altKey || event.repeat || keyBelongsToFocus(event.target)) return
       if (event.key.toLowerCase() !== key.toLowerCase()) return
       event.preventDefault()
       actionRef.current()

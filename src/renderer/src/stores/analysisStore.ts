@@ -11,6 +11,7 @@ import type { HeatmapData, ModelSummary } from '../../../shared/domain'
 import type { ExplainMethod } from '../../../shared/explainMethods'
 import { errorMessage } from '../apiContext'
 import type { ColormapName } from '../canvas/colormaps'
+import { createResultPrefetch, type PrefetchedResults } from './resultPrefetch'
 
 /** CAM and layer SHAP read the weights of a single linear layer after global average pooling. */
 export const LINEAR_HEAD_METHODS: ReadonlySet<ExplainMethod> = new Set(['cam', 'layershap'])
@@ -57,12 +58,19 @@ function rememberedModel(): string | null {
   }
 }
 
+const byProbability = (probabilities: readonly Prediction[]): Prediction[] => [...probabilities].sort((a, b) => b.probability - a.probability)
+
+/** What changes the model choices shown (a model imported, removed or fine-tuned meanwhile). */
+const modelsSignature = (models: readonly ModelSummary[] | null): string =>
+  JSON.stringify(models?.map((m) => [modelKey(m), m.isDefault, m.headType]) ?? null)
+
 export function createAnalysisStore(api: CxrApi) {
   let state: AnalysisState = {
     models: null, modelKey: rememberedModel(), method: 'gradcam', caseId: null, predictions: [], finding: null, heatmap: null,
     provider: null, colormap: 'jet', opacity: 0.45, visible: true, error: null,
   }
   const listeners = new Set<() => void>()
+  const prefetched = createResultPrefetch()
   let seq = 0
 
   function update(patch: Partial<AnalysisState>): void {
@@ -93,6 +101,24 @@ export function createAnalysisStore(api: CxrApi) {
     }
   }
 
+  /** The selected finding is kept when the model scored it, else the most probable one is shown. */
+  function applyPredictions(predictions: Prediction[]): string | null {
+    const finding = predictions.some((p) => p.finding === state.finding) ? state.finding : (predictions[0]?.finding ?? null)
+    update({ predictions, finding, error: null })
+    return finding
+  }
+
+  /** Applies prefetched results; synchronous when they have arrived, so the case opens complete. */
+  async function usePrefetched(results: PrefetchedResults | Promise<PrefetchedResults>, ticket: number): Promise<boolean> {
+    const ready = results instanceof Promise ? await results : results
+    if (ticket !== seq) return false
+    const finding = applyPredictions(ready.predictions)
+    if (ready.predictions.length === 0) return false
+    if (finding !== ready.heatmap?.finding) return loadHeatmap(finding)
+    update({ heatmap: ready.heatmap })
+    return ready.heatmap !== null
+  }
+
   /**
    * Loads the open case's stored predictions for the chosen model, then the heatmap of the selected
    * finding (kept when the model knows it, else the top one). True when both are stored.
@@ -105,27 +131,38 @@ export function createAnalysisStore(api: CxrApi) {
       update({ predictions: [], finding: null, heatmap: null })
       return false
     }
+    const ahead = prefetched.take(caseId, modelKey(model), state.method)
+    if (ahead) {
+      try {
+        return await usePrefetched(ahead, ticket)
+      } catch {
+        // the prefetch failed: ask again below, where a failure is shown
+      }
+    }
     try {
       const { probabilities } = await api.analysis.predictions({ caseId, model: model.id, version: model.version })
       if (ticket !== seq) return false
-      const predictions = [...probabilities].sort((a, b) => b.probability - a.probability)
-      const finding = predictions.some((p) => p.finding === state.finding) ? state.finding : (predictions[0]?.finding ?? null)
-      update({ predictions, finding, error: null })
-      return predictions.length > 0 && (await loadHeatmap(finding))
+      const finding = applyPredictions(byProbability(probabilities))
+      return probabilities.length > 0 && (await loadHeatmap(finding))
     } catch (error) {
       if (ticket === seq) update({ error: errorMessage(error) })
       return false
     }
   }
 
-  /** Refreshes the installed models (one may have been imported meanwhile), then the open case's results. */
-  async function loadModels(): Promise<void> {
+  /**
+   * Refreshes the installed models (one may have been imported meanwhile). The open case's results
+   * are loaded again only when the choice of model changed or `always` says so.
+   */
+  async function loadModels(always = true): Promise<void> {
     try {
       const models = await api.models.list({})
+      const changed = modelsSignature(models) !== modelsSignature(state.models)
+      const before = state.modelKey
       const chosen = models.find((m) => modelKey(m) === state.modelKey) ?? models.find((m) => m.isDefault) ?? models[0]
-      update({ models, modelKey: chosen ? modelKey(chosen) : null })
+      if (changed) update({ models, modelKey: chosen ? modelKey(chosen) : null })
       if (!methodSupported(currentModel(), state.method)) update({ method: 'gradcam' })
-      await loadResults()
+      if (always || changed || before !== state.modelKey) await loadResults()
     } catch (error) {
       update({ models: state.models ?? [], error: errorMessage(error) })
     }
@@ -140,10 +177,27 @@ export function createAnalysisStore(api: CxrApi) {
     currentModel,
     loadResults,
     loadModels,
-    /** A new case: forget the previous case's results, keep the choices. */
+    /**
+     * A new case: forget the previous case's results, keep the choices. Results load at once with
+     * the known model list while the list is refreshed beside them.
+     */
     openCase(caseId: number): void {
       update({ caseId, predictions: [], finding: null, heatmap: null, provider: null, error: null })
-      void loadModels()
+      if (state.models !== null) void loadResults()
+      void loadModels(state.models === null)
+    },
+    /** Fetches a case's predictions and top heatmap ahead of its opening (the worklist's neighbours). */
+    prefetch(caseId: number): void {
+      const model = currentModel()
+      if (!model || caseId === state.caseId) return
+      const method = state.method
+      prefetched.start(caseId, modelKey(model), method, async () => {
+        const { probabilities } = await api.analysis.predictions({ caseId, model: model.id, version: model.version })
+        const predictions = byProbability(probabilities)
+        const top = predictions[0]?.finding
+        const heatmap = top ? await api.heatmaps.get({ caseId, model: model.id, version: model.version, finding: top, method }) : null
+        return { predictions, heatmap }
+      })
     },
     selectModel(key: string): void {
       try {

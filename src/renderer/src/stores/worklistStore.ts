@@ -60,7 +60,11 @@ export function toWorklistQuery(filters: WorklistFilters, offset: number, limit:
 
 export type WorklistStore = ReturnType<typeof createWorklistStore>
 
-export function createWorklistStore(api: CxrApi) {
+/**
+ * `onOpen` runs as a case is opened, before React renders it, so its loading starts at the click
+ * (and what was prefetched is in place for the first render).
+ */
+export function createWorklistStore(api: CxrApi, onOpen: (caseId: number) => void = () => undefined) {
   let state: WorklistState = {
     filters: DEFAULT_FILTERS,
     total: null,
@@ -165,7 +169,14 @@ export function createWorklistStore(api: CxrApi) {
       return next
     },
     openCase(caseId: number | null): void {
+      if (caseId !== null && caseId !== state.openCaseId) onOpen(caseId)
       update({ openCaseId: caseId })
+    },
+    /** Ids of the loaded rows just before and after the open case (what next/previous would open). */
+    neighbours(): number[] {
+      const index = findLoadedIndex(state.openCaseId)
+      if (index < 0) return []
+      return [index + 1, index - 1].map(rowAtIndex).filter((row) => row !== undefined).map((row) => row.id)
     },
     /** A new reader: same filters, rows re-counted as mine/others. */
     setReader(readerId: number | null): void {
@@ -203,6 +214,7 @@ export function createWorklistStore(api: CxrApi) {
       await loadPage(Math.floor(next / PAGE_SIZE))
       const row = rowAtIndex(next)
       if (!row) return false
+      if (row.id !== state.openCaseId) onOpen(row.id)
       update({ selectedIndex: next, openCaseId: row.id })
       return true
     },

@@ -11,12 +11,15 @@ type Pending = { resolve: (value: Envelope<unknown>) => void; reject: (error: Er
 export function connectWebApi(token: string): Promise<CxrApi> {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
   const socket = new WebSocket(`${scheme}://${location.host}/api?token=${encodeURIComponent(token)}`)
+  // Answers carrying bytes (case images) come as binary frames: see wireCodec.
+  socket.binaryType = 'arraybuffer'
   const pending = new Map<number, Pending>()
   const listeners = new Map<EventName, Set<(payload: never) => void>>()
   let nextId = 1
 
   socket.addEventListener('message', (event) => {
-    const message = decodeWire(String(event.data)) as { id?: number; envelope?: Envelope<unknown>; event?: EventName; payload?: unknown }
+    const data: unknown = event.data
+    const message = decodeWire(typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer)) as { id?: number; envelope?: Envelope<unknown>; event?: EventName; payload?: unknown }
     if (message.id !== undefined && message.envelope) {
       pending.get(message.id)?.resolve(message.envelope)
       pending.delete(message.id)

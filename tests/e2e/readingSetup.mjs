@@ -1,0 +1,132 @@
+// Shared by the reading specs (boxes, heatmap editing, review): a fresh data dir with 8 NIH images
+// (the boxed ones first) imported with the built CLI, the tiny TEST model and Grad-CAM maps for
+// every case from the default model (random weights when that is the test model: the plumbing is
+// what is tested), the server and one browser page; plus the page helpers those specs use.
+import assert from 'node:assert/strict'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import WebSocket from 'ws'
+import {
+  repoRoot, images1024, labelsCsv, boxesCsv, webJs, cliJs, artifacts, CHROMIUM,
+  WAIT, execFileAsync, ctx, readCsvBoxes, startServer, waitForTotal, viewer, openBrowserPage,
+} from './harness.mjs'
+
+export const IMAGES = 8
+const MODEL_DIR = join(repoRoot, 'tests/fixtures/engine/tiny-resnet')
+
+export async function cli(...args) {
+  const { stdout } = await execFileAsync(process.execPath, [cliJs, ...args, '--data-dir', ctx.dataDir], { cwd: repoRoot, timeout: 300_000 })
+  return stdout
+}
+
+/** The `before` of a reading spec; returns the first image with dataset boxes. */
+export async function setupReading(name) {
+  for (const [what, path] of [['build', webJs], ['build', cliJs], ['NIH images', images1024], ['model fixture', MODEL_DIR], ['Chromium', CHROMIUM]]) {
+    if (!existsSync(path)) throw new Error(`missing ${what}: ${path}`)
+  }
+  mkdirSync(artifacts, { recursive: true })
+  ctx.workDir = mkdtempSync(join(tmpdir(), `cxr-lens-e2e-${name}-`))
+  ctx.dataDir = join(ctx.workDir, 'data')
+  ctx.imagesDir = join(ctx.workDir, 'images')
+  mkdirSync(ctx.dataDir)
+  mkdirSync(ctx.imagesDir)
+  const all = readdirSync(images1024).filter((n) => n.endsWith('.png')).sort()
+  ctx.csvBoxes = readCsvBoxes(new Set(all))
+  const withBoxes = all.filter((n) => ctx.csvBoxes.has(n))
+  ctx.imageNames = [...withBoxes.slice(0, 4), ...all.filter((n) => !ctx.csvBoxes.has(n))].slice(0, IMAGES).sort()
+  for (const n of ctx.imageNames) symlinkSync(join(images1024, n), join(ctx.imagesDir, n))
+  await cli('import', '--images', ctx.imagesDir, '--labels', labelsCsv, '--boxes', boxesCsv)
+  await cli('models', 'import', MODEL_DIR)
+  // The default model: a bundled reference model when there is one, else the imported test model.
+  await cli('explain', '--method', 'gradcam', '--all')
+  ctx.url = await startServer(ctx.dataDir)
+  await openBrowserPage({ acceptDownloads: true })
+  await waitForTotal(ctx.page, IMAGES)
+  return withBoxes[0]
+}
+
+/** Creates a reader through the picker (opening it when closed) and waits until it is current. */
+export async function createReader(page, name, role) {
+  if (!(await page.$('[data-testid="reader-dialog"]'))) await page.click('[data-testid="current-reader"]')
+  await page.fill('[data-testid="reader-name"]', name)
+  await page.selectOption('[data-testid="reader-role"]', role)
+  await page.click('[data-testid="reader-create"]')
+  await page.waitForFunction((n) => (document.querySelector('[data-testid="current-reader"]')?.textContent ?? '').includes(n), name)
+  await page.waitForSelector('[data-testid="reader-dialog"]', { state: 'detached' })
+  return Number(await page.getAttribute('[data-testid="current-reader"]', 'data-reader-id'))
+}
+
+export const myBoxes = async (page) => ((await viewer(page)).boxes ?? []).filter((b) => b.mine)
+export const blur = (page) => page.evaluate(() => (document.activeElement instanceof HTMLElement ? document.activeElement.blur() : undefined))
+export const saved = (page) => page.waitForSelector('[data-testid="save-state"][data-state="saved"]', { timeout: WAIT })
+export const caseView = (page, attribute) => page.getAttribute('[data-testid="case-view"]', attribute)
+
+export async function toPage(page, x, y) {
+  return page.evaluate(([ix, iy]) => window.__cxrViewer.imageToStage(ix, iy), [x, y])
+}
+
+/** Drags between two image points with the real mouse (several moves, so Konva sees a drag). */
+export async function dragImage(page, from, to, { steps = 12, button = 'left' } = {}) {
+  const a = await toPage(page, from.x, from.y)
+  const b = await toPage(page, to.x, to.y)
+  await page.mouse.move(a.clientX, a.clientY)
+  await page.mouse.down({ button })
+  await page.mouse.move(b.clientX, b.clientY, { steps })
+  await page.mouse.up({ button })
+}
+
+/** Polls my boxes from Node until `predicate(boxes, arg)` holds (the page's CSP forbids eval). */
+export async function waitMine(page, predicate, arg) {
+  const end = Date.now() + WAIT
+  let boxes = []
+  while (Date.now() < end) {
+    boxes = await myBoxes(page).catch(() => [])
+    if (predicate(boxes, arg)) return boxes
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`timed out waiting for my boxes: ${JSON.stringify(boxes)}`)
+}
+
+/** Waits until the canvas shows the heatmap values of the open case (published after the IoU render). */
+export async function heatmapValues(page) {
+  await page.waitForFunction(() => window.__cxrViewer?.heatmapValues?.values?.length > 0)
+  return (await viewer(page)).heatmapValues
+}
+
+/**
+ * Clicks a worklist row and measures, inside the page, the time from the click to the image drawn
+ * (data-loaded="true" for that image) with a heatmap on the canvas.
+ */
+export function timeOpen(page, image) {
+  return page.evaluate((name) => new Promise((resolve, reject) => {
+    const row = document.querySelector(`[data-testid="worklist-row"][data-image="${name}"]`)
+    if (!row) return reject(new Error(`no worklist row ${name}`))
+    const start = performance.now()
+    row.click()
+    const poll = () => (document.querySelector(`[data-testid="case-view"][data-loaded="true"][data-image="${name}"]`) && window.__cxrViewer?.heatmap
+      ? resolve(performance.now() - start) : requestAnimationFrame(poll))
+    poll()
+  }), image)
+}
+
+/** p50 and p95 (nearest rank, as before: the largest of 12) of a list of times. */
+export function percentiles(times) {
+  assert.ok(times.length > 0)
+  const sorted = [...times].sort((a, b) => a - b)
+  return { p50: sorted[Math.floor(sorted.length / 2)], p95: sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))] }
+}
+
+/** One contract call over the API socket, as a second client of the server (answers without bytes are JSON text). */
+export function callApi(channel, request) {
+  const { port, searchParams } = new URL(ctx.url)
+  const socket = new WebSocket(`ws://127.0.0.1:${port}/api?token=${encodeURIComponent(searchParams.get('token') ?? '')}`, { headers: { Origin: `http://127.0.0.1:${port}` } })
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject)
+    socket.once('open', () => socket.send(JSON.stringify({ id: 1, channel, request })))
+    socket.once('message', (data) => {
+      socket.close()
+      resolve(JSON.parse(String(data)).envelope)
+    })
+  })
+}

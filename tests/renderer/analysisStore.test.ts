@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest'
+import { createAnalysisStore } from '../../src/renderer/src/stores/analysisStore'
+import { createFakeServer, heatmap, model, settle } from './fakeServer'
+
+const probabilities: Record<number, Array<{ finding: string; probability: number }>> = {
+  1: [{ finding: 'Mass', probability: 0.2 }, { finding: 'Nodule', probability: 0.7 }, { finding: 'Effusion', probability: 0.1 }],
+  2: [{ finding: 'Mass', probability: 0.9 }, { finding: 'Nodule', probability: 0.3 }, { finding: 'Effusion', probability: 0.4 }],
+  3: [],
+}
+
+function server(models = [model('m', true)]) {
+  return createFakeServer({
+    'models:list': () => models,
+    'analysis:predictions': ({ caseId }: { caseId: number }) => ({ model: { id: 'm', version: '1.0.0' }, probabilities: probabilities[caseId] ?? [] }),
+    'heatmaps:get': ({ caseId, finding }: { caseId: number; finding: string }) => heatmap(caseId * 100, caseId, finding),
+  })
+}
+
+describe('analysis store', () => {
+  it('opens a case: models, then predictions highest first, then the top finding\'s heatmap', async () => {
+    const fake = server()
+    const store = createAnalysisStore(fake.api)
+    store.openCase(1)
+    await settle()
+    const state = store.getState()
+    expect(fake.channels()).toEqual(['models:list', 'analysis:predictions', 'heatmaps:get'])
+    expect(state.modelKey).toBe('m@1.0.0')
+    expect(state.predictions.map((p) => p.finding)).toEqual(['Nodule', 'Mass', 'Effusion'])
+    expect(state.finding).toBe('Nodule')
+    expect(state.heatmap).toMatchObject({ caseId: 1, finding: 'Nodule' })
+  })
+
+  it('with the model list known, asks for the results at once, beside the list\'s refresh', async () => {
+    const fake = server()
+    const store = createAnalysisStore(fake.api)
+    store.openCase(1)
+    await settle()
+    fake.calls.length = 0
+    fake.hold('models:list')
+    store.openCase(2)
+    await settle()
+    expect(fake.channels()).toEqual(['analysis:predictions', 'models:list', 'heatmaps:get'])
+    expect(store.getState().heatmap).toMatchObject({ caseId: 2, finding: 'Mass' })
+    // An unchanged list does not load the results again.
+    fake.release('models:list')
+    await settle()
+    expect(fake.channels().filter((c) => c === 'analysis:predictions')).toHaveLength(1)
+  })
+
+  it('shows prefetched results in the same update that opens the case', async () => {
+    const fake = server()
+    const store = createAnalysisStore(fake.api)
+    store.openCase(1)
+    await settle()
+    store.prefetch(2)
+    await settle()
+    fake.calls.length = 0
+    store.openCase(2)
+    // no await: already there
+    expect(store.getState()).toMatchObject({ caseId: 2, finding: 'Mass', heatmap: { caseId: 2, finding: 'Mass' } })
+    await settle()
+    expect(fake.channels()).toEqual(['models:list'])
+    // taken once: opening it again asks the server
+    store.openCase(1)
+    store.openCase(2)
+    await settle()
+    expect(fake.channels().filter((c) => c === 'analysis:predictions')).toHaveLength(2)
+  })
+
+  it('drops answers that arrive after another case was opened', async () => {
+    const fake = server()
+    const store = createAnalysisStore(fake.api)
+    store.openCase(1)
+    await settle()
+    fake.hold('analysis:predictions')
+    store.openCase(2)
+    store.openCase(3)
+    fake.release('analysis:predictions')
+    await settle()
+    expect(store.getState()).toMatchObject({ caseId: 3, predictions: [], finding: null, heatmap: null })
+  })
+
+  it('reloads the results when a refreshed list changes the chosen model', async () => {
+    const models = [model('m', true)]
+    const fake = server(models)
+    const store = createAnalysisStore(fake.api)
+    store.openCase(1)
+    await settle()
+    models.splice(0, 1, model('other', true))
+    fake.calls.length = 0
+    store.openCase(2)
+    await settle()
+    expect(store.getState().modelKey).toBe('other@1.0.0')
+    expect(fake.calls.filter((c) => c.channel === 'analysis:predictions').map((c) => (c.request as { model: string }).model)).toEqual(['m', 'other'])
+  })
+})
