@@ -8,7 +8,7 @@ import type { CxrApi } from '../../src/shared/api'
 import type { HeatmapData, ModelSummary, WorklistRow } from '../../src/shared/domain'
 
 export function model(id: string, isDefault = false): ModelSummary {
-  return { id, version: '1.0.0', sha256: 'x', findings: ['Mass', 'Nodule', 'Effusion'], source: 'bundled', isDefault, intendedUse: 'tests', headType: 'gap_linear' }
+  return { id, version: '1.0.0', sha256: 'x', findings: ['Mass', 'Nodule', 'Effusion'], source: 'bundled', isDefault, intendedUse: 'tests', headType: 'gap_linear', trainableLayers: ['head'] }
 }
 
 export function heatmap(id: number, caseId: number, finding: string, values: number[] = [0, 1, 2, 3, 4, 5, 6, 7, 8]): HeatmapData {
