@@ -107,6 +107,10 @@ workflow('3. case keys do nothing behind the Dashboard, in the reader dialog or 
 
 /** Grey levels of the image as displayed on the stage (a screenshot, so the CSS filter counts); images-1024 are 1024². */
 async function displayed(page) {
+  // The pointer off the image (a hovered box is drawn highlighted) and two frames for the filter to
+  // be painted, so the capture shows the settled window/level and nothing else that moved.
+  await page.mouse.move(0, 0)
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))))
   const a = await page.evaluate(() => window.__cxrViewer.imageToStage(0, 0))
   const b = await page.evaluate(() => window.__cxrViewer.imageToStage(1024, 1024))
   const clip = { x: Math.ceil(a.clientX) + 2, y: Math.ceil(a.clientY) + 2, width: Math.floor(b.clientX - a.clientX) - 4, height: Math.floor(b.clientY - a.clientY) - 4 }
