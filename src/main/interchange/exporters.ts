@@ -8,7 +8,7 @@ export interface BoxExportFilter {
 }
 
 /** Every stored case, page by page (the worklist's paging keeps memory flat at 100k cases). */
-function* allCases(store: CaseStore) {
+export function* allCases(store: CaseStore) {
   for (let offset = 0; ; offset += 500) {
     const page = store.worklist.query({ offset, limit: 500 })
     for (const row of page.rows) yield store.cases.get(row.id)!
@@ -16,7 +16,7 @@ function* allCases(store: CaseStore) {
   }
 }
 
-function selectedBoxes(store: CaseStore, caseId: number, filter: BoxExportFilter) {
+export function selectedBoxes(store: CaseStore, caseId: number, filter: BoxExportFilter) {
   return store.annotations.boxes(caseId).filter((b) =>
     (filter.source === undefined || filter.source === 'all' || b.source === filter.source) && (filter.readerId === undefined || b.readerId === filter.readerId))
 }
