@@ -106,11 +106,15 @@ workflow('3. case keys do nothing behind the Dashboard, in the reader dialog or 
 })
 
 /** Grey levels of the image as displayed on the stage (a screenshot, so the CSS filter counts); images-1024 are 1024². */
-async function displayed(page) {
-  // The pointer off the image (a hovered box is drawn highlighted) and two frames for the filter to
-  // be painted, so the capture shows the settled window/level and nothing else that moved.
+/** The pointer off the image (a hovered box is drawn highlighted) and two frames painted. */
+async function settle(page) {
   await page.mouse.move(0, 0)
   await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))))
+}
+
+async function displayed(page) {
+  // The capture must show the settled window/level and nothing else that moved.
+  await settle(page)
   const a = await page.evaluate(() => window.__cxrViewer.imageToStage(0, 0))
   const b = await page.evaluate(() => window.__cxrViewer.imageToStage(1024, 1024))
   const clip = { x: Math.ceil(a.clientX) + 2, y: Math.ceil(a.clientY) + 2, width: Math.floor(b.clientX - a.clientX) - 4, height: Math.floor(b.clientY - a.clientY) - 4 }
@@ -125,6 +129,8 @@ function agreement(before, after, { window, level }) {
 }
 
 const statusWl = async (page) => {
+  // Read once the last pointer move's render is painted, so the text and the filter agree.
+  await settle(page)
   const m = /W (\d+\.\d+) L (\d+\.\d+)/.exec(await page.textContent('[data-testid="viewer-status"]') ?? '')
   return { window: Number(m[1]), level: Number(m[2]) }
 }
@@ -153,6 +159,7 @@ workflow('4. window/level by preset and by right-drag changes the displayed pixe
   assert.ok(dragged.window > 1.2 && dragged.level < 0.5, `right-drag right widens the window, down lowers the level: ${JSON.stringify(dragged)}`)
   assert.equal(await page.inputValue('[data-testid="wl-preset"]'), 'custom')
   const share2 = agreement(base, await displayed(page), dragged)
+  console.log(`# window/level: right-drag to W ${dragged.window} L ${dragged.level}, ${(share2 * 100).toFixed(1)}% of the displayed pixels within 3 grey levels of the transfer`)
   assert.ok(share2 > 0.97, `right-drag: ${share2}`)
 
   await page.selectOption('[data-testid="wl-preset"]', 'default')
