@@ -6,33 +6,22 @@
 //   npx electron-vite build && node --test tests/e2e/largeImage.test.mjs
 import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { ctx, images1024, labelsCsv, boxesCsv, cliJs, webJs, CHROMIUM, startServer, openBrowserPage, waitForTotal, viewer, workflow, closeAll, readCsvBoxes } from './harness.mjs'
-import { cli, dragImage, timeOpen, percentiles, createReader, myBoxes, blur, saved, waitMine } from './readingSetup.mjs'
+import { ctx, images1024, labelsCsv, boxesCsv, startServer, openBrowserPage, waitForTotal, viewer, workflow, closeAll } from './harness.mjs'
+import { cli, dragImage, timeOpen, percentiles, createReader, myBoxes, blur, saved, waitMine, freshReadingDirs } from './readingSetup.mjs'
 
 const SIDE = 3000
 const stats = {}
 
 before(async () => {
-  for (const [what, path] of [['build', webJs], ['build', cliJs], ['NIH images', images1024], ['Chromium', CHROMIUM]]) {
-    if (!existsSync(path)) throw new Error(`missing ${what}: ${path}`)
-  }
-  ctx.workDir = mkdtempSync(join(tmpdir(), 'cxr-lens-e2e-large-'))
-  ctx.dataDir = join(ctx.workDir, 'data')
-  const imagesDir = join(ctx.workDir, 'images')
-  mkdirSync(ctx.dataDir)
-  mkdirSync(imagesDir)
-  const all = readdirSync(images1024).filter((n) => n.endsWith('.png')).sort()
-  ctx.csvBoxes = readCsvBoxes(new Set(all))
+  const all = freshReadingDirs('large')
   // One case with radiologist boxes (scaled ×3000/1024 on import) and one without.
   ctx.imageNames = [all.find((n) => ctx.csvBoxes.has(n)), all.find((n) => !ctx.csvBoxes.has(n))].sort()
   for (const name of ctx.imageNames) {
-    await sharp(join(images1024, name)).resize(SIDE, SIDE, { kernel: 'lanczos3' }).png({ compressionLevel: 1 }).toFile(join(imagesDir, name))
+    await sharp(join(images1024, name)).resize(SIDE, SIDE, { kernel: 'lanczos3' }).png({ compressionLevel: 1 }).toFile(join(ctx.imagesDir, name))
   }
-  await cli('import', '--images', imagesDir, '--labels', labelsCsv, '--boxes', boxesCsv)
+  await cli('import', '--images', ctx.imagesDir, '--labels', labelsCsv, '--boxes', boxesCsv)
   await cli('explain', '--method', 'gradcam', '--all')
   ctx.url = await startServer(ctx.dataDir)
   await openBrowserPage()

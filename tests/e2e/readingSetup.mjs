@@ -20,9 +20,12 @@ export async function cli(...args) {
   return stdout
 }
 
-/** The `before` of a reading spec; returns the first image with dataset boxes. */
-export async function setupReading(name) {
-  for (const [what, path] of [['build', webJs], ['build', cliJs], ['NIH images', images1024], ['model fixture', MODEL_DIR], ['Chromium', CHROMIUM]]) {
+/**
+ * Checks what a reading spec needs, makes ctx's fresh work, data and image folders and reads the CSV
+ * boxes of the NIH images; returns the NIH image names, sorted.
+ */
+export function freshReadingDirs(name, needs = []) {
+  for (const [what, path] of [['build', webJs], ['build', cliJs], ['NIH images', images1024], ['Chromium', CHROMIUM], ...needs]) {
     if (!existsSync(path)) throw new Error(`missing ${what}: ${path}`)
   }
   mkdirSync(artifacts, { recursive: true })
@@ -33,6 +36,12 @@ export async function setupReading(name) {
   mkdirSync(ctx.imagesDir)
   const all = readdirSync(images1024).filter((n) => n.endsWith('.png')).sort()
   ctx.csvBoxes = readCsvBoxes(new Set(all))
+  return all
+}
+
+/** The `before` of a reading spec; returns the first image with dataset boxes. */
+export async function setupReading(name) {
+  const all = freshReadingDirs(name, [['model fixture', MODEL_DIR]])
   const withBoxes = all.filter((n) => ctx.csvBoxes.has(n))
   ctx.imageNames = [...withBoxes.slice(0, 4), ...all.filter((n) => !ctx.csvBoxes.has(n))].slice(0, IMAGES).sort()
   for (const n of ctx.imageNames) symlinkSync(join(images1024, n), join(ctx.imagesDir, n))

@@ -8,9 +8,8 @@ import { readOnnxGraph } from '../../src/main/inference/onnxProto'
 import { addGraphOutputs } from '../../src/main/inference/onnxWrite'
 import { CaseStore } from '../../src/main/store/caseStore'
 import { openDatabase } from '../../src/main/store/database'
-import { tempDir } from './helpers'
+import { REFERENCE_MODEL_DIR as REFERENCE, tempDir } from './helpers'
 
-const REFERENCE = resolve(__dirname, '../../resources/models/cxr-mobilenet-v1')
 const TINY = resolve(__dirname, '../fixtures/engine/tiny-resnet')
 const dir = tempDir()
 const engine = new InferenceEngine({ providers: ['cpu'], threads: 1 })

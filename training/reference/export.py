@@ -16,7 +16,6 @@
 """
 import argparse
 import hashlib
-import inspect
 import json
 import sys
 from collections import defaultdict
@@ -31,7 +30,7 @@ import torch
 from common import FINDINGS, REPO, RUNS, load_images, macro, per_finding_auroc, read_boxes, read_split, auroc, read_labels
 from models import build_model
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'fixtures'))
-from make_engine_fixtures import find_initializer  # noqa: E402  (one implementation for fixtures and the reference model)
+from make_engine_fixtures import export_onnx, find_initializer  # noqa: E402  (one implementation for fixtures and the reference model)
 
 OUT = REPO / "resources" / "models" / "cxr-mobilenet-v1"
 N_BOOT = 1000
@@ -284,13 +283,7 @@ def main():
 
     out_dir.mkdir(parents=True, exist_ok=True)
     onnx_path = out_dir / "model.onnx"
-    dummy = torch.zeros(1, 3, S, S)
-    kw = dict(opset_version=17, do_constant_folding=True, input_names=["image"],
-              output_names=["features", "logits"],
-              dynamic_axes={"image": {0: "N"}, "features": {0: "N"}, "logits": {0: "N"}})
-    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
-        kw["dynamo"] = False
-    torch.onnx.export(model, dummy, str(onnx_path), **kw)
+    export_onnx(model, torch.zeros(1, 3, S, S), onnx_path)
     proto = onnx.load(str(onnx_path))
     folded = fold_pad_constants(proto)
     onnx.save(proto, str(onnx_path))

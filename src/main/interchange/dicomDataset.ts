@@ -4,10 +4,10 @@
  * at every nesting level, because DICOM requires ascending order and readers rely on it.
  */
 export type DicomElement =
-  | { tag: number; vr: 'AE' | 'CS' | 'DA' | 'DS' | 'IS' | 'LO' | 'PN' | 'SH' | 'ST' | 'TM' | 'UI' | 'UT'; value: string }
+  | { tag: number; vr: 'AE' | 'AS' | 'CS' | 'DA' | 'DS' | 'IS' | 'LO' | 'PN' | 'SH' | 'ST' | 'TM' | 'UI' | 'UT'; value: string }
   | { tag: number; vr: 'FL'; value: number[] }
   | { tag: number; vr: 'UL' | 'US'; value: number }
-  | { tag: number; vr: 'OB'; value: Uint8Array }
+  | { tag: number; vr: 'OB' | 'OW'; value: Uint8Array }
   | { tag: number; vr: 'SQ'; value: DicomItem[] }
 
 export type DicomItem = DicomElement[]
@@ -15,8 +15,8 @@ export type DicomItem = DicomElement[]
 export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1'
 
 /** Longest value each string VR allows (PS3.5 table 6.2-1), in characters. */
-const MAX_CHARS: Record<string, number> = { AE: 16, CS: 16, DA: 8, DS: 16, IS: 12, LO: 64, PN: 64, SH: 16, ST: 1024, TM: 16, UI: 64, UT: 0xfffffffe }
-const LONG_VRS = new Set(['OB', 'SQ', 'UT'])
+const MAX_CHARS: Record<string, number> = { AE: 16, AS: 4, CS: 16, DA: 8, DS: 16, IS: 12, LO: 64, PN: 64, SH: 16, ST: 1024, TM: 16, UI: 64, UT: 0xfffffffe }
+const LONG_VRS = new Set(['OB', 'OW', 'SQ', 'UT'])
 
 const tagText = (tag: number) => `(${(tag >>> 16).toString(16).padStart(4, '0')},${(tag & 0xffff).toString(16).padStart(4, '0')})`.toUpperCase()
 
@@ -32,7 +32,7 @@ function stringBytes(element: Extract<DicomElement, { value: string }>): Uint8Ar
   return padded
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
   let offset = 0
   for (const p of parts) {
@@ -42,7 +42,8 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out
 }
 
-function tagHeader(tag: number, length: number): Uint8Array {
+/** An item or delimiter header: tag and 32-bit length, no VR. */
+export function tagHeader(tag: number, length: number): Uint8Array {
   const header = new Uint8Array(8)
   const view = new DataView(header.buffer)
   view.setUint16(0, tag >>> 16, true)
@@ -68,6 +69,7 @@ function valueBytes(element: DicomElement): Uint8Array {
       return out
     }
     case 'OB':
+    case 'OW':
       return element.value.length % 2 ? concat([element.value, new Uint8Array(1)]) : element.value
     case 'SQ':
       return concat(element.value.map((item) => {
@@ -107,6 +109,8 @@ export interface Part10Meta {
   sopInstanceUid: string
   implementationClassUid: string
   implementationVersionName: string
+  /** Explicit VR Little Endian unless named; the dataset itself is always written in it. */
+  transferSyntaxUid?: string
 }
 
 /** Preamble, "DICM", the file meta group (with its group length) and the dataset. */
@@ -115,7 +119,7 @@ export function writePart10(dataset: DicomItem, meta: Part10Meta): Uint8Array {
     { tag: 0x00020001, vr: 'OB', value: Uint8Array.of(0, 1) },
     { tag: 0x00020002, vr: 'UI', value: meta.sopClassUid },
     { tag: 0x00020003, vr: 'UI', value: meta.sopInstanceUid },
-    { tag: 0x00020010, vr: 'UI', value: EXPLICIT_VR_LITTLE_ENDIAN },
+    { tag: 0x00020010, vr: 'UI', value: meta.transferSyntaxUid ?? EXPLICIT_VR_LITTLE_ENDIAN },
     { tag: 0x00020012, vr: 'UI', value: meta.implementationClassUid },
     { tag: 0x00020013, vr: 'SH', value: meta.implementationVersionName },
   ])

@@ -112,7 +112,7 @@ export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry
     const resumed = path ? readCheckpoint<RunMeta>(path, hash) : null
     const resumedFrom = resumed ? { fold: resumed.meta.stage < folds ? resumed.meta.stage + 1 : null, epoch: resumed.state.epoch } : null
     if (resumedFrom) hooks.onProgress?.(`resuming from the checkpoint after ${resumedFrom.fold ? `fold ${resumedFrom.fold}, ` : ''}epoch ${resumedFrom.epoch}`)
-    const meta: RunMeta = resumed?.meta ?? { version: newVersionName(manifest.version, deps.registry.list().filter((m) => m.pkg.manifest.id === manifest.id).map((m) => m.pkg.manifest.version)), stage: 0, folds: [] }
+    const meta: RunMeta = resumed?.meta ?? { version: newVersionName(manifest.version, deps.store.models.list().filter((m) => m.id === manifest.id).map((m) => m.version)), stage: 0, folds: [] }
     const checkpointSeconds: number[] = []
     const runStage = async (stage: number, train: RowSet, val: RowSet, fold: number | null) => {
       const model = makeModel()
