@@ -136,7 +136,12 @@ test('the built Electron shell boots with a secure window, the app protocol and 
     assert.ok(away.prevented, 'navigation away refused')
     assert.ok(window.webContents.events.has('will-attach-webview'))
     assert.deepEqual(window.webContents.openHandler({ url: 'https://evil.example/' }), { action: 'deny' })
-    assert.equal(typeof state.appEvents.get('web-contents-created'), 'function')
+    const other = { events: new Map(), on(name, fn) { this.events.set(name, fn) }, setWindowOpenHandler(fn) { this.openHandler = fn }, getURL: () => 'cxr-lens://app/index.html' }
+    state.appEvents.get('web-contents-created')({}, other)
+    const webview = { prevented: false, preventDefault() { this.prevented = true } }
+    other.events.get('will-attach-webview')(webview)
+    assert.ok(webview.prevented, 'any new web contents refuses webviews')
+    assert.deepEqual(other.openHandler({ url: 'https://evil.example/' }), { action: 'deny' })
     assert.equal(state.permissionCheck(), false)
 
     assert.match(state.cspHeaders['Content-Security-Policy'][0], /default-src 'self'; script-src 'self'/)
