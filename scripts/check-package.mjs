@@ -61,6 +61,9 @@ function checkFuseConfig() {
   for (const [name, value] of Object.entries(REQUIRED_FUSES)) {
     if (declared[name] !== value) problems.push(`electron-builder.yml electronFuses.${name} is ${JSON.stringify(declared[name])}, must be ${value}`)
   }
+  // Both fuses are void without an archive, and integrity validation without its recorded hash.
+  if (config.asar === false) problems.push('electron-builder.yml sets asar: false, so onlyLoadAppFromAsar would refuse to start')
+  if (config.disableAsarIntegrity) problems.push('electron-builder.yml sets disableAsarIntegrity, so the integrity fuse has no hash to check')
 }
 
 /**

@@ -68,6 +68,7 @@ describe('app protocol handler', () => {
     }
     expect(CONTENT_SECURITY_POLICY).toMatch(/script-src 'self'/)
     expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-eval/)
+    expect(CONTENT_SECURITY_POLICY).toMatch(/frame-src 'none'/)
   })
 
   it('refuses every path that leaves the renderer folder, however it is spelled', async () => {
