@@ -3,8 +3,10 @@
 // preload, worker and renderer inside app.asar; every package the bundle requires present in the
 // archive (with the WASM codecs' files); native modules unpacked, onnxruntime-node carrying only
 // this platform's binaries (and the other platforms' rules pruning theirs); models as extra
-// resources; the icons. Prints the sizes and fails above the budget. A real release:
-// `npm ci && npm run dist:linux` (or dist:win / dist:mac) on a machine with network access.
+// resources; the icons; the Electron fuses (declared in electron-builder.yml, flipped by
+// electron-builder in the packed executable and read back from it); the shell's protocol, dev-URL
+// and webview rules in the packed main bundle. Prints the sizes and fails above the budget. A real
+// release: `npm ci && npm run dist:linux` (or dist:win / dist:mac) on a machine with network access.
 import { execFileSync } from 'node:child_process'
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { builtinModules, createRequire } from 'node:module'
@@ -17,6 +19,9 @@ const builderRequire = createRequire(require.resolve('app-builder-lib/package.js
 const yaml = builderRequire('js-yaml')
 const { minimatch } = builderRequire('minimatch')
 const asar = require('@electron/asar')
+// The fuse library electron-builder itself flips the fuses with, so the check reads what it wrote.
+const fuses = builderRequire('@electron/fuses')
+const { SENTINEL, FuseState } = builderRequire('@electron/fuses/dist/constants')
 
 /** Upper bound for linux-unpacked without the Electron binary: a regression guard, not a target. */
 const BUDGET_MB = 200
@@ -24,6 +29,90 @@ const ORT = 'node_modules/onnxruntime-node/bin/napi-v6'
 const root = new URL('..', import.meta.url).pathname
 const config = yaml.load(readFileSync(join(root, 'electron-builder.yml'), 'utf8'))
 const problems = []
+
+/**
+ * The fuses a release must carry (docs/SECURITY.md says what each stops). Keys are electron-builder's
+ * `electronFuses` names; values are what the packed binary must hold.
+ */
+const REQUIRED_FUSES = {
+  runAsNode: false,
+  enableNodeOptionsEnvironmentVariable: false,
+  enableNodeCliInspectArguments: false,
+  enableEmbeddedAsarIntegrityValidation: true,
+  onlyLoadAppFromAsar: true,
+  enableCookieEncryption: true,
+  grantFileProtocolExtraPrivileges: false,
+}
+/** electron-builder's option names to @electron/fuses wire positions. */
+const FUSE_INDEX = {
+  runAsNode: fuses.FuseV1Options.RunAsNode,
+  enableCookieEncryption: fuses.FuseV1Options.EnableCookieEncryption,
+  enableNodeOptionsEnvironmentVariable: fuses.FuseV1Options.EnableNodeOptionsEnvironmentVariable,
+  enableNodeCliInspectArguments: fuses.FuseV1Options.EnableNodeCliInspectArguments,
+  enableEmbeddedAsarIntegrityValidation: fuses.FuseV1Options.EnableEmbeddedAsarIntegrityValidation,
+  onlyLoadAppFromAsar: fuses.FuseV1Options.OnlyLoadAppFromAsar,
+  grantFileProtocolExtraPrivileges: fuses.FuseV1Options.GrantFileProtocolExtraPrivileges,
+}
+/** Electron's own defaults, in wire order: what an unflipped binary carries (runAsNode on, ...). */
+const DEFAULT_WIRE = [1, 0, 1, 1, 0, 0, 0, 1]
+
+function checkFuseConfig() {
+  const declared = config.electronFuses ?? {}
+  for (const [name, value] of Object.entries(REQUIRED_FUSES)) {
+    if (declared[name] !== value) problems.push(`electron-builder.yml electronFuses.${name} is ${JSON.stringify(declared[name])}, must be ${value}`)
+  }
+  // Both fuses are void without an archive, and integrity validation without its recorded hash.
+  if (config.asar === false) problems.push('electron-builder.yml sets asar: false, so onlyLoadAppFromAsar would refuse to start')
+  if (config.disableAsarIntegrity) problems.push('electron-builder.yml sets disableAsarIntegrity, so the integrity fuse has no hash to check')
+}
+
+/**
+ * The stand-in executable: a shell script carrying a V1 fuse wire (sentinel, version, length, one
+ * byte per fuse) at Electron's defaults, so electron-builder's fuse step runs on it exactly as on a
+ * real binary and the result can be read back.
+ */
+function standInExecutable() {
+  const wire = Buffer.from(DEFAULT_WIRE.map((on) => (on ? FuseState.ENABLE : FuseState.DISABLE)))
+  return Buffer.concat([Buffer.from(`#!/bin/sh\n# ${SENTINEL}`), Buffer.from([Number(fuses.FuseVersion.V1), wire.length]), wire, Buffer.from('\n')])
+}
+
+/** Each required fuse as the executable at `path` holds it, or the problems found reading it. */
+async function readFuses(path, label) {
+  const wire = await fuses.getCurrentFuseWire(path)
+  const found = {}
+  for (const [name, index] of Object.entries(FUSE_INDEX)) {
+    const state = wire[index]
+    found[name] = state === FuseState.ENABLE ? true : state === FuseState.DISABLE ? false : state === undefined ? 'missing' : 'removed'
+    if (found[name] !== REQUIRED_FUSES[name]) problems.push(`${label}: fuse ${name} is ${found[name]}, must be ${REQUIRED_FUSES[name]}`)
+  }
+  return found
+}
+
+/**
+ * A real Electron binary, where one is installed (not here: ELECTRON_SKIP_BINARY_DOWNLOAD): its
+ * wire must be V1 and long enough for every configured fuse, or the release's fuse step throws.
+ */
+async function checkRealElectron() {
+  const binary = join(root, 'node_modules', 'electron', 'dist', 'electron')
+  if (!existsSync(binary)) return 'absent (ELECTRON_SKIP_BINARY_DOWNLOAD): its fuse wire was not read'
+  const wire = await fuses.getCurrentFuseWire(binary)
+  const length = Object.keys(wire).filter((k) => k !== 'version').length
+  const needed = Math.max(...Object.values(FUSE_INDEX)) + 1
+  if (wire.version !== fuses.FuseVersion.V1 || length < needed) problems.push(`node_modules/electron/dist/electron has fuse wire v${wire.version} of ${length} fuses; the config needs v1 with ${needed}`)
+  return `fuse wire v${wire.version}, ${length} fuses (unflipped; a release flips them)`
+}
+
+/**
+ * The shell's rules as the packed main bundle holds them: the app protocol registered and handled,
+ * the dev-server URL guarded by app.isPackaged, webviews refused, nothing loaded from file://. The
+ * behaviour itself is tested on the built bundle by tests/e2e/electronShell.test.mjs.
+ */
+function checkShellBundle(asarPath, files) {
+  const main = [...files].filter((f) => /^\/out\/main\/[^/]+\.js$/.test(f)).map((f) => asar.extractFile(asarPath, f.slice(1)).toString()).join('\n')
+  const required = { 'registerSchemesAsPrivileged(': 'the app scheme registration', 'protocol.handle(': 'the app protocol handler', '.isPackaged': 'the dev-URL guard', 'will-attach-webview': 'the webview refusal', 'setPermissionCheckHandler(': 'the permission check refusal' }
+  for (const [needle, what] of Object.entries(required)) if (!main.includes(needle)) problems.push(`packed main bundle lacks ${what} (${needle})`)
+  if (main.includes('.loadFile(')) problems.push('packed main bundle still loads a file:// page (loadFile)')
+}
 
 function sizeOf(path) {
   const stat = statSync(path)
@@ -112,15 +201,23 @@ function packDir(work) {
 
 const work = mkdtempSync(join(tmpdir(), 'cxr-package-'))
 try {
+  checkFuseConfig()
   const electron = join(work, 'electron-dist')
   mkdirSync(electron)
-  writeFileSync(join(electron, 'electron'), '#!/bin/sh\n', { mode: 0o755 })
+  writeFileSync(join(electron, 'electron'), standInExecutable(), { mode: 0o755 })
   writeFileSync(join(electron, 'version'), require('electron/package.json').version)
   execFileSync('npx', ['electron-builder', '--linux', 'dir', `-c.electronDist=${electron}`, '-c.npmRebuild=false', `-c.directories.output=${join(work, 'dist')}`], { cwd: packDir(work), stdio: ['ignore', 'ignore', 'inherit'] })
   const appDir = join(work, 'dist', 'linux-unpacked')
   const resources = join(appDir, 'resources')
   const asarPath = join(resources, 'app.asar')
   const files = new Set(asar.listPackage(asarPath))
+  // onlyLoadAppFromAsar: the app must be the archive, with no loose app folder beside it.
+  if (existsSync(join(resources, 'app'))) problems.push('resources/app exists beside app.asar')
+  const executable = join(appDir, config.linux?.executableName ?? config.executableName ?? JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).name)
+  if (!existsSync(executable)) problems.push(`no executable at ${executable}`)
+  const packedFuses = existsSync(executable) ? await readFuses(executable, 'packed executable') : {}
+  const realElectron = await checkRealElectron()
+  checkShellBundle(asarPath, files)
   for (const f of ['/package.json', '/out/main/index.js', '/out/main/jobWorker.js', '/out/preload/index.js', '/out/renderer/index.html']) if (!files.has(f)) problems.push(`app.asar lacks ${f}`)
   checkRequires(asarPath, files)
   const unpacked = join(resources, 'app.asar.unpacked')
@@ -137,7 +234,7 @@ try {
   if (!models.length) problems.push('resources/models missing')
   const sizes = { unpacked_mb: mb(sizeOf(appDir)), app_asar_mb: mb(sizeOf(asarPath)), app_asar_unpacked_mb: mb(sizeOf(unpacked)), models_mb: mb(sizeOf(join(resources, 'models'))) }
   if (sizes.unpacked_mb > BUDGET_MB) problems.push(`linux-unpacked is ${sizes.unpacked_mb} MB, over the ${BUDGET_MB} MB budget`)
-  console.log(JSON.stringify({ asar_files: files.size, ...sizes, onnxruntime: ortPlatforms, unpacked_modules: readdirSync(join(unpacked, 'node_modules')), models, problems }))
+  console.log(JSON.stringify({ asar_files: files.size, ...sizes, onnxruntime: ortPlatforms, unpacked_modules: readdirSync(join(unpacked, 'node_modules')), models, fuses: packedFuses, real_electron: realElectron, problems }))
   if (problems.length) process.exitCode = 1
 } finally {
   if (!process.env.KEEP_PACKAGE) rmSync(work, { recursive: true, force: true })

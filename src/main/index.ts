@@ -1,11 +1,15 @@
-/** Boots the desktop shell: single instance, secure window, IPC. Everything else lives in the core. */
+/** Boots the desktop shell: single instance, app protocol, secure window, IPC. Everything else lives in the core. */
 import { app, dialog, type BrowserWindow } from 'electron'
+import { join } from 'node:path'
 import { openCore, type Core } from './api/core'
 import { PRODUCT_NAME, resolveDataDir } from './config/dataDir'
 import { registerIpc } from './ipc/register'
-import { createMainWindow, installContentSecurityPolicy } from './window'
+import { registerAppScheme, serveAppProtocol } from './shell/appProtocol'
+import { createMainWindow, installContentSecurityPolicy, lockDownWebContents } from './window'
 
 app.setName(PRODUCT_NAME)
+// Privileged schemes can only be registered before the app is ready.
+registerAppScheme()
 let mainWindow: BrowserWindow | null = null
 let core: Core | null = null
 
@@ -16,6 +20,8 @@ if (!app.requestSingleInstanceLock()) {
     if (mainWindow?.isMinimized()) mainWindow.restore()
     mainWindow?.focus()
   })
+  // Any web contents, not only the main window's (devtools, a frame's), gets the same refusals.
+  app.on('web-contents-created', (_event, contents) => lockDownWebContents(contents))
   app.whenReady().then(() => {
     try {
       core = openCore(resolveDataDir(process.argv, process.env, app.getPath('userData')), 'electron')
@@ -25,6 +31,7 @@ if (!app.requestSingleInstanceLock()) {
       return
     }
     installContentSecurityPolicy()
+    serveAppProtocol(join(__dirname, '../renderer'))
     registerIpc(core, () => mainWindow)
     mainWindow = createMainWindow()
     mainWindow.on('closed', () => (mainWindow = null))

@@ -1,14 +1,43 @@
-import { BrowserWindow, session, shell } from 'electron'
+import { app, BrowserWindow, session, shell, type WebContents } from 'electron'
 import { join } from 'node:path'
 import { CONTENT_SECURITY_POLICY } from './config/csp'
+import { isAllowedExternalUrl } from './shell/externalLinks'
+import { chooseRendererUrl } from './shell/rendererUrl'
 
-/** Applies the CSP as a response header too, so it holds even for documents without the meta tag. */
+/**
+ * Session-wide defaults. The CSP header also covers the dev server's pages (the app protocol sets
+ * it itself); every permission request and check is refused: the workstation needs no camera,
+ * microphone, notifications, geolocation, MIDI or HID.
+ */
 export function installContentSecurityPolicy(): void {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } })
   })
-  // The workstation needs no camera, microphone, notifications or geolocation.
   session.defaultSession.setPermissionRequestHandler((_webContents, _permission, callback) => callback(false))
+  session.defaultSession.setPermissionCheckHandler(() => false)
+}
+
+/**
+ * Navigation away from the loaded page, new windows and <webview> are refused for a web contents.
+ * Applied to the main window and (from index.ts) to every web contents Electron creates, so a frame
+ * or a future window cannot escape either. A window.open of an allowlisted https page goes to the
+ * system browser; nothing else leaves the app.
+ */
+const lockedDown = new WeakSet<WebContents>()
+
+export function lockDownWebContents(contents: WebContents): void {
+  // The main window's contents arrive twice (web-contents-created and createMainWindow).
+  if (lockedDown.has(contents)) return
+  lockedDown.add(contents)
+  contents.on('will-navigate', (event, url) => {
+    if (url !== contents.getURL()) event.preventDefault()
+  })
+  contents.on('will-redirect', (event) => event.preventDefault())
+  contents.on('will-attach-webview', (event) => event.preventDefault())
+  contents.setWindowOpenHandler(({ url }) => {
+    if (isAllowedExternalUrl(url)) void shell.openExternal(url)
+    return { action: 'deny' }
+  })
 }
 
 export function createMainWindow(): BrowserWindow {
@@ -25,22 +54,20 @@ export function createMainWindow(): BrowserWindow {
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
+      nodeIntegrationInSubFrames: false,
       webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
       spellcheck: false,
     },
   })
   window.once('ready-to-show', () => window.show())
+  lockDownWebContents(window.webContents)
 
-  // Navigation and new windows are denied; http(s) links open in the system browser instead.
-  window.webContents.on('will-navigate', (event, url) => {
-    if (url !== window.webContents.getURL()) event.preventDefault()
-  })
-  window.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//.test(url)) void shell.openExternal(url)
-    return { action: 'deny' }
-  })
-
-  if (process.env.ELECTRON_RENDERER_URL) void window.loadURL(process.env.ELECTRON_RENDERER_URL)
-  else void window.loadFile(join(__dirname, '../renderer/index.html'))
+  // The app protocol (see shell/appProtocol.ts) serves the built renderer; a dev server only unpackaged.
+  const { url, ignored } = chooseRendererUrl(process.env, app.isPackaged)
+  if (ignored) console.warn(`[cxr-lens] ${ignored}`)
+  void window.loadURL(url)
   return window
 }
