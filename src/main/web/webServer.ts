@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { EVENT_NAMES, type EventName } from '../../shared/channels'
@@ -76,9 +76,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   })
   // a request Node's parser refuses (bad request line, header, encoding) gets its status and a closed socket
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    if (error.code === 'ECONNRESET') return void socket.destroy()
+    // after bytes of an answer went out, another status line would corrupt it: just close
+    if (error.code === 'ECONNRESET' || (socket as Socket).bytesWritten > 0) return void socket.destroy()
     refuseSocket(socket, clientErrorStatus(error))
   })
+  // a client that trickles its headers holds a socket; loopback clients send theirs at once
+  server.headersTimeout = 20_000
+  server.requestTimeout = 60_000
   // CONNECT (a proxy's method) bypasses the request handler; answered here instead of a silent close
   server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => socket.destroy())
