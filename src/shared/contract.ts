@@ -40,6 +40,13 @@ const jobId = z.object({ jobId: z.string().min(1).max(64) }).strict()
 const absolutePath = z.string().min(1).max(4096)
 const modelId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)
 const readerId = z.number().int().positive()
+/**
+ * Most cells a heatmap edit may carry: 256 × 256, the feature map of a 4096² input (the largest a
+ * manifest allows) at stride 16 (the bundled model's; its maps are 12 × 12, occlusion and SHAP
+ * grids default to 8 × 8). Sized so the largest edit fits one browser-mode message
+ * (MAX_MESSAGE_BYTES; tests/unit/webFuzz.test.ts holds the two together).
+ */
+export const MAX_HEATMAP_CELLS = 256 * 256
 const pixels = z.number().finite().min(-1e5).max(1e5)
 const boxDraft = z.object({ finding: z.string().min(1).max(64), x: pixels, y: pixels, w: z.number().finite().positive().max(1e5), h: z.number().finite().positive().max(1e5) }).strict()
 const dashboardQuery = z
@@ -131,7 +138,7 @@ export const contract = {
   'heatmaps:byId': { request: z.object({ id: z.number().int().positive() }).strict(), response: returns<HeatmapData | null>() },
   'heatmaps:versions': { request: z.object({ id: z.number().int().positive() }).strict(), response: returns<HeatmapVersion[]>() },
   'heatmaps:saveEdit': {
-    request: z.object({ baseId: z.number().int().positive(), readerId, values: z.array(z.number().finite()).min(1).max(1_048_576) }).strict(),
+    request: z.object({ baseId: z.number().int().positive(), readerId, values: z.array(z.number().finite()).min(1).max(MAX_HEATMAP_CELLS) }).strict(),
     response: returns<HeatmapData>(),
   },
   'readers:list': { request: z.object({}).strict(), response: returns<Reader[]>() },

@@ -1,12 +1,16 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import type { AddressInfo, Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer, type WebSocket } from 'ws'
 import { EVENT_NAMES, type EventName } from '../../shared/channels'
-import { decodeWire, encodeWire } from '../../shared/wireCodec'
+import type { Envelope } from '../../shared/contract'
+import { encodeWire, MAX_MESSAGE_BYTES } from '../../shared/wireCodec'
 import type { Core } from '../api/core'
 import { createDispatcher } from '../api/dispatch'
 import { createHandlers } from '../api/handlers'
+import { allowedHost, clientErrorStatus, HOST, refuseSocket, requestTarget, sameOrigin } from './requestGuards'
+import { parseSocketMessage, type RequestId } from './socketMessage'
 import { serveStatic } from './staticFiles'
 
 export interface WebServerOptions {
@@ -15,20 +19,14 @@ export interface WebServerOptions {
   port?: number
   /** Fixed token for tests; a fresh random one per launch otherwise. */
   token?: string
+  /** Where internal faults are reported (a client's bad input is answered, not logged). */
+  log?: (message: string) => void
 }
 
 export interface WebServer {
   url: string
   token: string
   close(): Promise<void>
-}
-
-const HOST = '127.0.0.1'
-const MAX_MESSAGE_BYTES = 1 << 20
-
-function frameBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return Buffer.concat(data)
-  return data instanceof ArrayBuffer ? new Uint8Array(data) : data
 }
 
 function sameToken(given: string | null, token: string): boolean {
@@ -38,46 +36,92 @@ function sameToken(given: string | null, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
+/** Sends an answer if the socket is still open; an answer that cannot be encoded becomes a `failed` envelope. */
+function reply(ws: WebSocket, id: RequestId, envelope: Envelope<unknown>, log: (message: string) => void): void {
+  if (ws.readyState !== ws.OPEN) return
+  let frame: string | Uint8Array
+  try {
+    frame = encodeWire({ id, envelope })
+  } catch (error) {
+    log(`[web] answer ${JSON.stringify(id)} could not be encoded: ${(error as Error).message}`)
+    frame = encodeWire({ id, envelope: { ok: false, error: { code: 'failed', message: 'The answer could not be encoded' } } })
+  }
+  ws.send(frame)
+}
+
 /**
  * Browser mode: the built renderer over HTTP and the IPC contract over one WebSocket, on loopback
  * only. The socket needs the per-launch token and a same-origin page, so another site open in the
- * same browser cannot drive the workstation.
+ * same browser cannot drive the workstation; every request must name this server in Host, so a
+ * DNS-rebinding page cannot read it either. Whatever a client sends is answered (400/403/404/405,
+ * `invalid_request`, a WebSocket close code) and the server keeps serving.
  */
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const token = options.token ?? randomBytes(24).toString('base64url')
+  const log = options.log ?? console.error
   const dispatch = createDispatcher(createHandlers(options.core))
+  // read once listening: address() is null again after close, and a late request must not throw on it
+  let listeningPort = 0
+  const port = () => listeningPort
+
   const server = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', `http://${HOST}`)
-    if (request.method !== 'GET') return void response.writeHead(405).end()
-    void serveStatic(options.rendererDir, url.pathname, response)
+    const url = requestTarget(request.url)
+    if (!url) return void response.writeHead(400, { 'Content-Type': 'text/plain' }).end('malformed request target')
+    if (!allowedHost(request.headers.host, port())) return void response.writeHead(403, { 'Content-Type': 'text/plain' }).end('Host not allowed')
+    if (request.method !== 'GET' && request.method !== 'HEAD') return void response.writeHead(405, { Allow: 'GET, HEAD' }).end()
+    serveStatic(options.rendererDir, url.pathname, response).catch((error: Error) => {
+      log(`[web] static ${url.pathname}: ${error.message}`)
+      response.destroy()
+    })
+  })
+  // a request Node's parser refuses (bad request line, header, encoding) gets its status and a closed socket
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    // after bytes of an answer went out, another status line would corrupt it: just close
+    if (error.code === 'ECONNRESET' || (socket as Socket).bytesWritten > 0) return void socket.destroy()
+    refuseSocket(socket, clientErrorStatus(error))
+  })
+  // a client that trickles its headers holds a socket; loopback clients send theirs at once
+  server.headersTimeout = 20_000
+  server.requestTimeout = 60_000
+  // CONNECT (a proxy's method) bypasses the request handler; answered here instead of a silent close
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy())
+    refuseSocket(socket, 405)
   })
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES })
 
-  const allowed = (request: IncomingMessage) => {
-    const url = new URL(request.url ?? '/', `http://${HOST}`)
-    const { port } = server.address() as AddressInfo
-    const origin = request.headers.origin
-    const sameOrigin = origin === `http://${HOST}:${port}` || origin === `http://localhost:${port}`
-    return url.pathname === '/api' && sameOrigin && sameToken(url.searchParams.get('token'), token)
+  /** Why an upgrade is refused, or null when it may become the API socket. */
+  const refusal = (request: IncomingMessage): [number, string] | null => {
+    const url = requestTarget(request.url)
+    if (!url) return [400, 'malformed request target']
+    if (!allowedHost(request.headers.host, port())) return [403, 'Host not allowed']
+    if (url.pathname !== '/api') return [404, 'not found']
+    if (!sameOrigin(request.headers.origin, port()) || !sameToken(url.searchParams.get('token'), token)) return [403, 'forbidden']
+    return null
   }
-  server.on('upgrade', (request, socket, head) => {
-    if (!allowed(request)) {
-      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n')
-      return
-    }
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node removes its own error listener from an upgraded socket: without this, a reset ends the process
+    socket.on('error', () => socket.destroy())
+    const refused = refusal(request)
+    if (refused) return refuseSocket(socket, ...refused)
+    // ws answers a non-WebSocket upgrade, a bad key or version itself (400), and reads `head` as frames
     sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit('connection', ws, request))
   })
 
   sockets.on('connection', (ws: WebSocket) => {
-    ws.on('message', async (data, isBinary) => {
-      let message: { id?: unknown; channel?: unknown; request?: unknown }
-      try {
-        message = decodeWire(isBinary ? frameBytes(data) : String(data)) as typeof message
-      } catch {
-        return ws.send(encodeWire({ id: null, envelope: { ok: false, error: { code: 'invalid_request', message: 'Message is not JSON' } } }))
-      }
-      const envelope = await dispatch(message.channel, message.request)
-      if (ws.readyState === ws.OPEN) ws.send(encodeWire({ id: message.id, envelope }))
+    // ws has already sent the close (1009 oversize, 1007 invalid UTF-8, 1002 bad frame); unheard, the 'error' would end the process
+    ws.on('error', () => {})
+    ws.on('message', (data, isBinary) => {
+      const parsed = parseSocketMessage(data, isBinary)
+      if (!parsed.ok) return reply(ws, parsed.id, parsed.envelope, log)
+      const { id, channel, request } = parsed.message
+      dispatch(channel, request)
+        .catch((error: Error): Envelope<never> => {
+          log(`[web] ${channel}: ${error.stack ?? error.message}`)
+          return { ok: false, error: { code: 'failed', message: error.message } }
+        })
+        .then((envelope) => reply(ws, id, envelope, log))
+        .catch((error: Error) => log(`[web] answer to ${channel}: ${error.message}`))
     })
   })
   const broadcast = (event: EventName) => (payload: unknown) => {
@@ -92,15 +136,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     server.once('error', reject)
     server.listen(options.port ?? 0, HOST, () => resolve())
   })
-  const { port } = server.address() as AddressInfo
+  listeningPort = (server.address() as AddressInfo).port
   return {
-    url: `http://${HOST}:${port}/?token=${token}`,
+    url: `http://${HOST}:${port()}/?token=${token}`,
     token,
     async close() {
       options.core.jobs.off('progress', onProgress)
       options.core.jobs.off('finished', onFinished)
       for (const client of sockets.clients) client.terminate()
       await new Promise<void>((resolve) => sockets.close(() => resolve()))
+      server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }

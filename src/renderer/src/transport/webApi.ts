@@ -4,7 +4,12 @@
  */
 import { buildApi, type CxrApi } from '../../../shared/api'
 import type { Channel, Envelope, EventMap, EventName } from '../../../shared/contract'
-import { decodeWire, encodeWire } from '../../../shared/wireCodec'
+import { decodeWire, encodeWire, MAX_MESSAGE_BYTES } from '../../../shared/wireCodec'
+
+/** UTF-8 size of a text frame; most are far under the limit even at 3 bytes a UTF-16 unit, and are not encoded twice. */
+function utf8Length(text: string): number {
+  return text.length * 3 <= MAX_MESSAGE_BYTES ? text.length : new TextEncoder().encode(text).byteLength
+}
 
 type Pending = { resolve: (value: Envelope<unknown>) => void; reject: (error: Error) => void }
 
@@ -19,7 +24,14 @@ export function connectWebApi(token: string): Promise<CxrApi> {
 
   socket.addEventListener('message', (event) => {
     const data: unknown = event.data
-    const message = decodeWire(typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer)) as { id?: number; envelope?: Envelope<unknown>; event?: EventName; payload?: unknown }
+    let message: { id?: number; envelope?: Envelope<unknown>; event?: EventName; payload?: unknown }
+    try {
+      message = decodeWire(typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer)) as typeof message
+    } catch (error) {
+      // one unreadable frame must not stop the page from reading the next ones
+      console.error(`CXR Lens: unreadable message from the server: ${(error as Error).message}`)
+      return
+    }
     if (message.id !== undefined && message.envelope) {
       pending.get(message.id)?.resolve(message.envelope)
       pending.delete(message.id)
@@ -36,8 +48,12 @@ export function connectWebApi(token: string): Promise<CxrApi> {
     new Promise<Envelope<unknown>>((resolve, reject) => {
       if (socket.readyState !== WebSocket.OPEN) return reject(new Error('Not connected to CXR Lens.'))
       const id = nextId++
+      const frame = encodeWire({ id, channel, request })
+      const size = typeof frame === 'string' ? utf8Length(frame) : frame.byteLength
+      // the server would close the socket (1009) and fail every pending request with it
+      if (size > MAX_MESSAGE_BYTES) return reject(new Error(`The ${channel} request is ${size} bytes, over the ${MAX_MESSAGE_BYTES}-byte message limit.`))
       pending.set(id, { resolve, reject })
-      socket.send(encodeWire({ id, channel, request }))
+      socket.send(frame)
     })
 
   const subscribe = <E extends EventName>(event: E, listener: (payload: EventMap[E]) => void) => {
