@@ -100,7 +100,8 @@ export const contract = {
   'analysis:start': {
     request: z
       .object({
-        caseIds: z.array(z.number().int().positive()).min(1).max(200_000),
+        // 100,000 ids pack to 800 KB (float64 frame), inside the 1 MiB message limit; larger sets go in batches.
+        caseIds: z.array(z.number().int().positive()).min(1).max(100_000),
         model: modelId.optional(),
         version: z.string().min(1).max(64).optional(),
         methods: z.array(z.enum(EXPLAIN_METHODS)).max(EXPLAIN_METHODS.length),
@@ -162,7 +163,7 @@ export const contract = {
   'backups:list': { request: z.object({}).strict(), response: returns<BackupInfo[]>() },
   'backups:restore': {
     // A file name inside the data folder's backups/, never a path: the UI cannot restore arbitrary files.
-    request: z.object({ name: z.string().regex(/^[\w.-]+\.sqlite$/, 'a backup file name ending in .sqlite') }).strict(),
+    request: z.object({ name: z.string().max(255).regex(/^[\w.-]+\.sqlite$/, 'a backup file name ending in .sqlite') }).strict(),
     response: returns<RestoreResult>(),
   },
 } as const satisfies Record<Channel, { request: z.ZodType; response: unknown }>

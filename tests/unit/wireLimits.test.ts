@@ -73,10 +73,7 @@ describe('request schemas fit one browser-mode message', () => {
    * Channels whose schema allows more than one message holds, each with why it is tolerated for
    * now. The test fails when one is fixed (remove it here) or a new one appears (fix its schema).
    */
-  const KNOWN_OVER_LIMIT: Record<string, string> = {
-    'analysis:start': 'caseIds may list 200,000 ids (1.6 MB packed); the renderer sends one case, the CLI does not use the contract',
-    'backups:restore': 'the backup name has a pattern but no length limit',
-  }
+  const KNOWN_OVER_LIMIT: Record<string, string> = {}
 
   it('bounds every channel\'s largest request from its schema; only the known exceptions exceed the limit', () => {
     const sizes = Object.fromEntries(CHANNELS.map((channel) => [channel, messageBound(channel, contract[channel].request)]))
