@@ -198,3 +198,9 @@ export function methodSummary(method: string): string {
     : 'CLASS-AGNOSTIC: the same map for every finding, so it does not explain any one finding (its per-finding scores measure where the map lies, not what the model used for that finding)'
   return `${f.label}: units ${UNIT_LABELS[f.units]}${f.signed ? ' (signed; scored on its positive part)' : ''}; ${scope}. ${f.definition}`
 }
+
+/** A method's name in a list of choices: a class-agnostic one says so, so it is not read as explaining the selected finding. */
+export function methodChoiceLabel(method: ExplainMethod): string {
+  const facts = REGISTRY[method]
+  return facts.classSpecific ? facts.label : `${facts.label} (class-agnostic)`
+}

@@ -6,7 +6,7 @@
 import { memo, useCallback, useEffect } from 'react'
 import { Alert, Box, Button, Chip, LinearProgress, Stack, TextField, Typography } from '@mui/material'
 import type { JobStatus } from '../../../shared/domain'
-import { EXPLAIN_METHOD_FACTS, EXPLAIN_METHODS, UNIT_LABELS, isExplainMethod } from '../../../shared/explainMethods'
+import { EXPLAIN_METHOD_FACTS, EXPLAIN_METHODS, UNIT_LABELS, isExplainMethod, methodChoiceLabel } from '../../../shared/explainMethods'
 import { useApi } from '../apiContext'
 import { useJob } from '../hooks/useJob'
 import { FineTunePanel } from './FineTunePanel'
@@ -16,12 +16,6 @@ import { methodSupported, modelKey, type AnalysisStore } from '../stores/analysi
 /** The part of the analysis job's result the panel reads. */
 interface AnalysisResult {
   provider: string
-}
-
-/** A class-agnostic method says so in the list, so it is not read as explaining the selected finding. */
-export function methodOptionLabel(method: keyof typeof EXPLAIN_METHOD_FACTS): string {
-  const facts = EXPLAIN_METHOD_FACTS[method]
-  return facts.classSpecific ? facts.label : `${facts.label} (class-agnostic)`
 }
 
 const PROVIDER_LABELS: Record<string, string> = { cpu: 'CPU', webgpu: 'WebGPU', cuda: 'CUDA' }
@@ -106,7 +100,7 @@ export const ModelPanel = memo(function ModelPanel({ store }: { store: AnalysisS
       >
         {EXPLAIN_METHODS.map((method) => (
           <option key={method} value={method} disabled={!methodSupported(model, method)}>
-            {methodOptionLabel(method) + (methodSupported(model, method) ? '' : ' (linear head only)')}
+            {methodChoiceLabel(method) + (methodSupported(model, method) ? '' : ' (linear head only)')}
           </option>
         ))}
       </TextField>

@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'react'
 import { Alert, Box, Button, LinearProgress, Stack, Table, TableBody, TableCell, TableHead, TableRow, TextField, Typography } from '@mui/material'
-import { EXPLAIN_METHOD_FACTS, EXPLAIN_METHODS, isExplainMethod, methodFacts, methodSummary } from '../../../shared/explainMethods'
+import { EXPLAIN_METHODS, isExplainMethod, methodChoiceLabel, methodFacts, methodSummary } from '../../../shared/explainMethods'
 import { NIH_FINDINGS } from '../../../shared/findings'
 import { useApi } from '../apiContext'
 import { ConfidenceScatter, RocCurves } from '../components/DashboardCharts'
@@ -29,7 +29,7 @@ export function DashboardView({ readers }: { readers: ReaderStore }) {
         <Typography variant="h6">Validation</Typography>
         <TextField select size="small" label="Method" value={filters.method} onChange={(e) => isExplainMethod(e.target.value) && store.setFilters({ method: e.target.value })}
           slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'dashboard-method' } }}>
-          {EXPLAIN_METHODS.map((m) => <option key={m} value={m}>{EXPLAIN_METHOD_FACTS[m].label + (EXPLAIN_METHOD_FACTS[m].classSpecific ? '' : ' (class-agnostic)')}</option>)}
+          {EXPLAIN_METHODS.map((m) => <option key={m} value={m}>{methodChoiceLabel(m)}</option>)}
         </TextField>
         <TextField select size="small" label="Finding" value={filters.finding ?? ''} onChange={(e) => store.setFilters({ finding: e.target.value || null })}
           slotProps={{ select: { native: true }, inputLabel: { shrink: true }, htmlInput: { 'data-testid': 'dashboard-finding' } }}>
