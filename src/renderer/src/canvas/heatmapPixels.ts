@@ -124,6 +124,7 @@ export function renderHeatmap(
   map: { width: number; height: number; values: ArrayLike<number>; method: string },
   colormap: ColormapName,
   renderSize = RENDER_SIZE,
+  scale: DisplayScale = displayScaleFor(map.method),
 ): { width: number; height: number; rgba: Uint8ClampedArray<ArrayBuffer> } {
   if (map.width <= 0 || map.height <= 0 || map.values.length !== map.width * map.height) {
     throw new Error(`Heatmap is ${map.width}×${map.height} but has ${map.values.length} values`)
@@ -132,6 +133,6 @@ export function renderHeatmap(
   const width = map.width * factor
   const height = map.height * factor
   const upsample = (v: Float32Array) => (factor === 1 ? v : upsampleBilinear(v, map.height, map.width, height, width))
-  if (displayScaleFor(map.method) === 'diverging') return { width, height, rgba: divergingRgba(upsample(normalizeSigned(map.values))) }
+  if (scale === 'diverging') return { width, height, rgba: divergingRgba(upsample(normalizeSigned(map.values))) }
   return { width, height, rgba: heatmapRgba(upsample(normalizeHeatmap(map.values, 'minmax')), colormap) }
 }
