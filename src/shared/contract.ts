@@ -107,6 +107,7 @@ export const contract = {
         methods: z.array(z.enum(EXPLAIN_METHODS)).max(EXPLAIN_METHODS.length),
         findings: z.array(z.string().min(1).max(64)).max(64).optional(),
         background: z.enum(['blur', 'mean']).optional(),
+        channels: z.number().int().positive().max(100_000).optional(),
       })
       .strict() satisfies z.ZodType<AnalysisRequest>,
     response: returns<{ jobId: string }>(),

@@ -225,6 +225,8 @@ export interface AnalysisRequest {
   methods: ExplainMethod[]
   findings?: string[]
   background?: 'blur' | 'mean'
+  /** Score-CAM: channels used, highest mean activation first (default SCORECAM_DEFAULT_CHANNELS) */
+  channels?: number
 }
 
 export interface CasePredictions {

@@ -3,13 +3,12 @@
  * so both compute the same numbers: bilinear resize with pixel-centre alignment, normalization, and
  * the evaluation grid the localization measures run on.
  */
+import { methodFacts } from './explainMethods'
+
 export type NormalizeMode = 'minmax' | 'positive'
 
 /** Grid on which masks and boxes are compared (the heatmap is upsampled to it). */
 export const EVAL_GRID = 224
-
-/** Methods whose maps are signed attributions: only positive evidence is shown and scored. */
-export const SIGNED_METHODS: ReadonlySet<string> = new Set(['occlusion', 'kernelshap', 'layershap'])
 
 export function checkMap(map: ArrayLike<number>, height: number, width: number): void {
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1) {
@@ -93,7 +92,10 @@ export function normalizeMap(map: ArrayLike<number>, mode: NormalizeMode): Float
   return out
 }
 
-/** A stored low-resolution map as the evaluation sees it: resized to EVAL_GRID², then normalized. */
+/**
+ * A stored low-resolution map as the evaluation sees it: resized to EVAL_GRID², then normalized
+ * (a signed method's map by its positive part only: evidence for the finding is what is scored).
+ */
 export function evaluationGrid(values: ArrayLike<number>, height: number, width: number, method: string): Float32Array {
-  return normalizeMap(upsampleBilinear(values, height, width, EVAL_GRID, EVAL_GRID), SIGNED_METHODS.has(method) ? 'positive' : 'minmax')
+  return normalizeMap(upsampleBilinear(values, height, width, EVAL_GRID, EVAL_GRID), methodFacts(method).signed ? 'positive' : 'minmax')
 }

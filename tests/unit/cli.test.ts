@@ -84,6 +84,19 @@ describe.runIf(HAS_NIH)('cxr-lens CLI', () => {
     expect((await cli(['explain', '--model', 'tiny-resnet', '--method', 'magic', '--all', '--data-dir', dataDir])).code).toBe(2)
   })
 
+  it('explains with Score-CAM on the top N channels, and refuses a bad --channels', async () => {
+    const out = join(dir.path, 'scorecam')
+    const explained = await cli(['explain', '--model', 'tiny-resnet', '--method', 'scorecam', '--channels', '4', '--finding', 'Mass', '--case', names[2], '--out', out, '--json', '--data-dir', dataDir])
+    expect(explained.code).toBe(0)
+    expect(JSON.parse(explained.stdout)).toMatchObject({ method: 'scorecam', cases: [{ heatmaps: [{ finding: 'Mass', method: 'scorecam', width: 8, height: 8 }] }] })
+    const stored = JSON.parse(readFileSync(join(out, `${names[2].replace('.png', '')}_Mass_scorecam.json`), 'utf8'))
+    expect(stored.params).toMatchObject({ channels: 4, baseline: 'zero', output: 'probability' })
+    const zero = await cli(['explain', '--model', 'tiny-resnet', '--method', 'scorecam', '--channels', '0', '--all', '--data-dir', dataDir])
+    expect(zero.code).toBe(2)
+    expect(zero.stderr).toMatch(/--channels must be a positive integer, got '0'/)
+    expect((await cli(['explain', '--model', 'tiny-resnet', '--method', 'gradcam', '--channels', '4', '--all', '--data-dir', dataDir])).stderr).toMatch(/--channels applies to --method scorecam only/)
+  })
+
   it('checks, backs up, exports boxes and a PDF report', async () => {
     expect((await cli(['check', '--data-dir', dataDir])).stdout).toMatch(/integrity_check: ok/)
     const backup = join(dir.path, 'manual.sqlite')

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { camForAllClasses, type CamMethod } from '../../src/main/explain/camMethods'
 import sharp from 'sharp'
+import { scoreCam } from '../../src/main/explain/scoreCam'
 import { InferenceEngine } from '../../src/main/inference/inferenceEngine'
 import { preprocessImage } from '../../src/main/inference/preprocess'
 import { loadModelPackage } from '../../src/main/inference/modelPackage'
@@ -10,6 +11,16 @@ import { tempDir } from './helpers'
 
 const FIXTURES = resolve(__dirname, '../fixtures/engine')
 const MODELS = ['tiny-resnet', 'tiny-densenet', 'tiny-mlp-head']
+
+interface ScoreCamVariant {
+  channels: number[]
+  maps: Record<string, number[]>
+}
+
+/** scorecam.json: Score-CAM from float64 PyTorch forward passes, written from the paper (see make_engine_fixtures.py). */
+interface ScoreCamReference {
+  results: Array<{ input: string; all: ScoreCamVariant; top8: ScoreCamVariant }>
+}
 
 interface Reference {
   inputs: Array<{ name: string; shape: number[]; data: number[]; pixels: number[] }>
@@ -74,6 +85,31 @@ describe.each(MODELS)('%s against PyTorch autograd references', (id) => {
         expect(Math.max(...ours.map((v, i) => Math.abs(v - theirs[i]))), 'eigencam max |Δ|').toBeLessThanOrEqual(1e-3)
         expect(pearson(ours, theirs), 'eigencam Pearson r').toBeGreaterThanOrEqual(0.999)
       }
+    })
+
+    it(`reproduces every finding's Score-CAM map on input "${result.input}", with all channels and the top 8`, async () => {
+      const input = reference.inputs.find((i) => i.name === result.input)!
+      const scoreRef = (JSON.parse(readFileSync(join(FIXTURES, id, 'scorecam.json'), 'utf8')) as ScoreCamReference).results.find((r) => r.input === result.input)!
+      const image = Float32Array.from(input.data)
+      const out = await engine.run(pkg, image, 1)
+      const features = { data: out.features, channels: K, height: h, width: w }
+      let nonFlat = 0
+      for (const [variant, channels] of [['all', K], ['top8', 8]] as const) {
+        const expected = scoreRef[variant]
+        const ours = await scoreCam({ pkg, engine, image, features }, { channels, batchSize: 5 })
+        expect(ours.channels, `${variant}: the channels chosen by mean activation`).toEqual(expected.channels)
+        pkg.manifest.findings.forEach((finding, c) => {
+          const theirs = minMax(expected.maps[finding])
+          const mine = minMax(ours.maps[c])
+          expect(Math.max(...mine.map((v, i) => Math.abs(v - theirs[i]))), `scorecam ${variant} ${finding} max |Δ|`).toBeLessThanOrEqual(1e-3)
+          if (Math.max(...theirs) > 0) {
+            expect(pearson(mine, theirs), `scorecam ${variant} ${finding} Pearson r`).toBeGreaterThanOrEqual(0.999)
+            nonFlat++
+          }
+        })
+      }
+      // the comparison must bite: some maps carry a real pattern
+      expect(nonFlat).toBeGreaterThan(4)
     })
 
     it(`preprocesses the 8-bit pixels of "${result.input}" into exactly the tensor the references used`, async () => {

@@ -5,7 +5,11 @@ import { blurTensor, gridRegions, composeMasked } from '../../src/main/explain/i
 import { exactShapley } from '../../src/main/explain/kernelShap'
 import { layerShap, meanFeatures } from '../../src/main/explain/layerShap'
 import { kernelShapGrid, occlusionGrid } from '../../src/main/explain/perturbationMethods'
+import { checkMethodSupported, METHOD_RUNNERS, runMethod } from '../../src/main/explain/methods'
+import { scoreCam, topChannels } from '../../src/main/explain/scoreCam'
+import { blurBackground } from '../../src/main/inference/backgrounds'
 import { InferenceEngine } from '../../src/main/inference/inferenceEngine'
+import { EXPLAIN_METHOD_FACTS, EXPLAIN_METHODS, isExplainMethod } from '../../src/shared/explainMethods'
 import { loadModelPackage } from '../../src/main/inference/modelPackage'
 
 const FIXTURES = resolve(__dirname, '../fixtures/engine')
@@ -75,5 +79,91 @@ describe('exact last-layer SHAP', () => {
   it('refuses a head with hidden layers', () => {
     const { pkg } = fixture('tiny-mlp-head')
     expect(() => layerShap({ data: new Float32Array(32 * 64), channels: 32, height: 8, width: 8 }, new Float32Array(32 * 64), pkg.head)).toThrow(/linear head/)
+  })
+})
+
+describe('the explanation-method registry', () => {
+  const { pkg, nih } = fixture('tiny-resnet')
+  const [K, h, w] = pkg.manifest.outputs.features.shape
+
+  it('has facts and a runner for exactly the same ids, and every fact is stated', () => {
+    expect(Object.keys(METHOD_RUNNERS).sort()).toEqual([...EXPLAIN_METHODS].sort())
+    for (const id of EXPLAIN_METHODS) {
+      const f = EXPLAIN_METHOD_FACTS[id]
+      expect(['probability', 'logit', 'arbitrary'], id).toContain(f.units)
+      expect(['feature-map', 'grid', 'patch'], id).toContain(f.resolution)
+      expect(f.label.length && f.definition.length > 40 && f.cost.length && f.sanity.length, id).toBeTruthy()
+      // a signed map has units a sign means something in; a relative score is min–max scaled
+      expect(f.signed, id).toBe(f.units !== 'arbitrary')
+    }
+    expect(isExplainMethod('scorecam')).toBe(true)
+    expect(isExplainMethod('magic')).toBe(false)
+    expect(isExplainMethod('toString')).toBe(false)
+  })
+
+  it('runs every method through one entry point; maps have the declared resolution, and classSpecific is what the maps do', async () => {
+    const out = await engine.run(pkg, nih, 1)
+    const features = { data: out.features, channels: K, height: h, width: w }
+    const background = blurBackground(engine, pkg, nih)
+    for (const method of EXPLAIN_METHODS) {
+      const facts = EXPLAIN_METHOD_FACTS[method]
+      const result = await runMethod(method, { pkg, engine, image: nih, features, background: facts.needsBackground ? background : null, options: { grid: 4, samples: 64, channels: 8 } })
+      expect(result.maps, method).toHaveLength(14)
+      const [mh, mw] = facts.resolution === 'feature-map' ? [h, w] : [4, 4]
+      expect([result.height, result.width], method).toEqual([mh, mw])
+      result.maps.forEach((m) => expect(m.length, method).toBe(mh * mw))
+      const distinct = new Set(result.maps.map((m) => Array.from(m, (v) => v.toPrecision(6)).join(','))).size
+      if (facts.classSpecific) expect(distinct, `${method}: maps differ between findings`).toBeGreaterThan(1)
+      else expect(distinct, `${method}: one map for every finding`).toBe(1)
+      if (facts.needsBackground) {
+        await expect(runMethod(method, { pkg, engine, image: nih, features, background: null, options: { grid: 4, samples: 64 } }), method).rejects.toThrow(/needs a background/)
+      }
+    }
+  })
+
+  it('states the units it computes in: Kernel SHAP sums to Δ probability, layer SHAP to Δ logit', async () => {
+    const out = await engine.run(pkg, nih, 1)
+    const features = { data: out.features, channels: K, height: h, width: w }
+    const background = blurBackground(engine, pkg, nih)
+    const bg = await engine.run(pkg, background.tensor, 1)
+    const sums = async (method: 'kernelshap' | 'layershap') =>
+      (await runMethod(method, { pkg, engine, image: nih, features, background, options: { grid: 3, samples: 2 ** 9 } })).maps.map((m) => Array.from(m).reduce((a, b) => a + b, 0))
+    expect(EXPLAIN_METHOD_FACTS.kernelshap.units).toBe('probability')
+    ;(await sums('kernelshap')).forEach((s, c) => expect(s).toBeCloseTo(out.probabilities[c] - bg.probabilities[c], 4))
+    expect(EXPLAIN_METHOD_FACTS.layershap.units).toBe('logit')
+    ;(await sums('layershap')).forEach((s, c) => expect(s).toBeCloseTo(out.logits[c] - bg.logits[c], 4))
+  })
+
+  it('refuses a method the head cannot run, naming model and method', () => {
+    const mlp = fixture('tiny-mlp-head').pkg
+    for (const method of EXPLAIN_METHODS) {
+      if (EXPLAIN_METHOD_FACTS[method].needsLinearHead) expect(() => checkMethodSupported(mlp, method)).toThrow(new RegExp(`tiny-mlp-head .*${EXPLAIN_METHOD_FACTS[method].label.replace(/[()]/g, '.')} needs a linear head`))
+      else expect(() => checkMethodSupported(mlp, method)).not.toThrow()
+    }
+  })
+})
+
+describe('Score-CAM', () => {
+  const { pkg, nih } = fixture('tiny-resnet')
+  const [K, h, w] = pkg.manifest.outputs.features.shape
+
+  it('takes the channels of highest mean activation, all of them when N ≥ K, and refuses a bad N', async () => {
+    const out = await engine.run(pkg, nih, 1)
+    const features = { data: out.features, channels: K, height: h, width: w }
+    const means = Array.from({ length: K }, (_, k) => out.features.subarray(k * h * w, (k + 1) * h * w).reduce((a, b) => a + b, 0))
+    const top = topChannels(features, 5)
+    expect(top).toHaveLength(5)
+    const cutoff = Math.min(...top.map((k) => means[k]))
+    expect(means.filter((m) => m > cutoff)).toHaveLength(4)
+    expect(topChannels(features, 10_000)).toHaveLength(K)
+    await expect(scoreCam({ pkg, engine, image: nih, features }, { channels: 0 })).rejects.toThrow(/channels must be a positive integer/)
+    await expect(scoreCam({ pkg, engine, image: nih.subarray(1), features }, { channels: 4 })).rejects.toThrow(/the input has 4095 values/)
+  })
+
+  it('stops when cancelled between batches', async () => {
+    const out = await engine.run(pkg, nih, 1)
+    const controller = new AbortController()
+    controller.abort()
+    await expect(scoreCam({ pkg, engine, image: nih, features: { data: out.features, channels: K, height: h, width: w } }, { channels: K, signal: controller.signal })).rejects.toThrow(/cancelled/)
   })
 })

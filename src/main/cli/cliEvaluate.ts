@@ -1,14 +1,13 @@
 import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { evaluateModel, type LocalizationMethod } from '../evaluation/evaluate'
+import { EXPLAIN_METHODS, isExplainMethod } from '../../shared/explainMethods'
+import { evaluateModel } from '../evaluation/evaluate'
 import { htmlReport } from '../evaluation/htmlReport'
 import { UsageError, type CliContext } from './cliContext'
 
 export const EVALUATE_USAGE =
-  'cxr-lens evaluate --images DIR --labels CSV [--boxes CSV] --model ID [--method gradcam|gradcampp|cam|eigencam|occlusion] [--threshold otsu|tuned] [--split-file CSV --split test] --out report.json [--html report.html]'
-
-const METHODS: LocalizationMethod[] = ['gradcam', 'gradcampp', 'cam', 'eigencam', 'occlusion']
+  `cxr-lens evaluate --images DIR --labels CSV [--boxes CSV] --model ID [--method ${EXPLAIN_METHODS.join('|')}] [--threshold otsu|tuned] [--split-file CSV --split test] --out report.json [--html report.html]`
 
 export async function runEvaluate(ctx: CliContext, args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -20,8 +19,8 @@ export async function runEvaluate(ctx: CliContext, args: string[]): Promise<numb
     },
   })
   if (!values.images || !values.labels || !values.out) throw new UsageError(`evaluate needs --images, --labels and --out\nusage: ${EVALUATE_USAGE}`)
-  const method = (values.method ?? 'gradcam') as LocalizationMethod
-  if (!METHODS.includes(method)) throw new UsageError(`--method must be one of ${METHODS.join(', ')}`)
+  const method = values.method ?? 'gradcam'
+  if (!isExplainMethod(method)) throw new UsageError(`--method must be one of ${EXPLAIN_METHODS.join(', ')}`)
   const threshold = (values.threshold ?? 'otsu') as 'otsu' | 'tuned'
   if (threshold !== 'otsu' && threshold !== 'tuned') throw new UsageError('--threshold is otsu or tuned')
   if (Boolean(values['split-file']) !== Boolean(values.split)) throw new UsageError('--split-file and --split go together')

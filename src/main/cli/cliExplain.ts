@@ -4,11 +4,20 @@ import { parseArgs } from 'node:util'
 import { aggregateGlobal, globalSummarySvg } from '../explain/globalExplanation'
 import { COLORMAPS, renderOverlay } from '../explain/heatmapRender'
 import { encodeNpy } from '../explain/npy'
-import { analyzeCases, EXPLAIN_METHODS, type ExplainMethod } from '../inference/analysisService'
+import { EXPLAIN_METHOD_FACTS, EXPLAIN_METHODS, isExplainMethod } from '../../shared/explainMethods'
+import { analyzeCases } from '../inference/analysisService'
 import { UsageError, type CliContext } from './cliContext'
 
 export const EXPLAIN_USAGE =
-  'cxr-lens explain --model ID --method gradcam|gradcampp|cam|eigencam|occlusion|kernelshap|layershap [--finding F] (--case NAME ... | --all) [--out DIR] [--global] [--background blur|mean] [--grid N] [--samples N] [--json]'
+  `cxr-lens explain --model ID --method ${EXPLAIN_METHODS.join('|')} [--finding F] (--case NAME ... | --all) [--out DIR] [--global] [--background blur|mean] [--grid N] [--samples N] [--channels N] [--json]`
+
+/** A positive integer option, or a usage error naming it. */
+function positiveInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got '${value}'`)
+  return n
+}
 
 /** Heatmaps stored per case, model version, finding and method; with --out also PNG overlays and raw maps (JSON + NPY). */
 export async function runExplain(ctx: CliContext, args: string[]): Promise<number> {
@@ -17,12 +26,14 @@ export async function runExplain(ctx: CliContext, args: string[]): Promise<numbe
     options: {
       model: { type: 'string' }, version: { type: 'string' }, method: { type: 'string' }, finding: { type: 'string' },
       case: { type: 'string', multiple: true }, all: { type: 'boolean' }, out: { type: 'string' }, grid: { type: 'string' },
-      samples: { type: 'string' }, seed: { type: 'string' }, global: { type: 'boolean' }, background: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' },
+      samples: { type: 'string' }, channels: { type: 'string' }, seed: { type: 'string' }, global: { type: 'boolean' }, background: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' },
     },
   })
-  const method = values.method as ExplainMethod | undefined
-  if (!method || !EXPLAIN_METHODS.includes(method)) throw new UsageError(`--method must be one of ${EXPLAIN_METHODS.join(', ')}\nusage: ${EXPLAIN_USAGE}`)
+  const method = values.method
+  if (!isExplainMethod(method)) throw new UsageError(`--method must be one of ${EXPLAIN_METHODS.join(', ')}\nusage: ${EXPLAIN_USAGE}`)
   if (values.background && values.background !== 'blur' && values.background !== 'mean') throw new UsageError('--background is blur or mean')
+  const channels = positiveInt('channels', values.channels)
+  if (channels !== undefined && method !== 'scorecam') throw new UsageError('--channels applies to --method scorecam only')
   if (values.global && !values.out) throw new UsageError('--global writes global_<method>.json and .svg: give --out DIR')
   const caseIds = ctx.selectCases(values.case, values.all)
   const result = await analyzeCases(
@@ -30,7 +41,7 @@ export async function runExplain(ctx: CliContext, args: string[]): Promise<numbe
     {
       caseIds, model: values.model, version: values.version, methods: [method], findings: values.finding ? [values.finding] : undefined,
       grid: values.grid ? Number(values.grid) : undefined, samples: values.samples ? Number(values.samples) : undefined,
-      seed: values.seed ? Number(values.seed) : undefined, background: values.background as 'blur' | 'mean' | undefined,
+      seed: values.seed ? Number(values.seed) : undefined, channels, background: values.background as 'blur' | 'mean' | undefined,
     },
     { onProgress: process.stderr.isTTY && !values.json ? (done, total) => process.stderr.write(`\rexplain ${done}/${total}`) : undefined },
   )
@@ -48,7 +59,7 @@ export async function runExplain(ctx: CliContext, args: string[]): Promise<numbe
         const name = join(out, `${stem}_${h.finding}_${h.method}`)
         const overlay = await renderOverlay({
           image: record.path, map: map.data, mapHeight: map.height, mapWidth: map.width,
-          normalize: method === 'kernelshap' || method === 'layershap' || method === 'occlusion' ? 'positive' : 'minmax',
+          normalize: EXPLAIN_METHOD_FACTS[method].signed ? 'positive' : 'minmax',
           boxes: boxes.filter((b) => b.finding === h.finding).map((b) => ({ x: b.x, y: b.y, w: b.w, h: b.h, label: b.finding })),
         })
         writeFileSync(`${name}.png`, overlay)

@@ -1,7 +1,7 @@
+import { EXPLAIN_METHOD_FACTS, type ExplainMethod } from '../../shared/explainMethods'
 import { EVAL_GRID, evaluationGrid } from '../../shared/heatmapGrid'
-import { camForAllClasses, type CamMethod } from '../explain/camMethods'
-import { blurTensor } from '../explain/imageOps'
-import { occlusionGrid } from '../explain/perturbationMethods'
+import { checkMethodSupported, runMethod } from '../explain/methods'
+import { blurBackground } from '../inference/backgrounds'
 import type { InferenceEngine } from '../inference/inferenceEngine'
 import type { ModelPackage } from '../inference/modelPackage'
 import { preprocessImage } from '../inference/preprocess'
@@ -11,13 +11,12 @@ import { otsuThreshold, scoreFixedBox, scoreHeatmap, type LocalizationScore, typ
 import type { ClassificationRow, EvaluationReport, LocalizationRow } from './reportTypes'
 import { confusionAt, delong } from './roc'
 
-export type LocalizationMethod = CamMethod | 'occlusion'
-
 export interface EvaluateRequest {
   imagesDir: string
   labelsCsv: string
   boxesCsv?: string
-  method: LocalizationMethod
+  /** Any registry method; those needing a background get the case's blurred image (as the app's default). */
+  method: ExplainMethod
   threshold: 'otsu' | 'tuned'
   split?: { file: string; name: string }
   /** validation split used to tune per-finding mask thresholds when threshold is 'tuned' */
@@ -35,7 +34,7 @@ export interface CaseOutput {
   maps: Map<string, Float32Array>
 }
 
-async function runModel(pkg: ModelPackage, engine: InferenceEngine, cases: EvaluationCase[], method: LocalizationMethod, onProgress?: (d: number, t: number) => void): Promise<CaseOutput[]> {
+async function runModel(pkg: ModelPackage, engine: InferenceEngine, cases: EvaluationCase[], method: ExplainMethod, onProgress?: (d: number, t: number) => void): Promise<CaseOutput[]> {
   const { manifest } = pkg
   const [K, h, w] = manifest.outputs.features.shape
   const classes = manifest.findings.length
@@ -51,9 +50,11 @@ async function runModel(pkg: ModelPackage, engine: InferenceEngine, cases: Evalu
       const maps = new Map<string, Float32Array>()
       const boxed = [...c.boxes.keys()].filter((f) => manifest.findings.includes(f))
       if (boxed.length) {
-        const cam = method === 'occlusion'
-          ? await occlusionGrid({ pkg, engine, image: tensors[i], background: blurTensor(tensors[i], manifest, manifest.input.height / 16) }, { grid: 8 })
-          : await camForAllClasses(method, { data: result.features.subarray(i * K * h * w, (i + 1) * K * h * w), channels: K, height: h, width: w }, pkg.head)
+        const cam = await runMethod(method, {
+          pkg, engine, image: tensors[i], options: {},
+          features: { data: result.features.subarray(i * K * h * w, (i + 1) * K * h * w), channels: K, height: h, width: w },
+          background: EXPLAIN_METHOD_FACTS[method].needsBackground ? blurBackground(engine, pkg, tensors[i]) : null,
+        })
         for (const finding of boxed) {
           const map = cam.maps[manifest.findings.indexOf(finding)]
           maps.set(finding, evaluationGrid(map, cam.height, cam.width, method))
@@ -104,6 +105,7 @@ function tuneThresholds(outputs: CaseOutput[]): Record<string, number> {
 export async function evaluateModel(pkg: ModelPackage, engine: InferenceEngine, request: EvaluateRequest): Promise<{ report: EvaluationReport; outputs: CaseOutput[] }> {
   const started = performance.now()
   const { manifest } = pkg
+  checkMethodSupported(pkg, request.method)
   const set = loadEvaluationSet(request.imagesDir, request.labelsCsv, request.boxesCsv, request.split)
   let tuned: Record<string, number> | undefined
   if (request.threshold === 'tuned') {

@@ -1,3 +1,4 @@
+import { methodSummary } from '../../shared/explainMethods'
 import sharp from 'sharp'
 import { renderOverlay } from '../explain/heatmapRender'
 import type { ModelManifest } from '../inference/manifest'
@@ -68,6 +69,7 @@ td:first-child,th:first-child{text-align:left}.paper,.prior{display:block;font-s
 figure{display:inline-block;margin:6px}figcaption{font-size:12px;text-align:center}.cm{font-size:11px}.legend{font-size:12px}</style></head><body>
 <h1>Evaluation of ${esc(manifest.id)} ${esc(manifest.version)}</h1>
 <p>${report.images} images · heatmaps: ${esc(report.method)} · mask threshold: ${esc(report.threshold)} · provider ${esc(report.provider)} · ${report.seconds.toFixed(1)} s · model sha256 ${esc(manifest.sha256.slice(0, 16))}…</p>
+<p>${esc(methodSummary(report.method))}</p>
 <p>Intended use: ${esc(manifest.modelCard.intendedUse)}</p>
 <h2>Classification</h2>${classificationTable(report, manifest.findings)}
 <h2>ROC curves</h2>${rocs.join('')}

@@ -3,7 +3,6 @@ import { globalAveragePool, headJacobian } from './head'
 import { matmul } from './matmulKernel'
 
 export type CamMethod = 'gradcam' | 'gradcampp' | 'cam' | 'eigencam'
-export const CAM_METHODS: readonly CamMethod[] = ['gradcam', 'gradcampp', 'cam', 'eigencam']
 
 /** One image's feature map: K channels of h×w cells, channel-major ([K][h][w]). */
 export interface FeatureMap {

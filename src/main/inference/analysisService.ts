@@ -1,7 +1,5 @@
-import { EXPLAIN_METHODS, type ExplainMethod } from '../../shared/explainMethods'
-import { camForAllClasses } from '../explain/camMethods'
-import { layerShap } from '../explain/layerShap'
-import { kernelShapGrid, occlusionGrid } from '../explain/perturbationMethods'
+import { EXPLAIN_METHOD_FACTS, type ExplainMethod } from '../../shared/explainMethods'
+import { checkMethodSupported, runMethod, type MethodOutput } from '../explain/methods'
 import type { CaseStore } from '../store/caseStore'
 import type { InferenceEngine } from './inferenceEngine'
 import type { ModelPackage } from './modelPackage'
@@ -9,8 +7,6 @@ import type { ModelRegistry } from './modelRegistry'
 import type { ProviderAttempt } from './providers'
 import { backgroundSource, type Background, type BackgroundKind } from './backgrounds'
 import { preprocessImage } from './preprocess'
-
-export { EXPLAIN_METHODS, type ExplainMethod }
 
 export interface AnalyzeRequest {
   caseIds: number[]
@@ -22,6 +18,8 @@ export interface AnalyzeRequest {
   grid?: number
   samples?: number
   seed?: number
+  /** Score-CAM: channels used, highest mean activation first (default SCORECAM_DEFAULT_CHANNELS). */
+  channels?: number
   /** What a removed region becomes for kernelshap/occlusion/layershap (default 'blur'). */
   background?: BackgroundKind
 }
@@ -63,12 +61,11 @@ export async function analyzeCases(
   const { manifest } = pkg
   const unknown = (request.findings ?? []).filter((f) => !manifest.findings.includes(f))
   if (unknown.length) throw new Error(`Model ${manifest.id} has no finding ${unknown.join(', ')}; it knows ${manifest.findings.join(', ')}`)
-  if (request.methods.includes('cam') || request.methods.includes('layershap')) {
-    if (pkg.head.length !== 1) throw new Error(`${manifest.id} has a head with hidden layers: CAM and layer SHAP need a linear head (use gradcam or kernelshap)`)
-  }
+  for (const method of request.methods) checkMethodSupported(pkg, method)
   const findings = request.findings?.length ? request.findings : manifest.findings
   const batchSize = Math.max(1, hooks.batchSize ?? 8)
   const backgroundOf = backgroundSource(request.background ?? 'blur', deps, pkg)
+  const needsBackground = request.methods.some((m) => EXPLAIN_METHOD_FACTS[m].needsBackground)
   const results: CaseAnalysis[] = []
   let provider = 'unknown'
   for (let start = 0; start < request.caseIds.length; start += batchSize) {
@@ -85,7 +82,6 @@ export async function analyzeCases(
     const out = await deps.engine.run(pkg, batch, tensors.length)
     provider = out.provider
     for (let i = 0; i < records.length; i++) {
-      const needsBackground = request.methods.some((m) => m === 'occlusion' || m === 'kernelshap' || m === 'layershap')
       const background = needsBackground ? await backgroundOf(tensors[i]) : null
       const analysis = await analyzeOne(deps, pkg, request, findings, records[i].id, tensors[i], out, i, background, hooks.signal)
       results.push({ ...analysis, image: records[i].imageName })
@@ -116,20 +112,11 @@ async function analyzeOne(
   const [K, h, w] = manifest.outputs.features.shape
   const probabilities = Object.fromEntries(manifest.findings.map((f, c) => [f, out.probabilities[index * classes + c]]))
   const features = { data: out.features.subarray(index * K * h * w, (index + 1) * K * h * w), channels: K, height: h, width: w }
-  const maps: Array<{ method: ExplainMethod; height: number; width: number; maps: ArrayLike<number>[]; params: Record<string, unknown> }> = []
+  const options = { grid: request.grid, samples: request.samples, seed: request.seed, channels: request.channels }
+  const maps: Array<MethodOutput & { method: ExplainMethod }> = []
   for (const method of request.methods) {
-    if (method === 'gradcam' || method === 'gradcampp' || method === 'cam' || method === 'eigencam') {
-      maps.push({ ...(await camForAllClasses(method, features, pkg.head)), params: { layer: manifest.outputs.features.name, gradients: 'closed-form' } })
-    } else if (method === 'layershap') {
-      maps.push({ method, height: h, width: w, maps: layerShap(features, await background!.features(), pkg.head), params: { layer: manifest.outputs.features.name, ...background!.params, output: 'logit' } })
-    } else {
-      const grid = request.grid ?? 8
-      const input = { pkg, engine: deps.engine, image: tensor, background: background!.tensor, signal }
-      const result = method === 'occlusion'
-        ? await occlusionGrid(input, { grid })
-        : await kernelShapGrid(input, { grid, samples: request.samples ?? 1000, seed: request.seed ?? 1 })
-      maps.push({ method, ...result, params: { grid, ...background!.params, output: 'probability', ...(method === 'kernelshap' ? { samples: request.samples ?? 1000, seed: request.seed ?? 1 } : {}) } })
-    }
+    const input = { pkg, engine: deps.engine, image: tensor, features, background: EXPLAIN_METHOD_FACTS[method].needsBackground ? background : null, options, signal }
+    maps.push({ method, ...(await runMethod(method, input)) })
   }
   const stored = deps.store.transaction(() => {
     deps.store.results.putPredictions(caseId, manifest.id, manifest.version, probabilities)

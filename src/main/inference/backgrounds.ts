@@ -18,6 +18,13 @@ export interface Background {
 
 const BLUR_SIGMA_FRACTION = 1 / 16
 
+/** The case's own image, Gaussian-blurred (σ = input height / 16): the default background. */
+export function blurBackground(engine: InferenceEngine, pkg: ModelPackage, image: Float32Array): Background {
+  const sigma = pkg.manifest.input.height * BLUR_SIGMA_FRACTION
+  const tensor = blurTensor(image, pkg.manifest, sigma)
+  return { tensor, features: async () => (await engine.run(pkg, tensor, 1)).features, params: { background: 'blur', sigma } }
+}
+
 /**
  * 'blur': the case's own image, Gaussian-blurred (keeps overall intensity, removes local detail).
  * 'mean': the mean of up to `count` normal ("No Finding") stored cases, or of any cases when none is
@@ -41,11 +48,7 @@ export function backgroundSource(kind: BackgroundKind, deps: { store: CaseStore;
     return { tensor, features: meanFeatures(features, tensors.length), cases: rows.map((r) => r.image) }
   }
   return async (image: Float32Array): Promise<Background> => {
-    if (kind === 'blur') {
-      const sigma = manifest.input.height * BLUR_SIGMA_FRACTION
-      const tensor = blurTensor(image, manifest, sigma)
-      return { tensor, features: async () => (await deps.engine.run(pkg, tensor, 1)).features, params: { background: 'blur', sigma } }
-    }
+    if (kind === 'blur') return blurBackground(deps.engine, pkg, image)
     const mean = await (shared ??= loadShared())
     return { tensor: mean.tensor, features: async () => mean.features, params: { background: 'mean', backgroundCases: mean.cases } }
   }

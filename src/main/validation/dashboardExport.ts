@@ -1,5 +1,6 @@
 import type { DashboardData } from '../../shared/domain'
 import { esc, rocSvg } from '../evaluation/htmlReport'
+import { methodSummary } from '../../shared/explainMethods'
 
 const fmt = (v: number | null | undefined, d = 3) => (v === null || v === undefined ? '' : v.toFixed(d))
 const csvCell = (v: string | number) => (typeof v === 'number' ? String(v) : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)
@@ -31,6 +32,7 @@ export function dashboardHtml(d: DashboardData): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <style>body{font:14px system-ui,sans-serif;margin:24px}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}td:first-child{text-align:left}figure{display:inline-block;margin:6px}small{color:#6a1b9a}</style></head><body>
 <h1>Validation: ${esc(d.model ? `${d.model.id} ${d.model.version}` : 'no model')} · ${esc(d.method)}</h1><p>${d.cases} case(s) with heatmaps and boxes · macro AUROC ${fmt(d.macroAuroc)}</p>
+<p class="method">${esc(methodSummary(d.method))}</p>
 <h2>Localization (ChestX-ray8 Table 4 in brackets)</h2><table><thead><tr><th>Finding</th><th>boxes</th><th>T(IoBB) 0.1</th><th>0.25</th><th>0.5</th><th>mean IoU</th><th>hit rate</th><th>reader agreement IoU (pairs)</th></tr></thead><tbody>${loc}</tbody></table>
 <h2>ROC curves</h2>${rocs}
 <h2>Model confidence against heatmap IoU</h2><svg width="${size}" height="${size}" role="img" aria-label="confidence against IoU"><rect width="${size}" height="${size}" fill="#fafafa" stroke="#ccc"/>${dots}</svg><p><small>x: probability, y: mask IoU with the boxes</small></p>

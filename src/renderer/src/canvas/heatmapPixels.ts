@@ -5,18 +5,69 @@
  * colouring, so jet does not pass through false colours between cells and 8×8 cells leave no
  * visible steps); the browser's smoothing only has the last, gentle stretch to do.
  *
- * Normalization depends on the method: class-activation maps (Grad-CAM, Grad-CAM++, CAM,
- * Eigen-CAM) are min–max scaled; attribution maps that carry a sign (occlusion, Kernel SHAP, layer
- * SHAP) show evidence FOR the finding only: max(v, 0) / max.
+ * How a map is shown follows the method registry (shared/explainMethods): relative scores (the
+ * CAMs) are min–max scaled through the chosen colormap; signed attributions (occlusion, Kernel SHAP,
+ * layer SHAP) are drawn on a diverging scale around zero, v / max|v|, blue against the finding and
+ * red for it, fading to transparent at zero, so both signs and "no effect" read correctly whatever
+ * colormap is chosen for the CAMs.
  */
+import { methodFacts } from '../../../shared/explainMethods'
+import { upsampleBilinear } from '../../../shared/heatmapGrid'
 import { colormapLut, type ColormapName } from './colormaps'
 
+/** How values are scaled into [0, 1] for thresholding (as the evaluation scores them). */
 export type Normalization = 'minmax' | 'positive'
 
-const SIGNED_METHODS: ReadonlySet<string> = new Set(['occlusion', 'kernelshap', 'layershap'])
+/** How a map is drawn: min–max through a colormap, or signed around zero. */
+export type DisplayScale = 'minmax' | 'diverging'
 
+/** Thresholding and scoring: a signed map by its positive part (evidence for the finding). */
 export function normalizationFor(method: string): Normalization {
-  return SIGNED_METHODS.has(method) ? 'positive' : 'minmax'
+  return methodFacts(method).signed ? 'positive' : 'minmax'
+}
+
+export function displayScaleFor(method: string): DisplayScale {
+  return methodFacts(method).signed ? 'diverging' : 'minmax'
+}
+
+/** The largest |value| among finite values (the diverging scale's end), 0 when none. */
+export function maxAbs(values: ArrayLike<number>): number {
+  let m = 0
+  for (let i = 0; i < values.length; i++) {
+    const v = Math.abs(values[i]!)
+    if (Number.isFinite(v) && v > m) m = v
+  }
+  return m
+}
+
+/** Values scaled into [−1, 1] by max|v|, zero kept at zero; non-finite values and a zero map give 0. */
+export function normalizeSigned(values: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(values.length)
+  const m = maxAbs(values)
+  if (!(m > 0)) return out
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!
+    out[i] = Number.isFinite(v) ? v / m : 0
+  }
+  return out
+}
+
+/** Diverging end and mid colours (ColorBrewer RdBu): blue against, near-white at zero, red for. */
+const NEGATIVE = [33, 102, 172] as const
+const ZERO = [247, 247, 247] as const
+const POSITIVE = [178, 24, 43] as const
+
+/** Signed values in [−1, 1] → RGBA bytes: colour by sign and size, opacity grows with |v|. */
+export function divergingRgba(signed: ArrayLike<number>): Uint8ClampedArray<ArrayBuffer> {
+  const rgba = new Uint8ClampedArray(signed.length * 4)
+  for (let i = 0; i < signed.length; i++) {
+    const v = Math.min(1, Math.max(-1, Number.isFinite(signed[i]!) ? signed[i]! : 0))
+    const end = v < 0 ? NEGATIVE : POSITIVE
+    const t = Math.abs(v)
+    for (let ch = 0; ch < 3; ch++) rgba[i * 4 + ch] = Math.round(ZERO[ch]! + (end[ch]! - ZERO[ch]!) * t)
+    rgba[i * 4 + 3] = Math.round(Math.min(1, t * 3) * 255)
+  }
+  return rgba
 }
 
 /** Values scaled into [0, 1]; non-finite values count as 0. A flat map (or no positive value) gives all zeros. */
@@ -45,11 +96,10 @@ export function normalizeHeatmap(values: ArrayLike<number>, mode: Normalization)
 }
 
 /**
- * Normalized values → RGBA bytes (4 per value). Min–max maps are opaque everywhere (the usual
- * CAM look; the overlay opacity does the blending); positive-only maps fade to transparent towards
- * zero so that "no evidence" does not tint the image.
+ * Min–max normalized values → RGBA bytes (4 per value), opaque everywhere (the usual CAM look; the
+ * overlay opacity does the blending). Signed maps go through divergingRgba instead.
  */
-export function heatmapRgba(normalized: ArrayLike<number>, colormap: ColormapName, mode: Normalization): Uint8ClampedArray<ArrayBuffer> {
+export function heatmapRgba(normalized: ArrayLike<number>, colormap: ColormapName): Uint8ClampedArray<ArrayBuffer> {
   const lut = colormapLut(colormap)
   const rgba = new Uint8ClampedArray(normalized.length * 4)
   for (let i = 0; i < normalized.length; i++) {
@@ -58,55 +108,31 @@ export function heatmapRgba(normalized: ArrayLike<number>, colormap: ColormapNam
     rgba[i * 4] = lut[entry]!
     rgba[i * 4 + 1] = lut[entry + 1]!
     rgba[i * 4 + 2] = lut[entry + 2]!
-    rgba[i * 4 + 3] = mode === 'minmax' ? 255 : Math.round(Math.min(1, v * 3) * 255)
+    rgba[i * 4 + 3] = 255
   }
   return rgba
-}
-
-/**
- * Bilinear resampling of a w×h row-major grid to W×H. Cell centres map to cell centres (each value
- * covers its cell of the whole image); beyond the outer centres the edge values hold.
- */
-export function upsampleBilinear(values: ArrayLike<number>, w: number, h: number, W: number, H: number): Float32Array {
-  const out = new Float32Array(W * H)
-  for (let y = 0; y < H; y++) {
-    const sy = Math.min(h - 1, Math.max(0, ((y + 0.5) * h) / H - 0.5))
-    const y0 = Math.floor(sy)
-    const y1 = Math.min(h - 1, y0 + 1)
-    const ty = sy - y0
-    for (let x = 0; x < W; x++) {
-      const sx = Math.min(w - 1, Math.max(0, ((x + 0.5) * w) / W - 0.5))
-      const x0 = Math.floor(sx)
-      const x1 = Math.min(w - 1, x0 + 1)
-      const tx = sx - x0
-      const top = values[y0 * w + x0]! * (1 - tx) + values[y0 * w + x1]! * tx
-      const bottom = values[y1 * w + x0]! * (1 - tx) + values[y1 * w + x1]! * tx
-      out[y * W + x] = top * (1 - ty) + bottom * ty
-    }
-  }
-  return out
 }
 
 /** Longest side of the intermediate (upsampled) map: enough for smooth gradients, cheap to build. */
 export const RENDER_SIZE = 256
 
 /**
- * Everything the overlay needs in one call: normalized, upsampled by a whole factor to about
- * RENDER_SIZE on the longer side, coloured. `width`/`height` are those of the returned pixels.
+ * Everything the overlay needs in one call: normalized (min–max, or signed for a diverging map),
+ * upsampled by a whole factor to about RENDER_SIZE on the longer side, coloured. `width`/`height` are those of the returned pixels.
  */
 export function renderHeatmap(
   map: { width: number; height: number; values: ArrayLike<number>; method: string },
   colormap: ColormapName,
   renderSize = RENDER_SIZE,
+  scale: DisplayScale = displayScaleFor(map.method),
 ): { width: number; height: number; rgba: Uint8ClampedArray<ArrayBuffer> } {
   if (map.width <= 0 || map.height <= 0 || map.values.length !== map.width * map.height) {
     throw new Error(`Heatmap is ${map.width}×${map.height} but has ${map.values.length} values`)
   }
-  const mode = normalizationFor(map.method)
   const factor = Math.max(1, Math.floor(renderSize / Math.max(map.width, map.height)))
   const width = map.width * factor
   const height = map.height * factor
-  const normalized = normalizeHeatmap(map.values, mode)
-  const smooth = factor === 1 ? normalized : upsampleBilinear(normalized, map.width, map.height, width, height)
-  return { width, height, rgba: heatmapRgba(smooth, colormap, mode) }
+  const upsample = (v: Float32Array) => (factor === 1 ? v : upsampleBilinear(v, map.height, map.width, height, width))
+  if (scale === 'diverging') return { width, height, rgba: divergingRgba(upsample(normalizeSigned(map.values))) }
+  return { width, height, rgba: heatmapRgba(upsample(normalizeHeatmap(map.values, 'minmax')), colormap) }
 }

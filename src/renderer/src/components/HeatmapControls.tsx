@@ -5,8 +5,7 @@
 import { memo } from 'react'
 import { FormControlLabel, Slider, Stack, Switch, TextField, Typography } from '@mui/material'
 import { COLORMAP_LABELS, COLORMAP_NAMES, isColormapName } from '../canvas/colormaps'
-import { normalizationFor } from '../canvas/heatmapPixels'
-import { EXPLAIN_METHOD_LABELS } from '../../../shared/explainMethods'
+import { HeatmapLegend } from './HeatmapLegend'
 import { useHotkey } from '../hooks/useHotkey'
 import { useStoreSelector } from '../hooks/useStoreSelector'
 import type { AnalysisStore } from '../stores/analysisStore'
@@ -18,11 +17,6 @@ export const HeatmapControls = memo(function HeatmapControls({ store }: { store:
   useHotkey('h', store.toggleVisible)
   if (!hasModels) return null
 
-  const labels: Record<string, string> = EXPLAIN_METHOD_LABELS
-  const caption = heatmap
-    ? `${labels[heatmap.method] ?? heatmap.method} · ${heatmap.finding} · ${heatmap.width}×${heatmap.height}` +
-      (normalizationFor(heatmap.method) === 'positive' ? ' · positive evidence' : ' · min–max')
-    : 'No heatmap for this finding and method yet'
   return (
     <Stack spacing={0.5}>
       <Stack direction="row" sx={{ alignItems: 'center', justifyContent: 'space-between' }}>
@@ -71,9 +65,13 @@ export const HeatmapControls = memo(function HeatmapControls({ store }: { store:
           data-value={opacity}
         />
       </Stack>
-      <Typography variant="caption" color="text.secondary" data-testid="heatmap-caption">
-        {caption}
-      </Typography>
+      {heatmap ? (
+        <HeatmapLegend map={heatmap} colormap={colormap} />
+      ) : (
+        <Typography variant="caption" color="text.secondary" data-testid="heatmap-caption">
+          No heatmap for this finding and method yet
+        </Typography>
+      )}
     </Stack>
   )
 })

@@ -6,21 +6,21 @@
 import { memo, useEffect, useRef } from 'react'
 import { Alert, Button, FormControlLabel, Slider, Stack, Switch, TextField, Typography } from '@mui/material'
 import type { HeatmapData, Reader } from '../../../shared/domain'
-import { renderHeatmap } from '../canvas/heatmapPixels'
+import { renderHeatmap, type DisplayScale } from '../canvas/heatmapPixels'
 import { displayedMap, useHeatmapEditState, type BrushMode, type HeatmapEditStore } from '../stores/heatmapEditStore'
 
 type MapLike = Pick<HeatmapData, 'width' | 'height' | 'values' | 'method'>
 
-function Thumb({ map, label }: { map: MapLike; label: string }) {
+function Thumb({ map, label, scale }: { map: MapLike; label: string; scale?: DisplayScale }) {
   const ref = useRef<HTMLCanvasElement>(null)
   useEffect(() => {
     const canvas = ref.current
     if (!canvas) return
-    const { width, height, rgba } = renderHeatmap(map, 'jet', 64)
+    const { width, height, rgba } = renderHeatmap(map, 'jet', 64, scale)
     canvas.width = width
     canvas.height = height
     canvas.getContext('2d')?.putImageData(new ImageData(rgba, width, height), 0, 0)
-  }, [map])
+  }, [map, scale])
   return (
     <Stack sx={{ alignItems: 'center' }}>
       <canvas ref={ref} style={{ width: 80, height: 80, imageRendering: 'auto' }} />
@@ -35,7 +35,8 @@ export const HeatmapEditPanel = memo(function HeatmapEditPanel({ store, reader }
   if (!modelMap || !viewMap) return null
   const shown = displayedMap(state) ?? viewMap
   const advisor = reader?.role === 'clinical_advisor'
-  const difference: MapLike = { ...shown, method: 'occlusion', values: shown.values.map((v, i) => Math.abs(v - (modelMap.values[i] ?? 0))) }
+  // |shown − model|, drawn from transparent (unchanged) to red whatever the method's own scale
+  const difference: MapLike = { ...shown, values: shown.values.map((v, i) => Math.abs(v - (modelMap.values[i] ?? 0))) }
 
   return (
     <Stack spacing={1} data-testid="heatmap-edit-panel">
@@ -64,7 +65,7 @@ export const HeatmapEditPanel = memo(function HeatmapEditPanel({ store, reader }
         <Stack direction="row" spacing={1} sx={{ justifyContent: 'space-around' }} data-testid="heatmap-compare-view">
           <Thumb map={modelMap} label="Model" />
           <Thumb map={shown} label={editing ? 'Editing' : 'Shown'} />
-          <Thumb map={difference} label="|Difference|" />
+          <Thumb map={difference} label="|Difference|" scale="diverging" />
         </Stack>
       )}
       <Button

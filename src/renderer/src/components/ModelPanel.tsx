@@ -6,7 +6,7 @@
 import { memo, useCallback, useEffect } from 'react'
 import { Alert, Box, Button, Chip, LinearProgress, Stack, TextField, Typography } from '@mui/material'
 import type { JobStatus } from '../../../shared/domain'
-import { EXPLAIN_METHOD_LABELS, EXPLAIN_METHODS, type ExplainMethod } from '../../../shared/explainMethods'
+import { EXPLAIN_METHOD_FACTS, EXPLAIN_METHODS, UNIT_LABELS, isExplainMethod, methodChoiceLabel } from '../../../shared/explainMethods'
 import { useApi } from '../apiContext'
 import { useJob } from '../hooks/useJob'
 import { FineTunePanel } from './FineTunePanel'
@@ -45,6 +45,7 @@ export const ModelPanel = memo(function ModelPanel({ store }: { store: AnalysisS
   useEffect(() => reset(), [state.caseId, reset])
   const busy = job.state.phase === 'starting' || job.state.phase === 'running'
   const model = state.models?.find((m) => modelKey(m) === state.modelKey)
+  const facts = EXPLAIN_METHOD_FACTS[state.method]
 
   async function run(): Promise<void> {
     const caseId = state.caseId
@@ -91,13 +92,15 @@ export const ModelPanel = memo(function ModelPanel({ store }: { store: AnalysisS
         label="Explanation method"
         size="small"
         value={state.method}
-        onChange={(event) => store.selectMethod(event.target.value as ExplainMethod)}
+        onChange={(event) => isExplainMethod(event.target.value) && store.selectMethod(event.target.value)}
         disabled={busy}
-        slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'method-select' } }}
+        title={facts.definition}
+        helperText={`${facts.classSpecific ? 'per finding' : 'class-agnostic: the same map for every finding'} · ${UNIT_LABELS[facts.units]} · ${facts.cost}`}
+        slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'method-select' }, formHelperText: { 'data-testid': 'method-facts' } as object }}
       >
         {EXPLAIN_METHODS.map((method) => (
           <option key={method} value={method} disabled={!methodSupported(model, method)}>
-            {EXPLAIN_METHOD_LABELS[method] + (methodSupported(model, method) ? '' : ' (linear head only)')}
+            {methodChoiceLabel(method) + (methodSupported(model, method) ? '' : ' (linear head only)')}
           </option>
         ))}
       </TextField>

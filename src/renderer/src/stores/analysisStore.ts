@@ -8,16 +8,14 @@
 import { useSyncExternalStore } from 'react'
 import type { CxrApi } from '../../../shared/api'
 import type { HeatmapData, ModelSummary } from '../../../shared/domain'
-import type { ExplainMethod } from '../../../shared/explainMethods'
+import { headSupportsMethod, type ExplainMethod } from '../../../shared/explainMethods'
 import { errorMessage } from '../apiContext'
 import type { ColormapName } from '../canvas/colormaps'
 import { createResultPrefetch, type PrefetchedResults } from './resultPrefetch'
 
-/** CAM and layer SHAP read the weights of a single linear layer after global average pooling. */
-export const LINEAR_HEAD_METHODS: ReadonlySet<ExplainMethod> = new Set(['cam', 'layershap'])
-
+/** Whether the model can run the method (the registry says which need a single linear head). */
 export function methodSupported(model: ModelSummary | undefined, method: ExplainMethod): boolean {
-  return !LINEAR_HEAD_METHODS.has(method) || model?.headType === 'gap_linear'
+  return headSupportsMethod(model?.headType, method)
 }
 
 export const modelKey = (model: { id: string; version: string }): string => `${model.id}@${model.version}`

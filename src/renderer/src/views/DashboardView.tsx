@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'react'
 import { Alert, Box, Button, LinearProgress, Stack, Table, TableBody, TableCell, TableHead, TableRow, TextField, Typography } from '@mui/material'
-import { EXPLAIN_METHOD_LABELS, EXPLAIN_METHODS, type ExplainMethod } from '../../../shared/explainMethods'
+import { EXPLAIN_METHODS, isExplainMethod, methodChoiceLabel, methodFacts, methodSummary } from '../../../shared/explainMethods'
 import { NIH_FINDINGS } from '../../../shared/findings'
 import { useApi } from '../apiContext'
 import { ConfidenceScatter, RocCurves } from '../components/DashboardCharts'
@@ -27,9 +27,9 @@ export function DashboardView({ readers }: { readers: ReaderStore }) {
     <Box sx={{ flex: 1, overflow: 'auto', p: 2 }} data-testid="dashboard">
       <Stack direction="row" spacing={1.5} sx={{ alignItems: 'center', mb: 2 }}>
         <Typography variant="h6">Validation</Typography>
-        <TextField select size="small" label="Method" value={filters.method} onChange={(e) => store.setFilters({ method: e.target.value as ExplainMethod })}
+        <TextField select size="small" label="Method" value={filters.method} onChange={(e) => isExplainMethod(e.target.value) && store.setFilters({ method: e.target.value })}
           slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'dashboard-method' } }}>
-          {EXPLAIN_METHODS.map((m) => <option key={m} value={m}>{EXPLAIN_METHOD_LABELS[m]}</option>)}
+          {EXPLAIN_METHODS.map((m) => <option key={m} value={m}>{methodChoiceLabel(m)}</option>)}
         </TextField>
         <TextField select size="small" label="Finding" value={filters.finding ?? ''} onChange={(e) => store.setFilters({ finding: e.target.value || null })}
           slotProps={{ select: { native: true }, inputLabel: { shrink: true }, htmlInput: { 'data-testid': 'dashboard-finding' } }}>
@@ -49,6 +49,9 @@ export function DashboardView({ readers }: { readers: ReaderStore }) {
       {error && <Alert severity="error" sx={{ mb: 1 }}>{error}</Alert>}
       {data && (
         <>
+          <Alert severity={methodFacts(data.method).classSpecific ? 'info' : 'warning'} sx={{ mb: 1 }} data-testid="dashboard-method-facts">
+            {methodSummary(data.method)}
+          </Alert>
           <Typography variant="body2" color="text.secondary" sx={{ mb: 1 }}>
             {data.model ? `${data.model.id} ${data.model.version}` : 'No model'} · {data.method} · {data.cases} case(s) with heatmaps and boxes ·
             paper = ChestX-ray8 (Wang et al. 2017) T(IoBB)
