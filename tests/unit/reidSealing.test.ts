@@ -38,6 +38,16 @@ describe('sealing re-identification records', () => {
     expect(() => recipientFromPem('not a key', 'junk.pem')).toThrow(/^junk.pem is not a PEM public key/)
   })
 
+  it('opens a passphrase-protected private key, naming a missing or wrong passphrase', () => {
+    const protectedPair = generateSealingKeyPair('x25519', 'right')
+    const encrypted = protectedPair.privatePem
+    expect(encrypted).toMatch(/BEGIN ENCRYPTED PRIVATE KEY/)
+    const envelope = seal(Buffer.from('secret'), recipientFromPem(protectedPair.publicPem, 'dpo.pem'))
+    expect(unseal(envelope, privateKeyFromPem(encrypted, 'enc.pem', 'right')).toString()).toBe('secret')
+    expect(() => privateKeyFromPem(encrypted, 'enc.pem')).toThrow('enc.pem is encrypted; give its passphrase on standard input with --passphrase-stdin')
+    expect(() => privateKeyFromPem(encrypted, 'enc.pem', 'wrong')).toThrow('enc.pem: the passphrase does not open this key')
+  })
+
   it('detects a record that was altered or moved to another key id', () => {
     const recipient = recipientFromPem(x25519.publicPem, 'dpo.pem')
     const key = privateKeyFromPem(x25519.privatePem, 'key.pem')

@@ -9,7 +9,7 @@ import { CaseStore } from '../store/caseStore'
 import { UsageError } from './cliContext'
 
 export const REID_USAGE =
-  'cxr-lens reid status [--json] | reid enable --public-key FILE [--json] | reid disable | reid seal --public-key FILE | reid keygen --out DIR [--rsa] | reid open --key PRIVATE.pem FILE [--passphrase-stdin] [--json]'
+  'cxr-lens reid status [--json] | reid enable --public-key FILE [--json] | reid disable | reid seal --public-key FILE | reid keygen --out DIR [--rsa] [--passphrase-stdin] | reid open --key PRIVATE.pem FILE [--passphrase-stdin] [--json]'
 
 /** A PEM file given on the command line; named in the error when it cannot be read. */
 function readPem(path: string, flag: string): string {
@@ -60,7 +60,9 @@ export function runReid(args: string[]): number {
       const publicFile = join(dir, 'reid-public.pem')
       for (const f of [privateFile, publicFile]) if (existsSync(f)) throw new Error(`${f} already exists; a key pair is never overwritten (records sealed to it would become unreadable)`)
       mkdirSync(dir, { recursive: true, mode: 0o700 })
-      const pair = generateSealingKeyPair(values.rsa ? 'rsa' : 'x25519')
+      const passphrase = values['passphrase-stdin'] ? readStdin() : undefined
+      if (passphrase === '') throw new Error('--passphrase-stdin read an empty passphrase from standard input')
+      const pair = generateSealingKeyPair(values.rsa ? 'rsa' : 'x25519', passphrase)
       writeFileSync(privateFile, pair.privatePem, { mode: 0o600, flag: 'wx' })
       writeFileSync(publicFile, pair.publicPem, { mode: 0o644, flag: 'wx' })
       print({ privateKey: privateFile, publicKey: publicFile, keyId: pair.kid },

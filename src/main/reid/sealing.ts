@@ -64,12 +64,14 @@ export function recipientFromPem(pem: string, source: string): RecipientKey {
 }
 
 export function privateKeyFromPem(pem: string, source: string, passphrase?: string): KeyObject {
+  if (passphrase === undefined && /ENCRYPTED/.test(pem)) throw new Error(`${source} is encrypted; give its passphrase on standard input with --passphrase-stdin`)
   try {
     const key = createPrivateKey({ key: pem, passphrase })
     algorithmOf(key, source)
     return key
   } catch (error) {
     if ((error as Error).message.startsWith(source)) throw error
+    if (passphrase !== undefined && /bad decrypt/.test((error as Error).message)) throw new Error(`${source}: the passphrase does not open this key`)
     throw new Error(`${source} is not a readable PEM private key (${(error as Error).message})`)
   }
 }
@@ -129,13 +131,14 @@ export function unseal(envelope: SealedEnvelope, privateKey: KeyObject): Buffer 
   }
 }
 
-/** A key pair for the data protection officer: the private key as PKCS#8 PEM, the public key as SPKI PEM. */
-export function generateSealingKeyPair(type: 'x25519' | 'rsa'): { privatePem: string; publicPem: string; kid: string } {
+/** A key pair for the data protection officer: the private key as PKCS#8 PEM (encrypted when a passphrase is given), the public key as SPKI PEM. */
+export function generateSealingKeyPair(type: 'x25519' | 'rsa', passphrase?: string): { privatePem: string; publicPem: string; kid: string } {
   const pair = type === 'rsa'
     ? generateKeyPairSync('rsa', { modulusLength: 4096, publicExponent: 0x10001 })
     : generateKeyPairSync('x25519')
+  const protection = passphrase ? { cipher: 'aes-256-cbc', passphrase } : {}
   return {
-    privatePem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    privatePem: pair.privateKey.export({ type: 'pkcs8', format: 'pem', ...protection }).toString(),
     publicPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     kid: keyIdOf(pair.publicKey),
   }
