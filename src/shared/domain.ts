@@ -168,6 +168,20 @@ export interface AppInfo {
   transport: 'electron' | 'web'
   nativeDialogs: boolean
   database: DatabaseHealth
+  /** the site's re-identification link (off by default); warnings name plaintext identifiers found */
+  reidentification: ReidentificationStatus
+}
+
+/** Off by default; when on, records are sealed to the data protection officer's public key. */
+export interface ReidentificationStatus {
+  enabled: boolean
+  keyId: string | null
+  /** the sealed file when it holds records */
+  sealedFile: string | null
+  sealedBytes: number
+  /** a plaintext table left by an earlier version (must be sealed) */
+  legacyPlaintext: string | null
+  warnings: string[]
 }
 
 /** The startup `PRAGMA quick_check`: a damaged database is kept closed until a backup is restored. */

@@ -5,6 +5,7 @@ import type { Core } from './core'
 import type { Handlers } from './dispatch'
 import { NotFoundError } from './errors'
 import { caseDetail } from './caseDetail'
+import { reidentificationStatus } from '../reid/reidentification'
 import { createAnnotationHandlers } from './annotationHandlers'
 import { createModelHandlers } from './modelHandlers'
 
@@ -57,6 +58,7 @@ function createAllHandlers(core: Core, pickPath?: PickPath): Handlers {
       transport: core.transport,
       nativeDialogs: pickPath !== undefined,
       database: core.health,
+      reidentification: reidentificationStatus(core.dataDir),
     }),
     'cases:list': (query) => store.worklist.query(query, { model: defaultModel() }),
     'cases:get': ({ caseId, readerId }) => caseDetail(store, requireCase(caseId), { readerId, model: defaultModel() }),

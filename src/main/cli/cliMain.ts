@@ -9,6 +9,7 @@ import { IMPORT_USAGE, runImport } from './cliImport'
 import { INFER_USAGE, runInfer } from './cliInfer'
 import { MAINTENANCE_USAGE, runBackup, runCheck, runRestore } from './cliMaintenance'
 import { MODELS_USAGE, runModels } from './cliModels'
+import { REID_USAGE, runReid } from './cliReid'
 import { TRAIN_USAGE, runTrain } from './cliTrain'
 
 const USAGE = `CXR Lens ${APP_VERSION}
@@ -22,6 +23,7 @@ usage:
   ${MAINTENANCE_USAGE}
   ${EXPORT_USAGE}
   ${TRAIN_USAGE}
+  ${REID_USAGE}
 Every command takes --data-dir DIR (else $CXR_LENS_DATA, else the desktop app's user data folder).
 CXR_LENS_PROVIDER=cpu|webgpu|cuda (comma-separated) restricts the execution providers tried.`
 
@@ -33,7 +35,7 @@ const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<numb
   explain: runExplain,
   evaluate: runEvaluate,
   backup: (ctx, args) => runBackup(ctx.store, ctx.dataDir, args),
-  check: (ctx) => runCheck(ctx.store),
+  check: (ctx) => runCheck(ctx.store, ctx.dataDir),
   export: runExport,
   train: runTrain,
 }
@@ -49,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   if (command === 'restore') return runRestore(rest) // the database must not be open while it is swapped
+  if (command === 'reid') return runReid(rest) // keygen and open run on the officer's machine, with no data folder
   const run = COMMANDS[command]
   if (!run) throw new UsageError(`unknown command "${command}"\n${USAGE}`)
   const ctx = new CliContext(rest)

@@ -2,14 +2,21 @@ import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { databasePath, resolveDataDir } from '../config/dataDir'
+import { reidentificationStatus } from '../reid/reidentification'
+import { copySealedBeside } from '../reid/sealedBackup'
 import { backupsDir, backupTo, checkIntegrity, restoreFrom } from '../store/backup'
 import { CaseStore } from '../store/caseStore'
 import { UsageError } from './cliContext'
 
-export const MAINTENANCE_USAGE = `cxr-lens backup [--out FILE] | cxr-lens restore FILE | cxr-lens check`
+export const MAINTENANCE_USAGE = `cxr-lens backup [--out FILE] [--with-reidentification] | cxr-lens restore FILE | cxr-lens check`
 
-/** `check`: the full integrity check; exits 1 when the database is damaged. */
-export function runCheck(store: CaseStore): number {
+/**
+ * `check`: the full integrity check; exits 1 when the database is damaged. Plaintext patient
+ * identifiers in the data folder (a table from an earlier version) are reported loudly on stderr;
+ * they do not change the exit code, which scripts read as the database's integrity.
+ */
+export function runCheck(store: CaseStore, dataDir: string): number {
+  for (const warning of reidentificationStatus(dataDir).warnings) console.error(`WARNING: ${warning}`)
   const problems = checkIntegrity(store.db, true)
   if (problems.length === 0) {
     console.log('integrity_check: ok')
@@ -20,9 +27,14 @@ export function runCheck(store: CaseStore): number {
 }
 
 export function runBackup(store: CaseStore, dataDir: string, args: string[]): number {
-  const { values } = parseArgs({ args, options: { out: { type: 'string' }, 'data-dir': { type: 'string' } } })
+  const { values } = parseArgs({ args, options: { out: { type: 'string' }, 'with-reidentification': { type: 'boolean' }, 'data-dir': { type: 'string' } } })
   const file = values.out ? resolve(values.out) : join(backupsDir(databasePath(dataDir)), `manual-${new Date().toISOString().replace(/[:.]/g, '-')}.sqlite`)
   console.log(`backup written to ${backupTo(store.db, file)}`)
+  // The sealed re-identification file stays out of backups unless asked for: it is copied beside the snapshot.
+  if (values['with-reidentification']) {
+    const copy = copySealedBeside(dataDir, file)
+    console.log(copy ? `sealed re-identification file copied to ${copy}` : 'no sealed re-identification file to copy')
+  }
   return 0
 }
 

@@ -75,10 +75,12 @@ export async function importDicom(store: CaseStore, request: DicomImportRequest,
         writeFileSync(derived, png)
         const intake = await decodeImage(png, name)
         const at = new Date().toISOString()
+        // Sealed before the case commits (when re-identification is on), so no case lacks its record.
+        const names = pseudonyms.assign(image.identity, sha256)
         store.transaction(() => {
-          const patientId = store.cases.ensurePatient(pseudonyms.patient(image.identity, sha256), image.sex, at)
+          const patientId = store.cases.ensurePatient(names.patient, image.sex, at)
           const caseId = store.cases.insert({
-            imageName: pseudonyms.image(image.identity.sopInstanceUid, sha256), patientId, path: derived, sha256, format: 'png',
+            imageName: names.image, patientId, path: derived, sha256, format: 'png',
             width: image.width, height: image.height, bitDepth: 16, channels: 1, view: image.viewPosition, age: image.age, sex: image.sex,
             followUp: null, originalWidth: image.width, originalHeight: image.height,
             pixelSpacingX: image.pixelSpacing?.[1] ?? null, pixelSpacingY: image.pixelSpacing?.[0] ?? null, importedAt: at,

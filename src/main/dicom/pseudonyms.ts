@@ -1,52 +1,58 @@
-import Database from 'better-sqlite3'
 import { createHmac, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { openReidWriter } from '../reid/reidentification'
+import type { SealedWriter } from '../reid/sealedLog'
+import type { DecodedDicom } from './dicomDecode'
 
 /**
  * De-identification keys (DICOM PS3.15 Basic Application Level Confidentiality Profile): patient
  * and instance identifiers become keyed-hash pseudonyms (HMAC-SHA256 with a per-installation secret),
  * so the same patient always maps to the same pseudonym while nothing identifying enters the case
- * database, its backups, logs or exports. The re-identification table lives in its own file in the
- * data folder, readable only by the workstation's user, for the site's data protection officer.
+ * database, its backups, logs or exports.
+ *
+ * The link back to the patient is off by default: then no re-identification data is written at all.
+ * A site that turns it on (`cxr-lens reid enable`) gets each instance's identifiers sealed to its data
+ * protection officer's public key (src/main/reid), which the workstation cannot read back.
  */
 export class Pseudonymizer {
   private readonly key: Buffer
-  private readonly table: Database.Database
-  private readonly insert
+  private readonly sealed: SealedWriter | null
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true })
     const keyFile = join(dataDir, 'pseudonym.key')
     if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 })
     this.key = Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'hex')
-    this.table = new Database(join(dataDir, 'reidentification.sqlite'))
-    this.table.pragma('journal_mode = WAL')
-    this.table.exec(`CREATE TABLE IF NOT EXISTS pseudonyms (pseudonym TEXT PRIMARY KEY, kind TEXT NOT NULL,
-      original TEXT NOT NULL, created_at TEXT NOT NULL) STRICT`)
-    this.insert = this.table.prepare('INSERT INTO pseudonyms (pseudonym, kind, original, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+    this.sealed = openReidWriter(dataDir)
   }
 
   private derive(kind: string, value: string): string {
     return createHmac('sha256', this.key).update(`${kind}:${value}`).digest('hex').slice(0, 16)
   }
 
-  /** The patient's pseudonym; the identifying attributes go to the re-identification table only. */
-  patient(identity: { patientId: string | null; patientName: string | null; birthDate: string | null }, fallback: string): string {
+  /** The patient's pseudonym, from the patient ID (else name, else the file's hash). */
+  patient(identity: DecodedDicom['identity'], fallback: string): string {
     const source = identity.patientId ?? identity.patientName ?? fallback
-    const pseudonym = `anon-${this.derive('patient', source)}`
-    this.insert.run(pseudonym, 'patient', JSON.stringify(identity), new Date().toISOString())
-    return pseudonym
+    return `anon-${this.derive('patient', source)}`
   }
 
   /** An image name that says nothing about the patient, stable for the same SOP instance. */
   image(sopInstanceUid: string | null, sha256: string): string {
-    const pseudonym = `img-${this.derive('instance', sopInstanceUid ?? sha256)}.dcm`
-    if (sopInstanceUid) this.insert.run(pseudonym, 'instance', JSON.stringify({ sopInstanceUid }), new Date().toISOString())
-    return pseudonym
+    return `img-${this.derive('instance', sopInstanceUid ?? sha256)}.dcm`
+  }
+
+  /**
+   * Both pseudonyms of one instance; when re-identification is on, its identifiers are sealed and
+   * on disk before this returns (so call it before the case commits).
+   */
+  assign(identity: DecodedDicom['identity'], sha256: string): { patient: string; image: string } {
+    const names = { patient: this.patient(identity, sha256), image: this.image(identity.sopInstanceUid, sha256) }
+    this.sealed?.append({ source: 'import', at: new Date().toISOString(), ...names, original: { ...identity } })
+    return names
   }
 
   close(): void {
-    this.table.close()
+    this.sealed?.close()
   }
 }

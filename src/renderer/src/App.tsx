@@ -155,6 +155,8 @@ export function App() {
       <Box sx={{ height: '100vh', display: 'flex', flexDirection: 'column', overflow: 'hidden' }}>
         <TopBar view={view} onView={setView} onImport={openImport} onBackups={openBackups} damaged={damaged !== null} readers={readers} appInfo={appInfo} />
         {infoError && <Alert severity="error">{infoError}</Alert>}
+        {/* Plaintext patient identifiers in the data folder (an earlier version's table): said loudly, with the command that seals them. */}
+        {appInfo?.reidentification?.warnings.map((warning) => <Alert key={warning} severity="warning" data-testid="reid-warning">{warning}</Alert>)}
         {damaged && appInfo && <DatabaseRecovery health={damaged} dataDir={appInfo.dataDir} store={backups} />}
         {!damaged && <ReaderPicker store={readers} />}
         {!damaged && view === 'dashboard' && <DashboardView readers={readers} />}
