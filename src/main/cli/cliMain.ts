@@ -9,6 +9,7 @@ import { IMPORT_USAGE, runImport } from './cliImport'
 import { INFER_USAGE, runInfer } from './cliInfer'
 import { MAINTENANCE_USAGE, runBackup, runCheck, runRestore } from './cliMaintenance'
 import { MODELS_USAGE, runModels } from './cliModels'
+import { READERS_USAGE, runReaders } from './cliReaders'
 import { TRAIN_USAGE, runTrain } from './cliTrain'
 
 const USAGE = `CXR Lens ${APP_VERSION}
@@ -22,6 +23,7 @@ usage:
   ${MAINTENANCE_USAGE}
   ${EXPORT_USAGE}
   ${TRAIN_USAGE}
+  ${READERS_USAGE}
 Every command takes --data-dir DIR (else $CXR_LENS_DATA, else the desktop app's user data folder).
 CXR_LENS_PROVIDER=cpu|webgpu|cuda (comma-separated) restricts the execution providers tried.`
 
@@ -36,6 +38,7 @@ const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<numb
   check: (ctx) => runCheck(ctx.store),
   export: runExport,
   train: runTrain,
+  readers: runReaders,
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -7,6 +7,7 @@ import { decodeWire, encodeWire } from '../../shared/wireCodec'
 import type { Core } from '../api/core'
 import { createDispatcher } from '../api/dispatch'
 import { createHandlers } from '../api/handlers'
+import { createSession } from '../api/session'
 import { serveStatic } from './staticFiles'
 
 export interface WebServerOptions {
@@ -69,6 +70,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   })
 
   sockets.on('connection', (ws: WebSocket) => {
+    // One reader session per connection: a page reload opens a new, anonymous one.
+    const session = createSession()
     ws.on('message', async (data, isBinary) => {
       let message: { id?: unknown; channel?: unknown; request?: unknown }
       try {
@@ -76,7 +79,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       } catch {
         return ws.send(encodeWire({ id: null, envelope: { ok: false, error: { code: 'invalid_request', message: 'Message is not JSON' } } }))
       }
-      const envelope = await dispatch(message.channel, message.request)
+      const envelope = await dispatch(message.channel, message.request, session)
       if (ws.readyState === ws.OPEN) ws.send(encodeWire({ id: message.id, envelope }))
     })
   })
