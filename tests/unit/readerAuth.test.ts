@@ -165,6 +165,14 @@ describe('sessions over the dispatcher', () => {
     expect(counters).toMatchObject({ failedLogins: 0, lastFailedAt: null })
   })
 
+  it('hashes at most two secrets at once: a flood of logins is refused, not queued, and the server keeps answering', async () => {
+    const flood = await Promise.all([101, 102, 103, 104, 105].map((id) => dispatch('readers:login', { readerId: id, secret: 'guess-guess' }, createSession())))
+    const messages = flood.map((r) => (r.ok ? 'ok' : r.error.message))
+    expect(messages.filter((m) => m === LOGIN_REFUSED)).toHaveLength(2)
+    expect(messages.filter((m) => m === 'Too many logins at once; try again in a second')).toHaveLength(3)
+    expect(await dispatch('readers:login', { readerId: admin.id, secret: 'admin-secret-1' }, createSession())).toMatchObject({ ok: true })
+  })
+
   it('lets an anonymous connection enrol a radiologist only, and logs it in as that reader', async () => {
     const session = createSession()
     const refused = [

@@ -32,12 +32,30 @@ export interface NewReaderInput {
   administrator?: boolean
 }
 
+/**
+ * Each hash costs 32 MiB and ~0.1 s of a libuv thread (which file reads share): a flood of logins,
+ * each naming a different unknown id, must not starve the server. Beyond this many at once a login
+ * is refused (and may simply be retried).
+ */
+const MAX_HASHING = 2
+
 export class ReaderAccounts {
   private readonly unknown = new UnknownReaderFailures()
+  private hashing = 0
   /** Readers with a login being checked: a parallel guess waits its turn instead of racing the backoff. */
   private readonly checking = new Set<number>()
 
   constructor(private readonly store: CaseStore, private readonly now: () => number = Date.now) {}
+
+  private async slowHash<T>(work: () => Promise<T>): Promise<T> {
+    if (this.hashing >= MAX_HASHING) throw new ForbiddenError('Too many logins at once; try again in a second')
+    this.hashing++
+    try {
+      return await work()
+    } finally {
+      this.hashing--
+    }
+  }
 
   private audit(actor: Actor, action: string, detail: Record<string, unknown>, at: string, subject?: Reader): void {
     const who = actor.kind === 'cli' ? { name: CLI_NAME, id: null } : actor.kind === 'reader' ? { name: actor.reader.name, id: actor.reader.id } : { name: subject?.name ?? '(anonymous)', id: subject?.id ?? null }
@@ -58,7 +76,8 @@ export class ReaderAccounts {
     if (!admin && input.administrator) throw new ForbiddenError('Only an administrator makes another administrator')
     if (!admin && input.secret === undefined) throw new Error('A new reader needs a secret (at least 8 characters) to log in with')
     if (input.secret !== undefined) checkSecretStrength(input.secret)
-    const secretHash = input.secret === undefined ? null : await hashSecret(input.secret)
+    const secret = input.secret
+    const secretHash = secret === undefined ? null : await this.slowHash(() => hashSecret(secret))
     return this.store.transaction(() => {
       const at = new Date(this.now()).toISOString()
       const reader = this.store.readers.create(input.name, input.role, { secretHash, administrator: input.administrator ?? false, at })
@@ -110,7 +129,7 @@ export class ReaderAccounts {
     this.checking.add(readerId)
     let matches: boolean
     try {
-      matches = await verifySecret(secret, credentials?.secretHash ?? DUMMY_HASH)
+      matches = await this.slowHash(() => verifySecret(secret, credentials?.secretHash ?? DUMMY_HASH))
     } finally {
       this.checking.delete(readerId)
     }
