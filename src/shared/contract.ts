@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 import type { Channel, EventName } from './channels'
-import { CASE_STATUSES, TRAIN_LAYERS } from './domain'
+import { CASE_STATUSES, READER_ROLES, TRAIN_LAYERS } from './domain'
 import { EXPLAIN_METHODS } from './explainMethods'
 import type {
   AnalysisRequest,
@@ -47,6 +47,9 @@ const readerId = z.number().int().positive()
  * (MAX_MESSAGE_BYTES; tests/unit/webFuzz.test.ts holds the two together).
  */
 export const MAX_HEATMAP_CELLS = 256 * 256
+const readerName = z.string().trim().min(1).max(80)
+/** Length limits only: the strength rule (and its message) lives in one place, src/main/readers/secretHash.ts. */
+const secret = z.string().min(1).max(1024)
 const pixels = z.number().finite().min(-1e5).max(1e5)
 const boxDraft = z.object({ finding: z.string().min(1).max(64), x: pixels, y: pixels, w: z.number().finite().positive().max(1e5), h: z.number().finite().positive().max(1e5) }).strict()
 const dashboardQuery = z
@@ -145,7 +148,18 @@ export const contract = {
   },
   'readers:list': { request: z.object({}).strict(), response: returns<Reader[]>() },
   'readers:create': {
-    request: z.object({ name: z.string().trim().min(1).max(80), role: z.enum(['radiologist', 'clinical_advisor']) }).strict(),
+    // Without an administrator logged in, only a radiologist with a secret (self-enrolment; the
+    // connection is then logged in as that reader). See src/main/readers/readerAccounts.ts.
+    request: z
+      .object({ name: readerName, role: z.enum(READER_ROLES), secret: secret.optional(), administrator: z.boolean().optional() })
+      .strict(),
+    response: returns<Reader>(),
+  },
+  'readers:login': { request: z.object({ readerId, secret }).strict(), response: returns<Reader>() },
+  'readers:logout': { request: z.object({}).strict(), response: returns<{ loggedOut: true }>() },
+  'readers:setRole': {
+    // `id` is the reader changed; the administrator making the change comes from the session.
+    request: z.object({ id: readerId, role: z.enum(READER_ROLES), administrator: z.boolean().optional() }).strict(),
     response: returns<Reader>(),
   },
   'boxes:create': { request: z.object({ caseId: z.number().int().positive(), readerId, box: boxDraft }).strict(), response: returns<Box>() },

@@ -75,10 +75,16 @@ export interface Box {
 
 export type ReaderRole = 'radiologist' | 'clinical_advisor'
 
+export const READER_ROLES = ['radiologist', 'clinical_advisor'] as const
+
 export interface Reader {
   id: number
   name: string
   role: ReaderRole
+  /** May create clinical advisors and administrators and change roles; set from the CLI only at first. */
+  administrator: boolean
+  /** false for a reader made before secrets existed: it cannot log in until one is set from the CLI. */
+  hasSecret: boolean
   createdAt: string
 }
 

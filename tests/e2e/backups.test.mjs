@@ -14,6 +14,7 @@ import {
   repoRoot, images1024, labelsCsv, webJs, cliJs, artifacts, CHROMIUM, execFileAsync, ctx, startServer, stopServer,
   waitForTotal, workflow, openBrowserPage, closeAll,
 } from './harness.mjs'
+import { createReader } from './readingSetup.mjs'
 
 const cli = (...args) => execFileAsync(process.execPath, [cliJs, ...args, '--data-dir', ctx.dataDir], { cwd: repoRoot, timeout: 120_000 })
 const rowKinds = (page) => page.$$eval('[data-testid="backup-row"]', (rows) => rows.map((row) => row.getAttribute('data-kind')))
@@ -44,6 +45,8 @@ after(closeAll)
 
 workflow('1. the Backups dialog lists snapshots and restores one after confirming', async () => {
   const { page } = ctx
+  // Restoring replaces what everyone reads: a logged-in reader does it (here one enrolled in the picker).
+  await createReader(page, 'Dr Backup', 'radiologist')
   await page.click('[data-testid="open-backups-dialog"]')
   await page.waitForSelector('[data-testid="backup-row"][data-name="manual-three-cases.sqlite"]')
   assert.deepEqual((await rowKinds(page)).sort(), ['manual', 'scheduled'])

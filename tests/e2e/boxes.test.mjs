@@ -10,7 +10,7 @@ import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { ctx, waitForTotal, openByClick, viewer, workflow, sel, closeAll } from './harness.mjs'
 import { expectedIou } from './iouReference.mjs'
-import { IMAGES, cli, setupReading, createReader, myBoxes, blur, saved, dragImage, waitMine } from './readingSetup.mjs'
+import { IMAGES, cli, setupReading, createReader, loginReader, myBoxes, blur, saved, dragImage, waitMine } from './readingSetup.mjs'
 
 let boxed = ''
 
@@ -90,7 +90,11 @@ workflow('3. delete, undo, redo, undo; reload keeps the last geometry', async ()
 
   await page.reload()
   await waitForTotal(page, IMAGES)
-  assert.match(await page.textContent('[data-testid="current-reader"]') ?? '', /Dr Test/, 'reader remembered')
+  // The session ended with the page; the picker offers the remembered name and asks for the secret only.
+  await page.waitForSelector('[data-testid="reader-secret"]')
+  assert.match(await page.textContent('[data-testid="reader-dialog"]') ?? '', /Secret of Dr Test/, 'reader name remembered')
+  assert.doesNotMatch(await page.textContent('[data-testid="current-reader"]') ?? '', /Dr Test/, 'the session is not')
+  await loginReader(page, 'Dr Test')
   await openByClick(page, boxed)
   await waitMine(page, (boxes) => boxes.length === 1)
   const [again] = await myBoxes(page)

@@ -10,7 +10,7 @@ import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { ctx, openByClick, workflow, sel, closeAll } from './harness.mjs'
 import { otsuMask } from './iouReference.mjs'
-import { setupReading, createReader, dragImage, heatmapValues, callApi } from './readingSetup.mjs'
+import { setupReading, createReader, dragImage, heatmapValues, callApi, secretOf } from './readingSetup.mjs'
 
 let boxed = ''
 /** The model map of the boxed case's shown finding, as the canvas first showed it. */
@@ -39,10 +39,16 @@ workflow('1. a radiologist may not edit: the button is off and the server refuse
   const radiologist = await createReader(page, 'Dr Rad', 'radiologist')
   model = await heatmapValues(page)
   assert.equal(await page.isDisabled('[data-testid="edit-heatmap"]'), true)
-  const refused = await callApi('heatmaps:saveEdit', { baseId: model.id, readerId: radiologist, values: model.values })
+  // Logged in as the radiologist on its own connection: refused for the role.
+  const refused = await callApi('heatmaps:saveEdit', { baseId: model.id, readerId: radiologist, values: model.values }, { readerId: radiologist, secret: secretOf('Dr Rad') })
   assert.equal(refused.ok, false)
   assert.equal(refused.error.code, 'forbidden', JSON.stringify(refused))
   assert.match(refused.error.message, /clinical advisor/)
+  // Not logged in at all (a bare readerId proves nothing): refused before anything else.
+  const anonymous = await callApi('heatmaps:saveEdit', { baseId: model.id, readerId: radiologist, values: model.values })
+  assert.equal(anonymous.ok, false)
+  assert.equal(anonymous.error.code, 'forbidden', JSON.stringify(anonymous))
+  assert.match(anonymous.error.message, /log in/)
   assert.deepEqual(await versions(page), [String(model.id)], 'nothing was stored')
 })
 

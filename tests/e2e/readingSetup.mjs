@@ -3,6 +3,7 @@
 // every case from the default model (random weights when that is the test model: the plumbing is
 // what is tested), the server and one browser page; plus the page helpers those specs use.
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -55,13 +56,50 @@ export async function setupReading(name) {
   return withBoxes[0]
 }
 
-/** Creates a reader through the picker (opening it when closed) and waits until it is current. */
+/** Each test reader's secret (the specs only need one that is long enough and known). */
+export const secretOf = (name) => `${name} secret`
+
+/** The built CLI with `stdin` on its standard input (reader secrets are never arguments); resolves stdout. */
+export function cliWithStdin(stdin, ...args) {
+  const child = spawn(process.execPath, [cliJs, ...args, '--data-dir', ctx.dataDir], { cwd: repoRoot })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  child.stdin.end(stdin)
+  return new Promise((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`cxr-lens ${args.join(' ')}: exit ${code}: ${stderr}`)))))
+}
+
+const currentIs = (page, name) => page.waitForFunction((n) => (document.querySelector('[data-testid="current-reader"]')?.textContent ?? '').includes(n), name)
+
+/** Logs in through the picker (opening it when closed): choose the reader, type its secret. */
+export async function loginReader(page, name, secret = secretOf(name)) {
+  if (!(await page.$('[data-testid="reader-dialog"]'))) await page.click('[data-testid="current-reader"]')
+  await page.click(`[data-testid="reader-option"][data-reader-name="${name}"]`)
+  await page.fill('[data-testid="reader-secret"]', secret)
+  await page.click('[data-testid="reader-login"]')
+  await currentIs(page, name)
+  await page.waitForSelector('[data-testid="reader-dialog"]', { state: 'detached' })
+  return Number(await page.getAttribute('[data-testid="current-reader"]', 'data-reader-id'))
+}
+
+/**
+ * Makes a reader current and returns its id. A radiologist enrols through the picker with a secret
+ * (and is logged in by it); a clinical advisor is made by the administrator, `cxr-lens readers add`
+ * with the secret on stdin, and then logs in through the picker.
+ */
 export async function createReader(page, name, role) {
+  if (role === 'clinical_advisor') {
+    const made = JSON.parse(await cliWithStdin(`${secretOf(name)}\n`, 'readers', 'add', '--name', name, '--role', role, '--json'))
+    assert.deepEqual(made, { id: made.id, name, role, administrator: false })
+    return loginReader(page, name)
+  }
   if (!(await page.$('[data-testid="reader-dialog"]'))) await page.click('[data-testid="current-reader"]')
   await page.fill('[data-testid="reader-name"]', name)
   await page.selectOption('[data-testid="reader-role"]', role)
+  await page.fill('[data-testid="reader-new-secret"]', secretOf(name))
   await page.click('[data-testid="reader-create"]')
-  await page.waitForFunction((n) => (document.querySelector('[data-testid="current-reader"]')?.textContent ?? '').includes(n), name)
+  await currentIs(page, name)
   await page.waitForSelector('[data-testid="reader-dialog"]', { state: 'detached' })
   return Number(await page.getAttribute('[data-testid="current-reader"]', 'data-reader-id'))
 }
@@ -126,16 +164,25 @@ export function percentiles(times) {
   return { p50: sorted[Math.floor(sorted.length / 2)], p95: sorted[Math.min(sorted.length - 1, Math.floor(0.95 * sorted.length))] }
 }
 
-/** One contract call over the API socket, as a second client of the server (answers without bytes are JSON text). */
-export function callApi(channel, request) {
+/**
+ * One contract call over the API socket, as a second client of the server (answers without bytes are
+ * JSON text). With `login` ({readerId, secret}) the connection logs in first, as a script would.
+ */
+export function callApi(channel, request, login = null) {
   const { port, searchParams } = new URL(ctx.url)
   const socket = new WebSocket(`ws://127.0.0.1:${port}/api?token=${encodeURIComponent(searchParams.get('token') ?? '')}`, { headers: { Origin: `http://127.0.0.1:${port}` } })
+  const calls = [...(login ? [['readers:login', login]] : []), [channel, request]]
   return new Promise((resolve, reject) => {
     socket.once('error', reject)
-    socket.once('open', () => socket.send(JSON.stringify({ id: 1, channel, request })))
-    socket.once('message', (data) => {
+    socket.once('open', () => socket.send(JSON.stringify({ id: 1, channel: calls[0][0], request: calls[0][1] })))
+    socket.on('message', (data) => {
+      const { id, envelope } = JSON.parse(String(data))
+      if (id < calls.length) {
+        if (!envelope.ok) return reject(new Error(`login refused: ${envelope.error.message}`))
+        return socket.send(JSON.stringify({ id: id + 1, channel: calls[id][0], request: calls[id][1] }))
+      }
       socket.close()
-      resolve(JSON.parse(String(data)).envelope)
+      resolve(envelope)
     })
   })
 }

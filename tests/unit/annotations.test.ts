@@ -7,6 +7,8 @@ import { createHandlers } from '../../src/main/api/handlers'
 import { importNih } from '../../src/main/cases/nihImporter'
 import { analyzeCases } from '../../src/main/inference/analysisService'
 import { InferenceEngine } from '../../src/main/inference/inferenceEngine'
+import { createSession, type Session } from '../../src/main/api/session'
+import { CLI_ACTOR, ReaderAccounts } from '../../src/main/readers/readerAccounts'
 import type { Box, DashboardData, HeatmapData, Reader } from '../../src/shared/domain'
 import { BOXES_CSV, csvBoxes, HAS_NIH, imageFolder, LABELS_CSV, NIH_256, tempDir } from './helpers'
 
@@ -14,12 +16,15 @@ const dir = tempDir()
 let core: Core
 let call: <T>(channel: string, request: unknown) => Promise<T>
 let dispatch: Dispatch
+/** Each reader's logged-in connection; a request is sent on the session of the reader it names. */
+const sessions = new Map<number, Session>()
 
 beforeAll(async () => {
   core = openCore(join(dir.path, 'data'), 'web')
   dispatch = createDispatcher(createHandlers(core), () => undefined)
   call = async <T>(channel: string, request: unknown) => {
-    const result = await dispatch(channel, request)
+    const named = (request as { readerId?: number }).readerId
+    const result = await dispatch(channel, request, (named !== undefined && sessions.get(named)) || createSession())
     if (!result.ok) throw Object.assign(new Error(result.error.message), { code: result.error.code })
     return result.data as T
   }
@@ -36,13 +41,22 @@ describe.runIf(HAS_NIH)('readers, boxes and audit', () => {
   let bob: Reader
   let caseId: number
   beforeAll(async () => {
-    alice = await call<Reader>('readers:create', { name: 'Dr Alice', role: 'radiologist' })
-    bob = await call<Reader>('readers:create', { name: 'Bob', role: 'clinical_advisor' })
+    // Alice enrols herself from the picker (and is logged in by it); Bob, an advisor, is made on the workstation.
+    const aliceSession = createSession()
+    const enrolled = await dispatch('readers:create', { name: 'Dr Alice', role: 'radiologist', secret: 'alice-secret' }, aliceSession)
+    if (!enrolled.ok) throw new Error(enrolled.error.message)
+    alice = enrolled.data as Reader
+    expect(aliceSession.readerId).toBe(alice.id)
+    sessions.set(alice.id, aliceSession)
+    bob = await new ReaderAccounts(core.store).create({ name: 'Bob', role: 'clinical_advisor', secret: 'bob-secret' }, CLI_ACTOR)
+    const bobSession = createSession()
+    expect(await dispatch('readers:login', { readerId: bob.id, secret: 'bob-secret' }, bobSession)).toMatchObject({ ok: true })
+    sessions.set(bob.id, bobSession)
     caseId = core.store.worklist.query({}).rows[0].id
   })
 
   it('refuses a duplicate reader name', async () => {
-    await expect(call('readers:create', { name: 'dr alice', role: 'radiologist' })).rejects.toThrow(/already exists/)
+    await expect(call('readers:create', { name: 'dr alice', role: 'radiologist', secret: 'another-secret' })).rejects.toThrow(/already exists/)
   })
 
   it('creates, moves, relabels, deletes and restores a box, each step audited with before and after', async () => {

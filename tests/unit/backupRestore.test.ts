@@ -6,6 +6,7 @@ import { createBackupService } from '../../src/main/api/backupService'
 import { openCore, type Core } from '../../src/main/api/core'
 import { createDispatcher } from '../../src/main/api/dispatch'
 import { createHandlers } from '../../src/main/api/handlers'
+import { createSession } from '../../src/main/api/session'
 import { backupsDir, backupTo } from '../../src/main/store/backup'
 import { tempDir } from './helpers'
 
@@ -21,13 +22,17 @@ function open(path?: string) {
   if (dir) dirs.push(dir)
   const core = openCore(path ?? dir!.path, 'web')
   cores.push(core)
-  const dispatch = createDispatcher(createHandlers(core), () => undefined)
+  // One connection: the radiologists below enrol themselves on it (and are logged in by it), so the
+  // restores, which need a logged-in reader, run as the last one created.
+  const session = createSession()
+  const rawDispatch = createDispatcher(createHandlers(core), () => undefined)
+  const dispatch = (channel: string, request: unknown) => rawDispatch(channel, request, session)
   const call = async (channel: string, request: unknown = {}) => {
     const result = await dispatch(channel, request)
     if (!result.ok) throw new Error(result.error.message)
     return result.data as never
   }
-  return { core, dispatch, call }
+  return { core, dispatch, call, rawDispatch }
 }
 
 const readerNames = async (call: (c: string, r?: unknown) => Promise<never>) => ((await call('readers:list')) as Array<{ name: string }>).map((r) => r.name)
@@ -46,9 +51,9 @@ function damageTable(dbPath: string, table: string) {
 describe('restoring a backup while the app runs', () => {
   it('lists backups, snapshots the current database, restores in place, and can undo through the snapshot', async () => {
     const { core, call } = open()
-    await call('readers:create', { name: 'Dr A', role: 'radiologist' })
+    await call('readers:create', { name: 'Dr A', role: 'radiologist', secret: 'secret-a-123' })
     backupTo(core.store.db, join(backupsDir(core.dbPath), 'manual-a.sqlite'))
-    await call('readers:create', { name: 'Dr B', role: 'radiologist' })
+    await call('readers:create', { name: 'Dr B', role: 'radiologist', secret: 'secret-b-123' })
     const listed = (await call('backups:list')) as Array<{ name: string; kind: string; bytes: number; createdAt: string }>
     expect(listed.map((b) => b.kind).sort()).toEqual(['manual', 'scheduled'])
     expect(listed.every((b) => b.bytes > 0 && !Number.isNaN(Date.parse(b.createdAt)))).toBe(true)
@@ -60,15 +65,17 @@ describe('restoring a backup while the app runs', () => {
     expect(existsSync(result.previousFile)).toBe(true)
     const kinds = ((await call('backups:list')) as Array<{ kind: string }>).map((b) => b.kind)
     expect(kinds).toContain('pre-restore')
-    await call('readers:create', { name: 'Dr C', role: 'clinical_advisor' })
+    await call('readers:create', { name: 'Dr C', role: 'radiologist', secret: 'secret-c-123' })
 
     await call('backups:restore', { name: result.safetyBackup })
     expect(await readerNames(call)).toEqual(['Dr A', 'Dr B'])
   })
 
   it('refuses an unknown name, a path, a file that is not a database and a restore during a job, leaving the data as it was', async () => {
-    const { core, dispatch, call } = open()
-    await call('readers:create', { name: 'Dr A', role: 'radiologist' })
+    const { core, dispatch, call, rawDispatch } = open()
+    // Restoring replaces what everyone reads: a connection with no reader logged in may not.
+    expect(await rawDispatch('backups:restore', { name: 'nope.sqlite' }, createSession())).toMatchObject({ ok: false, error: { code: 'forbidden' } })
+    await call('readers:create', { name: 'Dr A', role: 'radiologist', secret: 'secret-a-123' })
     writeFileSync(join(backupsDir(core.dbPath), 'broken.sqlite'), 'not a database at all'.repeat(100))
     const message = async (request: unknown) => {
       const result = await dispatch('backups:restore', request)
@@ -90,7 +97,7 @@ describe('a database damaged at startup', () => {
     const dir = tempDir()
     dirs.push(dir)
     const first = open(dir.path)
-    await first.call('readers:create', { name: 'Dr A', role: 'radiologist' })
+    await first.call('readers:create', { name: 'Dr A', role: 'radiologist', secret: 'secret-a-123' })
     backupTo(first.core.store.db, join(backupsDir(first.core.dbPath), 'manual-good.sqlite'))
     await first.core.close()
     cores.splice(0)

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { openCore } from '../../src/main/api/core'
 import { createDispatcher } from '../../src/main/api/dispatch'
 import { createHandlers } from '../../src/main/api/handlers'
+import { createSession } from '../../src/main/api/session'
 import { importNih } from '../../src/main/cases/nihImporter'
 import { ModelRegistry } from '../../src/main/inference/modelRegistry'
 import { checkIntegrity } from '../../src/main/store/backup'
@@ -45,12 +46,13 @@ describe.runIf(HAS_NIH)('kill -9 during a heatmap batch', () => {
     await importNih(core.store, { imagesDir: imageFolder(dir.path, NIH_256, names), labelsCsv: LABELS_CSV })
     new ModelRegistry(core.store, join(dataDir, 'models')).import(MODEL)
     const dispatch = createDispatcher(createHandlers(core), () => undefined)
-    const reader = await dispatch('readers:create', { name: 'Dr K', role: 'radiologist' })
+    const session = createSession() // Dr K enrols on this connection and is logged in by it
+    const reader = await dispatch('readers:create', { name: 'Dr K', role: 'radiologist', secret: 'dr-k-secret' }, session)
     if (!reader.ok) throw new Error(reader.error.message)
     const readerId = (reader.data as { id: number }).id
     const caseIds = (core.store.db.prepare('SELECT id FROM cases ORDER BY id').all() as Array<{ id: number }>).map((r) => r.id)
     for (const [i, caseId] of caseIds.slice(0, 10).entries()) {
-      const saved = await dispatch('boxes:create', { caseId, readerId, box: { finding: 'Nodule', x: 10 + i, y: 20, w: 30, h: 40 + i } })
+      const saved = await dispatch('boxes:create', { caseId, readerId, box: { finding: 'Nodule', x: 10 + i, y: 20, w: 30, h: 40 + i } }, session)
       if (!saved.ok) throw new Error(saved.error.message)
     }
     const boxesBefore = core.store.db.prepare('SELECT id, case_id, finding, x, y, w, h FROM boxes WHERE deleted_at IS NULL ORDER BY id').all()

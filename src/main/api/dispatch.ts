@@ -1,16 +1,18 @@
 import { isChannel, type Channel } from '../../shared/channels'
 import { contract, type Envelope, type RequestOf, type ResponseOf } from '../../shared/contract'
 import { ForbiddenError, NotFoundError } from './errors'
+import { createSession, type RequestContext, type Session } from './session'
 
-export type Handlers = { [C in Channel]: (request: RequestOf<C>) => Promise<ResponseOf<C>> | ResponseOf<C> }
-export type Dispatch = (channel: unknown, request: unknown) => Promise<Envelope<unknown>>
+export type Handlers = { [C in Channel]: (request: RequestOf<C>, context: RequestContext) => Promise<ResponseOf<C>> | ResponseOf<C> }
+/** `session`: the calling connection's; none means a one-off anonymous caller. */
+export type Dispatch = (channel: unknown, request: unknown, session?: Session) => Promise<Envelope<unknown>>
 
 /**
  * The boundary every transport goes through: unknown channel or invalid arguments come back as a
  * typed error; a handler's exception comes back as `failed` with its message, never as a crash.
  */
 export function createDispatcher(handlers: Handlers, log: (message: string) => void = console.error): Dispatch {
-  return async (channel, request) => {
+  return async (channel, request, session = createSession()) => {
     if (!isChannel(channel)) {
       return { ok: false, error: { code: 'unknown_channel', message: `Unknown channel ${JSON.stringify(channel)}` } }
     }
@@ -20,8 +22,8 @@ export function createDispatcher(handlers: Handlers, log: (message: string) => v
       return { ok: false, error: { code: 'invalid_request', message: `Invalid request for ${channel}: ${issues.join('; ')}`, issues } }
     }
     try {
-      const handler = handlers[channel] as (request: unknown) => Promise<unknown> | unknown
-      return { ok: true, data: await handler(parsed.data) }
+      const handler = handlers[channel] as (request: unknown, context: RequestContext) => Promise<unknown> | unknown
+      return { ok: true, data: await handler(parsed.data, { session }) }
     } catch (error) {
       if (error instanceof NotFoundError) return { ok: false, error: { code: 'not_found', message: error.message } }
       if (error instanceof ForbiddenError) return { ok: false, error: { code: 'forbidden', message: error.message } }

@@ -8,6 +8,8 @@ import { caseDetail } from './caseDetail'
 import { reidentificationStatus } from '../reid/reidentification'
 import { createAnnotationHandlers } from './annotationHandlers'
 import { createModelHandlers } from './modelHandlers'
+import { guardAccess } from './access'
+import type { RequestContext } from './session'
 
 /** Native file pickers exist only in the desktop shell; browser mode has none. */
 export type PickPath = (kind: 'directory' | 'file', title: string) => Promise<string | null>
@@ -21,20 +23,21 @@ const RECOVERY_CHANNELS = new Set<string>(['app:info', 'backups:list', 'backups:
 
 /** Every other channel refuses, naming the problem, until a restore has made the database sound. */
 function guardDamaged(core: Core, handlers: Handlers): Handlers {
-  const guarded = { ...handlers } as Record<string, (request: unknown) => unknown>
+  const guarded = { ...handlers } as Record<string, (request: unknown, context: RequestContext) => unknown>
   for (const [channel, handler] of Object.entries(guarded)) {
     if (RECOVERY_CHANNELS.has(channel)) continue
-    guarded[channel] = (request) => {
+    guarded[channel] = (request, context) => {
       const health = core.health
       if (health.state === 'damaged') throw new Error(`The case database is damaged (${health.problems[0]}); restore a backup first`)
-      return handler(request)
+      return handler(request, context)
     }
   }
   return guarded as Handlers
 }
 
 export function createHandlers(core: Core, pickPath?: PickPath): Handlers {
-  return guardDamaged(core, createAllHandlers(core, pickPath))
+  // Damage first: while the database is damaged no reader can be looked up.
+  return guardDamaged(core, guardAccess(core, createAllHandlers(core, pickPath)))
 }
 
 function createAllHandlers(core: Core, pickPath?: PickPath): Handlers {

@@ -10,6 +10,7 @@ import { INFER_USAGE, runInfer } from './cliInfer'
 import { MAINTENANCE_USAGE, runBackup, runCheck, runRestore } from './cliMaintenance'
 import { MODELS_USAGE, runModels } from './cliModels'
 import { REID_USAGE, runReid } from './cliReid'
+import { READERS_USAGE, runReaders } from './cliReaders'
 import { TRAIN_USAGE, runTrain } from './cliTrain'
 
 const USAGE = `CXR Lens ${APP_VERSION}
@@ -24,6 +25,7 @@ usage:
   ${EXPORT_USAGE}
   ${TRAIN_USAGE}
   ${REID_USAGE}
+  ${READERS_USAGE}
 Every command takes --data-dir DIR (else $CXR_LENS_DATA, else the desktop app's user data folder).
 CXR_LENS_PROVIDER=cpu|webgpu|cuda (comma-separated) restricts the execution providers tried.`
 
@@ -38,6 +40,7 @@ const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<numb
   check: (ctx) => runCheck(ctx.store, ctx.dataDir),
   export: runExport,
   train: runTrain,
+  readers: runReaders,
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -4,6 +4,38 @@ import type { EventMap } from '../../shared/contract'
 import type { Core } from '../api/core'
 import { createDispatcher } from '../api/dispatch'
 import { createHandlers } from '../api/handlers'
+import { createSession, type Session } from '../api/session'
+
+type Sender = IpcMainInvokeEvent['sender']
+
+/**
+ * One reader session per window page: a reload or navigation of the main frame starts a new document,
+ * which must log in again, as a browser-mode page does over its new socket.
+ */
+function sessionsPerPage() {
+  const sessions = new WeakMap<Sender, Session>()
+  const watched = new WeakSet<Sender>()
+  const watch = (sender: Sender) => {
+    // The test double of webContents has no events; a real one always has.
+    if (watched.has(sender) || typeof sender.on !== 'function') return
+    watched.add(sender)
+    const reset = () => sessions.delete(sender)
+    sender.on('did-start-navigation', (details) => {
+      if (details.isMainFrame && !details.isSameDocument) reset()
+    })
+    sender.on('render-process-gone', reset)
+    sender.once('destroyed', reset)
+  }
+  return (sender: Sender): Session => {
+    let session = sessions.get(sender)
+    if (!session) {
+      session = createSession()
+      sessions.set(sender, session)
+      watch(sender)
+    }
+    return session
+  }
+}
 
 /**
  * Registers one ipcMain handler per contract channel. A message from any frame other than the app's
@@ -17,6 +49,7 @@ export function registerIpc(core: Core, getWindow: () => BrowserWindow | null): 
     return result.canceled ? null : (result.filePaths[0] ?? null)
   }
   const dispatch = createDispatcher(createHandlers(core, pickPath))
+  const sessionOf = sessionsPerPage()
   const fromOwnWindow = (event: IpcMainInvokeEvent) => {
     const window = getWindow()
     return window !== null && event.sender === window.webContents && event.senderFrame === window.webContents.mainFrame
@@ -24,7 +57,7 @@ export function registerIpc(core: Core, getWindow: () => BrowserWindow | null): 
   for (const channel of CHANNELS) {
     ipcMain.handle(channel, (event, request: unknown) =>
       fromOwnWindow(event)
-        ? dispatch(channel, request)
+        ? dispatch(channel, request, sessionOf(event.sender))
         : { ok: false, error: { code: 'forbidden', message: 'IPC from an unknown sender was refused' } },
     )
   }

@@ -11,6 +11,7 @@ import { createDispatcher } from '../api/dispatch'
 import { createHandlers } from '../api/handlers'
 import { allowedHost, clientErrorStatus, HOST, refuseSocket, requestTarget, sameOrigin } from './requestGuards'
 import { parseSocketMessage, type RequestId } from './socketMessage'
+import { createSession } from '../api/session'
 import { serveStatic } from './staticFiles'
 
 export interface WebServerOptions {
@@ -109,13 +110,15 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   })
 
   sockets.on('connection', (ws: WebSocket) => {
+    // One reader session per connection: a page reload opens a new, anonymous one.
+    const session = createSession()
     // ws has already sent the close (1009 oversize, 1007 invalid UTF-8, 1002 bad frame); unheard, the 'error' would end the process
     ws.on('error', () => {})
     ws.on('message', (data, isBinary) => {
       const parsed = parseSocketMessage(data, isBinary)
       if (!parsed.ok) return reply(ws, parsed.id, parsed.envelope, log)
       const { id, channel, request } = parsed.message
-      dispatch(channel, request)
+      dispatch(channel, request, session)
         .catch((error: Error): Envelope<never> => {
           log(`[web] ${channel}: ${error.stack ?? error.message}`)
           return { ok: false, error: { code: 'failed', message: error.message } }

@@ -1,0 +1,90 @@
+/**
+ * Who may call what. Reading (worklist, images, results, the dashboard) needs only the transport's
+ * own gate (the app window, or browser mode's token). Writing a reader's work needs a logged-in
+ * reader, and a request naming another reader is refused; reader management needs an administrator.
+ *
+ * Imports, model runs and fine-tuning stay open to an anonymous connection: they add cases and derived
+ * results but change no reader's attributed work, and the first run in browser mode (import, then
+ * analyse) works before anyone has logged in. Installing a model and restoring a backup replace what
+ * everyone reads, so they need a logged-in reader; in recovery (database damaged, no reader can be
+ * checked) restoring a backup is the one way back and stays open.
+ */
+import type { Channel } from '../../shared/channels'
+import type { Reader } from '../../shared/domain'
+import type { Core } from './core'
+import type { Handlers } from './dispatch'
+import { ForbiddenError } from './errors'
+import type { RequestContext } from './session'
+
+export type Access = 'anyone' | 'reader' | 'administrator'
+
+export const ACCESS: Record<Channel, Access> = {
+  'app:info': 'anyone',
+  'cases:list': 'anyone',
+  'cases:get': 'anyone',
+  'cases:image': 'anyone',
+  'cases:thumbnail': 'anyone',
+  'cases:findings': 'anyone',
+  'import:start': 'anyone',
+  'import:dicom': 'anyone',
+  'jobs:get': 'anyone',
+  'jobs:cancel': 'anyone',
+  'dialog:open': 'anyone',
+  'models:list': 'anyone',
+  'models:import': 'reader',
+  'analysis:start': 'anyone',
+  'training:start': 'anyone',
+  'analysis:predictions': 'anyone',
+  'heatmaps:get': 'anyone',
+  'heatmaps:byId': 'anyone',
+  'heatmaps:versions': 'anyone',
+  'heatmaps:saveEdit': 'reader',
+  'readers:list': 'anyone',
+  // Open, but the accounts service lets a non-administrator create only a radiologist (self-enrolment).
+  'readers:create': 'anyone',
+  'readers:login': 'anyone',
+  'readers:logout': 'anyone',
+  'readers:setRole': 'administrator',
+  'boxes:create': 'reader',
+  'boxes:update': 'reader',
+  'boxes:delete': 'reader',
+  'boxes:restore': 'reader',
+  'cases:setStatus': 'reader',
+  'validation:dashboard': 'anyone',
+  'validation:export': 'anyone',
+  'backups:list': 'anyone',
+  'backups:restore': 'reader',
+}
+
+/** The session's reader, re-read from the store on every call (a restore may have replaced it). */
+export function sessionReader(core: Core, context: RequestContext): Reader | null {
+  const id = context.session.readerId
+  if (id === null) return null
+  const reader = core.store.readers.get(id) ?? null
+  if (!reader) context.session.readerId = null
+  return reader
+}
+
+function check(core: Core, channel: Channel, request: unknown, context: RequestContext): void {
+  const access = ACCESS[channel]
+  if (access === 'anyone') return
+  if (channel === 'backups:restore' && core.health.state === 'damaged') return
+  const reader = sessionReader(core, context)
+  if (!reader) throw new ForbiddenError(`${channel} needs a logged-in reader: log in first (readers:login)`)
+  const named = (request as { readerId?: unknown }).readerId
+  if (named !== undefined && named !== reader.id) {
+    throw new ForbiddenError(`This connection is logged in as ${reader.name} (reader ${reader.id}); a request for reader ${String(named)} is refused`)
+  }
+  if (access === 'administrator' && !reader.administrator) throw new ForbiddenError(`${channel} needs an administrator; ${reader.name} is not one`)
+}
+
+export function guardAccess(core: Core, handlers: Handlers): Handlers {
+  const guarded = { ...handlers } as Record<string, (request: unknown, context: RequestContext) => unknown>
+  for (const [channel, handler] of Object.entries(guarded)) {
+    guarded[channel] = (request, context) => {
+      check(core, channel as Channel, request, context)
+      return handler(request, context)
+    }
+  }
+  return guarded as Handlers
+}
