@@ -63,9 +63,15 @@ function gradcamWeights(jacobian: Float32Array | Float64Array, channels: number,
  * positive factor exp(S_c) is left out: it scales class c's map by a constant, which every display
  * and score normalizes away. alpha is computed as 1/(2 + S·g), not g²/(2g² + S·g³), so nothing
  * underflows and no epsilon is needed: with the reference model's tiny gradients (median 7.5e-5) an
- * epsilon of 1e-7 was larger than 2g² + S·g³ in 99% of channels and replaced the paper's alpha.
+ * epsilon of 1e-7 was larger than 2g² + S·g³ in 99% of channels and replaced the paper's alpha
+ * (issue 21's measurement; tests/unit/engine.test.ts checks that regime against PyTorch).
  * The only guard is for a denominator that is exactly zero (S·g = −2, possible only with negative
  * activations), where alpha is taken as 0.
+ *
+ * Even so it fails the randomization sanity check on the reference model (a random head leaves
+ * the map nearly unchanged: tests/unit/sanityRandomization.test.ts): there S·g ≪ 2, so alpha ≈ 1/2
+ * and the map is ≈ ReLU(Σ_k ReLU(W_ck)·A_k), a positive mix of non-negative channels that looks
+ * like the mean activation whichever channels the head favours.
  */
 function gradcamppWeights(features: FeatureMap, jacobian: Float32Array | Float64Array, classes: number): Float32Array {
   const cells = features.height * features.width
