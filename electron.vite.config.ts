@@ -18,6 +18,7 @@ export default defineConfig({
           benchImport: resolve('scripts/benchImport.ts'),
           benchEngine: resolve('scripts/benchEngine.ts'),
           benchTrain: resolve('scripts/benchTrain.ts'),
+          sanityRandomization: resolve('scripts/sanityRandomization.ts'),
         },
         output: { chunkFileNames: 'chunk-[name]-[hash].js' },
       },

@@ -46,8 +46,31 @@ function gradcamWeights(jacobian: Float32Array | Float64Array, channels: number,
 }
 
 /**
- * Grad-CAM++ (Chattopadhay et al.) in the form most libraries use (pytorch-grad-cam):
- * a = g² / (2g² + ΣA·g³), w_k = Σ_ij ReLU(g)·a. With a cell-constant g both sums are closed-form.
+ * Grad-CAM++ (Chattopadhay et al., WACV 2018), eq. 9–10 of the paper:
+ *   alpha^kc_ij = ∂²Y/∂A² / (2 ∂²Y/∂A² + Σ_ab A^k_ab ∂³Y/∂A³),  w^c_k = Σ_ij alpha^kc_ij ReLU(∂Y/∂A^k_ij).
+ *
+ * Which output Y. Our heads give logits S followed by a sigmoid. We use the paper's own choice,
+ * Y = exp(S) on the pre-sigmoid logit, not Y = sigmoid(S): with S piecewise linear in A (a linear
+ * head, or one with ReLU hidden layers: ∂²S/∂A² = 0), exp gives ∂ⁿY/∂Aⁿ = exp(S)·gⁿ with g = ∂S/∂A,
+ * every derivative has the sign of gⁿ, and alpha = 1/(2 + Σ_ab A_ab·g). The sigmoid's second
+ * derivative σ(1−σ)(1−2σ)·g² vanishes at p = 0.5 and changes sign above it, so its alpha would be
+ * undefined or negative exactly for the findings the model calls positive.
+ *
+ * Behind global average pooling g_k = J[c,k]/(h·w) is the same in every cell (J the head's exact
+ * Jacobian at this image: the weight for a linear head, backpropagation for a hidden-layer head),
+ * so alpha_k = 1/(2 + S_k·g_k) with S_k = Σ_ij A_kij, and w_k = (h·w)·ReLU(g_k)·alpha_k. The
+ * positive factor exp(S_c) is left out: it scales class c's map by a constant, which every display
+ * and score normalizes away. alpha is computed as 1/(2 + S·g), not g²/(2g² + S·g³), so nothing
+ * underflows and no epsilon is needed: with the reference model's tiny gradients (median 7.5e-5) an
+ * epsilon of 1e-7 was larger than 2g² + S·g³ in 99% of channels and replaced the paper's alpha
+ * (issue 21's measurement; tests/unit/engine.test.ts checks that regime against PyTorch).
+ * The only guard is for a denominator that is exactly zero (S·g = −2, possible only with negative
+ * activations), where alpha is taken as 0.
+ *
+ * Even so it fails the randomization sanity check on the reference model (a random head leaves
+ * the map nearly unchanged: tests/unit/sanityRandomization.test.ts): there S·g ≪ 2, so alpha ≈ 1/2
+ * and the map is ≈ ReLU(Σ_k ReLU(W_ck)·A_k), a positive mix of non-negative channels that looks
+ * like the mean activation whichever channels the head favours.
  */
 function gradcamppWeights(features: FeatureMap, jacobian: Float32Array | Float64Array, classes: number): Float32Array {
   const cells = features.height * features.width
@@ -57,9 +80,10 @@ function gradcamppWeights(features: FeatureMap, jacobian: Float32Array | Float64
   for (let c = 0; c < classes; c++) {
     for (let k = 0; k < K; k++) {
       const g = jacobian[c * K + k] / cells
-      if (g <= 0) continue // ReLU(g) = 0
-      const g2 = g * g
-      weights[c * K + k] = cells * g * (g2 / (2 * g2 + activationSums[k] * g2 * g + 1e-7))
+      if (!(g > 0)) continue // ReLU(∂Y/∂A) = exp(S)·ReLU(g) = 0: the channel has no weight
+      const denominator = 2 + activationSums[k] * g
+      if (denominator === 0) continue
+      weights[c * K + k] = (cells * g) / denominator
     }
   }
   return weights
