@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { DatabaseInUseError, holdersDir, liveHolders, registerHolder, restoreLockPath, withRestoreLock } from '../../src/main/store/dbHolders'
+import { DatabaseInUseError, holdersDir, liveHolders, processStart, registerHolder, restoreLockPath, withRestoreLock } from '../../src/main/store/dbHolders'
 import { tempDir } from './helpers'
 
 const dir = tempDir('cxr-holders-')
@@ -39,8 +39,8 @@ async function deadPid(): Promise<number> {
   return child.pid!
 }
 
-const holderFile = (dataDir: string, pid: number, kind = 'web', what = 'browser mode') =>
-  writeFileSync(join(holdersDir(dataDir), `${pid}.json`), JSON.stringify({ pid, kind, host: hostname(), since: '2026-01-01T00:00:00.000Z', what }))
+const holderFile = (dataDir: string, pid: number, kind = 'web', what = 'browser mode', started?: string) =>
+  writeFileSync(join(holdersDir(dataDir), `${pid}.json`), JSON.stringify({ pid, kind, host: hostname(), since: '2026-01-01T00:00:00.000Z', what, started }))
 
 describe('the registry of processes holding a database', () => {
   it('lists a live holder, removes a dead one, and releases only after the last of a process\'s opens', async () => {
@@ -53,6 +53,13 @@ describe('the registry of processes holding a database', () => {
     writeFileSync(join(holdersDir(dataDir), 'garbage.json'), '{') // young debris stays until it is old
     expect(liveHolders(dataDir).map((h) => h.pid)).toEqual([other.pid])
     expect(existsSync(join(holdersDir(dataDir), `${dead}.json`))).toBe(false)
+    if (processStart(other.pid!)) {
+      // The same pid, but a process started at another time (the holder died, the pid was reused): stale.
+      holderFile(dataDir, other.pid!, 'web', 'browser mode', `${processStart(other.pid!)}0`)
+      expect(liveHolders(dataDir)).toEqual([])
+      holderFile(dataDir, other.pid!, 'web', 'browser mode', processStart(other.pid!)!)
+      expect(liveHolders(dataDir).map((h) => h.pid)).toEqual([other.pid])
+    }
 
     const first = registerHolder(dataDir, 'cli', 'cxr-lens cases')
     const second = registerHolder(dataDir, 'cli', 'cxr-lens cases')

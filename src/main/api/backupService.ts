@@ -46,7 +46,7 @@ export function createBackupService(deps: BackupServiceDeps) {
         if (deps.health().state === 'ok') safetyBackup = backupTo(store.db, join(backupsDir(dbPath), `pre-restore-${stamp()}.sqlite`))
         let previousFile: string | null = null
         store.reopen(
-          () => (previousFile = restoreFrom(file, dbPath).previous),
+          () => (previousFile = restoreFrom(file, dbPath, { checked: true }).previous),
           () => undoRestore(dbPath, previousFile),
         )
         const problems = checkIntegrity(store.db)

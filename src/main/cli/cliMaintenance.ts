@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { databasePath, resolveDataDir } from '../config/dataDir'
-import { backupsDir, backupTo, checkIntegrity, restoreFrom } from '../store/backup'
+import { backupsDir, backupTo, checkBackup, checkIntegrity, restoreFrom } from '../store/backup'
 import { CaseStore } from '../store/caseStore'
 import { withRestoreLock } from '../store/dbHolders'
 import { UsageError } from './cliContext'
@@ -39,7 +39,8 @@ export function runRestore(args: string[]): number {
   if (!existsSync(backup)) throw new Error(`No backup at ${backup}`)
   const dataDir = resolveDataDir(args)
   const dbPath = databasePath(dataDir)
-  const { previous } = withRestoreLock(dataDir, 'cli', 'cxr-lens restore', () => restoreFrom(backup, dbPath))
+  checkBackup(backup) // before the lock: openers elsewhere wait only for the swap itself
+  const { previous } = withRestoreLock(dataDir, 'cli', 'cxr-lens restore', () => restoreFrom(backup, dbPath, { checked: true }))
   console.log(`restored ${backup} into ${dbPath}${previous ? `; the replaced database is kept as ${previous}` : ''}`)
   return 0
 }

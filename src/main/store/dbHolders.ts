@@ -23,6 +23,8 @@ export interface Holder {
   since: string
   /** what the process is doing, for the refusal message (`cxr-lens import`, `browser mode`) */
   what: string
+  /** the process's start time where the OS tells it (Linux), so a reused pid is not taken for the holder */
+  started?: string | null
 }
 
 const HOLDERS = 'holders'
@@ -40,24 +42,41 @@ function sleepSync(ms: number): void {
   Atomics.wait(sleepCell, 0, 0, ms)
 }
 
+/** Linux: the start time in clock ticks since boot (field 22 of /proc/PID/stat); null elsewhere or when gone. */
+export function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null
+  } catch {
+    return null
+  }
+}
+
 /** Alive, or on another host (a shared folder) where we cannot tell and must assume so. */
-export function isAlive(holder: Pick<Holder, 'pid' | 'host'>): boolean {
+export function isAlive(holder: Pick<Holder, 'pid' | 'host' | 'started'>): boolean {
   if (holder.host !== hostname()) return true
   if (holder.pid === process.pid) return true
   try {
     process.kill(holder.pid, 0)
-    return true
   } catch (error) {
     // EPERM: the process exists but belongs to another user; it still holds the file.
     return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
+  // After a crash and a reboot the pid may belong to an unrelated process now.
+  const now = holder.started ? processStart(holder.pid) : null
+  return !(holder.started && now && now !== holder.started)
+}
+
+function me(kind: HolderKind, what: string): Holder {
+  return { pid: process.pid, kind, host: hostname(), since: new Date().toISOString(), what, started: processStart(process.pid) }
 }
 
 function parseHolder(text: string): Holder | null {
   try {
     const value = JSON.parse(text) as Partial<Holder>
     if (!Number.isInteger(value.pid) || typeof value.kind !== 'string' || typeof value.host !== 'string') return null
-    return { pid: value.pid!, kind: value.kind as HolderKind, host: value.host, since: String(value.since ?? ''), what: String(value.what ?? value.kind) }
+    const started = typeof value.started === 'string' ? value.started : null
+    return { pid: value.pid!, kind: value.kind as HolderKind, host: value.host, since: String(value.since ?? ''), what: String(value.what ?? value.kind), started }
   } catch {
     return null
   }
@@ -173,7 +192,7 @@ export function registerHolder(dataDir: string, kind: HolderKind, what: string =
   } else {
     mkdirSync(holdersDir(dataDir), { recursive: true })
     const path = join(holdersDir(dataDir), `${process.pid}.json`)
-    const holder: Holder = { pid: process.pid, kind, host: hostname(), since: new Date().toISOString(), what }
+    const holder = me(kind, what)
     const deadline = Date.now() + waitMs
     for (;;) {
       writeAtomic(path, JSON.stringify(holder))
@@ -223,7 +242,7 @@ export class DatabaseInUseError extends Error {
 export function withRestoreLock<T>(dataDir: string, kind: HolderKind, what: string, swap: () => T): T {
   mkdirSync(dataDir, { recursive: true })
   const lockPath = restoreLockPath(dataDir)
-  const me: Holder = { pid: process.pid, kind, host: hostname(), since: new Date().toISOString(), what }
+  const self = me(kind, what)
   let fd: number | null = null
   for (let attempt = 0; fd === null; attempt++) {
     try {
@@ -236,7 +255,7 @@ export function withRestoreLock<T>(dataDir: string, kind: HolderKind, what: stri
     }
   }
   try {
-    writeSync(fd, JSON.stringify(me))
+    writeSync(fd, JSON.stringify(self))
     closeSync(fd)
     fd = null
     const others = liveHolders(dataDir, process.pid)
