@@ -1,8 +1,9 @@
-import { basename, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import type { BackupInfo, DatabaseHealth, RestoreResult } from '../../shared/domain'
 import { backupsDir, backupTo, checkBackup, checkIntegrity, listBackups, restoreFrom, undoRestore } from '../store/backup'
 import type { CaseStore } from '../store/caseStore'
 import { schemaVersion } from '../store/database'
+import { withRestoreLock, type HolderKind } from '../store/dbHolders'
 
 export interface BackupServiceDeps {
   store: CaseStore
@@ -11,6 +12,8 @@ export interface BackupServiceDeps {
   runningJobs: () => string[]
   health: () => DatabaseHealth
   setHealth: (health: DatabaseHealth) => void
+  /** what this process is, for the restore lock other processes see (default 'app') */
+  kind?: HolderKind
 }
 
 const stamp = () => new Date().toISOString().replace(/[:.]/g, '-')
@@ -36,17 +39,21 @@ export function createBackupService(deps: BackupServiceDeps) {
       if (running.length) throw new Error(`Wait for the running ${running.join(', ')} job to finish, or cancel it, before restoring a backup`)
       const file = join(backupsDir(dbPath), entry.name)
       checkBackup(file)
-      let safetyBackup: string | null = null
-      if (deps.health().state === 'ok') safetyBackup = backupTo(store.db, join(backupsDir(dbPath), `pre-restore-${stamp()}.sqlite`))
-      let previousFile: string | null = null
-      store.reopen(
-        () => (previousFile = restoreFrom(file, dbPath).previous),
-        () => undoRestore(dbPath, previousFile),
-      )
-      const problems = checkIntegrity(store.db)
-      if (problems.length) throw new Error(`The restored database fails quick_check: ${problems.slice(0, 3).join('; ')}`)
-      deps.setHealth({ state: 'ok' })
-      return { restored: entry.name, safetyBackup: safetyBackup && basename(safetyBackup), previousFile, schemaVersion: schemaVersion(store.db) }
+      // Another process (a CLI command, browser mode beside the app) holding the file would go on
+      // writing into the replaced copy: refuse while one does; openers wait until the swap is done.
+      return withRestoreLock(dirname(dbPath), deps.kind ?? 'app', `restore of ${entry.name}`, () => {
+        let safetyBackup: string | null = null
+        if (deps.health().state === 'ok') safetyBackup = backupTo(store.db, join(backupsDir(dbPath), `pre-restore-${stamp()}.sqlite`))
+        let previousFile: string | null = null
+        store.reopen(
+          () => (previousFile = restoreFrom(file, dbPath, { checked: true }).previous),
+          () => undoRestore(dbPath, previousFile),
+        )
+        const problems = checkIntegrity(store.db)
+        if (problems.length) throw new Error(`The restored database fails quick_check: ${problems.slice(0, 3).join('; ')}`)
+        deps.setHealth({ state: 'ok' })
+        return { restored: entry.name, safetyBackup: safetyBackup && basename(safetyBackup), previousFile, schemaVersion: schemaVersion(store.db) }
+      })
     },
   }
 }

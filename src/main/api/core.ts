@@ -9,6 +9,7 @@ import { checkIntegrity, listBackups, scheduledBackup } from '../store/backup'
 import { APP_VERSION } from '../config/version'
 import type { DatabaseHealth } from '../../shared/domain'
 import { createBackupService, type BackupService } from './backupService'
+import { registerHolder } from '../store/dbHolders'
 
 /** Everything the handlers need, opened once per process: the Electron shell, browser mode and tests share it. */
 export interface Core {
@@ -46,7 +47,17 @@ function openChecked(dbPath: string): { store: CaseStore; problems: string[] } {
 export function openCore(dataDir: string, transport: Core['transport']): Core {
   mkdirSync(dataDir, { recursive: true })
   const dbPath = databasePath(dataDir)
-  const { store, problems } = openChecked(dbPath)
+  // Listed before the file opens, so a `cxr-lens restore` in another process sees us and refuses.
+  const kind = transport === 'electron' ? 'app' : 'web'
+  const release = registerHolder(dataDir, kind, transport === 'electron' ? 'desktop app' : 'browser mode')
+  let opened: ReturnType<typeof openChecked>
+  try {
+    opened = openChecked(dbPath)
+  } catch (error) {
+    release()
+    throw error
+  }
+  const { store, problems } = opened
   let health: DatabaseHealth = problems.length ? { state: 'damaged', problems: problems.slice(0, 20), latestBackup: listBackups(dbPath)[0] ?? null } : { state: 'ok' }
   // A damaged database is never snapshotted: scheduled rotation would push the good backups out.
   const snapshot = () => {
@@ -57,7 +68,7 @@ export function openCore(dataDir: string, transport: Core['transport']): Core {
   const timer = setInterval(snapshot, 3600 * 1000)
   timer.unref()
   const jobs = new JobManager(dataDir)
-  const backups = createBackupService({ store, dbPath, runningJobs: () => jobs.running(), health: () => health, setHealth: (next) => (health = next) })
+  const backups = createBackupService({ store, dbPath, kind, runningJobs: () => jobs.running(), health: () => health, setHealth: (next) => (health = next) })
   return {
     dataDir,
     dbPath,
@@ -77,6 +88,7 @@ export function openCore(dataDir: string, transport: Core['transport']): Core {
       clearInterval(timer)
       await jobs.close()
       store.close()
+      release()
     },
   }
 }

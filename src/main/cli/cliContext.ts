@@ -3,6 +3,7 @@ import { databasePath, resolveDataDir } from '../config/dataDir'
 import { InferenceEngine } from '../inference/inferenceEngine'
 import { ModelRegistry } from '../inference/modelRegistry'
 import { CaseStore } from '../store/caseStore'
+import { registerHolder } from '../store/dbHolders'
 
 export class UsageError extends Error {}
 
@@ -12,10 +13,19 @@ export class CliContext {
   readonly store: CaseStore
   private registryInstance: ModelRegistry | null = null
   private engineInstance: InferenceEngine | null = null
+  private readonly release: () => void
 
-  constructor(args: readonly string[]) {
+  /** `command` names this process to others (a refused `cxr-lens restore` says who holds the file). */
+  constructor(args: readonly string[], command = 'cli') {
     this.dataDir = resolveDataDir(args)
-    this.store = CaseStore.open(databasePath(this.dataDir))
+    // Listed before the file opens; waits while another process is restoring a backup.
+    this.release = registerHolder(this.dataDir, 'cli', `cxr-lens ${command}`)
+    try {
+      this.store = CaseStore.open(databasePath(this.dataDir))
+    } catch (error) {
+      this.release()
+      throw error
+    }
   }
 
   get registry(): ModelRegistry {
@@ -45,7 +55,11 @@ export class CliContext {
   }
 
   async close(): Promise<void> {
-    await this.engineInstance?.close()
-    this.store.close()
+    try {
+      await this.engineInstance?.close()
+    } finally {
+      this.store.close()
+      this.release()
+    }
   }
 }

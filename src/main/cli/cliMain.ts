@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'reid') return runReid(rest) // keygen and open run on the officer's machine, with no data folder
   const run = COMMANDS[command]
   if (!run) throw new UsageError(`unknown command "${command}"\n${USAGE}`)
-  const ctx = new CliContext(rest)
+  const ctx = new CliContext(rest, command)
   try {
     return await run(ctx, rest)
   } finally {
@@ -65,10 +65,33 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Resolves once everything written to `stream` so far has reached the OS. Piped stdout is
+ * asynchronous: process.exit right after a large write drops what the reader has not taken yet (a
+ * slow `| jq` got the first 64 KiB). A reader that went away (EPIPE) counts as flushed.
+ */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) return resolve()
+    stream.once('error', () => resolve())
+    stream.write('', () => resolve())
+  })
+}
+
+/** Exits with `code` after stdout and stderr have drained (exit itself also ends any handle left open). */
+async function exitAfterFlush(code: number): Promise<never> {
+  process.exitCode = code
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)])
+  process.exit(code)
+}
+
+// EPIPE (the reader closed early, `| head`) must not crash with a stack trace; the exit code stands.
+process.stdout.on('error', () => undefined)
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterFlush(code),
   (error: Error) => {
     console.error(`cxr-lens: ${error.message}`)
-    process.exit(error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1)
+    return exitAfterFlush(error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1)
   },
 )

@@ -4,8 +4,9 @@ import { parseArgs } from 'node:util'
 import { databasePath, resolveDataDir } from '../config/dataDir'
 import { reidentificationStatus } from '../reid/reidentification'
 import { copySealedBeside } from '../reid/sealedBackup'
-import { backupsDir, backupTo, checkIntegrity, restoreFrom } from '../store/backup'
+import { backupsDir, backupTo, checkBackup, checkIntegrity, restoreFrom } from '../store/backup'
 import { CaseStore } from '../store/caseStore'
+import { withRestoreLock } from '../store/dbHolders'
 import { UsageError } from './cliContext'
 
 export const MAINTENANCE_USAGE = `cxr-lens backup [--out FILE] [--with-reidentification] | cxr-lens restore FILE | cxr-lens check`
@@ -38,14 +39,20 @@ export function runBackup(store: CaseStore, dataDir: string, args: string[]): nu
   return 0
 }
 
-/** Runs with the database closed: it swaps the file. */
+/**
+ * Runs with the database closed: it swaps the file. Refused (exit 1, naming each process) while any
+ * other process has the database open, since that process would keep writing into the replaced file;
+ * processes starting meanwhile wait for the swap to finish.
+ */
 export function runRestore(args: string[]): number {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: { 'data-dir': { type: 'string' } } })
   if (!positionals[0]) throw new UsageError(`restore needs the backup file\nusage: ${MAINTENANCE_USAGE}`)
   const backup = resolve(positionals[0])
   if (!existsSync(backup)) throw new Error(`No backup at ${backup}`)
-  const dbPath = databasePath(resolveDataDir(args))
-  const { previous } = restoreFrom(backup, dbPath)
+  const dataDir = resolveDataDir(args)
+  const dbPath = databasePath(dataDir)
+  checkBackup(backup) // before the lock: openers elsewhere wait only for the swap itself
+  const { previous } = withRestoreLock(dataDir, 'cli', 'cxr-lens restore', () => restoreFrom(backup, dbPath, { checked: true }))
   console.log(`restored ${backup} into ${dbPath}${previous ? `; the replaced database is kept as ${previous}` : ''}`)
   return 0
 }

@@ -78,8 +78,10 @@ export function checkBackup(backup: string): void {
  * Replaces the database with a backup after checking the backup is sound and not from a newer app.
  * The current file is kept beside it (never deleted), so a restore can itself be undone.
  */
-export function restoreFrom(backup: string, dbPath: string): { previous: string | null } {
-  checkBackup(backup)
+export function restoreFrom(backup: string, dbPath: string, options: { checked?: boolean } = {}): { previous: string | null } {
+  // `checked`: the caller ran checkBackup already, outside the restore lock, so other processes
+  // wait for the file copy only, not for a thorough integrity check of a large backup.
+  if (!options.checked) checkBackup(backup)
   let previous: string | null = null
   if (existsSync(dbPath)) {
     previous = `${dbPath}.before-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`

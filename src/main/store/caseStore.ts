@@ -2,7 +2,7 @@ import Database from 'better-sqlite3'
 import { AnnotationRepository } from './annotationRepository'
 import { AuditRepository } from './auditRepository'
 import { CaseRepository } from './caseRepository'
-import { openDatabase, type Db } from './database'
+import { openDatabase, writeTransaction, type Db } from './database'
 import { FeatureRepository } from './featureRepository'
 import { ModelRepository } from './modelRepository'
 import { ReaderRepository } from './readerRepository'
@@ -73,8 +73,12 @@ export class CaseStore {
     }
   }
 
+  /**
+   * One write transaction (BEGIN IMMEDIATE: it waits for other writers, in this process or another,
+   * instead of failing when it turns from reading to writing). Every write goes through here.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)()
+    return writeTransaction(this.db, fn)
   }
 
   close(): void {
