@@ -62,7 +62,7 @@ describe.runIf(HAS_NIH)('compressed DICOM from NIH pixels', () => {
   it('a garbled or mis-sized frame is a DicomError naming the file and the codec', async () => {
     const stream = await encodeJpeg2000({ width: 256, height: 256, bitsPerSample: 8, pixels: png })
     await expect(decodeDicom(spec(J2K_LOSSLESS, stream.subarray(0, 40)), 'cut.dcm')).rejects.toThrow(/^cut\.dcm: JPEG 2000 Lossless: /)
-    await expect(decodeDicom(spec(J2K_LOSSLESS, stream, { rows: 128 }), 'rows.dcm')).rejects.toThrow('rows.dcm: JPEG 2000 Lossless frame is 256×256, but Columns × Rows is 256×128')
+    await expect(decodeDicom(spec(J2K_LOSSLESS, stream, { rows: 128 }), 'rows.dcm')).rejects.toThrow('rows.dcm: JPEG 2000 Lossless: frame header declares 256×256, but Columns × Rows is 256×128')
     const jls = await encodeJpegLs({ width: 256, height: 256, bitsPerSample: 8, pixels: png })
     const garbled = jls.slice()
     garbled.fill(0xff, 4, 60)

@@ -1,5 +1,6 @@
 import openjpeg from '@cornerstonejs/codec-openjpeg/decodewasmjs'
 import charls from '@cornerstonejs/codec-charls/decodewasmjs'
+import { checkGeometry, j2kSizHeader, jpegFrameHeader, type ExpectedFrame } from './codestreamHeaders'
 
 /**
  * JPEG 2000 (OpenJPEG) and JPEG-LS (CharLS) decoders, compiled to WebAssembly by the cornerstone
@@ -31,9 +32,14 @@ export interface DecodedFrame {
 
 /**
  * Decodes one encapsulated frame. Throws a plain Error describing the problem; the caller names the
- * file. OpenJPEG does not throw on a garbled stream, so the frame's size is what proves a decode.
+ * file. The codestream header (J2K SIZ, JPEG-LS SOF55) must declare the expected size before the
+ * codec may allocate for it. OpenJPEG does not throw on a garbled stream, so the frame's size is
+ * what proves a decode.
  */
-export async function decodeWasmFrame(codec: WasmCodec, frame: Uint8Array): Promise<DecodedFrame> {
+export async function decodeWasmFrame(codec: WasmCodec, frame: Uint8Array, expected: ExpectedFrame): Promise<DecodedFrame> {
+  const header = codec === 'jpeg2000' ? j2kSizHeader(frame) : jpegFrameHeader(frame)
+  if (codec === 'jpegls' && header.marker !== 0xf7) throw new Error('the frame is not JPEG-LS (no SOF55 frame header)')
+  checkGeometry(header, expected)
   const Decoder = await decoderClass(codec)
   const decoder = new Decoder()
   try {
