@@ -25,6 +25,8 @@ export interface DicomSpec {
   transferSyntax?: string
   /** raw pixel data bytes for a compressed syntax (written encapsulated) */
   encapsulated?: Uint8Array
+  /** elements that replace those of the same tag, or are added (a hostile file may give a CS as a long LO) */
+  override?: DicomItem
 }
 
 export function writeDicom(spec: DicomSpec): Uint8Array {
@@ -54,6 +56,10 @@ export function writeDicom(spec: DicomSpec): Uint8Array {
     { tag: 0x00281052, vr: 'DS', value: String(spec.intercept ?? 0) },
     { tag: 0x00281053, vr: 'DS', value: String(spec.slope ?? 1) },
   ]
+  if (spec.override) {
+    const replaced = new Set(spec.override.map((e) => e.tag))
+    ds.splice(0, ds.length, ...ds.filter((e) => !replaced.has(e.tag)), ...spec.override)
+  }
   const meta = { sopClassUid: dx, sopInstanceUid: sop, implementationClassUid: '1.2.826.0.1.3680043.10.999', implementationVersionName: 'CXRLENS_TEST', transferSyntaxUid: spec.transferSyntax }
   if (spec.encapsulated) {
     // Pixel data is the last element: an undefined-length OB holding an empty basic offset table
