@@ -90,4 +90,13 @@ describe.runIf(HAS_NIH)('compressed DICOM from NIH pixels', () => {
     const wide = encodeJpegLossless({ width: 256, height: 256, bitsPerSample: 16, pixels: Array.from(png, (p) => p * 257) })
     await expect(decodeDicom(spec(JPEG_LOSSLESS_SV1, wide), 'e.dcm')).rejects.toThrow('e.dcm: JPEG Lossless: frame header declares 16 bits per sample, but BitsAllocated is 8')
   })
+
+  it('a truncated, corrupt JPEG-LS frame is refused promptly (CharLS once spent a minute reading past its end)', async () => {
+    const pixels = new Uint8Array(64 * 64).map((_, i) => (i * 7) % 251)
+    const stream = (await encodeJpegLs({ width: 64, height: 64, bitsPerSample: 8, pixels })).slice(0, 715)
+    stream[30] = 0xee
+    const started = performance.now()
+    await expect(decodeDicom(spec(JLS_LOSSLESS, stream, { rows: 64, columns: 64 }), 'cut.dcm')).rejects.toThrow(/^cut\.dcm: JPEG-LS Lossless: /)
+    expect(performance.now() - started).toBeLessThan(5000)
+  })
 })
