@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { formatImportSummary } from '../../src/main/cli/cliImport'
 import { importNih } from '../../src/main/cases/nihImporter'
 import { readNihBoxes, readNihLabels } from '../../src/main/cases/nihCsv'
+import { reasonOf } from '../../src/main/cases/failureReason'
 import { entryName, NON_UTF8_NAME, readRegularFile, readRegularFileSync } from '../../src/main/cases/regularFile'
 import { importDicom } from '../../src/main/dicom/dicomImporter'
 import { CaseStore } from '../../src/main/store/caseStore'
@@ -63,6 +64,17 @@ describe('reading only regular files', () => {
   it('shows a name that is not UTF-8 with \\x escapes instead of a replaced, unopenable name', () => {
     expect(entryName(Buffer.from('ok-é.png'))).toEqual({ name: 'ok-é.png', valid: true })
     expect(entryName(Buffer.concat([Buffer.from('caf'), Buffer.from([0xe9]), Buffer.from('-é.png')]))).toEqual({ name: 'caf\\xe9-é.png', valid: false })
+  })
+})
+
+describe('failure reasons', () => {
+  it('are never empty and never repeat the file name, whatever was thrown', () => {
+    expect(reasonOf(new Error('a.png: not a readable image: bad'), 'a.png')).toBe('not a readable image: bad')
+    expect(reasonOf('codec says no')).toBe('codec says no')
+    expect(reasonOf(new Error(''))).toBe('failed without a reason given (a thrown Error)')
+    expect(reasonOf(70312)).toBe('failed without a reason given (a thrown number)') // a WASM exception pointer
+    expect(reasonOf(undefined)).toBe('failed without a reason given (a thrown undefined)')
+    expect(reasonOf(new Error('x'.repeat(5000))).length).toBeLessThan(310)
   })
 })
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import sharp from 'sharp'
-import { MAX_FILE_BYTES, readRegularFile, reasonOf } from './regularFile'
+import { reasonOf } from './failureReason'
+import { MAX_FILE_BYTES, readRegularFile } from './regularFile'
 
 export const THUMBNAIL_SIZE = 192
 export const IMPORTABLE_EXTENSIONS = ['.png', '.jpg', '.jpeg']

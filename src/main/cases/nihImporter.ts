@@ -6,7 +6,8 @@ import { ByteBudget } from './byteBudget'
 import { decodeImage, IMPORTABLE_EXTENSIONS, readImage, type DecodedImage } from './imageIntake'
 import { readNihBoxes, readNihLabels, type NihLabelRow } from './nihCsv'
 import { NIH_BOX_SPACE, scaleNihBox } from './nihBoxes'
-import { describeFsError, entryName, MAX_FILE_BYTES, NON_UTF8_NAME, reasonOf, regularFileSize } from './regularFile'
+import { reasonOf } from './failureReason'
+import { describeFsError, entryName, MAX_FILE_BYTES, NON_UTF8_NAME, regularFileSize } from './regularFile'
 
 export interface ImportHooks {
   onProgress?: (done: number, total: number, message: string) => void

@@ -202,14 +202,3 @@ export function entryName(raw: Buffer): { name: string; valid: boolean } {
 
 /** The one reason given for a file whose name is not UTF-8. */
 export const NON_UTF8_NAME = 'its name is not valid UTF-8 (bytes shown as \\xNN); rename the file to import it'
-
-/** An error's message for a summary line: never empty, never "Unknown error". */
-export function reasonOf(error: unknown, file?: string): string {
-  const reason = (error as { reason?: unknown } | null)?.reason
-  if (typeof reason === 'string' && reason) return reason
-  let message = error instanceof Error ? error.message : typeof error === 'string' ? error : ''
-  if (file && message.startsWith(`${file}: `)) message = message.slice(file.length + 2)
-  message = message.trim()
-  if (message) return message.length > 300 ? `${message.slice(0, 300)}…` : message
-  return `failed without a reason from the decoder (${error instanceof Error ? error.name : typeof error})`
-}
