@@ -38,9 +38,10 @@ export class DicomError extends Error {
 }
 
 /**
- * Largest image accepted, checked before anything is allocated: each pixel costs about 12 bytes on
- * its way to the stored PNG, so 64 Mi pixels keeps an import well under 1.5 GB. Real CR/DX
- * detectors are at most about 4300 × 4300.
+ * Largest image accepted, checked before anything is allocated: a pixel costs about 10 bytes on
+ * its way to the stored PNG, so a CLI import of an 8192² 16-bit file peaks near 800 MiB
+ * (tests/unit/importMemory.test.ts), under the 1.5 GB bound. Real CR/DX detectors are at most
+ * about 4300 × 4300.
  */
 export const MAX_SIDE = 16384
 export const MAX_PIXELS = 8192 * 8192
