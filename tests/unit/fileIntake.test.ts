@@ -58,7 +58,11 @@ describe('reading only regular files', () => {
     }
     expect(performance.now() - started).toBeLessThan(5000) // nothing waited on the FIFO or read /dev/zero
     expect((await readRegularFile(join(folder, 'link.bin'))).toString()).toBe('data')
-    await expect(readRegularFile(join(folder, 'real.bin'), { maxBytes: 3 })).rejects.toThrow('larger than the 0 MiB limit')
+    await expect(readRegularFile(join(folder, 'real.bin'), { maxBytes: 3 })).rejects.toThrow('real.bin: larger than the 3 bytes limit (4 bytes)')
+    // A regular file whose stat'ed size is 0 but which has content (procfs) is read to its end, both ways.
+    expect((await readRegularFile('/proc/self/status')).toString()).toMatch(/^Name:/)
+    expect(readRegularFileSync('/proc/self/status').toString()).toMatch(/^Name:/)
+    expect(() => readRegularFileSync('/proc/self/status', { maxBytes: 10 })).toThrow(/^\/proc\/self\/status: larger than the 10 bytes limit \(\d+ bytes\)$/)
   })
 
   it('shows a name that is not UTF-8 with \\x escapes instead of a replaced, unopenable name', () => {

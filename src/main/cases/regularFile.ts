@@ -54,7 +54,7 @@ export function describeFsError(error: unknown): string {
 }
 
 function mib(bytes: number): string {
-  return `${Math.round(bytes / 1024 / 1024)} MiB`
+  return bytes < 1024 * 1024 ? `${bytes} bytes` : `${Math.round(bytes / 1024 / 1024)} MiB`
 }
 
 function refuseKind(name: string, stats: Stats): void {
@@ -70,6 +70,38 @@ function refuseSize(name: string, size: number, maxBytes: number): void {
 // between the stat and the open; the descriptor's fstat then refuses it. (Not defined on Windows,
 // where there are no FIFOs to open.)
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0)
+
+/**
+ * One buffer of the stat'ed size plus a byte, filled by reads until end of file: no chunk list to
+ * concatenate (a 256 MiB file must not cost 512 MiB), and a file that grew since the stat is still
+ * read to its end, up to the cap, so one growing past the cap is refused.
+ */
+class Filling {
+  buffer: Buffer
+  total = 0
+
+  constructor(private readonly name: string, size: number, private readonly maxBytes: number) {
+    this.buffer = Buffer.allocUnsafe(Math.min(size, maxBytes) + 1)
+  }
+
+  /** Takes the count a read returned; true while there may be more. */
+  more(bytesRead: number): boolean {
+    if (bytesRead === 0) return false
+    this.total += bytesRead
+    refuseSize(this.name, this.total, this.maxBytes)
+    if (this.total === this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.buffer.length * 2, this.maxBytes + 1))
+      this.buffer.copy(grown, 0, 0, this.total)
+      this.buffer = grown
+    }
+    return true
+  }
+
+  done(allowEmpty = false): Buffer {
+    if (this.total === 0 && !allowEmpty) throw new FileRefusedError(this.name, 'is empty')
+    return this.buffer.subarray(0, this.total)
+  }
+}
 
 export interface ReadOptions {
   /** the name used in messages (the file's name relative to what the user chose); defaults to the path */
@@ -112,20 +144,9 @@ export async function readRegularFile(path: string | Buffer, options: ReadOption
     const stats = await handle.stat() // what was opened, which may not be what was stat'ed
     refuseKind(name, stats)
     refuseSize(name, stats.size, maxBytes)
-    // Read to the end, not to the stat'ed size: a file that grows past the cap while read is refused.
-    const chunks: Buffer[] = []
-    let total = 0
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(Math.max(stats.size - total, 64 * 1024), maxBytes + 1 - total, 16 * 1024 * 1024))
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null)
-      if (bytesRead === 0) break
-      chunks.push(bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead))
-      total += bytesRead
-      refuseSize(name, total, maxBytes)
-      if (total === maxBytes + 1) break
-    }
-    if (total === 0 && !options.allowEmpty) throw new FileRefusedError(name, 'is empty')
-    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total)
+    const into = new Filling(name, stats.size, maxBytes)
+    while (into.more(await handle.read(into.buffer, into.total, into.buffer.length - into.total, null).then((r) => r.bytesRead)));
+    return into.done(options.allowEmpty)
   } catch (error) {
     if (error instanceof FileRefusedError) throw error
     throw new FileRefusedError(name, describeFsError(error))
@@ -152,19 +173,9 @@ export function readRegularFileSync(path: string | Buffer, options: ReadOptions 
     const stats = fstatSync(fd)
     refuseKind(name, stats)
     refuseSize(name, stats.size, maxBytes)
-    const chunks: Buffer[] = []
-    let total = 0
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(Math.max(stats.size - total, 64 * 1024), maxBytes + 1 - total, 16 * 1024 * 1024))
-      const bytesRead = readSync(fd, chunk, 0, chunk.length, null)
-      if (bytesRead === 0) break
-      chunks.push(bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead))
-      total += bytesRead
-      refuseSize(name, total, maxBytes)
-      if (total === maxBytes + 1) break
-    }
-    if (total === 0 && !options.allowEmpty) throw new FileRefusedError(name, 'is empty')
-    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total)
+    const into = new Filling(name, stats.size, maxBytes)
+    while (into.more(readSync(fd, into.buffer, into.total, into.buffer.length - into.total, null)));
+    return into.done(options.allowEmpty)
   } catch (error) {
     if (error instanceof FileRefusedError) throw error
     throw new FileRefusedError(name, describeFsError(error))
