@@ -67,6 +67,6 @@ describe('NIH label and box CSVs', () => {
   })
 
   it('names a file that cannot be read', () => {
-    expect(() => readNihLabels(join(dir.path, 'nope.csv'))).toThrow(/Cannot read .*nope.csv: ENOENT/)
+    expect(() => readNihLabels(join(dir.path, 'nope.csv'))).toThrow(/Cannot read .*nope.csv: does not exist .*\(ENOENT\)/)
   })
 })

@@ -25,7 +25,7 @@ export interface DicomSpec {
   transferSyntax?: string
   /** raw pixel data bytes for a compressed syntax (written encapsulated) */
   encapsulated?: Uint8Array
-  /** further elements (sequences, private tags, …); one with the same tag replaces the default */
+  /** further elements (sequences, private tags, a CS given as a long LO, …); one with the same tag replaces the default */
   extra?: DicomItem
 }
 

@@ -10,7 +10,9 @@ import { importNih } from '../../src/main/cases/nihImporter'
 import { readNihBoxes, readNihLabels } from '../../src/main/cases/nihCsv'
 import { checkIntegrity } from '../../src/main/store/backup'
 import { CaseStore } from '../../src/main/store/caseStore'
+import { encodeJpeg2000, encodeJpegLs } from './dicomEncoders'
 import { writeDicom } from './dicomWriter'
+import { encodeJpegLossless } from './jpegLosslessEncoder'
 import { HAS_NIH, imageFolder, LABELS_CSV, NIH_256, tempDir } from './helpers'
 import { seededRandom } from '../../src/shared/random'
 
@@ -50,6 +52,35 @@ describe.runIf(HAS_NIH)('bad input gets a clear error and nothing stored is lost
       } catch (error) {
         expect(error).toBeInstanceOf(DicomError)
         expect((error as Error).message.startsWith(`f${i}.dcm: `)).toBe(true)
+      }
+    }
+  })
+
+  it('garbled compressed frames (JPEG Lossless, JPEG-LS, JPEG 2000) always throw a DicomError naming the file and codec', async () => {
+    const pixels = new Uint8Array(64 * 64).map((_, i) => (i * 7) % 251)
+    const frame = { width: 64, height: 64, bitsPerSample: 8 as const, pixels }
+    const streams: Array<[string, Uint8Array, string]> = [
+      ['1.2.840.10008.1.2.4.70', encodeJpegLossless(frame), 'JPEG Lossless'],
+      ['1.2.840.10008.1.2.4.80', await encodeJpegLs(frame), 'JPEG-LS Lossless'],
+      ['1.2.840.10008.1.2.4.90', await encodeJpeg2000(frame), 'JPEG 2000 Lossless'],
+    ]
+    for (const [transferSyntax, stream, codec] of streams) {
+      for (let i = 0; i < 25; i++) {
+        // Flip bytes in the header region as often as in the data: that is where sizes are declared.
+        const garbled = stream.slice(0, Math.max(4, Math.floor(stream.length * (0.2 + 0.8 * random()))))
+        for (let k = 0; k < 4; k++) garbled[Math.floor(random() * Math.min(garbled.length, 64))] ^= 1 + Math.floor(random() * 255)
+        garbled[Math.floor(random() * garbled.length)] ^= 1 + Math.floor(random() * 255)
+        const file = writeDicom({ rows: 64, columns: 64, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels: [], transferSyntax, encapsulated: garbled })
+        const started = performance.now()
+        try {
+          const image = await decodeDicom(file, `c${i}.dcm`)
+          expect(image.pixels.length).toBe(64 * 64) // a garble that still decodes is the declared size
+        } catch (error) {
+          expect(error).toBeInstanceOf(DicomError)
+          expect((error as Error).message).toMatch(new RegExp(`^c${i}\\.dcm: ${codec}: \\S`))
+        }
+        // A truncated, corrupt JPEG-LS frame once kept CharLS busy for a minute; each must end promptly.
+        expect(performance.now() - started, `${codec} c${i}`).toBeLessThan(5000)
       }
     }
   })

@@ -9,6 +9,20 @@ export class CsvError extends Error {
   }
 }
 
+/**
+ * A CSV value quoted in a message, cut short: a 1 MB field must not become a 1 MB error line (or
+ * one listed twice). Control characters are shown escaped so a message stays one line.
+ */
+export function clip(value: string, max = 60): string {
+  const shown = value.length > max ? `${value.slice(0, max)}… (${value.length} characters)` : value
+  let out = ''
+  for (const c of shown) {
+    const code = c.charCodeAt(0)
+    out += code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : c
+  }
+  return out
+}
+
 export interface CsvRecord {
   line: number
   fields: string[]
@@ -70,7 +84,7 @@ export function columnIndex(header: CsvRecord, file: string, required: string[],
     else if (required.includes(name)) missing.push(name)
   }
   if (missing.length) {
-    throw new CsvError(file, header.line, `missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (found: ${header.fields.filter(Boolean).join(', ') || 'nothing'})`)
+    throw new CsvError(file, header.line, `missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (found: ${clip(header.fields.filter(Boolean).slice(0, 20).map((f) => clip(f, 40)).join(', '), 300) || 'nothing'})`)
   }
   return index
 }

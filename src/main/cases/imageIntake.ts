@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import sharp from 'sharp'
+import { reasonOf } from './failureReason'
+import { MAX_FILE_BYTES, readRegularFile } from './regularFile'
 
 export const THUMBNAIL_SIZE = 192
 export const IMPORTABLE_EXTENSIONS = ['.png', '.jpg', '.jpeg']
@@ -16,7 +17,8 @@ export interface DecodedImage {
 }
 
 export class ImageDecodeError extends Error {
-  constructor(readonly file: string, reason: string) {
+  /** `reason` without the file name, for summaries that list the name beside it */
+  constructor(readonly file: string, readonly reason: string) {
     super(`${file}: ${reason}`)
     this.name = 'ImageDecodeError'
   }
@@ -29,21 +31,24 @@ export function sha256Of(bytes: Uint8Array): string {
 }
 
 /**
- * Reads, hashes, fully decodes and thumbnails one image. The thumbnail pass decodes every pixel, so a
- * truncated or corrupt file fails here (failOn 'truncated' and worse) instead of in the viewer later.
- * libvips runs on the libuv thread pool, so several of these in flight use all cores.
+ * Reads and hashes one image file: a regular file (symlinks followed only to one) of at most
+ * MAX_FILE_BYTES; a FIFO, device, socket or folder is refused without blocking on it.
  */
 export async function readImage(path: string, name = path): Promise<{ bytes: Uint8Array; sha256: string }> {
-  let bytes: Buffer
   try {
-    bytes = await readFile(path)
+    const bytes = await readRegularFile(path, { name, maxBytes: MAX_FILE_BYTES })
+    return { bytes, sha256: sha256Of(bytes) }
   } catch (error) {
-    throw new ImageDecodeError(name, `cannot read file (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+    throw new ImageDecodeError(name, reasonOf(error, name))
   }
-  if (bytes.length === 0) throw new ImageDecodeError(name, 'file is empty')
-  return { bytes, sha256: sha256Of(bytes) }
 }
 
+/**
+ * Fully decodes and thumbnails one image. The thumbnail pass decodes every pixel, so a truncated or
+ * corrupt file fails here (failOn 'truncated' and worse) instead of in the viewer later. libvips
+ * runs on the libuv thread pool, so several of these in flight use all cores; its pixel limit
+ * (sharp's default, 16383² pixels) refuses a small file declaring a huge image.
+ */
 export async function decodeImage(bytes: Uint8Array, name: string): Promise<Omit<DecodedImage, 'sha256'>> {
   try {
     const meta = await sharp(bytes).metadata()
@@ -68,7 +73,7 @@ export async function decodeImage(bytes: Uint8Array, name: string): Promise<Omit
     }
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error
-    throw new ImageDecodeError(name, `not a readable image: ${(error as Error).message}`)
+    throw new ImageDecodeError(name, `not a readable image: ${reasonOf(error)}`)
   }
 }
 

@@ -2,9 +2,12 @@ import { readdirSync, statSync } from 'node:fs'
 import { extname, join, resolve } from 'node:path'
 import type { ImportFailure, ImportRequest, ImportSummary } from '../../shared/domain'
 import type { CaseStore } from '../store/caseStore'
+import { ByteBudget } from './byteBudget'
 import { decodeImage, IMPORTABLE_EXTENSIONS, readImage, type DecodedImage } from './imageIntake'
 import { readNihBoxes, readNihLabels, type NihLabelRow } from './nihCsv'
 import { NIH_BOX_SPACE, scaleNihBox } from './nihBoxes'
+import { reasonOf } from './failureReason'
+import { describeFsError, entryName, MAX_FILE_BYTES, NON_UTF8_NAME, regularFileSize } from './regularFile'
 
 export interface ImportHooks {
   onProgress?: (done: number, total: number, message: string) => void
@@ -29,16 +32,27 @@ interface Decoded {
 
 const BATCH = 24
 const AUTHOR = 'NIH ChestX-ray14'
+/** Image file bytes held at once by the decoders together (each file is at most MAX_FILE_BYTES). */
+const IN_FLIGHT_BYTES = 2 * MAX_FILE_BYTES
 
-function listImages(dir: string): string[] {
-  let entries: string[]
+/** The folder's image files by name; names that are not UTF-8 apart, as they cannot be stored or matched to a CSV row. */
+function listImages(dir: string): { files: string[]; badNames: string[] } {
+  let entries: Buffer[]
   try {
-    if (!statSync(dir).isDirectory()) throw new Error('not a folder')
-    entries = readdirSync(dir)
+    if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' })
+    entries = readdirSync(dir, { encoding: 'buffer' })
   } catch (error) {
-    throw new Error(`Cannot read the image folder ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    const code = (error as NodeJS.ErrnoException).code
+    throw new Error(`Cannot read the image folder ${dir}: ${code === 'ENOTDIR' ? 'not a folder (ENOTDIR)' : describeFsError(error)}`)
   }
-  return entries.filter((name) => IMPORTABLE_EXTENSIONS.includes(extname(name).toLowerCase())).sort()
+  const files: string[] = []
+  const badNames: string[] = []
+  for (const raw of entries) {
+    const { name, valid } = entryName(raw)
+    if (!IMPORTABLE_EXTENSIONS.includes(extname(name).toLowerCase())) continue
+    ;(valid ? files : badNames).push(name)
+  }
+  return { files: files.sort(), badNames: badNames.sort() }
 }
 
 /**
@@ -52,29 +66,36 @@ export async function importNih(store: CaseStore, request: ImportRequest, hooks:
   // Parse both CSVs before touching the store: a malformed file fails the import with nothing written.
   const labels = readNihLabels(resolve(request.labelsCsv))
   const boxes = request.boxesCsv ? readNihBoxes(resolve(request.boxesCsv)) : { rows: [], rejected: [] }
-  const files = listImages(imagesDir)
+  const { files, badNames } = listImages(imagesDir)
   const inFolder = new Set(files)
   const labelOf = new Map<string, NihLabelRow>(labels.rows.map((row) => [row.image, row]))
 
-  const summary: ImportSummary = {
-    scanned: files.length, imported: 0, duplicates: 0, failed: [...labels.rejected],
+  const summary: ImportSummary & { warnings: string[] } = {
+    scanned: files.length + badNames.length, imported: 0, duplicates: 0,
+    failed: [...labels.rejected, ...badNames.map((name) => ({ name, reason: NON_UTF8_NAME }))],
     missing: labels.rows.filter((row) => !inFolder.has(row.image)).map((row) => row.image),
-    unlabelled: files.filter((name) => !labelOf.has(name)),
-    labelsAdded: 0, boxesAdded: 0, boxesSkipped: [...boxes.rejected], seconds: 0, imagesPerSecond: 0,
+    unlabelled: [], // filled at the end: only files that did import
+    labelsAdded: 0, boxesAdded: 0, boxesSkipped: [...boxes.rejected], seconds: 0, imagesPerSecond: 0, warnings: [],
   }
   const caseOf = new Map<string, { id: number; width: number; height: number }>()
   const now = new Date().toISOString()
+  const budget = new ByteBudget(IN_FLIGHT_BYTES)
   let done = 0
 
   const decodeOne = async (name: string): Promise<Decoded> => {
     const path = join(imagesDir, name)
+    let held = 0
     try {
+      held = await regularFileSize(path, { name })
+      await budget.take(held)
       const { bytes, sha256 } = await readImage(path, name)
       const existing = store.cases.findBySha(sha256)
       if (existing) return { name, path, result: { duplicateOf: existing.id } }
       return { name, path, result: { sha256, ...(await decodeImage(bytes, name)) } }
     } catch (error) {
-      return { name, path, result: { error: (error as Error).message } }
+      return { name, path, result: { error: reasonOf(error, name) } }
+    } finally {
+      if (held) budget.give(held)
     }
   }
 
@@ -108,6 +129,7 @@ export async function importNih(store: CaseStore, request: ImportRequest, hooks:
             const t = result.thumbnail
             store.cases.putThumbnail(caseId, t.mime, t.width, t.height, t.data)
             summary.imported++
+            summary.warnings.push(...(labels.warnings?.get(name) ?? []))
           }
         }
         const stored = store.cases.get(caseId)!
@@ -140,6 +162,7 @@ export async function importNih(store: CaseStore, request: ImportRequest, hooks:
     }),
   )
   flush()
+  summary.unlabelled = files.filter((name) => caseOf.has(name) && !labelOf.has(name))
   if (hooks.signal?.aborted) throw new ImportCancelledError(finish(summary, started))
 
   store.transaction(() => {

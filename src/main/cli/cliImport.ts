@@ -53,6 +53,6 @@ export async function runImport(store: CaseStore, args: string[], dataDir: strin
     },
   )
   if (showProgress) process.stderr.write('\n')
-  console.log(values.json ? JSON.stringify(summary) : formatImportSummary(summary, values.verbose))
+  console.log(values.json ? JSON.stringify(summary) : [formatImportSummary(summary, values.verbose), ...(summary.warnings ?? []).map((w) => `warning: ${w}`)].join('\n'))
   return 0
 }

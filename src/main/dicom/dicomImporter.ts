@@ -1,8 +1,10 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { join, relative, resolve } from 'node:path'
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { join, resolve, sep } from 'node:path'
 import sharp from 'sharp'
-import type { ImportSummary } from '../../shared/domain'
+import type { ImportFailure, ImportSummary } from '../../shared/domain'
 import { decodeImage, sha256Of } from '../cases/imageIntake'
+import { reasonOf } from '../cases/failureReason'
+import { describeFsError, entryName, MAX_FILE_BYTES, readRegularFile } from '../cases/regularFile'
 import type { CaseStore } from '../store/caseStore'
 import { decodeDicom, looksLikeDicom, type DecodedDicom } from './dicomDecode'
 import { Pseudonymizer } from './pseudonyms'
@@ -13,12 +15,35 @@ export interface DicomImportRequest {
   dataDir: string
 }
 
-function* walk(dir: string): Generator<string> {
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) yield* walk(path)
-    else if (entry.isFile()) yield path
+interface Entry {
+  /** bytes of the path: a name that is not UTF-8 is still opened by what it is */
+  path: Buffer
+  /** relative to the chosen folder, for messages (bytes that are not UTF-8 as \xNN) */
+  name: string
+}
+
+/**
+ * Every entry under the folder that is not a folder, in name order. Symbolic links to folders are
+ * not followed (no loops); everything else is yielded and the reader refuses what is not a regular
+ * file, so a FIFO or a socket in the folder is reported instead of silently skipped. A subfolder
+ * that cannot be listed is reported and the rest walked.
+ */
+function walk(dir: Buffer, prefix: string, failed: ImportFailure[], out: Entry[] = []): Entry[] {
+  let entries
+  try {
+    entries = readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })
+  } catch (error) {
+    failed.push({ name: prefix || '.', reason: `folder ${describeFsError(error)}` })
+    return out
   }
+  const named = entries.map((entry) => ({ entry, ...entryName(entry.name) })).sort((a, b) => a.name.localeCompare(b.name))
+  for (const { entry, name } of named) {
+    const path = Buffer.concat([dir, Buffer.from(sep), entry.name])
+    const relative = prefix ? `${prefix}${sep}${name}` : name
+    if (entry.isDirectory()) walk(path, relative, failed, out)
+    else out.push({ path, name: relative })
+  }
+  return out
 }
 
 /**
@@ -45,20 +70,20 @@ export async function importDicom(store: CaseStore, request: DicomImportRequest,
   const started = performance.now()
   const root = resolve(request.dicomDir)
   if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`Cannot read the DICOM folder ${root}`)
-  const files = [...walk(root)]
+  const unlisted: ImportFailure[] = []
+  const files = walk(Buffer.from(root), '', unlisted)
   const imagesDir = join(request.dataDir, 'images')
   mkdirSync(imagesDir, { recursive: true })
   const pseudonyms = new Pseudonymizer(request.dataDir)
   const summary: ImportSummary & { warnings: string[] } = {
-    scanned: files.length, imported: 0, duplicates: 0, failed: [], missing: [], unlabelled: [], labelsAdded: 0, boxesAdded: 0,
+    scanned: files.length, imported: 0, duplicates: 0, failed: unlisted, missing: [], unlabelled: [], labelsAdded: 0, boxesAdded: 0,
     boxesSkipped: [], seconds: 0, imagesPerSecond: 0, warnings: [],
   }
   try {
     let done = 0
-    for (const file of files) {
-      const name = relative(root, file)
+    for (const { path: file, name } of files) {
       try {
-        const bytes = readFileSync(file)
+        const bytes = await readRegularFile(file, { name, maxBytes: MAX_FILE_BYTES })
         if (!looksLikeDicom(bytes)) {
           summary.failed.push({ name, reason: 'not a DICOM Part 10 file (no DICM marker)' })
           continue
@@ -69,7 +94,6 @@ export async function importDicom(store: CaseStore, request: DicomImportRequest,
           continue
         }
         const image = await decodeDicom(bytes, name)
-        if (image.burnedInAnnotation) summary.warnings.push(`${name}: BurnedInAnnotation is YES — identifying text may be in the pixels; review before sharing`)
         const { png, window } = await toPng16(image)
         const derived = join(imagesDir, `${sha256}.png`)
         writeFileSync(derived, png)
@@ -89,8 +113,11 @@ export async function importDicom(store: CaseStore, request: DicomImportRequest,
           store.cases.putThumbnail(caseId, intake.thumbnail.mime, intake.thumbnail.width, intake.thumbnail.height, intake.thumbnail.data)
         })
         summary.imported++
+        // Warnings only for files that imported: a failed file is named once, in `failed`.
+        if (image.burnedInAnnotation) summary.warnings.push(`${name}: BurnedInAnnotation is YES — identifying text may be in the pixels; review before sharing`)
+        for (const note of image.notes) summary.warnings.push(`${name}: ${note}`)
       } catch (error) {
-        summary.failed.push({ name, reason: (error as Error).message.replace(`${name}: `, '') })
+        summary.failed.push({ name, reason: reasonOf(error, name) })
       } finally {
         hooks.onProgress?.(++done, files.length)
       }

@@ -1,5 +1,6 @@
 import openjpeg from '@cornerstonejs/codec-openjpeg/decodewasmjs'
 import charls from '@cornerstonejs/codec-charls/decodewasmjs'
+import { checkGeometry, j2kSizHeader, jpegFrameHeader, type ExpectedFrame } from './codestreamHeaders'
 
 /**
  * JPEG 2000 (OpenJPEG) and JPEG-LS (CharLS) decoders, compiled to WebAssembly by the cornerstone
@@ -30,10 +31,31 @@ export interface DecodedFrame {
 }
 
 /**
- * Decodes one encapsulated frame. Throws a plain Error describing the problem; the caller names the
- * file. OpenJPEG does not throw on a garbled stream, so the frame's size is what proves a decode.
+ * A JPEG-LS frame that ends without its EOI marker (truncated, or cut by a hostile file) gets one:
+ * CharLS reads past the end of such a stream and, on corrupt data, spent a minute on a 64×64
+ * frame (tests/unit/robustness.test.ts); at a marker it stops. A trailing pad byte is allowed.
  */
-export async function decodeWasmFrame(codec: WasmCodec, frame: Uint8Array): Promise<DecodedFrame> {
+function withEndOfImage(frame: Uint8Array): Uint8Array {
+  let end = frame.length
+  while (end > 0 && frame[end - 1] === 0) end-- // DICOM pads fragments to an even length
+  if (end >= 2 && frame[end - 2] === 0xff && frame[end - 1] === 0xd9) return frame
+  const closed = new Uint8Array(frame.length + 2)
+  closed.set(frame)
+  closed.set([0xff, 0xd9], frame.length)
+  return closed
+}
+
+/**
+ * Decodes one encapsulated frame. Throws a plain Error describing the problem; the caller names the
+ * file. The codestream header (J2K SIZ, JPEG-LS SOF55) must declare the expected size before the
+ * codec may allocate for it. OpenJPEG does not throw on a garbled stream, so the frame's size is
+ * what proves a decode.
+ */
+export async function decodeWasmFrame(codec: WasmCodec, frame: Uint8Array, expected: ExpectedFrame): Promise<DecodedFrame> {
+  const header = codec === 'jpeg2000' ? j2kSizHeader(frame) : jpegFrameHeader(frame)
+  if (codec === 'jpegls' && header.marker !== 0xf7) throw new Error('the frame is not JPEG-LS (no SOF55 frame header)')
+  checkGeometry(header, expected)
+  if (codec === 'jpegls') frame = withEndOfImage(frame)
   const Decoder = await decoderClass(codec)
   const decoder = new Decoder()
   try {

@@ -5,6 +5,7 @@
 import { join } from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
 import { importNih, ImportCancelledError } from '../cases/nihImporter'
+import { reasonOf } from '../cases/failureReason'
 import { databasePath } from '../config/dataDir'
 import { importDicom } from '../dicom/dicomImporter'
 import { analyzeCases, type AnalyzeRequest } from '../inference/analysisService'
@@ -69,7 +70,7 @@ run().then(
   (error: Error) =>
     post({
       type: 'failed',
-      message: error.message,
+      message: reasonOf(error), // never empty: the UI would only have "unknown error" to show
       cancelled: error instanceof ImportCancelledError || controller.signal.aborted,
       partial: error instanceof ImportCancelledError ? error.partial : undefined,
     }),
