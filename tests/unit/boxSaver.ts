@@ -11,14 +11,18 @@ import { createInterface } from 'node:readline'
 import { openCore } from '../../src/main/api/core'
 import { createDispatcher } from '../../src/main/api/dispatch'
 import { createHandlers } from '../../src/main/api/handlers'
+import { createSession } from '../../src/main/api/session'
 
 const dataDir = process.argv[2]
 const core = openCore(dataDir, 'web')
 const dispatch = createDispatcher(createHandlers(core), () => undefined)
+// One connection's reader session, as browser mode keeps per socket.
+const session = createSession()
+const SECRET = 'saver-secret-1'
 const say = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`)
 
 async function call(channel: string, request: unknown): Promise<unknown> {
-  const result = await dispatch(channel, request)
+  const result = await dispatch(channel, request, session)
   if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`)
   return result.data
 }
@@ -34,7 +38,9 @@ async function main(): Promise<void> {
   const ensureReader = async () => {
     const name = `Saver ${process.pid}`
     const readers = (await call('readers:list', {})) as Array<{ id: number; name: string }>
-    return readers.find((r) => r.name === name) ?? ((await call('readers:create', { name, role: 'radiologist' })) as { id: number })
+    const known = readers.find((r) => r.name === name)
+    if (!known) return (await call('readers:create', { name, role: 'radiologist', secret: SECRET })) as { id: number } // enrols and logs in
+    return (await call('readers:login', { readerId: known.id, secret: SECRET })) as { id: number }
   }
   let reader = await ensureReader()
   const saveBox = (caseId: number, i: number) =>
