@@ -146,7 +146,7 @@ export interface ImportSummary {
   boxesSkipped: ImportFailure[]
   seconds: number
   imagesPerSecond: number
-  /** Imported, but to be looked at (DICOM: BurnedInAnnotation is YES), one line per file. */
+  /** Imported, but to be looked at: DICOM BurnedInAnnotation is YES, or a coded value (sex, view, age, size, spacing) stored as unknown; one line per file or CSV line. */
   warnings?: string[]
 }
 

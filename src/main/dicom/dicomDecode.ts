@@ -2,6 +2,7 @@ import dicomParser from 'dicom-parser'
 import { Decoder as JpegLosslessDecoder } from 'jpeg-lossless-decoder-js'
 import { codeAge, codeSex, codeView } from '../cases/codedAttributes'
 import { checkGeometry, CodestreamError, jpegFrameHeader, type ExpectedFrame } from './codestreamHeaders'
+import { characterSetDecoder, decodedText } from './characterSet'
 import { decodeWasmFrame, type WasmCodec } from './wasmCodecs'
 
 /** Transfer syntaxes this build decodes; anything else is refused by name. */
@@ -263,6 +264,8 @@ export async function decodeDicom(bytes: Uint8Array, file: string): Promise<Deco
     if (result.invalid) notes.push(`${attribute} is not ${what}; stored as unknown`)
     return result.value
   }
+  // Person names and IDs may be non-ASCII: decoded by the file's Specific Character Set.
+  const names = characterSetDecoder(ds)
   return {
     width: columns, height: rows, pixels, min, max, window,
     pixelSpacing: spacing && spacing.length === 2 && spacing.every((v) => Number.isFinite(v) && v > 0 && v <= 100) ? [spacing[0], spacing[1]] : null,
@@ -273,7 +276,7 @@ export async function decodeDicom(bytes: Uint8Array, file: string): Promise<Deco
     age: coded('PatientAge', codeAge(text(ds, 'x00101010')), 'an age string (nnnD, nnnW, nnnM or nnnY) of at most 150 years'),
     notes,
     identity: {
-      patientId: text(ds, 'x00100020'), patientName: text(ds, 'x00100010'), birthDate: text(ds, 'x00100030'),
+      patientId: decodedText(ds, 'x00100020', names), patientName: decodedText(ds, 'x00100010', names), birthDate: text(ds, 'x00100030'),
       sopInstanceUid: text(ds, 'x00080018'), studyInstanceUid: text(ds, 'x0020000d'),
     },
   }
