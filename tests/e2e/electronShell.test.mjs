@@ -36,6 +36,8 @@ function fakeElectron(userData, { isPackaged = true } = {}) {
         mainFrame,
         events,
         on(name, fn) { events.set(name, fn) },
+        // ipc/register resets a page's reader session when its webContents is destroyed
+        once(name, fn) { events.set(name, fn) },
         setWindowOpenHandler(fn) { this.openHandler = fn },
         send() {},
         getURL: () => this.loaded,
