@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { ModelRegistry } from '../inference/modelRegistry'
+import { ModelRegistry } from '../registry/modelRegistry'
 import { JobManager } from '../jobs/jobManager'
 import { databasePath } from '../config/dataDir'
 import { CaseStore } from '../store/caseStore'
