@@ -76,6 +76,17 @@ function standInExecutable() {
   return Buffer.concat([Buffer.from(`#!/bin/sh\n# ${SENTINEL}`), Buffer.from([Number(fuses.FuseVersion.V1), wire.length]), wire, Buffer.from('\n')])
 }
 
+/**
+ * The bundled main entries built from scripts/ (benchmarks, the randomization sanity run), read from
+ * electron.vite.config.ts so a new benchmark is covered without editing this list: none may ship.
+ */
+function devOnlyEntries() {
+  const viteConfig = readFileSync(join(root, 'electron.vite.config.ts'), 'utf8')
+  const names = [...viteConfig.matchAll(/(\w+):\s*resolve\('scripts\//g)].map((m) => m[1])
+  if (!names.length) problems.push('electron.vite.config.ts lists no entries from scripts/: the developer-entry check would check nothing')
+  return names.map((name) => `/out/main/${name}.js`)
+}
+
 /** Each required fuse as the executable at `path` holds it, or the problems found reading it. */
 async function readFuses(path, label) {
   const wire = await fuses.getCurrentFuseWire(path)
@@ -219,6 +230,7 @@ try {
   const realElectron = await checkRealElectron()
   checkShellBundle(asarPath, files)
   for (const f of ['/package.json', '/out/main/index.js', '/out/main/jobWorker.js', '/out/preload/index.js', '/out/renderer/index.html']) if (!files.has(f)) problems.push(`app.asar lacks ${f}`)
+  for (const f of devOnlyEntries()) if (files.has(f)) problems.push(`app.asar ships the developer entry ${f} (exclude it in electron-builder.yml files)`)
   checkRequires(asarPath, files)
   const unpacked = join(resources, 'app.asar.unpacked')
   for (const f of ['node_modules/better-sqlite3/build/Release/better_sqlite3.node', `${ORT}/linux/x64/onnxruntime_binding.node`, 'node_modules/sharp/package.json']) {

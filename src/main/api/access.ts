@@ -13,7 +13,7 @@ import type { Channel } from '../../shared/channels'
 import type { Reader } from '../../shared/domain'
 import type { Core } from './core'
 import type { Handlers } from './dispatch'
-import { ForbiddenError } from './errors'
+import { ForbiddenError } from '../errors/domainErrors'
 import type { RequestContext } from './session'
 
 export type Access = 'anyone' | 'reader' | 'administrator'

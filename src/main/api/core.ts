@@ -1,11 +1,10 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { ModelRegistry } from '../inference/modelRegistry'
+import { ModelRegistry } from '../registry/modelRegistry'
 import { JobManager } from '../jobs/jobManager'
 import { databasePath } from '../config/dataDir'
 import { CaseStore } from '../store/caseStore'
-import { schemaVersion } from '../store/database'
-import { checkIntegrity, listBackups, scheduledBackup } from '../store/backup'
+import { listBackups } from '../store/backup'
 import { APP_VERSION } from '../config/version'
 import type { DatabaseHealth } from '../../shared/domain'
 import { createBackupService, type BackupService } from './backupService'
@@ -34,7 +33,7 @@ function openChecked(dbPath: string): { store: CaseStore; problems: string[] } {
   let store: CaseStore | null = null
   try {
     store = CaseStore.open(dbPath)
-    const problems = checkIntegrity(store.db)
+    const problems = store.checkIntegrity()
     if (problems.length) store.close()
     return { store, problems }
   } catch (error) {
@@ -61,7 +60,7 @@ export function openCore(dataDir: string, transport: Core['transport']): Core {
   let health: DatabaseHealth = problems.length ? { state: 'damaged', problems: problems.slice(0, 20), latestBackup: listBackups(dbPath)[0] ?? null } : { state: 'ok' }
   // A damaged database is never snapshotted: scheduled rotation would push the good backups out.
   const snapshot = () => {
-    if (health.state === 'ok') scheduledBackup(store.db, dbPath)
+    if (health.state === 'ok') store.scheduledBackup()
   }
   snapshot()
   // Long sessions (a workstation left open for days) still get their daily snapshot.
@@ -78,7 +77,7 @@ export function openCore(dataDir: string, transport: Core['transport']): Core {
     backups,
     version: APP_VERSION,
     get schemaVersion() {
-      return store.db.open ? schemaVersion(store.db) : 0
+      return store.schemaVersion()
     },
     transport,
     get health() {

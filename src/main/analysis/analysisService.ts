@@ -1,12 +1,12 @@
 import { EXPLAIN_METHOD_FACTS, type ExplainMethod } from '../../shared/explainMethods'
 import { checkMethodSupported, runMethod, type MethodOutput } from '../explain/methods'
 import type { CaseStore } from '../store/caseStore'
-import type { InferenceEngine } from './inferenceEngine'
-import type { ModelPackage } from './modelPackage'
-import type { ModelRegistry } from './modelRegistry'
-import type { ProviderAttempt } from './providers'
+import type { InferenceEngine } from '../model/inferenceEngine'
+import type { ModelPackage } from '../model/modelPackage'
+import type { ModelRegistry } from '../registry/modelRegistry'
+import type { ProviderAttempt } from '../model/providers'
 import { backgroundSource, type Background, type BackgroundKind } from './backgrounds'
-import { preprocessImage } from './preprocess'
+import { preprocessImage } from '../model/preprocess'
 
 export interface AnalyzeRequest {
   caseIds: number[]
