@@ -5,6 +5,12 @@
 # "remove" and again for "purge".
 set -e
 
+# An upgrade keeps everything: rpm runs the old %postun ("1") after the new %post, so removing the
+# link there would take away the one the new version just made; dpkg's "upgrade" needs nothing either.
+case "$1" in
+    1|upgrade|failed-upgrade) exit 0 ;;
+esac
+
 if type update-alternatives >/dev/null 2>&1; then
     update-alternatives --remove '${executable}' '/opt/${sanitizedProductName}/${executable}' || true
 else

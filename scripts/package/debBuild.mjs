@@ -160,7 +160,7 @@ export async function buildAndCheckDeb(projectDir, appDir, work, debConfig, prob
     file: deb.split('/').pop(),
     deb_mb: Math.round((statSync(deb).size / 2 ** 20) * 10) / 10,
     installed_size_kb: Number(fields['Installed-Size']),
-    files: contents.filter(Boolean).length,
+    entries: contents.filter(Boolean).length,
     control: { Package: fields.Package, Version: fields.Version, Architecture: fields.Architecture, Maintainer: fields.Maintainer, Section: fields.Section, Homepage: fields.Homepage },
     rpm_fpm_args: rpm ? { name: rpm.name, maintainer: rpm.maintainer, url: rpm.url } : 'not computed',
     lintian,
@@ -171,7 +171,7 @@ export async function buildAndCheckDeb(projectDir, appDir, work, debConfig, prob
 /** Runs lintian (Debian's package checker) when installed; unexplained errors and warnings fail. */
 function runLintian(deb, problems) {
   if (spawnSync('lintian', ['--version']).error) return 'absent (apt-get install lintian)'
-  const run = spawnSync('lintian', ['--no-tag-display-limit', '--suppress-tags', 'hardening-no-pie', deb], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 })
+  const run = spawnSync('lintian', ['--tag-display-limit', '0', deb], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 })
   const tags = {}
   for (const [, level, tag] of (run.stdout + run.stderr).matchAll(/^([EWIXP]): \S+(?: \w+)?: ([a-z0-9-]+)/gm)) {
     const key = `${level}: ${tag}`

@@ -4,7 +4,7 @@
 // a broken NSIS include, a half-set signing variable) is named. The full check (packing, the .deb
 // built with dpkg-deb, lintian) runs as `npm run check:package`.
 import { execFile, spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -149,6 +149,41 @@ describe('installer target configuration', () => {
     expect(problems).toContainEqual(expect.stringContaining('mac.hardenedRuntime must be true'))
     expect(problems).toContainEqual(expect.stringMatching(/mac\.entitlements build\/entitlements\.mac\.plist is not a valid XML property list/))
     expect(problems).toContainEqual(expect.stringContaining('grants com.apple.security.get-task-allow'))
+  })
+})
+
+describe('build/linux/after-remove.sh (deb postrm, rpm %postun)', () => {
+  /**
+   * Runs the script as dpkg or rpm would, after filling in electron-builder's macros, with
+   * update-alternatives stubbed (it logs its calls) and the per-machine data folder moved into
+   * the scratch folder. Returns the exit code, the stub's calls and whether the data survived.
+   */
+  function runPostrm(arg: string): { code: number | null; calls: string; dataKept: boolean } {
+    const dir = mkdtempSync(join(work, 'postrm-'))
+    const data = join(dir, 'var-lib-cxr-lens')
+    mkdirSync(data)
+    writeFileSync(join(data, 'cxr-lens.sqlite'), 'a case database')
+    const source = readFileSync(join(ROOT, 'build', 'linux', 'after-remove.sh'), 'utf8')
+    expect(source).toContain("MACHINE_DATA='/var/lib/cxr-lens'")
+    const script = source.replaceAll('${executable}', 'cxr-lens').replaceAll('${sanitizedProductName}', 'CXR Lens').replace("MACHINE_DATA='/var/lib/cxr-lens'", `MACHINE_DATA='${data}'`)
+    writeFileSync(join(dir, 'postrm'), script, { mode: 0o755 })
+    const bin = join(dir, 'bin')
+    mkdirSync(bin)
+    writeFileSync(join(bin, 'update-alternatives'), `#!/bin/sh\necho "$@" >> '${join(dir, 'calls')}'\n`, { mode: 0o755 })
+    writeFileSync(join(dir, 'calls'), '')
+    const run = spawnSync('bash', [join(dir, 'postrm'), arg], { env: { PATH: `${bin}:/usr/bin:/bin` }, encoding: 'utf8' })
+    return { code: run.status, calls: readFileSync(join(dir, 'calls'), 'utf8'), dataKept: existsSync(join(data, 'cxr-lens.sqlite')) }
+  }
+
+  it('keeps the data on remove and deletes the per-machine folder only on purge', () => {
+    expect(runPostrm('remove')).toEqual({ code: 0, calls: "--remove cxr-lens /opt/CXR Lens/cxr-lens\n", dataKept: true })
+    expect(runPostrm('purge')).toMatchObject({ code: 0, dataKept: false })
+    // rpm erase passes "0": the link goes, the data stays (rpm has no purge).
+    expect(runPostrm('0')).toEqual({ code: 0, calls: "--remove cxr-lens /opt/CXR Lens/cxr-lens\n", dataKept: true })
+  })
+
+  it('leaves the link and the data alone during an upgrade (rpm runs the old %postun after the new %post)', () => {
+    for (const arg of ['1', 'upgrade']) expect(runPostrm(arg)).toEqual({ code: 0, calls: '', dataKept: true })
   })
 })
 
