@@ -281,6 +281,10 @@ try {
   checkIcons()
   const models = existsSync(join(resources, 'models')) ? readdirSync(join(resources, 'models')) : []
   if (!models.length) problems.push('resources/models missing')
+  // The first run's sample (sample:import reads it from process.resourcesPath/sample).
+  for (const file of ['labels.csv', 'boxes.csv', 'README.md', 'images']) {
+    if (!existsSync(join(resources, 'sample', file))) problems.push(`resources/sample/${file} missing`)
+  }
   const sizes = { unpacked_mb: mb(sizeOf(appDir)), app_asar_mb: mb(sizeOf(asarPath)), app_asar_unpacked_mb: mb(sizeOf(unpacked)), models_mb: mb(sizeOf(join(resources, 'models'))) }
   if (sizes.unpacked_mb > BUDGET_MB) problems.push(`linux-unpacked is ${sizes.unpacked_mb} MB, over the ${BUDGET_MB} MB budget`)
   const targets = checkTargetConfig({ pkg, config, root, env: process.env }, problems)

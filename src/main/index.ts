@@ -24,7 +24,7 @@ if (!app.requestSingleInstanceLock()) {
   app.on('web-contents-created', (_event, contents) => lockDownWebContents(contents))
   app.whenReady().then(() => {
     try {
-      core = openCore(resolveDataDir(process.argv, process.env, app.getPath('userData')), 'electron')
+      core = openCore(resolveDataDir(process.argv, process.env, app.getPath('userData')), 'electron', { background: true })
     } catch (error) {
       dialog.showErrorBox('CXR Lens cannot open its case database', (error as Error).message)
       app.exit(1)

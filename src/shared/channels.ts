@@ -37,6 +37,12 @@ export const CHANNELS = [
   'validation:export',
   'backups:list',
   'backups:restore',
+  'background:status',
+  'background:focus',
+  'background:enqueue',
+  'background:pause',
+  'background:cancel',
+  'sample:import',
 ] as const
 
 export type Channel = (typeof CHANNELS)[number]
@@ -45,5 +51,5 @@ export function isChannel(value: unknown): value is Channel {
   return typeof value === 'string' && (CHANNELS as readonly string[]).includes(value)
 }
 
-export const EVENT_NAMES = ['job:progress', 'job:finished'] as const
+export const EVENT_NAMES = ['job:progress', 'job:finished', 'background:status', 'background:results'] as const
 export type EventName = (typeof EVENT_NAMES)[number]

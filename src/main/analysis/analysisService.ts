@@ -44,6 +44,11 @@ export interface AnalyzeHooks {
   signal?: AbortSignal
   onProgress?: (done: number, total: number, message: string) => void
   batchSize?: number
+  /**
+   * Runs inside each case's results transaction, so whatever it writes (the background queue marking
+   * the case done) commits with the results or not at all.
+   */
+  inTransaction?: (caseId: number) => void
 }
 
 /**
@@ -83,7 +88,7 @@ export async function analyzeCases(
     provider = out.provider
     for (let i = 0; i < records.length; i++) {
       const background = needsBackground ? await backgroundOf(tensors[i]) : null
-      const analysis = await analyzeOne(deps, pkg, request, findings, records[i].id, tensors[i], out, i, background, hooks.signal)
+      const analysis = await analyzeOne(deps, pkg, request, findings, records[i].id, tensors[i], out, i, background, hooks)
       results.push({ ...analysis, image: records[i].imageName })
       hooks.onProgress?.(results.length, request.caseIds.length, `${records[i].imageName}: done`)
     }
@@ -105,8 +110,9 @@ async function analyzeOne(
   out: Awaited<ReturnType<InferenceEngine['run']>>,
   index: number,
   background: Background | null,
-  signal?: AbortSignal,
+  hooks: AnalyzeHooks,
 ): Promise<Omit<CaseAnalysis, 'image'>> {
+  const { signal } = hooks
   const { manifest } = pkg
   const classes = manifest.findings.length
   const [K, h, w] = manifest.outputs.features.shape
@@ -120,6 +126,7 @@ async function analyzeOne(
   }
   const stored = deps.store.transaction(() => {
     deps.store.results.putPredictions(caseId, manifest.id, manifest.version, probabilities)
+    hooks.inTransaction?.(caseId)
     return maps.flatMap((m) =>
       findings.map((finding) => {
         const data = Float32Array.from(m.maps[manifest.findings.indexOf(finding)])

@@ -54,6 +54,14 @@ export const ACCESS: Record<Channel, Access> = {
   'validation:export': 'anyone',
   'backups:list': 'anyone',
   'backups:restore': 'reader',
+  // Background analysis and the sample add derived results and cases, like analysis:start and
+  // import:start; they change no reader's attributed work.
+  'background:status': 'anyone',
+  'background:focus': 'anyone',
+  'background:enqueue': 'anyone',
+  'background:pause': 'anyone',
+  'background:cancel': 'anyone',
+  'sample:import': 'anyone',
 }
 
 /** The session's reader, re-read from the store on every call (a restore may have replaced it). */

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { ModelRegistry } from '../registry/modelRegistry'
+import { BackgroundAnalysis } from '../jobs/backgroundAnalysis'
 import { JobManager } from '../jobs/jobManager'
 import { databasePath } from '../config/dataDir'
 import { CaseStore } from '../store/caseStore'
@@ -16,6 +17,8 @@ export interface Core {
   dbPath: string
   store: CaseStore
   jobs: JobManager
+  /** The background analysis queue and its worker (started only when openCore is asked to). */
+  background: BackgroundAnalysis
   registry: ModelRegistry
   backups: BackupService
   version: string
@@ -43,7 +46,18 @@ function openChecked(dbPath: string): { store: CaseStore; problems: string[] } {
   }
 }
 
-export function openCore(dataDir: string, transport: Core['transport']): Core {
+export interface CoreOptions {
+  /**
+   * Analyse every imported case in the background (the app and browser mode; not the CLI, and not
+   * unit tests unless they ask). `CXR_LENS_BACKGROUND=off` turns it off for a launch.
+   */
+  background?: boolean
+}
+
+/** Import progress sweeps the new cases into the queue at most this often. */
+const IMPORT_SWEEP_MS = 250
+
+export function openCore(dataDir: string, transport: Core['transport'], options: CoreOptions = {}): Core {
   mkdirSync(dataDir, { recursive: true })
   const dbPath = databasePath(dataDir)
   // Listed before the file opens, so a `cxr-lens restore` in another process sees us and refuses.
@@ -67,13 +81,32 @@ export function openCore(dataDir: string, transport: Core['transport']): Core {
   const timer = setInterval(snapshot, 3600 * 1000)
   timer.unref()
   const jobs = new JobManager(dataDir)
-  const backups = createBackupService({ store, dbPath, kind, runningJobs: () => jobs.running(), health: () => health, setHealth: (next) => (health = next) })
+  const registry = new ModelRegistry(store, join(dataDir, 'models'))
+  const background = new BackgroundAnalysis(store, registry, dataDir)
+  const runningJobs = () => [...jobs.running(), ...(background.busy ? ['background analysis'] : [])]
+  const backups = createBackupService({ store, dbPath, kind, runningJobs, health: () => health, setHealth: (next) => (health = next) })
+  if (options.background && health.state === 'ok' && process.env.CXR_LENS_BACKGROUND !== 'off') {
+    // Cases an import commits are queued while it runs (its batches commit every few dozen images),
+    // so the first heatmaps land before the import ends; the model loads as the import starts.
+    let lastSweep = 0
+    jobs.on('progress', ({ jobId }) => {
+      const kind = jobs.get(jobId)?.kind
+      if ((kind !== 'import' && kind !== 'importDicom') || Date.now() - lastSweep < IMPORT_SWEEP_MS) return
+      lastSweep = Date.now()
+      background.sweep()
+    })
+    jobs.on('finished', ({ kind }) => {
+      if (kind === 'import' || kind === 'importDicom' || kind === 'train') background.sweep()
+    })
+    background.start()
+  }
   return {
     dataDir,
     dbPath,
     store,
     jobs,
-    registry: new ModelRegistry(store, join(dataDir, 'models')),
+    background,
+    registry,
     backups,
     version: APP_VERSION,
     get schemaVersion() {
@@ -85,6 +118,7 @@ export function openCore(dataDir: string, transport: Core['transport']): Core {
     },
     async close() {
       clearInterval(timer)
+      await background.close()
       await jobs.close()
       store.close()
       release()

@@ -9,6 +9,7 @@ import { reidentificationStatus } from '../reid/reidentification'
 import { createAnnotationHandlers } from './annotationHandlers'
 import { createModelHandlers } from './modelHandlers'
 import { guardAccess } from './access'
+import { sampleImportRequest } from '../config/sampleDir'
 import type { RequestContext } from './session'
 
 /** Native file pickers exist only in the desktop shell; browser mode has none. */
@@ -79,7 +80,10 @@ function createAllHandlers(core: Core, pickPath?: PickPath): Handlers {
       return { mime: thumb.mime, bytes: plainBytes(thumb.data) }
     },
     'cases:findings': () => store.worklist.findingCounts(),
-    'import:start': (request) => ({ jobId: jobs.start('import', request) }),
+    'import:start': (request) => {
+      core.background.prewarm()
+      return { jobId: jobs.start('import', request) }
+    },
     'import:dicom': (request) => ({ jobId: jobs.start('importDicom', request) }),
     'jobs:get': ({ jobId }) => {
       const status = jobs.get(jobId)
@@ -89,7 +93,28 @@ function createAllHandlers(core: Core, pickPath?: PickPath): Handlers {
     'jobs:cancel': ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
     'dialog:open': async ({ kind, title }) => ({ path: pickPath ? await pickPath(kind, title) : null }),
     'backups:list': () => core.backups.list(),
-    'backups:restore': ({ name }) => core.backups.restore(name),
+    'backups:restore': async ({ name }) => {
+      // No background worker may hold the file while it is swapped.
+      await core.background.suspend()
+      try {
+        return core.backups.restore(name)
+      } finally {
+        core.background.resume()
+      }
+    },
+    'background:status': () => core.background.status(),
+    'background:focus': ({ caseId }) => {
+      core.background.focus(caseId)
+      return { caseId }
+    },
+    'background:enqueue': (request) => core.background.enqueue(request),
+    'background:pause': ({ paused }) => core.background.setPaused(paused),
+    'background:cancel': () => core.background.cancel(),
+    'sample:import': () => {
+      const request = sampleImportRequest()
+      core.background.prewarm()
+      return { jobId: jobs.start('import', request) }
+    },
     ...createModelHandlers(core),
     ...createAnnotationHandlers(core),
   }

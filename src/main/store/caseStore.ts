@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3'
+import { AnalysisQueueRepository } from './analysisQueueRepository'
 import { AnnotationRepository } from './annotationRepository'
 import { AuditRepository } from './auditRepository'
 import { CaseRepository } from './caseRepository'
@@ -29,6 +30,7 @@ export class CaseStore {
   results!: ResultRepository
   readers!: ReaderRepository
   features!: FeatureRepository
+  queue!: AnalysisQueueRepository
 
   /** `db` null: a file too damaged to open; no connection until `reopen` swaps a sound file in. */
   constructor(db: Db | null, readonly path: string = db?.name ?? ':memory:') {
@@ -53,6 +55,7 @@ export class CaseStore {
     this.results = new ResultRepository(db)
     this.readers = new ReaderRepository(db)
     this.features = new FeatureRepository(db)
+    this.queue = new AnalysisQueueRepository(db)
   }
 
   /**

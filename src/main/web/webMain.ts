@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   }
   const rendererDir = join(__dirname, '../renderer')
   if (!existsSync(join(rendererDir, 'index.html'))) throw new Error(`The renderer is not built (${rendererDir}); run npm run build.`)
-  const core = openCore(resolveDataDir(process.argv.slice(2)), 'web')
+  const core = openCore(resolveDataDir(process.argv.slice(2)), 'web', { background: true })
   const server = await startWebServer({ core, rendererDir, port: values.port ? Number(values.port) : 0 })
   console.log(`CXR Lens ${core.version} (browser mode)\n  data:  ${core.dataDir}\n  open:  ${server.url}`)
   const stop = async () => {
