@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises'
-import type { ImportSummary, JobStatus } from '../../shared/domain'
 import { mimeOf } from '../cases/imageIntake'
 import type { Core } from './core'
 import type { Handlers } from './dispatch'
@@ -84,7 +83,7 @@ function createAllHandlers(core: Core, pickPath?: PickPath): Handlers {
     'jobs:get': ({ jobId }) => {
       const status = jobs.get(jobId)
       if (!status) throw new NotFoundError(`Job ${jobId}`)
-      return status as JobStatus<ImportSummary>
+      return status
     },
     'jobs:cancel': ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
     'dialog:open': async ({ kind, title }) => ({ path: pickPath ? await pickPath(kind, title) : null }),
