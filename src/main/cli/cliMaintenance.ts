@@ -4,10 +4,11 @@ import { parseArgs } from 'node:util'
 import { databasePath, resolveDataDir } from '../config/dataDir'
 import { reidentificationStatus } from '../reid/reidentification'
 import { copySealedBeside } from '../reid/sealedBackup'
-import { backupsDir, checkBackup, restoreFrom } from '../store/backup'
+import { checkBackup, restoreFrom } from '../store/backup'
 import { CaseStore } from '../store/caseStore'
 import { withRestoreLock } from '../store/dbHolders'
 import { UsageError } from './cliContext'
+import { DataFolder } from '../config/dataFolder'
 
 export const MAINTENANCE_USAGE = `cxr-lens backup [--out FILE] [--with-reidentification] | cxr-lens restore FILE | cxr-lens check`
 
@@ -29,7 +30,7 @@ export function runCheck(store: CaseStore, dataDir: string): number {
 
 export function runBackup(store: CaseStore, dataDir: string, args: string[]): number {
   const { values } = parseArgs({ args, options: { out: { type: 'string' }, 'with-reidentification': { type: 'boolean' }, 'data-dir': { type: 'string' } } })
-  const file = values.out ? resolve(values.out) : join(backupsDir(databasePath(dataDir)), `manual-${new Date().toISOString().replace(/[:.]/g, '-')}.sqlite`)
+  const file = values.out ? resolve(values.out) : join(new DataFolder(dataDir).backups, `manual-${new Date().toISOString().replace(/[:.]/g, '-')}.sqlite`)
   console.log(`backup written to ${store.backupTo(file)}`)
   // The sealed re-identification file stays out of backups unless asked for: it is copied beside the snapshot.
   if (values['with-reidentification']) {

@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
+import { DataFolder } from '../config/dataFolder'
 import { SCHEMA_VERSION } from './migrations'
 import type { Db } from './database'
 import type { BackupInfo } from '../../shared/domain'
@@ -8,7 +9,7 @@ import type { BackupInfo } from '../../shared/domain'
 const KEEP_SCHEDULED = 7
 
 export function backupsDir(dbPath: string): string {
-  return join(dirname(dbPath), 'backups')
+  return DataFolder.ofDatabase(dbPath).backups
 }
 
 /** A consistent snapshot of the live database (VACUUM INTO works while readers and the WAL are active). */

@@ -15,6 +15,7 @@ import { blockTrainable, linearHeadTrainable, type Trainable } from './trainable
 import { labelledItems } from './trainingData'
 import { DEFAULT_TRAIN_OPTIONS, logitsOf, macroAurocOf, trainLoop, type EpochReport, type TrainOptions } from './trainLoop'
 import type { TrainLayers } from '../../shared/domain'
+import { DataFolder } from '../config/dataFolder'
 import type { TrainResult } from '../../shared/jobs'
 
 export interface FineTuneRequest {
@@ -77,7 +78,7 @@ export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry
   const caseIds = items.map((i) => i.caseId)
   let matrix: Float32Array, D: number, cells = 1, computed: number
   if (block) {
-    ;({ matrix, cells, computed } = await blockInputs({ ...deps, cacheDir: deps.dataDir && `${deps.dataDir}/cache` }, pkg, block, caseIds, { signal: hooks.signal, onProgress }))
+    ;({ matrix, cells, computed } = await blockInputs({ ...deps, cacheDir: deps.dataDir && new DataFolder(deps.dataDir).cache }, pkg, block, caseIds, { signal: hooks.signal, onProgress }))
     D = cells * block.inChannels
   } else {
     const pooled = await pooledFeatures(deps, pkg, caseIds, { signal: hooks.signal, onProgress })
