@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util'
 import { databasePath, resolveDataDir } from '../config/dataDir'
 import { reidentificationStatus } from '../reid/reidentification'
 import { copySealedBeside } from '../reid/sealedBackup'
-import { checkBackup, restoreFrom } from '../store/backup'
+import { checkBackup, restoreFrom, snapshotBeforeRestore } from '../store/backup'
 import { CaseStore } from '../store/caseStore'
 import { withRestoreLock } from '../store/dbHolders'
 import { UsageError } from './cliContext'
@@ -53,7 +53,11 @@ export function runRestore(args: string[]): number {
   const dataDir = resolveDataDir(args)
   const dbPath = databasePath(dataDir)
   checkBackup(backup) // before the lock: openers elsewhere wait only for the swap itself
-  const { previous } = withRestoreLock(dataDir, 'cli', 'cxr-lens restore', () => restoreFrom(backup, dbPath, { checked: true }))
-  console.log(`restored ${backup} into ${dbPath}${previous ? `; the replaced database is kept as ${previous}` : ''}`)
+  const { previous, safety } = withRestoreLock(dataDir, 'cli', 'cxr-lens restore', () => {
+    // As in the Backups dialog: the replaced database is snapshotted first (pre-restore-…), when readable.
+    const safety = snapshotBeforeRestore(dbPath, new Date().toISOString().replace(/[:.]/g, '-'))
+    return { ...restoreFrom(backup, dbPath, { checked: true }), safety }
+  })
+  console.log(`restored ${backup} into ${dbPath}${previous ? `; the replaced database is kept as ${previous}` : ''}${safety ? `; snapshot ${safety}` : ''}`)
   return 0
 }

@@ -24,6 +24,10 @@ export class DataFolder {
   get backups(): string {
     return join(this.root, 'backups')
   }
+  /** held while one process takes the daily snapshot, so processes opening the folder together take one */
+  get backupRotationLock(): string {
+    return join(this.backups, '.rotation.lock')
+  }
   /** imported and fine-tuned model versions */
   get models(): string {
     return join(this.root, 'models')

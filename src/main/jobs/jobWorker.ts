@@ -3,14 +3,12 @@
  * reading) so imports and model runs never block the main thread. What each kind runs is in
  * jobRunners.ts, checked against the job map.
  */
-import { join } from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
 import { jobMap } from '../../shared/jobs'
 import { ImportCancelledError } from '../cases/nihImporter'
 import { reasonOf } from '../cases/failureReason'
-import { databasePath } from '../config/dataDir'
-import { ModelRegistry } from '../registry/modelRegistry'
-import { CaseStore } from '../store/caseStore'
+import { DataFolder } from '../config/dataFolder'
+import { openServices } from '../services/openServices'
 import type { JobInput, ManagerMessage, WorkerMessage } from './jobProtocol'
 import { runJob } from './jobRunners'
 
@@ -25,13 +23,14 @@ parentPort!.on('message', (message: ManagerMessage) => {
 async function run(): Promise<unknown> {
   // The handler validated the request already; a thread boundary is still a boundary.
   const request = jobMap[input.kind].request.parse(input.payload)
-  const store = CaseStore.open(databasePath(input.dataDir))
+  const services = openServices(new DataFolder(input.dataDir), { kind: 'worker' })
   const onProgress = (done: number, total: number, message: string) => post({ type: 'progress', done, total, message })
   try {
-    const registry = new ModelRegistry(store, join(input.dataDir, 'models'))
+    const { health, store, registry } = services
+    if (health.state === 'damaged') throw new Error(`The case database is damaged (${health.problems[0]}); restore a backup first`)
     return await runJob(input.kind, request, { store, registry, dataDir: input.dataDir, signal: controller.signal, onProgress })
   } finally {
-    store.close()
+    await services.close()
   }
 }
 
