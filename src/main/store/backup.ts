@@ -51,7 +51,7 @@ export function latestBackup(dbPath: string): string | null {
 const STALE_ROTATION_LOCK_MS = 10 * 60 * 1000
 
 /** Takes the rotation lock, or returns null when another process or worker holds it. */
-function takeRotationLock(lock: string, now: number): (() => void) | null {
+function takeRotationLock(lock: string): (() => void) | null {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lock, 'wx')
@@ -63,7 +63,8 @@ function takeRotationLock(lock: string, now: number): (() => void) | null {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       const held = statSync(lock, { throwIfNoEntry: false })
-      if (held && now - held.mtimeMs < STALE_ROTATION_LOCK_MS) return null
+      // The wall clock, not the schedule's `now`: staleness is about the holder, not the day.
+      if (held && Date.now() - held.mtimeMs < STALE_ROTATION_LOCK_MS) return null
       rmSync(lock, { force: true })
     }
   }
@@ -79,7 +80,7 @@ export function scheduledBackup(db: Db, dbPath: string, now = new Date()): strin
   const folder = DataFolder.ofDatabase(dbPath)
   const dir = folder.backups
   mkdirSync(dir, { recursive: true })
-  const unlock = takeRotationLock(folder.backupRotationLock, now.getTime())
+  const unlock = takeRotationLock(folder.backupRotationLock)
   if (!unlock) return null // another process is taking today's snapshot right now
   try {
     const scheduled = readdirSync(dir).filter((f) => f.startsWith('scheduled-')).sort()
