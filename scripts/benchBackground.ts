@@ -11,7 +11,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:f
 import { availableParallelism, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import sharp from 'sharp'
-import { openCore, type Core } from '../src/main/api/core'
+import { DataFolder } from '../src/main/config/dataFolder'
+import { openServices, type Services as Core } from '../src/main/services/openServices'
 import { analyzeCases } from '../src/main/analysis/analysisService'
 import { importNih } from '../src/main/cases/nihImporter'
 import { InferenceEngine } from '../src/main/model/inferenceEngine'
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
 
     // The app's way: a fresh import with background analysis on.
     const appDir = join(work, 'app')
-    const core = openCore(appDir, 'web', { background: true })
+    const core = openServices(new DataFolder(appDir), { kind: 'web', background: true })
     const firstCommitted: { at: number | null } = { at: null }
     let firstHeatmapAt: number | null = null
     core.background.on('results', () => (firstHeatmapAt ??= performance.now()))

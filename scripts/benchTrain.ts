@@ -14,7 +14,8 @@ import { importNih } from '../src/main/cases/nihImporter'
 import { InferenceEngine } from '../src/main/model/inferenceEngine'
 import { ModelRegistry } from '../src/main/registry/modelRegistry'
 import { CaseStore } from '../src/main/store/caseStore'
-import { fineTune, type TrainLayers } from '../src/main/training/fineTune'
+import type { TrainLayers } from '../src/shared/domain'
+import { fineTune } from '../src/main/training/fineTune'
 
 const { values } = parseArgs({ options: { model: { type: 'string' }, epochs: { type: 'string' }, 'block-epochs': { type: 'string' }, images: { type: 'string' } } })
 

@@ -1,8 +1,9 @@
 /** Boots the desktop shell: single instance, app protocol, secure window, IPC. Everything else lives in the core. */
 import { app, dialog, type BrowserWindow } from 'electron'
 import { join } from 'node:path'
-import { openCore, type Core } from './api/core'
 import { PRODUCT_NAME, resolveDataDir } from './config/dataDir'
+import { DataFolder } from './config/dataFolder'
+import { openServices, type Services } from './services/openServices'
 import { registerIpc } from './ipc/register'
 import { registerAppScheme, serveAppProtocol } from './shell/appProtocol'
 import { createMainWindow, installContentSecurityPolicy, lockDownWebContents } from './window'
@@ -11,7 +12,7 @@ app.setName(PRODUCT_NAME)
 // Privileged schemes can only be registered before the app is ready.
 registerAppScheme()
 let mainWindow: BrowserWindow | null = null
-let core: Core | null = null
+let core: Services | null = null
 
 if (!app.requestSingleInstanceLock()) {
   app.quit()
@@ -24,7 +25,7 @@ if (!app.requestSingleInstanceLock()) {
   app.on('web-contents-created', (_event, contents) => lockDownWebContents(contents))
   app.whenReady().then(() => {
     try {
-      core = openCore(resolveDataDir(process.argv, process.env, app.getPath('userData')), 'electron', { background: true })
+      core = openServices(new DataFolder(resolveDataDir(process.argv, process.env, app.getPath('userData'))), { kind: 'app', background: true })
     } catch (error) {
       dialog.showErrorBox('CXR Lens cannot open its case database', (error as Error).message)
       app.exit(1)

@@ -5,11 +5,11 @@
  */
 import { z } from 'zod'
 import type { Channel, EventName } from './channels'
-import { CASE_STATUSES, READER_ROLES, TRAIN_LAYERS } from './domain'
+import { CASE_STATUSES, READER_ROLES } from './domain'
 import { EXPLAIN_METHODS } from './explainMethods'
 import type { BackgroundRequest, BackgroundResults, BackgroundStatus } from './background'
+import { jobMap, modelIdSchema, modelVersionSchema, type JobStatus } from './jobs'
 import type {
-  AnalysisRequest,
   AppInfo,
   BackupInfo,
   Box,
@@ -23,11 +23,8 @@ import type {
   CaseDetail,
   FindingCount,
   ImageBytes,
-  ImportSummary,
   JobProgress,
-  JobStatus,
   RestoreResult,
-  TrainingRequest,
   WorklistPage,
 } from './domain'
 
@@ -39,7 +36,7 @@ function returns<T>(): T {
 const caseId = z.object({ caseId: z.number().int().positive() }).strict()
 const jobId = z.object({ jobId: z.string().min(1).max(64) }).strict()
 const absolutePath = z.string().min(1).max(4096)
-const modelId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)
+const modelId = modelIdSchema
 const readerId = z.number().int().positive()
 /**
  * Most cells a heatmap edit may carry: 256 × 256, the feature map of a 4096² input (the largest a
@@ -56,7 +53,7 @@ const boxDraft = z.object({ finding: z.string().min(1).max(64), x: pixels, y: pi
 const dashboardQuery = z
   .object({
     model: modelId.optional(),
-    version: z.string().min(1).max(64).optional(),
+    version: modelVersionSchema.optional(),
     method: z.enum(EXPLAIN_METHODS),
     finding: z.string().min(1).max(64).optional(),
     readerId: readerId.optional(),
@@ -77,10 +74,6 @@ export const worklistQuerySchema = z
   })
   .strict()
 
-export const importRequestSchema = z
-  .object({ imagesDir: absolutePath, labelsCsv: absolutePath, boxesCsv: absolutePath.optional() })
-  .strict()
-
 export const contract = {
   'app:info': { request: z.object({}).strict(), response: returns<AppInfo>() },
   'cases:list': { request: worklistQuerySchema, response: returns<WorklistPage>() },
@@ -91,9 +84,10 @@ export const contract = {
   'cases:image': { request: caseId, response: returns<ImageBytes>() },
   'cases:thumbnail': { request: caseId, response: returns<ImageBytes>() },
   'cases:findings': { request: z.object({}).strict(), response: returns<FindingCount[]>() },
-  'import:start': { request: importRequestSchema, response: returns<{ jobId: string }>() },
-  'import:dicom': { request: z.object({ dicomDir: absolutePath }).strict(), response: returns<{ jobId: string }>() },
-  'jobs:get': { request: jobId, response: returns<JobStatus<ImportSummary>>() },
+  // Job requests are the job map's schemas (src/shared/jobs.ts): the CLI reaches the same options.
+  'import:start': { request: jobMap.import.request, response: returns<{ jobId: string }>() },
+  'import:dicom': { request: jobMap.importDicom.request, response: returns<{ jobId: string }>() },
+  'jobs:get': { request: jobId, response: returns<JobStatus>() },
   'jobs:cancel': { request: jobId, response: returns<{ cancelled: boolean }>() },
   'dialog:open': {
     request: z.object({ kind: z.enum(['directory', 'file']), title: z.string().max(200) }).strict(),
@@ -101,43 +95,15 @@ export const contract = {
   },
   'models:list': { request: z.object({}).strict(), response: returns<ModelSummary[]>() },
   'models:import': { request: z.object({ dir: absolutePath }).strict(), response: returns<ModelSummary>() },
-  'analysis:start': {
-    request: z
-      .object({
-        // 100,000 ids pack to 800 KB (float64 frame), inside the 1 MiB message limit; larger sets go in batches.
-        caseIds: z.array(z.number().int().positive()).min(1).max(100_000),
-        model: modelId.optional(),
-        version: z.string().min(1).max(64).optional(),
-        methods: z.array(z.enum(EXPLAIN_METHODS)).max(EXPLAIN_METHODS.length),
-        findings: z.array(z.string().min(1).max(64)).max(64).optional(),
-        background: z.enum(['blur', 'mean']).optional(),
-        channels: z.number().int().positive().max(100_000).optional(),
-      })
-      .strict() satisfies z.ZodType<AnalysisRequest>,
-    response: returns<{ jobId: string }>(),
-  },
-  'training:start': {
-    request: z
-      .object({
-        model: modelId.optional(),
-        version: z.string().min(1).max(64).optional(),
-        layers: z.enum(TRAIN_LAYERS).optional(),
-        folds: z.number().int().min(2).max(10).optional(),
-        epochs: z.number().int().min(1).max(500).optional(),
-        loss: z.enum(['bce', 'focal']).optional(),
-        balance: z.enum(['weights', 'smote', 'none']).optional(),
-        fresh: z.boolean().optional(),
-      })
-      .strict() satisfies z.ZodType<TrainingRequest>,
-    response: returns<{ jobId: string }>(),
-  },
+  'analysis:start': { request: jobMap.analyze.request, response: returns<{ jobId: string }>() },
+  'training:start': { request: jobMap.train.request, response: returns<{ jobId: string }>() },
   'analysis:predictions': {
-    request: z.object({ caseId: z.number().int().positive(), model: modelId.optional(), version: z.string().min(1).max(64).optional() }).strict(),
+    request: z.object({ caseId: z.number().int().positive(), model: modelId.optional(), version: modelVersionSchema.optional() }).strict(),
     response: returns<CasePredictions>(),
   },
   'heatmaps:get': {
     request: z
-      .object({ caseId: z.number().int().positive(), model: modelId, version: z.string().min(1).max(64), finding: z.string().min(1).max(64), method: z.enum(EXPLAIN_METHODS) })
+      .object({ caseId: z.number().int().positive(), model: modelId, version: modelVersionSchema, finding: z.string().min(1).max(64), method: z.enum(EXPLAIN_METHODS) })
       .strict(),
     response: returns<HeatmapData | null>(),
   },

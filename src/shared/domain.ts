@@ -159,13 +159,6 @@ export interface JobProgress {
 
 export type JobState = 'running' | 'succeeded' | 'failed' | 'cancelled'
 
-export interface JobStatus<R = unknown> extends JobProgress {
-  kind: string
-  state: JobState
-  result?: R
-  error?: string
-}
-
 export interface AppInfo {
   name: string
   version: string
@@ -225,29 +218,6 @@ export interface ModelSummary {
 
 export type TrainLayers = 'head' | 'head+last-block'
 export const TRAIN_LAYERS: readonly TrainLayers[] = ['head', 'head+last-block']
-
-export interface TrainingRequest {
-  model?: string
-  version?: string
-  layers?: TrainLayers
-  folds?: number
-  epochs?: number
-  loss?: 'bce' | 'focal'
-  balance?: 'weights' | 'smote' | 'none'
-  /** discard a checkpoint of the same configuration instead of resuming it */
-  fresh?: boolean
-}
-
-export interface AnalysisRequest {
-  caseIds: number[]
-  model?: string
-  version?: string
-  methods: ExplainMethod[]
-  findings?: string[]
-  background?: 'blur' | 'mean'
-  /** Score-CAM: channels used, highest mean activation first (default SCORECAM_DEFAULT_CHANNELS) */
-  channels?: number
-}
 
 export interface CasePredictions {
   model: { id: string; version: string } | null

@@ -1,7 +1,8 @@
 import { readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openCore, type Core } from '../../src/main/api/core'
+import { DataFolder } from '../../src/main/config/dataFolder'
+import { openServices, type Services } from '../../src/main/services/openServices'
 import { createDispatcher, type Dispatch } from '../../src/main/api/dispatch'
 import { createHandlers } from '../../src/main/api/handlers'
 import { importNih } from '../../src/main/cases/nihImporter'
@@ -13,14 +14,14 @@ import type { Box, DashboardData, HeatmapData, Reader } from '../../src/shared/d
 import { BOXES_CSV, csvBoxes, HAS_NIH, imageFolder, LABELS_CSV, NIH_256, tempDir } from './helpers'
 
 const dir = tempDir()
-let core: Core
+let core: Services
 let call: <T>(channel: string, request: unknown) => Promise<T>
 let dispatch: Dispatch
 /** Each reader's logged-in connection; a request is sent on the session of the reader it names. */
 const sessions = new Map<number, Session>()
 
 beforeAll(async () => {
-  core = openCore(join(dir.path, 'data'), 'web')
+  core = openServices(new DataFolder(join(dir.path, 'data')), { kind: 'web' })
   dispatch = createDispatcher(createHandlers(core), () => undefined)
   call = async <T>(channel: string, request: unknown) => {
     const named = (request as { readerId?: number }).readerId

@@ -1,7 +1,8 @@
 import { readdirSync, unlinkSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openCore, type Core } from '../../src/main/api/core'
+import { DataFolder } from '../../src/main/config/dataFolder'
+import { openServices, type Services as Core } from '../../src/main/services/openServices'
 import { createDispatcher } from '../../src/main/api/dispatch'
 import { createHandlers } from '../../src/main/api/handlers'
 import { drainQueue } from '../../src/main/analysis/backgroundRunner'
@@ -116,7 +117,7 @@ describe.skipIf(!HAS_NIH)('background analysis in the core (worker thread, bundl
   let core: Core
 
   beforeAll(() => {
-    core = openCore(dir.path, 'web', { background: true })
+    core = openServices(new DataFolder(dir.path), { kind: 'web', background: true })
   })
   afterAll(async () => {
     await core.close()

@@ -2,8 +2,9 @@ import { existsSync, openSync, readdirSync, writeFileSync, writeSync, closeSync 
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createBackupService } from '../../src/main/api/backupService'
-import { openCore, type Core } from '../../src/main/api/core'
+import { createBackupService } from '../../src/main/services/backupService'
+import { DataFolder } from '../../src/main/config/dataFolder'
+import { openServices, type Services } from '../../src/main/services/openServices'
 import { createDispatcher } from '../../src/main/api/dispatch'
 import { createHandlers } from '../../src/main/api/handlers'
 import { createSession } from '../../src/main/api/session'
@@ -11,7 +12,7 @@ import { backupsDir, backupTo } from '../../src/main/store/backup'
 import { tempDir } from './helpers'
 
 const dirs: Array<{ cleanup: () => void }> = []
-const cores: Core[] = []
+const cores: Services[] = []
 afterEach(async () => {
   for (const core of cores.splice(0)) await core.close()
   for (const dir of dirs.splice(0)) dir.cleanup()
@@ -20,7 +21,7 @@ afterEach(async () => {
 function open(path?: string) {
   const dir = path ? null : tempDir()
   if (dir) dirs.push(dir)
-  const core = openCore(path ?? dir!.path, 'web')
+  const core = openServices(new DataFolder(path ?? dir!.path), { kind: 'web' })
   cores.push(core)
   // One connection: the radiologists below enrol themselves on it (and are logged in by it), so the
   // restores, which need a logged-in reader, run as the last one created.

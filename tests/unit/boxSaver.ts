@@ -8,13 +8,14 @@
  * stdout lines: {"ready": pid} | {"saved": boxId, "caseId"} | {"refused": message} | {"restored": ...} | {"done": n}
  */
 import { createInterface } from 'node:readline'
-import { openCore } from '../../src/main/api/core'
+import { DataFolder } from '../../src/main/config/dataFolder'
+import { openServices } from '../../src/main/services/openServices'
 import { createDispatcher } from '../../src/main/api/dispatch'
 import { createHandlers } from '../../src/main/api/handlers'
 import { createSession } from '../../src/main/api/session'
 
 const dataDir = process.argv[2]
-const core = openCore(dataDir, 'web')
+const core = openServices(new DataFolder(dataDir), { kind: 'web' })
 const dispatch = createDispatcher(createHandlers(core), () => undefined)
 // One connection's reader session, as browser mode keeps per socket.
 const session = createSession()

@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { openCore } from '../../src/main/api/core'
+import { DataFolder } from '../../src/main/config/dataFolder'
+import { openServices } from '../../src/main/services/openServices'
 import { createDispatcher } from '../../src/main/api/dispatch'
 import { createHandlers } from '../../src/main/api/handlers'
 import { createSession } from '../../src/main/api/session'
@@ -38,7 +39,7 @@ describe('cxr-lens readers', () => {
     const plain = await cli(['readers', 'add', '--name', 'Dr Plain', '--role', 'radiologist', '--json'], 'plain-secret')
     expect(JSON.parse(plain.stdout)).toMatchObject({ name: 'Dr Plain', role: 'radiologist', administrator: false })
 
-    const core = openCore(dataDir, 'web')
+    const core = openServices(new DataFolder(dataDir), { kind: 'web' })
     try {
       expect(readFileSync(core.dbPath).includes('a long enough secret')).toBe(false)
       const dispatch = createDispatcher(createHandlers(core), () => undefined)
@@ -71,7 +72,7 @@ describe('cxr-lens readers', () => {
     const changed = await cli(['readers', 'set-role', '--id', String(plain.id), '--role', 'clinical_advisor', '--json'])
     expect(JSON.parse(changed.stdout)).toEqual({ id: plain.id, name: 'Dr Plain', role: 'clinical_advisor', administrator: false })
     expect((await cli(['readers', 'set-secret', '--id', String(plain.id)], 'brand-new-secret\n')).code).toBe(0)
-    const core = openCore(dataDir, 'web')
+    const core = openServices(new DataFolder(dataDir), { kind: 'web' })
     try {
       const dispatch = createDispatcher(createHandlers(core), () => undefined)
       expect(await dispatch('readers:login', { readerId: plain.id, secret: 'plain-secret' }, createSession())).toMatchObject({ ok: false })

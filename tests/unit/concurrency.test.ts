@@ -3,7 +3,8 @@ import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { openCore } from '../../src/main/api/core'
+import { DataFolder } from '../../src/main/config/dataFolder'
+import { openServices } from '../../src/main/services/openServices'
 import { importNih } from '../../src/main/cases/nihImporter'
 import { backupsDir, backupTo } from '../../src/main/store/backup'
 import { DatabaseInUseError } from '../../src/main/store/dbHolders'
@@ -32,7 +33,7 @@ const distinct = () => new Set(ALL.map((name) => createHash('sha256').update(rea
 /** A data folder with the first `n` NIH images imported (in this process, then closed again) and backed up as manual-seeded.sqlite. */
 async function seeded(name: string, n: number): Promise<string> {
   const dataDir = join(dir.path, name)
-  const core = openCore(dataDir, 'web')
+  const core = openServices(new DataFolder(dataDir), { kind: 'web' })
   await importNih(core.store, { imagesDir: imageFolder(join(dir.path, `${name}-seed`), NIH_256, ALL.slice(0, n)), labelsCsv: LABELS_CSV })
   backupTo(core.store.db, join(backupsDir(core.dbPath), 'manual-seeded.sqlite'))
   await core.close()
@@ -175,7 +176,7 @@ describe.runIf(ALL.length >= 20)('restore never splits the data', () => {
     const dataDir = await seeded('restore-refused', 20)
     const saver = startSaver(dataDir)
     await saver.until((lines) => lines.filter((l) => l.saved).length >= 5)
-    const core = openCore(dataDir, 'electron')
+    const core = openServices(new DataFolder(dataDir), { kind: 'app' })
     try {
       const name = core.backups.list().find((b) => b.kind === 'scheduled')!.name
       let error: unknown

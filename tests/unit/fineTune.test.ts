@@ -139,10 +139,11 @@ describe.runIf(HAS_NIH)('fine-tuning the last block and the final layer', () => 
 
 describe.runIf(HAS_NIH)('training job', () => {
   it('fine-tunes in the worker with epoch progress, from the same IPC surface the UI uses', async () => {
-    const { openCore } = await import('../../src/main/api/core')
+    const { openServices } = await import('../../src/main/services/openServices')
+    const { DataFolder } = await import('../../src/main/config/dataFolder')
     const { createDispatcher } = await import('../../src/main/api/dispatch')
     const { createHandlers } = await import('../../src/main/api/handlers')
-    const core = openCore(join(dir.path, 'job-data'), 'web')
+    const core = openServices(new DataFolder(join(dir.path, 'job-data')), { kind: 'web' })
     try {
       await importNih(core.store, { imagesDir: imageFolder(join(dir.path, 'job'), NIH_256, readdirSync(NIH_256).sort().slice(200, 260)), labelsCsv: LABELS_CSV })
       core.registry.import(resolve(__dirname, '../fixtures/engine/tiny-resnet'))

@@ -1,18 +1,19 @@
 import { readdirSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openCore, type Core } from '../../src/main/api/core'
+import { DataFolder } from '../../src/main/config/dataFolder'
+import { openServices, type Services } from '../../src/main/services/openServices'
 import { createDispatcher, type Dispatch } from '../../src/main/api/dispatch'
 import { createHandlers } from '../../src/main/api/handlers'
-import type { JobStatus, ImportSummary, JobProgress } from '../../src/shared/domain'
+import type { JobProgress } from '../../src/shared/domain'
 import { BOXES_CSV, HAS_NIH, imageFolder, LABELS_CSV, NIH_1024, tempDir } from './helpers'
 
 describe('contract boundary', () => {
-  let core: Core
+  let core: Services
   let dispatch: Dispatch
   const dir = tempDir()
   const logged: string[] = []
   beforeAll(() => {
-    core = openCore(dir.path, 'web')
+    core = openServices(new DataFolder(dir.path), { kind: 'web' })
     dispatch = createDispatcher(createHandlers(core), (m) => logged.push(m))
   })
   afterAll(async () => {
@@ -61,7 +62,9 @@ describe('contract boundary', () => {
     core.jobs.on('progress', (p) => progress.push(p))
     const start = await dispatch('import:start', { imagesDir: folder, labelsCsv: LABELS_CSV, boxesCsv: BOXES_CSV })
     const { jobId } = (start as { data: { jobId: string } }).data
-    const finished = (await core.jobs.wait(jobId)) as JobStatus<ImportSummary>
+    const finished = await core.jobs.wait(jobId)
+    // The status is a union on kind: narrowing it types the result as an ImportSummary.
+    if (finished.kind !== 'import') throw new Error(`job of kind ${finished.kind}`)
     expect(finished.state).toBe('succeeded')
     expect(finished.result?.imported).toBe(30)
     expect(progress.filter((p) => p.jobId === jobId).at(-1)).toMatchObject({ done: 30, total: 30 })
@@ -88,7 +91,7 @@ describe('contract boundary', () => {
   it('cancels a running import job', async () => {
     if (!HAS_NIH) return
     const folder = imageFolder(tempDir().path, NIH_1024, readdirSync(NIH_1024).sort())
-    const fresh = openCore(tempDir().path, 'web')
+    const fresh = openServices(new DataFolder(tempDir().path), { kind: 'web' })
     try {
       const jobId = fresh.jobs.start('import', { imagesDir: folder, labelsCsv: LABELS_CSV })
       fresh.jobs.once('progress', () => fresh.jobs.cancel(jobId))

@@ -2,7 +2,8 @@ import Database from 'better-sqlite3'
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { openCore } from '../../src/main/api/core'
+import { DataFolder } from '../../src/main/config/dataFolder'
+import { openServices } from '../../src/main/services/openServices'
 import { importNih } from '../../src/main/cases/nihImporter'
 import { exportBoxesCoco, exportBoxesNih, exportLabelsNih } from '../../src/main/interchange/exporters'
 import { backupTo, checkIntegrity, restoreFrom } from '../../src/main/store/backup'
@@ -55,7 +56,7 @@ describe.runIf(HAS_NIH)('interchange', () => {
 describe('durability', () => {
   it('backs up with VACUUM INTO, checks integrity and restores, keeping the replaced file', () => {
     const dataDir = join(dir.path, 'durable')
-    const core = openCore(dataDir, 'web')
+    const core = openServices(new DataFolder(dataDir), { kind: 'web' })
     core.store.readers.create('Dr A', 'radiologist')
     const backup = backupTo(core.store.db, join(dir.path, 'b1.sqlite'))
     core.store.readers.create('Dr B', 'radiologist')

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { CHANNELS } from '../../src/shared/channels'
-import { openCore, type Core } from '../../src/main/api/core'
+import { DataFolder } from '../../src/main/config/dataFolder'
+import { openServices, type Services } from '../../src/main/services/openServices'
 import { tempDir } from './helpers'
 
 // A stand-in for Electron's ipcMain: records handlers so the test can call them with a fake sender.
@@ -17,7 +18,7 @@ const { registerIpc } = await import('../../src/main/ipc/register')
 
 describe('IPC registration', () => {
   const dir = tempDir()
-  let core: Core
+  let core: Services
   let unregister: () => void
   const sent: Array<[string, unknown]> = []
   const mainFrame = { url: 'app://main' }
@@ -26,7 +27,7 @@ describe('IPC registration', () => {
   const ownEvent = { sender: webContents, senderFrame: mainFrame }
 
   beforeAll(() => {
-    core = openCore(dir.path, 'electron')
+    core = openServices(new DataFolder(dir.path), { kind: 'app' })
     unregister = registerIpc(core, () => window as never)
   })
   afterAll(async () => {

@@ -1,7 +1,8 @@
 /** Over IPC a window's page is one session: logged out again when the page reloads or navigates. */
 import { EventEmitter } from 'node:events'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { openCore, type Core } from '../../src/main/api/core'
+import { DataFolder } from '../../src/main/config/dataFolder'
+import { openServices, type Services } from '../../src/main/services/openServices'
 import { CLI_ACTOR, ReaderAccounts } from '../../src/main/readers/readerAccounts'
 import type { Reader } from '../../src/shared/domain'
 import { tempDir } from './helpers'
@@ -19,7 +20,7 @@ const { registerIpc } = await import('../../src/main/ipc/register')
 
 describe('IPC sessions', () => {
   const dir = tempDir()
-  let core: Core
+  let core: Services
   let unregister: () => void
   let reader: Reader
   let caseId: number
@@ -31,7 +32,7 @@ describe('IPC sessions', () => {
   const call = (channel: string, request: unknown) => handlers.get(channel)!(own, request)
 
   beforeAll(async () => {
-    core = openCore(dir.path, 'electron')
+    core = openServices(new DataFolder(dir.path), { kind: 'app' })
     unregister = registerIpc(core, () => window as never)
     reader = await new ReaderAccounts(core.store).create({ name: 'Dr Ipc', role: 'radiologist', secret: 'ipc-secret-1' }, CLI_ACTOR)
     caseId = core.store.cases.insert({

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { openCore } from '../../src/main/api/core'
+import { DataFolder } from '../../src/main/config/dataFolder'
+import { openServices } from '../../src/main/services/openServices'
 import { createDispatcher } from '../../src/main/api/dispatch'
 import { createHandlers } from '../../src/main/api/handlers'
 import { createSession } from '../../src/main/api/session'
@@ -42,7 +43,7 @@ describe.runIf(HAS_NIH)('kill -9 during a heatmap batch', () => {
     const dataDir = join(dir.path, 'data')
     const names = readdirSync(NIH_256).filter((n) => n.endsWith('.png')).sort().slice(0, CASES)
     // Cases, the model, and a reader's boxes, all saved before the batch starts.
-    const core = openCore(dataDir, 'web')
+    const core = openServices(new DataFolder(dataDir), { kind: 'web' })
     await importNih(core.store, { imagesDir: imageFolder(dir.path, NIH_256, names), labelsCsv: LABELS_CSV })
     new ModelRegistry(core.store, join(dataDir, 'models')).import(MODEL)
     const dispatch = createDispatcher(createHandlers(core), () => undefined)

@@ -9,7 +9,8 @@ import { join } from 'node:path'
 import WebSocket from 'ws'
 import { SCHEMA_VERSION } from '../../src/main/store/migrations'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openCore, type Core } from '../../src/main/api/core'
+import { DataFolder } from '../../src/main/config/dataFolder'
+import { openServices, type Services } from '../../src/main/services/openServices'
 import { createDispatcher, type Dispatch } from '../../src/main/api/dispatch'
 import { createHandlers } from '../../src/main/api/handlers'
 import { createSession, type Session } from '../../src/main/api/session'
@@ -23,7 +24,7 @@ import { decodeWire, encodeWire } from '../../src/shared/wireCodec'
 import { tempDir } from './helpers'
 
 const dir = tempDir()
-let core: Core
+let core: Services
 let dispatch: Dispatch
 let caseId: number
 let admin: Reader
@@ -49,7 +50,7 @@ function forgetFailures(readerId: number) {
 }
 
 beforeAll(async () => {
-  core = openCore(join(dir.path, 'data'), 'web')
+  core = openServices(new DataFolder(join(dir.path, 'data')), { kind: 'web' })
   dispatch = createDispatcher(createHandlers(core), () => undefined)
   caseId = core.store.cases.insert({
     imageName: 'a.png', patientId: null, path: '/x/a.png', sha256: 'a'.padEnd(64, '0'), format: 'png', width: 256, height: 256,
@@ -239,7 +240,7 @@ describe('readers from before secrets existed', () => {
       raw.pragma('user_version = 4')
       raw.close()
 
-      const oldCore = openCore(local.path, 'web')
+      const oldCore = openServices(new DataFolder(local.path), { kind: 'web' })
       try {
         expect(oldCore.schemaVersion).toBe(SCHEMA_VERSION)
         const migrated = oldCore.store.readers.get(old.id)

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process'
 import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { openCore } from '../../src/main/api/core'
+import { DataFolder } from '../../src/main/config/dataFolder'
+import { openServices } from '../../src/main/services/openServices'
 import { createDispatcher } from '../../src/main/api/dispatch'
 import { createHandlers } from '../../src/main/api/handlers'
 import { DicomError, decodeDicom } from '../../src/main/dicom/dicomDecode'
@@ -101,7 +102,7 @@ describe.runIf(HAS_NIH)('bad input gets a clear error and nothing stored is lost
   })
 
   it('malformed IPC requests come back as typed errors', async () => {
-    const core = openCore(join(dir.path, 'ipc'), 'web')
+    const core = openServices(new DataFolder(join(dir.path, 'ipc')), { kind: 'web' })
     const dispatch = createDispatcher(createHandlers(core), () => undefined)
     const junk: unknown[] = [null, 1, 'x', [], { caseId: -1 }, { caseId: 1e300 }, { limit: 'all' }, { __proto__: { admin: true } }, { boxId: 1, readerId: 'me' }]
     const channels = ['cases:get', 'cases:list', 'boxes:update', 'heatmaps:saveEdit', 'import:start', 'nope:nope', 42]

@@ -11,7 +11,8 @@ import { connect as tcpConnect } from 'node:net'
 import { join } from 'node:path'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openCore, type Core } from '../../src/main/api/core'
+import { DataFolder } from '../../src/main/config/dataFolder'
+import { openServices, type Services } from '../../src/main/services/openServices'
 import { startWebServer, type WebServer } from '../../src/main/web/webServer'
 import { MAX_HEATMAP_CELLS } from '../../src/shared/contract'
 import { seededRandom } from '../../src/shared/random'
@@ -19,7 +20,7 @@ import { decodeWire, encodeWire, MAX_MESSAGE_BYTES } from '../../src/shared/wire
 import { tempDir } from './helpers'
 
 const dir = tempDir('cxr-fuzz-')
-let core: Core
+let core: Services
 let server: WebServer
 let port: number
 let host: string
@@ -34,7 +35,7 @@ beforeAll(async () => {
   mkdirSync(rendererDir)
   writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>fuzz</title>')
   writeFileSync(join(dir.path, 'secret.txt'), 'secret')
-  core = openCore(join(dir.path, 'data'), 'web')
+  core = openServices(new DataFolder(join(dir.path, 'data')), { kind: 'web' })
   server = await startWebServer({ core, rendererDir, log: (message) => void faults.push(message) })
   port = Number(new URL(server.url).port)
   host = `127.0.0.1:${port}`

@@ -2,14 +2,15 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openCore, type Core } from '../../src/main/api/core'
+import { DataFolder } from '../../src/main/config/dataFolder'
+import { openServices, type Services } from '../../src/main/services/openServices'
 import { startWebServer, type WebServer } from '../../src/main/web/webServer'
 import { decodeWire, encodeWire } from '../../src/shared/wireCodec'
 import { importNih } from '../../src/main/cases/nihImporter'
 import { HAS_NIH, imageFolder, LABELS_CSV, NIH_256, tempDir } from './helpers'
 
 const dir = tempDir()
-let core: Core
+let core: Services
 let server: WebServer
 let origin: string
 
@@ -18,7 +19,7 @@ beforeAll(async () => {
   mkdirSync(rendererDir)
   writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>x</title>')
   writeFileSync(join(dir.path, 'secret.txt'), 'secret')
-  core = openCore(join(dir.path, 'data'), 'web')
+  core = openServices(new DataFolder(join(dir.path, 'data')), { kind: 'web' })
   server = await startWebServer({ core, rendererDir })
   origin = new URL(server.url).origin
 })

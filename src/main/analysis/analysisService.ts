@@ -4,41 +4,9 @@ import type { CaseStore } from '../store/caseStore'
 import type { InferenceEngine } from '../model/inferenceEngine'
 import type { ModelPackage } from '../model/modelPackage'
 import type { ModelRegistry } from '../registry/modelRegistry'
-import type { ProviderAttempt } from '../model/providers'
-import { backgroundSource, type Background, type BackgroundKind } from './backgrounds'
+import type { AnalysisRequest, AnalysisResult, CaseAnalysis } from '../../shared/jobs'
+import { backgroundSource, type Background } from './backgrounds'
 import { preprocessImage } from '../model/preprocess'
-
-export interface AnalyzeRequest {
-  caseIds: number[]
-  model?: string
-  version?: string
-  methods: ExplainMethod[]
-  /** Findings whose heatmaps are stored; all when omitted (predictions always cover all). */
-  findings?: string[]
-  grid?: number
-  samples?: number
-  seed?: number
-  /** Score-CAM: channels used, highest mean activation first (default SCORECAM_DEFAULT_CHANNELS). */
-  channels?: number
-  /** What a removed region becomes for kernelshap/occlusion/layershap (default 'blur'). */
-  background?: BackgroundKind
-}
-
-export interface CaseAnalysis {
-  caseId: number
-  image: string
-  probabilities: Record<string, number>
-  heatmaps: Array<{ id: number; finding: string; method: ExplainMethod; width: number; height: number }>
-}
-
-export interface AnalyzeResult {
-  model: { id: string; version: string; sha256: string }
-  provider: string
-  /** Every provider tried, in order, with why the ones before `provider` could not run. */
-  providerAttempts: ProviderAttempt[]
-  cases: CaseAnalysis[]
-  seconds: number
-}
 
 export interface AnalyzeHooks {
   signal?: AbortSignal
@@ -58,9 +26,9 @@ export interface AnalyzeHooks {
  */
 export async function analyzeCases(
   deps: { store: CaseStore; registry: ModelRegistry; engine: InferenceEngine },
-  request: AnalyzeRequest,
+  request: AnalysisRequest,
   hooks: AnalyzeHooks = {},
-): Promise<AnalyzeResult> {
+): Promise<AnalysisResult> {
   const started = performance.now()
   const { pkg } = deps.registry.get(request.model, request.version)
   const { manifest } = pkg
@@ -103,7 +71,7 @@ export async function analyzeCases(
 async function analyzeOne(
   deps: { store: CaseStore; engine: InferenceEngine },
   pkg: ModelPackage,
-  request: AnalyzeRequest,
+  request: AnalysisRequest,
   findings: readonly string[],
   caseId: number,
   tensor: Float32Array,

@@ -4,9 +4,9 @@ import type { CaseStore } from '../store/caseStore'
 import type { InferenceEngine } from '../model/inferenceEngine'
 import type { ModelPackage } from '../model/modelPackage'
 import { preprocessImage } from '../model/preprocess'
+import type { BackgroundKind } from '../../shared/jobs'
 
 /** What "a region removed" means for SHAP, occlusion and layer SHAP. */
-export type BackgroundKind = 'blur' | 'mean'
 
 export interface Background {
   /** The image a removed region is filled from. */

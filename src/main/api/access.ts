@@ -11,7 +11,7 @@
  */
 import type { Channel } from '../../shared/channels'
 import type { Reader } from '../../shared/domain'
-import type { Core } from './core'
+import type { Services } from '../services/openServices'
 import type { Handlers } from './dispatch'
 import { ForbiddenError } from '../errors/domainErrors'
 import type { RequestContext } from './session'
@@ -65,7 +65,7 @@ export const ACCESS: Record<Channel, Access> = {
 }
 
 /** The session's reader, re-read from the store on every call (a restore may have replaced it). */
-export function sessionReader(core: Core, context: RequestContext): Reader | null {
+export function sessionReader(core: Services, context: RequestContext): Reader | null {
   const id = context.session.readerId
   if (id === null) return null
   const reader = core.store.readers.get(id) ?? null
@@ -73,7 +73,7 @@ export function sessionReader(core: Core, context: RequestContext): Reader | nul
   return reader
 }
 
-function check(core: Core, channel: Channel, request: unknown, context: RequestContext): void {
+function check(core: Services, channel: Channel, request: unknown, context: RequestContext): void {
   const access = ACCESS[channel]
   if (access === 'anyone') return
   if (channel === 'backups:restore' && core.health.state === 'damaged') return
@@ -86,7 +86,7 @@ function check(core: Core, channel: Channel, request: unknown, context: RequestC
   if (access === 'administrator' && !reader.administrator) throw new ForbiddenError(`${channel} needs an administrator; ${reader.name} is not one`)
 }
 
-export function guardAccess(core: Core, handlers: Handlers): Handlers {
+export function guardAccess(core: Services, handlers: Handlers): Handlers {
   const guarded = { ...handlers } as Record<string, (request: unknown, context: RequestContext) => unknown>
   for (const [channel, handler] of Object.entries(guarded)) {
     guarded[channel] = (request, context) => {

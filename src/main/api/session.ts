@@ -15,3 +15,10 @@ export function createSession(): Session {
 export interface RequestContext {
   session: Session
 }
+
+/** The session's reader for a write; access.ts has refused an anonymous connection before the handler runs. */
+export function writingReader(context: RequestContext): number {
+  const id = context.session.readerId
+  if (id === null) throw new Error('internal: a write reached its handler without a session reader')
+  return id
+}

@@ -1,35 +1,31 @@
-import { join } from 'node:path'
-import { databasePath, resolveDataDir } from '../config/dataDir'
+import { resolveDataDir } from '../config/dataDir'
+import { DataFolder } from '../config/dataFolder'
 import { InferenceEngine } from '../model/inferenceEngine'
-import { ModelRegistry } from '../registry/modelRegistry'
-import { CaseStore } from '../store/caseStore'
-import { registerHolder } from '../store/dbHolders'
+import type { ModelRegistry } from '../registry/modelRegistry'
+import type { CaseStore } from '../store/caseStore'
+import { openServices, type Services } from '../services/openServices'
 
 export class UsageError extends Error {}
 
 /** What a CLI command works on; the model engine opens only when a command asks for it. */
 export class CliContext {
   readonly dataDir: string
-  readonly store: CaseStore
-  private registryInstance: ModelRegistry | null = null
+  readonly services: Services
   private engineInstance: InferenceEngine | null = null
-  private readonly release: () => void
 
   /** `command` names this process to others (a refused `cxr-lens restore` says who holds the file). */
   constructor(args: readonly string[], command = 'cli') {
     this.dataDir = resolveDataDir(args)
-    // Listed before the file opens; waits while another process is restoring a backup.
-    this.release = registerHolder(this.dataDir, 'cli', `cxr-lens ${command}`)
-    try {
-      this.store = CaseStore.open(databasePath(this.dataDir))
-    } catch (error) {
-      this.release()
-      throw error
-    }
+    // The same bootstrap as the app: holder listing (waits while a restore runs), quick_check, daily snapshot.
+    this.services = openServices(new DataFolder(this.dataDir), { kind: 'cli', what: `cxr-lens ${command}` })
+  }
+
+  get store(): CaseStore {
+    return this.services.store
   }
 
   get registry(): ModelRegistry {
-    return (this.registryInstance ??= new ModelRegistry(this.store, join(this.dataDir, 'models')))
+    return this.services.registry
   }
 
   engine(threads?: number): InferenceEngine {
@@ -58,8 +54,7 @@ export class CliContext {
     try {
       await this.engineInstance?.close()
     } finally {
-      this.store.close()
-      this.release()
+      await this.services.close()
     }
   }
 }

@@ -6,6 +6,7 @@ import { COLORMAPS, renderOverlay } from '../explain/heatmapRender'
 import { encodeNpy } from '../explain/npy'
 import { EXPLAIN_METHOD_FACTS, EXPLAIN_METHODS, isExplainMethod } from '../../shared/explainMethods'
 import { analyzeCases } from '../analysis/analysisService'
+import type { AnalysisRequest } from '../../shared/jobs'
 import { UsageError, type CliContext } from './cliContext'
 
 export const EXPLAIN_USAGE =
@@ -36,13 +37,15 @@ export async function runExplain(ctx: CliContext, args: string[]): Promise<numbe
   if (channels !== undefined && method !== 'scorecam') throw new UsageError('--channels applies to --method scorecam only')
   if (values.global && !values.out) throw new UsageError('--global writes global_<method>.json and .svg: give --out DIR')
   const caseIds = ctx.selectCases(values.case, values.all)
+  // The same request the workstation's Run button sends (the job map's AnalysisRequest).
+  const request: AnalysisRequest = {
+    caseIds, model: values.model, version: values.version, methods: [method], findings: values.finding ? [values.finding] : undefined,
+    grid: values.grid ? Number(values.grid) : undefined, samples: values.samples ? Number(values.samples) : undefined,
+    seed: values.seed ? Number(values.seed) : undefined, channels, background: values.background as 'blur' | 'mean' | undefined,
+  }
   const result = await analyzeCases(
     { store: ctx.store, registry: ctx.registry, engine: ctx.engine(values.threads ? Number(values.threads) : undefined) },
-    {
-      caseIds, model: values.model, version: values.version, methods: [method], findings: values.finding ? [values.finding] : undefined,
-      grid: values.grid ? Number(values.grid) : undefined, samples: values.samples ? Number(values.samples) : undefined,
-      seed: values.seed ? Number(values.seed) : undefined, channels, background: values.background as 'blur' | 'mean' | undefined,
-    },
+    request,
     { onProgress: process.stderr.isTTY && !values.json ? (done, total) => process.stderr.write(`\rexplain ${done}/${total}`) : undefined },
   )
   if (process.stderr.isTTY && !values.json) process.stderr.write('\n')

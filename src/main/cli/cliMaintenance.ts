@@ -4,10 +4,11 @@ import { parseArgs } from 'node:util'
 import { databasePath, resolveDataDir } from '../config/dataDir'
 import { reidentificationStatus } from '../reid/reidentification'
 import { copySealedBeside } from '../reid/sealedBackup'
-import { backupsDir, checkBackup, restoreFrom } from '../store/backup'
+import { checkBackup, restoreFrom, snapshotBeforeRestore } from '../store/backup'
 import { CaseStore } from '../store/caseStore'
 import { withRestoreLock } from '../store/dbHolders'
 import { UsageError } from './cliContext'
+import { DataFolder } from '../config/dataFolder'
 
 export const MAINTENANCE_USAGE = `cxr-lens backup [--out FILE] [--with-reidentification] | cxr-lens restore FILE | cxr-lens check`
 
@@ -29,7 +30,7 @@ export function runCheck(store: CaseStore, dataDir: string): number {
 
 export function runBackup(store: CaseStore, dataDir: string, args: string[]): number {
   const { values } = parseArgs({ args, options: { out: { type: 'string' }, 'with-reidentification': { type: 'boolean' }, 'data-dir': { type: 'string' } } })
-  const file = values.out ? resolve(values.out) : join(backupsDir(databasePath(dataDir)), `manual-${new Date().toISOString().replace(/[:.]/g, '-')}.sqlite`)
+  const file = values.out ? resolve(values.out) : join(new DataFolder(dataDir).backups, `manual-${new Date().toISOString().replace(/[:.]/g, '-')}.sqlite`)
   console.log(`backup written to ${store.backupTo(file)}`)
   // The sealed re-identification file stays out of backups unless asked for: it is copied beside the snapshot.
   if (values['with-reidentification']) {
@@ -52,7 +53,11 @@ export function runRestore(args: string[]): number {
   const dataDir = resolveDataDir(args)
   const dbPath = databasePath(dataDir)
   checkBackup(backup) // before the lock: openers elsewhere wait only for the swap itself
-  const { previous } = withRestoreLock(dataDir, 'cli', 'cxr-lens restore', () => restoreFrom(backup, dbPath, { checked: true }))
-  console.log(`restored ${backup} into ${dbPath}${previous ? `; the replaced database is kept as ${previous}` : ''}`)
+  const { previous, safety } = withRestoreLock(dataDir, 'cli', 'cxr-lens restore', () => {
+    // As in the Backups dialog: the replaced database is snapshotted first (pre-restore-…), when readable.
+    const safety = snapshotBeforeRestore(dbPath, new Date().toISOString().replace(/[:.]/g, '-'))
+    return { ...restoreFrom(backup, dbPath, { checked: true }), safety }
+  })
+  console.log(`restored ${backup} into ${dbPath}${previous ? `; the replaced database is kept as ${previous}` : ''}${safety ? `; snapshot ${safety}` : ''}`)
   return 0
 }

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util'
-import { fineTune, type TrainLayers } from '../training/fineTune'
-import type { TrainOptions } from '../training/trainLoop'
+import { TRAIN_LAYERS, type TrainLayers } from '../../shared/domain'
+import type { TrainingRequest } from '../../shared/jobs'
+import { fineTune } from '../training/fineTune'
+import { fineTuneRequestOf } from '../training/trainingRequest'
 import { UsageError, type CliContext } from './cliContext'
 
 export const TRAIN_USAGE = `cxr-lens train --model ID [--version V] [--layers head|head+last-block] [--folds 5] [--epochs N] [--patience N]
@@ -32,18 +34,20 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
       fresh: { type: 'boolean' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' },
     },
   })
-  const layers = oneOf<TrainLayers>('layers', values.layers, ['head', 'head+last-block']) ?? 'head'
+  const layers = oneOf<TrainLayers>('layers', values.layers, TRAIN_LAYERS) ?? 'head'
   const lr = values.lr === undefined ? undefined : Number(values.lr)
   if (lr !== undefined && !(lr > 0)) throw new UsageError(`--lr must be a positive number, not "${values.lr}"`)
   const seed = values.seed === undefined ? undefined : Number(values.seed)
   if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, not "${values.seed}"`)
-  const options: Partial<TrainOptions> = Object.fromEntries(Object.entries({
-    maxEpochs: positiveInt('epochs', values.epochs), patience: positiveInt('patience', values.patience),
-    loss: oneOf('loss', values.loss, ['bce', 'focal']), balance: oneOf('balance', values.balance, ['weights', 'smote', 'none']), learningRate: lr, seed,
-  }).filter(([, v]) => v !== undefined))
+  // The same request the Fine-tune panel sends (the job map's TrainingRequest), mapped the same way.
+  const request: TrainingRequest = {
+    model: values.model, version: values.version, layers, folds: positiveInt('folds', values.folds),
+    epochs: positiveInt('epochs', values.epochs), patience: positiveInt('patience', values.patience),
+    loss: oneOf('loss', values.loss, ['bce', 'focal']), balance: oneOf('balance', values.balance, ['weights', 'smote', 'none']), learningRate: lr, seed, fresh: values.fresh,
+  }
   const result = await fineTune(
     { store: ctx.store, registry: ctx.registry, engine: ctx.engine(), dataDir: ctx.dataDir },
-    { model: values.model, version: values.version, layers, folds: positiveInt('folds', values.folds), options, fresh: values.fresh },
+    fineTuneRequestOf(request),
     values.json ? {} : {
       onProgress: (m) => process.stderr.write(`${m}\n`),
       onEpoch: (r) => console.log(`${r.fold ? `fold ${r.fold} ` : ''}epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, val macro AUROC ${fmt(r.valMacroAuroc)}, lr ${r.learningRate.toExponential(1)} (${r.seconds.toFixed(2)} s)`),

@@ -1,8 +1,8 @@
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { DataFolder } from './dataFolder'
 
 export const PRODUCT_NAME = 'CXR Lens'
-export const DATABASE_FILE = 'cxr-lens.sqlite'
 
 /**
  * Where Electron's app.getPath('userData') points for this product, computed without Electron so the
@@ -26,6 +26,7 @@ export function resolveDataDir(argv: readonly string[], env = process.env, userD
   return userDataDir
 }
 
+/** Shorthand for the data folder's database file (DataFolder owns the name). */
 export function databasePath(dataDir: string): string {
-  return join(dataDir, DATABASE_FILE)
+  return new DataFolder(dataDir).database
 }

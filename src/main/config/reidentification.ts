@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { DataFolder } from './dataFolder'
 import { z } from 'zod'
 
 /**
@@ -23,9 +23,9 @@ const ConfigSchema = z.object({
 
 export type ReidConfig = z.infer<typeof ConfigSchema>
 
-export const reidConfigPath = (dataDir: string) => join(dataDir, REID_CONFIG_FILE)
-export const sealedPath = (dataDir: string) => join(dataDir, SEALED_FILE)
-export const legacyTablePath = (dataDir: string) => join(dataDir, LEGACY_TABLE_FILE)
+export const reidConfigPath = (dataDir: string) => new DataFolder(dataDir).reidentificationConfig
+export const sealedPath = (dataDir: string) => new DataFolder(dataDir).reidentificationSealed
+export const legacyTablePath = (dataDir: string) => new DataFolder(dataDir).legacyReidentification
 
 /**
  * null when re-identification is off. A damaged file is an error naming it, never "off": silently

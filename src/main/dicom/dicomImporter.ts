@@ -9,6 +9,7 @@ import { describeFsError, entryName, MAX_FILE_BYTES, readRegularFile } from '../
 import type { CaseStore } from '../store/caseStore'
 import { decodeDicom, looksLikeDicom, type DecodedDicom } from './dicomDecode'
 import { Pseudonymizer } from './pseudonyms'
+import { DataFolder } from '../config/dataFolder'
 
 export interface DicomImportRequest {
   dicomDir: string
@@ -73,7 +74,7 @@ export async function importDicom(store: CaseStore, request: DicomImportRequest,
   if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`Cannot read the DICOM folder ${root}`)
   const unlisted: ImportFailure[] = []
   const files = walk(Buffer.from(root), '', unlisted)
-  const imagesDir = join(request.dataDir, 'images')
+  const imagesDir = new DataFolder(request.dataDir).images
   mkdirSync(imagesDir, { recursive: true })
   const pseudonyms = new Pseudonymizer(request.dataDir)
   const summary: ImportSummary & { warnings: string[] } = {

@@ -1,9 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { openReidWriter } from '../reid/reidentification'
 import type { SealedWriter } from '../reid/sealedLog'
 import type { DecodedDicom } from './dicomDecode'
+import { DataFolder } from '../config/dataFolder'
 
 /**
  * De-identification keys (DICOM PS3.15 Basic Application Level Confidentiality Profile): patient
@@ -21,7 +21,7 @@ export class Pseudonymizer {
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true })
-    const keyFile = join(dataDir, 'pseudonym.key')
+    const keyFile = new DataFolder(dataDir).pseudonymKey
     if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 })
     this.key = Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'hex')
     this.sealed = openReidWriter(dataDir)

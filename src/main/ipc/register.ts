@@ -1,7 +1,7 @@
 import { dialog, ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron'
 import { CHANNELS, type EventName } from '../../shared/channels'
 import type { EventMap } from '../../shared/contract'
-import type { Core } from '../api/core'
+import type { Services } from '../services/openServices'
 import { createDispatcher } from '../api/dispatch'
 import { createHandlers } from '../api/handlers'
 import { createSession, type Session } from '../api/session'
@@ -41,7 +41,7 @@ function sessionsPerPage() {
  * Registers one ipcMain handler per contract channel. A message from any frame other than the app's
  * own window's main frame is refused: an injected iframe or another window cannot reach the core.
  */
-export function registerIpc(core: Core, getWindow: () => BrowserWindow | null): () => void {
+export function registerIpc(core: Services, getWindow: () => BrowserWindow | null): () => void {
   const pickPath = async (kind: 'directory' | 'file', title: string) => {
     const window = getWindow()
     const options = { title, properties: [kind === 'directory' ? ('openDirectory' as const) : ('openFile' as const)] }

@@ -3,8 +3,9 @@ import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
-import type { JobProgress, JobStatus } from '../../shared/domain'
-import type { JobInput, JobKind, WorkerMessage } from './jobProtocol'
+import type { JobProgress } from '../../shared/domain'
+import type { JobKind, JobRequestOf, JobResultOf, JobStatus, JobStatusOf } from '../../shared/jobs'
+import type { JobInput, WorkerMessage } from './jobProtocol'
 
 export interface JobEvents {
   progress: [JobProgress]
@@ -26,16 +27,17 @@ function spawnWorker(input: JobInput): Worker {
 
 /** Runs long work in worker threads and streams `{jobId, done, total, message}` with cancel. */
 export class JobManager extends EventEmitter<JobEvents> {
-  private readonly jobs = new Map<string, { status: JobStatus; worker: Worker; lastEmit: number }>()
+  private readonly jobs = new Map<string, { status: JobStatusOf<JobKind>; worker: Worker; lastEmit: number }>()
 
   constructor(private readonly dataDir: string) {
     super()
   }
 
-  start(kind: JobKind, payload: unknown): string {
+  /** The request is the job map's for `kind`; its result arrives typed by kind in 'finished' and get(). */
+  start<K extends JobKind>(kind: K, payload: JobRequestOf<K>): string {
     const jobId = randomUUID()
-    const worker = spawnWorker({ jobId, kind, dataDir: this.dataDir, payload })
-    const status: JobStatus = { jobId, kind, state: 'running', done: 0, total: 0, message: 'starting' }
+    const worker = spawnWorker({ jobId, kind, dataDir: this.dataDir, payload } as JobInput)
+    const status: JobStatusOf<K> = { jobId, kind, state: 'running', done: 0, total: 0, message: 'starting' }
     const job = { status, worker, lastEmit: 0 }
     this.jobs.set(jobId, job)
     worker.on('message', (message: WorkerMessage) => {
@@ -47,12 +49,13 @@ export class JobManager extends EventEmitter<JobEvents> {
           this.emit('progress', { jobId, done: status.done, total: status.total, message: status.message })
         }
       } else if (message.type === 'done') {
-        this.finish(status, { state: 'succeeded', result: message.result, message: 'finished' })
+        // The worker ran this kind's runner, which `satisfies` the job map: the result is of this kind.
+        this.finish(status, { state: 'succeeded', result: message.result as JobResultOf<K>, message: 'finished' })
       } else {
         this.finish(status, {
           state: message.cancelled ? 'cancelled' : 'failed',
           error: message.message,
-          result: message.partial,
+          result: message.partial as JobResultOf<K> | undefined,
           message: message.message,
         })
       }
@@ -65,7 +68,8 @@ export class JobManager extends EventEmitter<JobEvents> {
   }
 
   get(jobId: string): JobStatus | undefined {
-    return this.jobs.get(jobId)?.status
+    // Each entry's kind and result were set together by start<K>: the pair is one member of the union.
+    return this.jobs.get(jobId)?.status as JobStatus | undefined
   }
 
   /** Kinds of the jobs still running (a restore waits until there are none). */
@@ -99,9 +103,9 @@ export class JobManager extends EventEmitter<JobEvents> {
     await Promise.all([...this.jobs.values()].map((job) => job.worker.terminate()))
   }
 
-  private finish(status: JobStatus, update: Partial<JobStatus>): void {
+  private finish<K extends JobKind>(status: JobStatusOf<K>, update: Partial<JobStatusOf<K>>): void {
     if (status.state !== 'running') return
     Object.assign(status, update)
-    this.emit('finished', { ...status })
+    this.emit('finished', { ...status } as JobStatus)
   }
 }

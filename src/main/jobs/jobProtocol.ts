@@ -1,12 +1,14 @@
 /** Messages between the job manager (main thread) and a job worker. */
-export interface JobInput {
-  jobId: string
-  kind: JobKind
-  dataDir: string
-  payload: unknown
-}
+import type { JobKind, JobRequestOf } from '../../shared/jobs'
 
-export type JobKind = 'import' | 'importDicom' | 'analyze' | 'train'
+export type { JobKind }
+
+export interface JobInput<K extends JobKind = JobKind> {
+  jobId: string
+  kind: K
+  dataDir: string
+  payload: JobRequestOf<K>
+}
 
 export type WorkerMessage =
   | { type: 'progress'; done: number; total: number; message: string }

@@ -1,21 +1,16 @@
 /**
  * Worker-thread entry for long jobs. It opens its own database connection (WAL lets the UI keep
- * reading) so imports and model runs never block the main thread.
+ * reading) so imports and model runs never block the main thread. What each kind runs is in
+ * jobRunners.ts, checked against the job map.
  */
-import { join } from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
-import { importNih, ImportCancelledError } from '../cases/nihImporter'
+import { jobMap } from '../../shared/jobs'
+import { ImportCancelledError } from '../cases/nihImporter'
 import { reasonOf } from '../cases/failureReason'
-import { databasePath } from '../config/dataDir'
-import { importDicom } from '../dicom/dicomImporter'
-import { analyzeCases, type AnalyzeRequest } from '../analysis/analysisService'
-import { InferenceEngine } from '../model/inferenceEngine'
-import { ModelRegistry } from '../registry/modelRegistry'
-import { CaseStore } from '../store/caseStore'
-import { fineTune } from '../training/fineTune'
-import { DEFAULT_TRAIN_OPTIONS } from '../training/trainLoop'
-import type { ImportRequest, TrainingRequest } from '../../shared/domain'
+import { DataFolder } from '../config/dataFolder'
+import { openServices } from '../services/openServices'
 import type { JobInput, ManagerMessage, WorkerMessage } from './jobProtocol'
+import { runJob } from './jobRunners'
 
 const input = workerData as JobInput
 const controller = new AbortController()
@@ -26,42 +21,16 @@ parentPort!.on('message', (message: ManagerMessage) => {
 })
 
 async function run(): Promise<unknown> {
-  const store = CaseStore.open(databasePath(input.dataDir))
+  // The handler validated the request already; a thread boundary is still a boundary.
+  const request = jobMap[input.kind].request.parse(input.payload)
+  const services = openServices(new DataFolder(input.dataDir), { kind: 'worker' })
   const onProgress = (done: number, total: number, message: string) => post({ type: 'progress', done, total, message })
   try {
-    switch (input.kind) {
-      case 'import':
-        return await importNih(store, input.payload as ImportRequest, { signal: controller.signal, actor: 'workstation', onProgress })
-      case 'importDicom':
-        return await importDicom(store, { dicomDir: (input.payload as { dicomDir: string }).dicomDir, dataDir: input.dataDir }, { actor: 'workstation', onProgress: (done, total) => onProgress(done, total, `${done} of ${total} files`) })
-      case 'train': {
-        const engine = new InferenceEngine()
-        try {
-          const registry = new ModelRegistry(store, join(input.dataDir, 'models'))
-          const p = input.payload as TrainingRequest
-          const epochs = p.epochs ?? DEFAULT_TRAIN_OPTIONS.maxEpochs
-          const options = { ...(p.epochs ? { maxEpochs: p.epochs } : {}), ...(p.loss ? { loss: p.loss } : {}), ...(p.balance ? { balance: p.balance } : {}) }
-          return await fineTune({ store, registry, engine, dataDir: input.dataDir }, { model: p.model, version: p.version, layers: p.layers ?? 'head', folds: p.folds, options, fresh: p.fresh }, {
-            signal: controller.signal,
-            onProgress: (message) => onProgress(0, 0, message),
-            onEpoch: (r) => onProgress(r.epoch, epochs, `${r.fold ? `fold ${r.fold}, ` : ''}epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, val macro AUROC ${r.valMacroAuroc?.toFixed(3) ?? '–'}`),
-          })
-        } finally {
-          await engine.close()
-        }
-      }
-      case 'analyze': {
-        const engine = new InferenceEngine()
-        try {
-          const registry = new ModelRegistry(store, join(input.dataDir, 'models'))
-          return await analyzeCases({ store, registry, engine }, input.payload as AnalyzeRequest, { signal: controller.signal, onProgress })
-        } finally {
-          await engine.close()
-        }
-      }
-    }
+    const { health, store, registry } = services
+    if (health.state === 'damaged') throw new Error(`The case database is damaged (${health.problems[0]}); restore a backup first`)
+    return await runJob(input.kind, request, { store, registry, dataDir: input.dataDir, signal: controller.signal, onProgress })
   } finally {
-    store.close()
+    await services.close()
   }
 }
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import * as ort from 'onnxruntime-node'
+import type { ProviderAttempt } from '../../shared/jobs'
 
 /**
  * Execution providers in order of preference: CUDA (needs binaries a user's install downloads),
@@ -10,11 +11,8 @@ import * as ort from 'onnxruntime-node'
 export type ProviderName = 'cuda' | 'webgpu' | 'cpu'
 export const PROVIDER_PREFERENCE: readonly ProviderName[] = ['cuda', 'webgpu', 'cpu']
 
-export interface ProviderAttempt {
-  provider: ProviderName
-  ok: boolean
-  reason?: string
-}
+/** Declared in the job map: an analysis result lists the attempts, and it crosses to the renderer. */
+export type { ProviderAttempt }
 
 export interface OpenedSession {
   session: ort.InferenceSession

@@ -1,6 +1,7 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
+import { DataFolder } from '../config/dataFolder'
 import { SCHEMA_VERSION } from './migrations'
 import type { Db } from './database'
 import type { BackupInfo } from '../../shared/domain'
@@ -8,7 +9,7 @@ import type { BackupInfo } from '../../shared/domain'
 const KEEP_SCHEDULED = 7
 
 export function backupsDir(dbPath: string): string {
-  return join(dirname(dbPath), 'backups')
+  return DataFolder.ofDatabase(dbPath).backups
 }
 
 /** A consistent snapshot of the live database (VACUUM INTO works while readers and the WAL are active). */
@@ -46,15 +47,51 @@ export function latestBackup(dbPath: string): string | null {
   return newest ? join(backupsDir(dbPath), newest.name) : null
 }
 
-/** A daily snapshot when the newest is older than a day; keeps the last seven scheduled ones. */
+/** A lock older than this was left by a process that died mid-snapshot (VACUUM INTO takes seconds). */
+const STALE_ROTATION_LOCK_MS = 10 * 60 * 1000
+
+/** Takes the rotation lock, or returns null when another process or worker holds it. */
+function takeRotationLock(lock: string): (() => void) | null {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx')
+      writeSync(fd, String(process.pid))
+      return () => {
+        closeSync(fd)
+        rmSync(lock, { force: true })
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      const held = statSync(lock, { throwIfNoEntry: false })
+      // The wall clock, not the schedule's `now`: staleness is about the holder, not the day.
+      if (held && Date.now() - held.mtimeMs < STALE_ROTATION_LOCK_MS) return null
+      rmSync(lock, { force: true })
+    }
+  }
+  return null
+}
+
+/**
+ * A daily snapshot when the newest is older than a day; keeps the last seven scheduled ones. The
+ * app, browser mode, CLI commands and job workers all call this on opening the folder: the lock
+ * and the check under it make one snapshot per day however many open it at once.
+ */
 export function scheduledBackup(db: Db, dbPath: string, now = new Date()): string | null {
-  const dir = backupsDir(dbPath)
-  const scheduled = existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith('scheduled-')).sort() : []
-  const newest = scheduled.at(-1)
-  if (newest && now.getTime() - statSync(join(dir, newest)).mtimeMs < 24 * 3600 * 1000) return null
-  const file = backupTo(db, join(dir, `scheduled-${now.toISOString().replace(/[:.]/g, '-')}.sqlite`))
-  for (const old of [...scheduled, basename(file)].slice(0, -KEEP_SCHEDULED)) rmSync(join(dir, old), { force: true })
-  return file
+  const folder = DataFolder.ofDatabase(dbPath)
+  const dir = folder.backups
+  mkdirSync(dir, { recursive: true })
+  const unlock = takeRotationLock(folder.backupRotationLock)
+  if (!unlock) return null // another process is taking today's snapshot right now
+  try {
+    const scheduled = readdirSync(dir).filter((f) => f.startsWith('scheduled-')).sort()
+    const newest = scheduled.at(-1)
+    if (newest && now.getTime() - statSync(join(dir, newest)).mtimeMs < 24 * 3600 * 1000) return null
+    const file = backupTo(db, join(dir, `scheduled-${now.toISOString().replace(/[:.]/g, '-')}.sqlite`))
+    for (const old of [...scheduled, basename(file)].slice(0, -KEEP_SCHEDULED)) rmSync(join(dir, old), { force: true })
+    return file
+  } finally {
+    unlock()
+  }
 }
 
 /** Refuses a file that is not a sound CXR Lens database this version can open. */
@@ -97,4 +134,23 @@ export function undoRestore(dbPath: string, previous: string | null): void {
   for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true })
   if (!previous) return
   for (const suffix of ['', '-wal', '-shm']) if (existsSync(previous + suffix)) renameSync(previous + suffix, dbPath + suffix)
+}
+
+/**
+ * `pre-restore-<stamp>.sqlite` in backups/ of the database a restore is about to replace, when it is
+ * sound enough to read (a restore is often run because it is not); null when there is none to take.
+ * The caller holds the restore lock, so nobody writes meanwhile.
+ */
+export function snapshotBeforeRestore(dbPath: string, stamp: string): string | null {
+  if (!existsSync(dbPath)) return null
+  let db: Db | null = null
+  try {
+    db = new Database(dbPath, { fileMustExist: true })
+    if (checkIntegrity(db).length) return null
+    return backupTo(db, join(backupsDir(dbPath), `pre-restore-${stamp}.sqlite`))
+  } catch {
+    return null // too damaged to open: its file is still kept beside the restored one
+  } finally {
+    db?.close()
+  }
 }

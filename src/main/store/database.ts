@@ -2,6 +2,7 @@ import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { join } from 'node:path'
+import { DataFolder } from '../config/dataFolder'
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations'
 
 export type Db = Database.Database
@@ -96,7 +97,7 @@ export function migrate(db: Db, path = ':memory:'): void {
   if (current > SCHEMA_VERSION) throw new DatabaseTooNewError(path, current)
   if (current > 0 && current < SCHEMA_VERSION && path !== ':memory:') {
     // A snapshot before the schema changes: a failed or regretted upgrade never costs data.
-    const dir = join(dirname(path), 'backups')
+    const dir = DataFolder.ofDatabase(path).backups
     mkdirSync(dir, { recursive: true })
     db.prepare('VACUUM INTO ?').run(join(dir, `pre-migration-v${current}-${new Date().toISOString().replace(/[:.]/g, '-')}.sqlite`))
   }

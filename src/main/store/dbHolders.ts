@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
+import { DataFolder } from '../config/dataFolder'
 
 /**
  * Who has a data folder's case database open, across processes. SQLite copes with many connections,
@@ -27,14 +28,12 @@ export interface Holder {
   started?: string | null
 }
 
-const HOLDERS = 'holders'
-const LOCK = 'restore.lock'
 /** How long an opener waits for a restore to finish (a restore is a file copy: seconds at most). */
 const RESTORE_WAIT_MS = 60_000
 const POLL_MS = 50
 
-export const holdersDir = (dataDir: string) => join(dataDir, HOLDERS)
-export const restoreLockPath = (dataDir: string) => join(dataDir, LOCK)
+export const holdersDir = (dataDir: string) => new DataFolder(dataDir).holders
+export const restoreLockPath = (dataDir: string) => new DataFolder(dataDir).restoreLock
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4))
 /** A synchronous pause: opening the store is synchronous everywhere (CLI context, core, tests). */

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import type { TrainerState } from './trainLoop'
+import { DataFolder } from '../config/dataFolder'
 
 /**
  * Resume-safe training checkpoints: after every epoch the trainable weights, Adam moments, epoch,
@@ -22,7 +23,7 @@ export function configHash(config: unknown): string {
 }
 
 export function checkpointPath(dataDir: string, modelId: string, hash: string): string {
-  return join(dataDir, 'training', `${modelId}-${hash.slice(0, 16)}.ckpt`)
+  return new DataFolder(dataDir).checkpoint(modelId, hash)
 }
 
 export interface Checkpoint<Meta> {

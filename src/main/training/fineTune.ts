@@ -14,8 +14,9 @@ import { patientFolds, stratifiedPatientSplit, type Labelled } from './splits'
 import { blockTrainable, linearHeadTrainable, type Trainable } from './trainables'
 import { labelledItems } from './trainingData'
 import { DEFAULT_TRAIN_OPTIONS, logitsOf, macroAurocOf, trainLoop, type EpochReport, type TrainOptions } from './trainLoop'
-
-export type TrainLayers = 'head' | 'head+last-block'
+import type { TrainLayers } from '../../shared/domain'
+import { DataFolder } from '../config/dataFolder'
+import type { TrainResult } from '../../shared/jobs'
 
 export interface FineTuneRequest {
   model?: string
@@ -58,7 +59,7 @@ const mean = (v: Array<number | null>) => {
  * with the parent on the same cases, and registers it as a new model version. With a data folder,
  * every epoch leaves a checkpoint there, and a run of the same configuration resumes from it.
  */
-export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry; engine: InferenceEngine; dataDir?: string }, request: FineTuneRequest, hooks: FineTuneHooks = {}) {
+export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry; engine: InferenceEngine; dataDir?: string }, request: FineTuneRequest, hooks: FineTuneHooks = {}): Promise<TrainResult> {
   const { pkg } = deps.registry.get(request.model, request.version)
   const { manifest } = pkg
   if (request.layers !== 'head' && request.layers !== 'head+last-block') throw new Error(`layers must be "head" or "head+last-block", not "${String(request.layers)}"`)
@@ -77,7 +78,7 @@ export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry
   const caseIds = items.map((i) => i.caseId)
   let matrix: Float32Array, D: number, cells = 1, computed: number
   if (block) {
-    ;({ matrix, cells, computed } = await blockInputs({ ...deps, cacheDir: deps.dataDir && `${deps.dataDir}/cache` }, pkg, block, caseIds, { signal: hooks.signal, onProgress }))
+    ;({ matrix, cells, computed } = await blockInputs({ ...deps, cacheDir: deps.dataDir && new DataFolder(deps.dataDir).cache }, pkg, block, caseIds, { signal: hooks.signal, onProgress }))
     D = cells * block.inChannels
   } else {
     const pooled = await pooledFeatures(deps, pkg, caseIds, { signal: hooks.signal, onProgress })

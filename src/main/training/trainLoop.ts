@@ -1,5 +1,6 @@
 import { delong } from '../stats/roc'
 import { seededRandom } from '../../shared/random'
+import type { EpochReport } from '../../shared/jobs'
 import type { RowSet } from './rowSet'
 import type { Trainable } from './trainables'
 
@@ -28,13 +29,8 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   balance: 'weights', smoteK: 5, smoteRatio: 0.5, seed: 1,
 }
 
-export interface EpochReport {
-  epoch: number
-  loss: number
-  valMacroAuroc: number | null
-  learningRate: number
-  seconds: number
-}
+/** Declared in the job map: a training result carries its epoch history to the renderer. */
+export type { EpochReport }
 
 /** Everything the loop needs to continue exactly where it stopped (a checkpoint's content). */
 export interface TrainerState {

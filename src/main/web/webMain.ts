@@ -2,8 +2,9 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { openCore } from '../api/core'
 import { resolveDataDir } from '../config/dataDir'
+import { DataFolder } from '../config/dataFolder'
+import { openServices } from '../services/openServices'
 import { startWebServer } from './webServer'
 
 async function main(): Promise<void> {
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
   }
   const rendererDir = join(__dirname, '../renderer')
   if (!existsSync(join(rendererDir, 'index.html'))) throw new Error(`The renderer is not built (${rendererDir}); run npm run build.`)
-  const core = openCore(resolveDataDir(process.argv.slice(2)), 'web', { background: true })
+  const core = openServices(new DataFolder(resolveDataDir(process.argv.slice(2))), { kind: 'web', background: true })
   const server = await startWebServer({ core, rendererDir, port: values.port ? Number(values.port) : 0 })
   console.log(`CXR Lens ${core.version} (browser mode)\n  data:  ${core.dataDir}\n  open:  ${server.url}`)
   const stop = async () => {

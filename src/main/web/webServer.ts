@@ -3,10 +3,10 @@ import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { EVENT_NAMES, type EventName } from '../../shared/channels'
-import type { Envelope } from '../../shared/contract'
+import type { EventName } from '../../shared/channels'
+import type { Envelope, EventMap } from '../../shared/contract'
 import { encodeWire, MAX_MESSAGE_BYTES } from '../../shared/wireCodec'
-import type { Core } from '../api/core'
+import type { Services } from '../services/openServices'
 import { createDispatcher } from '../api/dispatch'
 import { createHandlers } from '../api/handlers'
 import { allowedHost, clientErrorStatus, HOST, refuseSocket, requestTarget, sameOrigin } from './requestGuards'
@@ -15,7 +15,7 @@ import { createSession } from '../api/session'
 import { serveStatic } from './staticFiles'
 
 export interface WebServerOptions {
-  core: Core
+  core: Services
   rendererDir: string
   port?: number
   /** Fixed token for tests; a fresh random one per launch otherwise. */
@@ -131,7 +131,17 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const text = encodeWire({ event, payload })
     for (const client of sockets.clients) if (client.readyState === client.OPEN) client.send(text)
   }
-  const [onProgress, onFinished, onBackgroundStatus, onBackgroundResults] = EVENT_NAMES.map(broadcast)
+  // By name, never by position in EVENT_NAMES: the record must name every event (adding one fails to compile here).
+  const forward: { [E in EventName]: (payload: EventMap[E]) => void } = {
+    'job:progress': broadcast('job:progress'),
+    'job:finished': broadcast('job:finished'),
+    'background:status': broadcast('background:status'),
+    'background:results': broadcast('background:results'),
+  }
+  const onProgress = forward['job:progress']
+  const onFinished = forward['job:finished']
+  const onBackgroundStatus = forward['background:status']
+  const onBackgroundResults = forward['background:results']
   options.core.jobs.on('progress', onProgress)
   options.core.jobs.on('finished', onFinished)
   options.core.background.on('status', onBackgroundStatus)

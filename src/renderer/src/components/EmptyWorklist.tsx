@@ -5,7 +5,7 @@
  */
 import { useCallback } from 'react'
 import { Alert, Box, Button, LinearProgress, Typography } from '@mui/material'
-import type { ImportSummary, JobStatus } from '../../../shared/domain'
+import type { JobStatusOf } from '../../../shared/jobs'
 import { useApi } from '../apiContext'
 import { useJob } from '../hooks/useJob'
 import { useStoreSelector } from '../hooks/useStoreSelector'
@@ -32,12 +32,12 @@ export function EmptyWorklist({ store, onImport }: { store: WorklistStore; onImp
   const api = useApi()
   const total = useStoreSelector(store, (s) => s.total)
   const filtered = useStoreSelector(store, (s) => JSON.stringify(s.filters) !== JSON.stringify(DEFAULT_FILTERS))
-  const onFinished = useCallback((status: JobStatus<ImportSummary>) => {
+  const onFinished = useCallback((status: JobStatusOf<'import'>) => {
     if (status.state !== 'succeeded') return
     store.refresh()
     openFirstRow(store)
   }, [store])
-  const { state, start } = useJob<ImportSummary>(api, onFinished)
+  const { state, start } = useJob<'import'>(api, onFinished)
   const importing = state.phase === 'starting' || state.phase === 'running'
   if (total !== 0 || filtered) return null
   const failed = state.finished && state.finished.state !== 'succeeded' ? (state.finished.error ?? state.finished.state) : null

@@ -5,17 +5,10 @@
  */
 import { useCallback, useState } from 'react'
 import { Alert, Box, Button, Checkbox, FormControlLabel, LinearProgress, Stack, TextField, Typography } from '@mui/material'
-import type { JobStatus, ModelSummary, TrainingRequest, TrainLayers } from '../../../shared/domain'
+import type { ModelSummary, TrainLayers } from '../../../shared/domain'
+import type { JobStatusOf, TrainingRequest } from '../../../shared/jobs'
 import { useApi } from '../apiContext'
 import { useJob } from '../hooks/useJob'
-
-interface TrainResult {
-  child: { id: string; version: string }
-  parent: { id: string; version: string }
-  valMacroAuroc: { child: number | null; parent: number | null }
-  split: { val: number }
-  resumedFrom: { epoch: number } | null
-}
 
 type Balance = NonNullable<TrainingRequest['balance']>
 const LAYER_LABELS: Record<TrainLayers, string> = { head: 'Final layer', 'head+last-block': 'Final layer + last block' }
@@ -30,7 +23,7 @@ export function FineTunePanel({ model, onNewVersion }: { model: ModelSummary; on
   const [balance, setBalance] = useState<Balance>('weights')
   const [fresh, setFresh] = useState(false)
   const onFinished = useCallback(
-    (status: JobStatus<TrainResult>) => {
+    (status: JobStatusOf<'train'>) => {
       if (status.state === 'succeeded' && status.result) {
         const r = status.result
         setMessage({ ok: true, text: `New version ${r.child.version}${r.resumedFrom ? ` (resumed after epoch ${r.resumedFrom.epoch})` : ''}: validation macro AUROC ${fmt(r.valMacroAuroc.child)} vs ${fmt(r.valMacroAuroc.parent)} (parent ${r.parent.version}) on the same ${r.split.val} cases` })
@@ -39,7 +32,7 @@ export function FineTunePanel({ model, onNewVersion }: { model: ModelSummary; on
     },
     [onNewVersion],
   )
-  const job = useJob<TrainResult>(api, onFinished)
+  const job = useJob<'train'>(api, onFinished)
   const busy = job.state.phase === 'starting' || job.state.phase === 'running'
   const progress = job.state.progress
   if (model.trainableLayers.length === 0) return null

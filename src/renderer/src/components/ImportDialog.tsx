@@ -20,7 +20,8 @@ import {
   ToggleButtonGroup,
   Typography,
 } from '@mui/material'
-import type { ImportRequest, ImportSummary, JobStatus } from '../../../shared/domain'
+import type { ImportRequest } from '../../../shared/domain'
+import type { JobStatusOf } from '../../../shared/jobs'
 import { errorMessage, useApi } from '../apiContext'
 import { useJob } from '../hooks/useJob'
 import { ImportSummaryView } from './ImportSummaryView'
@@ -60,12 +61,12 @@ export interface ImportDialogProps {
   open: boolean
   nativeDialogs: boolean
   onClose: () => void
-  onFinished: (status: JobStatus<ImportSummary>) => void
+  onFinished: (status: JobStatusOf<'import' | 'importDicom'>) => void
 }
 
 export function ImportDialog({ open, nativeDialogs, onClose, onFinished }: ImportDialogProps) {
   const api = useApi()
-  const { state, start, cancel } = useJob<ImportSummary>(api, onFinished)
+  const { state, start, cancel } = useJob<'import' | 'importDicom'>(api, onFinished)
   const [imagesDir, setImagesDir] = useState('')
   const [labelsCsv, setLabelsCsv] = useState('')
   const [boxesCsv, setBoxesCsv] = useState('')

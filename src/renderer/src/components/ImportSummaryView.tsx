@@ -1,6 +1,7 @@
 /** What an import did: counts, per-file failures and throughput. */
 import { Alert, Box, List, ListItem, ListItemText, Typography } from '@mui/material'
-import type { ImportFailure, ImportSummary, JobStatus } from '../../../shared/domain'
+import type { ImportFailure } from '../../../shared/domain'
+import type { JobStatusOf } from '../../../shared/jobs'
 
 function FailureList({ title, failures }: { title: string; failures: readonly ImportFailure[] }) {
   if (failures.length === 0) return null
@@ -18,7 +19,7 @@ function FailureList({ title, failures }: { title: string; failures: readonly Im
   )
 }
 
-export function ImportSummaryView({ status }: { status: JobStatus<ImportSummary> }) {
+export function ImportSummaryView({ status }: { status: JobStatusOf<'import' | 'importDicom'> }) {
   const summary = status.result
   return (
     <Box data-testid="import-summary" data-state={status.state}>

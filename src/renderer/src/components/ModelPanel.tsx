@@ -5,18 +5,13 @@
  */
 import { memo, useCallback, useEffect } from 'react'
 import { Alert, Box, Button, Chip, LinearProgress, Stack, TextField, Typography } from '@mui/material'
-import type { JobStatus } from '../../../shared/domain'
+import type { JobStatusOf } from '../../../shared/jobs'
 import { EXPLAIN_METHOD_FACTS, EXPLAIN_METHODS, UNIT_LABELS, isExplainMethod, methodChoiceLabel } from '../../../shared/explainMethods'
 import { useApi } from '../apiContext'
 import { useJob } from '../hooks/useJob'
 import { FineTunePanel } from './FineTunePanel'
 import { useStoreSelector } from '../hooks/useStoreSelector'
 import { methodSupported, modelKey, type AnalysisStore } from '../stores/analysisStore'
-
-/** The part of the analysis job's result the panel reads. */
-interface AnalysisResult {
-  provider: string
-}
 
 const PROVIDER_LABELS: Record<string, string> = { cpu: 'CPU', webgpu: 'WebGPU', cuda: 'CUDA' }
 
@@ -28,7 +23,7 @@ export const ModelPanel = memo(function ModelPanel({ store }: { store: AnalysisS
   const api = useApi()
   const state = useStoreSelector(store, (s) => ({ models: s.models, modelKey: s.modelKey, method: s.method, caseId: s.caseId, provider: s.provider, error: s.error }))
   const onFinished = useCallback(
-    (status: JobStatus<AnalysisResult>) => {
+    (status: JobStatusOf<'analyze'>) => {
       if (status.state === 'succeeded') {
         store.setProvider(status.result?.provider ?? null)
         void store.loadResults()
@@ -38,7 +33,7 @@ export const ModelPanel = memo(function ModelPanel({ store }: { store: AnalysisS
     },
     [store],
   )
-  const job = useJob<AnalysisResult>(api, onFinished)
+  const job = useJob<'analyze'>(api, onFinished)
   // A run belongs to the case it was started for: another case shows no progress or provider of it
   // (the job itself finishes in the background and its results are stored).
   const { reset } = job

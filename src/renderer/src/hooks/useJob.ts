@@ -6,24 +6,26 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react'
 import type { CxrApi } from '../../../shared/api'
-import type { JobProgress, JobStatus } from '../../../shared/domain'
+import type { JobProgress } from '../../../shared/domain'
+import type { JobKind, JobStatus, JobStatusOf } from '../../../shared/jobs'
 import { errorMessage } from '../apiContext'
 
 export type JobPhase = 'idle' | 'starting' | 'running' | 'finished'
 
-export interface JobState<R> {
+export interface JobState<K extends JobKind> {
   phase: JobPhase
   jobId: string | null
   progress: JobProgress | null
-  finished: JobStatus<R> | null
+  finished: JobStatusOf<K> | null
   error: string | null
 }
 
 const IDLE: JobState<never> = { phase: 'idle', jobId: null, progress: null, finished: null, error: null }
 const POLL_MS = 2000
 
-export function useJob<R>(api: CxrApi, onFinished: (status: JobStatus<R>) => void) {
-  const [state, setState] = useState<JobState<R>>(IDLE)
+/** `K`: the kinds the caller starts; a finished status of another kind never reaches it (job ids are unique). */
+export function useJob<K extends JobKind>(api: CxrApi, onFinished: (status: JobStatusOf<K>) => void) {
+  const [state, setState] = useState<JobState<K>>(IDLE)
   const jobIdRef = useRef<string | null>(null)
   const early = useRef(new Map<string, { progress?: JobProgress; finished?: JobStatus }>())
   const onFinishedRef = useRef(onFinished)
@@ -35,7 +37,8 @@ export function useJob<R>(api: CxrApi, onFinished: (status: JobStatus<R>) => voi
   const finish = useCallback((status: JobStatus) => {
     if (status.jobId !== jobIdRef.current || finishedJobs.current.has(status.jobId)) return
     finishedJobs.current.add(status.jobId)
-    const typed = status as JobStatus<R>
+    // Only the job this hook started matches jobIdRef, and the caller started it with a kind of K.
+    const typed = status as JobStatusOf<K>
     setState((prev) => ({ ...prev, phase: 'finished', progress: typed, finished: typed }))
     onFinishedRef.current(typed)
   }, [])

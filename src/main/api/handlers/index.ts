@@ -1,0 +1,60 @@
+/**
+ * Assembles the handlers, one file per channel domain, and wraps them in the guards: the damaged
+ * database refusal first (no reader can be looked up then), then access (access.ts). Nothing else.
+ */
+import { AnnotationService } from '../../annotations/annotationService'
+import type { Services } from '../../services/openServices'
+import { guardAccess } from '../access'
+import type { Handlers } from '../dispatch'
+import type { RequestContext } from '../session'
+import { analysisHandlers } from './analysisHandlers'
+import { appHandlers } from './appHandlers'
+import { backgroundHandlers } from './backgroundHandlers'
+import { backupHandlers } from './backupHandlers'
+import { boxHandlers } from './boxHandlers'
+import { caseHandlers } from './caseHandlers'
+import { heatmapHandlers } from './heatmapHandlers'
+import { importHandlers } from './importHandlers'
+import { modelHandlers } from './modelHandlers'
+import { readerHandlers } from './readerHandlers'
+import { reviewHandlers } from './reviewHandlers'
+import type { PickPath } from './types'
+import { validationHandlers } from './validationHandlers'
+
+export type { PickPath }
+
+/** What still answers while the case database is damaged: enough to see why and restore a backup. */
+const RECOVERY_CHANNELS = new Set<string>(['app:info', 'backups:list', 'backups:restore', 'dialog:open', 'jobs:get'])
+
+/** Every other channel refuses, naming the problem, until a restore has made the database sound. */
+function guardDamaged(core: Services, handlers: Handlers): Handlers {
+  const guarded = { ...handlers } as Record<string, (request: unknown, context: RequestContext) => unknown>
+  for (const [channel, handler] of Object.entries(guarded)) {
+    if (RECOVERY_CHANNELS.has(channel)) continue
+    guarded[channel] = (request, context) => {
+      const health = core.health
+      if (health.state === 'damaged') throw new Error(`The case database is damaged (${health.problems[0]}); restore a backup first`)
+      return handler(request, context)
+    }
+  }
+  return guarded as Handlers
+}
+
+export function createHandlers(core: Services, pickPath?: PickPath): Handlers {
+  const annotations = new AnnotationService(core.store)
+  const all: Handlers = {
+    ...appHandlers(core, pickPath),
+    ...caseHandlers(core),
+    ...importHandlers(core),
+    ...modelHandlers(core),
+    ...analysisHandlers(core),
+    ...heatmapHandlers(core, annotations),
+    ...readerHandlers(core),
+    ...boxHandlers(annotations),
+    ...reviewHandlers(annotations),
+    ...validationHandlers(core),
+    ...backupHandlers(core),
+    ...backgroundHandlers(core),
+  }
+  return guardDamaged(core, guardAccess(core, all))
+}

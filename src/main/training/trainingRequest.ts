@@ -1,0 +1,16 @@
+import type { TrainingRequest } from '../../shared/jobs'
+import type { FineTuneRequest } from './fineTune'
+import type { TrainOptions } from './trainLoop'
+
+/**
+ * The one mapping from the job map's TrainingRequest (the Fine-tune panel, `cxr-lens train`) to
+ * what fineTune takes. Options left out stay out: the checkpoint's configuration hash covers the
+ * options object, so `{}` and `{ maxEpochs: undefined }` must not differ.
+ */
+export function fineTuneRequestOf(request: TrainingRequest): FineTuneRequest {
+  const chosen: Partial<TrainOptions> = {
+    maxEpochs: request.epochs, patience: request.patience, loss: request.loss, balance: request.balance, learningRate: request.learningRate, seed: request.seed,
+  }
+  const options = Object.fromEntries(Object.entries(chosen).filter(([, v]) => v !== undefined)) as Partial<TrainOptions>
+  return { model: request.model, version: request.version, layers: request.layers ?? 'head', folds: request.folds, options, fresh: request.fresh }
+}

@@ -1,0 +1,177 @@
+/**
+ * The job map: every kind of background job with the schema its request must satisfy and the type
+ * of its result. The API handlers start jobs through it, the worker's runners `satisfies` it (a kind
+ * without a runner does not compile), and `jobs:get` / `job:finished` are typed by kind from it, so
+ * the renderer, the CLI and the worker share one request type and one result type per kind.
+ */
+import { z } from 'zod'
+import { TRAIN_LAYERS, type ImportRequest, type ImportSummary, type JobProgress, type JobState, type TrainLayers } from './domain'
+import { EXPLAIN_METHODS, type ExplainMethod } from './explainMethods'
+
+/** Phantom marker: carries a result type without any runtime value. */
+function yields<T>(): T {
+  return undefined as T
+}
+
+const absolutePath = z.string().min(1).max(4096)
+export const modelIdSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)
+export const modelVersionSchema = z.string().min(1).max(64)
+
+export const importRequestSchema = z
+  .object({ imagesDir: absolutePath, labelsCsv: absolutePath, boxesCsv: absolutePath.optional() })
+  .strict() satisfies z.ZodType<ImportRequest>
+
+export interface DicomImportRequest {
+  dicomDir: string
+}
+export const dicomImportRequestSchema = z.object({ dicomDir: absolutePath }).strict() satisfies z.ZodType<DicomImportRequest>
+
+export type BackgroundKind = 'blur' | 'mean'
+
+/** One model run over stored cases: the workstation's Run button and `cxr-lens explain` both send this. */
+export interface AnalysisRequest {
+  caseIds: number[]
+  model?: string
+  version?: string
+  methods: ExplainMethod[]
+  /** Findings whose heatmaps are stored; all when omitted (predictions always cover all). */
+  findings?: string[]
+  /** Kernel SHAP / occlusion grid side (default 8). */
+  grid?: number
+  /** Kernel SHAP coalitions (default 1000). */
+  samples?: number
+  /** Kernel SHAP sampling seed (default 1). */
+  seed?: number
+  /** Score-CAM: channels used, highest mean activation first (default SCORECAM_DEFAULT_CHANNELS). */
+  channels?: number
+  /** What a removed region becomes for kernelshap/occlusion/layershap (default 'blur'). */
+  background?: BackgroundKind
+}
+
+export const analysisRequestSchema = z
+  .object({
+    // 100,000 ids pack to 800 KB (float64 frame), inside the 1 MiB message limit; larger sets go in batches.
+    caseIds: z.array(z.number().int().positive()).min(1).max(100_000),
+    model: modelIdSchema.optional(),
+    version: modelVersionSchema.optional(),
+    methods: z.array(z.enum(EXPLAIN_METHODS)).max(EXPLAIN_METHODS.length),
+    findings: z.array(z.string().min(1).max(64)).max(64).optional(),
+    // 256 × 256 cells is the most a stored map may hold (MAX_HEATMAP_CELLS in contract.ts).
+    grid: z.number().int().min(1).max(256).optional(),
+    samples: z.number().int().min(1).max(1_000_000).optional(),
+    seed: z.number().int().optional(),
+    background: z.enum(['blur', 'mean']).optional(),
+    channels: z.number().int().positive().max(100_000).optional(),
+  })
+  .strict() satisfies z.ZodType<AnalysisRequest>
+
+/** One fine-tuning run: the Fine-tune panel and `cxr-lens train` both send this. */
+export interface TrainingRequest {
+  model?: string
+  version?: string
+  /** default 'head' */
+  layers?: TrainLayers
+  folds?: number
+  epochs?: number
+  patience?: number
+  loss?: 'bce' | 'focal'
+  balance?: 'weights' | 'smote' | 'none'
+  learningRate?: number
+  seed?: number
+  /** discard a checkpoint of the same configuration instead of resuming it */
+  fresh?: boolean
+}
+
+export const trainingRequestSchema = z
+  .object({
+    model: modelIdSchema.optional(),
+    version: modelVersionSchema.optional(),
+    layers: z.enum(TRAIN_LAYERS as [TrainLayers, ...TrainLayers[]]).optional(),
+    folds: z.number().int().min(2).max(10).optional(),
+    epochs: z.number().int().min(1).max(500).optional(),
+    patience: z.number().int().min(1).max(500).optional(),
+    loss: z.enum(['bce', 'focal']).optional(),
+    balance: z.enum(['weights', 'smote', 'none']).optional(),
+    learningRate: z.number().positive().max(10).optional(),
+    seed: z.number().int().optional(),
+    fresh: z.boolean().optional(),
+  })
+  .strict() satisfies z.ZodType<TrainingRequest>
+
+export interface ProviderAttempt {
+  provider: 'cpu' | 'webgpu' | 'cuda'
+  ok: boolean
+  reason?: string
+}
+
+export interface CaseAnalysis {
+  caseId: number
+  image: string
+  probabilities: Record<string, number>
+  heatmaps: Array<{ id: number; finding: string; method: ExplainMethod; width: number; height: number }>
+}
+
+export interface AnalysisResult {
+  model: { id: string; version: string; sha256: string }
+  provider: string
+  /** Every provider tried, in order, with why the ones before `provider` could not run. */
+  providerAttempts: ProviderAttempt[]
+  cases: CaseAnalysis[]
+  seconds: number
+}
+
+export interface EpochReport {
+  epoch: number
+  loss: number
+  valMacroAuroc: number | null
+  learningRate: number
+  seconds: number
+}
+
+export interface TrainResult {
+  parent: { id: string; version: string }
+  child: { id: string; version: string; sha256: string; dir: string }
+  layers: TrainLayers
+  cases: number
+  featureSeconds: number
+  featuresComputed: number
+  /** the checkpoint this run continued from (null when it started fresh) */
+  resumedFrom: { fold: number | null; epoch: number } | null
+  split: { train: number; val: number; test: number }
+  valMacroAuroc: { child: number | null; parent: number | null }
+  testMacroAuroc: { child: number | null; parent: number | null }
+  perFinding: Array<{ finding: string; childAuroc: number | null; parentAuroc: number | null; p: number | null }>
+  folds: Array<{ fold: number; parentMacroAuroc: number | null; childMacroAuroc: number | null }>
+  tTest: { meanDifference: number; t: number; p: number; df: number } | null
+  history: EpochReport[]
+  epochSeconds: number[]
+  checkpointSeconds: number[]
+}
+
+/** Each job kind: the request schema its start channel validates, and what the job yields. */
+export const jobMap = {
+  import: { request: importRequestSchema, result: yields<ImportSummary>() },
+  importDicom: { request: dicomImportRequestSchema, result: yields<ImportSummary>() },
+  analyze: { request: analysisRequestSchema, result: yields<AnalysisResult>() },
+  train: { request: trainingRequestSchema, result: yields<TrainResult>() },
+} as const satisfies Record<string, { request: z.ZodType; result: unknown }>
+
+export type JobMap = typeof jobMap
+export type JobKind = keyof JobMap
+export const JOB_KINDS = Object.keys(jobMap) as JobKind[]
+export type JobRequestOf<K extends JobKind> = z.output<JobMap[K]['request']>
+export type JobResultOf<K extends JobKind> = JobMap[K]['result']
+
+/**
+ * A job of one kind. A cancelled or failed import carries the partial summary as its result;
+ * the other kinds have none unless they succeeded.
+ */
+export interface JobStatusOf<K extends JobKind> extends JobProgress {
+  kind: K
+  state: JobState
+  result?: JobResultOf<K>
+  error?: string
+}
+
+/** Any job: a union discriminated on `kind`, so `status.kind === 'train'` narrows `status.result`. */
+export type JobStatus = { [K in JobKind]: JobStatusOf<K> }[JobKind]
