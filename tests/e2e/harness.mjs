@@ -216,3 +216,14 @@ export async function closeAll() {
   await stopServer().catch(() => undefined)
   if (ctx.workDir) rmSync(ctx.workDir, { recursive: true, force: true })
 }
+
+/**
+ * Opens a section of the reading panel ('findings', 'heatmap', 'boxes', 'window'; one is open at a
+ * time) so that its controls can be clicked.
+ */
+export async function openSection(page, name) {
+  const section = `[data-testid="panel-section-${name}"]`
+  await page.waitForSelector(section)
+  if ((await page.getAttribute(section, 'data-expanded')) !== 'true') await page.click(`[data-testid="panel-section-${name}-summary"]`)
+  await page.waitForSelector(`${section}[data-expanded="true"]`)
+}

@@ -44,14 +44,15 @@ export const WorklistFilterBar = memo(function WorklistFilterBar({ store }: { st
           {total === null ? 'Loading…' : `${total.toLocaleString('en-US', { useGrouping: false })} ${total === 1 ? 'case' : 'cases'}`}
         </Typography>
       </Stack>
-      <Stack direction="row" spacing={1}>
+      {/* Wraps rather than cutting a choice ("With boxes", "In review") to an ellipsis. */}
+      <Stack direction="row" useFlexGap spacing={1} sx={{ flexWrap: 'wrap' }} data-testid="worklist-filters">
         <TextField
           select
           size="small"
           label="Finding"
           value={filters.finding ?? ANY}
           onChange={(event) => store.setFilters({ finding: event.target.value === ANY ? null : event.target.value })}
-          sx={{ flex: 2, minWidth: 0 }}
+          sx={{ flex: 2, minWidth: 200 }}
         >
           <MenuItem value={ANY}>Any</MenuItem>
           {/* Keep a chosen finding selectable even before the counts arrive. */}
@@ -70,7 +71,7 @@ export const WorklistFilterBar = memo(function WorklistFilterBar({ store }: { st
           label="Boxes"
           value={filters.hasBoxes}
           onChange={(event) => store.setFilters({ hasBoxes: event.target.value as HasBoxesFilter })}
-          sx={{ flex: 1, minWidth: 0 }}
+          sx={{ flex: 1, minWidth: 136 }}
         >
           <MenuItem value="any">Any</MenuItem>
           <MenuItem value="yes">With boxes</MenuItem>
@@ -82,7 +83,7 @@ export const WorklistFilterBar = memo(function WorklistFilterBar({ store }: { st
           label="Status"
           value={filters.status ?? ANY}
           onChange={(event) => store.setFilters({ status: event.target.value === ANY ? null : (event.target.value as CaseStatus) })}
-          sx={{ flex: 1, minWidth: 0 }}
+          sx={{ flex: 1, minWidth: 130 }}
         >
           <MenuItem value={ANY}>Any</MenuItem>
           {CASE_STATUSES.map((status) => (
@@ -97,7 +98,7 @@ export const WorklistFilterBar = memo(function WorklistFilterBar({ store }: { st
           label="Sort"
           value={filters.sort}
           onChange={(event) => store.setFilters({ sort: event.target.value as WorklistSort })}
-          sx={{ flex: 1, minWidth: 0 }}
+          sx={{ flex: 1, minWidth: 130 }}
         >
           {SORTS.map((sort) => (
             <MenuItem key={sort.value} value={sort.value}>
@@ -111,7 +112,7 @@ export const WorklistFilterBar = memo(function WorklistFilterBar({ store }: { st
           label="Order"
           value={filters.order}
           onChange={(event) => store.setFilters({ order: event.target.value as 'asc' | 'desc' })}
-          sx={{ flex: 1, minWidth: 0 }}
+          sx={{ flex: 1, minWidth: 96 }}
         >
           <MenuItem value="asc">Asc</MenuItem>
           <MenuItem value="desc">Desc</MenuItem>

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest'
+import { findingColor } from '../../src/renderer/src/canvas/findingColors'
+import { finiteRange, floorValue, legendGradient, legendText } from '../../src/renderer/src/canvas/heatmapLegend'
+import { rampAlpha, renderHeatmap } from '../../src/renderer/src/canvas/heatmapPixels'
+import { layoutLabels, type ScreenRect } from '../../src/renderer/src/canvas/labelLayout'
+import { formatWindowLevel, pixelMaxOf, WL_PRESETS } from '../../src/renderer/src/canvas/windowLevel'
+import { chooseMapFinding, mapChoiceText } from '../../src/renderer/src/stores/mapChoice'
+import { createPaneLayoutStore, DEFAULT_LAYOUT, LAYOUT_STORAGE, parseLayout } from '../../src/renderer/src/stores/paneLayout'
+import { NIH_FINDINGS } from '../../src/shared/findings'
+
+const overlaps = (a: ScreenRect, b: ScreenRect) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h
+
+describe('box labels', () => {
+  const view = { width: 400, height: 300 }
+  it('sit above their box when there is room, inside it at the top edge, never outside the viewport', () => {
+    const [above, top] = layoutLabels([
+      { box: { x: 50, y: 100, w: 80, h: 60 }, width: 70, height: 16 },
+      { box: { x: 200, y: 0, w: 80, h: 60 }, width: 70, height: 16 },
+    ], view)
+    expect(above).toEqual({ x: 50, y: 100 - 16 - 1, w: 70, h: 16 })
+    expect(top).toEqual({ x: 200, y: 1, w: 70, h: 16 })
+  })
+
+  it('never overlap, even for boxes that share a corner (the NIH Cardiomegaly and Effusion case)', () => {
+    const boxes = Array.from({ length: 6 }, () => ({ box: { x: 100, y: 80, w: 120, h: 90 }, width: 110, height: 16 }))
+    const placed = layoutLabels(boxes, view)
+    for (let i = 0; i < placed.length; i++) {
+      for (let j = i + 1; j < placed.length; j++) expect(overlaps(placed[i]!, placed[j]!), `${i} vs ${j}`).toBe(false)
+    }
+    for (const r of placed) expect(r.x >= 0 && r.y >= 0 && r.x + r.w <= view.width && r.y + r.h <= view.height).toBe(true)
+  })
+
+  it('are clamped into the viewport for a box at or past its edge (a zoomed-in image)', () => {
+    const [r] = layoutLabels([{ box: { x: 380, y: -50, w: 200, h: 100 }, width: 120, height: 16 }], view)
+    expect(r!.x + r!.w).toBeLessThanOrEqual(view.width)
+    expect(r!.x).toBeGreaterThanOrEqual(0)
+    expect(r!.y).toBeGreaterThanOrEqual(0)
+  })
+})
+
+describe('the map a case opens on', () => {
+  const predictions = [{ finding: 'Effusion' }, { finding: 'Cardiomegaly' }, { finding: 'Nodule' }]
+  it('is the worklist filter, else the finding of the boxes, else the top probability', () => {
+    expect(chooseMapFinding(predictions, { filter: 'Cardiomegaly', boxFindings: ['Nodule'] })).toEqual({ finding: 'Cardiomegaly', reason: 'filter' })
+    expect(chooseMapFinding(predictions, { filter: null, boxFindings: ['Nodule', 'Cardiomegaly', 'Nodule'] })).toEqual({ finding: 'Nodule', reason: 'boxes' })
+    expect(chooseMapFinding(predictions, { filter: null, boxFindings: [] })).toEqual({ finding: 'Effusion', reason: 'top' })
+    expect(chooseMapFinding([], { filter: 'Nodule' })).toBeNull()
+  })
+  it('skips what the model did not score, and keeps the reader\'s own choice first', () => {
+    expect(chooseMapFinding(predictions, { filter: 'Hernia', boxFindings: ['Mass'] })).toEqual({ finding: 'Effusion', reason: 'top' })
+    expect(chooseMapFinding(predictions, { chosen: 'Nodule', filter: 'Cardiomegaly' })).toEqual({ finding: 'Nodule', reason: 'reader' })
+    expect(mapChoiceText({ finding: 'Cardiomegaly', reason: 'filter' })).toBe('Cardiomegaly — from the worklist filter')
+  })
+})
+
+describe('the overlay', () => {
+  it('is transparent below the floor and ramps to opaque above it; floor 0 keeps it opaque', () => {
+    expect(rampAlpha(0.1, 0.3)).toBe(0)
+    expect(rampAlpha(0.3, 0.3)).toBe(0)
+    expect(rampAlpha(0.425, 0.3)).toBeCloseTo(0.5)
+    expect(rampAlpha(0.9, 0.3)).toBe(1)
+    expect(rampAlpha(0, 0)).toBe(1)
+    const r = renderHeatmap({ method: 'gradcam', width: 3, height: 1, values: [0, 0.5, 1] }, 'hot', 3, undefined, 0.3)
+    expect([r.rgba[3], r.rgba[7], r.rgba[11]]).toEqual([0, Math.round(0.8 * 255), 255])
+  })
+
+  it('has a colour bar with the same ramp and the map\'s value range and threshold in its units', () => {
+    const gradient = legendGradient('gradcam', 'hot', 0.5)
+    expect(gradient.startsWith('rgba(0, 0, 0, 0.00) 0%')).toBe(true)
+    expect(gradient.endsWith('rgb(255, 255, 255) 100%')).toBe(true)
+    const map = { method: 'gradcam', finding: 'Mass', width: 2, height: 1, values: [0.002, 3.5] }
+    expect(legendText(map)).toMatchObject({ low: '2.0e-3', high: '3.50' })
+    expect(finiteRange([Number.NaN, 2, -1])).toEqual([-1, 2])
+    expect(floorValue([0, 2], 0.25)).toBe('0.500')
+  })
+
+  it('gives the boxed findings distinct Okabe–Ito colours: Cardiomegaly and Effusion are blue and orange', () => {
+    const boxed = ['Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Mass', 'Nodule', 'Pneumonia', 'Pneumothorax']
+    expect(new Set(boxed.map(findingColor)).size).toBe(boxed.length)
+    expect(new Set(NIH_FINDINGS.map(findingColor)).size).toBe(NIH_FINDINGS.length)
+    expect(findingColor('Effusion')).toBe('#E69F00')
+    const hex = (c: string) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16))
+    const [r, , b] = hex(findingColor('Cardiomegaly'))
+    expect(b).toBeGreaterThan(r!) // blue, not another orange
+    expect(findingColor('Some new finding')).toBe(findingColor('Some new finding'))
+  })
+})
+
+describe('window/level in stored values', () => {
+  it('shows 0–255 for 8-bit images and 0–65535 for 16-bit ones', () => {
+    expect(pixelMaxOf(8)).toBe(255)
+    expect(pixelMaxOf(null)).toBe(255)
+    expect(pixelMaxOf(16)).toBe(65535)
+    expect(pixelMaxOf(99)).toBe(255)
+    expect(formatWindowLevel(WL_PRESETS.bone, 255)).toBe('W 115 L 184')
+    expect(formatWindowLevel(WL_PRESETS.default, 65535)).toBe('W 65535 L 32768')
+  })
+})
+
+describe('pane layout', () => {
+  function memoryStorage(): Storage {
+    const data = new Map<string, string>()
+    return { getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v), removeItem: (k) => void data.delete(k), clear: () => data.clear(), key: () => null, get length() { return data.size } }
+  }
+  it('is remembered across a reload, one section open at a time', () => {
+    const storage = memoryStorage()
+    const a = createPaneLayoutStore(storage)
+    a.toggleWorklist()
+    a.openSection('boxes')
+    a.openSection('window')
+    const b = createPaneLayoutStore(storage)
+    expect(b.getState()).toEqual({ worklistOpen: false, panelOpen: true, section: 'window' })
+    b.openSection('window', true)
+    expect(b.getState().section).toBeNull()
+  })
+  it('falls back field by field for a stored value it does not understand', () => {
+    expect(parseLayout('not json')).toEqual(DEFAULT_LAYOUT)
+    expect(parseLayout(JSON.stringify({ worklistOpen: false, section: 'nope', panelOpen: 3 }))).toEqual({ ...DEFAULT_LAYOUT, worklistOpen: false })
+    expect(LAYOUT_STORAGE).toBe('cxr-lens.layout')
+  })
+})
