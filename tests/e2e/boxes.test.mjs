@@ -141,8 +141,8 @@ workflow('5. another finding changes the heatmap; IoU panel equals the pipeline 
   }
   assert.ok(chosen, 'some finding has a non-flat map')
   const mine = (await myBoxes(page))[0]
-  await page.click(`[data-testid="case-box"][data-box-id="${mine.id}"]`)
   await openSection(page, 'boxes')
+  await page.click(`[data-testid="case-box"][data-box-id="${mine.id}"]`)
   await page.selectOption('[data-testid="box-finding-select"]', chosen)
   await waitMine(page, (boxes, f) => boxes[0].finding === f, chosen)
   await saved(page)

@@ -148,6 +148,10 @@ workflow('4. window/level by preset and by right-drag changes the displayed pixe
   await blur(page)
   await page.keyboard.press('h') // the image alone: the overlay is not windowed
   await page.waitForFunction(() => window.__cxrViewer?.heatmap?.visible === false)
+  // nor are the boxes and their labels
+  await openSection(page, 'boxes')
+  await page.click('[data-testid="show-others-toggle"]')
+  await page.waitForFunction(() => window.__cxrViewer?.boxesDrawn === 0)
   await page.mouse.move(0, 0)
   const base = await displayed(page)
 
@@ -174,6 +178,8 @@ workflow('4. window/level by preset and by right-drag changes the displayed pixe
   await page.selectOption('[data-testid="wl-preset"]', 'default')
   assert.ok(agreement(base, await displayed(page), { window: 1, level: 0.5 }) > 0.99, 'default again shows the original pixels')
   await page.keyboard.press('h')
+  await openSection(page, 'boxes')
+  await page.click('[data-testid="show-others-toggle"]')
 })
 
 workflow('5. time from a worklist click to image + heatmap drawn (printed)', async () => {

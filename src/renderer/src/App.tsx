@@ -152,6 +152,7 @@ export function App() {
   const [analysis] = useState(() => createAnalysisStore(api, {
     filterFinding: () => store.getState().filters.finding,
     boxFindings: (caseId) => details.boxFindings(caseId),
+    boxFindingsAhead: async (caseId) => (await api.cases.get({ caseId, readerId: readers.getState().current?.id ?? undefined })).boxList.map((b) => b.finding),
     onPredictions: (caseId, model, predictions) => {
       if (model.isDefault) store.patchRow(caseId, { topFindings: predictions.slice(0, 3).map(({ finding, probability }) => ({ finding, probability })) })
     },

@@ -58,6 +58,8 @@ export interface AnalysisHints {
   boxFindings(caseId: number): readonly string[] | Promise<readonly string[]> | null
   /** A case's stored predictions for a model arrived (the worklist shows the default model's top 3). */
   onPredictions(caseId: number, model: ModelSummary, predictions: readonly Prediction[]): void
+  /** A neighbour's box findings, fetched ahead so its prefetched map is the one it will open on. */
+  boxFindingsAhead?(caseId: number): Promise<readonly string[]>
 }
 
 const NO_HINTS: AnalysisHints = { filterFinding: () => null, boxFindings: () => null, onPredictions: () => undefined }
@@ -238,10 +240,13 @@ export function createAnalysisStore(api: CxrApi, hints: AnalysisHints = NO_HINTS
       if (!model || caseId === state.caseId) return
       const method = state.method
       prefetched.start(caseId, modelKey(model), method, async () => {
-        const { probabilities } = await api.analysis.predictions({ caseId, model: model.id, version: model.version })
+        const filter = hints.filterFinding()
+        // The boxes' findings matter only without a filter; a failure to get them just means the top finding.
+        const boxes = filter ? null : (hints.boxFindingsAhead?.(caseId).catch(() => null) ?? null)
+        const [{ probabilities }, boxFindings] = await Promise.all([api.analysis.predictions({ caseId, model: model.id, version: model.version }), boxes])
         const predictions = byProbability(probabilities)
-        // The worklist filter is known ahead; the case's boxes are not (a wrong guess costs one fetch at opening).
-        const top = chooseMapFinding(predictions, { filter: hints.filterFinding() })?.finding
+        // The map the case will open on (a wrong guess costs one fetch at opening).
+        const top = chooseMapFinding(predictions, { filter, boxFindings })?.finding
         const heatmap = top ? await api.heatmaps.get({ caseId, model: model.id, version: model.version, finding: top, method }) : null
         return { predictions, heatmap }
       })
