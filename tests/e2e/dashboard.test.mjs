@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import {
   repoRoot, images1024, labelsCsv, boxesCsv, webJs, cliJs, artifacts, CHROMIUM,
   execFileAsync, ctx, readCsvBoxes, startServer, waitForTotal, workflow, openBrowserPage, closeAll,
+  readmeScreenshot,
 } from './harness.mjs'
 
 const IMAGES = 8
@@ -77,7 +78,7 @@ workflow('1. dashboard: a row per boxed finding with the paper value, macro AURO
     assert.deepEqual([roc.xTicks, roc.yTicks, roc.x, roc.y], [5, 5, 'False positive rate', 'True positive rate'], roc.name)
     assert.deepEqual(roc.legend, [roc.name.slice(4), 'chance'], roc.name)
   }
-  await page.screenshot({ path: join(artifacts, 'e2e-dashboard.png'), fullPage: true })
+  await readmeScreenshot(page, 'dashboard', { fullPage: true })
 })
 
 workflow('2. CSV export downloads a file with the expected header', async () => {

@@ -17,8 +17,8 @@ import { join } from 'node:path'
 import { symlinkSync } from 'node:fs'
 import sharp from 'sharp'
 import {
-  repoRoot, images1024, labelsCsv, boxesCsv, artifacts, ctx, startServer, openBrowserPage, waitForTotal, viewer,
-  workflow, sel, closeAll, openSection,
+  repoRoot, images1024, labelsCsv, boxesCsv, ctx, startServer, openBrowserPage, waitForTotal, viewer,
+  workflow, sel, closeAll, openSection, readmeScreenshot,
 } from './harness.mjs'
 import { cli, freshReadingDirs, createReader, loginReader, blur, heatmapValues } from './readingSetup.mjs'
 
@@ -239,7 +239,7 @@ workflow('4. an overlay the radiograph reads through: alpha ramp on the displaye
   for (const l of zoomed.labels) assert.ok(l.x >= -0.5 && l.y >= -0.5 && l.x + l.w <= zoomed.viewport.width + 0.5 && l.y + l.h <= zoomed.viewport.height + 0.5, `zoomed: inside the viewport: ${JSON.stringify(l)}`)
   await page.click('[data-testid="fit-button"]')
   await page.mouse.move(0, 0)
-  await page.screenshot({ path: join(artifacts, 'e2e-reading-room.png') })
+  await readmeScreenshot(page, 'reading-room')
 })
 
 workflow('5. the worklist\'s model top 3 fills in as a run of the default model finishes', async () => {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import sharp from 'sharp'
-import { artifacts, ctx, viewer, workflow, sel, clearSearch, closeAll, openSection } from './harness.mjs'
+import { ctx, viewer, workflow, sel, clearSearch, closeAll, openSection, readmeScreenshot } from './harness.mjs'
 import { IMAGES, setupReading, createReader, blur, caseView, dragImage, saved, waitMine, timeOpen, percentiles } from './readingSetup.mjs'
 
 let boxed = ''
@@ -221,6 +221,6 @@ workflow('6. a reader box beside the dataset boxes; screenshot', async () => {
   await page.waitForSelector('[data-testid="iou-row"]')
   await page.click('[data-testid="fit-button"]')
   await page.mouse.move(0, 0)
-  await page.screenshot({ path: join(artifacts, 'e2e-viewer.png') })
+  await readmeScreenshot(page, 'viewer')
   assert.deepEqual(ctx.pageErrors, [])
 })
