@@ -10,14 +10,15 @@
 //
 // Setup: 8 NIH images (5 with radiologist boxes, one with five findings), imported with the built
 // CLI; the default model's Grad-CAM maps for all of them but one (that one is run from the UI).
-// Screenshot: test-artifacts/e2e-reading-room.png (the worklist folded, a case with its boxes).
+// Screenshots: test-artifacts/e2e-reading-room.png (the worklist folded, a case with its boxes) and
+// e2e-panel-<section>.png (each section of the side panel open).
 import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { symlinkSync } from 'node:fs'
 import sharp from 'sharp'
 import {
-  repoRoot, images1024, labelsCsv, boxesCsv, ctx, startServer, openBrowserPage, waitForTotal, viewer,
+  repoRoot, images1024, labelsCsv, boxesCsv, artifacts, ctx, startServer, openBrowserPage, waitForTotal, viewer,
   workflow, sel, closeAll, openSection, readmeScreenshot,
 } from './harness.mjs'
 import { cli, freshReadingDirs, createReader, loginReader, blur, heatmapValues } from './readingSetup.mjs'
@@ -114,6 +115,8 @@ workflow('2. the image gets the room: worklist and side panel fold by key and bu
     assert.ok(fit.scroll <= fit.client + 1, `${section}: panel content ${fit.scroll} px in ${fit.client} px`)
     const bottom = await page.$eval('[data-testid="panel-section-window"]', (e) => e.getBoundingClientRect().bottom)
     assert.ok(bottom <= 1000, `${section}: the last section header is on screen (${bottom})`)
+    const panel = await box(page, '[data-testid="reading-panel"]')
+    await page.screenshot({ path: join(artifacts, `e2e-panel-${section}.png`), clip: panel })
   }
 })
 

@@ -27,7 +27,7 @@ export const WorklistFilterBar = memo(function WorklistFilterBar({ store }: { st
   const applySearch = useDebouncedCallback((value: string) => store.setFilters({ search: value }), 300)
 
   return (
-    <Stack spacing={1} sx={{ p: 1, borderBottom: 1, borderColor: 'divider' }}>
+    <Stack spacing={1} sx={{ p: 1, borderBottom: 1, borderColor: 'divider' }} data-testid="worklist-filters">
       <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
         <TextField
           size="small"
@@ -40,19 +40,13 @@ export const WorklistFilterBar = memo(function WorklistFilterBar({ store }: { st
           sx={{ flex: 1 }}
           slotProps={{ htmlInput: { 'data-testid': 'worklist-search', maxLength: 128 } }}
         />
-        <Typography variant="body2" color="text.secondary" data-testid="worklist-total" sx={{ whiteSpace: 'nowrap' }}>
-          {total === null ? 'Loading…' : `${total.toLocaleString('en-US', { useGrouping: false })} ${total === 1 ? 'case' : 'cases'}`}
-        </Typography>
-      </Stack>
-      {/* Wraps rather than cutting a choice ("With boxes", "In review") to an ellipsis. */}
-      <Stack direction="row" useFlexGap spacing={1} sx={{ flexWrap: 'wrap' }} data-testid="worklist-filters">
         <TextField
           select
           size="small"
           label="Finding"
           value={filters.finding ?? ANY}
           onChange={(event) => store.setFilters({ finding: event.target.value === ANY ? null : event.target.value })}
-          sx={{ flex: 2, minWidth: 200 }}
+          sx={{ width: 250, flexShrink: 0 }}
         >
           <MenuItem value={ANY}>Any</MenuItem>
           {/* Keep a chosen finding selectable even before the counts arrive. */}
@@ -65,6 +59,12 @@ export const WorklistFilterBar = memo(function WorklistFilterBar({ store }: { st
             </MenuItem>
           ))}
         </TextField>
+        <Typography variant="body2" color="text.secondary" data-testid="worklist-total" sx={{ whiteSpace: 'nowrap' }}>
+          {total === null ? 'Loading…' : `${total.toLocaleString('en-US', { useGrouping: false })} ${total === 1 ? 'case' : 'cases'}`}
+        </Typography>
+      </Stack>
+      {/* Each choice has room for its longest value ("With boxes", "In review"); the row wraps rather than cut one. */}
+      <Stack direction="row" useFlexGap spacing={1} sx={{ flexWrap: 'wrap' }}>
         <TextField
           select
           size="small"
