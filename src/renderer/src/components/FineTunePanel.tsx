@@ -3,7 +3,7 @@
  * labelled cases: a worker job with epoch progress and cancel that resumes from its last epoch when
  * started again with the same settings. The result is a new model version; the parent stays selectable.
  */
-import { useCallback, useState } from 'react'
+import { useCallback, useEffect, useState } from 'react'
 import { Alert, Box, Button, Checkbox, FormControlLabel, LinearProgress, Stack, TextField, Typography } from '@mui/material'
 import type { JobStatus, ModelSummary, TrainingRequest, TrainLayers } from '../../../shared/domain'
 import { useApi } from '../apiContext'
@@ -23,9 +23,13 @@ const BALANCE_LABELS: Record<Balance, string> = { weights: 'Class weights', smot
 
 const fmt = (v: number | null) => (v === null ? '–' : v.toFixed(3))
 
-export function FineTunePanel({ model, onNewVersion }: { model: ModelSummary; onNewVersion: () => void }) {
+/** 'below': the new version scored under its parent on the same validation cases. */
+type Outcome = { kind: 'ok' | 'below' | 'error'; text: string }
+
+/** `onBusy` tells the dialog around it that a run is in progress (it then stays open). */
+export function FineTunePanel({ model, onNewVersion, onBusy }: { model: ModelSummary; onNewVersion: () => void; onBusy?: (busy: boolean) => void }) {
   const api = useApi()
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null)
+  const [message, setMessage] = useState<Outcome | null>(null)
   const [layers, setLayers] = useState<TrainLayers>('head')
   const [balance, setBalance] = useState<Balance>('weights')
   const [fresh, setFresh] = useState(false)
@@ -33,14 +37,19 @@ export function FineTunePanel({ model, onNewVersion }: { model: ModelSummary; on
     (status: JobStatus<TrainResult>) => {
       if (status.state === 'succeeded' && status.result) {
         const r = status.result
-        setMessage({ ok: true, text: `New version ${r.child.version}${r.resumedFrom ? ` (resumed after epoch ${r.resumedFrom.epoch})` : ''}: validation macro AUROC ${fmt(r.valMacroAuroc.child)} vs ${fmt(r.valMacroAuroc.parent)} (parent ${r.parent.version}) on the same ${r.split.val} cases` })
+        const { child, parent } = r.valMacroAuroc
+        const below = child !== null && parent !== null && child < parent
+        const text = `New version ${r.child.version}${r.resumedFrom ? ` (resumed after epoch ${r.resumedFrom.epoch})` : ''}: validation macro AUROC ${fmt(child)} vs ${fmt(parent)} (parent ${r.parent.version}) on the same ${r.split.val} cases`
+        // Said plainly: a version worse than its parent is not an improvement, whatever its number.
+        setMessage(below ? { kind: 'below', text: `${text} — below its parent: keep ${r.parent.version} as the model you read with` } : { kind: 'ok', text })
         onNewVersion()
-      } else setMessage({ ok: false, text: status.error ?? `Fine-tuning ${status.state}` })
+      } else setMessage({ kind: 'error', text: status.error ?? `Fine-tuning ${status.state}` })
     },
     [onNewVersion],
   )
   const job = useJob<TrainResult>(api, onFinished)
   const busy = job.state.phase === 'starting' || job.state.phase === 'running'
+  useEffect(() => onBusy?.(busy), [busy, onBusy])
   const progress = job.state.progress
   if (model.trainableLayers.length === 0) return null
   const chosenLayers = model.trainableLayers.includes(layers) ? layers : 'head'
@@ -109,7 +118,7 @@ export function FineTunePanel({ model, onNewVersion }: { model: ModelSummary; on
         </Box>
       )}
       {message && (
-        <Alert severity={message.ok ? 'success' : 'error'} sx={{ mt: 0.5 }} data-testid="fine-tune-result">
+        <Alert severity={message.kind === 'ok' ? 'success' : message.kind === 'below' ? 'warning' : 'error'} sx={{ mt: 0.5 }} data-testid="fine-tune-result" data-kind={message.kind}>
           {message.text}
         </Alert>
       )}

@@ -19,9 +19,11 @@ export function canManageModels(reader: Reader | null): boolean {
 export function ModelsDialog({ store, onClose }: { store: AnalysisStore; onClose: () => void }) {
   const { models, chosenKey } = useStoreSelector(store, (s) => ({ models: s.models, chosenKey: s.modelKey }))
   const [key, setKey] = useState<string | null>(chosenKey)
+  // A fine-tuning run reports its progress here: the dialog stays open until it ends or is cancelled.
+  const [training, setTraining] = useState(false)
   const model = models?.find((m) => modelKey(m) === key) ?? models?.find((m) => m.isDefault) ?? models?.[0]
   return (
-    <Dialog open onClose={onClose} maxWidth="md" fullWidth data-testid="models-dialog">
+    <Dialog open onClose={training ? undefined : onClose} maxWidth="md" fullWidth data-testid="models-dialog">
       <DialogTitle>Models</DialogTitle>
       <DialogContent>
         {!models?.length ? (
@@ -58,18 +60,20 @@ export function ModelsDialog({ store, onClose }: { store: AnalysisStore; onClose
               label="Fine-tune from"
               value={model ? modelKey(model) : ''}
               onChange={(event) => setKey(event.target.value)}
+              disabled={training}
               slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'fine-tune-model' } }}
             >
               {models.map((m) => <option key={modelKey(m)} value={modelKey(m)}>{`${m.id} ${m.version}`}</option>)}
             </TextField>
             {model && (model.trainableLayers.length > 0
-              ? <FineTunePanel key={modelKey(model)} model={model} onNewVersion={() => void store.loadModels()} />
+              ? <FineTunePanel key={modelKey(model)} model={model} onNewVersion={() => void store.loadModels()} onBusy={setTraining} />
               : <Typography variant="body2" color="text.secondary">This model has no layer that can be fine-tuned here.</Typography>)}
           </Stack>
         )}
       </DialogContent>
       <DialogActions>
-        <Button onClick={onClose} data-testid="models-close">Close</Button>
+        {training && <Typography variant="caption" color="text.secondary" sx={{ mr: 1 }}>Fine-tuning runs: cancel it or wait to close</Typography>}
+        <Button onClick={onClose} disabled={training} data-testid="models-close">Close</Button>
       </DialogActions>
     </Dialog>
   )
