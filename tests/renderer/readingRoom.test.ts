@@ -6,6 +6,7 @@ import { layoutLabels, type ScreenRect } from '../../src/renderer/src/canvas/lab
 import { formatWindowLevel, pixelMaxOf, WL_PRESETS } from '../../src/renderer/src/canvas/windowLevel'
 import { chooseMapFinding, mapChoiceText } from '../../src/renderer/src/stores/mapChoice'
 import { createPaneLayoutStore, DEFAULT_LAYOUT, LAYOUT_STORAGE, parseLayout } from '../../src/renderer/src/stores/paneLayout'
+import { fineTuneOutcome } from '../../src/renderer/src/components/fineTuneOutcome'
 import { NIH_FINDINGS } from '../../src/shared/findings'
 
 const overlaps = (a: ScreenRect, b: ScreenRect) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h
@@ -74,6 +75,37 @@ describe('the overlay', () => {
     expect(floorValue([0, 2], 0.25)).toBe('0.500')
   })
 
+  it('keeps the boxed findings apart for readers with a colour-vision deficiency (simulated, CIELAB ΔE)', () => {
+    // Machado, Oliveira & Fernandes 2009, severity 1, applied to linear RGB
+    const SIM: Record<string, number[][] | null> = {
+      normal: null,
+      deuteranopia: [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.01182, 0.04294, 0.968881]],
+      protanopia: [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
+      tritanopia: [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.3039]],
+    }
+    const linear = (h: string) => [1, 3, 5].map((i) => {
+      const c = parseInt(h.slice(i, i + 2), 16) / 255
+      return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4
+    })
+    const lab = ([r, g, b]: number[]) => {
+      const f = (t: number) => (t > 0.008856 ? Math.cbrt(t) : 7.787 * t + 16 / 116)
+      const [x, y, z] = [f((0.4124 * r! + 0.3576 * g! + 0.1805 * b!) / 0.95047), f(0.2126 * r! + 0.7152 * g! + 0.0722 * b!), f((0.0193 * r! + 0.1192 * g! + 0.9505 * b!) / 1.08883)]
+      return [116 * y - 16, 500 * (x - y), 200 * (y - z)]
+    }
+    const seen = (h: string, m: number[][] | null) => lab(m ? m.map((row) => Math.min(1, Math.max(0, row[0]! * linear(h)[0]! + row[1]! * linear(h)[1]! + row[2]! * linear(h)[2]!))) : linear(h))
+    const dE = (a: string, b: string, m: number[][] | null) => Math.hypot(...seen(a, m).map((v, i) => v - seen(b, m)[i]!))
+    const boxed = ['Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Mass', 'Nodule', 'Pneumonia', 'Pneumothorax']
+    for (const [vision, m] of Object.entries(SIM)) {
+      for (let i = 0; i < boxed.length; i++) {
+        for (let j = i + 1; j < boxed.length; j++) {
+          const d = dE(findingColor(boxed[i]!), findingColor(boxed[j]!), m)
+          expect(d, `${vision}: ${boxed[i]} vs ${boxed[j]}`).toBeGreaterThan(15)
+        }
+      }
+      expect(dE(findingColor('Cardiomegaly'), findingColor('Effusion'), m), `${vision}: Cardiomegaly vs Effusion`).toBeGreaterThan(40)
+    }
+  })
+
   it('gives the boxed findings distinct Okabe–Ito colours: Cardiomegaly and Effusion are blue and orange', () => {
     const boxed = ['Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Mass', 'Nodule', 'Pneumonia', 'Pneumothorax']
     expect(new Set(boxed.map(findingColor)).size).toBe(boxed.length)
@@ -117,5 +149,14 @@ describe('pane layout', () => {
     expect(parseLayout('not json')).toEqual(DEFAULT_LAYOUT)
     expect(parseLayout(JSON.stringify({ worklistOpen: false, section: 'nope', panelOpen: 3 }))).toEqual({ ...DEFAULT_LAYOUT, worklistOpen: false })
     expect(LAYOUT_STORAGE).toBe('cxr-lens.layout')
+  })
+})
+
+describe('fine-tuning outcome', () => {
+  const result = (child: number | null, parent: number | null) => ({ child: { id: 'm', version: '1.1.0' }, parent: { id: 'm', version: '1.0.0' }, valMacroAuroc: { child, parent }, split: { val: 40 }, resumedFrom: null })
+  it('says plainly when the new version scores below its parent', () => {
+    expect(fineTuneOutcome(result(0.71, 0.74))).toEqual({ kind: 'below', text: 'New version 1.1.0: validation macro AUROC 0.710 vs 0.740 (parent 1.0.0) on the same 40 cases — below its parent: keep 1.0.0 as the model you read with' })
+    expect(fineTuneOutcome(result(0.75, 0.74)).kind).toBe('ok')
+    expect(fineTuneOutcome(result(null, 0.74)).kind).toBe('ok')
   })
 })

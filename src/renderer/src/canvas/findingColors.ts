@@ -9,8 +9,9 @@ import { NIH_FINDINGS } from '../../../shared/findings'
 
 const BY_FINDING: Readonly<Record<string, string>> = {
   Atelectasis: '#56B4E9', // sky blue
-  // Okabe–Ito blue (#0072B2) is too dark over a radiograph: the same hue, lighter, still apart from sky blue
-  Cardiomegaly: '#3A8FD9',
+  // Okabe–Ito blue (#0072B2) is too dark over a radiograph; this brighter blue stays as far from sky
+  // blue, under simulated colour-vision deficiencies too (tests/renderer/readingRoom.test.ts)
+  Cardiomegaly: '#4477EE',
   Effusion: '#E69F00', // orange
   Infiltration: '#009E73', // bluish green
   Mass: '#F0E442', // yellow

@@ -8,40 +8,26 @@ import { Alert, Box, Button, Checkbox, FormControlLabel, LinearProgress, Stack, 
 import type { JobStatus, ModelSummary, TrainingRequest, TrainLayers } from '../../../shared/domain'
 import { useApi } from '../apiContext'
 import { useJob } from '../hooks/useJob'
+import { fineTuneOutcome, type FineTuneOutcome, type TrainResult } from './fineTuneOutcome'
 
-interface TrainResult {
-  child: { id: string; version: string }
-  parent: { id: string; version: string }
-  valMacroAuroc: { child: number | null; parent: number | null }
-  split: { val: number }
-  resumedFrom: { epoch: number } | null
-}
 
 type Balance = NonNullable<TrainingRequest['balance']>
 const LAYER_LABELS: Record<TrainLayers, string> = { head: 'Final layer', 'head+last-block': 'Final layer + last block' }
 const BALANCE_LABELS: Record<Balance, string> = { weights: 'Class weights', smote: 'SMOTE (feature space)', none: 'None' }
 
-const fmt = (v: number | null) => (v === null ? '–' : v.toFixed(3))
 
-/** 'below': the new version scored under its parent on the same validation cases. */
-type Outcome = { kind: 'ok' | 'below' | 'error'; text: string }
 
 /** `onBusy` tells the dialog around it that a run is in progress (it then stays open). */
 export function FineTunePanel({ model, onNewVersion, onBusy }: { model: ModelSummary; onNewVersion: () => void; onBusy?: (busy: boolean) => void }) {
   const api = useApi()
-  const [message, setMessage] = useState<Outcome | null>(null)
+  const [message, setMessage] = useState<FineTuneOutcome | null>(null)
   const [layers, setLayers] = useState<TrainLayers>('head')
   const [balance, setBalance] = useState<Balance>('weights')
   const [fresh, setFresh] = useState(false)
   const onFinished = useCallback(
     (status: JobStatus<TrainResult>) => {
       if (status.state === 'succeeded' && status.result) {
-        const r = status.result
-        const { child, parent } = r.valMacroAuroc
-        const below = child !== null && parent !== null && child < parent
-        const text = `New version ${r.child.version}${r.resumedFrom ? ` (resumed after epoch ${r.resumedFrom.epoch})` : ''}: validation macro AUROC ${fmt(child)} vs ${fmt(parent)} (parent ${r.parent.version}) on the same ${r.split.val} cases`
-        // Said plainly: a version worse than its parent is not an improvement, whatever its number.
-        setMessage(below ? { kind: 'below', text: `${text} — below its parent: keep ${r.parent.version} as the model you read with` } : { kind: 'ok', text })
+        setMessage(fineTuneOutcome(status.result))
         onNewVersion()
       } else setMessage({ kind: 'error', text: status.error ?? `Fine-tuning ${status.state}` })
     },
