@@ -5,6 +5,7 @@ import { rampAlpha, renderHeatmap } from '../../src/renderer/src/canvas/heatmapP
 import { layoutLabels, type ScreenRect } from '../../src/renderer/src/canvas/labelLayout'
 import { formatWindowLevel, pixelMaxOf, WL_PRESETS } from '../../src/renderer/src/canvas/windowLevel'
 import { chooseMapFinding, mapChoiceText } from '../../src/renderer/src/stores/mapChoice'
+import { canManageModels } from '../../src/renderer/src/stores/readerStore'
 import { createPaneLayoutStore, DEFAULT_LAYOUT, LAYOUT_STORAGE, parseLayout } from '../../src/renderer/src/stores/paneLayout'
 import { fineTuneOutcome } from '../../src/renderer/src/components/fineTuneOutcome'
 import { NIH_FINDINGS } from '../../src/shared/findings'
@@ -158,5 +159,14 @@ describe('fine-tuning outcome', () => {
     expect(fineTuneOutcome(result(0.71, 0.74))).toEqual({ kind: 'below', text: 'New version 1.1.0: validation macro AUROC 0.710 vs 0.740 (parent 1.0.0) on the same 40 cases — below its parent: keep 1.0.0 as the model you read with' })
     expect(fineTuneOutcome(result(0.75, 0.74)).kind).toBe('ok')
     expect(fineTuneOutcome(result(null, 0.74)).kind).toBe('ok')
+  })
+})
+
+describe('model management', () => {
+  it('is for clinical advisors and administrators, not for a radiologist or nobody', () => {
+    expect(canManageModels({ role: 'clinical_advisor', administrator: false })).toBe(true)
+    expect(canManageModels({ role: 'radiologist', administrator: true })).toBe(true)
+    expect(canManageModels({ role: 'radiologist', administrator: false })).toBe(false)
+    expect(canManageModels(null)).toBe(false)
   })
 })

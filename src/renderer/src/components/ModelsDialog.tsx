@@ -1,20 +1,14 @@
 /**
  * Model management, out of the reading panel: the installed models (default first, intended use,
  * head, findings) and fine-tuning of the chosen one. Fine-tuning is a clinical advisor's or an
- * administrator's task, so the top bar offers this dialog to them only (canManageModels); the
- * reading panel keeps just the model and method a reader looks at.
+ * administrator's task, so the top bar offers this dialog to them only (readerStore's
+ * canManageModels); the reading panel keeps just the model and method a reader looks at.
  */
 import { useState } from 'react'
 import { Button, Dialog, DialogActions, DialogContent, DialogTitle, Stack, Table, TableBody, TableCell, TableHead, TableRow, TextField, Typography } from '@mui/material'
-import type { Reader } from '../../../shared/domain'
 import { useStoreSelector } from '../hooks/useStoreSelector'
 import { modelKey, type AnalysisStore } from '../stores/analysisStore'
 import { FineTunePanel } from './FineTunePanel'
-
-/** Who may see model management: clinical advisors and administrators. */
-export function canManageModels(reader: Reader | null): boolean {
-  return !!reader && (reader.role === 'clinical_advisor' || reader.administrator)
-}
 
 export function ModelsDialog({ store, onClose }: { store: AnalysisStore; onClose: () => void }) {
   const { models, chosenKey } = useStoreSelector(store, (s) => ({ models: s.models, chosenKey: s.modelKey }))
