@@ -8,7 +8,7 @@
 // Setup (8 NIH images, the test model, Grad-CAM maps): see readingSetup.mjs.
 import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { ctx, waitForTotal, openByClick, viewer, workflow, sel, closeAll } from './harness.mjs'
+import { ctx, waitForTotal, openByClick, viewer, workflow, sel, closeAll, openSection } from './harness.mjs'
 import { expectedIou } from './iouReference.mjs'
 import { IMAGES, cli, setupReading, createReader, loginReader, myBoxes, blur, saved, dragImage, waitMine } from './readingSetup.mjs'
 
@@ -36,6 +36,7 @@ workflow('2. draw, move, resize, relabel a box; autosave', async () => {
   const { page } = ctx
   await openByClick(page, boxed)
   await page.waitForFunction(() => window.__cxrViewer?.heatmap !== null && window.__cxrViewer?.imageToStage)
+  await openSection(page, 'boxes')
   await page.selectOption('[data-testid="box-finding-select"]', 'Nodule')
   await blur(page)
   await page.keyboard.press('b')
@@ -131,6 +132,7 @@ workflow('5. another finding changes the heatmap; IoU panel equals the pipeline 
   let previous = (await viewer(page)).heatmap.finding
   for (const finding of findings) {
     if (finding === previous) continue
+    await openSection(page, 'findings')
     await page.click(`[data-testid="prediction-row"][data-finding="${finding}"]`)
     await page.waitForFunction((f) => window.__cxrViewer?.heatmap?.finding === f && window.__cxrViewer?.heatmapValues?.values?.length > 0, finding)
     previous = finding
@@ -139,6 +141,7 @@ workflow('5. another finding changes the heatmap; IoU panel equals the pipeline 
   }
   assert.ok(chosen, 'some finding has a non-flat map')
   const mine = (await myBoxes(page))[0]
+  await openSection(page, 'boxes')
   await page.click(`[data-testid="case-box"][data-box-id="${mine.id}"]`)
   await page.selectOption('[data-testid="box-finding-select"]', chosen)
   await waitMine(page, (boxes, f) => boxes[0].finding === f, chosen)

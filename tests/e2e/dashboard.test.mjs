@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import {
   repoRoot, images1024, labelsCsv, boxesCsv, webJs, cliJs, artifacts, CHROMIUM,
   execFileAsync, ctx, readCsvBoxes, startServer, waitForTotal, workflow, openBrowserPage, closeAll,
+  readmeScreenshot,
 } from './harness.mjs'
 
 const IMAGES = 8
@@ -58,7 +59,26 @@ workflow('1. dashboard: a row per boxed finding with the paper value, macro AURO
   const macro = await page.textContent('[data-testid="dashboard-macro-auroc"]')
   assert.match(macro ?? '', /Macro AUROC: (\d\.\d{3}|–)/)
   console.log(`# dashboard: ${rows.length} finding row(s); ${macro}`)
-  await page.screenshot({ path: join(artifacts, 'e2e-dashboard.png'), fullPage: true })
+  // Plots read alone: ticks with values on both axes, axis titles, a legend.
+  const charts = await page.$$eval('[data-testid="dashboard-roc"] svg[role="img"], svg[data-testid="dashboard-scatter"]', (svgs) => svgs.map((svg) => ({
+    name: svg.getAttribute('aria-label'),
+    xTicks: svg.querySelectorAll('[data-testid="x-tick"]').length,
+    yTicks: svg.querySelectorAll('[data-testid="y-tick"]').length,
+    tickValues: [...svg.querySelectorAll('[data-testid="chart-axes"] text')].map((t) => t.textContent).filter((t) => /^[\d.]+$/.test(t ?? '')),
+    x: svg.querySelector('[data-testid="x-label"]')?.textContent,
+    y: svg.querySelector('[data-testid="y-label"]')?.textContent,
+    legend: [...(svg.parentElement?.querySelectorAll('[data-testid="chart-legend-item"]') ?? [])].map((i) => i.textContent),
+  })))
+  const scatter = charts.find((c) => c.name === 'Probability vs IoU')
+  assert.ok(scatter, `scatter plot drawn: ${JSON.stringify(charts)}`)
+  assert.deepEqual([scatter.xTicks, scatter.yTicks, scatter.x, scatter.y], [5, 5, 'Model probability', 'Heatmap IoU with the box'])
+  assert.deepEqual(scatter.tickValues, ['0', '0', '0.25', '0.25', '0.5', '0.5', '0.75', '0.75', '1', '1'])
+  assert.ok(scatter.legend.length > 0, 'scatter legend names the findings')
+  for (const roc of charts.filter((c) => c.name?.startsWith('ROC '))) {
+    assert.deepEqual([roc.xTicks, roc.yTicks, roc.x, roc.y], [5, 5, 'False positive rate', 'True positive rate'], roc.name)
+    assert.deepEqual(roc.legend, [roc.name.slice(4), 'chance'], roc.name)
+  }
+  await readmeScreenshot(page, 'dashboard', { fullPage: true })
 })
 
 workflow('2. CSV export downloads a file with the expected header', async () => {

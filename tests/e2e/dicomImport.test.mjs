@@ -71,5 +71,8 @@ workflow('2. the cases carry pseudonyms only, open, and show no identifying attr
   // The opened case names its patient by pseudonym.
   const details = await page.textContent('[data-testid="case-view"]')
   assert.match(details ?? '', /anon-[0-9a-f]{16}/)
+  // Window/level in the stored 16-bit PNG's values, not 0–1.
+  assert.equal(await page.getAttribute('[data-testid="viewer-status"]', 'data-pixel-max'), '65535')
+  assert.match(await page.textContent('[data-testid="viewer-status"]') ?? '', /W 65535 L 32768/)
   await page.screenshot({ path: join(artifacts, 'e2e-dicom-case.png') })
 })

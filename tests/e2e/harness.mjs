@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -218,4 +218,31 @@ export async function closeAll() {
   await ctx.browser?.close().catch(() => undefined)
   await stopServer().catch(() => undefined)
   if (ctx.workDir) rmSync(ctx.workDir, { recursive: true, force: true })
+}
+
+/**
+ * Opens a section of the reading panel ('findings', 'heatmap', 'boxes', 'window'; one is open at a
+ * time) so that its controls can be clicked.
+ */
+export async function openSection(page, name) {
+  const section = `[data-testid="panel-section-${name}"]`
+  await page.waitForSelector(section)
+  if ((await page.getAttribute(section, 'data-expanded')) !== 'true') await page.click(`[data-testid="panel-section-${name}-summary"]`)
+  await page.waitForSelector(`${section}[data-expanded="true"]`)
+}
+
+export const screenshotsDir = join(repoRoot, 'docs/screenshots')
+
+/**
+ * A README screenshot: saved as test-artifacts/e2e-<name>.png on every run, and copied over
+ * docs/screenshots/<name>.png when the run is asked to regenerate them
+ * (`CXR_LENS_UPDATE_SCREENSHOTS=1 node --test tests/e2e/<spec>`).
+ */
+export async function readmeScreenshot(page, name, options = {}) {
+  const file = join(artifacts, `e2e-${name}.png`)
+  await page.screenshot({ path: file, ...options })
+  if (process.env.CXR_LENS_UPDATE_SCREENSHOTS === '1') {
+    mkdirSync(screenshotsDir, { recursive: true })
+    copyFileSync(file, join(screenshotsDir, `${name}.png`))
+  }
 }

@@ -13,8 +13,9 @@ import { join } from 'node:path'
 import {
   repoRoot, images1024, labelsCsv, boxesCsv, webJs, cliJs, artifacts, CHROMIUM,
   WAIT, execFileAsync, ctx, startServer, waitForTotal, openByClick, viewer, workflow,
-  openBrowserPage, closeAll,
+  openBrowserPage, closeAll, openSection, readCsvBoxes,
 } from './harness.mjs'
+import { cliWithStdin, loginReader, secretOf } from './readingSetup.mjs'
 
 const IMAGES = 5
 const MODEL_DIR = join(repoRoot, 'tests/fixtures/engine/tiny-resnet')
@@ -102,9 +103,11 @@ workflow('1. no model installed: the panel says how to import one', async () => 
   assert.equal((await viewer(page))?.heatmap, null)
 })
 
-workflow('2. Grad-CAM run: 14 probabilities, CPU chip, heatmap of the top finding', async () => {
+workflow('2. Grad-CAM run: 14 probabilities, CPU chip, heatmap of the box\'s finding (else the top one)', async () => {
   const { page } = ctx
   await cli('models', 'import', MODEL_DIR)
+  // Fine-tuning is in the Models dialog, for clinical advisors (made by the administrator's CLI).
+  await cliWithStdin(`${secretOf('Advisor Models')}\n`, 'readers', 'add', '--name', 'Advisor Models', '--role', 'clinical_advisor')
   await page.reload()
   await waitForTotal(page, IMAGES)
   await openByClick(page, image)
@@ -116,18 +119,31 @@ workflow('2. Grad-CAM run: 14 probabilities, CPU chip, heatmap of the top findin
   // tiny-resnet has a gap_linear head: CAM and layer SHAP are allowed.
   const disabled = await page.$$eval('[data-testid="method-select"] option', (options) => options.filter((o) => o.disabled).map((o) => o.value))
   assert.deepEqual(disabled, [])
+  // Fine-tuning is not in the reading panel, and model management is not offered to a reader who
+  // is not logged in; a clinical advisor gets it in the top bar.
+  assert.equal(await page.$('[data-testid="fine-tune-layers"]'), null, 'no fine-tuning in the reading panel')
+  assert.equal(await page.$('[data-testid="open-models"]'), null, 'no Models button before an advisor logs in')
+  await loginReader(page, 'Advisor Models')
+  await page.click('[data-testid="open-models"]')
+  await page.waitForSelector('[data-testid="models-dialog"]')
+  assert.ok((await page.$$eval('[data-testid="models-row"]', (rows) => rows.map((r) => r.getAttribute('data-model')))).includes(key), 'the dialog lists the installed models')
   // Fine-tuning: its residual last block is not a 1×1 convolution, so only the final layer is offered;
   // the bundled MobileNet v1 (when listed) offers its last block too.
+  await page.selectOption('[data-testid="fine-tune-model"]', key)
   const layerOptions = () => page.$$eval('[data-testid="fine-tune-layers"] option', (options) => options.map((o) => ({ value: o.value, disabled: o.disabled })))
+  await page.waitForSelector('[data-testid="fine-tune-layers"]')
   assert.deepEqual(await layerOptions(), [{ value: 'head', disabled: false }, { value: 'head+last-block', disabled: true }])
   const reference = models.find((value) => value.startsWith('cxr-mobilenet-v1@'))
   if (reference) {
-    await page.selectOption('[data-testid="model-select"]', reference)
+    await page.selectOption('[data-testid="fine-tune-model"]', reference)
     await page.waitForFunction(() => document.querySelector('[data-testid="fine-tune-layers"] option[value="head+last-block"]')?.disabled === false, null, { timeout: WAIT })
-    await page.selectOption('[data-testid="model-select"]', key)
+    await page.selectOption('[data-testid="fine-tune-model"]', key)
     await page.waitForFunction(() => document.querySelector('[data-testid="fine-tune-layers"] option[value="head+last-block"]')?.disabled === true, null, { timeout: WAIT })
   }
   assert.deepEqual(await page.$$eval('[data-testid="fine-tune-balance"] option', (options) => options.map((o) => o.value)), ['weights', 'smote', 'none'])
+  await page.click('[data-testid="models-close"]')
+  await page.waitForSelector('[data-testid="models-dialog"]', { state: 'detached' })
+  await openSection(page, 'findings')
   assert.equal(await page.$$eval('[data-testid="prediction-row"]', (rows) => rows.length), 0, 'no predictions before the first run')
 
   assert.equal(await runMethod(page, 'gradcam'), true, 'analysis-progress shown while the job ran')
@@ -140,8 +156,15 @@ workflow('2. Grad-CAM run: 14 probabilities, CPU chip, heatmap of the top findin
   for (let i = 1; i < rows.length; i++) assert.ok(rows[i - 1].probability >= rows[i].probability, 'rows sorted by probability, highest first')
   for (const row of rows) assert.ok(row.probability >= 0 && row.probability <= 1, `${row.finding} ${row.probability}`)
   const heatmap = await waitForHeatmap(page, { method: 'gradcam' })
-  assert.deepEqual({ ...heatmap, opacity: undefined }, { finding: rows[0].finding, method: 'gradcam', width: 8, height: 8, visible: true, opacity: undefined })
-  assert.equal(await page.getAttribute(`[data-testid="prediction-row"][data-finding="${rows[0].finding}"]`, 'data-selected'), 'true')
+  // The map follows the case's radiologist box when it has one (NIH spells Infiltration 'Infiltrate'
+  // in the box list), else the top probability; the screen says which.
+  const boxFinding = readCsvBoxes(new Set([image])).get(image)?.[0]?.finding.replace(/^Infiltrate$/, 'Infiltration')
+  const [expected, why] = boxFinding ? [boxFinding, "from the case's boxes"] : [rows[0].finding, 'highest probability']
+  // The default overlay: Hot (legible over a radiograph), transparent below 30% of the map's range.
+  assert.deepEqual({ ...heatmap, opacity: undefined }, { finding: expected, method: 'gradcam', width: 8, height: 8, visible: true, opacity: undefined, colormap: 'hot', floor: 0.3 })
+  assert.equal(await page.getAttribute('[data-testid="map-choice"]', 'data-reason'), boxFinding ? 'boxes' : 'top')
+  assert.match(await page.textContent('[data-testid="map-choice"]') ?? '', new RegExp(`Map: ${expected} — ${why}`))
+  assert.equal(await page.getAttribute(`[data-testid="prediction-row"][data-finding="${expected}"]`, 'data-selected'), 'true')
 })
 
 workflow('3. another finding, the h key, the toggle and the opacity slider', async () => {
@@ -150,6 +173,8 @@ workflow('3. another finding, the h key, the toggle and the opacity slider', asy
   const other = rows[2].finding
   await page.click(`[data-testid="prediction-row"][data-finding="${other}"]`)
   await waitForHeatmap(page, { finding: other, method: 'gradcam', visible: true })
+  assert.equal(await page.getAttribute('[data-testid="map-choice"]', 'data-reason'), 'reader')
+  await openSection(page, 'heatmap')
 
   await page.keyboard.press('h')
   await waitForHeatmap(page, { finding: other, visible: false })
@@ -167,12 +192,17 @@ workflow('3. another finding, the h key, the toggle and the opacity slider', asy
   await page.keyboard.press('h')
   assert.equal((await viewer(page)).heatmap.visible, true)
   await page.selectOption('[data-testid="heatmap-colormap"]', 'viridis')
+  await waitForHeatmap(page, { colormap: 'viridis' })
   await page.selectOption('[data-testid="heatmap-colormap"]', 'jet')
+  await waitForHeatmap(page, { colormap: 'jet' })
+  await page.selectOption('[data-testid="heatmap-colormap"]', 'hot')
+  await waitForHeatmap(page, { colormap: 'hot' })
 })
 
 workflow('4. Eigen-CAM run replaces the map; zoom keeps it; screenshot', async () => {
   const { page } = ctx
   const finding = (await viewer(page)).heatmap.finding
+  await openSection(page, 'findings')
   await page.selectOption('[data-testid="method-select"]', 'eigencam')
   // Not stored yet: nothing is shown until Run computes it.
   await page.waitForFunction(() => window.__cxrViewer?.heatmap === null, null, { timeout: WAIT })

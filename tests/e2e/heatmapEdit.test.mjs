@@ -8,7 +8,7 @@
 // Setup (8 NIH images, the test model, Grad-CAM maps): see readingSetup.mjs.
 import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { ctx, openByClick, workflow, sel, closeAll } from './harness.mjs'
+import { ctx, openByClick, workflow, sel, closeAll, openSection, viewer } from './harness.mjs'
 import { otsuMask } from './iouReference.mjs'
 import { setupReading, createReader, dragImage, heatmapValues, callApi, secretOf } from './readingSetup.mjs'
 
@@ -38,6 +38,7 @@ workflow('1. a radiologist may not edit: the button is off and the server refuse
   await openByClick(page, boxed)
   const radiologist = await createReader(page, 'Dr Rad', 'radiologist')
   model = await heatmapValues(page)
+  await openSection(page, 'heatmap')
   assert.equal(await page.isDisabled('[data-testid="edit-heatmap"]'), true)
   // Logged in as the radiologist on its own connection: refused for the role.
   const refused = await callApi('heatmaps:saveEdit', { baseId: model.id, readerId: radiologist, values: model.values }, { readerId: radiologist, secret: secretOf('Dr Rad') })
@@ -59,6 +60,21 @@ workflow('2. a clinical advisor brushes the map and saves it as a second version
   await page.click('[data-testid="edit-heatmap"]')
   await page.waitForSelector('[data-testid="heatmap-save"]')
   await page.waitForSelector('[data-testid="case-stage"][data-mode="paint"]')
+  // The brush says what it does in words, on the panel and on the image, and the cursor is the brush.
+  assert.equal(await page.textContent('[data-testid="brush-add"]'), 'Add evidence')
+  assert.equal(await page.textContent('[data-testid="brush-erase"]'), 'Erase evidence')
+  assert.equal(await page.getAttribute('[data-testid="case-stage"]', 'data-brush'), 'add')
+  await page.click('[data-testid="brush-erase"]')
+  await page.waitForSelector('[data-testid="case-stage"][data-brush="erase"]')
+  assert.match(await page.textContent('[data-testid="viewer-status"]') ?? '', /brush: erase evidence/)
+  await page.click('[data-testid="brush-add"]')
+  await page.waitForSelector('[data-testid="case-stage"][data-brush="add"]')
+  const radius = Number(await page.getAttribute('[data-testid="case-stage"]', 'data-brush-radius'))
+  const { scale, heatmap } = await viewer(page)
+  // brush size 1: half a map cell of the 1024² image, on screen
+  const expected = 0.5 * (1024 / heatmap.width) * scale
+  assert.ok(Math.abs(radius - expected) < 1, `brush cursor radius ${radius} px, expected ${expected}`)
+  assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('[data-testid="case-stage"]')).cursor), 'none', 'the brush circle is the cursor')
   await dragImage(page, { x: 100, y: 100 }, { x: 400, y: 150 })
   const painted = await shownValuesAfter(page, model.values)
   await page.click('[data-testid="heatmap-save"]')

@@ -8,7 +8,7 @@ import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { ctx, images1024, labelsCsv, boxesCsv, startServer, openBrowserPage, waitForTotal, viewer, workflow, closeAll } from './harness.mjs'
+import { ctx, images1024, labelsCsv, boxesCsv, startServer, openBrowserPage, waitForTotal, viewer, workflow, closeAll, openSection } from './harness.mjs'
 import { cli, dragImage, timeOpen, percentiles, createReader, myBoxes, blur, saved, waitMine, freshReadingDirs } from './readingSetup.mjs'
 
 const SIDE = 3000
@@ -59,6 +59,7 @@ workflow('2. zoom, pan, draw and window/level stay smooth on 3000²', async () =
   await dragImage(page, { x: 1500, y: 1500 }, { x: 1440, y: 1470 }, { steps: 40 })
   stats.pan = await page.evaluate(() => window.__cxrViewer.frameStats())
   // Draw a box (b, then drag).
+  await openSection(page, 'boxes')
   await page.selectOption('[data-testid="box-finding-select"]', 'Nodule')
   await blur(page)
   await page.keyboard.press('b')
@@ -70,7 +71,8 @@ workflow('2. zoom, pan, draw and window/level stay smooth on 3000²', async () =
   const [box] = await myBoxes(page)
   for (const [k, v] of Object.entries({ x: 1450, y: 1450, w: 110, h: 100 })) assert.ok(Math.abs(box[k] - v) <= 3, `${k} ${box[k]} ≈ ${v}`)
   // Window/level: right-drag.
-  const wl = async () => (await page.textContent('[data-testid="viewer-status"]') ?? '').match(/W (-?\d+\.\d\d) L (-?\d+\.\d\d)/)?.slice(1)
+  // W/L in stored pixel values (integers)
+  const wl = async () => (await page.textContent('[data-testid="viewer-status"]') ?? '').match(/W (-?\d+) L (-?\d+)/)?.slice(1)
   const before = await wl()
   await dragImage(page, { x: 1400, y: 1350 }, { x: 1480, y: 1390 }, { steps: 40, button: 'right' })
   stats.windowLevel = await page.evaluate(() => window.__cxrViewer.frameStats())

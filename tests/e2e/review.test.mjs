@@ -11,7 +11,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import sharp from 'sharp'
-import { artifacts, ctx, viewer, workflow, sel, clearSearch, closeAll } from './harness.mjs'
+import { ctx, viewer, workflow, sel, clearSearch, closeAll, openSection, readmeScreenshot } from './harness.mjs'
 import { IMAGES, setupReading, createReader, blur, caseView, dragImage, saved, waitMine, timeOpen, percentiles } from './readingSetup.mjs'
 
 let boxed = ''
@@ -131,8 +131,14 @@ function agreement(before, after, { window, level }) {
 const statusWl = async (page) => {
   // Read once the last pointer move's render is painted, so the text and the filter agree.
   await settle(page)
-  const m = /W (\d+\.\d+) L (\d+\.\d+)/.exec(await page.textContent('[data-testid="viewer-status"]') ?? '')
-  return { window: Number(m[1]), level: Number(m[2]) }
+  const status = '[data-testid="viewer-status"]'
+  // The text shows stored pixel values (0–255 for these 8-bit PNGs); the attributes the exact 0–1 window.
+  const m = /W (\d+) L (\d+)/.exec(await page.textContent(status) ?? '')
+  const window = Number(await page.getAttribute(status, 'data-window'))
+  const level = Number(await page.getAttribute(status, 'data-level'))
+  assert.equal(await page.getAttribute(status, 'data-pixel-max'), '255')
+  assert.deepEqual([Number(m[1]), Number(m[2])], [Math.round(window * 255), Math.round(level * 255)], 'W/L shown in stored values')
+  return { window, level }
 }
 
 workflow('4. window/level by preset and by right-drag changes the displayed pixels as W/L says', async () => {
@@ -142,11 +148,18 @@ workflow('4. window/level by preset and by right-drag changes the displayed pixe
   await blur(page)
   await page.keyboard.press('h') // the image alone: the overlay is not windowed
   await page.waitForFunction(() => window.__cxrViewer?.heatmap?.visible === false)
+  // nor are the boxes and their labels
+  await openSection(page, 'boxes')
+  await page.click('[data-testid="show-others-toggle"]')
+  await page.waitForFunction(() => window.__cxrViewer?.boxesDrawn === 0)
   await page.mouse.move(0, 0)
   const base = await displayed(page)
 
+  await openSection(page, 'window')
   await page.selectOption('[data-testid="wl-preset"]', 'bone')
   assert.deepEqual(await statusWl(page), { window: 0.45, level: 0.72 })
+  assert.match(await page.textContent('[data-testid="viewer-status"]') ?? '', /W 115 L 184/)
+  assert.match(await page.textContent('[data-testid="wl-values"]') ?? '', /^W 115 L 184 \(stored values 0–255\)$/)
   const bone = await displayed(page)
   const share = agreement(base, bone, { window: 0.45, level: 0.72 })
   console.log(`# window/level: bone preset, ${(share * 100).toFixed(1)}% of ${base.length} displayed pixels within 3 grey levels of the transfer`)
@@ -165,6 +178,8 @@ workflow('4. window/level by preset and by right-drag changes the displayed pixe
   await page.selectOption('[data-testid="wl-preset"]', 'default')
   assert.ok(agreement(base, await displayed(page), { window: 1, level: 0.5 }) > 0.99, 'default again shows the original pixels')
   await page.keyboard.press('h')
+  await openSection(page, 'boxes')
+  await page.click('[data-testid="show-others-toggle"]')
 })
 
 workflow('5. time from a worklist click to image + heatmap drawn (printed)', async () => {
@@ -196,6 +211,7 @@ workflow('6. a reader box beside the dataset boxes; screenshot', async () => {
   await page.waitForSelector(sel.loaded(boxed))
   await page.waitForFunction(() => window.__cxrViewer?.heatmap)
   const finding = (await viewer(page)).heatmap.finding
+  await openSection(page, 'boxes')
   await page.selectOption('[data-testid="box-finding-select"]', finding)
   await blur(page)
   await page.keyboard.press('b')
@@ -205,6 +221,6 @@ workflow('6. a reader box beside the dataset boxes; screenshot', async () => {
   await page.waitForSelector('[data-testid="iou-row"]')
   await page.click('[data-testid="fit-button"]')
   await page.mouse.move(0, 0)
-  await page.screenshot({ path: join(artifacts, 'e2e-viewer.png') })
+  await readmeScreenshot(page, 'viewer')
   assert.deepEqual(ctx.pageErrors, [])
 })

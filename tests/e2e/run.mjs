@@ -17,6 +17,7 @@ import {
   CORRUPT, WAIT, execFileAsync, ctx, readCsvBoxes, startServer, sel, waitForTotal,
   searchFor, clearSearch, openByClick, caseBoxTexts, viewer, workflow, median, tryWebSocket,
   openBrowserPage, closeAll,
+  readmeScreenshot,
 } from './harness.mjs'
 
 // ---------------------------------------------------------------------------------------------- setup
@@ -99,7 +100,7 @@ workflow('2. open a case with boxes: panel and canvas show the CSV boxes', async
   assert.ok((await page.$$('[data-testid="case-label"]')).length > 0, 'the case shows its ground-truth labels')
 
   ctx.opened = { caseId: (await page.getAttribute('[data-testid="case-view"]', 'data-case-id')) ?? '', boxes: texts }
-  await page.screenshot({ path: join(artifacts, 'e2e-case-view.png') })
+  await readmeScreenshot(page, 'case-view')
 })
 
 workflow('3. keyboard navigation: ArrowDown/ArrowUp move the selection, Enter opens it', async () => {

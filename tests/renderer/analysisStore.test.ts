@@ -93,4 +93,34 @@ describe('analysis store', () => {
     expect(store.getState().modelKey).toBe('other@1.0.0')
     expect(fake.calls.filter((c) => c.channel === 'analysis:predictions').map((c) => (c.request as { model: string }).model)).toEqual(['m', 'other'])
   })
+
+  it('opens each case on the worklist filter, else its boxes\' finding, else the top one, says why, and reports the predictions', async () => {
+    const fake = server()
+    let filter: string | null = 'Effusion'
+    let boxes: readonly string[] | Promise<readonly string[]> | null = null
+    const reported: Array<[number, string]> = []
+    const store = createAnalysisStore(fake.api, {
+      filterFinding: () => filter,
+      boxFindings: () => boxes,
+      onPredictions: (caseId, _model, predictions) => reported.push([caseId, predictions[0]!.finding]),
+    })
+    store.openCase(1)
+    await settle()
+    expect(store.getState()).toMatchObject({ finding: 'Effusion', findingReason: 'filter', heatmap: { caseId: 1, finding: 'Effusion' } })
+    filter = null
+    boxes = Promise.resolve(['Mass'])
+    store.openCase(1)
+    await settle()
+    expect(store.getState()).toMatchObject({ finding: 'Mass', findingReason: 'boxes', heatmap: { caseId: 1, finding: 'Mass' } })
+    // the reader's pick on this case is kept when the model changes nothing about it
+    store.selectFinding('Effusion')
+    await settle()
+    expect(store.getState()).toMatchObject({ finding: 'Effusion', findingReason: 'reader' })
+    // another case does not inherit it
+    boxes = []
+    store.openCase(2)
+    await settle()
+    expect(store.getState()).toMatchObject({ caseId: 2, finding: 'Mass', findingReason: 'top' })
+    expect(reported).toEqual([[1, 'Nodule'], [1, 'Nodule'], [2, 'Mass']])
+  })
 })

@@ -3,8 +3,8 @@
  * either the worklist with the open case or the validation dashboard. Stores live here so that
  * switching views keeps filters, choices and the open case.
  */
-import { memo, useCallback, useEffect, useState } from 'react'
-import { Alert, AppBar, Box, Button, CssBaseline, Paper, Tab, Tabs, ThemeProvider, Toolbar, Typography } from '@mui/material'
+import { memo, useCallback, useEffect, useState, type ReactNode } from 'react'
+import { Alert, AppBar, Box, Button, CssBaseline, IconButton, Paper, Tab, Tabs, ThemeProvider, Toolbar, Tooltip, Typography } from '@mui/material'
 import type { AppInfo } from '../../shared/domain'
 import { errorMessage, useApi } from './apiContext'
 import { AnalyseCasesDialog } from './components/AnalyseCasesDialog'
@@ -13,7 +13,9 @@ import { BackupsDialog } from './components/BackupsDialog'
 import { DatabaseRecovery } from './components/DatabaseRecovery'
 import { EmptyWorklist } from './components/EmptyWorklist'
 import { ImportDialog } from './components/ImportDialog'
+import { ModelsDialog } from './components/ModelsDialog'
 import { ShortcutsActive } from './hooks/shortcutScope'
+import { useHotkey } from './hooks/useHotkey'
 import { useStoreSelector } from './hooks/useStoreSelector'
 import { ReaderPicker, ROLE_LABELS } from './components/ReaderPicker'
 import { WorklistFilterBar } from './components/WorklistFilterBar'
@@ -24,7 +26,8 @@ import { createBackupStore } from './stores/backupStore'
 import { createCaseImages } from './stores/caseImages'
 import { createDetailRequest } from './stores/detailRequest'
 import { createHeatmapEditStore } from './stores/heatmapEditStore'
-import { createReaderStore, type ReaderStore } from './stores/readerStore'
+import { createPaneLayoutStore, usePaneLayout, type PaneLayoutStore } from './stores/paneLayout'
+import { canManageModels, createReaderStore, type ReaderStore } from './stores/readerStore'
 import { createWorklistStore } from './stores/worklistStore'
 import { theme } from './theme'
 import { CaseView, type CaseViewProps } from './views/CaseView'
@@ -39,6 +42,7 @@ interface TopBarProps {
   onBackups: () => void
   onAnalyse: () => void
   background: BackgroundStore
+  onModels: () => void
   /** A damaged database answers nothing but recovery: importing is off. */
   damaged: boolean
   readers: ReaderStore
@@ -46,8 +50,9 @@ interface TopBarProps {
 }
 
 /** The app bar; memoized, so opening a case does not render it again. */
-const TopBar = memo(function TopBar({ view, onView, onImport, onBackups, onAnalyse, background, damaged, readers, appInfo }: TopBarProps) {
+const TopBar = memo(function TopBar({ view, onView, onImport, onBackups, onAnalyse, onModels, background, damaged, readers, appInfo }: TopBarProps) {
   const reader = useStoreSelector(readers, (s) => s.current)
+  const manager = canManageModels(reader)
   return (
     <AppBar position="static" color="default" elevation={1}>
       <Toolbar variant="dense" sx={{ gap: 2 }}>
@@ -64,6 +69,11 @@ const TopBar = memo(function TopBar({ view, onView, onImport, onBackups, onAnaly
           Backups
         </Button>
         {!damaged && <BackgroundChip store={background} />}
+        {manager && (
+          <Button size="small" onClick={onModels} disabled={damaged} data-testid="open-models" title="Installed models and fine-tuning (clinical advisors and administrators)">
+            Models
+          </Button>
+        )}
         <Tabs value={view} onChange={(_e, v: View) => onView(v)} sx={{ minHeight: 36, '& .MuiTab-root': { minHeight: 36, py: 0 } }}>
           <Tab value="cases" label="Cases" data-testid="cases-tab" />
           <Tab value="dashboard" label="Dashboard" data-testid="dashboard-tab" />
@@ -89,6 +99,34 @@ const TopBar = memo(function TopBar({ view, onView, onImport, onBackups, onAnaly
 
 type OpenCaseProps = Omit<CaseViewProps, 'caseId'> & { active: boolean }
 
+/** Worklist width when shown: wide enough that names, chips and the model's top 3 are never cut at 1600 px. */
+const WORKLIST_WIDTH = 660
+
+/** The worklist pane, or the slim strip that brings it back (button or `w`). */
+const WorklistPane = memo(function WorklistPane({ layout, children }: { layout: PaneLayoutStore; children: ReactNode }) {
+  const { worklistOpen } = usePaneLayout(layout)
+  return (
+    <>
+      <Paper
+        square
+        elevation={0}
+        data-testid="worklist-pane"
+        data-open={worklistOpen ? 'true' : 'false'}
+        sx={{ width: WORKLIST_WIDTH, flexShrink: 0, display: worklistOpen ? 'flex' : 'none', flexDirection: 'column', borderRight: 1, borderColor: 'divider', position: 'relative' }}
+      >
+        {children}
+      </Paper>
+      <Paper square elevation={0} sx={{ width: 28, flexShrink: 0, display: 'flex', flexDirection: 'column', alignItems: 'center', borderRight: 1, borderColor: 'divider', pt: 0.5 }}>
+        <Tooltip title={worklistOpen ? 'Hide the worklist (w)' : 'Show the worklist (w)'} placement="right">
+          <IconButton size="small" onClick={layout.toggleWorklist} data-testid="toggle-worklist" aria-label={worklistOpen ? 'Hide the worklist' : 'Show the worklist'} aria-expanded={worklistOpen}>
+            {worklistOpen ? '‹' : '›'}
+          </IconButton>
+        </Tooltip>
+      </Paper>
+    </>
+  )
+})
+
 /** The open case, or how to open one. Only this part renders when another case is opened. */
 const OpenCase = memo(function OpenCase({ active, ...stores }: OpenCaseProps) {
   const openCaseId = useStoreSelector(stores.worklist, (s) => s.openCaseId)
@@ -109,10 +147,10 @@ const OpenCase = memo(function OpenCase({ active, ...stores }: OpenCaseProps) {
 
 export function App() {
   const api = useApi()
-  const [analysis] = useState(() => createAnalysisStore(api))
   const [readers] = useState(() => createReaderStore(api))
   const [images] = useState(() => createCaseImages(api))
   const [details] = useState(() => createDetailRequest(api))
+  const [layout] = useState(() => createPaneLayoutStore())
   // Loading starts as a case is opened, before React renders it.
   const [store] = useState(() => createWorklistStore(api, (caseId) => {
     details.start(caseId, readers.getState().current?.id ?? null)
@@ -123,6 +161,16 @@ export function App() {
   }))
   const [background] = useState(() => createBackgroundStore(api))
   const [analyseOpen, setAnalyseOpen] = useState(false)
+  // The map a case opens on follows the worklist filter and the case's boxes; the default model's
+  // predictions, as they arrive, refresh that row's "Model top 3".
+  const [analysis] = useState(() => createAnalysisStore(api, {
+    filterFinding: () => store.getState().filters.finding,
+    boxFindings: (caseId) => details.boxFindings(caseId),
+    boxFindingsAhead: async (caseId) => (await api.cases.get({ caseId, readerId: readers.getState().current?.id ?? undefined })).boxList.map((b) => b.finding),
+    onPredictions: (caseId, model, predictions) => {
+      if (model.isDefault) store.patchRow(caseId, { topFindings: predictions.slice(0, 3).map(({ finding, probability }) => ({ finding, probability })) })
+    },
+  }))
   const [heatmapEdit] = useState(() => createHeatmapEditStore(api))
   const reader = useStoreSelector(readers, (s) => s.current)
   const [view, setView] = useState<View>('cases')
@@ -131,6 +179,8 @@ export function App() {
   const [importOpen, setImportOpen] = useState(false)
   const [backups] = useState(() => createBackupStore(api))
   const [backupsOpen, setBackupsOpen] = useState(false)
+  const [modelsOpen, setModelsOpen] = useState(false)
+  useHotkey('w', layout.toggleWorklist, view === 'cases')
 
   useEffect(() => {
     api.app.info({}).then(
@@ -177,12 +227,15 @@ export function App() {
   const openImport = useCallback(() => setImportOpen(true), [])
   const openBackups = useCallback(() => setBackupsOpen(true), [])
   const openAnalyse = useCallback(() => setAnalyseOpen(true), [])
+  const openModels = useCallback(() => setModelsOpen(true), [])
+  // Model management closes when the reader who opened it is no longer one who may.
+  const modelsShown = modelsOpen && canManageModels(reader)
 
   return (
     <ThemeProvider theme={theme}>
       <CssBaseline />
       <Box sx={{ height: '100vh', display: 'flex', flexDirection: 'column', overflow: 'hidden' }}>
-        <TopBar view={view} onView={setView} onImport={openImport} onBackups={openBackups} onAnalyse={openAnalyse} background={background} damaged={damaged !== null} readers={readers} appInfo={appInfo} />
+        <TopBar view={view} onView={setView} onImport={openImport} onBackups={openBackups} onAnalyse={openAnalyse} onModels={openModels} background={background} damaged={damaged !== null} readers={readers} appInfo={appInfo} />
         {infoError && <Alert severity="error">{infoError}</Alert>}
         {/* Plaintext patient identifiers in the data folder (an earlier version's table): said loudly, with the command that seals them. */}
         {appInfo?.reidentification?.warnings.map((warning) => <Alert key={warning} severity="warning" data-testid="reid-warning">{warning}</Alert>)}
@@ -191,18 +244,19 @@ export function App() {
         {!damaged && view === 'dashboard' && <DashboardView readers={readers} />}
         {!damaged && (
           <Box sx={{ flex: 1, display: view === 'cases' ? 'flex' : 'none', minHeight: 0 }}>
-            <Paper square elevation={0} sx={{ width: 620, flexShrink: 0, display: 'flex', flexDirection: 'column', borderRight: 1, borderColor: 'divider' }}>
+            <WorklistPane layout={layout}>
               <WorklistFilterBar store={store} />
               <EmptyWorklist store={store} onImport={openImport} />
               <WorklistTable store={store} />
-            </Paper>
+            </WorklistPane>
             <Box component="main" sx={{ flex: 1, display: 'flex', minWidth: 0 }}>
-              <OpenCase active={view === 'cases' && !backupsOpen && !importOpen && !analyseOpen} worklist={store} images={images} details={details} analysis={analysis} readers={readers} heatmapEdit={heatmapEdit} />
+              <OpenCase active={view === 'cases' && !backupsOpen && !importOpen && !analyseOpen && !modelsShown} worklist={store} images={images} details={details} analysis={analysis} readers={readers} heatmapEdit={heatmapEdit} layout={layout} />
             </Box>
           </Box>
         )}
       </Box>
       {analyseOpen && <AnalyseCasesDialog worklist={store} onClose={() => setAnalyseOpen(false)} />}
+      {modelsShown && <ModelsDialog store={analysis} onClose={() => setModelsOpen(false)} />}
       {backupsOpen && <BackupsDialog store={backups} onClose={() => setBackupsOpen(false)} />}
       {importOpen && (
         <ImportDialog

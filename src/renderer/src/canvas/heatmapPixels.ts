@@ -96,10 +96,24 @@ export function normalizeHeatmap(values: ArrayLike<number>, mode: Normalization)
 }
 
 /**
- * Min–max normalized values → RGBA bytes (4 per value), opaque everywhere (the usual CAM look; the
- * overlay opacity does the blending). Signed maps go through divergingRgba instead.
+ * Opacity of a min–max value under the alpha ramp: 0 below `floor` (the radiograph shows through
+ * untinted), rising linearly to 1 over the next RAMP of the range, so the region the model points
+ * at reads as a coloured island with a visible edge. floor 0 keeps the classic opaque CAM look.
  */
-export function heatmapRgba(normalized: ArrayLike<number>, colormap: ColormapName): Uint8ClampedArray<ArrayBuffer> {
+export const RAMP = 0.25
+
+export function rampAlpha(v: number, floor: number): number {
+  if (!(floor > 0)) return 1
+  if (v < floor) return 0
+  return Math.min(1, (v - floor) / RAMP)
+}
+
+/**
+ * Min–max normalized values → RGBA bytes (4 per value) through the colormap, with the alpha ramp
+ * above `floor` (0: opaque everywhere; the overlay opacity then does all the blending). Signed
+ * maps go through divergingRgba instead.
+ */
+export function heatmapRgba(normalized: ArrayLike<number>, colormap: ColormapName, floor = 0): Uint8ClampedArray<ArrayBuffer> {
   const lut = colormapLut(colormap)
   const rgba = new Uint8ClampedArray(normalized.length * 4)
   for (let i = 0; i < normalized.length; i++) {
@@ -108,7 +122,7 @@ export function heatmapRgba(normalized: ArrayLike<number>, colormap: ColormapNam
     rgba[i * 4] = lut[entry]!
     rgba[i * 4 + 1] = lut[entry + 1]!
     rgba[i * 4 + 2] = lut[entry + 2]!
-    rgba[i * 4 + 3] = 255
+    rgba[i * 4 + 3] = Math.round(rampAlpha(v, floor) * 255)
   }
   return rgba
 }
@@ -118,13 +132,15 @@ export const RENDER_SIZE = 256
 
 /**
  * Everything the overlay needs in one call: normalized (min–max, or signed for a diverging map),
- * upsampled by a whole factor to about RENDER_SIZE on the longer side, coloured. `width`/`height` are those of the returned pixels.
+ * upsampled by a whole factor to about RENDER_SIZE on the longer side, coloured (a min–max map
+ * transparent below `floor`). `width`/`height` are those of the returned pixels.
  */
 export function renderHeatmap(
   map: { width: number; height: number; values: ArrayLike<number>; method: string },
   colormap: ColormapName,
   renderSize = RENDER_SIZE,
   scale: DisplayScale = displayScaleFor(map.method),
+  floor = 0,
 ): { width: number; height: number; rgba: Uint8ClampedArray<ArrayBuffer> } {
   if (map.width <= 0 || map.height <= 0 || map.values.length !== map.width * map.height) {
     throw new Error(`Heatmap is ${map.width}×${map.height} but has ${map.values.length} values`)
@@ -134,5 +150,5 @@ export function renderHeatmap(
   const height = map.height * factor
   const upsample = (v: Float32Array) => (factor === 1 ? v : upsampleBilinear(v, map.height, map.width, height, width))
   if (scale === 'diverging') return { width, height, rgba: divergingRgba(upsample(normalizeSigned(map.values))) }
-  return { width, height, rgba: heatmapRgba(upsample(normalizeHeatmap(map.values, 'minmax')), colormap) }
+  return { width, height, rgba: heatmapRgba(upsample(normalizeHeatmap(map.values, 'minmax')), colormap, floor) }
 }

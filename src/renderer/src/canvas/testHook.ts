@@ -13,7 +13,10 @@ import type { FrameStats } from './frameRecorder'
 export interface ViewerHook {
   scale: number
   boxesDrawn: number
-  heatmap: { finding: string; method: string; width: number; height: number; visible: boolean; opacity: number } | null
+  heatmap: { finding: string; method: string; width: number; height: number; visible: boolean; opacity: number; colormap: string; floor: number } | null
+  /** Box and predicted-region labels as drawn, screen pixels of the stage. */
+  labels?: Array<{ text: string; x: number; y: number; w: number; h: number }>
+  viewport?: { width: number; height: number }
   boxes?: Array<{ id: number; finding: string; x: number; y: number; w: number; h: number; mine: boolean }>
   /** Stage-local point → image pixels (and back); `clientX/clientY` are page coordinates for mouse events. */
   stageToImage?: (x: number, y: number) => { x: number; y: number }

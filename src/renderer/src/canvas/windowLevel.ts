@@ -39,3 +39,18 @@ export function dragWindowLevel(start: WindowLevel, dx: number, dy: number): Win
     level: Math.min(1, Math.max(0, start.level - dy / 600)),
   }
 }
+
+/**
+ * The largest stored pixel value of an image of `bitDepth` bits (8-bit when unknown). The viewer
+ * works on the decoded image's 0..1 range; the reader reads the stored values, so W/L is shown as
+ * window × max and level × max (0–255 for an 8-bit PNG, 0–65535 for a 16-bit DICOM-derived one).
+ */
+export function pixelMaxOf(bitDepth: number | null): number {
+  const bits = bitDepth !== null && Number.isInteger(bitDepth) && bitDepth >= 1 && bitDepth <= 16 ? bitDepth : 8
+  return 2 ** bits - 1
+}
+
+/** "W 115 L 184" in stored pixel values. */
+export function formatWindowLevel(wl: Pick<WindowLevel, 'window' | 'level'>, pixelMax: number): string {
+  return `W ${Math.round(wl.window * pixelMax)} L ${Math.round(wl.level * pixelMax)}`
+}

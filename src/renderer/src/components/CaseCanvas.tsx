@@ -8,18 +8,18 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { Box as MuiBox, Button, Paper, Typography } from '@mui/material'
 import type Konva from 'konva'
-import { Group, Image as KonvaImage, Layer, Stage } from 'react-konva'
+import { Circle, Group, Image as KonvaImage, Layer, Stage } from 'react-konva'
 import type { Rect } from '../../../shared/localization'
 import { cornersToDraft } from '../canvas/boxShapes'
 import { frameStats, startFrames, stopFrames } from '../canvas/frameRecorder'
 import { createPixelProbe } from '../canvas/pixelProbe'
 import { publishViewer, resetViewer } from '../canvas/testHook'
 import { fitTransform, wheelZoomFactor, zoomAround, type ViewTransform } from '../canvas/viewTransform'
-import { dragWindowLevel, isIdentity, type WindowLevel } from '../canvas/windowLevel'
+import { dragWindowLevel, formatWindowLevel, isIdentity, type WindowLevel } from '../canvas/windowLevel'
 import { useElementSize } from '../hooks/useElementSize'
 import { useHotkey } from '../hooks/useHotkey'
 import type { BoxStore, ViewBox } from '../stores/boxStore'
-import { BOX_RECT_NAME, BoxShapes, BoxTransformer, EDITABLE_NAME } from './BoxLayer'
+import { BOX_LABEL_NAME, BOX_RECT_NAME, BoxLabels, BoxShapes, BoxTransformer, EDITABLE_NAME } from './BoxLayer'
 import { describeOverlay, HeatmapImage, type HeatmapOverlay } from './HeatmapImage'
 import { WindowLevelFilter, WL_FILTER_ID } from './WindowLevelFilter'
 
@@ -39,11 +39,20 @@ export interface CaseCanvasProps {
   predicted: readonly Rect[]
   windowLevel: WindowLevel
   onWindowLevel: (wl: WindowLevel) => void
+  /** Largest stored pixel value (255 for 8-bit): W/L is shown in stored values. */
+  pixelMax: number
+  /** What the predicted regions are ("Grad-CAM ≥ Otsu"), shown on their labels. */
+  predictedLabel: string
+  /** Heatmap edit mode's brush: its radius in image pixels and what it does (drawn as the cursor). */
+  brush?: { radius: number; mode: 'add' | 'erase' } | null
   onDrawn: () => void
 }
 
+const BRUSH_COLORS = { add: '#7CFC9A', erase: '#FF8A80' } as const
+
 export function CaseCanvas(props: CaseCanvasProps) {
-  const { bitmap, boxes, selectedId, showOthers, boxStore, heatmap = null, drawFinding, paint, predicted, windowLevel, onDrawn } = props
+  const { bitmap, boxes, selectedId, showOthers, boxStore, heatmap = null, drawFinding, paint, predicted, windowLevel, onDrawn, pixelMax, predictedLabel, brush = null } = props
+  const brushRef = useRef<Konva.Circle>(null)
   const [containerRef, size] = useElementSize<HTMLDivElement>()
   // null: follow the fitted view (also across panel resizes) until the user zooms or pans.
   const [userView, setUserView] = useState<ViewTransform | null>(null)
@@ -91,6 +100,12 @@ export function CaseCanvas(props: CaseCanvasProps) {
     publishViewer({
       scale: view.scale,
       boxesDrawn: layer.find(`.${BOX_RECT_NAME}`).length,
+      // Screen rectangles of the box labels, for the layout checks (no overlap, inside the viewport).
+      labels: layer.find(`.${BOX_LABEL_NAME}`).map((node) => {
+        const r = node.getClientRect()
+        return { text: (node as Konva.Label).getText().text(), x: r.x, y: r.y, w: r.width, h: r.height }
+      }),
+      viewport: { width: size.width, height: size.height },
       heatmap: describeOverlay(heatmap),
       boxes: boxes.map(({ id, finding, x, y, w, h, mine }) => ({ id, finding, x, y, w, h, mine })),
       stageToImage: toImage,
@@ -107,7 +122,7 @@ export function CaseCanvas(props: CaseCanvasProps) {
       reported.current = bitmap
       onDrawn()
     }
-  }, [ready, bitmap, boxes, showOthers, heatmap, view.scale, view.x, view.y, onDrawn, toImage, containerRef])
+  }, [ready, bitmap, boxes, showOthers, heatmap, view.scale, view.x, view.y, onDrawn, toImage, containerRef, predicted, predictedLabel, size.width, size.height])
   useEffect(() => resetViewer, [])
 
   function onWheel(event: Konva.KonvaEventObject<WheelEvent>): void {
@@ -171,6 +186,13 @@ export function CaseCanvas(props: CaseCanvasProps) {
 
   function onMouseMove(event: Konva.KonvaEventObject<MouseEvent>): void {
     const pointer = event.target.getStage()?.getPointerPosition()
+    // The brush cursor follows the pointer without a React render (as the status text does).
+    const circle = brushRef.current
+    if (circle && pointer) {
+      circle.position(pointer)
+      circle.visible(true)
+      circle.getLayer()?.batchDraw()
+    }
     if (!pointer || !statusRef.current) return
     const p = toImage(pointer.x, pointer.y)
     const value = probe(p.x, p.y)
@@ -178,11 +200,23 @@ export function CaseCanvas(props: CaseCanvasProps) {
     statusRef.current.textContent = value === null ? '' : `x ${Math.floor(p.x)}  y ${Math.floor(p.y)}  value ${value}`
   }
 
-  const cursor = paint ? 'cell' : drawFinding ? 'crosshair' : 'grab'
+  const cursor = paint ? 'none' : drawFinding ? 'crosshair' : 'grab'
+  const brushRadius = brush ? Math.max(3, brush.radius * view.scale) : 0
   return (
     <MuiBox sx={{ position: 'relative', flex: 1, minWidth: 0, minHeight: 0, bgcolor: '#000' }} onContextMenu={(event) => event.preventDefault()}>
       <WindowLevelFilter windowLevel={windowLevel} />
-      <MuiBox ref={containerRef} data-testid="case-stage" data-mode={paint ? 'paint' : drawFinding ? 'draw' : 'view'} sx={{ position: 'absolute', inset: 0, overflow: 'hidden', cursor }}>
+      <MuiBox
+        ref={containerRef}
+        data-testid="case-stage"
+        data-mode={paint ? 'paint' : drawFinding ? 'draw' : 'view'}
+        data-brush={paint && brush ? brush.mode : ''}
+        data-brush-radius={paint && brush ? brushRadius.toFixed(1) : ''}
+        sx={{ position: 'absolute', inset: 0, overflow: 'hidden', cursor }}
+        onMouseLeave={() => {
+          brushRef.current?.visible(false)
+          brushRef.current?.getLayer()?.batchDraw()
+        }}
+      >
         {ready && (
           <Stage width={size.width} height={size.height} onWheel={onWheel} onMouseDown={onMouseDown} onMouseMove={onMouseMove}>
             <Layer ref={imageLayerRef} listening={false}>
@@ -196,6 +230,22 @@ export function CaseCanvas(props: CaseCanvasProps) {
                 <BoxShapes boxes={boxes} showOthers={showOthers} scale={view.scale} image={image} store={boxStore} predicted={predicted} band={band} />
               </Group>
               <BoxTransformer selectedId={selectedId} boxes={boxes} viewKey={`${view.scale}:${view.x}:${view.y}`} />
+              <BoxLabels boxes={boxes} showOthers={showOthers} predicted={predicted} predictedLabel={predictedLabel} view={view} size={size} />
+              {paint && brush && (
+                <Circle
+                  ref={brushRef}
+                  name="brush-cursor"
+                  radius={brushRadius}
+                  stroke={BRUSH_COLORS[brush.mode]}
+                  strokeWidth={2}
+                  shadowColor="#000"
+                  shadowBlur={2}
+                  shadowOpacity={1}
+                  dash={brush.mode === 'erase' ? [4, 3] : undefined}
+                  visible={false}
+                  listening={false}
+                />
+              )}
             </Layer>
           </Stage>
         )}
@@ -212,10 +262,18 @@ export function CaseCanvas(props: CaseCanvasProps) {
         </Typography>
       </Paper>
       <Paper elevation={0} sx={{ position: 'absolute', bottom: 0, left: 0, right: 0, px: 1, bgcolor: 'rgba(0,0,0,0.6)', pointerEvents: 'none' }}>
-        <Typography variant="caption" sx={{ fontFamily: 'monospace' }} data-testid="viewer-status">
+        <Typography
+          variant="caption"
+          sx={{ fontFamily: 'monospace' }}
+          data-testid="viewer-status"
+          data-window={windowLevel.window}
+          data-level={windowLevel.level}
+          data-pixel-max={pixelMax}
+        >
           <span ref={statusRef} />
-          {`   W ${windowLevel.window.toFixed(2)} L ${windowLevel.level.toFixed(2)}${windowLevel.invert ? ' · inverted' : ''}`}
+          {`   ${formatWindowLevel(windowLevel, pixelMax)}${windowLevel.invert ? ' · inverted' : ''}`}
           {drawFinding ? `   · drawing ${drawFinding}: drag on the image` : ''}
+          {paint && brush ? `   · brush: ${brush.mode === 'add' ? 'add evidence' : 'erase evidence'} (drag on the image)` : ''}
         </Typography>
       </Paper>
     </MuiBox>

@@ -3,37 +3,39 @@
  * labelled cases: a worker job with epoch progress and cancel that resumes from its last epoch when
  * started again with the same settings. The result is a new model version; the parent stays selectable.
  */
-import { useCallback, useState } from 'react'
+import { useCallback, useEffect, useState } from 'react'
 import { Alert, Box, Button, Checkbox, FormControlLabel, LinearProgress, Stack, TextField, Typography } from '@mui/material'
 import type { ModelSummary, TrainLayers } from '../../../shared/domain'
 import type { JobStatusOf, TrainingRequest } from '../../../shared/jobs'
 import { useApi } from '../apiContext'
 import { useJob } from '../hooks/useJob'
+import { fineTuneOutcome, type FineTuneOutcome } from './fineTuneOutcome'
 
 type Balance = NonNullable<TrainingRequest['balance']>
 const LAYER_LABELS: Record<TrainLayers, string> = { head: 'Final layer', 'head+last-block': 'Final layer + last block' }
 const BALANCE_LABELS: Record<Balance, string> = { weights: 'Class weights', smote: 'SMOTE (feature space)', none: 'None' }
 
-const fmt = (v: number | null) => (v === null ? '–' : v.toFixed(3))
 
-export function FineTunePanel({ model, onNewVersion }: { model: ModelSummary; onNewVersion: () => void }) {
+
+/** `onBusy` tells the dialog around it that a run is in progress (it then stays open). */
+export function FineTunePanel({ model, onNewVersion, onBusy }: { model: ModelSummary; onNewVersion: () => void; onBusy?: (busy: boolean) => void }) {
   const api = useApi()
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null)
+  const [message, setMessage] = useState<FineTuneOutcome | null>(null)
   const [layers, setLayers] = useState<TrainLayers>('head')
   const [balance, setBalance] = useState<Balance>('weights')
   const [fresh, setFresh] = useState(false)
   const onFinished = useCallback(
     (status: JobStatusOf<'train'>) => {
       if (status.state === 'succeeded' && status.result) {
-        const r = status.result
-        setMessage({ ok: true, text: `New version ${r.child.version}${r.resumedFrom ? ` (resumed after epoch ${r.resumedFrom.epoch})` : ''}: validation macro AUROC ${fmt(r.valMacroAuroc.child)} vs ${fmt(r.valMacroAuroc.parent)} (parent ${r.parent.version}) on the same ${r.split.val} cases` })
+        setMessage(fineTuneOutcome(status.result))
         onNewVersion()
-      } else setMessage({ ok: false, text: status.error ?? `Fine-tuning ${status.state}` })
+      } else setMessage({ kind: 'error', text: status.error ?? `Fine-tuning ${status.state}` })
     },
     [onNewVersion],
   )
   const job = useJob<'train'>(api, onFinished)
   const busy = job.state.phase === 'starting' || job.state.phase === 'running'
+  useEffect(() => onBusy?.(busy), [busy, onBusy])
   const progress = job.state.progress
   if (model.trainableLayers.length === 0) return null
   const chosenLayers = model.trainableLayers.includes(layers) ? layers : 'head'
@@ -102,7 +104,7 @@ export function FineTunePanel({ model, onNewVersion }: { model: ModelSummary; on
         </Box>
       )}
       {message && (
-        <Alert severity={message.ok ? 'success' : 'error'} sx={{ mt: 0.5 }} data-testid="fine-tune-result">
+        <Alert severity={message.kind === 'ok' ? 'success' : message.kind === 'below' ? 'warning' : 'error'} sx={{ mt: 0.5 }} data-testid="fine-tune-result" data-kind={message.kind}>
           {message.text}
         </Alert>
       )}

@@ -4,7 +4,7 @@
  * "compare" shows the model map, the shown map and their difference side by side.
  */
 import { memo, useEffect, useRef } from 'react'
-import { Alert, Button, FormControlLabel, Slider, Stack, Switch, TextField, Typography } from '@mui/material'
+import { Alert, Button, FormControlLabel, Slider, Stack, Switch, TextField, ToggleButton, ToggleButtonGroup, Typography } from '@mui/material'
 import type { HeatmapData, Reader } from '../../../shared/domain'
 import { renderHeatmap, type DisplayScale } from '../canvas/heatmapPixels'
 import { displayedMap, useHeatmapEditState, type BrushMode, type HeatmapEditStore } from '../stores/heatmapEditStore'
@@ -80,19 +80,21 @@ export const HeatmapEditPanel = memo(function HeatmapEditPanel({ store, reader }
       </Button>
       {editing && (
         <>
+          {/* In words, not letters: what a stroke does to the map (the cursor on the image shows the brush). */}
+          <ToggleButtonGroup
+            exclusive
+            size="small"
+            value={brushMode}
+            onChange={(_e, mode: BrushMode | null) => mode && store.setBrush({ brushMode: mode })}
+            aria-label="Brush mode"
+            data-testid="brush-mode"
+            data-value={brushMode}
+          >
+            <ToggleButton value="add" data-testid="brush-add" title="Strokes raise the cells to the map's maximum" sx={{ textTransform: 'none' }}>Add evidence</ToggleButton>
+            <ToggleButton value="erase" data-testid="brush-erase" title="Strokes lower the cells to the map's minimum" sx={{ textTransform: 'none' }}>Erase evidence</ToggleButton>
+          </ToggleButtonGroup>
           <Stack direction="row" spacing={1.5} sx={{ alignItems: 'center' }}>
-            <TextField
-              select
-              size="small"
-              label="Brush"
-              value={brushMode}
-              onChange={(e) => store.setBrush({ brushMode: e.target.value as BrushMode })}
-              slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'brush-mode' } }}
-            >
-              <option value="add">Add</option>
-              <option value="erase">Erase</option>
-            </TextField>
-            <Typography variant="caption">Size</Typography>
+            <Typography variant="caption" sx={{ whiteSpace: 'nowrap' }}>Brush size</Typography>
             <Slider
               size="small"
               min={1}

@@ -19,6 +19,10 @@ export const IouPanel = memo(function IouPanel({ finding, scores, boxes, manual,
   return (
     <Box data-testid="iou-panel" data-threshold={scores.threshold}>
       <Typography variant="subtitle2">Localization · {finding}</Typography>
+      <Typography variant="caption" color="text.secondary" component="div" data-testid="iou-predicted-legend">
+        <Box component="span" sx={{ display: 'inline-block', width: 18, height: 10, mr: 0.5, border: '1.5px dotted #fff', verticalAlign: 'middle' }} />
+        {`${scores.predicted.length} predicted region${scores.predicted.length === 1 ? '' : 's'}: the map ≥ ${manual === null ? 'Otsu' : 'T'} (${scores.threshold.toFixed(2)}) — not ground truth`}
+      </Typography>
       <Stack direction="row" spacing={1.5} sx={{ alignItems: 'center' }}>
         <Typography variant="caption" sx={{ whiteSpace: 'nowrap' }}>
           T {scores.threshold.toFixed(2)}
@@ -39,7 +43,7 @@ export const IouPanel = memo(function IouPanel({ finding, scores, boxes, manual,
         </Button>
       </Stack>
       {scores.rows.length === 0 ? (
-        <Typography variant="body2" color="text.secondary">No boxes for this finding.</Typography>
+        <Typography variant="body2" color="text.secondary" data-testid="iou-no-boxes">No boxes for {finding} on this case: draw one (b) or pick another finding.</Typography>
       ) : (
         <Table size="small" padding="none">
           <TableHead>

@@ -1,7 +1,8 @@
 /**
  * Model panel of the case view: which model and explanation method, a Run button that analyses the
  * open case in the job worker (or just fetches the map when it is already stored), live progress,
- * and the execution provider that ran it.
+ * and the execution provider that ran it. Fine-tuning lives in the Models dialog (advisors and
+ * administrators), not here.
  */
 import { memo, useCallback, useEffect } from 'react'
 import { Alert, Box, Button, Chip, LinearProgress, Stack, TextField, Typography } from '@mui/material'
@@ -9,7 +10,6 @@ import type { JobStatusOf } from '../../../shared/jobs'
 import { EXPLAIN_METHOD_FACTS, EXPLAIN_METHODS, UNIT_LABELS, isExplainMethod, methodChoiceLabel } from '../../../shared/explainMethods'
 import { useApi } from '../apiContext'
 import { useJob } from '../hooks/useJob'
-import { FineTunePanel } from './FineTunePanel'
 import { useStoreSelector } from '../hooks/useStoreSelector'
 import { methodSupported, modelKey, type AnalysisStore } from '../stores/analysisStore'
 
@@ -135,7 +135,6 @@ export const ModelPanel = memo(function ModelPanel({ store }: { store: AnalysisS
         </Box>
       )}
       {error && <Alert severity="error">{error}</Alert>}
-      {model && <FineTunePanel model={model} onNewVersion={() => void store.loadModels()} />}
     </Stack>
   )
 })

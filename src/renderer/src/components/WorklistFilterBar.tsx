@@ -27,7 +27,7 @@ export const WorklistFilterBar = memo(function WorklistFilterBar({ store }: { st
   const applySearch = useDebouncedCallback((value: string) => store.setFilters({ search: value }), 300)
 
   return (
-    <Stack spacing={1} sx={{ p: 1, borderBottom: 1, borderColor: 'divider' }}>
+    <Stack spacing={1} sx={{ p: 1, borderBottom: 1, borderColor: 'divider' }} data-testid="worklist-filters">
       <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
         <TextField
           size="small"
@@ -40,18 +40,13 @@ export const WorklistFilterBar = memo(function WorklistFilterBar({ store }: { st
           sx={{ flex: 1 }}
           slotProps={{ htmlInput: { 'data-testid': 'worklist-search', maxLength: 128 } }}
         />
-        <Typography variant="body2" color="text.secondary" data-testid="worklist-total" sx={{ whiteSpace: 'nowrap' }}>
-          {total === null ? 'Loading…' : `${total.toLocaleString('en-US', { useGrouping: false })} ${total === 1 ? 'case' : 'cases'}`}
-        </Typography>
-      </Stack>
-      <Stack direction="row" spacing={1}>
         <TextField
           select
           size="small"
           label="Finding"
           value={filters.finding ?? ANY}
           onChange={(event) => store.setFilters({ finding: event.target.value === ANY ? null : event.target.value })}
-          sx={{ flex: 2, minWidth: 0 }}
+          sx={{ width: 250, flexShrink: 0 }}
         >
           <MenuItem value={ANY}>Any</MenuItem>
           {/* Keep a chosen finding selectable even before the counts arrive. */}
@@ -64,13 +59,19 @@ export const WorklistFilterBar = memo(function WorklistFilterBar({ store }: { st
             </MenuItem>
           ))}
         </TextField>
+        <Typography variant="body2" color="text.secondary" data-testid="worklist-total" sx={{ whiteSpace: 'nowrap' }}>
+          {total === null ? 'Loading…' : `${total.toLocaleString('en-US', { useGrouping: false })} ${total === 1 ? 'case' : 'cases'}`}
+        </Typography>
+      </Stack>
+      {/* Each choice has room for its longest value ("With boxes", "In review"); the row wraps rather than cut one. */}
+      <Stack direction="row" useFlexGap spacing={1} sx={{ flexWrap: 'wrap' }}>
         <TextField
           select
           size="small"
           label="Boxes"
           value={filters.hasBoxes}
           onChange={(event) => store.setFilters({ hasBoxes: event.target.value as HasBoxesFilter })}
-          sx={{ flex: 1, minWidth: 0 }}
+          sx={{ flex: 1, minWidth: 136 }}
         >
           <MenuItem value="any">Any</MenuItem>
           <MenuItem value="yes">With boxes</MenuItem>
@@ -82,7 +83,7 @@ export const WorklistFilterBar = memo(function WorklistFilterBar({ store }: { st
           label="Status"
           value={filters.status ?? ANY}
           onChange={(event) => store.setFilters({ status: event.target.value === ANY ? null : (event.target.value as CaseStatus) })}
-          sx={{ flex: 1, minWidth: 0 }}
+          sx={{ flex: 1, minWidth: 130 }}
         >
           <MenuItem value={ANY}>Any</MenuItem>
           {CASE_STATUSES.map((status) => (
@@ -97,7 +98,7 @@ export const WorklistFilterBar = memo(function WorklistFilterBar({ store }: { st
           label="Sort"
           value={filters.sort}
           onChange={(event) => store.setFilters({ sort: event.target.value as WorklistSort })}
-          sx={{ flex: 1, minWidth: 0 }}
+          sx={{ flex: 1, minWidth: 130 }}
         >
           {SORTS.map((sort) => (
             <MenuItem key={sort.value} value={sort.value}>
@@ -111,7 +112,7 @@ export const WorklistFilterBar = memo(function WorklistFilterBar({ store }: { st
           label="Order"
           value={filters.order}
           onChange={(event) => store.setFilters({ order: event.target.value as 'asc' | 'desc' })}
-          sx={{ flex: 1, minWidth: 0 }}
+          sx={{ flex: 1, minWidth: 96 }}
         >
           <MenuItem value="asc">Asc</MenuItem>
           <MenuItem value="desc">Desc</MenuItem>

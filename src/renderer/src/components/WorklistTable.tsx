@@ -10,8 +10,14 @@ import { findingColor } from '../canvas/findingColors'
 import { useWorklistState, type WorklistStore } from '../stores/worklistStore'
 import { statusLabel } from './WorklistFilterBar'
 
-const ROW_HEIGHT = 48
-const COLUMNS = 'minmax(120px, 1.1fr) minmax(100px, 1.4fr) minmax(110px, 1.3fr) 56px 84px'
+const ROW_HEIGHT = 52
+// Sized so that nothing is cut at the 660 px worklist: a 16-character image name in monospace, up to
+// two lines of finding chips (more collapse into a "+N" chip whose tooltip names them), the model's
+// top 3 with the longest finding name, and the "In review" chip.
+const COLUMNS = '146px minmax(150px, 1fr) 168px 44px 80px'
+/** Finding chips shown before the rest collapse into "+N" (two lines of the findings column). */
+const MAX_CHIPS = 4
+const CHIP_SX = { height: 20, '& .MuiChip-label': { px: 0.75, fontSize: 11 } } as const
 const STATUS_COLORS = { new: 'default', in_review: 'warning', reviewed: 'success' } as const
 
 function demographics(row: WorklistRow): string {
@@ -29,22 +35,25 @@ function RowCells({ row }: { row: WorklistRow }) {
           {demographics(row)}
         </Typography>
       </Box>
-      <Stack direction="row" spacing={0.5} sx={{ overflow: 'hidden' }}>
-        {row.findings.map((finding) => (
-          <Chip key={finding} label={finding} variant="outlined" sx={{ borderColor: findingColor(finding), height: 20 }} />
+      <Stack direction="row" sx={{ flexWrap: 'wrap', gap: 0.25, minWidth: 0, maxHeight: 44, overflow: 'hidden' }} data-testid="worklist-findings">
+        {row.findings.slice(0, row.findings.length > MAX_CHIPS ? MAX_CHIPS - 1 : MAX_CHIPS).map((finding) => (
+          <Chip key={finding} label={finding} title={finding} variant="outlined" sx={{ ...CHIP_SX, borderColor: findingColor(finding) }} />
         ))}
+        {row.findings.length > MAX_CHIPS && (
+          <Chip label={`+${row.findings.length - MAX_CHIPS + 1}`} title={row.findings.slice(MAX_CHIPS - 1).join(', ')} variant="outlined" sx={CHIP_SX} />
+        )}
       </Stack>
       <Box sx={{ minWidth: 0 }} title="Model's top findings" data-testid="worklist-top-findings">
         {row.topFindings.slice(0, 3).map(({ finding, probability }) => (
           <Typography key={finding} variant="caption" noWrap component="div" sx={{ lineHeight: 1.25 }}>
-            <Box component="span" sx={{ color: findingColor(finding) }}>■</Box> {finding} {(probability * 100).toFixed(0)}%
+            <Box component="span" sx={{ color: findingColor(finding) }}>■</Box> {finding.replace('_', ' ')} {(probability * 100).toFixed(0)}%
           </Typography>
         ))}
       </Box>
-      <Typography variant="body2" sx={{ textAlign: 'right', pr: 1 }} title="Boxes: mine / others">
+      <Typography variant="body2" sx={{ textAlign: 'right', whiteSpace: 'nowrap' }} title="Boxes: mine / others">
         {row.myBoxes} / {row.otherBoxes}
       </Typography>
-      <Chip size="small" label={statusLabel(row.status)} color={STATUS_COLORS[row.status]} variant={row.status === 'new' ? 'outlined' : 'filled'} />
+      <Chip size="small" label={statusLabel(row.status)} title={statusLabel(row.status)} color={STATUS_COLORS[row.status]} variant={row.status === 'new' ? 'outlined' : 'filled'} sx={{ '& .MuiChip-label': { px: 0.75 } }} />
     </>
   )
 }
@@ -96,7 +105,7 @@ const WorklistRowView = memo(function WorklistRowView({ row, index, start, selec
   )
 })
 
-const HEADER_TITLES = ['Image · Age/Sex/View', 'Findings', 'Model top 3', 'Mine/oth.', 'Status']
+const HEADER_TITLES = ['Image · Age/Sex/View', 'Findings', 'Model top 3', 'Boxes', 'Status']
 
 const WorklistHeader = memo(function WorklistHeader() {
   return (

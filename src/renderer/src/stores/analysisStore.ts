@@ -4,12 +4,15 @@
  * Same pattern as worklistStore: a hand-written store (subscribe/getState) that components read through useSyncExternalStore. Choices
  * (model, method, colormap, opacity, visibility) survive opening another case; per-case results do
  * not. Every fetch carries a sequence number and answers to an older request are dropped.
+ * Which finding a case opens on follows the reader (mapChoice.ts): the worklist filter, the case's
+ * boxes, the top probability; `hints` tells the store the first two.
  */
 import type { CxrApi } from '../../../shared/api'
 import type { HeatmapData, ModelSummary } from '../../../shared/domain'
 import { headSupportsMethod, type ExplainMethod } from '../../../shared/explainMethods'
 import { errorMessage } from '../apiContext'
 import type { ColormapName } from '../canvas/colormaps'
+import { chooseMapFinding, type MapReason } from './mapChoice'
 import { createResultPrefetch, type PrefetchedResults } from './resultPrefetch'
 
 /** Whether the model can run the method (the registry says which need a single linear head). */
@@ -33,14 +36,36 @@ export interface AnalysisState {
   /** Sorted by probability, highest first; empty until the model has run on the case. */
   predictions: readonly Prediction[]
   finding: string | null
+  /** Why `finding` is the one shown (null while there is none). */
+  findingReason: MapReason | null
   heatmap: HeatmapData | null
   /** Execution provider of the last run in this case view ('cpu', 'webgpu', 'cuda'). */
   provider: string | null
   colormap: ColormapName
   opacity: number
+  /** Min–max values below this share of the range are transparent (the alpha ramp's threshold). */
+  floor: number
   visible: boolean
   error: string | null
 }
+
+/** What the store asks the rest of the app when it picks a case's map, and tells it when results land. */
+export interface AnalysisHints {
+  /** The worklist's finding filter, if any. */
+  filterFinding(): string | null
+  /** The open case's box findings: now when known, a promise while its record loads, null when unknown. */
+  boxFindings(caseId: number): readonly string[] | Promise<readonly string[]> | null
+  /** A case's stored predictions for a model arrived (the worklist shows the default model's top 3). */
+  onPredictions(caseId: number, model: ModelSummary, predictions: readonly Prediction[]): void
+  /** A neighbour's box findings, fetched ahead so its prefetched map is the one it will open on. */
+  boxFindingsAhead?(caseId: number): Promise<readonly string[]>
+}
+
+const NO_HINTS: AnalysisHints = { filterFinding: () => null, boxFindings: () => null, onPredictions: () => undefined }
+
+/** A colormap that stays legible over a radiograph (dark-to-bright, no blue wash); Jet stays selectable. */
+export const DEFAULT_COLORMAP: ColormapName = 'hot'
+export const DEFAULT_FLOOR = 0.3
 
 export type AnalysisStore = ReturnType<typeof createAnalysisStore>
 
@@ -61,10 +86,10 @@ const byProbability = (probabilities: readonly Prediction[]): Prediction[] => [.
 const modelsSignature = (models: readonly ModelSummary[] | null): string =>
   JSON.stringify(models?.map((m) => [modelKey(m), m.isDefault, m.headType]) ?? null)
 
-export function createAnalysisStore(api: CxrApi) {
+export function createAnalysisStore(api: CxrApi, hints: AnalysisHints = NO_HINTS) {
   let state: AnalysisState = {
-    models: null, modelKey: rememberedModel(), method: 'gradcam', caseId: null, predictions: [], finding: null, heatmap: null,
-    provider: null, colormap: 'jet', opacity: 0.45, visible: true, error: null,
+    models: null, modelKey: rememberedModel(), method: 'gradcam', caseId: null, predictions: [], finding: null, findingReason: null, heatmap: null,
+    provider: null, colormap: DEFAULT_COLORMAP, opacity: 0.6, floor: DEFAULT_FLOOR, visible: true, error: null,
   }
   const listeners = new Set<() => void>()
   const prefetched = createResultPrefetch()
@@ -98,19 +123,44 @@ export function createAnalysisStore(api: CxrApi) {
     }
   }
 
-  /** The selected finding is kept when the model scored it, else the most probable one is shown. */
-  function applyPredictions(predictions: Prediction[]): string | null {
-    const finding = predictions.some((p) => p.finding === state.finding) ? state.finding : (predictions[0]?.finding ?? null)
-    update({ predictions, finding, error: null })
-    return finding
+  /**
+   * The finding to show: the one already shown on this case when the model scored it (another model
+   * or method keeps the reader's place), else the reader-following choice. Synchronous unless the
+   * case's boxes decide and its record is still on its way.
+   */
+  function pick(predictions: Prediction[]): { finding: string; reason: MapReason } | null | Promise<{ finding: string; reason: MapReason } | null> {
+    if (state.finding && state.findingReason && predictions.some((p) => p.finding === state.finding)) return { finding: state.finding, reason: state.findingReason }
+    const filter = hints.filterFinding()
+    const quick = chooseMapFinding(predictions, { filter })
+    if (!quick || quick.reason === 'filter' || state.caseId === null) return quick
+    const boxes = hints.boxFindings(state.caseId)
+    if (!boxes) return quick
+    if (!(boxes instanceof Promise)) return chooseMapFinding(predictions, { filter, boxFindings: boxes })
+    return boxes.then((b) => chooseMapFinding(predictions, { filter, boxFindings: b }), () => quick)
+  }
+
+  /** Applies the predictions and the chosen finding; null when a newer request overtook this one. */
+  function applyChoice(predictions: Prediction[], choice: { finding: string; reason: MapReason } | null, ticket: number): string | null | undefined {
+    if (ticket !== seq) return undefined
+    update({ predictions, finding: choice?.finding ?? null, findingReason: choice?.reason ?? null, error: null })
+    const model = currentModel()
+    if (model && state.caseId !== null && predictions.length > 0) hints.onPredictions(state.caseId, model, predictions)
+    return choice?.finding ?? null
+  }
+
+  /** Predictions in, finding chosen (awaiting the case's boxes only when they decide). */
+  function applyPredictions(predictions: Prediction[], ticket: number): string | null | undefined | Promise<string | null | undefined> {
+    const choice = pick(predictions)
+    return choice instanceof Promise ? choice.then((c) => applyChoice(predictions, c, ticket)) : applyChoice(predictions, choice, ticket)
   }
 
   /** Applies prefetched results; synchronous when they have arrived, so the case opens complete. */
   async function usePrefetched(results: PrefetchedResults | Promise<PrefetchedResults>, ticket: number): Promise<boolean> {
     const ready = results instanceof Promise ? await results : results
     if (ticket !== seq) return false
-    const finding = applyPredictions(ready.predictions)
-    if (ready.predictions.length === 0) return false
+    const applied = applyPredictions(ready.predictions, ticket)
+    const finding = applied instanceof Promise ? await applied : applied
+    if (finding === undefined || ready.predictions.length === 0) return false
     if (finding !== ready.heatmap?.finding) return loadHeatmap(finding)
     update({ heatmap: ready.heatmap })
     return ready.heatmap !== null
@@ -125,7 +175,7 @@ export function createAnalysisStore(api: CxrApi) {
     const caseId = state.caseId
     const ticket = ++seq
     if (!model || caseId === null) {
-      update({ predictions: [], finding: null, heatmap: null })
+      update({ predictions: [], finding: null, findingReason: null, heatmap: null })
       return false
     }
     const ahead = prefetched.take(caseId, modelKey(model), state.method)
@@ -139,8 +189,8 @@ export function createAnalysisStore(api: CxrApi) {
     try {
       const { probabilities } = await api.analysis.predictions({ caseId, model: model.id, version: model.version })
       if (ticket !== seq) return false
-      const finding = applyPredictions(byProbability(probabilities))
-      return probabilities.length > 0 && (await loadHeatmap(finding))
+      const finding = await applyPredictions(byProbability(probabilities), ticket)
+      return finding !== undefined && probabilities.length > 0 && (await loadHeatmap(finding))
     } catch (error) {
       if (ticket === seq) update({ error: errorMessage(error) })
       return false
@@ -179,7 +229,7 @@ export function createAnalysisStore(api: CxrApi) {
      * the known model list while the list is refreshed beside them.
      */
     openCase(caseId: number): void {
-      update({ caseId, predictions: [], finding: null, heatmap: null, provider: null, error: null })
+      update({ caseId, predictions: [], finding: null, findingReason: null, heatmap: null, provider: null, error: null })
       if (state.models !== null) void loadResults()
       void loadModels(state.models === null)
     },
@@ -189,9 +239,13 @@ export function createAnalysisStore(api: CxrApi) {
       if (!model || caseId === state.caseId) return
       const method = state.method
       prefetched.start(caseId, modelKey(model), method, async () => {
-        const { probabilities } = await api.analysis.predictions({ caseId, model: model.id, version: model.version })
+        const filter = hints.filterFinding()
+        // The boxes' findings matter only without a filter; a failure to get them just means the top finding.
+        const boxes = filter ? null : (hints.boxFindingsAhead?.(caseId).catch(() => null) ?? null)
+        const [{ probabilities }, boxFindings] = await Promise.all([api.analysis.predictions({ caseId, model: model.id, version: model.version }), boxes])
         const predictions = byProbability(probabilities)
-        const top = predictions[0]?.finding
+        // The map the case will open on (a wrong guess costs one fetch at opening).
+        const top = chooseMapFinding(predictions, { filter, boxFindings })?.finding
         const heatmap = top ? await api.heatmaps.get({ caseId, model: model.id, version: model.version, finding: top, method }) : null
         return { predictions, heatmap }
       })
@@ -212,7 +266,7 @@ export function createAnalysisStore(api: CxrApi) {
       void loadHeatmap(state.finding)
     },
     selectFinding(finding: string): void {
-      update({ finding })
+      update({ finding, findingReason: 'reader' })
       void loadHeatmap(finding)
     },
     setProvider(provider: string | null): void {
@@ -223,6 +277,9 @@ export function createAnalysisStore(api: CxrApi) {
     },
     setColormap(colormap: ColormapName): void {
       update({ colormap })
+    },
+    setFloor(floor: number): void {
+      update({ floor: Math.min(0.9, Math.max(0, floor)) })
     },
     setOpacity(opacity: number): void {
       update({ opacity: Math.min(1, Math.max(0, opacity)) })

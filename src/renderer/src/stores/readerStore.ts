@@ -28,6 +28,11 @@ export interface ReaderState {
   busy: boolean
 }
 
+/** Model management and fine-tuning are for clinical advisors and administrators, not for reading. */
+export function canManageModels(reader: Pick<Reader, 'role' | 'administrator'> | null): boolean {
+  return !!reader && (reader.role === 'clinical_advisor' || reader.administrator)
+}
+
 export type ReaderStore = ReturnType<typeof createReaderStore>
 
 function storage(): Storage | null {

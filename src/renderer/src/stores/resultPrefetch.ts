@@ -8,7 +8,7 @@ import type { HeatmapData } from '../../../shared/domain'
 export interface PrefetchedResults {
   /** Highest probability first. */
   predictions: Array<{ finding: string; probability: number }>
-  /** The heatmap of the top finding, or null (none stored, or no predictions). */
+  /** The heatmap of the finding the case should open on as far as known ahead (the worklist filter, else the top one), or null. */
   heatmap: HeatmapData | null
 }
 

@@ -185,8 +185,9 @@ export function createWorklistStore(api: CxrApi, onOpen: (caseId: number) => voi
       reload(true)
     },
     /**
-     * Applies a write the case view just made (status, box counts) to the loaded row in place, so
-     * the list stays in step without refetching (and without losing the scroll position).
+     * Applies a write the case view just made (status, box counts), or the default model's results
+     * as they land (top findings), to the loaded row in place, so the list stays in step without
+     * refetching (and without losing the scroll position).
      */
     patchRow(caseId: number, patch: Partial<Pick<WorklistRow, 'status' | 'boxes' | 'myBoxes' | 'otherBoxes' | 'topFindings'>>): void {
       const pages: Record<number, readonly WorklistRow[]> = {}

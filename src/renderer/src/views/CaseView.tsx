@@ -20,6 +20,7 @@ import { createBoxStore, type ViewBox } from '../stores/boxStore'
 import type { CaseImages } from '../stores/caseImages'
 import type { DetailRequest } from '../stores/detailRequest'
 import { displayedMap, type HeatmapEditStore } from '../stores/heatmapEditStore'
+import type { PaneLayoutStore } from '../stores/paneLayout'
 import type { ReaderStore } from '../stores/readerStore'
 import type { WorklistStore } from '../stores/worklistStore'
 import { CaseWorkspace } from './CaseWorkspace'
@@ -32,16 +33,17 @@ export interface CaseViewProps {
   worklist: WorklistStore
   readers: ReaderStore
   heatmapEdit: HeatmapEditStore
+  layout: PaneLayoutStore
 }
 
 const known = (f: string | null | undefined): f is string => !!f && (NIH_FINDINGS as readonly string[]).includes(f)
 
-export function CaseView({ caseId, images, details, analysis, worklist, readers, heatmapEdit }: CaseViewProps) {
+export function CaseView({ caseId, images, details, analysis, worklist, readers, heatmapEdit, layout }: CaseViewProps) {
   const api = useApi()
   const reader = useStoreSelector(readers, (s) => s.current)
   const readerId = reader?.id ?? null
-  const shown = useStoreSelector(analysis, (s) => ({ heatmap: s.heatmap, finding: s.finding, colormap: s.colormap, opacity: s.opacity, visible: s.visible }))
-  const edit = useStoreSelector(heatmapEdit, (s) => ({ shownMap: displayedMap(s), modelMapId: s.modelMap?.id ?? null, editing: s.editing }))
+  const shown = useStoreSelector(analysis, (s) => ({ heatmap: s.heatmap, finding: s.finding, colormap: s.colormap, opacity: s.opacity, floor: s.floor, visible: s.visible }))
+  const edit = useStoreSelector(heatmapEdit, (s) => ({ shownMap: displayedMap(s), modelMapId: s.modelMap?.id ?? null, editing: s.editing, brushSize: s.brushSize, brushMode: s.brushMode }))
 
   // The worklist opens the analysis of a case as it is clicked; a view mounted otherwise does it here.
   useEffect(() => {
@@ -70,8 +72,8 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
   // The heatmap editor follows the analysis store's map (wired in App); its working copy is shown while editing.
   const modelMap = shown.heatmap && shown.heatmap.caseId === caseId ? shown.heatmap : null
   const shownMap = modelMap && edit.modelMapId === modelMap.id ? edit.shownMap : modelMap
-  const { colormap, opacity, visible } = shown
-  const overlay = useMemo<HeatmapOverlay | null>(() => (shownMap ? { map: shownMap, colormap, opacity, visible } : null), [shownMap, colormap, opacity, visible])
+  const { colormap, opacity, floor, visible } = shown
+  const overlay = useMemo<HeatmapOverlay | null>(() => (shownMap ? { map: shownMap, colormap, opacity, floor, visible } : null), [shownMap, colormap, opacity, floor, visible])
 
   const changeStatus = useCallback(async (next: CaseStatus) => {
     const who = readers.requireReader(next === 'reviewed' ? 'Choose a reader to mark cases reviewed' : 'Choose a reader to reopen a review')
@@ -132,11 +134,16 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
     [edit.editing, heatmapEdit, image],
   )
   const loaded = detail && bitmap && boxStore ? { detail, bitmap, boxStore } : null
+  // The brush cursor's radius: the painted cells' reach (brush size in map cells) in image pixels.
+  const brush = useMemo(
+    () => (edit.editing && shownMap ? { radius: (edit.brushSize - 0.5) * (image.width / shownMap.width), mode: edit.brushMode } : null),
+    [edit.editing, edit.brushSize, edit.brushMode, shownMap, image.width],
+  )
 
   return (
     <CaseWorkspace
-      {...{ caseId, loaded, detail, error, status, overlay, finding, armed, paint, windowLevel, setWindowLevel, onDrawn, onDrawEnd, image, reader }}
-      stores={{ analysis, heatmapEdit }}
+      {...{ caseId, loaded, detail, error, status, overlay, finding, armed, paint, brush, windowLevel, setWindowLevel, onDrawn, onDrawEnd, image, reader }}
+      stores={{ analysis, heatmapEdit, layout }}
       onCloseError={loaded ? () => setError(null) : undefined}
       review={{ ready: detail !== null, onPrevious: previous, onNext: next, onReviewed: markReviewed, onReopen: reopen }}
       threshold={{ map: shownMap, manual: manualThreshold, setManual: setManualThreshold }}

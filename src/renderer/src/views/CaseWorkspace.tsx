@@ -1,26 +1,33 @@
 /**
- * Layout of the case view: the canvas (new per case) or a spinner while the case loads, and the side
- * panel that stays mounted across cases: review bar, model, probabilities, heatmap display and
- * editing, window/level, the IoU comparison and the box editor. Panel parts that only read stores
+ * Layout of the case view: the canvas (new per case) or a spinner while the case loads, and the
+ * reading panel that stays mounted across cases: a header (case, review bar, which map and why)
+ * and the findings, heatmap, boxes-and-IoU and window sections. Panel parts that only read stores
  * are memoized, so a re-render of the view reaches only what changed.
  */
 import { memo, useCallback, useDeferredValue, useLayoutEffect, useMemo, useRef, useSyncExternalStore } from 'react'
-import { Alert, Box, CircularProgress, Divider, Typography } from '@mui/material'
+import { Alert, Box, CircularProgress, Stack, Typography } from '@mui/material'
 import type { CaseDetail, CaseStatus, HeatmapData, Reader } from '../../../shared/domain'
 import type { WindowLevel } from '../canvas/windowLevel'
 import { BoxPanel } from '../components/BoxPanel'
 import { CaseCanvas } from '../components/CaseCanvas'
-import { CaseDetailsPanel } from '../components/CaseDetailsPanel'
+import { CaseIdentity, CaseLabels } from '../components/CaseDetailsPanel'
 import { HeatmapControls } from '../components/HeatmapControls'
 import { HeatmapEditPanel } from '../components/HeatmapEditPanel'
 import type { HeatmapOverlay } from '../components/HeatmapImage'
 import { IouPanel } from '../components/IouPanel'
 import { ModelPanel } from '../components/ModelPanel'
 import { PredictionList } from '../components/PredictionList'
+import { ReadingPanel } from '../components/ReadingPanel'
 import { ReviewBar, type ReviewBarProps } from '../components/ReviewBar'
 import { WindowLevelControls } from '../components/WindowLevelControls'
+import { COLORMAP_LABELS } from '../canvas/colormaps'
+import { formatWindowLevel, pixelMaxOf } from '../canvas/windowLevel'
 import { useIouScores } from '../hooks/useIouScores'
+import { useStoreSelector } from '../hooks/useStoreSelector'
 import type { AnalysisStore } from '../stores/analysisStore'
+import { MAP_REASON_TEXT } from '../stores/mapChoice'
+import type { PaneLayoutStore } from '../stores/paneLayout'
+import { methodFacts } from '../../../shared/explainMethods'
 import type { BoxState, BoxStore } from '../stores/boxStore'
 import type { HeatmapEditStore } from '../stores/heatmapEditStore'
 
@@ -37,6 +44,7 @@ export interface CaseWorkspaceProps {
   onFinding: (finding: string) => void
   armed: boolean
   paint: ((p: { x: number; y: number }) => void) | null
+  brush: { radius: number; mode: 'add' | 'erase' } | null
   windowLevel: WindowLevel
   setWindowLevel: (wl: WindowLevel) => void
   /** The case's image is drawn on the canvas (once per case). */
@@ -44,7 +52,7 @@ export interface CaseWorkspaceProps {
   onDrawEnd: () => void
   image: { width: number; height: number }
   reader: Reader | null
-  stores: { analysis: AnalysisStore; heatmapEdit: HeatmapEditStore }
+  stores: { analysis: AnalysisStore; heatmapEdit: HeatmapEditStore; layout: PaneLayoutStore }
   review: Omit<ReviewBarProps, 'status'>
   threshold: { map: HeatmapData | null; manual: number | null; setManual: (t: number | null) => void }
 }
@@ -57,27 +65,63 @@ function useOptionalBoxState(store: BoxStore | null): BoxState {
   return useSyncExternalStore(store?.subscribe ?? noSubscription, store?.getState ?? (() => NO_BOXES))
 }
 
-/** The model-related panels read only their stores: memoized, they ignore the view's re-renders. */
-const AnalysisPanels = memo(function AnalysisPanels({ analysis, heatmapEdit, reader }: { analysis: AnalysisStore; heatmapEdit: HeatmapEditStore; reader: Reader | null }) {
+/** What the dashed regions on the image are: "Grad-CAM ≥ Otsu" (or the reader's threshold). */
+function predictedLabel(map: HeatmapData | null, manual: number | null): string {
+  if (!map) return ''
+  return `${methodFacts(map.method).label} ≥ ${manual === null ? 'Otsu' : manual.toFixed(2)}`
+}
+
+/** Which finding's map is shown and why ("Cardiomegaly — from the worklist filter"). */
+const MapChoiceLine = memo(function MapChoiceLine({ analysis }: { analysis: AnalysisStore }) {
+  const { finding, reason } = useStoreSelector(analysis, (s) => ({ finding: s.finding, reason: s.findingReason }))
   return (
-    <>
-      <Typography variant="subtitle2" gutterBottom>Model</Typography>
+    <Typography variant="body2" data-testid="map-choice" data-finding={finding ?? ''} data-reason={reason ?? ''} sx={{ mt: 0.5 }} noWrap>
+      {finding && reason ? (
+        <>Map: <b>{finding}</b> — {MAP_REASON_TEXT[reason]}</>
+      ) : (
+        <Box component="span" sx={{ color: 'text.secondary' }}>Map: none yet (not analysed by this model)</Box>
+      )}
+    </Typography>
+  )
+})
+
+const FindingsSummary = memo(function FindingsSummary({ analysis }: { analysis: AnalysisStore }) {
+  const top = useStoreSelector(analysis, (s) => s.predictions[0] ?? null)
+  return <>{top ? `top: ${top.finding} ${(top.probability * 100).toFixed(0)}%` : 'not analysed'}</>
+})
+
+const HeatmapSummary = memo(function HeatmapSummary({ analysis }: { analysis: AnalysisStore }) {
+  const { method, finding, colormap, visible } = useStoreSelector(analysis, (s) => ({ method: s.heatmap?.method ?? null, finding: s.heatmap?.finding ?? null, colormap: s.colormap, visible: s.visible }))
+  if (!method) return <>none</>
+  return <>{`${methodFacts(method).label} · ${finding} · ${COLORMAP_LABELS[colormap]}${visible ? '' : ' · hidden'}`}</>
+})
+
+/** The findings section: model and method with Run, the probabilities, the ground-truth labels. */
+const FindingsSection = memo(function FindingsSection({ analysis, detail }: { analysis: AnalysisStore; detail: CaseDetail | null }) {
+  return (
+    <Stack spacing={1}>
       <ModelPanel store={analysis} />
-      <Box sx={{ mt: 1 }}>
-        <PredictionList store={analysis} />
-      </Box>
-      <Divider sx={{ my: 1 }} />
+      <PredictionList store={analysis} />
+      <CaseLabels detail={detail} />
+    </Stack>
+  )
+})
+
+/** The heatmap section: display (on/off, colormap, opacity, threshold, legend) and editing. */
+const HeatmapSection = memo(function HeatmapSection({ analysis, heatmapEdit, reader }: { analysis: AnalysisStore; heatmapEdit: HeatmapEditStore; reader: Reader | null }) {
+  return (
+    <Stack spacing={1}>
       <HeatmapControls store={analysis} />
-      <Box sx={{ mt: 1 }}>
-        <HeatmapEditPanel store={heatmapEdit} reader={reader} />
-      </Box>
-    </>
+      <HeatmapEditPanel store={heatmapEdit} reader={reader} />
+    </Stack>
   )
 })
 
 export function CaseWorkspace(props: CaseWorkspaceProps) {
   const { caseId, loaded, detail, error, status, overlay, finding, armed, paint, windowLevel, setWindowLevel, image, threshold } = props
   const boxState = useOptionalBoxState(loaded?.boxStore ?? null)
+  // W/L is shown in the stored image's own values (0–255 for 8-bit, 0–65535 for 16-bit PNGs).
+  const pixelMax = pixelMaxOf(detail?.bitDepth ?? null)
   // The IoU comparison (tens of ms: a 224² grid scored per box) is computed in a deferred render,
   // after the image and heatmap are on screen and after each box edit. Scores of another map (the
   // previous case or finding) are never shown; while only boxes or the threshold changed, the
@@ -122,9 +166,12 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
             drawFinding={armed ? finding : null}
             onDrawEnd={props.onDrawEnd}
             paint={paint}
+            brush={props.brush}
             predicted={scores?.predicted ?? []}
             windowLevel={windowLevel}
             onWindowLevel={setWindowLevel}
+            pixelMax={pixelMax}
+            predictedLabel={scores ? predictedLabel(threshold.map, threshold.manual) : ''}
             onDrawn={onDrawn}
           />
         )}
@@ -139,22 +186,34 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
           </Alert>
         )}
       </Box>
-      <CaseDetailsPanel
-        detail={detail}
-        status={status}
-        boxes={panelStore && panelStore === loaded?.boxStore && <BoxPanel store={panelStore} finding={finding} onFinding={props.onFinding} armed={armed} />}
-      >
-        <ReviewBar status={status} {...props.review} />
-        <AnalysisPanels analysis={props.stores.analysis} heatmapEdit={props.stores.heatmapEdit} reader={props.reader} />
-        <Divider sx={{ my: 1 }} />
-        <WindowLevelControls value={windowLevel} onChange={setWindowLevel} />
-        {scores && threshold.map && (
+      <ReadingPanel
+        layout={props.stores.layout}
+        header={
           <>
-            <Divider sx={{ my: 1 }} />
-            <IouPanel finding={threshold.map.finding} scores={scores} boxes={boxState.boxes} manual={threshold.manual} onThreshold={threshold.setManual} />
+            <CaseIdentity detail={detail} status={status} />
+            <Box sx={{ mt: 0.75 }}>
+              <ReviewBar status={status} {...props.review} />
+            </Box>
+            <MapChoiceLine analysis={props.stores.analysis} />
           </>
-        )}
-      </CaseDetailsPanel>
+        }
+        sections={{
+          findings: { summary: <FindingsSummary analysis={props.stores.analysis} />, body: <FindingsSection analysis={props.stores.analysis} detail={detail} /> },
+          heatmap: { summary: <HeatmapSummary analysis={props.stores.analysis} />, body: <HeatmapSection analysis={props.stores.analysis} heatmapEdit={props.stores.heatmapEdit} reader={props.reader} /> },
+          boxes: {
+            summary: `${boxState.boxes.length} box${boxState.boxes.length === 1 ? '' : 'es'}${scores && threshold.map ? ` · ${threshold.map.finding}` : ''}`,
+            body: (
+              <Stack spacing={1}>
+                {panelStore && panelStore === loaded?.boxStore && <BoxPanel store={panelStore} finding={finding} onFinding={props.onFinding} armed={armed} />}
+                {scores && threshold.map && (
+                  <IouPanel finding={threshold.map.finding} scores={scores} boxes={boxState.boxes} manual={threshold.manual} onThreshold={threshold.setManual} />
+                )}
+              </Stack>
+            ),
+          },
+          window: { summary: formatWindowLevel(windowLevel, pixelMax), body: <WindowLevelControls value={windowLevel} onChange={setWindowLevel} pixelMax={pixelMax} /> },
+        }}
+      />
     </Box>
   )
 }
