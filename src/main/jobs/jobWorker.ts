@@ -33,7 +33,7 @@ async function run(): Promise<unknown> {
       case 'import':
         return await importNih(store, input.payload as ImportRequest, { signal: controller.signal, actor: 'workstation', onProgress })
       case 'importDicom':
-        return await importDicom(store, { dicomDir: (input.payload as { dicomDir: string }).dicomDir, dataDir: input.dataDir }, { actor: 'workstation', onProgress: (done, total) => onProgress(done, total, `${done} of ${total} files`) })
+        return await importDicom(store, { dicomDir: (input.payload as { dicomDir: string }).dicomDir, dataDir: input.dataDir }, { signal: controller.signal, actor: 'workstation', onProgress })
       case 'train': {
         const engine = new InferenceEngine()
         try {
