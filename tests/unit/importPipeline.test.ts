@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openCore } from '../../src/main/api/core'
 import { runImport } from '../../src/main/cases/importPipeline'
 import { ImportCancelledError, type ImportItem, type ImportTally } from '../../src/main/cases/importSource'
 import { NihFolderSource } from '../../src/main/cases/nihSource'
@@ -9,6 +10,7 @@ import { importDicom } from '../../src/main/dicom/dicomImporter'
 import { DicomSource } from '../../src/main/dicom/dicomSource'
 import { CaseStore } from '../../src/main/store/caseStore'
 import { writeDicom } from './dicomWriter'
+import type { ImportSummary, JobStatus } from '../../src/shared/domain'
 import { HAS_NIH, imageFolder, LABELS_CSV, NIH_256, tempDir } from './helpers'
 
 const dir = tempDir()
@@ -62,6 +64,23 @@ describe.runIf(HAS_NIH)('the one import pipeline', () => {
     }
   }, 120_000)
 
+  it('the import dialog\'s Cancel reaches a DICOM import job in its worker (it was ignored before)', async () => {
+    const folder = dicomFolder('job-cancel', 120)
+    const core = openCore(join(dir.path, 'job-data'), 'web')
+    try {
+      const jobId = core.jobs.start('importDicom', { dicomDir: folder })
+      core.jobs.once('progress', () => core.jobs.cancel(jobId))
+      const finished = (await core.jobs.wait(jobId)) as JobStatus<ImportSummary>
+      expect(finished.state).toBe('cancelled')
+      const kept = core.store.worklist.query({}).total
+      expect(kept).toBeGreaterThanOrEqual(24) // the first batch committed before the progress event
+      expect(kept).toBeLessThan(120)
+      expect(finished.result).toMatchObject({ imported: kept, scanned: 120 })
+    } finally {
+      await core.close()
+    }
+  }, 120_000)
+
   it('decodes the same bytes once when a folder holds them twice, counting the copy a duplicate', async () => {
     const names = readdirSync(NIH_256).sort().slice(0, 3)
     const folder = imageFolder(join(dir.path, 'twice'), NIH_256, names)
@@ -84,6 +103,54 @@ describe.runIf(HAS_NIH)('the one import pipeline', () => {
       expect(source.prepared).toHaveLength(3)
       expect(source.prepared).toEqual(expect.arrayContaining(names.slice(1)))
       expect(store.worklist.query({}).total).toBe(3)
+    } finally {
+      store.close()
+    }
+  })
+
+  it('a batch that cannot commit fails the import after every decoder stopped; earlier batches stay, the source is closed', async () => {
+    const names = readdirSync(NIH_256).sort().slice(10, 20)
+    const folder = imageFolder(join(dir.path, 'broken-commit'), NIH_256, names)
+    class Failing extends NihFolderSource {
+      inserted = 0
+      closed = 0
+      override insert(...args: Parameters<NihFolderSource['insert']>) {
+        if (++this.inserted === 5) throw new Error('disk full (simulated)')
+        return super.insert(...args)
+      }
+      close() {
+        this.closed++
+      }
+    }
+    const store = CaseStore.open(':memory:')
+    try {
+      const source = new Failing({ imagesDir: folder, labelsCsv: LABELS_CSV })
+      await expect(runImport(store, source, { batchSize: 2, concurrency: 3 })).rejects.toThrow('disk full (simulated)')
+      expect(store.worklist.query({}).total).toBe(4) // two whole batches; the third rolled back
+      expect(source.inserted).toBe(5) // no later batch was tried
+      expect(source.closed).toBe(1)
+    } finally {
+      store.close()
+    }
+  })
+
+  it('clips dataset boxes to the stored image with the shared rule, and skips one lying wholly outside', async () => {
+    const [name] = readdirSync(NIH_256).sort()
+    const folder = imageFolder(join(dir.path, 'boxes'), NIH_256, [name])
+    const boxesCsv = join(dir.path, 'boxes.csv')
+    // In NIH's 1024² space: inside, over the right edge, beyond the image.
+    writeFileSync(boxesCsv, `Image Index,Finding Label,x,y,w,h\n${name},Mass,100,200,40,80\n${name},Nodule,1000,-20,100,60\n${name},Mass,1100,10,20,20\n`)
+    const store = CaseStore.open(':memory:')
+    try {
+      const summary = await runImport(store, new NihFolderSource({ imagesDir: folder, labelsCsv: LABELS_CSV, boxesCsv }))
+      expect(summary.boxesAdded).toBe(2)
+      expect(summary.boxesSkipped).toEqual([{ name: `${name} (Mass)`, reason: 'box lies outside the image' }])
+      const caseId = store.worklist.query({}).rows[0].id
+      const boxes = store.annotations.boxes(caseId).map(({ finding, x, y, w, h }) => ({ finding, x, y, w, h }))
+      expect(boxes).toEqual(expect.arrayContaining([
+        { finding: 'Mass', x: 25, y: 50, w: 10, h: 20 }, // ÷4 to the 256² image, untouched
+        { finding: 'Nodule', x: 250, y: 0, w: 6, h: 10 }, // (250, −5, 25, 15) cut at the top and right edges
+      ]))
     } finally {
       store.close()
     }

@@ -1,4 +1,4 @@
-import type { ImportFailure, ImportSummary } from '../../shared/domain'
+import type { ImportSummary } from '../../shared/domain'
 import type { CaseStore } from '../store/caseStore'
 
 /**
@@ -83,5 +83,3 @@ export interface ImportHooks {
   /** items per commit (default IMPORT_BATCH) */
   batchSize?: number
 }
-
-export type { ImportFailure }

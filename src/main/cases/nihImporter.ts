@@ -1,16 +1,17 @@
-import type { ImportFailure, ImportRequest, ImportSummary } from '../../shared/domain'
+import type { ImportRequest } from '../../shared/domain'
 import type { CaseStore } from '../store/caseStore'
 import { runImport } from './importPipeline'
-import { ImportCancelledError, type ImportHooks } from './importSource'
+import { ImportCancelledError, type ImportHooks, type ImportTally } from './importSource'
 import { NihFolderSource } from './nihSource'
 
-export { ImportCancelledError, type ImportHooks, type ImportFailure }
+// The job worker catches it from here.
+export { ImportCancelledError }
 
 /**
  * Imports an NIH ChestX-ray14 layout (images, Data_Entry_2017.csv labels, optionally the box list)
  * through the one import pipeline. Each batch commits on its own, so a corrupt file or a cancel
  * never loses the rest; the content hash makes re-imports add nothing twice.
  */
-export function importNih(store: CaseStore, request: ImportRequest, hooks: ImportHooks = {}): Promise<ImportSummary & { warnings: string[] }> {
+export function importNih(store: CaseStore, request: ImportRequest, hooks: ImportHooks = {}): Promise<ImportTally> {
   return runImport(store, new NihFolderSource(request), hooks)
 }

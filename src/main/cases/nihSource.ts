@@ -11,7 +11,7 @@ import { describeFsError, entryName, NON_UTF8_NAME } from './regularFile'
 
 const AUTHOR = 'NIH ChestX-ray14'
 
-type Prepared = Omit<DecodedImage, 'sha256'>
+type Prepared = DecodedImage
 
 /** The folder's image files by name; names that are not UTF-8 apart, as they cannot be stored or matched to a CSV row. */
 function listImages(dir: string): { files: string[]; badNames: string[] } {

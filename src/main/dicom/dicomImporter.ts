@@ -1,6 +1,5 @@
-import type { ImportSummary } from '../../shared/domain'
 import { runImport } from '../cases/importPipeline'
-import type { ImportHooks } from '../cases/importSource'
+import type { ImportHooks, ImportTally } from '../cases/importSource'
 import type { CaseStore } from '../store/caseStore'
 import { DicomFolderSource, type DicomImportRequest } from './dicomSource'
 
@@ -12,6 +11,6 @@ export type { DicomImportRequest }
  * that cannot be read is reported by name and skipped, the rest commits in batches, re-imports add
  * nothing twice, and a cancel stops it keeping what committed (ImportCancelledError).
  */
-export function importDicom(store: CaseStore, request: DicomImportRequest, hooks: ImportHooks = {}): Promise<ImportSummary & { warnings: string[] }> {
+export function importDicom(store: CaseStore, request: DicomImportRequest, hooks: ImportHooks = {}): Promise<ImportTally> {
   return runImport(store, new DicomFolderSource(request), hooks)
 }
