@@ -91,7 +91,7 @@ export async function runImport<M, P>(store: CaseStore, source: ImportSource<M, 
       let held = 0
       let release: ((prepared: boolean) => void) | undefined
       try {
-        const read = await readItem(item as ImportItem, budget, cost)
+        const read = await readItem(item, budget, cost)
         held = read.held
         const refused = source.refuse?.(read.bytes, item)
         if (refused) return { outcome: { kind: 'failed', reason: refused } }
@@ -123,9 +123,9 @@ export async function runImport<M, P>(store: CaseStore, source: ImportSource<M, 
             caseId = source.insert(store, outcome.prepared, outcome.sha256, item, summary)
             summary.imported++
           } else {
-            // A copy queues after its first, which prepared, so the case is found above; should the
-            // first's case be gone (removed by another process meanwhile), say so rather than guess.
-            summary.failed.push({ name: item.name, reason: 'its content was to be imported from another file, which failed' })
+            // A copy queues after its first, which prepared, so the case is found above; should that
+            // case be gone (removed by another process meanwhile), say so rather than guess.
+            summary.failed.push({ name: item.name, reason: 'the case of the same content, stored moments ago, is no longer there; import again' })
             continue
           }
           source.attach?.(store, caseId, item, summary)
