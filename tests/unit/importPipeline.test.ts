@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openCore } from '../../src/main/api/core'
-import { runImport } from '../../src/main/cases/importPipeline'
-import { ImportCancelledError, type ImportItem, type ImportTally } from '../../src/main/cases/importSource'
+import { IN_FLIGHT_BYTES, runImport } from '../../src/main/cases/importPipeline'
+import { ImportCancelledError, type ImportItem, type ImportSource, type ImportTally } from '../../src/main/cases/importSource'
 import { NihFolderSource } from '../../src/main/cases/nihSource'
 import { importDicom } from '../../src/main/dicom/dicomImporter'
 import { DicomSource } from '../../src/main/dicom/dicomSource'
@@ -194,4 +194,53 @@ describe.runIf(HAS_NIH)('the one import pipeline', () => {
       store.close()
     }
   }, 60_000)
+})
+
+/** A synthetic source of in-memory items whose prepare only waits, recording how many run at once. */
+class Timed implements ImportSource<null, null> {
+  readonly unit = 'items'
+  inFlight = 0
+  most = 0
+  /** `seed` makes the bytes (and hashes) differ between sources */
+  constructor(private readonly count: number, private readonly seed: number, private readonly charge?: (size: number) => number) {}
+  cost(size: number) {
+    return this.charge ? this.charge(size) : size
+  }
+  list() {
+    return { items: Array.from({ length: this.count }, (_, i) => ({ name: `item-${i}`, bytes: Uint8Array.of(this.seed, i + 1), meta: null })), total: this.count }
+  }
+  async prepare() {
+    this.most = Math.max(this.most, ++this.inFlight)
+    await new Promise((wake) => setTimeout(wake, 15))
+    this.inFlight--
+    return null
+  }
+  insert(store: CaseStore, _prepared: null, sha256: string, item: ImportItem) {
+    return store.cases.insert({
+      imageName: item.name, patientId: null, path: `/nowhere/${item.name}`, sha256, format: 'png', width: 8, height: 8, bitDepth: 8, channels: 1,
+      view: null, age: null, sex: null, followUp: null, originalWidth: null, originalHeight: null, pixelSpacingX: null, pixelSpacingY: null, importedAt: new Date().toISOString(),
+    })
+  }
+  audit(summary: ImportTally) {
+    return { action: 'cases.import.test', detail: { imported: summary.imported } }
+  }
+}
+
+describe('the pipeline\'s decoder pool', () => {
+  it('decodes as many items at once as asked, and fewer when their cost fills the byte budget', async () => {
+    const store = CaseStore.open(':memory:')
+    try {
+      const free = new Timed(12, 1)
+      expect(await runImport(store, free, { concurrency: 4, batchSize: 5 })).toMatchObject({ imported: 12, failed: [] })
+      expect(free.most).toBe(4)
+      const heavy = new Timed(6, 2, () => IN_FLIGHT_BYTES) // each item alone fills the byte budget
+      expect(await runImport(store, heavy, { concurrency: 4 })).toMatchObject({ imported: 6, failed: [] })
+      expect(heavy.most).toBe(1)
+      const again = new Timed(12, 1) // the first source's bytes: nothing is prepared twice
+      expect(await runImport(store, again, { concurrency: 4 })).toMatchObject({ imported: 0, duplicates: 12 })
+      expect(again.most).toBe(0)
+    } finally {
+      store.close()
+    }
+  })
 })
