@@ -6,7 +6,7 @@ import type { ModelPackage } from '../model/modelPackage'
 import type { ModelRegistry } from '../registry/modelRegistry'
 import type { AnalysisRequest, AnalysisResult, CaseAnalysis } from '../../shared/jobs'
 import { backgroundSource, type Background } from './backgrounds'
-import { preprocessImage } from '../model/preprocess'
+import { inferInBatches, type InferredBatch } from '../model/batchedInference'
 
 export interface AnalyzeHooks {
   signal?: AbortSignal
@@ -41,26 +41,22 @@ export async function analyzeCases(
   const needsBackground = request.methods.some((m) => EXPLAIN_METHOD_FACTS[m].needsBackground)
   const results: CaseAnalysis[] = []
   let provider = 'unknown'
-  for (let start = 0; start < request.caseIds.length; start += batchSize) {
-    if (hooks.signal?.aborted) throw new Error(`Analysis cancelled after ${results.length} case(s); their results are stored`)
-    const records = request.caseIds.slice(start, start + batchSize).map((id) => {
-      const record = deps.store.cases.get(id)
-      if (!record) throw new Error(`Case ${id} was not found`)
-      return record
-    })
-    const tensors = await Promise.all(records.map((r) => preprocessImage(r.path, manifest, r.imageName)))
-    const size = tensors[0].length
-    const batch = new Float32Array(size * tensors.length)
-    tensors.forEach((t, i) => batch.set(t, i * size))
-    const out = await deps.engine.run(pkg, batch, tensors.length)
-    provider = out.provider
-    for (let i = 0; i < records.length; i++) {
-      const background = needsBackground ? await backgroundOf(tensors[i]) : null
-      const analysis = await analyzeOne(deps, pkg, request, findings, records[i].id, tensors[i], out, i, background, hooks)
-      results.push({ ...analysis, image: records[i].imageName })
-      hooks.onProgress?.(results.length, request.caseIds.length, `${records[i].imageName}: done`)
-    }
+  const records = request.caseIds.map((id) => ({ id }))
+  const input = ({ id }: { id: number }) => {
+    const record = deps.store.cases.get(id)
+    if (!record) throw new Error(`Case ${id} was not found`)
+    return { image: record.path, name: record.imageName }
   }
+  await inferInBatches(deps.engine, pkg, records, input, async (batch) => {
+    provider = batch.result.provider
+    for (let i = 0; i < batch.items.length; i++) {
+      const record = deps.store.cases.get(batch.items[i].id)!
+      const background = needsBackground ? await backgroundOf(batch.tensors[i]) : null
+      const analysis = await analyzeOne(deps, pkg, request, findings, record.id, batch, i, background, hooks)
+      results.push({ ...analysis, image: record.imageName })
+      hooks.onProgress?.(results.length, request.caseIds.length, `${record.imageName}: done`)
+    }
+  }, { batchSize, signal: hooks.signal, cancelled: () => new Error(`Analysis cancelled after ${results.length} case(s); their results are stored`) })
   const { attempts } = await deps.engine.session(pkg)
   return {
     model: { id: manifest.id, version: manifest.version, sha256: manifest.sha256 },
@@ -74,8 +70,7 @@ async function analyzeOne(
   request: AnalysisRequest,
   findings: readonly string[],
   caseId: number,
-  tensor: Float32Array,
-  out: Awaited<ReturnType<InferenceEngine['run']>>,
+  batch: InferredBatch<unknown>,
   index: number,
   background: Background | null,
   hooks: AnalyzeHooks,
@@ -83,9 +78,9 @@ async function analyzeOne(
   const { signal } = hooks
   const { manifest } = pkg
   const classes = manifest.findings.length
-  const [K, h, w] = manifest.outputs.features.shape
-  const probabilities = Object.fromEntries(manifest.findings.map((f, c) => [f, out.probabilities[index * classes + c]]))
-  const features = { data: out.features.subarray(index * K * h * w, (index + 1) * K * h * w), channels: K, height: h, width: w }
+  const probabilities = Object.fromEntries(manifest.findings.map((f, c) => [f, batch.result.probabilities[index * classes + c]]))
+  const features = batch.featureMap(index)
+  const tensor = batch.tensors[index]
   const options = { grid: request.grid, samples: request.samples, seed: request.seed, channels: request.channels }
   const maps: Array<MethodOutput & { method: ExplainMethod }> = []
   for (const method of request.methods) {

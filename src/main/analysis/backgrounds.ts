@@ -3,8 +3,8 @@ import { meanFeatures } from '../explain/layerShap'
 import type { CaseStore } from '../store/caseStore'
 import type { InferenceEngine } from '../model/inferenceEngine'
 import type { ModelPackage } from '../model/modelPackage'
-import { preprocessImage } from '../model/preprocess'
 import type { BackgroundKind } from '../../shared/jobs'
+import { inferInBatches } from '../model/batchedInference'
 
 /** What "a region removed" means for SHAP, occlusion and layer SHAP. */
 
@@ -32,20 +32,19 @@ export function blurBackground(engine: InferenceEngine, pkg: ModelPackage, image
  * features of the mean image), as Shapley values against a background distribution require.
  */
 export function backgroundSource(kind: BackgroundKind, deps: { store: CaseStore; engine: InferenceEngine }, pkg: ModelPackage, count = 16) {
-  const { manifest } = pkg
   let shared: Promise<{ tensor: Float32Array; features: Float64Array; cases: string[] }> | null = null
   const loadShared = async () => {
     let rows = deps.store.worklist.query({ finding: 'No Finding', limit: count }).rows
     if (rows.length === 0) rows = deps.store.worklist.query({ limit: count }).rows
     if (rows.length === 0) throw new Error('a mean background needs stored cases; import some first')
-    const tensors = await Promise.all(rows.map((row) => preprocessImage(deps.store.cases.get(row.id)!.path, manifest, row.image)))
-    const size = tensors[0].length
-    const batch = new Float32Array(size * tensors.length)
-    tensors.forEach((t, i) => batch.set(t, i * size))
-    const tensor = new Float32Array(size)
-    for (const t of tensors) for (let i = 0; i < size; i++) tensor[i] += t[i] / tensors.length
-    const { features } = await deps.engine.run(pkg, batch, tensors.length)
-    return { tensor, features: meanFeatures(features, tensors.length), cases: rows.map((r) => r.image) }
+    // One engine call over all of them (batchSize = count): the mean needs every case at once.
+    const mean: { tensor?: Float32Array; features?: Float64Array } = {}
+    await inferInBatches(deps.engine, pkg, rows, (row) => ({ image: deps.store.cases.get(row.id)!.path, name: row.image }), ({ tensors, result }) => {
+      const tensor = new Float32Array(tensors[0].length)
+      for (const t of tensors) for (let i = 0; i < tensor.length; i++) tensor[i] += t[i] / tensors.length
+      Object.assign(mean, { tensor, features: meanFeatures(result.features, tensors.length) })
+    }, { batchSize: rows.length })
+    return { tensor: mean.tensor!, features: mean.features!, cases: rows.map((r) => r.image) }
   }
   return async (image: Float32Array): Promise<Background> => {
     if (kind === 'blur') return blurBackground(deps.engine, pkg, image)

@@ -1,4 +1,5 @@
 import type { Box, BoxDraft, CaseStatus, HeatmapData, Reader } from '../../shared/domain'
+import { clipBoxToPixel } from '../../shared/boxClip'
 import { isKnownFinding } from '../../shared/findings'
 import { ForbiddenError, NotFoundError } from '../errors/domainErrors'
 import type { CaseStore } from '../store/caseStore'
@@ -25,11 +26,7 @@ export class AnnotationService {
   /** Keeps a box inside its image and at least one pixel wide; refuses unknown findings. */
   private clean(draft: BoxDraft, width: number, height: number): BoxDraft {
     if (!isKnownFinding(draft.finding)) throw new Error(`Unknown finding "${draft.finding}"`)
-    const x = Math.min(Math.max(0, draft.x), width - 1)
-    const y = Math.min(Math.max(0, draft.y), height - 1)
-    const w = Math.max(1, Math.min(draft.w, width - x))
-    const h = Math.max(1, Math.min(draft.h, height - y))
-    return { finding: draft.finding, x, y, w, h }
+    return { finding: draft.finding, ...clipBoxToPixel(draft, width, height) }
   }
 
   private ownBox(boxId: number, readerId: number) {

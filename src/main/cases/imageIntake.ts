@@ -1,13 +1,10 @@
 import sharp from 'sharp'
-import { sha256Of } from '../model/hashing'
 import { reasonOf } from './failureReason'
-import { MAX_FILE_BYTES, readRegularFile } from './regularFile'
 
 export const THUMBNAIL_SIZE = 192
 export const IMPORTABLE_EXTENSIONS = ['.png', '.jpg', '.jpeg']
 
 export interface DecodedImage {
-  sha256: string
   format: string
   width: number
   height: number
@@ -27,25 +24,12 @@ export class ImageDecodeError extends Error {
 const DEPTH_BITS: Record<string, number> = { uchar: 8, char: 8, ushort: 16, short: 16, uint: 32, float: 32 }
 
 /**
- * Reads and hashes one image file: a regular file (symlinks followed only to one) of at most
- * MAX_FILE_BYTES; a FIFO, device, socket or folder is refused without blocking on it.
- */
-export async function readImage(path: string, name = path): Promise<{ bytes: Uint8Array; sha256: string }> {
-  try {
-    const bytes = await readRegularFile(path, { name, maxBytes: MAX_FILE_BYTES })
-    return { bytes, sha256: sha256Of(bytes) }
-  } catch (error) {
-    throw new ImageDecodeError(name, reasonOf(error, name))
-  }
-}
-
-/**
  * Fully decodes and thumbnails one image. The thumbnail pass decodes every pixel, so a truncated or
  * corrupt file fails here (failOn 'truncated' and worse) instead of in the viewer later. libvips
  * runs on the libuv thread pool, so several of these in flight use all cores; its pixel limit
  * (sharp's default, 16383² pixels) refuses a small file declaring a huge image.
  */
-export async function decodeImage(bytes: Uint8Array, name: string): Promise<Omit<DecodedImage, 'sha256'>> {
+export async function decodeImage(bytes: Uint8Array, name: string): Promise<DecodedImage> {
   try {
     const meta = await sharp(bytes).metadata()
     if (!meta.format || !['png', 'jpeg'].includes(meta.format)) {

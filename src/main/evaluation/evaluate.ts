@@ -4,7 +4,7 @@ import { checkMethodSupported, runMethod } from '../explain/methods'
 import { blurBackground } from '../analysis/backgrounds'
 import type { InferenceEngine } from '../model/inferenceEngine'
 import type { ModelPackage } from '../model/modelPackage'
-import { preprocessImage } from '../model/preprocess'
+import { inferInBatches } from '../model/batchedInference'
 import { loadEvaluationSet, type EvaluationCase } from './evaluationData'
 import { otsuThreshold, scoreFixedBox, scoreHeatmap } from '../../shared/localization'
 import type { ClassificationRow, EvaluationReport, LocalizationRow } from './reportTypes'
@@ -37,23 +37,16 @@ export interface CaseOutput {
 
 async function runModel(pkg: ModelPackage, engine: InferenceEngine, cases: EvaluationCase[], method: ExplainMethod, onProgress?: (d: number, t: number) => void): Promise<CaseOutput[]> {
   const { manifest } = pkg
-  const [K, h, w] = manifest.outputs.features.shape
   const classes = manifest.findings.length
   const out: CaseOutput[] = []
-  for (let start = 0; start < cases.length; start += 16) {
-    const chunk = cases.slice(start, start + 16)
-    const tensors = await Promise.all(chunk.map((c) => preprocessImage(c.path, manifest, c.image)))
-    const batch = new Float32Array(tensors[0].length * tensors.length)
-    tensors.forEach((t, i) => batch.set(t, i * t.length))
-    const result = await engine.run(pkg, batch, tensors.length)
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i]
+  await inferInBatches(engine, pkg, cases, (c) => ({ image: c.path, name: c.image }), async ({ items, tensors, result, featureMap }) => {
+    for (let i = 0; i < items.length; i++) {
+      const c = items[i]
       const maps = new Map<string, Float32Array>()
       const boxed = [...c.boxes.keys()].filter((f) => manifest.findings.includes(f))
       if (boxed.length) {
         const cam = await runMethod(method, {
-          pkg, engine, image: tensors[i], options: {},
-          features: { data: result.features.subarray(i * K * h * w, (i + 1) * K * h * w), channels: K, height: h, width: w },
+          pkg, engine, image: tensors[i], options: {}, features: featureMap(i),
           background: EXPLAIN_METHOD_FACTS[method].needsBackground ? blurBackground(engine, pkg, tensors[i]) : null,
         })
         for (const finding of boxed) {
@@ -63,8 +56,7 @@ async function runModel(pkg: ModelPackage, engine: InferenceEngine, cases: Evalu
       }
       out.push({ c, probabilities: result.probabilities.slice(i * classes, (i + 1) * classes), maps })
     }
-    onProgress?.(out.length, cases.length)
-  }
+  }, { batchSize: 16, onProgress })
   return out
 }
 

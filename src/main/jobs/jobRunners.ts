@@ -36,8 +36,9 @@ async function withEngine<T>(use: (engine: InferenceEngine) => Promise<T>): Prom
 
 export const jobRunners = {
   import: (request, { store, signal, onProgress }) => importNih(store, request, { signal, actor: 'workstation', onProgress }),
-  importDicom: (request, { store, dataDir, onProgress }) =>
-    importDicom(store, { dicomDir: request.dicomDir, dataDir }, { actor: 'workstation', onProgress: (done, total) => onProgress(done, total, `${done} of ${total} files`) }),
+  // The pipeline's own progress message; Cancel reaches the DICOM import through the signal.
+  importDicom: (request, { store, dataDir, signal, onProgress }) =>
+    importDicom(store, { dicomDir: request.dicomDir, dataDir }, { signal, actor: 'workstation', onProgress }),
   analyze: (request, { store, registry, signal, onProgress }) => withEngine((engine) => analyzeCases({ store, registry, engine }, request, { signal, onProgress })),
   train: (request, { store, registry, dataDir, signal, onProgress }) =>
     withEngine((engine) => {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import type { InferenceEngine } from '../model/inferenceEngine'
 import type { LastBlock } from '../model/lastBlock'
 import { ModelPackageError, type ModelPackage } from '../model/modelPackage'
-import { preprocessImage } from '../model/preprocess'
+import { inferInBatches } from '../model/batchedInference'
 import type { CaseStore } from '../store/caseStore'
 import { blockTrainable } from './trainables'
 
@@ -56,16 +56,11 @@ export async function blockInputs(
   })
   if (dir && missing.length) mkdirSync(dir, { recursive: true })
   let checked = false
-  for (let start = 0; start < missing.length; start += 16) {
-    if (hooks.signal?.aborted) throw new Error('Feature extraction cancelled; what was computed is cached')
-    const rows = missing.slice(start, start + 16)
-    const tensors = await Promise.all(rows.map((row) => {
-      const record = deps.store.cases.get(caseIds[row])!
-      return preprocessImage(record.path, manifest, record.imageName)
-    }))
-    const batch = new Float32Array(tensors[0].length * rows.length)
-    tensors.forEach((t, i) => batch.set(t, i * t.length))
-    const out = await deps.engine.run(pkg, batch, rows.length, [block.input])
+  const input = (row: number) => {
+    const record = deps.store.cases.get(caseIds[row])!
+    return { image: record.path, name: record.imageName }
+  }
+  await inferInBatches(deps.engine, pkg, missing, input, async ({ items: rows, result: out }) => {
     const tapped = out.taps[block.input]
     if (tapped.length !== rows.length * D) throw new ModelPackageError(pkg.dir, `"${block.input}" has ${tapped.length / rows.length} values per case; the last block expects ${D}`)
     rows.forEach((row, i) => {
@@ -82,8 +77,7 @@ export async function blockInputs(
       await checkBlock(pkg, block, matrix.subarray(rows[0] * D, (rows[0] + 1) * D), out.logits.subarray(0, manifest.findings.length), cells)
       checked = true
     }
-    hooks.onProgress?.(Math.min(start + 16, missing.length), missing.length)
-  }
+  }, { batchSize: 16, taps: [block.input], signal: hooks.signal, cancelled: () => new Error('Feature extraction cancelled; what was computed is cached'), onProgress: hooks.onProgress })
   return { matrix, cells, computed: missing.length }
 }
 

@@ -1,7 +1,7 @@
 import { globalAveragePool } from '../model/head'
 import type { InferenceEngine } from '../model/inferenceEngine'
 import type { ModelPackage } from '../model/modelPackage'
-import { preprocessImage } from '../model/preprocess'
+import { inferInBatches } from '../model/batchedInference'
 import type { CaseStore } from '../store/caseStore'
 
 /**
@@ -23,16 +23,11 @@ export async function pooledFeatures(
     if (cached && cached.length === K) features.set(id, cached)
     else missing.push(id)
   }
-  for (let start = 0; start < missing.length; start += 16) {
-    if (hooks.signal?.aborted) throw new Error('Feature extraction cancelled; what was computed is cached')
-    const ids = missing.slice(start, start + 16)
-    const tensors = await Promise.all(ids.map((id) => {
-      const record = deps.store.cases.get(id)!
-      return preprocessImage(record.path, manifest, record.imageName)
-    }))
-    const batch = new Float32Array(tensors[0].length * ids.length)
-    tensors.forEach((t, i) => batch.set(t, i * t.length))
-    const out = await deps.engine.run(pkg, batch, ids.length)
+  const input = (id: number) => {
+    const record = deps.store.cases.get(id)!
+    return { image: record.path, name: record.imageName }
+  }
+  await inferInBatches(deps.engine, pkg, missing, input, ({ items: ids, result: out }) => {
     deps.store.transaction(() => {
       ids.forEach((id, i) => {
         const pooled = Float32Array.from(globalAveragePool(out.features, K, h * w, i * K * h * w))
@@ -40,7 +35,6 @@ export async function pooledFeatures(
         features.set(id, pooled)
       })
     })
-    hooks.onProgress?.(Math.min(start + 16, missing.length), missing.length)
-  }
+  }, { batchSize: 16, signal: hooks.signal, cancelled: () => new Error('Feature extraction cancelled; what was computed is cached'), onProgress: hooks.onProgress })
   return { features, computed: missing.length }
 }

@@ -3,6 +3,7 @@
  * {x, y, width, height, scaleX, scaleY} (a Transformer resizes by scale); the store keeps BoxDraft in
  * image pixels. Everything here is plain numbers so no canvas type can reach the store or the api.
  */
+import { clipBoxToPixel } from '../../../shared/boxClip'
 import type { Box, BoxDraft } from '../../../shared/domain'
 
 /** What a shape node exposes after a drag or a transform (in the image group's coordinates). */
@@ -25,13 +26,10 @@ export const MIN_BOX_PX = 4
 
 const round = (v: number): number => Math.round(v * 100) / 100
 
-/** Clips to the image the way the server does, so the optimistic box matches the stored one. */
+/** Clips to the image with the server's own rule (shared/boxClip), so the optimistic box matches the stored one. */
 export function clampDraft(draft: BoxDraft, image: ImageSize): BoxDraft {
-  const x0 = Math.max(0, Math.min(image.width, draft.x))
-  const y0 = Math.max(0, Math.min(image.height, draft.y))
-  const x1 = Math.max(0, Math.min(image.width, draft.x + draft.w))
-  const y1 = Math.max(0, Math.min(image.height, draft.y + draft.h))
-  return { finding: draft.finding, x: round(x0), y: round(y0), w: round(x1 - x0), h: round(y1 - y0) }
+  const clipped = clipBoxToPixel(draft, image.width, image.height)
+  return { finding: draft.finding, x: round(clipped.x), y: round(clipped.y), w: round(clipped.w), h: round(clipped.h) }
 }
 
 /** Node geometry after a drag/transform → a draft (scale folded into the size). */
