@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { openCore, type Core } from './api/core'
 import { PRODUCT_NAME, resolveDataDir } from './config/dataDir'
 import { registerIpc } from './ipc/register'
+import { machinePolicy } from './config/policy'
+import { log, startLogging } from './logging/log'
 import { registerAppScheme, serveAppProtocol } from './shell/appProtocol'
 import { createMainWindow, installContentSecurityPolicy, lockDownWebContents } from './window'
 
@@ -24,9 +26,16 @@ if (!app.requestSingleInstanceLock()) {
   app.on('web-contents-created', (_event, contents) => lockDownWebContents(contents))
   app.whenReady().then(() => {
     try {
-      core = openCore(resolveDataDir(process.argv, process.env, app.getPath('userData')), 'electron')
+      // The data folder comes from the machine policy, else --data-dir / CXR_LENS_DATA, else the
+      // per-user folder in the local profile (never Electron's roaming userData on Windows).
+      const dataDir = resolveDataDir(process.argv, process.env)
+      startLogging({ dataDir, kind: 'app', policy: machinePolicy() })
+      log().info('desktop app started', { platform: process.platform, electron: process.versions.electron ?? null })
+      core = openCore(dataDir, 'electron')
     } catch (error) {
-      dialog.showErrorBox('CXR Lens cannot open its case database', (error as Error).message)
+      // A refused machine policy lands here too: its message names the file and the field.
+      log().error('desktop app could not start', { error: (error as Error).message })
+      dialog.showErrorBox('CXR Lens cannot start', (error as Error).message)
       app.exit(1)
       return
     }
@@ -36,6 +45,9 @@ if (!app.requestSingleInstanceLock()) {
     mainWindow = createMainWindow()
     mainWindow.on('closed', () => (mainWindow = null))
   })
+  // A packaged app has no console: what would have gone to console.error goes to the log file.
+  process.on('uncaughtException', (error) => log().error('uncaught exception', { error: error.stack ?? error.message }))
+  process.on('unhandledRejection', (reason) => log().error('unhandled rejection', { error: (reason as Error)?.stack ?? String(reason) }))
   app.on('window-all-closed', () => app.quit())
   app.on('will-quit', () => void core?.close())
 }

@@ -8,6 +8,7 @@ import type { Channel, EventName } from './channels'
 import { CASE_STATUSES, READER_ROLES, TRAIN_LAYERS } from './domain'
 import { EXPLAIN_METHODS } from './explainMethods'
 import type {
+  DiagnosticsResult,
   AnalysisRequest,
   AppInfo,
   BackupInfo,
@@ -181,6 +182,8 @@ export const contract = {
     request: z.object({ name: z.string().max(255).regex(/^[\w.-]+\.sqlite$/, 'a backup file name ending in .sqlite') }).strict(),
     response: returns<RestoreResult>(),
   },
+  // Written into the data folder's diagnostics/ (a bundle of logs can pass a message's 1 MiB); the path comes back.
+  'diagnostics:export': { request: z.object({}).strict(), response: returns<DiagnosticsResult>() },
 } as const satisfies Record<Channel, { request: z.ZodType; response: unknown }>
 
 export type Contract = typeof contract

@@ -54,6 +54,8 @@ export const ACCESS: Record<Channel, Access> = {
   'validation:export': 'anyone',
   'backups:list': 'anyone',
   'backups:restore': 'reader',
+  // no PHI in it, and support needs it most when nobody can log in (a damaged database)
+  'diagnostics:export': 'anyone',
 }
 
 /** The session's reader, re-read from the store on every call (a restore may have replaced it). */

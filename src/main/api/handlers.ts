@@ -10,6 +10,9 @@ import { createAnnotationHandlers } from './annotationHandlers'
 import { createModelHandlers } from './modelHandlers'
 import { guardAccess } from './access'
 import type { RequestContext } from './session'
+import { machinePolicy, policyInfo } from '../config/policy'
+import { currentLogFile } from '../logging/log'
+import { exportDiagnostics, guardFeatures } from './operations'
 
 /** Native file pickers exist only in the desktop shell; browser mode has none. */
 export type PickPath = (kind: 'directory' | 'file', title: string) => Promise<string | null>
@@ -19,7 +22,7 @@ function plainBytes(buffer: Uint8Array): Uint8Array {
 }
 
 /** What still answers while the case database is damaged: enough to see why and restore a backup. */
-const RECOVERY_CHANNELS = new Set<string>(['app:info', 'backups:list', 'backups:restore', 'dialog:open', 'jobs:get'])
+const RECOVERY_CHANNELS = new Set<string>(['app:info', 'backups:list', 'backups:restore', 'dialog:open', 'jobs:get', 'diagnostics:export'])
 
 /** Every other channel refuses, naming the problem, until a restore has made the database sound. */
 function guardDamaged(core: Core, handlers: Handlers): Handlers {
@@ -37,7 +40,7 @@ function guardDamaged(core: Core, handlers: Handlers): Handlers {
 
 export function createHandlers(core: Core, pickPath?: PickPath): Handlers {
   // Damage first: while the database is damaged no reader can be looked up.
-  return guardDamaged(core, guardAccess(core, createAllHandlers(core, pickPath)))
+  return guardDamaged(core, guardAccess(core, guardFeatures(machinePolicy(), createAllHandlers(core, pickPath))))
 }
 
 function createAllHandlers(core: Core, pickPath?: PickPath): Handlers {
@@ -62,6 +65,8 @@ function createAllHandlers(core: Core, pickPath?: PickPath): Handlers {
       nativeDialogs: pickPath !== undefined,
       database: core.health,
       reidentification: reidentificationStatus(core.dataDir),
+      policy: policyInfo(machinePolicy()),
+      logFile: currentLogFile(),
     }),
     'cases:list': (query) => store.worklist.query(query, { model: defaultModel() }),
     'cases:get': ({ caseId, readerId }) => caseDetail(store, requireCase(caseId), { readerId, model: defaultModel() }),
@@ -90,6 +95,7 @@ function createAllHandlers(core: Core, pickPath?: PickPath): Handlers {
     'dialog:open': async ({ kind, title }) => ({ path: pickPath ? await pickPath(kind, title) : null }),
     'backups:list': () => core.backups.list(),
     'backups:restore': ({ name }) => core.backups.restore(name),
+    'diagnostics:export': () => exportDiagnostics(core),
     ...createModelHandlers(core),
     ...createAnnotationHandlers(core),
   }

@@ -5,7 +5,7 @@ import type { CaseStore } from '../store/caseStore'
 import { ByteBudget } from './byteBudget'
 import { decodeImage, IMPORTABLE_EXTENSIONS, readImage, type DecodedImage } from './imageIntake'
 import { readNihBoxes, readNihLabels, type NihLabelRow } from './nihCsv'
-import { NIH_BOX_SPACE, scaleNihBox } from './nihBoxes'
+import { boxAttribution, hasReaderBox, NIH_BOX_SPACE, scaleNihBox } from './nihBoxes'
 import { reasonOf } from './failureReason'
 import { describeFsError, entryName, MAX_FILE_BYTES, NON_UTF8_NAME, regularFileSize } from './regularFile'
 
@@ -32,6 +32,8 @@ interface Decoded {
 
 const BATCH = 24
 const AUTHOR = 'NIH ChestX-ray14'
+/** A box row for an image of another folder: normal when the full box list meets a subset of images. */
+export const BOX_IMAGE_NOT_IN_FOLDER = 'image not in the folder'
 /** Image file bytes held at once by the decoders together (each file is at most MAX_FILE_BYTES). */
 const IN_FLIGHT_BYTES = 2 * MAX_FILE_BYTES
 
@@ -166,15 +168,29 @@ export async function importNih(store: CaseStore, request: ImportRequest, hooks:
   if (hooks.signal?.aborted) throw new ImportCancelledError(finish(summary, started))
 
   store.transaction(() => {
+    const attribute = boxAttribution(store, AUTHOR)
+    let readerBoxesAdded = 0
     for (const box of boxes.rows) {
       const target = caseOf.get(box.image)
       if (!target) {
-        const reason = inFolder.has(box.image) ? 'its image failed to import' : 'image not in the folder'
+        const reason = inFolder.has(box.image) ? 'its image failed to import' : BOX_IMAGE_NOT_IN_FOLDER
         summary.boxesSkipped.push({ name: `${box.image} (${box.finding})`, reason })
         continue
       }
       const scaled = scaleNihBox(box, target.width, target.height)
-      if (store.annotations.addBox({ caseId: target.id, finding: box.finding, ...scaled, source: 'dataset', author: AUTHOR, at: now }) !== null) {
+      const by = attribute(box.author)
+      if ('refused' in by) {
+        summary.boxesSkipped.push({ name: `${box.image} (${box.finding})`, reason: by.refused })
+        continue
+      }
+      if (by.reader) {
+        if (hasReaderBox(store, target.id, by.reader.id, box.finding, scaled)) continue // imported before
+        const boxId = store.annotations.addBox({ caseId: target.id, finding: box.finding, ...scaled, source: 'reader', author: by.reader.name, readerId: by.reader.id, at: now })
+        // Who imported it, and whose it is: the box keeps its reader; the audit says it came from a file.
+        store.audit.append(hooks.actor ?? 'system', 'box.import', target.id, { boxId, readerId: by.reader.id, boxesCsv: request.boxesCsv ?? null, after: { finding: box.finding, ...scaled } }, now)
+        summary.boxesAdded++
+        readerBoxesAdded++
+      } else if (store.annotations.addBox({ caseId: target.id, finding: box.finding, ...scaled, source: 'dataset', author: AUTHOR, at: now }) !== null) {
         summary.boxesAdded++
       }
     }
@@ -182,7 +198,7 @@ export async function importNih(store: CaseStore, request: ImportRequest, hooks:
     store.audit.append(hooks.actor ?? 'system', 'cases.import', null, {
       imagesDir, labelsCsv: request.labelsCsv, boxesCsv: request.boxesCsv ?? null, boxSpace: NIH_BOX_SPACE,
       imported: summary.imported, duplicates: summary.duplicates, failed: summary.failed.length,
-      missing: summary.missing.length, boxesAdded: summary.boxesAdded,
+      missing: summary.missing.length, boxesAdded: summary.boxesAdded, readerBoxesAdded,
     })
   })
   return summary

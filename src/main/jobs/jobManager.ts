@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import type { JobProgress, JobStatus } from '../../shared/domain'
+import { log } from '../logging/log'
 import type { JobInput, JobKind, WorkerMessage } from './jobProtocol'
 
 export interface JobEvents {
@@ -38,6 +39,7 @@ export class JobManager extends EventEmitter<JobEvents> {
     const status: JobStatus = { jobId, kind, state: 'running', done: 0, total: 0, message: 'starting' }
     const job = { status, worker, lastEmit: 0 }
     this.jobs.set(jobId, job)
+    log().info('job started', { jobId, kind })
     worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'progress') {
         Object.assign(status, { done: message.done, total: message.total, message: message.message })
@@ -102,6 +104,10 @@ export class JobManager extends EventEmitter<JobEvents> {
   private finish(status: JobStatus, update: Partial<JobStatus>): void {
     if (status.state !== 'running') return
     Object.assign(status, update)
+    // Kind and state only, and the error's scrubbed text: a job's payload names user folders.
+    const state = status.state as JobStatus['state']
+    if (state === 'failed') log().error('job failed', { jobId: status.jobId, kind: status.kind, error: status.error ?? null })
+    else log().info('job finished', { jobId: status.jobId, kind: status.kind, state })
     this.emit('finished', { ...status })
   }
 }

@@ -15,9 +15,13 @@ import { CaseStore } from '../store/caseStore'
 import { fineTune } from '../training/fineTune'
 import { DEFAULT_TRAIN_OPTIONS } from '../training/trainLoop'
 import type { ImportRequest, TrainingRequest } from '../../shared/domain'
+import { machinePolicy } from '../config/policy'
+import { startLogging } from '../logging/log'
 import type { JobInput, ManagerMessage, WorkerMessage } from './jobProtocol'
 
 const input = workerData as JobInput
+// The worker's own logger (module state is per thread) appends to the same installation log.
+startLogging({ dataDir: input.dataDir, kind: 'job', policy: machinePolicy() })
 const controller = new AbortController()
 const post = (message: WorkerMessage) => parentPort!.postMessage(message)
 

@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { openCore } from '../api/core'
 import { resolveDataDir } from '../config/dataDir'
+import { FeatureDisabledError, featureEnabled, machinePolicy } from '../config/policy'
+import { log, startLogging } from '../logging/log'
 import { startWebServer } from './webServer'
 
 async function main(): Promise<void> {
@@ -17,9 +19,14 @@ async function main(): Promise<void> {
   }
   const rendererDir = join(__dirname, '../renderer')
   if (!existsSync(join(rendererDir, 'index.html'))) throw new Error(`The renderer is not built (${rendererDir}); run npm run build.`)
-  const core = openCore(resolveDataDir(process.argv.slice(2)), 'web')
+  const policy = machinePolicy()
+  if (!featureEnabled(policy, 'browserMode')) throw new FeatureDisabledError(policy, 'browserMode', 'Browser mode')
+  const dataDir = resolveDataDir(process.argv.slice(2))
+  const logFile = startLogging({ dataDir, kind: 'web', policy })
+  const core = openCore(dataDir, 'web')
+  log().info('browser mode started')
   const server = await startWebServer({ core, rendererDir, port: values.port ? Number(values.port) : 0 })
-  console.log(`CXR Lens ${core.version} (browser mode)\n  data:  ${core.dataDir}\n  open:  ${server.url}`)
+  console.log(`CXR Lens ${core.version} (browser mode)\n  data:  ${core.dataDir}\n  log:   ${logFile}\n  open:  ${server.url}`)
   const stop = async () => {
     await server.close()
     await core.close()
@@ -30,6 +37,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
+  log().error('browser mode could not start', { error: error.message })
   console.error(`cxr-lens web: ${error.message}`)
   process.exit(1)
 })

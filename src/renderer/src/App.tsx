@@ -10,6 +10,7 @@ import { errorMessage, useApi } from './apiContext'
 import { BackupsDialog } from './components/BackupsDialog'
 import { DatabaseRecovery } from './components/DatabaseRecovery'
 import { ImportDialog } from './components/ImportDialog'
+import { OperationsMenu } from './components/OperationsMenu'
 import { ShortcutsActive } from './hooks/shortcutScope'
 import { useStoreSelector } from './hooks/useStoreSelector'
 import { ReaderPicker, ROLE_LABELS } from './components/ReaderPicker'
@@ -54,6 +55,7 @@ const TopBar = memo(function TopBar({ view, onView, onImport, onBackups, damaged
         <Button size="small" onClick={onBackups} data-testid="open-backups-dialog">
           Backups
         </Button>
+        <OperationsMenu appInfo={appInfo} />
         <Tabs value={view} onChange={(_e, v: View) => onView(v)} sx={{ minHeight: 36, '& .MuiTab-root': { minHeight: 36, py: 0 } }}>
           <Tab value="cases" label="Cases" data-testid="cases-tab" />
           <Tab value="dashboard" label="Dashboard" data-testid="dashboard-tab" />

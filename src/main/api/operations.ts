@@ -1,0 +1,35 @@
+/** Handlers for hospital IT: the machine policy's feature switches and the diagnostics bundle. */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { DiagnosticsResult } from '../../shared/domain'
+import { FeatureDisabledError, featureEnabled, machinePolicy, type LoadedPolicy } from '../config/policy'
+import { diagnosticsFileName, diagnosticsZip } from '../logging/diagnostics'
+import { currentLogFile, log } from '../logging/log'
+import type { Core } from './core'
+import type { Handlers } from './dispatch'
+
+/** Channels a policy feature switch turns off (refused here, whatever the UI shows). */
+const FEATURE_CHANNELS = { 'training:start': ['fineTuning', 'Fine-tuning'] } as const
+
+export function guardFeatures(policy: LoadedPolicy, handlers: Handlers): Handlers {
+  const guarded = { ...handlers } as Record<string, (...args: never[]) => unknown>
+  for (const [channel, [feature, what]] of Object.entries(FEATURE_CHANNELS)) {
+    if (!featureEnabled(policy, feature)) {
+      guarded[channel] = () => {
+        throw new FeatureDisabledError(policy, feature, what)
+      }
+    }
+  }
+  return guarded as Handlers
+}
+
+/** The bundle goes to `<data folder>/diagnostics/` under a timestamped name; the answer says where. */
+export function exportDiagnostics(core: Core, now = new Date()): DiagnosticsResult {
+  const { bytes, entries } = diagnosticsZip({ dataDir: core.dataDir, policy: machinePolicy(), logFile: currentLogFile(), transport: core.transport }, now)
+  const dir = join(core.dataDir, 'diagnostics')
+  mkdirSync(dir, { recursive: true })
+  const path = join(dir, diagnosticsFileName(now))
+  writeFileSync(path, bytes, { flag: 'wx' })
+  log().info('diagnostics exported', { entries: entries.length, bytes: bytes.length })
+  return { path, bytes: bytes.length, entries }
+}
