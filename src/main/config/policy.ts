@@ -6,7 +6,7 @@
  * falls back to a default (a second pseudonym key would give every patient a second pseudonym).
  */
 import { readFileSync, statSync } from 'node:fs'
-import { isAbsolute, resolve } from 'node:path'
+import { posix, resolve, win32 } from 'node:path'
 import { z } from 'zod'
 import type { MachinePolicyInfo } from '../../shared/domain'
 import { machineDataDir, machinePolicyPath } from './machinePaths'
@@ -17,7 +17,9 @@ const MAX_POLICY_BYTES = 1024 * 1024
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
-const absolutePath = z.string().min(1).max(4096).refine((p) => isAbsolute(p), 'must be an absolute path')
+/** Paths follow the rules of the platform the policy is for (a drive letter or UNC share on Windows). */
+const absolutePath = (platform: NodeJS.Platform) =>
+  z.string().min(1).max(4096).refine((p) => (platform === 'win32' ? win32 : posix).isAbsolute(p), 'must be an absolute path')
 const aeTitle = z.string().regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, 'must be 1–16 printable ASCII characters, no backslash')
 
 const pacsSchema = z.object({
@@ -29,19 +31,19 @@ const pacsSchema = z.object({
   tls: z.boolean().optional(),
 }).strict()
 
-export const policySchema = z.object({
+export const policySchemaFor = (platform: NodeJS.Platform) => z.object({
   /** Optional, for editors that validate JSON; never read. */
   $schema: z.string().max(4096).optional(),
-  dataFolder: z.object({ scope: z.enum(['machine', 'user']).optional(), path: absolutePath.optional() }).strict()
+  dataFolder: z.object({ scope: z.enum(['machine', 'user']).optional(), path: absolutePath(platform).optional() }).strict()
     .refine((d) => (d.scope === undefined) !== (d.path === undefined), 'give exactly one of "scope" ("machine" or "user") and "path"')
     .optional(),
-  pseudonymKey: absolutePath.optional(),
+  pseudonymKey: absolutePath(platform).optional(),
   pacs: z.array(pacsSchema).max(32).optional(),
   features: z.object({ fineTuning: z.boolean().optional(), browserMode: z.boolean().optional() }).strict().optional(),
-  logging: z.object({ level: z.enum(LOG_LEVELS).optional(), folder: absolutePath.optional() }).strict().optional(),
+  logging: z.object({ level: z.enum(LOG_LEVELS).optional(), folder: absolutePath(platform).optional() }).strict().optional(),
 }).strict()
 
-export type PolicySettings = z.infer<typeof policySchema>
+export type PolicySettings = z.infer<ReturnType<typeof policySchemaFor>>
 
 export interface LoadedPolicy {
   /** the file read, or null when there is none at the machine location */
@@ -57,7 +59,7 @@ export class PolicyError extends Error {
 }
 
 /** Reads and validates one policy file; throws PolicyError naming the file and each bad field. */
-export function loadPolicyFile(file: string): LoadedPolicy {
+export function loadPolicyFile(file: string, platform: NodeJS.Platform = process.platform): LoadedPolicy {
   let text: string
   try {
     const stat = statSync(file)
@@ -74,7 +76,7 @@ export function loadPolicyFile(file: string): LoadedPolicy {
   } catch (error) {
     throw new PolicyError(`Machine policy ${file} is not valid JSON: ${(error as Error).message}`)
   }
-  const parsed = policySchema.safeParse(json)
+  const parsed = policySchemaFor(platform).safeParse(json)
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => {
       const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : ''
@@ -98,7 +100,7 @@ export function loadPolicy(env: NodeJS.ProcessEnv = process.env, platform: NodeJ
     if (required) throw new PolicyError(`Machine policy ${file} (from ${POLICY_ENV}) does not exist`)
     return { file: null, settings: {} }
   }
-  return loadPolicyFile(file)
+  return loadPolicyFile(file, platform)
 }
 
 const cache = new Map<string, LoadedPolicy>()
