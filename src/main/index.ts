@@ -46,7 +46,10 @@ if (!app.requestSingleInstanceLock()) {
     mainWindow.on('closed', () => (mainWindow = null))
   })
   // A packaged app has no console: what would have gone to console.error goes to the log file.
-  process.on('uncaughtException', (error) => log().error('uncaught exception', { error: error.stack ?? error.message }))
+  process.on('uncaughtException', (error) => {
+    log().error('uncaught exception', { error: error.stack ?? error.message })
+    dialog.showErrorBox('CXR Lens: unexpected error', error.message) // what Electron shows without a handler
+  })
   process.on('unhandledRejection', (reason) => log().error('unhandled rejection', { error: (reason as Error)?.stack ?? String(reason) }))
   app.on('window-all-closed', () => app.quit())
   app.on('will-quit', () => void core?.close())

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import type { LoadedPolicy } from '../../src/main/config/policy'
@@ -40,7 +40,7 @@ describe('the installation log', () => {
 
   it('writes JSON lines with level, time, pid and process kind; the policy\'s level beats CXR_LENS_LOG_LEVEL', () => {
     const data = join(dir.path, 'data-b')
-    const file = startLogging({ dataDir: data, kind: 'cli', policy: noPolicy })
+    const file = startLogging({ dataDir: data, kind: 'cli', policy: noPolicy })!
     expect(file).toBe(join(data, 'logs', 'cxr-lens.log'))
     expect(currentLogFile()).toBe(file)
     log().debug('not at info')
@@ -59,6 +59,25 @@ describe('the installation log', () => {
     log().warn('below error')
     log().error('at error')
     expect(lines(file).map((l) => l.msg)).toEqual(['an event', 'a failure', 'at error'])
+  })
+
+  it('falls back to the data folder when the chosen folder cannot be written, and never throws', () => {
+    const data = join(dir.path, 'data-c')
+    const notAFolder = join(dir.path, 'plain-file')
+    writeFileSync(notAFolder, 'x')
+    const file = startLogging({ dataDir: data, kind: 'app', policy: { file: '/p.json', settings: { logging: { folder: join(notAFolder, 'logs') } } } })
+    expect(file).toBe(join(data, 'logs', 'cxr-lens.log'))
+    expect(lines(file!)).toEqual([expect.objectContaining({ level: 'warn', msg: 'log folder not writable; logging to the data folder' })])
+    // nowhere writable at all: stays on stderr, returns null
+    stopLogging()
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    try {
+      expect(startLogging({ dataDir: join(notAFolder, 'data'), kind: 'app', policy: noPolicy })).toBeNull()
+      expect(currentLogFile()).toBeNull()
+      log().info('still no throw')
+    } finally {
+      stderr.mockRestore()
+    }
   })
 
   it('scrubs paths, quoted values and stack frames from every message and field', () => {

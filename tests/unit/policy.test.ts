@@ -128,6 +128,11 @@ describe('machine policy file', () => {
     const train = await cli(['train', '--model', 'x'], { CXR_LENS_POLICY: fixed })
     expect(train.code).toBe(1)
     expect(train.stderr).toMatch(/Fine-tuning is turned off by the machine policy .* \(features\.fineTuning\)/)
+
+    const noWeb = policyFile({ features: { browserMode: false } })
+    const web = await run(TSX, [resolve(__dirname, '../../src/main/web/webMain.ts')], { env: { ...process.env, CXR_LENS_POLICY: noWeb } }).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e)
+    expect(web.code).toBe(1)
+    expect(web.stderr).toContain(`Browser mode is turned off by the machine policy ${noWeb} (features.browserMode)`)
   })
 
   it('app:info shows the policy and the log file; a feature it turns off is refused by the server', async () => {

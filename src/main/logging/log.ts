@@ -87,16 +87,29 @@ export interface StartLogging {
   rotation?: RotationOptions
 }
 
-/** Sends this process's log to the installation's rotating file; returns its path. Safe to call again. */
-export function startLogging(options: StartLogging): string {
-  const target = join(logFolder(options.dataDir, options.policy), LOG_FILE)
-  if (file?.file !== target) {
-    const next = new RotatingFile(target, options.rotation)
-    file?.close()
-    file = next
+/**
+ * Sends this process's log to the installation's rotating file; returns its path, or null when no
+ * folder could be written (then it keeps its current destination, stderr at first: logging never
+ * stops the app). Safe to call again.
+ */
+export function startLogging(options: StartLogging): string | null {
+  const preferred = logFolder(options.dataDir, options.policy)
+  const candidates = [...new Set([preferred, join(options.dataDir, 'logs')])].map((folder) => join(folder, LOG_FILE))
+  for (const target of candidates) {
+    try {
+      if (file?.file !== target) {
+        const next = new RotatingFile(target, options.rotation)
+        file?.close()
+        file = next
+      }
+      logger = makeLogger(logLevel(options.policy), file, options.kind)
+      if (target !== candidates[0]) log().warn('log folder not writable; logging to the data folder', { wanted: candidates[0] })
+      return target
+    } catch (error) {
+      process.stderr.write(`cxr-lens: cannot write the log ${target} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})\n`)
+    }
   }
-  logger = makeLogger(logLevel(options.policy), file, options.kind)
-  return target
+  return null
 }
 
 /** The file this process logs to, or null while it logs to stderr. */

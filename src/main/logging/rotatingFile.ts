@@ -29,24 +29,32 @@ export class RotatingFile {
   }
 
   private open(): void {
-    this.fd = openSync(this.file, 'a', 0o640)
+    // Group-writable: with a per-machine log folder, every user of the workstation appends to one file.
+    this.fd = openSync(this.file, 'a', 0o664)
     this.size = fstatSync(this.fd).size
   }
 
+  /** Never throws: a full disk or a revoked permission must not fail the work being logged. */
   write(line: string): void {
     if (this.fd === null) return
     const bytes = Buffer.from(line)
-    if (this.size > 0 && this.size + bytes.length > this.maxBytes) this.rotate()
-    writeSync(this.fd!, bytes)
-    this.size += bytes.length
+    try {
+      if (this.size > 0 && this.size + bytes.length > this.maxBytes) this.rotate(bytes.length)
+      if (this.fd === null) return
+      writeSync(this.fd, bytes)
+      this.size += bytes.length
+    } catch {
+      // dropped: there is nowhere better to say so
+    }
   }
 
-  private rotate(): void {
+  private rotate(incoming: number): void {
     closeSync(this.fd!)
     this.fd = null
-    // Another process may have rotated already: only rotate a file that is still over the limit.
+    // Several processes append here: rotate only when the file itself (not just our count) is full;
+    // when another process rotated it already, this one just reopens the new file.
     const current = statSync(this.file, { throwIfNoEntry: false })?.size ?? 0
-    if (current + 1 > this.maxBytes || current >= this.size) {
+    if (current > 0 && current + incoming > this.maxBytes) {
       try {
         rmSync(`${this.file}.${this.keep}`, { force: true })
         for (let n = this.keep - 1; n >= 1; n--) {

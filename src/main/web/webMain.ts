@@ -17,16 +17,16 @@ async function main(): Promise<void> {
     console.log('Usage: npm run web -- [--data-dir DIR] [--port N]\nServes CXR Lens on http://127.0.0.1 with a per-launch token.')
     return
   }
-  const rendererDir = join(__dirname, '../renderer')
-  if (!existsSync(join(rendererDir, 'index.html'))) throw new Error(`The renderer is not built (${rendererDir}); run npm run build.`)
   const policy = machinePolicy()
   if (!featureEnabled(policy, 'browserMode')) throw new FeatureDisabledError(policy, 'browserMode', 'Browser mode')
+  const rendererDir = join(__dirname, '../renderer')
+  if (!existsSync(join(rendererDir, 'index.html'))) throw new Error(`The renderer is not built (${rendererDir}); run npm run build.`)
   const dataDir = resolveDataDir(process.argv.slice(2))
   const logFile = startLogging({ dataDir, kind: 'web', policy })
   const core = openCore(dataDir, 'web')
   log().info('browser mode started')
   const server = await startWebServer({ core, rendererDir, port: values.port ? Number(values.port) : 0 })
-  console.log(`CXR Lens ${core.version} (browser mode)\n  data:  ${core.dataDir}\n  log:   ${logFile}\n  open:  ${server.url}`)
+  console.log(`CXR Lens ${core.version} (browser mode)\n  data:  ${core.dataDir}\n  log:   ${logFile ?? 'stderr (no log folder could be written)'}\n  open:  ${server.url}`)
   const stop = async () => {
     await server.close()
     await core.close()
