@@ -14,6 +14,8 @@ export default defineConfig({
           cli: resolve('src/main/cli/cliMain.ts'),
           web: resolve('src/main/web/webMain.ts'),
           jobWorker: resolve('src/main/jobs/jobWorker.ts'),
+          backgroundWorker: resolve('src/main/jobs/backgroundWorker.ts'),
+          benchBackground: resolve('scripts/benchBackground.ts'),
           benchWorklist: resolve('scripts/benchWorklist.ts'),
           benchImport: resolve('scripts/benchImport.ts'),
           benchEngine: resolve('scripts/benchEngine.ts'),

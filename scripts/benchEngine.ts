@@ -12,11 +12,11 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { camForAllClasses } from '../src/main/explain/camMethods'
-import { blurTensor } from '../src/main/explain/imageOps'
+import { blurTensor } from '../src/main/model/imageOps'
 import { kernelShapGrid } from '../src/main/explain/perturbationMethods'
-import { InferenceEngine } from '../src/main/inference/inferenceEngine'
-import { loadModelPackage } from '../src/main/inference/modelPackage'
-import { preprocessImage } from '../src/main/inference/preprocess'
+import { InferenceEngine } from '../src/main/model/inferenceEngine'
+import { loadModelPackage } from '../src/main/model/modelPackage'
+import { preprocessImage } from '../src/main/model/preprocess'
 
 const { values } = parseArgs({ options: { arch: { type: 'string' }, threads: { type: 'string' }, 'model-dir': { type: 'string' }, images: { type: 'string' } } })
 const threads = values.threads ? Number(values.threads) : availableParallelism()

@@ -2,16 +2,24 @@
 // (the real binary is a download) and checks what a release would contain: the bundled main,
 // preload, worker and renderer inside app.asar; every package the bundle requires present in the
 // archive (with the WASM codecs' files); native modules unpacked, onnxruntime-node carrying only
-// this platform's binaries (and the other platforms' rules pruning theirs); models as extra
-// resources; the icons; the Electron fuses (declared in electron-builder.yml, flipped by
-// electron-builder in the packed executable and read back from it); the shell's protocol, dev-URL
-// and webview rules in the packed main bundle. Prints the sizes and fails above the budget. A real
-// release: `npm ci && npm run dist:linux` (or dist:win / dist:mac) on a machine with network access.
+// this platform's binaries (and the other platforms' rules pruning theirs), better-sqlite3 without
+// its sources and still loading; models as extra resources; the icons; the Electron fuses (declared
+// in electron-builder.yml, flipped by electron-builder in the packed executable and read back from
+// it); the shell's protocol, dev-URL and webview rules in the packed main bundle. Then every
+// installer target's configuration (scripts/package/targetConfig.mjs: metadata, NSIS/MSI per-machine
+// options, deb/rpm depends, macOS entitlements, signing only from the environment), build/installer.nsh
+// compiled with Debian's makensis (scripts/package/nsisCheck.mjs) and a real .deb built with
+// dpkg-deb from electron-builder's own fpm arguments and read back, with lintian where installed
+// (scripts/package/debBuild.mjs). Prints the sizes and fails above the budget. A real release:
+// `npm ci && npm run dist:linux` (or dist:win / dist:mac) on a machine with network access.
 import { execFileSync } from 'node:child_process'
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { builtinModules, createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { buildAndCheckDeb } from './package/debBuild.mjs'
+import { checkNsisInclude } from './package/nsisCheck.mjs'
+import { checkTargetConfig } from './package/targetConfig.mjs'
 
 const require = createRequire(import.meta.url)
 // electron-builder's own YAML and glob libraries, resolved from it so hoisting does not matter.
@@ -28,6 +36,7 @@ const BUDGET_MB = 200
 const ORT = 'node_modules/onnxruntime-node/bin/napi-v6'
 const root = new URL('..', import.meta.url).pathname
 const config = yaml.load(readFileSync(join(root, 'electron-builder.yml'), 'utf8'))
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const problems = []
 
 /**
@@ -74,6 +83,17 @@ function checkFuseConfig() {
 function standInExecutable() {
   const wire = Buffer.from(DEFAULT_WIRE.map((on) => (on ? FuseState.ENABLE : FuseState.DISABLE)))
   return Buffer.concat([Buffer.from(`#!/bin/sh\n# ${SENTINEL}`), Buffer.from([Number(fuses.FuseVersion.V1), wire.length]), wire, Buffer.from('\n')])
+}
+
+/**
+ * The bundled main entries built from scripts/ (benchmarks, the randomization sanity run), read from
+ * electron.vite.config.ts so a new benchmark is covered without editing this list: none may ship.
+ */
+function devOnlyEntries() {
+  const viteConfig = readFileSync(join(root, 'electron.vite.config.ts'), 'utf8')
+  const names = [...viteConfig.matchAll(/(\w+):\s*resolve\('scripts\//g)].map((m) => m[1])
+  if (!names.length) problems.push('electron.vite.config.ts lists no entries from scripts/: the developer-entry check would check nothing')
+  return names.map((name) => `/out/main/${name}.js`)
 }
 
 /** Each required fuse as the executable at `path` holds it, or the problems found reading it. */
@@ -185,6 +205,32 @@ function checkIcons() {
   }
 }
 
+/** What of better-sqlite3 a package may carry: its JavaScript, manifest, licence and compiled addon. */
+const SQLITE_KEEP = /^(package\.json|LICENSE|README\.md|lib\/.*|build\/Release\/better_sqlite3\.node)$/
+
+/**
+ * better-sqlite3 as packed: nothing beyond what it needs at run time (its SQLite sources and build
+ * objects are ~20 MB), and it still opens a database when loaded from the packed folder (with the
+ * `bindings` helper it resolves its addon through, which lives in app.asar).
+ */
+function checkPackedSqlite(unpacked, work) {
+  const packed = join(unpacked, 'node_modules', 'better-sqlite3')
+  const walk = (dir, prefix = '') => readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(dir, `${prefix}${e.name}/`) : [`${prefix}${e.name}`]))
+  const extra = walk(packed).filter((f) => !SQLITE_KEEP.test(f))
+  if (extra.length) problems.push(`app.asar.unpacked better-sqlite3 carries ${extra.length} files it does not need at run time: ${extra.slice(0, 3).join(', ')}`)
+  const probe = join(work, 'sqlite-probe', 'node_modules')
+  mkdirSync(probe, { recursive: true })
+  cpSync(packed, join(probe, 'better-sqlite3'), { recursive: true })
+  for (const dep of ['bindings', 'file-uri-to-path']) cpSync(realpathSync(join(root, 'node_modules', dep)), join(probe, dep), { recursive: true })
+  try {
+    const version = execFileSync(process.execPath, ['-e', 'const D = require(process.argv[1]); const db = new D(":memory:"); process.stdout.write(db.prepare("select sqlite_version() v").get().v)', join(probe, 'better-sqlite3')], { encoding: 'utf8' })
+    return { packed_mb: mb(sizeOf(packed)), sqlite: version }
+  } catch (error) {
+    problems.push(`the packed better-sqlite3 does not load: ${String(error.stderr || error.message).trim().split('\n')[0]}`)
+    return { packed_mb: mb(sizeOf(packed)) }
+  }
+}
+
 /**
  * The folder electron-builder packs. A git worktree whose node_modules is a link to another
  * checkout's makes npm report every package as a link without its dependencies, so the collector
@@ -206,19 +252,21 @@ try {
   mkdirSync(electron)
   writeFileSync(join(electron, 'electron'), standInExecutable(), { mode: 0o755 })
   writeFileSync(join(electron, 'version'), require('electron/package.json').version)
-  execFileSync('npx', ['electron-builder', '--linux', 'dir', `-c.electronDist=${electron}`, '-c.npmRebuild=false', `-c.directories.output=${join(work, 'dist')}`], { cwd: packDir(work), stdio: ['ignore', 'ignore', 'inherit'] })
+  const projectDir = packDir(work)
+  execFileSync('npx', ['electron-builder', '--linux', 'dir', `-c.electronDist=${electron}`, '-c.npmRebuild=false', `-c.directories.output=${join(work, 'dist')}`], { cwd: projectDir, stdio: ['ignore', 'ignore', 'inherit'] })
   const appDir = join(work, 'dist', 'linux-unpacked')
   const resources = join(appDir, 'resources')
   const asarPath = join(resources, 'app.asar')
   const files = new Set(asar.listPackage(asarPath))
   // onlyLoadAppFromAsar: the app must be the archive, with no loose app folder beside it.
   if (existsSync(join(resources, 'app'))) problems.push('resources/app exists beside app.asar')
-  const executable = join(appDir, config.linux?.executableName ?? config.executableName ?? JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).name)
+  const executable = join(appDir, config.linux?.executableName ?? config.executableName ?? pkg.name)
   if (!existsSync(executable)) problems.push(`no executable at ${executable}`)
   const packedFuses = existsSync(executable) ? await readFuses(executable, 'packed executable') : {}
   const realElectron = await checkRealElectron()
   checkShellBundle(asarPath, files)
   for (const f of ['/package.json', '/out/main/index.js', '/out/main/jobWorker.js', '/out/preload/index.js', '/out/renderer/index.html']) if (!files.has(f)) problems.push(`app.asar lacks ${f}`)
+  for (const f of devOnlyEntries()) if (files.has(f)) problems.push(`app.asar ships the developer entry ${f} (exclude it in electron-builder.yml files)`)
   checkRequires(asarPath, files)
   const unpacked = join(resources, 'app.asar.unpacked')
   for (const f of ['node_modules/better-sqlite3/build/Release/better_sqlite3.node', `${ORT}/linux/x64/onnxruntime_binding.node`, 'node_modules/sharp/package.json']) {
@@ -229,14 +277,24 @@ try {
   const foreign = [...files].filter((f) => f.startsWith(`/${ORT}/`) && !/^(linux|linux\/x64(\/.*)?)$/.test(f.slice(ORT.length + 2)))
   if (foreign.length) problems.push(`app.asar lists other platforms' onnxruntime files: ${foreign.slice(0, 3).join(', ')}`)
   checkPruningRules()
+  const sqlite = checkPackedSqlite(unpacked, work)
   checkIcons()
   const models = existsSync(join(resources, 'models')) ? readdirSync(join(resources, 'models')) : []
   if (!models.length) problems.push('resources/models missing')
+  // The first run's sample (sample:import reads it from process.resourcesPath/sample).
+  for (const file of ['labels.csv', 'boxes.csv', 'README.md', 'images']) {
+    if (!existsSync(join(resources, 'sample', file))) problems.push(`resources/sample/${file} missing`)
+  }
   const sizes = { unpacked_mb: mb(sizeOf(appDir)), app_asar_mb: mb(sizeOf(asarPath)), app_asar_unpacked_mb: mb(sizeOf(unpacked)), models_mb: mb(sizeOf(join(resources, 'models'))) }
   if (sizes.unpacked_mb > BUDGET_MB) problems.push(`linux-unpacked is ${sizes.unpacked_mb} MB, over the ${BUDGET_MB} MB budget`)
-  console.log(JSON.stringify({ asar_files: files.size, ...sizes, onnxruntime: ortPlatforms, unpacked_modules: readdirSync(join(unpacked, 'node_modules')), models, fuses: packedFuses, real_electron: realElectron, problems }))
-  if (problems.length) process.exitCode = 1
+  const targets = checkTargetConfig({ pkg, config, root, env: process.env }, problems)
+  const nsis = checkNsisInclude(root, work, problems)
+  const deb = await buildAndCheckDeb(projectDir, appDir, work, config.deb ?? {}, problems)
+  console.log(JSON.stringify({ asar_files: files.size, ...sizes, onnxruntime: ortPlatforms, unpacked_modules: readdirSync(join(unpacked, 'node_modules')), better_sqlite3: sqlite, models, fuses: packedFuses, real_electron: realElectron, ...targets, nsis, deb, problems }))
 } finally {
   if (!process.env.KEEP_PACKAGE) rmSync(work, { recursive: true, force: true })
   else console.error(work)
 }
+// Exit explicitly: electron-builder's exit hook (async-exit-hook, loaded by the deb step) ends the
+// process with 0 on beforeExit, which would hide process.exitCode.
+process.exit(problems.length ? 1 : 0)

@@ -14,8 +14,8 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { randomizationCheck } from '../src/main/evaluation/randomizationCheck'
 import { RANDOMIZED_LAYERS } from '../src/main/evaluation/randomizedModel'
-import { InferenceEngine } from '../src/main/inference/inferenceEngine'
-import { loadModelPackage } from '../src/main/inference/modelPackage'
+import { InferenceEngine } from '../src/main/model/inferenceEngine'
+import { loadModelPackage } from '../src/main/model/modelPackage'
 import { EXPLAIN_METHODS } from '../src/shared/explainMethods'
 
 const { values } = parseArgs({

@@ -31,7 +31,7 @@ if (!app.requestSingleInstanceLock()) {
       const dataDir = resolveDataDir(process.argv, process.env)
       startLogging({ dataDir, kind: 'app', policy: machinePolicy() })
       log().info('desktop app started', { platform: process.platform, electron: process.versions.electron ?? null })
-      core = openCore(dataDir, 'electron')
+      core = openCore(dataDir, 'electron', { background: true })
     } catch (error) {
       // A refused machine policy lands here too: its message names the file and the field.
       log().error('desktop app could not start', { error: (error as Error).message })

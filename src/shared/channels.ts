@@ -38,6 +38,12 @@ export const CHANNELS = [
   'backups:list',
   'backups:restore',
   'diagnostics:export',
+  'background:status',
+  'background:focus',
+  'background:enqueue',
+  'background:pause',
+  'background:cancel',
+  'sample:import',
 ] as const
 
 export type Channel = (typeof CHANNELS)[number]
@@ -46,5 +52,5 @@ export function isChannel(value: unknown): value is Channel {
   return typeof value === 'string' && (CHANNELS as readonly string[]).includes(value)
 }
 
-export const EVENT_NAMES = ['job:progress', 'job:finished'] as const
+export const EVENT_NAMES = ['job:progress', 'job:finished', 'background:status', 'background:results'] as const
 export type EventName = (typeof EVENT_NAMES)[number]

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import type { Channel, EventName } from './channels'
 import { CASE_STATUSES, READER_ROLES, TRAIN_LAYERS } from './domain'
 import { EXPLAIN_METHODS } from './explainMethods'
+import type { BackgroundRequest, BackgroundResults, BackgroundStatus } from './background'
 import type {
   DiagnosticsResult,
   AnalysisRequest,
@@ -184,6 +185,30 @@ export const contract = {
   },
   // Written into the data folder's diagnostics/ (a bundle of logs can pass a message's 1 MiB); the path comes back.
   'diagnostics:export': { request: z.object({}).strict(), response: returns<DiagnosticsResult>() },
+  'background:status': { request: z.object({}).strict(), response: returns<BackgroundStatus>() },
+  // The case the reader has open (null: none); the background queue analyses it first.
+  'background:focus': { request: z.object({ caseId: z.number().int().positive().nullable() }).strict(), response: returns<{ caseId: number | null }>() },
+  // "Analyse all / selected / filtered cases": one request, the server resolves the cases and queues them.
+  'background:enqueue': {
+    request: z
+      .object({
+        scope: z.discriminatedUnion('kind', [
+          z.object({ kind: z.literal('all') }).strict(),
+          // As analysis:start: 100,000 ids fit one message.
+          z.object({ kind: z.literal('cases'), caseIds: z.array(z.number().int().positive()).min(1).max(100_000) }).strict(),
+          z.object({ kind: z.literal('filter'), filter: worklistQuerySchema }).strict(),
+        ]),
+        model: modelId.optional(),
+        version: z.string().min(1).max(64).optional(),
+        method: z.enum(EXPLAIN_METHODS).optional(),
+      })
+      .strict() satisfies z.ZodType<BackgroundRequest>,
+    response: returns<{ queued: number }>(),
+  },
+  'background:pause': { request: z.object({ paused: z.boolean() }).strict(), response: returns<BackgroundStatus>() },
+  'background:cancel': { request: z.object({}).strict(), response: returns<{ cancelled: number }>() },
+  // The bundled first-run sample through the normal NIH import (a job like import:start).
+  'sample:import': { request: z.object({}).strict(), response: returns<{ jobId: string }>() },
 } as const satisfies Record<Channel, { request: z.ZodType; response: unknown }>
 
 export type Contract = typeof contract
@@ -195,6 +220,8 @@ export type { Channel, EventName }
 export interface EventMap extends Record<EventName, unknown> {
   'job:progress': JobProgress
   'job:finished': JobStatus
+  'background:status': BackgroundStatus
+  'background:results': BackgroundResults
 }
 
 /** What crosses the transport: a typed error instead of a thrown exception. */

@@ -19,8 +19,6 @@ export const NIH_FINDINGS = [
   'Hernia',
 ] as const
 
-export type NihFinding = (typeof NIH_FINDINGS)[number]
-
 /** NIH's label for a normal study; stored as a label so worklists can filter on it. */
 export const NO_FINDING = 'No Finding'
 

@@ -66,7 +66,10 @@ export function startServer(dataDir) {
       const match = /open:\s+(http:\/\/\S+)/.exec(ctx.serverLog)
       if (match) {
         clearTimeout(timer)
-        resolvePromise(match[1])
+        // testHooks: the renderer publishes window.__cxrViewer (what the specs read) only when asked.
+        const url = new URL(match[1])
+        url.searchParams.set('testHooks', '1')
+        resolvePromise(url.href)
       }
     }
     child.stdout.setEncoding('utf8').on('data', onData)

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { CONTENT_SECURITY_POLICY } from '../../src/main/config/csp'
-import { APP_ENTRY_URL, APP_ORIGIN, isAppUrl } from '../../src/main/shell/appOrigin'
+import { APP_ENTRY_URL, APP_ORIGIN } from '../../src/main/shell/appOrigin'
 import { resolveRendererPath, serveRendererFile } from '../../src/main/shell/rendererFiles'
 import { tempDir } from './helpers'
 
@@ -117,13 +117,6 @@ describe('app protocol handler', () => {
   it('resolves only to files inside the root', () => {
     expect(resolveRendererPath(root, `${APP_ORIGIN}/assets/index-abc.js`)).toEqual({ file: join(root, 'assets', 'index-abc.js') })
     expect(resolveRendererPath(root, `${APP_ORIGIN}/..%2f`)).toEqual({ status: 403, reason: 'path refused' })
-  })
-
-  it('tells app URLs from everything else', () => {
-    expect(isAppUrl(APP_ENTRY_URL)).toBe(true)
-    expect(isAppUrl('cxr-lens://app.evil/index.html')).toBe(false)
-    expect(isAppUrl('file:///app/index.html')).toBe(false)
-    expect(isAppUrl('http://[')).toBe(false)
   })
 })
 

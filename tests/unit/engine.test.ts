@@ -4,9 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { camForAllClasses, type CamMethod } from '../../src/main/explain/camMethods'
 import sharp from 'sharp'
 import { scoreCam } from '../../src/main/explain/scoreCam'
-import { InferenceEngine } from '../../src/main/inference/inferenceEngine'
-import { preprocessImage } from '../../src/main/inference/preprocess'
-import { loadModelPackage } from '../../src/main/inference/modelPackage'
+import { InferenceEngine } from '../../src/main/model/inferenceEngine'
+import { preprocessImage } from '../../src/main/model/preprocess'
+import { loadModelPackage } from '../../src/main/model/modelPackage'
 import { tempDir } from './helpers'
 
 const FIXTURES = resolve(__dirname, '../fixtures/engine')

@@ -4,8 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { evaluateModel } from '../../src/main/evaluation/evaluate'
 import { htmlReport } from '../../src/main/evaluation/htmlReport'
 import type { ClassificationRow } from '../../src/main/evaluation/reportTypes'
-import { InferenceEngine } from '../../src/main/inference/inferenceEngine'
-import { loadModelPackage } from '../../src/main/inference/modelPackage'
+import { InferenceEngine } from '../../src/main/model/inferenceEngine'
+import { loadModelPackage } from '../../src/main/model/modelPackage'
 import { BOXES_CSV, csvBoxes, HAS_NIH, imageFolder, LABELS_CSV, NIH_256, tempDir } from './helpers'
 
 const dir = tempDir()

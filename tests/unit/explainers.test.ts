@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { blurTensor, gridRegions, composeMasked } from '../../src/main/explain/imageOps'
+import { blurTensor, gridRegions, composeMasked } from '../../src/main/model/imageOps'
 import { exactShapley } from '../../src/main/explain/kernelShap'
 import { layerShap, meanFeatures } from '../../src/main/explain/layerShap'
 import { kernelShapGrid, occlusionGrid } from '../../src/main/explain/perturbationMethods'
 import { checkMethodSupported, METHOD_RUNNERS, runMethod } from '../../src/main/explain/methods'
 import { scoreCam, topChannels } from '../../src/main/explain/scoreCam'
-import { blurBackground } from '../../src/main/inference/backgrounds'
-import { InferenceEngine } from '../../src/main/inference/inferenceEngine'
+import { blurBackground } from '../../src/main/analysis/backgrounds'
+import { InferenceEngine } from '../../src/main/model/inferenceEngine'
 import { EXPLAIN_METHOD_FACTS, EXPLAIN_METHODS, isExplainMethod } from '../../src/shared/explainMethods'
-import { loadModelPackage } from '../../src/main/inference/modelPackage'
+import { loadModelPackage } from '../../src/main/model/modelPackage'
 
 const FIXTURES = resolve(__dirname, '../fixtures/engine')
 const engine = new InferenceEngine({ providers: ['cpu'], threads: 1 })

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, describe, expect, it } from 'vitest'
-import { COLORMAPS, normalizeMap, renderMapPng, renderOverlay, upsampleBilinear } from '../../src/main/explain/heatmapRender'
+import { COLORMAPS, normalizeMap, renderOverlay, upsampleBilinear } from '../../src/main/explain/heatmapRender'
 import { HAS_NIH, NIH_1024, tempDir } from './helpers'
 
 const dir = tempDir('cxr-heatmap-')
@@ -216,16 +216,3 @@ describe('renderOverlay', () => {
   })
 })
 
-describe('renderMapPng', () => {
-  it('renders the colour map alone at outSize × outSize', async () => {
-    const out = await decodeRgb(await renderMapPng([0, 1, 2, 3], 2, 2, 64, 'viridis'))
-    expect([out.format, out.width, out.height, out.channels]).toEqual(['png', 64, 64, 3])
-    expect([...out.data.subarray(0, 3)]).toEqual([68, 1, 84])
-    expect([...out.data.subarray(out.data.length - 3)]).toEqual([253, 231, 37])
-  })
-
-  it('defaults to jet', async () => {
-    const out = await decodeRgb(await renderMapPng([5, 5], 1, 2, 4))
-    expect([...out.data.subarray(0, 3)]).toEqual([0, 0, 128])
-  })
-})

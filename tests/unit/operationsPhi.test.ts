@@ -17,7 +17,6 @@ import { openCore, type Core } from '../../src/main/api/core'
 import { createDispatcher, type Dispatch } from '../../src/main/api/dispatch'
 import { createHandlers } from '../../src/main/api/handlers'
 import { machinePolicy } from '../../src/main/config/policy'
-import { openSession } from '../../src/main/inference/providers'
 import { startLogging, stopLogging } from '../../src/main/logging/log'
 import type { DiagnosticsResult } from '../../src/shared/domain'
 import { writeDicom } from './dicomWriter'
@@ -27,7 +26,7 @@ import { findMarkers, plantedFile, type Hit, type Marker, type PlantedFile } fro
 const run = promisify(execFile)
 const TSX = resolve(__dirname, '../../node_modules/.bin/tsx')
 const CLI = resolve(__dirname, '../../src/main/cli/cliMain.ts')
-const TINY_MODEL = resolve(__dirname, '../fixtures/engine/tiny-resnet/model.onnx')
+const TINY_MODEL = resolve(__dirname, '../fixtures/engine/tiny-resnet')
 const dir = tempDir('cxr-opsphi-')
 afterAll(dir.cleanup)
 
@@ -106,9 +105,11 @@ describe.runIf(HAS_NIH)('operations without PHI', () => {
       expect(finished.state).toBe('failed')
       printed.push(finished.error ?? '')
     }
-    // a provider attempt for the diagnostics' providers.json
-    await (await openSession(TINY_MODEL, { providers: ['cpu'] })).session.release()
-  }, 120_000)
+    // a model run, whose execution provider attempts the diagnostics' providers.json reports
+    expect((await cli(['models', 'import', TINY_MODEL, '--data-dir', dataDir])).code).toBe(0)
+    const inferred = await cli(['infer', '--model', 'tiny-resnet', '--all', '--data-dir', dataDir])
+    expect(inferred.code, inferred.stderr).toBe(0)
+  }, 180_000)
 
   afterAll(async () => {
     await core?.close()
@@ -123,7 +124,7 @@ describe.runIf(HAS_NIH)('operations without PHI', () => {
     const log = readFileSync(join(logsDir, 'cxr-lens.log'), 'utf8')
     const records = log.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
     const msgs = records.map((r) => `${r.proc}:${r.msg}`)
-    expect(msgs).toEqual(expect.arrayContaining(['cli:cli command started', 'cli:import finished', 'cli:cli command failed', 'web:job failed', 'web:job started', 'web:execution provider attempts']))
+    expect(msgs).toEqual(expect.arrayContaining(['cli:cli command started', 'cli:import finished', 'cli:cli command failed', 'web:job failed', 'web:job started', 'cli:execution provider attempts']))
     expect(records.find((r) => r.msg === 'import finished')).toMatchObject({ kind: 'dicom', imported: 2, failed: 1 })
     expect(records.filter((r) => r.msg === 'job failed').map((r) => r.error)).toEqual([expect.stringMatching(/<path [0-9a-f]{8}>/), expect.stringMatching(/<path [0-9a-f]{8}>/)])
     const hits = scan(logsDir, markers)
@@ -149,7 +150,9 @@ describe.runIf(HAS_NIH)('operations without PHI', () => {
     const versions = JSON.parse(readFileSync(join(out, 'versions.json'), 'utf8'))
     expect(versions).toMatchObject({ app: expect.any(String), runtime: { node: process.versions.node } })
     const providers = JSON.parse(readFileSync(join(out, 'providers.json'), 'utf8'))
-    expect(providers.attempts).toContainEqual(expect.objectContaining({ chosen: 'cpu', attempts: [{ provider: 'cpu', ok: true }] }))
+    // every provider tried, in order, with the reason each failed (CUDA and WebGPU are absent here)
+    expect(providers.attempts).toContainEqual(expect.objectContaining({ proc: 'cli', chosen: 'cpu', attempts: expect.arrayContaining([{ provider: 'cpu', ok: true }]) }))
+    expect(providers.order).toEqual(expect.arrayContaining(['cpu']))
     const configuration = JSON.parse(readFileSync(join(out, 'configuration.json'), 'utf8'))
     expect(configuration).toMatchObject({ dataDir, logFile: join(logsDir, 'cxr-lens.log'), pseudonymKey: { exists: true, fromPolicy: false } })
     expect(readFileSync(join(out, 'logs', 'cxr-lens.log'), 'utf8')).toContain('"msg":"cli command started"')

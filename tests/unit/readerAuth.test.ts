@@ -7,6 +7,7 @@ import Database from 'better-sqlite3'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import WebSocket from 'ws'
+import { SCHEMA_VERSION } from '../../src/main/store/migrations'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openCore, type Core } from '../../src/main/api/core'
 import { createDispatcher, type Dispatch } from '../../src/main/api/dispatch'
@@ -233,12 +234,14 @@ describe('readers from before secrets existed', () => {
       // Make it the schema-4 file an older CXR Lens wrote: no secret, flag or backoff columns.
       const raw = new Database(path)
       for (const column of ['secret_hash', 'administrator', 'failed_logins', 'last_failed_at']) raw.exec(`ALTER TABLE readers DROP COLUMN ${column}`)
+      // ...and without what later migrations add (the background analysis queue, 006).
+      raw.exec('DROP TABLE analysis_queue')
       raw.pragma('user_version = 4')
       raw.close()
 
       const oldCore = openCore(local.path, 'web')
       try {
-        expect(oldCore.schemaVersion).toBe(5)
+        expect(oldCore.schemaVersion).toBe(SCHEMA_VERSION)
         const migrated = oldCore.store.readers.get(old.id)
         expect(migrated).toMatchObject({ name: 'Dr Old', role: 'radiologist', administrator: false, hasSecret: false })
         expect(oldCore.store.annotations.boxes(id)).toMatchObject([{ readerId: old.id, author: 'Dr Old', x: 1, y: 2, w: 3, h: 4 }])

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bestF1Threshold, confusionAt, delong, delongPaired, rocCurve } from '../../src/main/evaluation/roc'
+import { bestF1Threshold, confusionAt, delong, delongPaired, rocCurve } from '../../src/main/stats/roc'
 
 describe('AUROC and DeLong', () => {
   // Hanley & McNeil (1982) style check: AUROC equals the Mann–Whitney probability with ties as ½.

@@ -4,12 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { explainImage, type ExplainBudget } from '../../src/main/evaluation/explainImage'
 import { randomizationCheck, type RandomizationReport, type RandomizationSummary } from '../../src/main/evaluation/randomizationCheck'
 import { randomizedPackage, type RandomizedLayers } from '../../src/main/evaluation/randomizedModel'
-import { averageRanks, spearman } from '../../src/main/evaluation/rankCorrelation'
-import { InferenceEngine } from '../../src/main/inference/inferenceEngine'
-import { loadModelPackage } from '../../src/main/inference/modelPackage'
-import { readOnnxGraph } from '../../src/main/inference/onnxProto'
-import { preprocessImage } from '../../src/main/inference/preprocess'
-import { EXPLAIN_METHODS, type ExplainMethod } from '../../src/shared/explainMethods'
+import { averageRanks, spearman } from '../../src/main/stats/rankCorrelation'
+import { InferenceEngine } from '../../src/main/model/inferenceEngine'
+import { loadModelPackage } from '../../src/main/model/modelPackage'
+import { readOnnxGraph } from '../../src/main/model/onnxProto'
+import { preprocessImage } from '../../src/main/model/preprocess'
+import { EXPLAIN_METHOD_FACTS, EXPLAIN_METHODS, type ExplainMethod } from '../../src/shared/explainMethods'
 import { NIH_256, REFERENCE_MODEL_DIR, tempDir } from './helpers'
 
 describe('Spearman rank correlation', () => {
@@ -125,6 +125,8 @@ describe('model-parameter randomization check on the reference model', () => {
         expect(summary.pairs, `${method} ${layers} pairs`).toBe(images.length * pkg.manifest.findings.length)
         expectOutcome(summary, EXPECTED[method][layers], `${method} ${layers}`)
       }
+      // What the viewer and reports warn about is what this check finds.
+      expect(EXPLAIN_METHOD_FACTS[method].passesRandomization, `${method}: registry's passesRandomization`).toBe(EXPECTED[method].head === 'changes')
     })
   }
 })

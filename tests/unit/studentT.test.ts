@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { pairedTTest, studentTwoSidedP } from '../../src/main/evaluation/studentT'
+import { pairedTTest, studentTwoSidedP } from '../../src/main/stats/studentT'
 
 describe('Student t', () => {
   it('matches tabulated two-sided p-values', () => {

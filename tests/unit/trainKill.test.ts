@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { AnnotationService } from '../../src/main/annotations/annotationService'
 import { importNih } from '../../src/main/cases/nihImporter'
 import { databasePath } from '../../src/main/config/dataDir'
-import { ModelRegistry } from '../../src/main/inference/modelRegistry'
+import { ModelRegistry } from '../../src/main/registry/modelRegistry'
 import { CaseStore } from '../../src/main/store/caseStore'
 import { BOXES_CSV, HAS_NIH, imageFolder, LABELS_CSV, NIH_256, REFERENCE_VERSION, tempDir } from './helpers'
 

@@ -1,6 +1,6 @@
 import type { Box, BoxDraft, CaseStatus, HeatmapData, Reader } from '../../shared/domain'
 import { isKnownFinding } from '../../shared/findings'
-import { ForbiddenError, NotFoundError } from '../api/errors'
+import { ForbiddenError, NotFoundError } from '../errors/domainErrors'
 import type { CaseStore } from '../store/caseStore'
 
 /**

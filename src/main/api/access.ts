@@ -13,7 +13,7 @@ import type { Channel } from '../../shared/channels'
 import type { Reader } from '../../shared/domain'
 import type { Core } from './core'
 import type { Handlers } from './dispatch'
-import { ForbiddenError } from './errors'
+import { ForbiddenError } from '../errors/domainErrors'
 import type { RequestContext } from './session'
 
 export type Access = 'anyone' | 'reader' | 'administrator'
@@ -56,6 +56,14 @@ export const ACCESS: Record<Channel, Access> = {
   'backups:restore': 'reader',
   // no PHI in it, and support needs it most when nobody can log in (a damaged database)
   'diagnostics:export': 'anyone',
+  // Background analysis and the sample add derived results and cases, like analysis:start and
+  // import:start; they change no reader's attributed work.
+  'background:status': 'anyone',
+  'background:focus': 'anyone',
+  'background:enqueue': 'anyone',
+  'background:pause': 'anyone',
+  'background:cancel': 'anyone',
+  'sample:import': 'anyone',
 }
 
 /** The session's reader, re-read from the store on every call (a restore may have replaced it). */

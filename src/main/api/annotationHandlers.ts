@@ -4,7 +4,7 @@ import { dashboard } from '../validation/dashboard'
 import { dashboardCsv, dashboardHtml } from '../validation/dashboardExport'
 import type { Core } from './core'
 import type { Handlers } from './dispatch'
-import { NotFoundError } from './errors'
+import { NotFoundError } from '../errors/domainErrors'
 import { sessionReader } from './access'
 import type { RequestContext } from './session'
 

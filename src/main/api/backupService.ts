@@ -1,8 +1,7 @@
 import { basename, dirname, join } from 'node:path'
 import type { BackupInfo, DatabaseHealth, RestoreResult } from '../../shared/domain'
-import { backupsDir, backupTo, checkBackup, checkIntegrity, listBackups, restoreFrom, undoRestore } from '../store/backup'
+import { backupsDir, checkBackup, listBackups, restoreFrom, undoRestore } from '../store/backup'
 import type { CaseStore } from '../store/caseStore'
-import { schemaVersion } from '../store/database'
 import { withRestoreLock, type HolderKind } from '../store/dbHolders'
 
 export interface BackupServiceDeps {
@@ -43,16 +42,16 @@ export function createBackupService(deps: BackupServiceDeps) {
       // writing into the replaced copy: refuse while one does; openers wait until the swap is done.
       return withRestoreLock(dirname(dbPath), deps.kind ?? 'app', `restore of ${entry.name}`, () => {
         let safetyBackup: string | null = null
-        if (deps.health().state === 'ok') safetyBackup = backupTo(store.db, join(backupsDir(dbPath), `pre-restore-${stamp()}.sqlite`))
+        if (deps.health().state === 'ok') safetyBackup = store.backupTo(join(backupsDir(dbPath), `pre-restore-${stamp()}.sqlite`))
         let previousFile: string | null = null
         store.reopen(
           () => (previousFile = restoreFrom(file, dbPath, { checked: true }).previous),
           () => undoRestore(dbPath, previousFile),
         )
-        const problems = checkIntegrity(store.db)
+        const problems = store.checkIntegrity()
         if (problems.length) throw new Error(`The restored database fails quick_check: ${problems.slice(0, 3).join('; ')}`)
         deps.setHealth({ state: 'ok' })
-        return { restored: entry.name, safetyBackup: safetyBackup && basename(safetyBackup), previousFile, schemaVersion: schemaVersion(store.db) }
+        return { restored: entry.name, safetyBackup: safetyBackup && basename(safetyBackup), previousFile, schemaVersion: store.schemaVersion() }
       })
     },
   }

@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { ModelRegistry } from '../inference/modelRegistry'
+import { ModelRegistry } from '../registry/modelRegistry'
+import { BackgroundAnalysis } from '../jobs/backgroundAnalysis'
 import { JobManager } from '../jobs/jobManager'
 import { databasePath } from '../config/dataDir'
 import { CaseStore } from '../store/caseStore'
-import { schemaVersion } from '../store/database'
-import { checkIntegrity, listBackups, scheduledBackup } from '../store/backup'
+import { listBackups } from '../store/backup'
 import { APP_VERSION } from '../config/version'
 import type { DatabaseHealth } from '../../shared/domain'
 import { createBackupService, type BackupService } from './backupService'
@@ -17,6 +17,8 @@ export interface Core {
   dbPath: string
   store: CaseStore
   jobs: JobManager
+  /** The background analysis queue and its worker (started only when openCore is asked to). */
+  background: BackgroundAnalysis
   registry: ModelRegistry
   backups: BackupService
   version: string
@@ -34,7 +36,7 @@ function openChecked(dbPath: string): { store: CaseStore; problems: string[] } {
   let store: CaseStore | null = null
   try {
     store = CaseStore.open(dbPath)
-    const problems = checkIntegrity(store.db)
+    const problems = store.checkIntegrity()
     if (problems.length) store.close()
     return { store, problems }
   } catch (error) {
@@ -44,7 +46,18 @@ function openChecked(dbPath: string): { store: CaseStore; problems: string[] } {
   }
 }
 
-export function openCore(dataDir: string, transport: Core['transport']): Core {
+export interface CoreOptions {
+  /**
+   * Analyse every imported case in the background (the app and browser mode; not the CLI, and not
+   * unit tests unless they ask). `CXR_LENS_BACKGROUND=off` turns it off for a launch.
+   */
+  background?: boolean
+}
+
+/** Import progress sweeps the new cases into the queue at most this often. */
+const IMPORT_SWEEP_MS = 250
+
+export function openCore(dataDir: string, transport: Core['transport'], options: CoreOptions = {}): Core {
   mkdirSync(dataDir, { recursive: true })
   const dbPath = databasePath(dataDir)
   // Listed before the file opens, so a `cxr-lens restore` in another process sees us and refuses.
@@ -61,24 +74,43 @@ export function openCore(dataDir: string, transport: Core['transport']): Core {
   let health: DatabaseHealth = problems.length ? { state: 'damaged', problems: problems.slice(0, 20), latestBackup: listBackups(dbPath)[0] ?? null } : { state: 'ok' }
   // A damaged database is never snapshotted: scheduled rotation would push the good backups out.
   const snapshot = () => {
-    if (health.state === 'ok') scheduledBackup(store.db, dbPath)
+    if (health.state === 'ok') store.scheduledBackup()
   }
   snapshot()
   // Long sessions (a workstation left open for days) still get their daily snapshot.
   const timer = setInterval(snapshot, 3600 * 1000)
   timer.unref()
   const jobs = new JobManager(dataDir)
-  const backups = createBackupService({ store, dbPath, kind, runningJobs: () => jobs.running(), health: () => health, setHealth: (next) => (health = next) })
+  const registry = new ModelRegistry(store, join(dataDir, 'models'))
+  const background = new BackgroundAnalysis(store, registry, dataDir)
+  const runningJobs = () => [...jobs.running(), ...(background.busy ? ['background analysis'] : [])]
+  const backups = createBackupService({ store, dbPath, kind, runningJobs, health: () => health, setHealth: (next) => (health = next) })
+  if (options.background && health.state === 'ok' && process.env.CXR_LENS_BACKGROUND !== 'off') {
+    // Cases an import commits are queued while it runs (its batches commit every few dozen images),
+    // so the first heatmaps land before the import ends; the model loads as the import starts.
+    let lastSweep = 0
+    jobs.on('progress', ({ jobId }) => {
+      const kind = jobs.get(jobId)?.kind
+      if ((kind !== 'import' && kind !== 'importDicom') || Date.now() - lastSweep < IMPORT_SWEEP_MS) return
+      lastSweep = Date.now()
+      background.sweep()
+    })
+    jobs.on('finished', ({ kind }) => {
+      if (kind === 'import' || kind === 'importDicom' || kind === 'train') background.sweep()
+    })
+    background.start()
+  }
   return {
     dataDir,
     dbPath,
     store,
     jobs,
-    registry: new ModelRegistry(store, join(dataDir, 'models')),
+    background,
+    registry,
     backups,
     version: APP_VERSION,
     get schemaVersion() {
-      return store.db.open ? schemaVersion(store.db) : 0
+      return store.schemaVersion()
     },
     transport,
     get health() {
@@ -86,6 +118,7 @@ export function openCore(dataDir: string, transport: Core['transport']): Core {
     },
     async close() {
       clearInterval(timer)
+      await background.close()
       await jobs.close()
       store.close()
       release()

@@ -1,7 +1,7 @@
 import { isChannel, type Channel } from '../../shared/channels'
 import { contract, type Envelope, type RequestOf, type ResponseOf } from '../../shared/contract'
 import { log as appLog } from '../logging/log'
-import { ForbiddenError, NotFoundError } from './errors'
+import { ForbiddenError, NotFoundError } from '../errors/domainErrors'
 import { createSession, type RequestContext, type Session } from './session'
 
 export type Handlers = { [C in Channel]: (request: RequestOf<C>, context: RequestContext) => Promise<ResponseOf<C>> | ResponseOf<C> }

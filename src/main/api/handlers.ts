@@ -3,12 +3,13 @@ import type { ImportSummary, JobStatus } from '../../shared/domain'
 import { mimeOf } from '../cases/imageIntake'
 import type { Core } from './core'
 import type { Handlers } from './dispatch'
-import { NotFoundError } from './errors'
+import { NotFoundError } from '../errors/domainErrors'
 import { caseDetail } from './caseDetail'
 import { reidentificationStatus } from '../reid/reidentification'
 import { createAnnotationHandlers } from './annotationHandlers'
 import { createModelHandlers } from './modelHandlers'
 import { guardAccess } from './access'
+import { sampleImportRequest } from '../config/sampleDir'
 import type { RequestContext } from './session'
 import { machinePolicy, policyInfo } from '../config/policy'
 import { currentLogFile } from '../logging/log'
@@ -84,7 +85,10 @@ function createAllHandlers(core: Core, pickPath?: PickPath): Handlers {
       return { mime: thumb.mime, bytes: plainBytes(thumb.data) }
     },
     'cases:findings': () => store.worklist.findingCounts(),
-    'import:start': (request) => ({ jobId: jobs.start('import', request) }),
+    'import:start': (request) => {
+      core.background.prewarm()
+      return { jobId: jobs.start('import', request) }
+    },
     'import:dicom': (request) => ({ jobId: jobs.start('importDicom', request) }),
     'jobs:get': ({ jobId }) => {
       const status = jobs.get(jobId)
@@ -94,7 +98,28 @@ function createAllHandlers(core: Core, pickPath?: PickPath): Handlers {
     'jobs:cancel': ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
     'dialog:open': async ({ kind, title }) => ({ path: pickPath ? await pickPath(kind, title) : null }),
     'backups:list': () => core.backups.list(),
-    'backups:restore': ({ name }) => core.backups.restore(name),
+    'backups:restore': async ({ name }) => {
+      // No background worker may hold the file while it is swapped.
+      await core.background.suspend()
+      try {
+        return core.backups.restore(name)
+      } finally {
+        core.background.resume()
+      }
+    },
+    'background:status': () => core.background.status(),
+    'background:focus': ({ caseId }) => {
+      core.background.focus(caseId)
+      return { caseId }
+    },
+    'background:enqueue': (request) => core.background.enqueue(request),
+    'background:pause': ({ paused }) => core.background.setPaused(paused),
+    'background:cancel': () => core.background.cancel(),
+    'sample:import': () => {
+      const request = sampleImportRequest()
+      core.background.prewarm()
+      return { jobId: jobs.start('import', request) }
+    },
     'diagnostics:export': () => exportDiagnostics(core),
     ...createModelHandlers(core),
     ...createAnnotationHandlers(core),

@@ -1,7 +1,7 @@
 import type { HeatmapData, ModelSummary } from '../../shared/domain'
-import type { ModelEntry } from '../inference/modelRegistry'
+import type { ModelEntry } from '../registry/modelRegistry'
 import type { Core } from './core'
-import { UnsupportedError } from './errors'
+import { UnsupportedError } from '../errors/domainErrors'
 import type { Handlers } from './dispatch'
 
 function summary({ pkg, source }: ModelEntry, isDefault: boolean): ModelSummary {

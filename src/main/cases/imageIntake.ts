@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto'
 import sharp from 'sharp'
+import { sha256Of } from '../model/hashing'
 import { reasonOf } from './failureReason'
 import { MAX_FILE_BYTES, readRegularFile } from './regularFile'
 
@@ -25,10 +25,6 @@ export class ImageDecodeError extends Error {
 }
 
 const DEPTH_BITS: Record<string, number> = { uchar: 8, char: 8, ushort: 16, short: 16, uint: 32, float: 32 }
-
-export function sha256Of(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex')
-}
 
 /**
  * Reads and hashes one image file: a regular file (symlinks followed only to one) of at most

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { databasePath, resolveDataDir } from '../config/dataDir'
-import { InferenceEngine } from '../inference/inferenceEngine'
-import { ModelRegistry } from '../inference/modelRegistry'
+import { InferenceEngine } from '../model/inferenceEngine'
+import { ModelRegistry } from '../registry/modelRegistry'
 import { CaseStore } from '../store/caseStore'
 import { registerHolder } from '../store/dbHolders'
 

@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { resolveDataDir } from '../config/dataDir'
 import { machinePolicy } from '../config/policy'
-import { diagnosticsZip } from '../logging/diagnostics'
+import { diagnosticsZip } from '../diagnostics/diagnostics'
 import { currentLogFile } from '../logging/log'
 import { UsageError } from './cliContext'
 

@@ -5,7 +5,7 @@ import { aggregateGlobal, globalSummarySvg } from '../explain/globalExplanation'
 import { COLORMAPS, renderOverlay } from '../explain/heatmapRender'
 import { encodeNpy } from '../explain/npy'
 import { EXPLAIN_METHOD_FACTS, EXPLAIN_METHODS, isExplainMethod } from '../../shared/explainMethods'
-import { analyzeCases } from '../inference/analysisService'
+import { analyzeCases } from '../analysis/analysisService'
 import { UsageError, type CliContext } from './cliContext'
 
 export const EXPLAIN_USAGE =

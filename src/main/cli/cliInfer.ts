@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { analyzeCases } from '../inference/analysisService'
+import { analyzeCases } from '../analysis/analysisService'
 import { UsageError, type CliContext } from './cliContext'
 
 export const INFER_USAGE = 'cxr-lens infer --model ID [--finding F] (--case NAME ... | --all) [--threads N] [--json]'

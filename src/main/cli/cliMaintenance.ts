@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util'
 import { databasePath, resolveDataDir } from '../config/dataDir'
 import { reidentificationStatus } from '../reid/reidentification'
 import { copySealedBeside } from '../reid/sealedBackup'
-import { backupsDir, backupTo, checkBackup, checkIntegrity, restoreFrom } from '../store/backup'
+import { backupsDir, checkBackup, restoreFrom } from '../store/backup'
 import { CaseStore } from '../store/caseStore'
 import { withRestoreLock } from '../store/dbHolders'
 import { UsageError } from './cliContext'
@@ -18,7 +18,7 @@ export const MAINTENANCE_USAGE = `cxr-lens backup [--out FILE] [--with-reidentif
  */
 export function runCheck(store: CaseStore, dataDir: string): number {
   for (const warning of reidentificationStatus(dataDir).warnings) console.error(`WARNING: ${warning}`)
-  const problems = checkIntegrity(store.db, true)
+  const problems = store.checkIntegrity(true)
   if (problems.length === 0) {
     console.log('integrity_check: ok')
     return 0
@@ -30,7 +30,7 @@ export function runCheck(store: CaseStore, dataDir: string): number {
 export function runBackup(store: CaseStore, dataDir: string, args: string[]): number {
   const { values } = parseArgs({ args, options: { out: { type: 'string' }, 'with-reidentification': { type: 'boolean' }, 'data-dir': { type: 'string' } } })
   const file = values.out ? resolve(values.out) : join(backupsDir(databasePath(dataDir)), `manual-${new Date().toISOString().replace(/[:.]/g, '-')}.sqlite`)
-  console.log(`backup written to ${backupTo(store.db, file)}`)
+  console.log(`backup written to ${store.backupTo(file)}`)
   // The sealed re-identification file stays out of backups unless asked for: it is copied beside the snapshot.
   if (values['with-reidentification']) {
     const copy = copySealedBeside(dataDir, file)

@@ -1,15 +1,16 @@
 import { EXPLAIN_METHOD_FACTS, type ExplainMethod } from '../../shared/explainMethods'
 import { EVAL_GRID, evaluationGrid } from '../../shared/heatmapGrid'
 import { checkMethodSupported, runMethod } from '../explain/methods'
-import { blurBackground } from '../inference/backgrounds'
-import type { InferenceEngine } from '../inference/inferenceEngine'
-import type { ModelPackage } from '../inference/modelPackage'
-import { preprocessImage } from '../inference/preprocess'
-import { IOBB_THRESHOLDS } from './chestXray8Reference'
+import { blurBackground } from '../analysis/backgrounds'
+import type { InferenceEngine } from '../model/inferenceEngine'
+import type { ModelPackage } from '../model/modelPackage'
+import { preprocessImage } from '../model/preprocess'
 import { loadEvaluationSet, type EvaluationCase } from './evaluationData'
-import { otsuThreshold, scoreFixedBox, scoreHeatmap, type LocalizationScore, type Rect } from '../../shared/localization'
+import { otsuThreshold, scoreFixedBox, scoreHeatmap } from '../../shared/localization'
 import type { ClassificationRow, EvaluationReport, LocalizationRow } from './reportTypes'
-import { confusionAt, delong } from './roc'
+import { confusionAt, delong } from '../stats/roc'
+import { mean } from '../stats/mean'
+import { summarize, toGrid } from './localizationSummary'
 
 export interface EvaluateRequest {
   imagesDir: string
@@ -65,20 +66,6 @@ async function runModel(pkg: ModelPackage, engine: InferenceEngine, cases: Evalu
     onProgress?.(out.length, cases.length)
   }
   return out
-}
-
-export const toGrid = (r: Rect): Rect => ({ x: r.x * EVAL_GRID, y: r.y * EVAL_GRID, w: r.w * EVAL_GRID, h: r.h * EVAL_GRID })
-export const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null)
-
-export function summarize(scores: LocalizationScore[]): Omit<LocalizationRow, 'n_boxes'> & { n_boxes: number } {
-  const best = scores.flatMap((s) => s.bestIobb)
-  const acc = (t: number) => (best.length ? best.filter((v) => v >= t).length / best.length : null)
-  return {
-    n_boxes: best.length,
-    iobb_acc: Object.fromEntries(IOBB_THRESHOLDS.map((t) => [t, acc(Number(t))])) as LocalizationRow['iobb_acc'],
-    iou_mean: mean(scores.map((s) => s.maskIou)),
-    hit_rate: mean(scores.map((s) => (s.hit ? 1 : 0))),
-  }
 }
 
 /** Per finding, the mask threshold maximizing mean IoU on validation cases. */

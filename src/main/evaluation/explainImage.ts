@@ -1,8 +1,8 @@
 import { EXPLAIN_METHOD_FACTS, type ExplainMethod } from '../../shared/explainMethods'
 import { runMethod } from '../explain/methods'
-import { blurBackground } from '../inference/backgrounds'
-import type { InferenceEngine } from '../inference/inferenceEngine'
-import type { ModelPackage } from '../inference/modelPackage'
+import { blurBackground } from '../analysis/backgrounds'
+import type { InferenceEngine } from '../model/inferenceEngine'
+import type { ModelPackage } from '../model/modelPackage'
 
 export interface ExplainBudget {
   /** occlusion's grid (patches of 2×2 cells, stride one cell) */

@@ -1,11 +1,11 @@
 import { methodSummary } from '../../shared/explainMethods'
 import sharp from 'sharp'
 import { renderOverlay } from '../explain/heatmapRender'
-import type { ModelManifest } from '../inference/manifest'
+import type { ModelManifest } from '../model/manifest'
 import { CHESTXRAY8_TIOBB, IOBB_THRESHOLDS } from './chestXray8Reference'
 import { EVAL_GRID, type CaseOutput } from './evaluate'
 import type { ClassificationRow, EvaluationReport } from './reportTypes'
-import { rocCurve } from './roc'
+import { rocCurve } from '../stats/roc'
 
 export const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`)
 const fmt = (v: number | null | undefined, digits = 3) => (v === null || v === undefined ? '–' : v.toFixed(digits))

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ExplainMethod } from '../../shared/explainMethods'
-import type { InferenceEngine } from '../inference/inferenceEngine'
-import type { ModelPackage } from '../inference/modelPackage'
-import { preprocessImage } from '../inference/preprocess'
+import type { InferenceEngine } from '../model/inferenceEngine'
+import type { ModelPackage } from '../model/modelPackage'
+import { preprocessImage } from '../model/preprocess'
 import { explainImage, type ExplainBudget } from './explainImage'
 import { randomizedPackage, type RandomizedLayers } from './randomizedModel'
-import { spearman } from './rankCorrelation'
+import { spearman } from '../stats/rankCorrelation'
 
 export interface RandomizationRow {
   image: string

@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { sha256Of } from '../cases/imageIntake'
-import type { ModelManifest } from '../inference/manifest'
-import { loadModelPackage, ModelPackageError, type ModelPackage } from '../inference/modelPackage'
-import { patchInitializers, readOnnxGraph } from '../inference/onnxProto'
+import { sha256Of } from '../model/hashing'
+import type { ModelManifest } from '../model/manifest'
+import { loadModelPackage, ModelPackageError, type ModelPackage } from '../model/modelPackage'
+import { patchInitializers, readOnnxGraph } from '../model/onnxProto'
 import { seededRandom } from '../../shared/random'
 
 /**

@@ -1,6 +1,6 @@
-import type { DenseLayer } from '../inference/modelPackage'
-import { globalAveragePool, headJacobian } from './head'
-import { matmul } from './matmulKernel'
+import type { DenseLayer } from '../model/modelPackage'
+import { globalAveragePool, headJacobian } from '../model/head'
+import { matmul } from '../model/matmulKernel'
 
 export type CamMethod = 'gradcam' | 'gradcampp' | 'cam' | 'eigencam'
 

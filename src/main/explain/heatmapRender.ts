@@ -147,24 +147,3 @@ function blend(gray: Uint8Array, values: Float32Array, lut: Uint8ClampedArray, a
   return rgb
 }
 
-/** The colour map alone, upsampled to outSize×outSize: a preview for the JSON/NPY exports. */
-export async function renderMapPng(
-  map: ArrayLike<number>,
-  height: number,
-  width: number,
-  outSize: number,
-  colormap: ColormapName = 'jet',
-  normalize: NormalizeMode = 'minmax',
-): Promise<Uint8Array> {
-  checkMap(map, height, width)
-  const lut = colormapLut(colormap)
-  const values = upsampleBilinear(normalizeMap(map, normalize), height, width, outSize, outSize)
-  const rgb = new Uint8Array(outSize * outSize * 3)
-  for (let p = 0, o = 0; p < values.length; p++, o += 3) {
-    const c = Math.round(clamp01(values[p]) * 255) * 3
-    rgb[o] = lut[c]
-    rgb[o + 1] = lut[c + 1]
-    rgb[o + 2] = lut[c + 2]
-  }
-  return encodeRgbPng(rgb, outSize, outSize)
-}

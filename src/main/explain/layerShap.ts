@@ -1,4 +1,4 @@
-import type { DenseLayer } from '../inference/modelPackage'
+import type { DenseLayer } from '../model/modelPackage'
 import type { FeatureMap } from './camMethods'
 
 /**

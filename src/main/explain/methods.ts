@@ -1,12 +1,12 @@
 import { EXPLAIN_METHOD_FACTS, SCORECAM_DEFAULT_CHANNELS, type ExplainMethod } from '../../shared/explainMethods'
-import type { InferenceEngine } from '../inference/inferenceEngine'
-import type { ModelPackage } from '../inference/modelPackage'
+import type { InferenceEngine } from '../model/inferenceEngine'
+import type { ModelPackage } from '../model/modelPackage'
 import { camForAllClasses, type FeatureMap } from './camMethods'
 import { layerShap } from './layerShap'
 import { kernelShapGrid, occlusionGrid } from './perturbationMethods'
 import { scoreCam } from './scoreCam'
 
-/** The "feature removed" reference of a perturbation method (see inference/backgrounds). */
+/** The "feature removed" reference of a perturbation method (see analysis/backgrounds). */
 export interface MethodBackground {
   /** The image a removed region is filled from (preprocessed, same shape as the input). */
   tensor: Float32Array

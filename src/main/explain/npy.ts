@@ -80,7 +80,10 @@ function parseHeader(dict: string): { descr: '<f4' | '<f8'; shape: number[] } {
   return { descr, shape: parseShape(shape) }
 }
 
-/** Decodes .npy v1.0 bytes holding a little-endian float32/float64 C-order array. */
+/**
+ * Decodes .npy v1.0 bytes holding a little-endian float32/float64 C-order array. Only the tests call
+ * it (round-trips of encodeNpy); it stays beside the encoder so reader and writer change together.
+ */
 export function decodeNpy(bytes: Uint8Array): { data: NpyArray; shape: number[] } {
   if (bytes.length < PREAMBLE || MAGIC.some((b, i) => bytes[i] !== b)) throw new Error('npy: not an .npy file')
   if (bytes[6] !== 1 || bytes[7] !== 0) throw new Error(`npy: unsupported format version ${bytes[6]}.${bytes[7]} (only 1.0)`)

@@ -1,6 +1,6 @@
-import type { InferenceEngine } from '../inference/inferenceEngine'
-import type { ModelPackage } from '../inference/modelPackage'
-import { composeMasked, gridRegions, inputGeometry } from './imageOps'
+import type { InferenceEngine } from '../model/inferenceEngine'
+import type { ModelPackage } from '../model/modelPackage'
+import { composeMasked, gridRegions, inputGeometry } from '../model/imageOps'
 import { kernelShap, type ShapResult } from './kernelShap'
 
 export interface PerturbationInput {

@@ -1,8 +1,8 @@
 import { upsampleBilinear } from '../../shared/heatmapGrid'
-import type { InferenceEngine } from '../inference/inferenceEngine'
-import type { ModelPackage } from '../inference/modelPackage'
+import type { InferenceEngine } from '../model/inferenceEngine'
+import type { ModelPackage } from '../model/modelPackage'
 import type { FeatureMap } from './camMethods'
-import { inputGeometry, tensorIndex } from './imageOps'
+import { inputGeometry, tensorIndex } from '../model/imageOps'
 
 export interface ScoreCamOptions {
   /** Channels used, those of highest mean activation; all when ≥ K. */

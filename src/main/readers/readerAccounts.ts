@@ -8,7 +8,7 @@
  * advisor (who may correct the model's evidence) or an administrator is only made by an administrator.
  */
 import type { Reader, ReaderRole } from '../../shared/domain'
-import { ForbiddenError } from '../api/errors'
+import { ForbiddenError } from '../errors/domainErrors'
 import type { CaseStore } from '../store/caseStore'
 import { UnknownReaderFailures, waitLeftMs } from './loginBackoff'
 import { checkSecretStrength, DUMMY_HASH, hashSecret, verifySecret } from './secretHash'

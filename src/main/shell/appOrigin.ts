@@ -7,13 +7,3 @@ export const APP_SCHEME = 'cxr-lens'
 export const APP_HOST = 'app'
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`
 export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`
-
-/** Whether `url` is a page of the app's own origin (false for anything unparsable). */
-export function isAppUrl(url: string): boolean {
-  try {
-    const parsed = new URL(url)
-    return parsed.protocol === `${APP_SCHEME}:` && parsed.host === APP_HOST
-  } catch {
-    return false
-  }
-}

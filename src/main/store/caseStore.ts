@@ -1,8 +1,10 @@
 import Database from 'better-sqlite3'
+import { AnalysisQueueRepository } from './analysisQueueRepository'
 import { AnnotationRepository } from './annotationRepository'
 import { AuditRepository } from './auditRepository'
 import { CaseRepository } from './caseRepository'
-import { openDatabase, writeTransaction, type Db } from './database'
+import { backupTo, checkIntegrity, scheduledBackup } from './backup'
+import { openDatabase, schemaVersion, writeTransaction, type Db } from './database'
 import { FeatureRepository } from './featureRepository'
 import { ModelRepository } from './modelRepository'
 import { ReaderRepository } from './readerRepository'
@@ -15,6 +17,10 @@ import { WorklistRepository } from './worklistRepository'
  * holding the store sees the new database on their next call.
  */
 export class CaseStore {
+  /**
+   * The raw connection, for store/ itself and for tests. Code outside store/ goes through the
+   * repositories and the methods below, so SQL and pragmas stay in this folder.
+   */
   db!: Db
   cases!: CaseRepository
   annotations!: AnnotationRepository
@@ -24,6 +30,7 @@ export class CaseStore {
   results!: ResultRepository
   readers!: ReaderRepository
   features!: FeatureRepository
+  queue!: AnalysisQueueRepository
 
   /** `db` null: a file too damaged to open; no connection until `reopen` swaps a sound file in. */
   constructor(db: Db | null, readonly path: string = db?.name ?? ':memory:') {
@@ -48,6 +55,7 @@ export class CaseStore {
     this.results = new ResultRepository(db)
     this.readers = new ReaderRepository(db)
     this.features = new FeatureRepository(db)
+    this.queue = new AnalysisQueueRepository(db)
   }
 
   /**
@@ -79,6 +87,31 @@ export class CaseStore {
    */
   transaction<T>(fn: () => T): T {
     return writeTransaction(this.db, fn)
+  }
+
+  /** False once closed, or when the file was too damaged to open. */
+  get isOpen(): boolean {
+    return this.db.open
+  }
+
+  /** `PRAGMA quick_check` (or `integrity_check` when thorough): the problems found, empty when sound. */
+  checkIntegrity(thorough = false): string[] {
+    return checkIntegrity(this.db, thorough)
+  }
+
+  /** The open file's schema version; 0 while no connection is open. */
+  schemaVersion(): number {
+    return this.db.open ? schemaVersion(this.db) : 0
+  }
+
+  /** A consistent snapshot of the live database to `file` (which must not exist); returns `file`. */
+  backupTo(file: string): string {
+    return backupTo(this.db, file)
+  }
+
+  /** Today's scheduled snapshot beside the database with rotation, unless one exists (then null). */
+  scheduledBackup(now?: Date): string | null {
+    return scheduledBackup(this.db, this.path, now)
   }
 
   close(): void {

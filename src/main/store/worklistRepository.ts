@@ -46,7 +46,8 @@ export class WorklistRepository {
     )
   }
 
-  query(query: WorklistQuery, context: WorklistContext = {}): WorklistPage {
+  /** The WHERE clause and its parameters for a query's filters (fixed SQL, bound values). */
+  private filterSql(query: WorklistQuery): { whereSql: string; params: Record<string, unknown> } {
     const where: string[] = []
     const params: Record<string, unknown> = {}
     if (query.finding) {
@@ -71,7 +72,17 @@ export class WorklistRepository {
       where.push("c.image_name LIKE @search ESCAPE '\\'")
       params.search = `%${escapeLike(search)}%`
     }
-    const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : ''
+    return { whereSql: where.length ? `WHERE ${where.join(' AND ')}` : '', params }
+  }
+
+  /** Ids of every case the filters match (paging ignored), in id order: "Analyse filtered cases". */
+  matchingIds(query: WorklistQuery): number[] {
+    const { whereSql, params } = this.filterSql(query)
+    return this.db.prepare(`SELECT c.id FROM cases c ${whereSql} ORDER BY c.id`).pluck().all(params) as number[]
+  }
+
+  query(query: WorklistQuery, context: WorklistContext = {}): WorklistPage {
+    const { whereSql, params } = this.filterSql(query)
     const direction = query.order === 'desc' ? 'DESC' : 'ASC'
     // Every sort index ends in (image_name, rowid), so this tie-break lets SQLite walk an index
     // instead of sorting 100k rows.

@@ -1,7 +1,7 @@
-import { globalAveragePool } from '../explain/head'
-import type { InferenceEngine } from '../inference/inferenceEngine'
-import type { ModelPackage } from '../inference/modelPackage'
-import { preprocessImage } from '../inference/preprocess'
+import { globalAveragePool } from '../model/head'
+import type { InferenceEngine } from '../model/inferenceEngine'
+import type { ModelPackage } from '../model/modelPackage'
+import { preprocessImage } from '../model/preprocess'
 import type { CaseStore } from '../store/caseStore'
 
 /**

@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { sha256Of } from '../cases/imageIntake'
-import type { LastBlock } from '../inference/lastBlock'
-import type { ModelManifest } from '../inference/manifest'
-import type { ModelRegistry } from '../inference/modelRegistry'
-import { patchInitializers, readOnnxGraph } from '../inference/onnxProto'
+import { sha256Of } from '../model/hashing'
+import type { LastBlock } from '../model/lastBlock'
+import type { ModelManifest } from '../model/manifest'
+import type { ModelRegistry } from '../registry/modelRegistry'
+import { patchInitializers, readOnnxGraph } from '../model/onnxProto'
 import type { LinearHead } from './trainables'
 
 export interface ChildWeights {

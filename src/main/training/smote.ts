@@ -1,4 +1,4 @@
-import { gemm } from '../explain/matmulKernel'
+import { gemm } from '../model/matmulKernel'
 import { seededRandom } from '../../shared/random'
 import type { RowSet } from './rowSet'
 

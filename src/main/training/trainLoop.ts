@@ -1,4 +1,4 @@
-import { delong } from '../evaluation/roc'
+import { delong } from '../stats/roc'
 import { seededRandom } from '../../shared/random'
 import type { RowSet } from './rowSet'
 import type { Trainable } from './trainables'

@@ -1,5 +1,5 @@
-import { gemm } from '../explain/matmulKernel'
-import type { LastBlock } from '../inference/lastBlock'
+import { gemm } from '../model/matmulKernel'
+import type { LastBlock } from '../model/lastBlock'
 
 /**
  * What fine-tuning can train, as forward and backward passes whose matrix products run on ONNX

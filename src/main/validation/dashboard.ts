@@ -1,10 +1,11 @@
 import type { Box, DashboardData, DashboardQuery } from '../../shared/domain'
 import { maskIou, otsuThreshold, rectMask, scoreHeatmap, type LocalizationScore, type Rect } from '../../shared/localization'
 import { CHESTXRAY8_TIOBB } from '../evaluation/chestXray8Reference'
-import { mean, summarize, toGrid } from '../evaluation/evaluate'
+import { summarize, toGrid } from '../evaluation/localizationSummary'
+import { mean } from '../stats/mean'
 import { EVAL_GRID, evaluationGrid } from '../../shared/heatmapGrid'
-import { delong, rocCurve } from '../evaluation/roc'
-import type { ModelRegistry } from '../inference/modelRegistry'
+import { delong, rocCurve } from '../stats/roc'
+import type { ModelRegistry } from '../registry/modelRegistry'
 import type { CaseStore } from '../store/caseStore'
 
 /** A box in image pixels as fractions of the image, the form the evaluation grid takes. */

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   if (!existsSync(join(rendererDir, 'index.html'))) throw new Error(`The renderer is not built (${rendererDir}); run npm run build.`)
   const dataDir = resolveDataDir(process.argv.slice(2))
   const logFile = startLogging({ dataDir, kind: 'web', policy })
-  const core = openCore(dataDir, 'web')
+  const core = openCore(dataDir, 'web', { background: true })
   log().info('browser mode started')
   const server = await startWebServer({ core, rendererDir, port: values.port ? Number(values.port) : 0 })
   console.log(`CXR Lens ${core.version} (browser mode)\n  data:  ${core.dataDir}\n  log:   ${logFile ?? 'stderr (no log folder could be written)'}\n  open:  ${server.url}`)

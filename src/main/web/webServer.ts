@@ -132,9 +132,11 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const text = encodeWire({ event, payload })
     for (const client of sockets.clients) if (client.readyState === client.OPEN) client.send(text)
   }
-  const [onProgress, onFinished] = EVENT_NAMES.map(broadcast)
+  const [onProgress, onFinished, onBackgroundStatus, onBackgroundResults] = EVENT_NAMES.map(broadcast)
   options.core.jobs.on('progress', onProgress)
   options.core.jobs.on('finished', onFinished)
+  options.core.background.on('status', onBackgroundStatus)
+  options.core.background.on('results', onBackgroundResults)
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -147,6 +149,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     async close() {
       options.core.jobs.off('progress', onProgress)
       options.core.jobs.off('finished', onFinished)
+      options.core.background.off('status', onBackgroundStatus)
+      options.core.background.off('results', onBackgroundResults)
       for (const client of sockets.clients) client.terminate()
       await new Promise<void>((resolve) => sockets.close(() => resolve()))
       server.closeAllConnections()

@@ -7,8 +7,11 @@ import { memo, useCallback, useEffect, useState } from 'react'
 import { Alert, AppBar, Box, Button, CssBaseline, Paper, Tab, Tabs, ThemeProvider, Toolbar, Typography } from '@mui/material'
 import type { AppInfo } from '../../shared/domain'
 import { errorMessage, useApi } from './apiContext'
+import { AnalyseCasesDialog } from './components/AnalyseCasesDialog'
+import { BackgroundChip } from './components/BackgroundChip'
 import { BackupsDialog } from './components/BackupsDialog'
 import { DatabaseRecovery } from './components/DatabaseRecovery'
+import { EmptyWorklist } from './components/EmptyWorklist'
 import { ImportDialog } from './components/ImportDialog'
 import { OperationsMenu } from './components/OperationsMenu'
 import { ShortcutsActive } from './hooks/shortcutScope'
@@ -17,6 +20,7 @@ import { ReaderPicker, ROLE_LABELS } from './components/ReaderPicker'
 import { WorklistFilterBar } from './components/WorklistFilterBar'
 import { WorklistTable } from './components/WorklistTable'
 import { createAnalysisStore } from './stores/analysisStore'
+import { createBackgroundStore, type BackgroundStore } from './stores/backgroundStore'
 import { createBackupStore } from './stores/backupStore'
 import { createCaseImages } from './stores/caseImages'
 import { createDetailRequest } from './stores/detailRequest'
@@ -34,6 +38,8 @@ interface TopBarProps {
   onView: (view: View) => void
   onImport: () => void
   onBackups: () => void
+  onAnalyse: () => void
+  background: BackgroundStore
   /** A damaged database answers nothing but recovery: importing is off. */
   damaged: boolean
   readers: ReaderStore
@@ -41,7 +47,7 @@ interface TopBarProps {
 }
 
 /** The app bar; memoized, so opening a case does not render it again. */
-const TopBar = memo(function TopBar({ view, onView, onImport, onBackups, damaged, readers, appInfo }: TopBarProps) {
+const TopBar = memo(function TopBar({ view, onView, onImport, onBackups, onAnalyse, background, damaged, readers, appInfo }: TopBarProps) {
   const reader = useStoreSelector(readers, (s) => s.current)
   return (
     <AppBar position="static" color="default" elevation={1}>
@@ -52,10 +58,14 @@ const TopBar = memo(function TopBar({ view, onView, onImport, onBackups, damaged
         <Button variant="contained" size="small" onClick={onImport} disabled={damaged} data-testid="open-import">
           Import
         </Button>
+        <Button size="small" onClick={onAnalyse} disabled={damaged} data-testid="open-analyse">
+          Analyse cases
+        </Button>
         <Button size="small" onClick={onBackups} data-testid="open-backups-dialog">
           Backups
         </Button>
         <OperationsMenu appInfo={appInfo} />
+        {!damaged && <BackgroundChip store={background} />}
         <Tabs value={view} onChange={(_e, v: View) => onView(v)} sx={{ minHeight: 36, '& .MuiTab-root': { minHeight: 36, py: 0 } }}>
           <Tab value="cases" label="Cases" data-testid="cases-tab" />
           <Tab value="dashboard" label="Dashboard" data-testid="dashboard-tab" />
@@ -110,7 +120,11 @@ export function App() {
     details.start(caseId, readers.getState().current?.id ?? null)
     images.prefetch(caseId)
     analysis.openCase(caseId)
+    // The background queue analyses the open case before any other.
+    api.background.focus({ caseId }).catch(() => undefined)
   }))
+  const [background] = useState(() => createBackgroundStore(api))
+  const [analyseOpen, setAnalyseOpen] = useState(false)
   const [heatmapEdit] = useState(() => createHeatmapEditStore(api))
   const reader = useStoreSelector(readers, (s) => s.current)
   const [view, setView] = useState<View>('cases')
@@ -144,18 +158,33 @@ export function App() {
     return analysis.subscribe(follow)
   }, [analysis, heatmapEdit])
 
+  // Results of the background queue as they land: the worklist's model top 3 in place, and the open
+  // case's map when it was still waiting for one.
+  useEffect(() => api.on('background:results', (results) => {
+    const models = analysis.getState().models
+    const shown = models?.find((m) => m.isDefault) ?? models?.[0]
+    if (shown && shown.id === results.model.id && shown.version === results.model.version) {
+      for (const c of results.cases) store.patchRow(c.caseId, { topFindings: c.topFindings })
+    }
+    const { caseId, heatmap, method } = analysis.getState()
+    const current = analysis.currentModel()
+    if (caseId !== null && heatmap === null && method === results.method && current?.id === results.model.id && current.version === results.model.version
+      && results.cases.some((c) => c.caseId === caseId)) void analysis.loadResults()
+  }), [api, analysis, store])
+
   // Row counts split into "mine / others" for whoever reads now.
   useEffect(() => store.setReader(reader?.id ?? null), [store, reader])
 
   const onImportFinished = useCallback(() => store.refresh(), [store])
   const openImport = useCallback(() => setImportOpen(true), [])
   const openBackups = useCallback(() => setBackupsOpen(true), [])
+  const openAnalyse = useCallback(() => setAnalyseOpen(true), [])
 
   return (
     <ThemeProvider theme={theme}>
       <CssBaseline />
       <Box sx={{ height: '100vh', display: 'flex', flexDirection: 'column', overflow: 'hidden' }}>
-        <TopBar view={view} onView={setView} onImport={openImport} onBackups={openBackups} damaged={damaged !== null} readers={readers} appInfo={appInfo} />
+        <TopBar view={view} onView={setView} onImport={openImport} onBackups={openBackups} onAnalyse={openAnalyse} background={background} damaged={damaged !== null} readers={readers} appInfo={appInfo} />
         {infoError && <Alert severity="error">{infoError}</Alert>}
         {/* Plaintext patient identifiers in the data folder (an earlier version's table): said loudly, with the command that seals them. */}
         {appInfo?.reidentification?.warnings.map((warning) => <Alert key={warning} severity="warning" data-testid="reid-warning">{warning}</Alert>)}
@@ -166,14 +195,16 @@ export function App() {
           <Box sx={{ flex: 1, display: view === 'cases' ? 'flex' : 'none', minHeight: 0 }}>
             <Paper square elevation={0} sx={{ width: 620, flexShrink: 0, display: 'flex', flexDirection: 'column', borderRight: 1, borderColor: 'divider' }}>
               <WorklistFilterBar store={store} />
+              <EmptyWorklist store={store} onImport={openImport} />
               <WorklistTable store={store} />
             </Paper>
             <Box component="main" sx={{ flex: 1, display: 'flex', minWidth: 0 }}>
-              <OpenCase active={view === 'cases' && !backupsOpen && !importOpen} worklist={store} images={images} details={details} analysis={analysis} readers={readers} heatmapEdit={heatmapEdit} />
+              <OpenCase active={view === 'cases' && !backupsOpen && !importOpen && !analyseOpen} worklist={store} images={images} details={details} analysis={analysis} readers={readers} heatmapEdit={heatmapEdit} />
             </Box>
           </Box>
         )}
       </Box>
+      {analyseOpen && <AnalyseCasesDialog worklist={store} onClose={() => setAnalyseOpen(false)} />}
       {backupsOpen && <BackupsDialog store={backups} onClose={() => setBackupsOpen(false)} />}
       {importOpen && (
         <ImportDialog

@@ -3,11 +3,12 @@ import { migration002 } from './002_readers'
 import { migration003 } from './003_dicom'
 import { migration004 } from './004_feature_cache'
 import { migration005 } from './005_reader_secrets'
+import { migration006 } from './006_analysis_queue'
 
 /**
  * Numbered migrations: entry i brings the schema from version i to i + 1 (recorded in
  * PRAGMA user_version). Append only: never edit one that has shipped.
  */
-export const MIGRATIONS: readonly string[] = [migration001, migration002, migration003, migration004, migration005]
+export const MIGRATIONS: readonly string[] = [migration001, migration002, migration003, migration004, migration005, migration006]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

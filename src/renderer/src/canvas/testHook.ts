@@ -2,6 +2,10 @@
  * window.__cxrViewer: what end-to-end tests read about the viewer. Several components publish
  * their part (canvas: transform and boxes; IoU panel: predicted boxes; heatmap: values), so it is
  * merged, never replaced, except when the case view closes.
+ *
+ * Published only in test mode: browser mode opened with `testHooks` in the URL's query (the e2e
+ * harness adds it to the URL the server prints). The desktop app loads a fixed URL without it and
+ * runs with window.api from its preload, so a packaged app never exposes the object.
  */
 import type { Rect } from '../../../shared/localization'
 import type { FrameStats } from './frameRecorder'
@@ -26,10 +30,15 @@ declare global {
   }
 }
 
+/** Read once at load: the URL does not change while the app runs (navigation is by state, not pages). */
+const TEST_MODE = !window.api && new URLSearchParams(location.search).has('testHooks')
+
 export function publishViewer(patch: Partial<ViewerHook>): void {
+  if (!TEST_MODE) return
   window.__cxrViewer = { scale: 0, boxesDrawn: 0, heatmap: null, ...window.__cxrViewer, ...patch }
 }
 
 export function resetViewer(): void {
+  if (!TEST_MODE) return
   window.__cxrViewer = { scale: 0, boxesDrawn: 0, heatmap: null }
 }

@@ -20,6 +20,11 @@ export const HeatmapLegend = memo(function HeatmapLegend({ map, colormap }: { ma
       <Typography variant="caption" color="text.secondary" data-testid="heatmap-caption" title={methodFacts(map.method).definition}>
         {text.caption}
       </Typography>
+      {!methodFacts(map.method).passesRandomization && (
+        <Typography variant="caption" color="warning.main" data-testid="heatmap-sanity-warning" title={methodFacts(map.method).sanity}>
+          Fails the model-randomization check: this map barely depends on what the model learned
+        </Typography>
+      )}
       <Box sx={{ height: 8, borderRadius: 0.5, background }} aria-hidden />
       <Stack direction="row" sx={{ justifyContent: 'space-between' }}>
         <Typography variant="caption" color="text.secondary" data-testid="heatmap-legend-low">{text.low}</Typography>

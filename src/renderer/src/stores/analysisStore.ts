@@ -1,11 +1,10 @@
 /**
  * Analysis state of the case view: installed models, the chosen model and explanation method, the
  * open case's predictions, the selected finding and its heatmap, and how the overlay is shown.
- * Same pattern as worklistStore: a hand-written store read through useSyncExternalStore. Choices
+ * Same pattern as worklistStore: a hand-written store (subscribe/getState) that components read through useSyncExternalStore. Choices
  * (model, method, colormap, opacity, visibility) survive opening another case; per-case results do
  * not. Every fetch carries a sequence number and answers to an older request are dropped.
  */
-import { useSyncExternalStore } from 'react'
 import type { CxrApi } from '../../../shared/api'
 import type { HeatmapData, ModelSummary } from '../../../shared/domain'
 import { headSupportsMethod, type ExplainMethod } from '../../../shared/explainMethods'
@@ -235,8 +234,4 @@ export function createAnalysisStore(api: CxrApi) {
       update({ visible: !state.visible })
     },
   }
-}
-
-export function useAnalysisState(store: AnalysisStore): AnalysisState {
-  return useSyncExternalStore(store.subscribe, store.getState)
 }

@@ -188,7 +188,7 @@ export function createWorklistStore(api: CxrApi, onOpen: (caseId: number) => voi
      * Applies a write the case view just made (status, box counts) to the loaded row in place, so
      * the list stays in step without refetching (and without losing the scroll position).
      */
-    patchRow(caseId: number, patch: Partial<Pick<WorklistRow, 'status' | 'boxes' | 'myBoxes' | 'otherBoxes'>>): void {
+    patchRow(caseId: number, patch: Partial<Pick<WorklistRow, 'status' | 'boxes' | 'myBoxes' | 'otherBoxes' | 'topFindings'>>): void {
       const pages: Record<number, readonly WorklistRow[]> = {}
       let changed = false
       for (const [page, rows] of Object.entries(state.pages)) {

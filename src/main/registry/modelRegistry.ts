@@ -1,7 +1,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import type { CaseStore } from '../store/caseStore'
-import { loadModelPackage, type ModelPackage } from './modelPackage'
+import { loadModelPackage, type ModelPackage } from '../model/modelPackage'
 
 const STAGING_SUFFIX = '.partial'
 

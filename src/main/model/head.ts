@@ -1,4 +1,4 @@
-import type { DenseLayer } from '../inference/modelPackage'
+import type { DenseLayer } from './modelPackage'
 
 /**
  * The model head as plain math: pooled features → logits, and the exact Jacobian d logit / d pooled.

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { sha256Of } from '../cases/imageIntake'
+import { sha256Of } from './hashing'
 import { findLastBlock, NoLastBlockError, type LastBlock } from './lastBlock'
 import { manifestSchema, type ModelManifest } from './manifest'
 import { readOnnxGraph, type OnnxGraphInfo } from './onnxProto'

@@ -1,9 +1,9 @@
-import { blurTensor } from '../explain/imageOps'
+import { blurTensor } from '../model/imageOps'
 import { meanFeatures } from '../explain/layerShap'
 import type { CaseStore } from '../store/caseStore'
-import type { InferenceEngine } from './inferenceEngine'
-import type { ModelPackage } from './modelPackage'
-import { preprocessImage } from './preprocess'
+import type { InferenceEngine } from '../model/inferenceEngine'
+import type { ModelPackage } from '../model/modelPackage'
+import { preprocessImage } from '../model/preprocess'
 
 /** What "a region removed" means for SHAP, occlusion and layer SHAP. */
 export type BackgroundKind = 'blur' | 'mean'

@@ -1,4 +1,4 @@
-import type { ModelManifest } from '../inference/manifest'
+import type { ModelManifest } from './manifest'
 
 /** Plane geometry of a model input tensor (one image). */
 export function inputGeometry(manifest: ModelManifest) {

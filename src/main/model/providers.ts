@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import * as ort from 'onnxruntime-node'
-import { log } from '../logging/log'
 
 /**
  * Execution providers in order of preference: CUDA (needs binaries a user's install downloads),
@@ -75,13 +74,10 @@ export async function openSession(model: string | Uint8Array, options: SessionOp
       }
       const session = typeof model === 'string' ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions)
       attempts.push({ provider, ok: true })
-      // Diagnostics gathers these lines: which providers were tried on this machine, and why each failed.
-      log().info('execution provider attempts', { provider, attempts: attempts.map((a) => ({ ...a })) })
       return { session, provider, attempts }
     } catch (error) {
       attempts.push({ provider, ok: false, reason: (error as Error).message.split('\n')[0] })
     }
   }
-  log().error('execution provider attempts', { provider: null, attempts: attempts.map((a) => ({ ...a })) })
   throw new Error(`No execution provider could run ${label}: ${attempts.map((a) => `${a.provider}: ${a.reason}`).join('; ')}`)
 }

@@ -1,12 +1,13 @@
 import { EXPLAIN_METHOD_FACTS, type ExplainMethod } from '../../shared/explainMethods'
 import { checkMethodSupported, runMethod, type MethodOutput } from '../explain/methods'
 import type { CaseStore } from '../store/caseStore'
-import type { InferenceEngine } from './inferenceEngine'
-import type { ModelPackage } from './modelPackage'
-import type { ModelRegistry } from './modelRegistry'
-import type { ProviderAttempt } from './providers'
+import type { InferenceEngine } from '../model/inferenceEngine'
+import type { ModelPackage } from '../model/modelPackage'
+import type { ModelRegistry } from '../registry/modelRegistry'
+import type { ProviderAttempt } from '../model/providers'
 import { backgroundSource, type Background, type BackgroundKind } from './backgrounds'
-import { preprocessImage } from './preprocess'
+import { preprocessImage } from '../model/preprocess'
+import { log } from '../logging/log'
 
 export interface AnalyzeRequest {
   caseIds: number[]
@@ -44,6 +45,11 @@ export interface AnalyzeHooks {
   signal?: AbortSignal
   onProgress?: (done: number, total: number, message: string) => void
   batchSize?: number
+  /**
+   * Runs inside each case's results transaction, so whatever it writes (the background queue marking
+   * the case done) commits with the results or not at all.
+   */
+  inTransaction?: (caseId: number) => void
 }
 
 /**
@@ -83,12 +89,14 @@ export async function analyzeCases(
     provider = out.provider
     for (let i = 0; i < records.length; i++) {
       const background = needsBackground ? await backgroundOf(tensors[i]) : null
-      const analysis = await analyzeOne(deps, pkg, request, findings, records[i].id, tensors[i], out, i, background, hooks.signal)
+      const analysis = await analyzeOne(deps, pkg, request, findings, records[i].id, tensors[i], out, i, background, hooks)
       results.push({ ...analysis, image: records[i].imageName })
       hooks.onProgress?.(results.length, request.caseIds.length, `${records[i].imageName}: done`)
     }
   }
   const { attempts } = await deps.engine.session(pkg)
+  // Diagnostics gathers these lines: which providers were tried on this machine, and why each failed.
+  log().info('execution provider attempts', { provider, model: manifest.id, attempts: attempts.map((a) => ({ ...a })) })
   return {
     model: { id: manifest.id, version: manifest.version, sha256: manifest.sha256 },
     provider, providerAttempts: attempts, cases: results, seconds: (performance.now() - started) / 1000,
@@ -105,8 +113,9 @@ async function analyzeOne(
   out: Awaited<ReturnType<InferenceEngine['run']>>,
   index: number,
   background: Background | null,
-  signal?: AbortSignal,
+  hooks: AnalyzeHooks,
 ): Promise<Omit<CaseAnalysis, 'image'>> {
+  const { signal } = hooks
   const { manifest } = pkg
   const classes = manifest.findings.length
   const [K, h, w] = manifest.outputs.features.shape
@@ -120,6 +129,7 @@ async function analyzeOne(
   }
   const stored = deps.store.transaction(() => {
     deps.store.results.putPredictions(caseId, manifest.id, manifest.version, probabilities)
+    hooks.inTransaction?.(caseId)
     return maps.flatMap((m) =>
       findings.map((finding) => {
         const data = Float32Array.from(m.maps[manifest.findings.indexOf(finding)])

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node'
-import { floatValueInfo, modelProto, nodeProto } from '../inference/onnxWrite'
+import { floatValueInfo, modelProto, nodeProto } from './onnxWrite'
 
 /**
  * Matrix products run by ONNX Runtime's optimized CPU kernels (MLAS). Every CAM-family map is such a

@@ -1,0 +1,123 @@
+/**
+ * `npm run bench:background [-- N]`: background analysis against the CLI's `explain --all` on the
+ * same N cases at 1024² (default 714: the 50 NIH originals of images-1024 and, for the rest, images-256
+ * upscaled to 1024² with Lanczos, so every file is a distinct 1024² PNG). Prints one JSON line:
+ * - first_heatmap_s: from the first case committed by a fresh import (background on, as in the app)
+ *   to its stored Grad-CAM; import_s and import_to_drained_s for the same run;
+ * - background_s: the queue of all N cases (re-queued after that run) drained by the worker alone;
+ * - cli_s: analyzeCases over the same N cases, as `cxr-lens explain --method gradcam --all` runs it.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import sharp from 'sharp'
+import { openCore, type Core } from '../src/main/api/core'
+import { analyzeCases } from '../src/main/analysis/analysisService'
+import { importNih } from '../src/main/cases/nihImporter'
+import { InferenceEngine } from '../src/main/model/inferenceEngine'
+import { ModelRegistry } from '../src/main/registry/modelRegistry'
+import { CaseStore } from '../src/main/store/caseStore'
+import type { ImportRequest } from '../src/shared/domain'
+
+const NIH = resolve('../shared/data/nih')
+const count = Number(process.argv[2] ?? 714)
+const round = (s: number) => Math.round(s * 1000) / 1000
+
+async function imagesFolder(dir: string): Promise<string> {
+  const out = join(dir, 'images')
+  mkdirSync(out)
+  const originals = readdirSync(join(NIH, 'images-1024')).filter((n) => n.endsWith('.png')).sort()
+  const chosen = originals.slice(0, count)
+  for (const name of chosen) symlinkSync(join(NIH, 'images-1024', name), join(out, name))
+  const taken = new Set(chosen)
+  for (const name of readdirSync(join(NIH, 'images-256')).filter((n) => n.endsWith('.png')).sort()) {
+    if (taken.size >= count) break
+    if (taken.has(name)) continue
+    taken.add(name)
+    await sharp(join(NIH, 'images-256', name)).resize(1024, 1024, { kernel: 'lanczos3' }).png().toFile(join(out, name))
+  }
+  if (taken.size < count) throw new Error(`only ${taken.size} images available, asked for ${count}`)
+  return out
+}
+
+function until(core: Core, predicate: () => boolean): Promise<void> {
+  return new Promise((resolveWait, reject) => {
+    const deadline = Date.now() + 30 * 60_000
+    const poll = () => {
+      if (predicate()) return resolveWait()
+      if (Date.now() > deadline) return reject(new Error(`background analysis did not finish: ${JSON.stringify(core.background.status())}`))
+      setTimeout(poll, 20)
+    }
+    poll()
+  })
+}
+
+const drained = (core: Core) => () => {
+  const s = core.background.status()
+  return s.pending + s.running === 0 && !s.active
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'cxr-bench-background-'))
+  try {
+    const request: ImportRequest = { imagesDir: await imagesFolder(work), labelsCsv: join(NIH, 'labels.csv'), boxesCsv: join(NIH, 'BBox_List_dev.csv') }
+
+    // The app's way: a fresh import with background analysis on.
+    const appDir = join(work, 'app')
+    const core = openCore(appDir, 'web', { background: true })
+    const firstCommitted: { at: number | null } = { at: null }
+    let firstHeatmapAt: number | null = null
+    core.background.on('results', () => (firstHeatmapAt ??= performance.now()))
+    const committed = setInterval(() => {
+      if (firstCommitted.at === null && core.store.worklist.matchingIds({}).length > 0) firstCommitted.at = performance.now()
+    }, 5)
+    const importStart = performance.now()
+    core.background.prewarm()
+    const job = await core.jobs.wait(core.jobs.start('import', request))
+    const importEnd = performance.now()
+    if (job.state !== 'succeeded') throw new Error(`import ${job.state}: ${job.error}`)
+    await until(core, drained(core))
+    const importToDrained = performance.now() - importStart
+    clearInterval(committed)
+    const status = core.background.status()
+
+    // The worker alone over all N (comparable to the CLI run below).
+    core.store.transaction(() => core.store.queue.clearPending())
+    const again = performance.now()
+    const { queued } = core.background.enqueue({ scope: { kind: 'all' } })
+    await until(core, () => core.background.status().pending + core.background.status().running === 0)
+    const backgroundSeconds = (performance.now() - again) / 1000
+    const target = core.background.target()!
+    await core.close()
+
+    // The CLI's way on its own copy: import, then explain --all (analyzeCases, default batch and threads).
+    const cliDir = join(work, 'cli')
+    mkdirSync(cliDir)
+    const store = CaseStore.open(join(cliDir, 'cxr-lens.sqlite'))
+    await importNih(store, request)
+    const engine = new InferenceEngine()
+    const registry = new ModelRegistry(store, join(cliDir, 'models'))
+    const cliStart = performance.now()
+    const result = await analyzeCases({ store, registry, engine }, { caseIds: store.worklist.matchingIds({}), methods: ['gradcam'] })
+    const cliSeconds = (performance.now() - cliStart) / 1000
+    await engine.close()
+    store.close()
+
+    console.log(JSON.stringify({
+      cases: count, model: `${target.modelId}@${target.modelVersion}`, method: target.method, provider: result.provider, cores: availableParallelism(),
+      import_s: round((importEnd - importStart) / 1000),
+      first_heatmap_s: firstHeatmapAt !== null && firstCommitted.at !== null ? round((firstHeatmapAt - firstCommitted.at) / 1000) : null,
+      import_to_drained_s: round(importToDrained / 1000),
+      analysed_during_import_run: status.done, failed: status.failed,
+      background_s: round(backgroundSeconds), background_queued: queued,
+      cli_s: round(cliSeconds), cli_cases: result.cases.length,
+    }))
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`bench:background: ${error.stack ?? error.message}`)
+  process.exit(1)
+})

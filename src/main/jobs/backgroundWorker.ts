@@ -1,0 +1,77 @@
+/**
+ * Worker-thread entry of background analysis: its own database connection and inference engine,
+ * draining the persistent queue (the open case first) until it is empty, then waiting a while for
+ * more before it exits. Every case's results and its queue row commit in one short transaction.
+ */
+import { join } from 'node:path'
+import { parentPort, workerData } from 'node:worker_threads'
+import { drainQueue } from '../analysis/backgroundRunner'
+import { databasePath } from '../config/dataDir'
+import { InferenceEngine } from '../model/inferenceEngine'
+import { ModelRegistry } from '../registry/modelRegistry'
+import { CaseStore } from '../store/caseStore'
+import type { BackgroundManagerMessage, BackgroundWorkerInput, BackgroundWorkerMessage } from './backgroundProtocol'
+
+const input = workerData as BackgroundWorkerInput
+const post = (message: BackgroundWorkerMessage) => parentPort!.postMessage(message)
+let focus = input.focus
+let stopping = false
+let wake: (() => void) | null = null
+/** A message that came while no wait was open: the next wait returns at once. */
+let woken = false
+
+parentPort!.on('message', (message: BackgroundManagerMessage) => {
+  if (message.type === 'focus') focus = message.caseId
+  if (message.type === 'stop') stopping = true
+  // Any message ends an idle wait: new work, a new open case (it may be pending), or the stop.
+  if (wake) wake()
+  else woken = true
+})
+
+function idle(ms: number): Promise<boolean> {
+  if (woken) {
+    woken = false
+    return Promise.resolve(true)
+  }
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      wake = null
+      resolve(false)
+    }, ms)
+    wake = () => {
+      clearTimeout(timer)
+      wake = null
+      resolve(true)
+    }
+  })
+}
+
+async function run(): Promise<void> {
+  const store = CaseStore.open(databasePath(input.dataDir))
+  const engine = new InferenceEngine()
+  try {
+    const registry = new ModelRegistry(store, join(input.dataDir, 'models'))
+    post({ type: 'ready' })
+    while (!stopping) {
+      await drainQueue({ store, registry, engine }, { focus: () => focus, halted: () => stopping }, {
+        onProgress: () => post({ type: 'progress' }),
+        onResults: (results) => post({ type: 'results', results }),
+      })
+      if (stopping) break
+      woken = false
+      post({ type: 'idle' })
+      if (!(await idle(input.idleMs))) break
+    }
+  } finally {
+    await engine.close()
+    store.close()
+  }
+}
+
+run().then(
+  () => process.exit(0),
+  (error: Error) => {
+    post({ type: 'error', message: error.message || String(error) })
+    process.exit(1)
+  },
+)
