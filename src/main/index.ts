@@ -2,7 +2,7 @@
 import { app, dialog, type BrowserWindow } from 'electron'
 import { join } from 'node:path'
 import { openCore, type Core } from './api/core'
-import { PRODUCT_NAME, resolveDataDir } from './config/dataDir'
+import { defaultUserDataDir, PRODUCT_NAME, resolveDataDir } from './config/dataDir'
 import { registerIpc } from './ipc/register'
 import { machinePolicy } from './config/policy'
 import { log, startLogging } from './logging/log'
@@ -10,6 +10,10 @@ import { registerAppScheme, serveAppProtocol } from './shell/appProtocol'
 import { createMainWindow, installContentSecurityPolicy, lockDownWebContents } from './window'
 
 app.setName(PRODUCT_NAME)
+// On Windows, userData (the case data and Chromium's profile) moves from the roaming %APPDATA% to the
+// local %LOCALAPPDATA% (defaultUserDataDir: unless an earlier version's database is still only in
+// the roaming one). Set before anything, the single-instance lock included, reads it.
+if (process.platform === 'win32') app.setPath('userData', defaultUserDataDir())
 // Privileged schemes can only be registered before the app is ready.
 registerAppScheme()
 let mainWindow: BrowserWindow | null = null
@@ -26,9 +30,8 @@ if (!app.requestSingleInstanceLock()) {
   app.on('web-contents-created', (_event, contents) => lockDownWebContents(contents))
   app.whenReady().then(() => {
     try {
-      // The data folder comes from the machine policy, else --data-dir / CXR_LENS_DATA, else the
-      // per-user folder in the local profile (never Electron's roaming userData on Windows).
-      const dataDir = resolveDataDir(process.argv, process.env)
+      // The data folder comes from the machine policy, else --data-dir / CXR_LENS_DATA, else userData.
+      const dataDir = resolveDataDir(process.argv, process.env, app.getPath('userData'))
       startLogging({ dataDir, kind: 'app', policy: machinePolicy() })
       log().info('desktop app started', { platform: process.platform, electron: process.versions.electron ?? null })
       core = openCore(dataDir, 'electron', { background: true })
