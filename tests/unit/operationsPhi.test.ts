@@ -175,5 +175,11 @@ describe.runIf(HAS_NIH)('operations without PHI', () => {
     execFileSync('python3', ['-m', 'zipfile', '-e', answer.data.path, out])
     expect(JSON.parse(readFileSync(join(out, 'configuration.json'), 'utf8'))).toMatchObject({ policy: { file: null, enforced: [] } })
     expect(describeHits(scan(out, markers))).toEqual([])
+    // repeated exports keep only the newest five bundles
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 5))
+      expect(await dispatch('diagnostics:export', {})).toMatchObject({ ok: true })
+    }
+    expect(readdirSync(join(dataDir, 'diagnostics'))).toHaveLength(5)
   })
 })

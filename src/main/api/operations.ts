@@ -1,5 +1,5 @@
 /** Handlers for hospital IT: the machine policy's feature switches and the diagnostics bundle. */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DiagnosticsResult } from '../../shared/domain'
 import { FeatureDisabledError, featureEnabled, machinePolicy, type LoadedPolicy } from '../config/policy'
@@ -23,6 +23,9 @@ export function guardFeatures(policy: LoadedPolicy, handlers: Handlers): Handler
   return guarded as Handlers
 }
 
+/** Bundles kept in diagnostics/: anyone at the workstation may export one, so they cannot fill the disk. */
+export const KEEP_DIAGNOSTICS = 5
+
 /** The bundle goes to `<data folder>/diagnostics/` under a timestamped name; the answer says where. */
 export function exportDiagnostics(core: Core, now = new Date()): DiagnosticsResult {
   const { bytes, entries } = diagnosticsZip({ dataDir: core.dataDir, policy: machinePolicy(), logFile: currentLogFile(), transport: core.transport }, now)
@@ -30,6 +33,9 @@ export function exportDiagnostics(core: Core, now = new Date()): DiagnosticsResu
   mkdirSync(dir, { recursive: true })
   const path = join(dir, diagnosticsFileName(now))
   writeFileSync(path, bytes, { flag: 'wx' })
+  // Timestamped names sort by age: drop all but the newest few.
+  const bundles = readdirSync(dir).filter((name) => /^cxr-lens-diagnostics-.*\.zip$/.test(name)).sort()
+  for (const old of bundles.slice(0, Math.max(0, bundles.length - KEEP_DIAGNOSTICS))) rmSync(join(dir, old), { force: true })
   log().info('diagnostics exported', { entries: entries.length, bytes: bytes.length })
   return { path, bytes: bytes.length, entries }
 }
