@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { CONTENT_SECURITY_POLICY } from './config/csp'
 import { isAllowedExternalUrl } from './shell/externalLinks'
 import { chooseRendererUrl } from './shell/rendererUrl'
+import { log } from './logging/log'
 
 /**
  * Session-wide defaults. The CSP header also covers the dev server's pages (the app protocol sets
@@ -67,7 +68,7 @@ export function createMainWindow(): BrowserWindow {
 
   // The app protocol (see shell/appProtocol.ts) serves the built renderer; a dev server only unpackaged.
   const { url, ignored } = chooseRendererUrl(process.env, app.isPackaged)
-  if (ignored) console.warn(`[cxr-lens] ${ignored}`)
+  if (ignored) log().warn(ignored)
   void window.loadURL(url)
   return window
 }

@@ -37,6 +37,7 @@ export const CHANNELS = [
   'validation:export',
   'backups:list',
   'backups:restore',
+  'diagnostics:export',
   'background:status',
   'background:focus',
   'background:enqueue',

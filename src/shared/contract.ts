@@ -10,6 +10,7 @@ import { EXPLAIN_METHODS } from './explainMethods'
 import type { BackgroundRequest, BackgroundResults, BackgroundStatus } from './background'
 import { jobMap, modelIdSchema, modelVersionSchema, type JobStatus } from './jobs'
 import type {
+  DiagnosticsResult,
   AppInfo,
   BackupInfo,
   Box,
@@ -148,6 +149,8 @@ export const contract = {
     request: z.object({ name: z.string().max(255).regex(/^[\w.-]+\.sqlite$/, 'a backup file name ending in .sqlite') }).strict(),
     response: returns<RestoreResult>(),
   },
+  // Written into the data folder's diagnostics/ (a bundle of logs can pass a message's 1 MiB); the path comes back.
+  'diagnostics:export': { request: z.object({}).strict(), response: returns<DiagnosticsResult>() },
   'background:status': { request: z.object({}).strict(), response: returns<BackgroundStatus>() },
   // The case the reader has open (null: none); the background queue analyses it first.
   'background:focus': { request: z.object({ caseId: z.number().int().positive().nullable() }).strict(), response: returns<{ caseId: number | null }>() },

@@ -169,6 +169,29 @@ export interface AppInfo {
   database: DatabaseHealth
   /** the site's re-identification link (off by default); warnings name plaintext identifiers found */
   reidentification: ReidentificationStatus
+  /** what the machine policy set (IT's config.json); a user cannot override these */
+  policy: MachinePolicyInfo
+  /** this installation's log file */
+  logFile: string | null
+}
+
+/** The machine policy as the app shows it; `enforced` lists the fields the file sets. */
+export interface MachinePolicyInfo {
+  file: string | null
+  enforced: string[]
+  /** "machine", "user" or a folder; null when the policy leaves it to the user */
+  dataFolder: string | null
+  pseudonymKey: string | null
+  pacs: Array<{ name: string; aeTitle: string; host: string; port: number }>
+  features: { fineTuning: boolean; browserMode: boolean }
+  logLevel: string | null
+}
+
+/** Where `diagnostics:export` wrote its bundle. */
+export interface DiagnosticsResult {
+  path: string
+  bytes: number
+  entries: string[]
 }
 
 /** Off by default; when on, records are sealed to the data protection officer's public key. */

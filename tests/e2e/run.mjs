@@ -140,9 +140,13 @@ workflow('4. reload persists: 50 cases, the same case opens with the same boxes'
 })
 
 workflow('5. re-import with the CLI (server running) adds nothing twice', async () => {
+  // The corrupt file fails again: exit code 3 (finished, with refused files), the summary on stdout.
   const imported = await execFileAsync(process.execPath,
     [cliJs, 'import', '--images', ctx.imagesDir, '--labels', labelsCsv, '--boxes', boxesCsv, '--data-dir', ctx.dataDir],
-    { cwd: repoRoot, timeout: WAIT })
+    { cwd: repoRoot, timeout: WAIT }).then(() => assert.fail('an import with a failed file exits 3, not 0'), (error) => {
+    assert.equal(error.code, 3, error.stderr)
+    return error
+  })
   const line = /imported (\d+), skipped (\d+) already imported, failed (\d+) \((\d+) images scanned\)/.exec(imported.stdout)
   assert.ok(line, `CLI summary:\n${imported.stdout}`)
   assert.deepEqual(line.slice(1).map(Number), [0, 50, 1, 51], `imported, skipped, failed, scanned:\n${imported.stdout}`)

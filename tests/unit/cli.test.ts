@@ -26,9 +26,9 @@ describe.runIf(HAS_NIH)('cxr-lens CLI', () => {
   const names = readdirSync(NIH_1024).sort().slice(0, 12)
   const folder = imageFolder(dir.path, NIH_1024, names, { 'broken.png': readFileSync(join(NIH_1024, names[0])).subarray(0, 500) })
 
-  it('imports, naming each failure and printing the rate', async () => {
+  it('imports, naming each failure and printing the rate; a failed file makes the exit code 3', async () => {
     const { code, stdout } = await cli(['import', '--images', folder, '--labels', LABELS_CSV, '--boxes', BOXES_CSV, '--data-dir', dataDir])
-    expect(code).toBe(0)
+    expect(code).toBe(3)
     expect(stdout).toMatch(/^imported 12, skipped 0 already imported, failed 1 \(13 images scanned\)/)
     expect(stdout).toMatch(/failed \(1\):\n {2}broken.png: /)
     expect(stdout).toMatch(/\d+(\.\d)? images\/s/)

@@ -54,7 +54,7 @@ describe.runIf(HAS_NIH)('an import of hostile DICOM files stays under 1.5 GB and
     expect(readFileSync(join(folder, 'jll-40000.dcm')).length).toBeLessThan(2000) // a small file declaring 3.2 GB
 
     const run = await cli(['import', '--dicom', folder, '--json', '--data-dir', join(dir.path, 'data')], 240_000)
-    expect(run.code, run.stderr).toBe(0)
+    expect(run.code, run.stderr).toBe(3) // finished, with refused files
     const summary = JSON.parse(run.stdout) as { imported: number; failed: Array<{ name: string; reason: string }> }
     const reasons = Object.fromEntries(summary.failed.map((f) => [f.name, f.reason]))
     expect(summary.imported).toBe(2)
@@ -93,7 +93,7 @@ describe.runIf(HAS_NIH)('an NIH import of hostile PNGs stays under 1.5 GB', () =
     }
     const folder = imageFolder(join(dir.path, 'png'), NIH_256, ['00000032_037.png'], bombs)
     const run = await cli(['import', '--images', folder, '--labels', LABELS_CSV, '--json', '--data-dir', join(dir.path, 'png-data')], 240_000)
-    expect(run.code, run.stderr).toBe(0)
+    expect(run.code, run.stderr).toBe(3) // finished, with refused files
     const summary = JSON.parse(run.stdout) as { imported: number; failed: Array<{ name: string; reason: string }> }
     expect(summary.failed.map((f) => f.name)).toEqual(['declares-40000.png'])
     expect(summary.failed[0].reason).toMatch(/^not a readable image: .*pixel limit/)

@@ -104,10 +104,12 @@ describe('main window', () => {
 
   it('honours the dev-server URL only in an unpackaged app', () => {
     process.env.ELECTRON_RENDERER_URL = 'http://localhost:5173/'
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    // The warning goes through the installation log (stderr until a log file is open).
+    const warn = vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
     createMainWindow()
     expect(created.at(-1)!.loaded).toEqual([APP_ENTRY_URL])
-    expect(warn).toHaveBeenCalledWith(expect.stringContaining('ignored in a packaged app'))
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/"level":"warn".*ignored in a packaged app/))
+    warn.mockRestore()
     electronApp.isPackaged = false
     createMainWindow()
     expect(created.at(-1)!.loaded).toEqual(['http://localhost:5173/'])

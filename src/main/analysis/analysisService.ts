@@ -7,6 +7,7 @@ import type { ModelRegistry } from '../registry/modelRegistry'
 import type { AnalysisRequest, AnalysisResult, CaseAnalysis } from '../../shared/jobs'
 import { backgroundSource, type Background } from './backgrounds'
 import { inferInBatches, type InferredBatch } from '../model/batchedInference'
+import { log } from '../logging/log'
 
 export interface AnalyzeHooks {
   signal?: AbortSignal
@@ -58,6 +59,10 @@ export async function analyzeCases(
     }
   }, { batchSize, signal: hooks.signal, cancelled: () => new Error(`Analysis cancelled after ${results.length} case(s); their results are stored`) })
   const { attempts } = await deps.engine.session(pkg)
+  // Diagnostics gathers these lines: which providers were tried on this machine, and why each failed.
+  log().info('execution provider attempts', { provider, model: manifest.id, attempts: attempts.map((a) => ({ ...a })) })
+  // Diagnostics gathers these lines: which providers were tried on this machine, and why each failed.
+  log().info('execution provider attempts', { provider, model: manifest.id, attempts: attempts.map((a) => ({ ...a })) })
   return {
     model: { id: manifest.id, version: manifest.version, sha256: manifest.sha256 },
     provider, providerAttempts: attempts, cases: results, seconds: (performance.now() - started) / 1000,

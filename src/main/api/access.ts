@@ -54,6 +54,8 @@ export const ACCESS: Record<Channel, Access> = {
   'validation:export': 'anyone',
   'backups:list': 'anyone',
   'backups:restore': 'reader',
+  // no PHI in it, and support needs it most when nobody can log in (a damaged database)
+  'diagnostics:export': 'anyone',
   // Background analysis and the sample add derived results and cases, like analysis:start and
   // import:start; they change no reader's attributed work.
   'background:status': 'anyone',

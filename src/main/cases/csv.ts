@@ -88,3 +88,18 @@ export function columnIndex(header: CsvRecord, file: string, required: string[],
   }
   return index
 }
+
+/**
+ * How many columns a row must have: the header's, not counting empty names at its end (NIH's
+ * Data_Entry_2017.csv header ends in a comma its rows lack). A row may carry empty fields up to the
+ * header's full width, nothing more and nothing less: a value shifted by an unquoted comma must never
+ * land in another column (a label in the wrong row, an age read as a sex).
+ */
+export function columnCountProblem(header: CsvRecord, record: CsvRecord): string | null {
+  let named = header.fields.length
+  while (named > 0 && header.fields[named - 1].trim() === '') named--
+  const n = record.fields.length
+  if (n === named) return null
+  if (n > named && n <= header.fields.length && record.fields.slice(named).every((f) => f.trim() === '')) return null
+  return `row has ${n} column${n === 1 ? '' : 's'}, the header has ${named}${n > named ? ' (an unquoted comma in a field?)' : ''}; row refused`
+}

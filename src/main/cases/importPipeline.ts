@@ -164,7 +164,7 @@ export async function runImport<M, P>(store: CaseStore, source: ImportSource<M, 
     if (broken) throw broken
     const cancelled = hooks.signal?.aborted ?? false
     store.transaction(() => {
-      source.settle?.(store, summary, cancelled)
+      source.settle?.(store, summary, cancelled, hooks.actor ?? 'system')
       summary.seconds = (performance.now() - started) / 1000
       const processed = summary.imported + summary.duplicates + summary.failed.length
       summary.imagesPerSecond = summary.seconds > 0 ? processed / summary.seconds : 0

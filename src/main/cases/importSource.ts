@@ -59,7 +59,7 @@ export interface ImportSource<M, P> {
   /** Inside the batch's transaction, for each item that ended with a case, new or already stored (labels). */
   attach?(store: CaseStore, caseId: number, item: ImportItem<M>, summary: ImportTally): void
   /** In the closing transaction, before the audit row: what needs every case committed first (boxes). */
-  settle?(store: CaseStore, summary: ImportTally, cancelled: boolean): void
+  settle?(store: CaseStore, summary: ImportTally, cancelled: boolean, actor: string): void
   /** The audit row of the import (action and detail), written in the closing transaction. */
   audit(summary: ImportTally, cancelled: boolean): { action: string; detail: Record<string, unknown> }
   /** Releases what the source holds (e.g. the sealed re-identification log); called once, always. */

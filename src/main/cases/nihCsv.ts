@@ -1,7 +1,7 @@
 import { basename } from 'node:path'
 import { isKnownFinding, normalizeFinding } from '../../shared/findings'
 import { codeAge, codeNumber, codeSex, codeView, type Coded } from './codedAttributes'
-import { clip, columnIndex, CsvError, parseCsv } from './csv'
+import { clip, columnCountProblem, columnIndex, CsvError, parseCsv } from './csv'
 import { readRegularFileSync } from './regularFile'
 import type { ImportFailure } from '../../shared/domain'
 
@@ -28,6 +28,8 @@ export interface NihBoxRow {
   y: number
   w: number
   h: number
+  /** from an `Author` column (our export's --with-author): the reader, or the dataset, who drew it */
+  author?: string
 }
 
 export interface Parsed<T> {
@@ -73,6 +75,11 @@ export function readNihLabels(path: string): Parsed<NihLabelRow> {
   const warnings = new Map<string, string[]>()
   const get = (fields: string[], name: string) => (col.has(name) ? fields[col.get(name)!]?.trim() : undefined)
   for (const record of records.slice(1)) {
+    const columns = columnCountProblem(records[0], record)
+    if (columns) {
+      rejected.push({ name: `${file}:${record.line}`, reason: columns })
+      continue
+    }
     const image = get(record.fields, 'Image Index')
     const labels = get(record.fields, 'Finding Labels')
     if (!image || labels === undefined) {
@@ -124,11 +131,18 @@ export function readNihBoxes(path: string): Parsed<NihBoxRow> {
   const file = basename(path)
   const records = parseCsv(readText(path), file)
   if (records.length === 0) throw new CsvError(file, 1, 'is empty; expected the NIH box list header')
-  const col = columnIndex(records[0], file, ['Image Index', 'Finding Label'])
+  const col = columnIndex(records[0], file, ['Image Index', 'Finding Label'], ['Author'])
   const first = col.get('Finding Label')! + 1
+  const authorAt = col.get('Author')
   const rows: NihBoxRow[] = []
   const rejected: ImportFailure[] = []
   for (const record of records.slice(1)) {
+    const columns = columnCountProblem(records[0], record)
+    if (columns) {
+      rejected.push({ name: `${file}:${record.line}`, reason: columns })
+      continue
+    }
+    const author = authorAt === undefined ? undefined : (record.fields[authorAt] ?? '').trim()
     const image = record.fields[col.get('Image Index')!]?.trim()
     const finding = normalizeFinding(record.fields[col.get('Finding Label')!] ?? '')
     const [x, y, w, h] = record.fields.slice(first, first + 4).map((v) => Number(v))
@@ -137,7 +151,8 @@ export function readNihBoxes(path: string): Parsed<NihBoxRow> {
     else if (!isFileName(image)) rejected.push({ name: where, reason: 'Image Index is not a file name (at most 255 characters, no slashes)' })
     else if (!isKnownFinding(finding)) rejected.push({ name: where, reason: `unknown finding "${clip(finding, 40)}"` })
     else if (![x, y, w, h].every(Number.isFinite) || w <= 0 || h <= 0) rejected.push({ name: where, reason: 'box needs numeric x, y and positive w, h' })
-    else rows.push({ image, finding, x, y, w, h })
+    else if (author !== undefined && !author) rejected.push({ name: where, reason: 'the Author column is empty' })
+    else rows.push({ image, finding, x, y, w, h, ...(author !== undefined ? { author } : {}) })
   }
   return { rows, rejected }
 }

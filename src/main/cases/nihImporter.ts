@@ -4,8 +4,9 @@ import { runImport } from './importPipeline'
 import { ImportCancelledError, type ImportHooks, type ImportTally } from './importSource'
 import { NihFolderSource } from './nihSource'
 
-// The job worker catches it from here.
+// The job worker catches it from here; the CLI tells a box of another folder's image from a refused row.
 export { ImportCancelledError }
+export { BOX_IMAGE_NOT_IN_FOLDER } from './nihSource'
 
 /**
  * Imports an NIH ChestX-ray14 layout (images, Data_Entry_2017.csv labels, optionally the box list)

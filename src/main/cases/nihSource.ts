@@ -6,10 +6,12 @@ import type { CaseStore } from '../store/caseStore'
 import { decodeImage, IMPORTABLE_EXTENSIONS, type DecodedImage } from './imageIntake'
 import type { ImportItem, ImportSource, ImportTally } from './importSource'
 import { readNihBoxes, readNihLabels, type NihBoxRow, type NihLabelRow, type Parsed } from './nihCsv'
-import { NIH_BOX_SPACE, scaleNihBox } from './nihBoxes'
+import { boxAttribution, hasReaderBox, NIH_BOX_SPACE, scaleNihBox } from './nihBoxes'
 import { describeFsError, entryName, NON_UTF8_NAME } from './regularFile'
 
 const AUTHOR = 'NIH ChestX-ray14'
+/** A box row for an image of another folder: normal when the full box list meets a subset of images. */
+export const BOX_IMAGE_NOT_IN_FOLDER = 'image not in the folder'
 
 type Prepared = DecodedImage
 
@@ -42,6 +44,7 @@ export class NihFolderSource implements ImportSource<NihLabelRow | undefined, Pr
   readonly unit = 'images'
   private readonly imagesDir: string
   private files: string[] = []
+  private readerBoxesAdded = 0
   private labelOf = new Map<string, NihLabelRow>()
   private labels: Parsed<NihLabelRow> = { rows: [], rejected: [] }
   private boxes: Parsed<NihBoxRow> = { rows: [], rejected: [] }
@@ -98,14 +101,15 @@ export class NihFolderSource implements ImportSource<NihLabelRow | undefined, Pr
   }
 
   /** Boxes, scaled from NIH's 1024² space to the stored image and clipped to it; none when cancelled. */
-  settle(store: CaseStore, summary: ImportTally, cancelled: boolean): void {
+  settle(store: CaseStore, summary: ImportTally, cancelled: boolean, actor: string): void {
     summary.unlabelled = this.files.filter((name) => this.caseOf.has(name) && !this.labelOf.has(name))
     if (cancelled) return
     const inFolder = new Set(this.files)
+    const attribute = boxAttribution(store, AUTHOR)
     for (const box of this.boxes.rows) {
       const target = this.caseOf.get(box.image)
       if (!target) {
-        const reason = inFolder.has(box.image) ? 'its image failed to import' : 'image not in the folder'
+        const reason = inFolder.has(box.image) ? 'its image failed to import' : BOX_IMAGE_NOT_IN_FOLDER
         summary.boxesSkipped.push({ name: `${box.image} (${box.finding})`, reason })
         continue
       }
@@ -114,7 +118,19 @@ export class NihFolderSource implements ImportSource<NihLabelRow | undefined, Pr
         summary.boxesSkipped.push({ name: `${box.image} (${box.finding})`, reason: 'box lies outside the image' })
         continue
       }
-      if (store.annotations.addBox({ caseId: target.id, finding: box.finding, ...clipped, source: 'dataset', author: AUTHOR, at: this.at }) !== null) {
+      const by = attribute(box.author)
+      if ('refused' in by) {
+        summary.boxesSkipped.push({ name: `${box.image} (${box.finding})`, reason: by.refused })
+        continue
+      }
+      if (by.reader) {
+        if (hasReaderBox(store, target.id, by.reader.id, box.finding, clipped)) continue // imported before
+        const boxId = store.annotations.addBox({ caseId: target.id, finding: box.finding, ...clipped, source: 'reader', author: by.reader.name, readerId: by.reader.id, at: this.at })
+        // Who imported it, and whose it is: the box keeps its reader; the audit says it came from a file.
+        store.audit.append(actor, 'box.import', target.id, { boxId, readerId: by.reader.id, boxesCsv: this.request.boxesCsv ?? null, after: { finding: box.finding, ...clipped } }, this.at)
+        summary.boxesAdded++
+        this.readerBoxesAdded++
+      } else if (store.annotations.addBox({ caseId: target.id, finding: box.finding, ...clipped, source: 'dataset', author: AUTHOR, at: this.at }) !== null) {
         summary.boxesAdded++
       }
     }
@@ -126,7 +142,7 @@ export class NihFolderSource implements ImportSource<NihLabelRow | undefined, Pr
       detail: {
         imagesDir: this.imagesDir, labelsCsv: this.request.labelsCsv, boxesCsv: this.request.boxesCsv ?? null, boxSpace: NIH_BOX_SPACE,
         imported: summary.imported, duplicates: summary.duplicates, failed: summary.failed.length,
-        missing: summary.missing.length, boxesAdded: summary.boxesAdded,
+        missing: summary.missing.length, boxesAdded: summary.boxesAdded, readerBoxesAdded: this.readerBoxesAdded,
       },
     }
   }

@@ -10,12 +10,12 @@ import { dashboardHtml } from '../validation/dashboardExport'
 import { UsageError, type CliContext } from './cliContext'
 
 export const EXPORT_USAGE =
-  'cxr-lens export boxes --format nih|coco [--source dataset|reader|all] --out FILE | export boxes --format sr [--source dataset|reader|all] --out DIR|FILE.dcm | export labels --format nih --out FILE | export report [--model ID] [--method M] --out FILE.html|.pdf'
+  'cxr-lens export boxes --format nih|coco [--source dataset|reader|all] [--with-author] --out FILE | export boxes --format sr [--source dataset|reader|all] --out DIR|FILE.dcm | export labels --format nih --out FILE | export report [--model ID] [--method M] --out FILE.html|.pdf'
 
 export async function runExport(ctx: CliContext, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true,
-    options: { format: { type: 'string' }, out: { type: 'string' }, source: { type: 'string' }, model: { type: 'string' }, version: { type: 'string' }, method: { type: 'string' }, 'data-dir': { type: 'string' } },
+    options: { 'with-author': { type: 'boolean' }, format: { type: 'string' }, out: { type: 'string' }, source: { type: 'string' }, model: { type: 'string' }, version: { type: 'string' }, method: { type: 'string' }, 'data-dir': { type: 'string' } },
   })
   const what = positionals[0]
   if (!values.out) throw new UsageError(`export needs --out FILE\nusage: ${EXPORT_USAGE}`)
@@ -23,7 +23,8 @@ export async function runExport(ctx: CliContext, args: string[]): Promise<number
   if (what === 'boxes') {
     const source = (values.source ?? 'all') as 'dataset' | 'reader' | 'all'
     if (!['dataset', 'reader', 'all'].includes(source)) throw new UsageError('--source is dataset, reader or all')
-    if (values.format === 'nih') writeFileSync(out, exportBoxesNih(ctx.store, { source }))
+    if (values['with-author'] && values.format !== 'nih') throw new UsageError('--with-author is for --format nih (COCO and SR always name the reader)')
+    if (values.format === 'nih') writeFileSync(out, exportBoxesNih(ctx.store, { source, withAuthor: values['with-author'] }))
     else if (values.format === 'coco') writeFileSync(out, exportBoxesCoco(ctx.store, { source }))
     else if (values.format === 'sr') return writeSr(ctx, out, source)
     else throw new UsageError('export boxes needs --format nih, coco or sr')

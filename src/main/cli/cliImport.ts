@@ -1,11 +1,33 @@
 import { parseArgs } from 'node:util'
 import type { ImportSummary } from '../../shared/domain'
-import { importNih } from '../cases/nihImporter'
+import { BOX_IMAGE_NOT_IN_FOLDER, importNih } from '../cases/nihImporter'
+import { log } from '../logging/log'
 import { importDicom } from '../dicom/dicomImporter'
 import type { CaseStore } from '../store/caseStore'
 import { UsageError } from './cliContext'
 
 const LIST_LIMIT = 20
+
+/**
+ * The import finished (what could be imported is committed) but refused something: an image or DICOM
+ * file that failed, a file name that is not UTF-8, a CSV row refused (wrong column count, unknown
+ * finding, bad box, unknown author). Files already imported and CSV rows naming images of other
+ * folders are not refusals: re-running an import, or importing a subset, still exits 0.
+ */
+export const EXIT_IMPORT_INCOMPLETE = 3
+
+export function importExitCode(summary: ImportSummary): number {
+  const refusedBoxes = summary.boxesSkipped.filter((b) => b.reason !== BOX_IMAGE_NOT_IN_FOLDER)
+  return summary.failed.length > 0 || refusedBoxes.length > 0 ? EXIT_IMPORT_INCOMPLETE : 0
+}
+
+/** Counts only in the log: names of files and folders can carry a patient's name. */
+function logSummary(kind: string, summary: ImportSummary): void {
+  log().info('import finished', {
+    kind, imported: summary.imported, duplicates: summary.duplicates, failed: summary.failed.length, missing: summary.missing.length,
+    boxesAdded: summary.boxesAdded, boxesSkipped: summary.boxesSkipped.length, seconds: Number(summary.seconds.toFixed(2)),
+  })
+}
 
 export const IMPORT_USAGE = 'cxr-lens import --images DIR --labels CSV [--boxes CSV] [--json] | cxr-lens import --dicom DIR [--json]'
 
@@ -25,7 +47,9 @@ export function formatImportSummary(summary: ImportSummary, verbose = false): st
     ...listed('failed', summary.failed.map((f) => `${f.name}: ${f.reason}`), true),
     ...listed('CSV rows naming images not in the folder, skipped', summary.missing, verbose),
     ...listed('images without a label row, imported unlabelled', summary.unlabelled, verbose),
-    ...listed('boxes skipped', summary.boxesSkipped.map((f) => `${f.name}: ${f.reason}`), verbose),
+    // Refused box rows are always listed in full (they make the exit code 3); boxes of other folders' images only with --verbose.
+    ...listed('box rows refused', summary.boxesSkipped.filter((f) => f.reason !== BOX_IMAGE_NOT_IN_FOLDER).map((f) => `${f.name}: ${f.reason}`), true),
+    ...listed('boxes of images not in the folder, skipped', summary.boxesSkipped.filter((f) => f.reason === BOX_IMAGE_NOT_IN_FOLDER).map((f) => f.name), verbose),
   ].join('\n')
 }
 
@@ -40,7 +64,8 @@ export async function runImport(store: CaseStore, args: string[], dataDir: strin
   if (values.dicom) {
     const summary = await importDicom(store, { dicomDir: values.dicom, dataDir }, { actor: 'cli' })
     console.log(values.json ? JSON.stringify(summary) : [formatImportSummary(summary, values.verbose), ...summary.warnings.map((w) => `warning: ${w}`)].join('\n'))
-    return 0
+    logSummary('dicom', summary)
+    return importExitCode(summary)
   }
   if (!values.images || !values.labels) throw new UsageError(`import needs --images and --labels\nusage: ${IMPORT_USAGE}`)
   const showProgress = process.stderr.isTTY && !values.json
@@ -54,5 +79,6 @@ export async function runImport(store: CaseStore, args: string[], dataDir: strin
   )
   if (showProgress) process.stderr.write('\n')
   console.log(values.json ? JSON.stringify(summary) : [formatImportSummary(summary, values.verbose), ...(summary.warnings ?? []).map((w) => `warning: ${w}`)].join('\n'))
-  return 0
+  logSummary('nih', summary)
+  return importExitCode(summary)
 }

@@ -2,6 +2,10 @@
 import { APP_VERSION } from '../config/version'
 import { CASES_USAGE, runCases } from './cliCases'
 import { CliContext, UsageError } from './cliContext'
+import { DIAGNOSTICS_USAGE, runDiagnostics } from './cliDiagnostics'
+import { resolveDataDir } from '../config/dataDir'
+import { FeatureDisabledError, featureEnabled, machinePolicy, PolicyError } from '../config/policy'
+import { currentLogFile, log, startLogging } from '../logging/log'
 import { EVALUATE_USAGE, runEvaluate } from './cliEvaluate'
 import { EXPLAIN_USAGE, runExplain } from './cliExplain'
 import { EXPORT_USAGE, runExport } from './cliExport'
@@ -26,7 +30,10 @@ usage:
   ${TRAIN_USAGE}
   ${REID_USAGE}
   ${READERS_USAGE}
-Every command takes --data-dir DIR (else $CXR_LENS_DATA, else the desktop app's user data folder).
+  ${DIAGNOSTICS_USAGE}
+Every command takes --data-dir DIR (else $CXR_LENS_DATA, else the desktop app's user data folder);
+a machine policy (/etc/cxr-lens/config.json, or $CXR_LENS_POLICY) that sets the data folder refuses both.
+Exit codes: 0 done, 1 bad input, 2 bad command line, 3 import finished but files or rows were refused.
 CXR_LENS_PROVIDER=cpu|webgpu|cuda (comma-separated) restricts the execution providers tried.`
 
 const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<number> | number> = {
@@ -53,10 +60,16 @@ async function main(argv: string[]): Promise<number> {
     console.log(APP_VERSION)
     return 0
   }
-  if (command === 'restore') return runRestore(rest) // the database must not be open while it is swapped
   if (command === 'reid') return runReid(rest) // keygen and open run on the officer's machine, with no data folder
   const run = COMMANDS[command]
-  if (!run) throw new UsageError(`unknown command "${command}"\n${USAGE}`)
+  if (!run && command !== 'restore' && command !== 'diagnostics') throw new UsageError(`unknown command "${command}"\n${USAGE}`)
+  // The policy first: a bad file or a refused --data-dir stops every command, naming the file and field.
+  const policy = machinePolicy()
+  startLogging({ dataDir: resolveDataDir(rest), kind: 'cli', policy })
+  log().info('cli command started', { command })
+  if (command === 'restore') return runRestore(rest) // the database must not be open while it is swapped
+  if (command === 'diagnostics') return runDiagnostics(rest)
+  if (command === 'train' && !featureEnabled(policy, 'fineTuning')) throw new FeatureDisabledError(policy, 'fineTuning', 'Fine-tuning')
   const ctx = new CliContext(rest, command)
   try {
     return await run(ctx, rest)
@@ -89,8 +102,13 @@ async function exitAfterFlush(code: number): Promise<never> {
 process.stdout.on('error', () => undefined)
 
 main(process.argv.slice(2)).then(
-  (code) => exitAfterFlush(code),
+  (code) => {
+    log().info('cli command finished', { exitCode: code })
+    return exitAfterFlush(code)
+  },
   (error: Error) => {
+    // Only once a log file is open: before that, the message below on stderr is the whole story.
+    if (currentLogFile()) log().error('cli command failed', { error: error.message, policy: error instanceof PolicyError })
     console.error(`cxr-lens: ${error.message}`)
     return exitAfterFlush(error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1)
   },

@@ -1,21 +1,31 @@
-import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { DataFolder } from './dataFolder'
+import { existsSync } from 'node:fs'
+import { resolve, win32 } from 'node:path'
+import { DATABASE_FILE, DataFolder } from './dataFolder'
+import { legacyRoamingDataDir, localUserDataDir } from './machinePaths'
+import { machinePolicy, policyDataDir } from './policy'
 
 export const PRODUCT_NAME = 'CXR Lens'
 
 /**
- * Where Electron's app.getPath('userData') points for this product, computed without Electron so the
- * CLI and browser mode open the same database as the desktop app.
+ * The per-user data folder, computed without Electron so the CLI and browser mode open the same
+ * database as the desktop app: Linux ~/.config/CXR Lens, macOS ~/Library/Application Support/CXR Lens,
+ * Windows %LOCALAPPDATA%\CXR Lens (local, not roaming). A Windows user whose database is still in
+ * the roaming folder of an earlier version keeps it there until they move it: nothing is left behind.
  */
-export function defaultUserDataDir(platform = process.platform, env = process.env): string {
-  if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), PRODUCT_NAME)
-  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', PRODUCT_NAME)
-  return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), PRODUCT_NAME)
+export function defaultUserDataDir(platform = process.platform, env = process.env, exists: (path: string) => boolean = existsSync): string {
+  const local = localUserDataDir(platform, env)
+  if (platform !== 'win32') return local
+  const roaming = legacyRoamingDataDir(env)
+  return !exists(win32.join(local, DATABASE_FILE)) && exists(win32.join(roaming, DATABASE_FILE)) ? roaming : local
 }
 
-/** `--data-dir DIR` beats `CXR_LENS_DATA`, which beats the user data folder. */
+/**
+ * The machine policy's data folder when it sets one (--data-dir or CXR_LENS_DATA naming another is
+ * refused); else `--data-dir DIR` beats `CXR_LENS_DATA`, which beats the user data folder.
+ */
 export function resolveDataDir(argv: readonly string[], env = process.env, userDataDir = defaultUserDataDir()): string {
+  const fixed = policyDataDir(machinePolicy(env), argv, env, () => userDataDir)
+  if (fixed) return fixed
   const flag = argv.findIndex((arg) => arg === '--data-dir' || arg.startsWith('--data-dir='))
   if (flag >= 0) {
     const value = argv[flag].includes('=') ? argv[flag].slice('--data-dir='.length) : argv[flag + 1]

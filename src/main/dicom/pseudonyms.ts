@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { machinePolicy } from '../config/policy'
 import { openReidWriter } from '../reid/reidentification'
 import type { SealedWriter } from '../reid/sealedLog'
 import type { DecodedDicom } from './dicomDecode'
@@ -19,11 +20,9 @@ export class Pseudonymizer {
   private readonly key: Buffer
   private readonly sealed: SealedWriter | null
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, siteKey: string | undefined = machinePolicy().settings.pseudonymKey) {
     mkdirSync(dataDir, { recursive: true })
-    const keyFile = new DataFolder(dataDir).pseudonymKey
-    if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 })
-    this.key = Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'hex')
+    this.key = siteKey ? readSiteKey(siteKey) : installationKey(new DataFolder(dataDir).pseudonymKey)
     this.sealed = openReidWriter(dataDir)
   }
 
@@ -55,4 +54,29 @@ export class Pseudonymizer {
   close(): void {
     this.sealed?.close()
   }
+}
+
+const KEY_TEXT = /^[0-9a-fA-F]{64}$/
+
+/** The data folder's own key, made on first use (one installation, one key). */
+function installationKey(keyFile: string): Buffer {
+  if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32).toString('hex'), { mode: 0o600 })
+  return Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'hex')
+}
+
+/**
+ * The site's key named by the machine policy (`pseudonymKey`), shared by every workstation so a
+ * patient gets the same pseudonym everywhere. It is never created here: a share that is briefly
+ * unreachable must stop the import, not mint a second key and with it second pseudonyms.
+ * IT makes it once: 64 hex characters (`openssl rand -hex 32 > pseudonym.key`).
+ */
+function readSiteKey(keyFile: string): Buffer {
+  let text: string
+  try {
+    text = readFileSync(keyFile, 'utf8').trim()
+  } catch (error) {
+    throw new Error(`The site pseudonym key ${keyFile} (machine policy, pseudonymKey) cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); DICOM import stops rather than use another key`)
+  }
+  if (!KEY_TEXT.test(text)) throw new Error(`The site pseudonym key ${keyFile} (machine policy, pseudonymKey) is not 64 hexadecimal characters (make it with: openssl rand -hex 32)`)
+  return Buffer.from(text, 'hex')
 }

@@ -7,6 +7,11 @@ export interface BoxExportFilter {
   readerId?: number
 }
 
+export interface NihBoxExportOptions extends BoxExportFilter {
+  /** adds an `Author` column (the reader's name, or the dataset's): re-importing restores who drew each box */
+  withAuthor?: boolean
+}
+
 /** Every stored case, page by page (the worklist's paging keeps memory flat at 100k cases). */
 export function* allCases(store: CaseStore) {
   for (let offset = 0; ; offset += 500) {
@@ -27,14 +32,16 @@ const csv = (v: string | number) => (typeof v === 'string' && /[",\n]/.test(v) ?
  * NIH BBox_List layout: boxes back in the 1024×1024 space of the released PNGs, and the finding
  * spelled as NIH's box list spells it ("Infiltrate"), so NIH tools and our importer read it as-is.
  */
-export function exportBoxesNih(store: CaseStore, filter: BoxExportFilter = {}): string {
-  const lines = ['Image Index,Finding Label,x,y,w,h']
+export function exportBoxesNih(store: CaseStore, filter: NihBoxExportOptions = {}): string {
+  const lines = [filter.withAuthor ? 'Image Index,Finding Label,x,y,w,h,Author' : 'Image Index,Finding Label,x,y,w,h']
   for (const record of allCases(store)) {
     const sx = NIH_BOX_SPACE / record.width
     const sy = NIH_BOX_SPACE / record.height
     for (const b of selectedBoxes(store, record.id, filter)) {
       const label = b.finding === 'Infiltration' ? 'Infiltrate' : b.finding
-      lines.push([record.imageName, label, b.x * sx, b.y * sy, b.w * sx, b.h * sy].map(csv).join(','))
+      const fields: Array<string | number> = [record.imageName, label, b.x * sx, b.y * sy, b.w * sx, b.h * sy]
+      if (filter.withAuthor) fields.push(b.author)
+      lines.push(fields.map(csv).join(','))
     }
   }
   return lines.join('\n') + '\n'
@@ -51,7 +58,7 @@ export function exportBoxesCoco(store: CaseStore, filter: BoxExportFilter = {}):
     for (const b of selectedBoxes(store, record.id, filter)) {
       annotations.push({
         id: b.id, image_id: record.id, category_id: categoryOf.get(b.finding) ?? 0, bbox: [b.x, b.y, b.w, b.h], area: b.w * b.h,
-        iscrowd: 0, attributes: { author: b.author, source: b.source, updated: b.updatedAt },
+        iscrowd: 0, attributes: { author: b.author, source: b.source, reader_id: b.readerId ?? null, updated: b.updatedAt },
       })
     }
   }

@@ -15,6 +15,7 @@ import type { ModelRegistry } from '../registry/modelRegistry'
 import type { QueueTarget } from '../store/analysisQueueRepository'
 import type { CaseStore } from '../store/caseStore'
 import type { BackgroundManagerMessage, BackgroundWorkerInput, BackgroundWorkerMessage } from './backgroundProtocol'
+import { log } from '../logging/log'
 
 /** What every imported case gets without anyone asking. */
 export const BACKGROUND_METHOD: ExplainMethod = 'gradcam'
@@ -92,7 +93,7 @@ export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
       if (this.store.queue.counts().pending > 0) this.ensureWorker()
     } catch (error) {
       // A sweep that fails (a busy or closed file during a restore) is tried again at the next poll.
-      console.error(`[background] sweep: ${(error as Error).message}`)
+      log().error('background sweep failed', { error: (error as Error).message })
     }
   }
 
@@ -203,10 +204,10 @@ export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
     this.worker = worker
     worker.on('message', (message: BackgroundWorkerMessage) => {
       if (message.type === 'results') this.emit('results', message.results)
-      else if (message.type === 'error') console.error(`[background] ${message.message}`)
+      else if (message.type === 'error') log().error('background analysis error', { error: message.message })
       this.emitStatus(message.type === 'idle')
     })
-    worker.on('error', (error) => console.error(`[background] worker: ${error.message}`))
+    worker.on('error', (error) => log().error('background worker failed', { error: error.message }))
     worker.on('exit', (code) => {
       if (this.worker !== worker) return
       this.worker = null
@@ -216,7 +217,7 @@ export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
         try {
           this.store.transaction(() => this.store.queue.failRunning(`the analysis worker stopped (exit code ${code}) while analysing this case`))
         } catch (error) {
-          console.error(`[background] after the worker stopped: ${(error as Error).message}`)
+          log().error('background cleanup after the worker stopped failed', { error: (error as Error).message })
         }
         this.sweep()
       }

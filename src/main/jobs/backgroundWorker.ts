@@ -10,9 +10,13 @@ import { databasePath } from '../config/dataDir'
 import { InferenceEngine } from '../model/inferenceEngine'
 import { ModelRegistry } from '../registry/modelRegistry'
 import { CaseStore } from '../store/caseStore'
+import { machinePolicy } from '../config/policy'
+import { startLogging } from '../logging/log'
 import type { BackgroundManagerMessage, BackgroundWorkerInput, BackgroundWorkerMessage } from './backgroundProtocol'
 
 const input = workerData as BackgroundWorkerInput
+// The worker's own logger (module state is per thread) appends to the same installation log.
+startLogging({ dataDir: input.dataDir, kind: 'job', policy: machinePolicy() })
 const post = (message: BackgroundWorkerMessage) => parentPort!.postMessage(message)
 let focus = input.focus
 let stopping = false

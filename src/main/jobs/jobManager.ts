@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads'
 import type { JobProgress } from '../../shared/domain'
 import type { JobKind, JobRequestOf, JobResultOf, JobStatus, JobStatusOf } from '../../shared/jobs'
 import type { JobInput, WorkerMessage } from './jobProtocol'
+import { log } from '../logging/log'
 
 export interface JobEvents {
   progress: [JobProgress]
@@ -40,6 +41,7 @@ export class JobManager extends EventEmitter<JobEvents> {
     const status: JobStatusOf<K> = { jobId, kind, state: 'running', done: 0, total: 0, message: 'starting' }
     const job = { status, worker, lastEmit: 0 }
     this.jobs.set(jobId, job)
+    log().info('job started', { jobId, kind })
     worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'progress') {
         Object.assign(status, { done: message.done, total: message.total, message: message.message })
@@ -106,6 +108,10 @@ export class JobManager extends EventEmitter<JobEvents> {
   private finish<K extends JobKind>(status: JobStatusOf<K>, update: Partial<JobStatusOf<K>>): void {
     if (status.state !== 'running') return
     Object.assign(status, update)
+    // Kind and state only, and the error's scrubbed text: a job's payload names user folders.
+    const state = status.state as JobStatus['state']
+    if (state === 'failed') log().error('job failed', { jobId: status.jobId, kind: status.kind, error: status.error ?? null })
+    else log().info('job finished', { jobId: status.jobId, kind: status.kind, state })
     this.emit('finished', { ...status } as JobStatus)
   }
 }

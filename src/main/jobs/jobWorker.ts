@@ -9,10 +9,14 @@ import { ImportCancelledError } from '../cases/nihImporter'
 import { reasonOf } from '../cases/failureReason'
 import { DataFolder } from '../config/dataFolder'
 import { openServices } from '../services/openServices'
+import { machinePolicy } from '../config/policy'
+import { startLogging } from '../logging/log'
 import type { JobInput, ManagerMessage, WorkerMessage } from './jobProtocol'
 import { runJob } from './jobRunners'
 
 const input = workerData as JobInput
+// The worker's own logger (module state is per thread) appends to the same installation log.
+startLogging({ dataDir: input.dataDir, kind: 'job', policy: machinePolicy() })
 const controller = new AbortController()
 const post = (message: WorkerMessage) => parentPort!.postMessage(message)
 

@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util'
 import { resolveDataDir } from '../config/dataDir'
 import { DataFolder } from '../config/dataFolder'
 import { openServices } from '../services/openServices'
+import { FeatureDisabledError, featureEnabled, machinePolicy } from '../config/policy'
+import { log, startLogging } from '../logging/log'
 import { startWebServer } from './webServer'
 
 async function main(): Promise<void> {
@@ -16,11 +18,16 @@ async function main(): Promise<void> {
     console.log('Usage: npm run web -- [--data-dir DIR] [--port N]\nServes CXR Lens on http://127.0.0.1 with a per-launch token.')
     return
   }
+  const policy = machinePolicy()
+  if (!featureEnabled(policy, 'browserMode')) throw new FeatureDisabledError(policy, 'browserMode', 'Browser mode')
   const rendererDir = join(__dirname, '../renderer')
   if (!existsSync(join(rendererDir, 'index.html'))) throw new Error(`The renderer is not built (${rendererDir}); run npm run build.`)
-  const core = openServices(new DataFolder(resolveDataDir(process.argv.slice(2))), { kind: 'web', background: true })
+  const dataDir = resolveDataDir(process.argv.slice(2))
+  const logFile = startLogging({ dataDir, kind: 'web', policy })
+  const core = openServices(new DataFolder(dataDir), { kind: 'web', background: true })
+  log().info('browser mode started')
   const server = await startWebServer({ core, rendererDir, port: values.port ? Number(values.port) : 0 })
-  console.log(`CXR Lens ${core.version} (browser mode)\n  data:  ${core.dataDir}\n  open:  ${server.url}`)
+  console.log(`CXR Lens ${core.version} (browser mode)\n  data:  ${core.dataDir}\n  log:   ${logFile ?? 'stderr (no log folder could be written)'}\n  open:  ${server.url}`)
   const stop = async () => {
     await server.close()
     await core.close()
@@ -31,6 +38,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
+  log().error('browser mode could not start', { error: error.message })
   console.error(`cxr-lens web: ${error.message}`)
   process.exit(1)
 })

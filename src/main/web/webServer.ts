@@ -13,6 +13,7 @@ import { allowedHost, clientErrorStatus, HOST, refuseSocket, requestTarget, same
 import { parseSocketMessage, type RequestId } from './socketMessage'
 import { createSession } from '../api/session'
 import { serveStatic } from './staticFiles'
+import { log as appLog } from '../logging/log'
 
 export interface WebServerOptions {
   core: Services
@@ -59,7 +60,7 @@ function reply(ws: WebSocket, id: RequestId, envelope: Envelope<unknown>, log: (
  */
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const token = options.token ?? randomBytes(24).toString('base64url')
-  const log = options.log ?? console.error
+  const log = options.log ?? ((message: string) => appLog().error(message))
   const dispatch = createDispatcher(createHandlers(options.core))
   // read once listening: address() is null again after close, and a late request must not throw on it
   let listeningPort = 0

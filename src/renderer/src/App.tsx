@@ -14,6 +14,7 @@ import { DatabaseRecovery } from './components/DatabaseRecovery'
 import { EmptyWorklist } from './components/EmptyWorklist'
 import { ImportDialog } from './components/ImportDialog'
 import { ModelsDialog } from './components/ModelsDialog'
+import { OperationsMenu } from './components/OperationsMenu'
 import { ShortcutsActive } from './hooks/shortcutScope'
 import { useHotkey } from './hooks/useHotkey'
 import { useStoreSelector } from './hooks/useStoreSelector'
@@ -68,6 +69,7 @@ const TopBar = memo(function TopBar({ view, onView, onImport, onBackups, onAnaly
         <Button size="small" onClick={onBackups} data-testid="open-backups-dialog">
           Backups
         </Button>
+        <OperationsMenu appInfo={appInfo} />
         {!damaged && <BackgroundChip store={background} />}
         {manager && (
           <Button size="small" onClick={onModels} disabled={damaged} data-testid="open-models" title="Installed models and fine-tuning (clinical advisors and administrators)">

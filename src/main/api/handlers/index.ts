@@ -4,7 +4,9 @@
  */
 import { AnnotationService } from '../../annotations/annotationService'
 import type { Services } from '../../services/openServices'
+import { machinePolicy } from '../../config/policy'
 import { guardAccess } from '../access'
+import { guardFeatures } from '../operations'
 import type { Handlers } from '../dispatch'
 import type { RequestContext } from '../session'
 import { analysisHandlers } from './analysisHandlers'
@@ -24,7 +26,7 @@ import { validationHandlers } from './validationHandlers'
 export type { PickPath }
 
 /** What still answers while the case database is damaged: enough to see why and restore a backup. */
-const RECOVERY_CHANNELS = new Set<string>(['app:info', 'backups:list', 'backups:restore', 'dialog:open', 'jobs:get'])
+const RECOVERY_CHANNELS = new Set<string>(['app:info', 'backups:list', 'backups:restore', 'dialog:open', 'jobs:get', 'diagnostics:export'])
 
 /** Every other channel refuses, naming the problem, until a restore has made the database sound. */
 function guardDamaged(core: Services, handlers: Handlers): Handlers {
@@ -56,5 +58,5 @@ export function createHandlers(core: Services, pickPath?: PickPath): Handlers {
     ...backupHandlers(core),
     ...backgroundHandlers(core),
   }
-  return guardDamaged(core, guardAccess(core, all))
+  return guardDamaged(core, guardAccess(core, guardFeatures(machinePolicy(), all)))
 }
