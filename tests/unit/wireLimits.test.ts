@@ -140,6 +140,9 @@ function bound(schema: z.ZodType): number {
       return Math.max(4, bound(def.innerType as z.ZodType))
     case 'pipe':
       return bound(def.in as z.ZodType)
+    case 'union':
+      // a (discriminated) union is as large as its largest option
+      return Math.max(...(def.options as z.ZodType[]).map(bound))
     case 'object': {
       if (def.catchall && defOf(def.catchall as z.ZodType).type !== 'never') return Infinity
       const fields = Object.entries(def.shape as Record<string, z.ZodType>)
