@@ -6,7 +6,7 @@ import { paperAccuracy, paperBoxes, quantize255, scorePaperProtocol } from '../.
 import { CHESTXRAY8_TIOBB, PAPER_IOBB_THRESHOLDS } from '../../src/main/evaluation/chestXray8Reference'
 import { aurocBootstrap, aurocOf, comparePairedAuroc } from '../../src/main/evaluation/classificationStats'
 import { readExternalPredictions } from '../../src/main/evaluation/externalPredictions'
-import { faithfulnessOf, perturbationCurve, rankPixels, trapezoidAuc, type InputGeometry } from '../../src/main/evaluation/faithfulness'
+import { faithfulnessOf, perturbationCurve, randomOrder, rankPixels, trapezoidAuc, type InputGeometry } from '../../src/main/evaluation/faithfulness'
 import { armFigures, localizationIntervals } from '../../src/main/evaluation/localizationStats'
 import { delong } from '../../src/main/evaluation/roc'
 import { ssim } from '../../src/main/evaluation/ssim'
@@ -162,13 +162,19 @@ describe('deletion and insertion', () => {
     // 4 steps of 4 pixels: deletion removes the 4 important pixels first → p = 1, 0, 0, 0, 0
     expect(Array.from(await perturbationCurve('deletion', image, background, rankPixels(map, 1), g, predict, 4))).toEqual([1, 0, 0, 0, 0])
     expect(Array.from(await perturbationCurve('insertion', image, background, rankPixels(map, 1), g, predict, 4))).toEqual([0, 1, 1, 1, 1])
-    const s = await faithfulnessOf({ patient: 'p', map, image, background, seed: 5 }, g, predict, 4)
+    // the baseline: a map that ranks two important pixels in each of the first two steps
+    const randomMap = Float64Array.from({ length: 16 }, (_, p) => [0, 1, 2, 3].includes(p) ? 2 : [4, 5, 6, 7].includes(p) ? 1 : 0)
+    const s = await faithfulnessOf({ patient: 'p', map, randomMap, image, background, seed: 5 }, g, predict, 4)
     expect(s.deletion).toBeCloseTo(0.125, 12)
     expect(s.insertion).toBeCloseTo(0.875, 12)
-    expect(s.random_deletion).toBeGreaterThan(s.deletion)
-    expect(s.random_insertion).toBeLessThan(s.insertion)
+    // baseline deletion: p = 1, 1/2, 0, 0, 0 → AUC (0.75 + 0.25) / 4 = 0.25; insertion 0, 1/2, 1, 1, 1 → 0.75
+    expect(s.random_deletion).toBeCloseTo(0.25, 12)
+    expect(s.random_insertion).toBeCloseTo(0.75, 12)
+    // a seeded shuffle is a permutation, the same for the same seed
+    expect(Array.from(randomOrder(16, 9)).sort((a, b) => a - b)).toEqual(Array.from({ length: 16 }, (_, i) => i))
+    expect(randomOrder(16, 9)).toEqual(randomOrder(16, 9))
     // the reversed map ranks them last: deletion 7/8
-    expect((await faithfulnessOf({ patient: 'p', map: map.map((v) => 1 - v), image, background, seed: 5 }, g, predict, 4)).deletion).toBeCloseTo(0.875, 12)
+    expect((await faithfulnessOf({ patient: 'p', map: map.map((v) => 1 - v), randomMap, image, background, seed: 5 }, g, predict, 4)).deletion).toBeCloseTo(0.875, 12)
   })
 
   it('moves every channel of a pixel (NHWC) and refuses mismatched sizes', async () => {

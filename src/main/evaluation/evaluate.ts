@@ -202,7 +202,7 @@ export async function evaluateModel(pkg: ModelPackage, engine: InferenceEngine, 
   const faithfulness = request.faithfulness ? await runFaithfulness(pkg, engine, outputs, request.method, boot) : undefined
   const sanity = request.sanity ? await runSanity(pkg, engine, outputs, request.method, request.sanity.images) : undefined
   const flags = [
-    ...(faithfulness?.failing.length ? [`${request.method} fails faithfulness (deletion or insertion no better than a random pixel order) for ${faithfulness.failing.join(', ')}`] : []),
+    ...(faithfulness?.failing.length ? [`${request.method} fails faithfulness (deletion or insertion no better than a random map's order) for ${faithfulness.failing.join(', ')}`] : []),
     ...(sanity?.fails ? [`${request.method} fails the model-parameter randomization check: ${Object.entries(sanity.verdict).filter(([, v]) => v?.fails).map(([layers, v]) => `${layers} (${v!.reasons.join('; ')})`).join(', ')}`] : []),
   ]
   const { provider } = await engine.session(pkg)

@@ -11,6 +11,7 @@ import { preprocessImage } from '../inference/preprocess'
 import type { CaseOutput } from './evaluate'
 import { FAITHFULNESS_STEPS, faithfulnessOf, type FaithfulnessScores, type InputGeometry } from './faithfulness'
 import { FAITHFULNESS_DEFINITION, summarizeFaithfulness } from './faithfulnessSummary'
+import { randomMap } from './localizationArms'
 import { randomizationCheck, sanityFails } from './randomizationCheck'
 import { RANDOMIZED_LAYERS } from './randomizedModel'
 import type { EvaluationReport, SanityResult } from './reportTypes'
@@ -18,6 +19,7 @@ import type { EvaluationReport, SanityResult } from './reportTypes'
 export async function runFaithfulness(pkg: ModelPackage, engine: InferenceEngine, outputs: CaseOutput[], method: ExplainMethod, boot: { resamples: number; seed: number }): Promise<NonNullable<EvaluationReport['faithfulness']>> {
   const { manifest } = pkg
   const { height, width } = manifest.input
+  const [, gridH, gridW] = manifest.outputs.features.shape
   const g: InputGeometry = { layout: manifest.input.layout, channels: manifest.input.channels === 'rgb' ? 3 : 1, height, width }
   const scores = new Map<string, FaithfulnessScores[]>()
   let k = 0
@@ -31,7 +33,9 @@ export async function runFaithfulness(pkg: ModelPackage, engine: InferenceEngine
         const result = await engine.run(pkg, batch, n)
         return Float64Array.from({ length: n }, (_, i) => result.probabilities[i * manifest.findings.length + c])
       }
-      const s = await faithfulnessOf({ patient: o.c.patient, map: upsampleBilinear(map, EVAL_GRID, EVAL_GRID, height, width), image, background, seed: boot.seed + 104729 * k++ }, g, predict)
+      const seed = boot.seed + 104729 * k++
+      const toInput = (m: Float32Array) => upsampleBilinear(m, EVAL_GRID, EVAL_GRID, height, width)
+      const s = await faithfulnessOf({ patient: o.c.patient, map: toInput(map), randomMap: toInput(randomMap(gridH, gridW, seed + 2)), image, background, seed }, g, predict)
       scores.set(finding, [...(scores.get(finding) ?? []), s])
     }
   }

@@ -2,8 +2,10 @@
  * Deletion and insertion (Petsiuk et al., "RISE", BMVC 2018): pixels are removed from the image (or
  * inserted into a blank) in the order the map ranks them, most important first, and the model's
  * probability for the finding is read after each step. A map that reflects the model makes the
- * probability fall fast on deletion (low AUC) and rise fast on insertion (high AUC); a random pixel
- * order is the baseline it must beat.
+ * probability fall fast on deletion (low AUC) and rise fast on insertion (high AUC); a random map's
+ * order is the baseline it must beat. The random map is drawn on the method's own grid and upsampled
+ * as the real map is, so both remove smooth regions: a pixel-by-pixel random order (salt-and-pepper
+ * images far from anything the model saw) would be a different kind of input, not a fair baseline.
  *
  * As computed: the map is upsampled bilinearly to the model's input (H×W pixels); pixels are ranked by
  * value, descending, ties broken by a seeded random order (a ReLU'd map has many zeros). S steps
@@ -85,6 +87,8 @@ export interface FaithfulnessCase {
   patient: string
   /** the map upsampled to the input, H×W */
   map: ArrayLike<number>
+  /** the baseline: a seeded random map on the method's grid, upsampled to the input the same way */
+  randomMap: ArrayLike<number>
   image: Float32Array
   background: Float32Array
   seed: number
@@ -98,10 +102,10 @@ export interface FaithfulnessScores {
   random_insertion: number
 }
 
-/** Deletion and insertion AUC of the map's order and of a random order, for one case and finding. */
+/** Deletion and insertion AUC of the map's order and of the random map's order, for one case and finding. */
 export async function faithfulnessOf(c: FaithfulnessCase, g: InputGeometry, predict: FindingPredictor, steps = FAITHFULNESS_STEPS): Promise<FaithfulnessScores> {
   const ranked = rankPixels(c.map, c.seed)
-  const random = randomOrder(ranked.length, c.seed + 1)
+  const random = rankPixels(c.randomMap, c.seed + 1)
   const auc = async (kind: CurveKind, order: Int32Array) => trapezoidAuc(await perturbationCurve(kind, c.image, c.background, order, g, predict, steps))
   return {
     patient: c.patient,

@@ -8,16 +8,17 @@ export interface FaithfulnessRow {
   insertion_auc: BootstrapInterval
   random_deletion_auc: BootstrapInterval
   random_insertion_auc: BootstrapInterval
-  /** paired: map order minus random order on the same cases */
+  /** paired: map order minus random-map order on the same cases */
   deletion_minus_random: BootstrapInterval
   insertion_minus_random: BootstrapInterval
-  /** the map's order does no better than a random order on deletion or on insertion (point estimates) */
+  /** the map's order does no better than the random map's on deletion or on insertion (point estimates) */
   fails: boolean
 }
 
 export const FAITHFULNESS_DEFINITION =
   `Petsiuk et al. 2018: map upsampled to the input, pixels ranked by value (ties seeded-random); ${FAITHFULNESS_STEPS} steps of 5 % of the pixels; ` +
-  'deletion fills with the blurred image (σ = H/16), insertion starts from it; x = fraction of pixels changed, y = probability of the finding; trapezoid AUC'
+  'deletion fills with the blurred image (σ = H/16), insertion starts from it; x = fraction of pixels changed, y = probability of the finding; trapezoid AUC; ' +
+  'baseline: the order of a seeded uniform random map on the feature-map grid, upsampled as the real map is'
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null)
 

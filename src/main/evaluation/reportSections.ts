@@ -71,9 +71,9 @@ export function faithfulnessTable(report: EvaluationReport): string {
     `<tr${r.fails ? ' class="flag"' : ''}><td>${escape(finding)}</td><td>${r.cases}</td><td>${fmt(r.deletion_auc.estimate, 3)}${ci(r.deletion_auc, 3)}</td><td>${fmt(r.random_deletion_auc.estimate, 3)}</td>` +
     `<td>${signed(r.deletion_minus_random.estimate)}${ci(r.deletion_minus_random)}</td><td>${fmt(r.insertion_auc.estimate, 3)}${ci(r.insertion_auc, 3)}</td><td>${fmt(r.random_insertion_auc.estimate, 3)}</td>` +
     `<td>${signed(r.insertion_minus_random.estimate)}${ci(r.insertion_minus_random)}</td></tr>`)
-  return `<h2>Faithfulness: deletion and insertion (${escape(f.method)})</h2><table><thead><tr><th>Finding</th><th>cases</th><th>deletion AUC ↓</th><th>random order</th><th>difference</th>` +
-    `<th>insertion AUC ↑</th><th>random order</th><th>difference</th></tr></thead><tbody>${rows.join('')}</tbody></table><p class="legend">${escape(f.definition)}. ` +
-    'Rows in red: the map\'s order does no better than a random order on deletion or on insertion.</p>'
+  return `<h2>Faithfulness: deletion and insertion (${escape(f.method)})</h2><table><thead><tr><th>Finding</th><th>cases</th><th>deletion AUC ↓</th><th>random map</th><th>difference</th>` +
+    `<th>insertion AUC ↑</th><th>random map</th><th>difference</th></tr></thead><tbody>${rows.join('')}</tbody></table><p class="legend">${escape(f.definition)}. ` +
+    'Rows in red: the map\'s order does no better than a random map\'s order on deletion or on insertion.</p>'
 }
 
 export function sanityTable(report: EvaluationReport): string {

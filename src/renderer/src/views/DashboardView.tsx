@@ -120,7 +120,7 @@ export function DashboardView({ readers }: { readers: ReaderStore }) {
 /** The trivial answers under a figure: the prior box (when the model has one) and a random map. */
 function Baselines({ prior, random, digits = 2 }: { prior: number | null | undefined; random: number | null | undefined; digits?: number }) {
   return (
-    <Typography component="div" variant="caption" color="text.secondary" data-testid="baseline-values" title="prior box · random map">
+    <Typography component="div" variant="caption" color="text.secondary" data-testid="baseline-values" title="prior box · random map" sx={{ whiteSpace: 'nowrap' }}>
       {fmt(prior, digits)} · {fmt(random, digits)}
     </Typography>
   )
