@@ -281,13 +281,30 @@ export interface DashboardLocalization {
   hit_rate: number | null
 }
 
+export type PaperThreshold = '0.1' | '0.25' | '0.5' | '0.75' | '0.9'
+
+/** The ChestX-ray8 paper's protocol (maps to [0, 255], thresholds 60 and 180, IoBB > T strictly). */
+export interface DashboardPaperLocalization {
+  n_boxes: number
+  iobb_acc: Record<PaperThreshold, number | null>
+}
+
+/** A trivial answer scored on the same boxes: under the CXR Lens masks and under the paper's protocol. */
+export interface DashboardBaseline extends Omit<DashboardLocalization, 'n_boxes'> {
+  paper_iobb_acc: Record<PaperThreshold, number | null>
+}
+
 export interface DashboardData {
   model: { id: string; version: string } | null
   method: string
   cases: number
   localization: Record<string, DashboardLocalization>
+  /** the same maps and boxes under the paper's protocol: what `paper` is compared with */
+  localizationChestXray8: Record<string, DashboardPaperLocalization>
+  /** the model's fixed prior box (when its manifest has one) and a seeded random map, on the same boxes */
+  baselines: Record<string, { prior: DashboardBaseline | null; random: DashboardBaseline }>
   /** ChestX-ray8 (Wang et al. 2017) Table 4 T(IoBB) rows */
-  paper: Record<'0.1' | '0.25' | '0.5', Record<string, number>>
+  paper: Record<PaperThreshold, Record<string, number>>
   classification: Record<string, { n_pos: number; auroc: number | null; auroc_ci: [number, number] | null; roc: Array<[number, number]> }>
   macroAuroc: number | null
   /** model confidence against heatmap IoU, one point per case and boxed finding */

@@ -138,6 +138,14 @@ describe.runIf(HAS_NIH)('readers, boxes and audit', () => {
     expect(board.cases).toBeGreaterThan(0)
     expect(Object.keys(board.localization).length).toBeGreaterThan(0)
     expect(board.paper['0.1'].Cardiomegaly).toBeCloseTo(0.9931, 4)
+    expect(board.paper['0.9'].Cardiomegaly).toBeCloseTo(0.6849, 4)
+    // the paper's row is compared with the same maps under the paper's protocol, with the random-map baseline beside
+    expect(Object.keys(board.localizationChestXray8)).toEqual(Object.keys(board.localization))
+    for (const [finding, row] of Object.entries(board.localizationChestXray8)) {
+      expect(row.n_boxes).toBe(board.localization[finding].n_boxes)
+      expect(Object.keys(row.iobb_acc)).toEqual(['0.1', '0.25', '0.5', '0.75', '0.9'])
+      expect(board.baselines[finding].random.iou_mean).not.toBeNull()
+    }
     expect(board.scatter.length).toBeGreaterThan(0)
     const csv = await call<{ content: string; filename: string }>('validation:export', { method: 'gradcam', model: 'tiny-resnet', format: 'csv' })
     expect(csv.content.split('\n')[0]).toMatch(/^finding,n_boxes,iobb_0.1/)

@@ -5,10 +5,13 @@ import { IMPORTABLE_EXTENSIONS } from '../cases/imageIntake'
 import { NIH_BOX_SPACE } from '../cases/nihBoxes'
 import { readNihBoxes, readNihLabels } from '../cases/nihCsv'
 import type { Rect } from '../../shared/localization'
+import { patientOf } from './bootstrap'
 
 export interface EvaluationCase {
   image: string
   path: string
+  /** the bootstrap's unit: NIH Patient ID, else the image name's prefix */
+  patient: string
   findings: Set<string>
   /** radiologist boxes per finding, as fractions of the image (NIH boxes are in 1024² space) */
   boxes: Map<string, Rect[]>
@@ -44,7 +47,7 @@ export function loadEvaluationSet(imagesDir: string, labelsCsv: string, boxesCsv
       skipped++
       continue
     }
-    cases.set(row.image, { image: row.image, path: join(dir, row.image), findings: new Set(row.findings), boxes: new Map() })
+    cases.set(row.image, { image: row.image, path: join(dir, row.image), patient: patientOf(row.image, row.patientId), findings: new Set(row.findings), boxes: new Map() })
   }
   if (boxesCsv) {
     for (const box of readNihBoxes(resolve(boxesCsv)).rows) {

@@ -2,9 +2,9 @@ import { methodSummary } from '../../shared/explainMethods'
 import sharp from 'sharp'
 import { renderOverlay } from '../explain/heatmapRender'
 import type { ModelManifest } from '../model/manifest'
-import { CHESTXRAY8_TIOBB, IOBB_THRESHOLDS } from './chestXray8Reference'
 import { EVAL_GRID, type CaseOutput } from './evaluate'
 import type { ClassificationRow, EvaluationReport } from './reportTypes'
+import { comparePredictionsTable, faithfulnessTable, flagsBox, lensLocalizationTable, paperLocalizationTable, sanityTable, SECTION_STYLE } from './reportSections'
 import { rocCurve } from '../stats/roc'
 
 export const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`)
@@ -22,24 +22,12 @@ function classificationTable(report: EvaluationReport, findings: string[]): stri
   const rows = findings.map((f) => {
     const r = report.classification[f] as ClassificationRow
     return `<tr><td>${esc(f)}</td><td>${r.n_pos}</td><td>${fmt(r.auroc)}</td><td>${r.auroc_ci ? `${fmt(r.auroc_ci[0])}–${fmt(r.auroc_ci[1])}` : '–'}</td>` +
+      `<td>${r.auroc_ci_bootstrap ? `${fmt(r.auroc_ci_bootstrap[0])}–${fmt(r.auroc_ci_bootstrap[1])}` : '–'}${r.few_positives ? ' <span class="few-flag" title="fewer than 10 positives">(&lt;10 pos)</span>' : ''}</td>` +
       `<td>${fmt(r.threshold, 2)}</td><td>${fmt(r.f1)}</td><td>${fmt(r.precision)}</td><td>${fmt(r.recall)}</td>` +
       `<td class="cm">TP ${r.tp} · FN ${r.fn}<br>FP ${r.fp} · TN ${r.tn}</td></tr>`
   })
-  return `<table><thead><tr><th>Finding</th><th>n pos</th><th>AUROC</th><th>95% CI (DeLong)</th><th>threshold</th><th>F1</th><th>precision</th><th>recall</th><th>confusion</th></tr></thead>` +
-    `<tbody>${rows.join('')}</tbody><tfoot><tr><td>macro</td><td></td><td>${fmt(report.classification.macro_auroc)}</td><td colspan="6"></td></tr></tfoot></table>`
-}
-
-function localizationTable(report: EvaluationReport): string {
-  const rows = Object.entries(report.localization).map(([f, r]) => {
-    const p = report.localization_prior[f]
-    const flag = report.not_beating_prior.includes(f) ? ' class="flag" title="does not beat the fixed prior box on mean IoU"' : ''
-    const cells = IOBB_THRESHOLDS.map((t) => `<td>${fmt(r.iobb_acc[t], 2)}<span class="paper">${fmt(CHESTXRAY8_TIOBB[t][f], 2)}</span><span class="prior">${fmt(p?.iobb_acc[t], 2)}</span></td>`)
-    return `<tr${flag}><td>${esc(f)}</td><td>${r.n_boxes}</td>${cells.join('')}<td>${fmt(r.iou_mean)}<span class="prior">${fmt(p?.iou_mean)}</span></td>` +
-      `<td>${fmt(r.hit_rate)}<span class="prior">${fmt(p?.hit_rate)}</span></td></tr>`
-  })
-  return `<table><thead><tr><th>Finding</th><th>boxes</th>${IOBB_THRESHOLDS.map((t) => `<th>T(IoBB) ${t}</th>`).join('')}<th>mean IoU</th><th>hit rate</th></tr></thead>` +
-    `<tbody>${rows.join('')}</tbody></table><p class="legend">Each cell: this model · <span class="paper">ChestX-ray8 (Wang et al. 2017, Table 4)</span> · ` +
-    `<span class="prior">fixed prior box</span>. Rows in red do not beat the prior box on mean IoU.</p>`
+  return `<table><thead><tr><th>Finding</th><th>n pos</th><th>AUROC</th><th>95% CI (DeLong)</th><th>95% CI (patient bootstrap)</th><th>threshold</th><th>F1</th><th>precision</th><th>recall</th><th>confusion</th></tr></thead>` +
+    `<tbody>${rows.join('')}</tbody><tfoot><tr><td>macro</td><td></td><td>${fmt(report.classification.macro_auroc)}</td><td colspan="7"></td></tr></tfoot></table>`
 }
 
 async function examples(outputs: CaseOutput[], count: number): Promise<string> {
@@ -66,14 +54,20 @@ export async function htmlReport(report: EvaluationReport, outputs: CaseOutput[]
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
 <style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}
 td:first-child,th:first-child{text-align:left}.paper,.prior{display:block;font-size:11px}.paper{color:#6a1b9a}.prior{color:#777}.flag td{background:#ffebee}
-figure{display:inline-block;margin:6px}figcaption{font-size:12px;text-align:center}.cm{font-size:11px}.legend{font-size:12px}</style></head><body>
+figure{display:inline-block;margin:6px}figcaption{font-size:12px;text-align:center}.cm{font-size:11px}.legend{font-size:12px}${SECTION_STYLE}</style></head><body>
 <h1>Evaluation of ${esc(manifest.id)} ${esc(manifest.version)}</h1>
 <p>${report.images} images · heatmaps: ${esc(report.method)} · mask threshold: ${esc(report.threshold)} · provider ${esc(report.provider)} · ${report.seconds.toFixed(1)} s · model sha256 ${esc(manifest.sha256.slice(0, 16))}…</p>
 <p>${esc(methodSummary(report.method))}</p>
 <p>Intended use: ${esc(manifest.modelCard.intendedUse)}</p>
 <h2>Classification</h2>${classificationTable(report, manifest.findings)}
 <h2>ROC curves</h2>${rocs.join('')}
-<h2>Localization against radiologist boxes</h2>${localizationTable(report)}
+${flagsBox(report)}
+${comparePredictionsTable(report)}
+<h2>Localization against radiologist boxes</h2>${report.protocol === 'chestxray8'
+    ? `<h3>ChestX-ray8 protocol (the paper's row beside it)</h3>${paperLocalizationTable(report)}<h3>CXR Lens masks</h3>${lensLocalizationTable(report)}`
+    : `${lensLocalizationTable(report)}<h3>ChestX-ray8 protocol (the paper's row beside it)</h3>${paperLocalizationTable(report)}`}
+${faithfulnessTable(report)}
+${sanityTable(report)}
 <h2>Examples</h2><p class="legend">Heatmap (${esc(report.method)}) with the radiologist boxes in yellow.</p>${await examples(outputs, 6)}
 </body></html>`
 }

@@ -7,7 +7,9 @@ import type { ModelPackage } from '../model/modelPackage'
 import { preprocessImage } from '../model/preprocess'
 import { explainImage, type ExplainBudget } from './explainImage'
 import { randomizedPackage, type RandomizedLayers } from './randomizedModel'
+import { EVAL_GRID, evaluationGrid } from '../../shared/heatmapGrid'
 import { spearman } from '../stats/rankCorrelation'
+import { ssim } from './ssim'
 
 export interface RandomizationRow {
   image: string
@@ -16,6 +18,8 @@ export interface RandomizationRow {
   layers: RandomizedLayers
   /** Spearman ρ between the original and the randomized model's map; null when either map is flat */
   rho: number | null
+  /** SSIM of the two maps on the evaluation grid (224², each normalized to [0, 1] as scored; data range 1); null where not computed */
+  ssim?: number | null
   /** the two maps are equal value for value */
   identical: boolean
   /** the original map had a ranking and the randomized one is flat (everything ReLU'd away): a change ρ cannot measure */
@@ -32,6 +36,7 @@ export interface RandomizationSummary {
   /** pairs whose original map had a ranking and whose randomized map is flat */
   emptied: number
   rho: { median: number | null; q25: number | null; q75: number | null; min: number | null; max: number | null }
+  ssim: { median: number | null; q25: number | null; q75: number | null; min: number | null; max: number | null }
 }
 
 export interface RandomizationReport {
@@ -64,12 +69,14 @@ function isFlat(map: ArrayLike<number>): boolean {
 export function summarize(rows: RandomizationRow[]): RandomizationSummary {
   const rhos = rows.flatMap((r) => (r.rho === null ? [] : [r.rho])).sort((a, b) => a - b)
   const round = (v: number | null) => (v === null ? null : Math.round(v * 1e4) / 1e4)
+  const ssims = rows.flatMap((r) => (r.ssim === null || r.ssim === undefined ? [] : [r.ssim])).sort((a, b) => a - b)
   return {
     pairs: rows.length,
     flat: rows.filter((r) => r.rho === null).length,
     identical: rows.filter((r) => r.identical).length,
     emptied: rows.filter((r) => r.emptied).length,
     rho: { median: round(quantile(rhos, 0.5)), q25: round(quantile(rhos, 0.25)), q75: round(quantile(rhos, 0.75)), min: round(rhos[0] ?? null), max: round(rhos.at(-1) ?? null) },
+    ssim: { median: round(quantile(ssims, 0.5)), q25: round(quantile(ssims, 0.25)), q75: round(quantile(ssims, 0.75)), min: round(ssims[0] ?? null), max: round(ssims.at(-1) ?? null) },
   }
 }
 
@@ -91,8 +98,10 @@ export async function randomizationCheck(
   try {
     const tensors = await Promise.all(options.images.map((image) => preprocessImage(image.path, manifest, image.name)))
     const original = []
+    const grids = new Map<ExplainMethod, { height: number; width: number }>()
+    const onGrid = (method: ExplainMethod, map: Float64Array) => evaluationGrid(map, grids.get(method)!.height, grids.get(method)!.width, method)
     for (const [i, tensor] of tensors.entries()) {
-      original.push(await explainImage(engine, pkg, tensor, options.methods, options.budget))
+      original.push(await explainImage(engine, pkg, tensor, options.methods, options.budget, grids))
       options.onProgress?.(`original ${options.images[i].name}`)
     }
     const rows: RandomizationRow[] = []
@@ -107,7 +116,7 @@ export async function randomizationCheck(
           manifest.findings.forEach((finding, c) => {
             const identical = before[c].length === after[c].length && before[c].every((v, j) => v === after[c][j])
             const emptied = !isFlat(before[c]) && isFlat(after[c])
-            rows.push({ image: options.images[i].name, finding, method, layers, rho: spearman(before[c], after[c]), identical, emptied })
+            rows.push({ image: options.images[i].name, finding, method, layers, rho: spearman(before[c], after[c]), ssim: ssim(onGrid(method, before[c]), onGrid(method, after[c]), EVAL_GRID, EVAL_GRID), identical, emptied })
           })
         }
         options.onProgress?.(`${layers} randomized ${options.images[i].name}`)
@@ -137,4 +146,15 @@ export async function randomizationCheck(
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
+}
+
+/** The sanity verdict used by reports: a method fails when its maps barely change (Adebayo et al.'s reading). */
+export const SANITY_LIMIT = 0.5
+
+export function sanityFails(summary: RandomizationSummary): { fails: boolean; reasons: string[] } {
+  const reasons: string[] = []
+  if (summary.identical > summary.pairs / 2) reasons.push(`${summary.identical} of ${summary.pairs} maps unchanged`)
+  if (summary.rho.median !== null && summary.rho.median > SANITY_LIMIT) reasons.push(`median Spearman ρ ${summary.rho.median} > ${SANITY_LIMIT}`)
+  if (summary.ssim.median !== null && summary.ssim.median > SANITY_LIMIT) reasons.push(`median SSIM ${summary.ssim.median} > ${SANITY_LIMIT}`)
+  return { fails: reasons.length > 0, reasons }
 }

@@ -1,8 +1,10 @@
 import type { Box, DashboardData, DashboardQuery } from '../../shared/domain'
-import { maskIou, otsuThreshold, rectMask, scoreHeatmap, type LocalizationScore, type Rect } from '../../shared/localization'
+import { maskIou, rectMask, type LocalizationScore, type Rect } from '../../shared/localization'
+import { paperAccuracy, type PaperScore } from '../evaluation/chestXray8Protocol'
 import { CHESTXRAY8_TIOBB } from '../evaluation/chestXray8Reference'
 import { summarize, toGrid } from '../evaluation/localizationSummary'
 import { mean } from '../stats/mean'
+import { randomMap, scoreArm, type ScoredArm } from '../evaluation/localizationArms'
 import { EVAL_GRID, evaluationGrid } from '../../shared/heatmapGrid'
 import { delong, rocCurve } from '../stats/roc'
 import type { ModelRegistry } from '../registry/modelRegistry'
@@ -17,12 +19,16 @@ const fraction = (b: Box, width: number, height: number): Rect => ({ x: b.x / wi
  * predictions against the ground-truth labels, confidence against IoU, and inter-reader agreement.
  */
 export function dashboard(store: CaseStore, registry: ModelRegistry, query: DashboardQuery): DashboardData {
-  const empty: DashboardData = { model: null, method: query.method, cases: 0, localization: {}, paper: CHESTXRAY8_TIOBB, classification: {}, macroAuroc: null, scatter: [], agreement: {} }
+  const empty: DashboardData = { model: null, method: query.method, cases: 0, localization: {}, localizationChestXray8: {}, baselines: {}, paper: CHESTXRAY8_TIOBB, classification: {}, macroAuroc: null, scatter: [], agreement: {} }
   if (registry.list().length === 0) return empty
   const { manifest } = registry.get(query.model, query.version).pkg
   const model = { id: manifest.id, version: manifest.version }
   const findings = query.finding ? [query.finding] : manifest.findings
   const scores = new Map<string, LocalizationScore[]>()
+  const paperScores = new Map<string, PaperScore[]>()
+  const priorScores = new Map<string, ScoredArm[]>()
+  const randomScores = new Map<string, ScoredArm[]>()
+  const push = <T>(m: Map<string, T[]>, k: string, v: T) => m.set(k, [...(m.get(k) ?? []), v])
   const scatter: DashboardData['scatter'] = []
   const agreementIous = new Map<string, number[]>()
   const caseIds = new Set<number>()
@@ -42,8 +48,15 @@ export function dashboard(store: CaseStore, registry: ModelRegistry, query: Dash
     if (truth.length === 0) continue
     caseIds.add(map.caseId)
     const values = evaluationGrid(map.data, map.height, map.width, map.method)
-    const score = scoreHeatmap(values, EVAL_GRID, EVAL_GRID, truth.map((b) => toGrid(fraction(b, record.width, record.height))), otsuThreshold(values))
-    scores.set(map.finding, [...(scores.get(map.finding) ?? []), score])
+    const grid = truth.map((b) => toGrid(fraction(b, record.width, record.height)))
+    const scored = scoreArm({ map: values }, grid)
+    const score = scored.lens
+    push(scores, map.finding, score)
+    push(paperScores, map.finding, scored.paper)
+    // the baselines an explanation must beat, on the same boxes: a seeded random map on the method's grid, and the prior box
+    push(randomScores, map.finding, scoreArm({ map: randomMap(map.height, map.width, map.caseId * 31 + manifest.findings.indexOf(map.finding)) }, grid))
+    const prior = manifest.localizationPrior?.[map.finding]
+    if (prior) push(priorScores, map.finding, scoreArm({ box: toGrid(prior) }, grid))
     const probability = probabilityOf.get(`${map.caseId}:${map.finding}`)
     if (probability !== undefined) scatter.push({ caseId: map.caseId, image: record.imageName, finding: map.finding, probability, iou: score.maskIou })
   }
@@ -65,7 +78,18 @@ export function dashboard(store: CaseStore, registry: ModelRegistry, query: Dash
   }
 
   const localization: DashboardData['localization'] = {}
-  for (const [finding, list] of scores) localization[finding] = summarize(list)
+  const localizationChestXray8: DashboardData['localizationChestXray8'] = {}
+  const baselines: DashboardData['baselines'] = {}
+  const baseline = (arms: ScoredArm[]) => {
+    const { n_boxes: _n, ...rest } = summarize(arms.map((a) => a.lens))
+    return { ...rest, paper_iobb_acc: paperAccuracy(arms.flatMap((a) => a.paper.best)) }
+  }
+  for (const [finding, list] of scores) {
+    localization[finding] = summarize(list)
+    const paper = paperScores.get(finding)!.flatMap((p) => p.best)
+    localizationChestXray8[finding] = { n_boxes: paper.length, iobb_acc: paperAccuracy(paper) }
+    baselines[finding] = { prior: priorScores.has(finding) ? baseline(priorScores.get(finding)!) : null, random: baseline(randomScores.get(finding)!) }
+  }
   const classification: DashboardData['classification'] = {}
   const aurocs: number[] = []
   for (const finding of findings) {
@@ -79,5 +103,5 @@ export function dashboard(store: CaseStore, registry: ModelRegistry, query: Dash
   }
   const agreement: DashboardData['agreement'] = {}
   for (const [finding, ious] of agreementIous) agreement[finding] = { pairs: ious.length, meanIou: mean(ious) }
-  return { model, method: query.method, cases: caseIds.size, localization, paper: CHESTXRAY8_TIOBB, classification, macroAuroc: mean(aurocs), scatter, agreement }
+  return { model, method: query.method, cases: caseIds.size, localization, localizationChestXray8, baselines, paper: CHESTXRAY8_TIOBB, classification, macroAuroc: mean(aurocs), scatter, agreement }
 }

@@ -1,6 +1,7 @@
 /**
  * Validation dashboard: filters (method, finding, reader), the per-finding localization table
- * with the ChestX-ray8 paper's T(IoBB) beside ours, inter-reader agreement, macro AUROC with ROC
+ * (Otsu masks with the prior box and a random map beneath each figure; the ChestX-ray8 paper's
+ * T(IoBB) beside ours scored by the paper's own protocol), inter-reader agreement, macro AUROC with ROC
  * curves, confidence against IoU, and CSV/HTML export.
  */
 import { useEffect, useState } from 'react'
@@ -13,6 +14,8 @@ import { createDashboardStore, useDashboardState } from '../stores/dashboardStor
 import { useReaderState, type ReaderStore } from '../stores/readerStore'
 
 const THRESHOLDS = ['0.1', '0.25', '0.5'] as const
+/** The ChestX-ray8 paper's thresholds: its row is compared only with our maps scored by its own protocol. */
+const PAPER_THRESHOLDS = ['0.1', '0.25', '0.5', '0.75', '0.9'] as const
 const fmt = (v: number | null | undefined, digits = 2) => (v === null || v === undefined ? '–' : v.toFixed(digits))
 
 export function DashboardView({ readers }: { readers: ReaderStore }) {
@@ -54,16 +57,18 @@ export function DashboardView({ readers }: { readers: ReaderStore }) {
           </Alert>
           <Typography variant="body2" color="text.secondary" sx={{ mb: 1 }}>
             {data.model ? `${data.model.id} ${data.model.version}` : 'No model'} · {data.method} · {data.cases} case(s) with heatmaps and boxes ·
-            paper = ChestX-ray8 (Wang et al. 2017) T(IoBB)
+            Otsu masks, a box found when IoBB ≥ T; beneath each figure: prior box · random map.
+            ChestX-ray8 columns: the paper's protocol (map to [0, 255], thresholds 60 and 180, IoBB &gt; T), the paper's Table 4 (Wang et al. 2017) in brackets
           </Typography>
           <Table size="small" data-testid="dashboard-table" sx={{ mb: 2, maxWidth: 1100 }}>
             <TableHead>
               <TableRow>
                 <TableCell>Finding</TableCell>
                 <TableCell align="right">Boxes</TableCell>
-                {THRESHOLDS.map((t) => <TableCell key={t} align="right">T(IoBB) {t} <Typography component="span" variant="caption" color="text.secondary">(paper)</Typography></TableCell>)}
+                {THRESHOLDS.map((t) => <TableCell key={t} align="right">T(IoBB) ≥ {t}</TableCell>)}
                 <TableCell align="right">Mean IoU</TableCell>
                 <TableCell align="right">Hit rate</TableCell>
+                {PAPER_THRESHOLDS.map((t) => <TableCell key={`p${t}`} align="right">ChestX-ray8 &gt; {t} <Typography component="span" variant="caption" color="text.secondary">(paper)</Typography></TableCell>)}
                 <TableCell align="right">Reader agreement</TableCell>
               </TableRow>
             </TableHead>
@@ -71,24 +76,32 @@ export function DashboardView({ readers }: { readers: ReaderStore }) {
               {findings.map((finding) => {
                 const row = data.localization[finding]!
                 const agreement = data.agreement[finding]
+                const base = data.baselines?.[finding]
                 return (
                   <TableRow key={finding} data-testid="dashboard-row" data-finding={finding}>
                     <TableCell>{finding}</TableCell>
                     <TableCell align="right">{row.n_boxes}</TableCell>
                     {THRESHOLDS.map((t) => (
                       <TableCell key={t} align="right" data-testid={`iobb-${t}`}>
-                        {fmt(row.iobb_acc[t])}{' '}
-                        <Typography component="span" variant="caption" color="text.secondary" data-testid="paper-value">({fmt(data.paper[t]?.[finding])})</Typography>
+                        {fmt(row.iobb_acc[t])}
+                        <Baselines prior={base?.prior?.iobb_acc[t]} random={base?.random.iobb_acc[t]} />
                       </TableCell>
                     ))}
-                    <TableCell align="right">{fmt(row.iou_mean, 3)}</TableCell>
-                    <TableCell align="right">{fmt(row.hit_rate)}</TableCell>
+                    <TableCell align="right">{fmt(row.iou_mean, 3)}<Baselines prior={base?.prior?.iou_mean} random={base?.random.iou_mean} digits={3} /></TableCell>
+                    <TableCell align="right">{fmt(row.hit_rate)}<Baselines prior={base?.prior?.hit_rate} random={base?.random.hit_rate} /></TableCell>
+                    {PAPER_THRESHOLDS.map((t) => (
+                      <TableCell key={`p${t}`} align="right" data-testid={`cx8-${t}`}>
+                        {fmt(data.localizationChestXray8?.[finding]?.iobb_acc[t])}{' '}
+                        <Typography component="span" variant="caption" color="text.secondary" data-testid="paper-value">({fmt(data.paper[t]?.[finding])})</Typography>
+                        <Baselines prior={base?.prior?.paper_iobb_acc[t]} random={base?.random.paper_iobb_acc[t]} />
+                      </TableCell>
+                    ))}
                     <TableCell align="right">{agreement ? `${fmt(agreement.meanIou, 3)} (${agreement.pairs} pairs)` : '–'}</TableCell>
                   </TableRow>
                 )
               })}
               {findings.length === 0 && (
-                <TableRow><TableCell colSpan={8}>No boxed findings with heatmaps of this method yet.</TableCell></TableRow>
+                <TableRow><TableCell colSpan={13}>No boxed findings with heatmaps of this method yet.</TableCell></TableRow>
               )}
             </TableBody>
           </Table>
@@ -101,5 +114,14 @@ export function DashboardView({ readers }: { readers: ReaderStore }) {
         </>
       )}
     </Box>
+  )
+}
+
+/** The trivial answers under a figure: the prior box (when the model has one) and a random map. */
+function Baselines({ prior, random, digits = 2 }: { prior: number | null | undefined; random: number | null | undefined; digits?: number }) {
+  return (
+    <Typography component="div" variant="caption" color="text.secondary" data-testid="baseline-values" title="prior box · random map" sx={{ whiteSpace: 'nowrap' }}>
+      {fmt(prior, digits)} · {fmt(random, digits)}
+    </Typography>
   )
 }
