@@ -56,9 +56,10 @@ export function readCsvBoxes(inFolder) {
   return byImage
 }
 
-export function startServer(dataDir) {
+/** `env` adds to the server's environment, e.g. CXR_LENS_BACKGROUND=off where a spec needs cases left unanalysed. */
+export function startServer(dataDir, env = {}) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [webJs, '--data-dir', dataDir], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [webJs, '--data-dir', dataDir], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     ctx.server = child
     const timer = setTimeout(() => reject(new Error(`web server printed no URL within ${WAIT} ms:\n${ctx.serverLog}`)), WAIT)
     const onData = (chunk) => {
