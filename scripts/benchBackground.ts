@@ -27,15 +27,22 @@ const round = (s: number) => Math.round(s * 1000) / 1000
 async function imagesFolder(dir: string): Promise<string> {
   const out = join(dir, 'images')
   mkdirSync(out)
-  const originals = readdirSync(join(NIH, 'images-1024')).filter((n) => n.endsWith('.png')).sort()
+  const originals = readdirSync(join(NIH, 'images-1024'))
+    .filter((n) => n.endsWith('.png'))
+    .sort()
   const chosen = originals.slice(0, count)
   for (const name of chosen) symlinkSync(join(NIH, 'images-1024', name), join(out, name))
   const taken = new Set(chosen)
-  for (const name of readdirSync(join(NIH, 'images-256')).filter((n) => n.endsWith('.png')).sort()) {
+  for (const name of readdirSync(join(NIH, 'images-256'))
+    .filter((n) => n.endsWith('.png'))
+    .sort()) {
     if (taken.size >= count) break
     if (taken.has(name)) continue
     taken.add(name)
-    await sharp(join(NIH, 'images-256', name)).resize(1024, 1024, { kernel: 'lanczos3' }).png().toFile(join(out, name))
+    await sharp(join(NIH, 'images-256', name))
+      .resize(1024, 1024, { kernel: 'lanczos3' })
+      .png()
+      .toFile(join(out, name))
   }
   if (taken.size < count) throw new Error(`only ${taken.size} images available, asked for ${count}`)
   return out
@@ -61,7 +68,11 @@ const drained = (core: Core) => () => {
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'cxr-bench-background-'))
   try {
-    const request: ImportRequest = { imagesDir: await imagesFolder(work), labelsCsv: join(NIH, 'labels.csv'), boxesCsv: join(NIH, 'BBox_List_dev.csv') }
+    const request: ImportRequest = {
+      imagesDir: await imagesFolder(work),
+      labelsCsv: join(NIH, 'labels.csv'),
+      boxesCsv: join(NIH, 'BBox_List_dev.csv'),
+    }
 
     // The app's way: a fresh import with background analysis on.
     const appDir = join(work, 'app')
@@ -104,15 +115,24 @@ async function main(): Promise<void> {
     await engine.close()
     store.close()
 
-    console.log(JSON.stringify({
-      cases: count, model: `${target.modelId}@${target.modelVersion}`, method: target.method, provider: result.provider, cores: availableParallelism(),
-      import_s: round((importEnd - importStart) / 1000),
-      first_heatmap_s: firstHeatmapAt !== null && firstCommitted.at !== null ? round((firstHeatmapAt - firstCommitted.at) / 1000) : null,
-      import_to_drained_s: round(importToDrained / 1000),
-      analysed_during_import_run: status.done, failed: status.failed,
-      background_s: round(backgroundSeconds), background_queued: queued,
-      cli_s: round(cliSeconds), cli_cases: result.cases.length,
-    }))
+    console.log(
+      JSON.stringify({
+        cases: count,
+        model: `${target.modelId}@${target.modelVersion}`,
+        method: target.method,
+        provider: result.provider,
+        cores: availableParallelism(),
+        import_s: round((importEnd - importStart) / 1000),
+        first_heatmap_s: firstHeatmapAt !== null && firstCommitted.at !== null ? round((firstHeatmapAt - firstCommitted.at) / 1000) : null,
+        import_to_drained_s: round(importToDrained / 1000),
+        analysed_during_import_run: status.done,
+        failed: status.failed,
+        background_s: round(backgroundSeconds),
+        background_queued: queued,
+        cli_s: round(cliSeconds),
+        cli_cases: result.cases.length,
+      }),
+    )
   } finally {
     rmSync(work, { recursive: true, force: true })
   }

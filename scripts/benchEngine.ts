@@ -18,7 +18,9 @@ import { InferenceEngine } from '../src/main/model/inferenceEngine'
 import { loadModelPackage } from '../src/main/model/modelPackage'
 import { preprocessImage } from '../src/main/model/preprocess'
 
-const { values } = parseArgs({ options: { arch: { type: 'string' }, threads: { type: 'string' }, 'model-dir': { type: 'string' }, images: { type: 'string' } } })
+const { values } = parseArgs({
+  options: { arch: { type: 'string' }, threads: { type: 'string' }, 'model-dir': { type: 'string' }, images: { type: 'string' } },
+})
 const threads = values.threads ? Number(values.threads) : availableParallelism()
 const imagesDir = resolve(values.images ?? '../shared/data/nih/images-1024')
 
@@ -41,7 +43,20 @@ async function timeIt(runs: number, fn: () => Promise<unknown>): Promise<number[
 function benchModel(work: string): { dir: string; torchP50: number | null; source: string } {
   if (values['model-dir']) return { dir: resolve(values['model-dir']), torchP50: null, source: 'given' }
   try {
-    const line = execFileSync('/usr/bin/python3', ['training/bench/export_bench_model.py', join(work, 'model'), '--arch', values.arch ?? 'mobilenet_v2', '--threads', String(threads), '--torch-bench', '30'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    const line = execFileSync(
+      '/usr/bin/python3',
+      [
+        'training/bench/export_bench_model.py',
+        join(work, 'model'),
+        '--arch',
+        values.arch ?? 'mobilenet_v2',
+        '--threads',
+        String(threads),
+        '--torch-bench',
+        '30',
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    )
     const info = JSON.parse(line.trim().split('\n').at(-1)!) as { dir: string; torch_b1_p50: number | null }
     return { dir: info.dir, torchP50: info.torch_b1_p50, source: `generated ${values.arch ?? 'mobilenet_v2'} (random weights, speed only)` }
   } catch (error) {
@@ -56,10 +71,17 @@ async function main(): Promise<void> {
     const model = benchModel(work)
     const pkg = loadModelPackage(model.dir)
     const engine = new InferenceEngine({ threads })
-    const images = readdirSync(imagesDir).filter((n) => n.endsWith('.png')).sort().slice(0, 16).map((n) => join(imagesDir, n))
+    const images = readdirSync(imagesDir)
+      .filter((n) => n.endsWith('.png'))
+      .sort()
+      .slice(0, 16)
+      .map((n) => join(imagesDir, n))
     if (images.length < 8) throw new Error(`need at least 8 images in ${imagesDir}`)
     const tensors: Float32Array[] = []
-    const preprocessTimes = await timeIt(images.length, async () => void tensors.push(await preprocessImage(images[tensors.length], pkg.manifest)))
+    const preprocessTimes = await timeIt(
+      images.length,
+      async () => void tensors.push(await preprocessImage(images[tensors.length], pkg.manifest)),
+    )
     const one = tensors[0]
     const { provider } = await engine.run(pkg, one, 1) // warm-up, and the head check
     await timeIt(3, () => engine.run(pkg, one, 1))
@@ -73,21 +95,31 @@ async function main(): Promise<void> {
       return camForAllClasses('gradcam', { data: out.features, channels: K, height: h, width: w }, pkg.head)
     })
     const shapStart = performance.now()
-    const shap = await kernelShapGrid({ pkg, engine, image: one, background: blurTensor(one, pkg.manifest, pkg.manifest.input.height / 16) }, { grid: 8, samples: 1000, batchSize: 32 })
+    const shap = await kernelShapGrid(
+      { pkg, engine, image: one, background: blurTensor(one, pkg.manifest, pkg.manifest.input.height / 16) },
+      { grid: 8, samples: 1000, batchSize: 32 },
+    )
     const kernelshapMs = performance.now() - shapStart
     await engine.close()
     const b1p50 = percentile(b1, 0.5)
-    console.log(JSON.stringify({
-      model: pkg.manifest.id, model_source: model.source, provider, threads, images: images.length,
-      preprocess_ms_p50: round(percentile(preprocessTimes, 0.5)),
-      infer_ms: { b1_p50: round(b1p50), b1_p95: round(percentile(b1, 0.95)), b8_per_image_p50: round(percentile(b8, 0.5)) },
-      gradcam_all_ms_p50: round(percentile(gradcamAll, 0.5)),
-      gradcam_all_over_infer: round(percentile(gradcamAll, 0.5) / b1p50),
-      kernelshap_1000_ms: round(kernelshapMs), kernelshap_evaluations: shap.shap.evaluations,
-      torch_b1_p50: model.torchP50 === null ? null : round(model.torchP50),
-      infer_over_torch: model.torchP50 === null ? null : round(b1p50 / model.torchP50),
-      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-    }))
+    console.log(
+      JSON.stringify({
+        model: pkg.manifest.id,
+        model_source: model.source,
+        provider,
+        threads,
+        images: images.length,
+        preprocess_ms_p50: round(percentile(preprocessTimes, 0.5)),
+        infer_ms: { b1_p50: round(b1p50), b1_p95: round(percentile(b1, 0.95)), b8_per_image_p50: round(percentile(b8, 0.5)) },
+        gradcam_all_ms_p50: round(percentile(gradcamAll, 0.5)),
+        gradcam_all_over_infer: round(percentile(gradcamAll, 0.5) / b1p50),
+        kernelshap_1000_ms: round(kernelshapMs),
+        kernelshap_evaluations: shap.shap.evaluations,
+        torch_b1_p50: model.torchP50 === null ? null : round(model.torchP50),
+        infer_over_torch: model.torchP50 === null ? null : round(b1p50 / model.torchP50),
+        peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      }),
+    )
   } finally {
     rmSync(work, { recursive: true, force: true })
   }

@@ -17,7 +17,9 @@ import { CaseStore } from '../src/main/store/caseStore'
 import type { TrainLayers } from '../src/shared/domain'
 import { fineTune } from '../src/main/training/fineTune'
 
-const { values } = parseArgs({ options: { model: { type: 'string' }, epochs: { type: 'string' }, 'block-epochs': { type: 'string' }, images: { type: 'string' } } })
+const { values } = parseArgs({
+  options: { model: { type: 'string' }, epochs: { type: 'string' }, 'block-epochs': { type: 'string' }, images: { type: 'string' } },
+})
 
 const round = (x: number) => Math.round(x * 1000) / 1000
 const p50 = (v: number[]) => {
@@ -29,28 +31,46 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'cxr-bench-train-'))
   try {
     const store = CaseStore.open(join(work, 'cxr-lens.sqlite'))
-    await importNih(store, { imagesDir: resolve(values.images ?? '../shared/data/nih/images-256'), labelsCsv: resolve('../shared/data/nih/labels.csv') })
+    await importNih(store, {
+      imagesDir: resolve(values.images ?? '../shared/data/nih/images-256'),
+      labelsCsv: resolve('../shared/data/nih/labels.csv'),
+    })
     const registry = new ModelRegistry(store, join(work, 'models'))
-    if (registry.list().length === 0 && existsSync('tests/fixtures/engine/tiny-resnet')) registry.import('tests/fixtures/engine/tiny-resnet')
+    if (registry.list().length === 0 && existsSync('tests/fixtures/engine/tiny-resnet'))
+      registry.import('tests/fixtures/engine/tiny-resnet')
     const engine = new InferenceEngine()
     const run = (layers: TrainLayers, maxEpochs: number) =>
-      fineTune({ store, registry, engine, dataDir: work }, { model: values.model, layers, options: { maxEpochs } }, {
-        onEpoch: (r) => process.stderr.write(`${layers} epoch ${r.epoch}: ${r.seconds.toFixed(2)} s, val macro AUROC ${r.valMacroAuroc?.toFixed(3)}\n`),
-      })
+      fineTune(
+        { store, registry, engine, dataDir: work },
+        { model: values.model, layers, options: { maxEpochs } },
+        {
+          onEpoch: (r) =>
+            process.stderr.write(`${layers} epoch ${r.epoch}: ${r.seconds.toFixed(2)} s, val macro AUROC ${r.valMacroAuroc?.toFixed(3)}\n`),
+        },
+      )
     const head = await run('head', values.epochs ? Number(values.epochs) : 30)
     const pkg = registry.get(values.model).pkg
     const block = pkg.lastBlock ? await run('head+last-block', values['block-epochs'] ? Number(values['block-epochs']) : 3) : null
     await engine.close()
     store.close()
     const summary = (r: Awaited<ReturnType<typeof run>>) => ({
-      epoch_s_p50: round(p50(r.epochSeconds)), cases_per_s: Math.round(r.split.train / p50(r.epochSeconds)), feature_extract_s: round(r.featureSeconds),
-      checkpoint_s_p50: round(p50(r.checkpointSeconds)), epochs: r.epochSeconds.length,
-      val_macro_auroc: r.valMacroAuroc.child, parent_val_macro_auroc: r.valMacroAuroc.parent,
+      epoch_s_p50: round(p50(r.epochSeconds)),
+      cases_per_s: Math.round(r.split.train / p50(r.epochSeconds)),
+      feature_extract_s: round(r.featureSeconds),
+      checkpoint_s_p50: round(p50(r.checkpointSeconds)),
+      epochs: r.epochSeconds.length,
+      val_macro_auroc: r.valMacroAuroc.child,
+      parent_val_macro_auroc: r.valMacroAuroc.parent,
     })
-    console.log(JSON.stringify({
-      cases: head.cases, ...summary(head), model: `${head.parent.id}@${head.parent.version}`, train_cases: head.split.train,
-      last_block: block ? summary(block) : null,
-    }))
+    console.log(
+      JSON.stringify({
+        cases: head.cases,
+        ...summary(head),
+        model: `${head.parent.id}@${head.parent.version}`,
+        train_cases: head.split.train,
+        last_block: block ? summary(block) : null,
+      }),
+    )
   } finally {
     rmSync(work, { recursive: true, force: true })
   }

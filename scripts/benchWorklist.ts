@@ -16,7 +16,7 @@ const CASES = 112_120
 const REPEATS = 5
 
 function rng(seed: number) {
-  return () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32)
+  return () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32
 }
 
 function sourceRows(): NihLabelRow[] {
@@ -26,8 +26,15 @@ function sourceRows(): NihLabelRow[] {
   return Array.from({ length: CASES }, (_, i) => ({
     image: `${String(Math.floor(i / 4)).padStart(8, '0')}_${String(i % 4).padStart(3, '0')}.png`,
     findings: random() < 0.54 ? [NO_FINDING] : [NIH_FINDINGS[Math.floor(random() * NIH_FINDINGS.length)]],
-    followUp: i % 4, patientId: String(Math.floor(i / 4)), age: 20 + Math.floor(random() * 60), sex: random() < 0.5 ? 'M' : 'F',
-    view: random() < 0.6 ? 'PA' : 'AP', originalWidth: 2500, originalHeight: 2048, pixelSpacingX: 0.143, pixelSpacingY: 0.143,
+    followUp: i % 4,
+    patientId: String(Math.floor(i / 4)),
+    age: 20 + Math.floor(random() * 60),
+    sex: random() < 0.5 ? 'M' : 'F',
+    view: random() < 0.6 ? 'PA' : 'AP',
+    originalWidth: 2500,
+    originalHeight: 2048,
+    pixelSpacingX: 0.143,
+    pixelSpacingY: 0.143,
   }))
 }
 
@@ -40,15 +47,39 @@ function fill(store: CaseStore): number {
     rows.forEach((row, i) => {
       const patientId = store.cases.ensurePatient(row.patientId ?? `p${i}`, row.sex, at)
       const id = store.cases.insert({
-        imageName: row.image, patientId, path: `/synthetic/${row.image}`, sha256: i.toString(16).padStart(64, '0'),
-        format: 'png', width: 1024, height: 1024, bitDepth: 8, channels: 1, view: row.view, age: row.age, sex: row.sex,
-        followUp: row.followUp, originalWidth: row.originalWidth, originalHeight: row.originalHeight,
-        pixelSpacingX: row.pixelSpacingX, pixelSpacingY: row.pixelSpacingY, importedAt: at,
+        imageName: row.image,
+        patientId,
+        path: `/synthetic/${row.image}`,
+        sha256: i.toString(16).padStart(64, '0'),
+        format: 'png',
+        width: 1024,
+        height: 1024,
+        bitDepth: 8,
+        channels: 1,
+        view: row.view,
+        age: row.age,
+        sex: row.sex,
+        followUp: row.followUp,
+        originalWidth: row.originalWidth,
+        originalHeight: row.originalHeight,
+        pixelSpacingX: row.pixelSpacingX,
+        pixelSpacingY: row.pixelSpacingY,
+        importedAt: at,
       })
       for (const finding of row.findings) store.annotations.addLabel(id, finding, 'dataset', 'NIH ChestX-ray14', at)
       // NIH has ~1,000 boxes on ~880 images; the bench uses about twice that.
       if (row.findings[0] !== NO_FINDING && random() < 0.035) {
-        store.annotations.addBox({ caseId: id, finding: row.findings[0], x: 100, y: 200, w: 150 + i % 50, h: 120, source: 'dataset', author: 'NIH ChestX-ray14', at })
+        store.annotations.addBox({
+          caseId: id,
+          finding: row.findings[0],
+          x: 100,
+          y: 200,
+          w: 150 + (i % 50),
+          h: 120,
+          source: 'dataset',
+          author: 'NIH ChestX-ray14',
+          at,
+        })
       }
       const status = statuses[Math.floor(random() * statuses.length)]
       if (status !== 'new') store.cases.setStatus(id, status)
@@ -99,10 +130,17 @@ try {
   store.close()
   times.sort((a, b) => a - b)
   const round = (x: number) => Math.round(x * 100) / 100
-  console.log(JSON.stringify({
-    cases, query_ms_p50: round(percentile(times, 0.5)), query_ms_p95: round(percentile(times, 0.95)),
-    queries: times.length, slowest_ms: round(slowest.ms), slowest_query: slowest.query, fill_s: round(fillSeconds),
-  }))
+  console.log(
+    JSON.stringify({
+      cases,
+      query_ms_p50: round(percentile(times, 0.5)),
+      query_ms_p95: round(percentile(times, 0.95)),
+      queries: times.length,
+      slowest_ms: round(slowest.ms),
+      slowest_query: slowest.query,
+      fill_s: round(fillSeconds),
+    }),
+  )
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }

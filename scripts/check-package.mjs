@@ -13,7 +13,19 @@
 // (scripts/package/debBuild.mjs). Prints the sizes and fails above the budget. A real release:
 // `npm ci && npm run dist:linux` (or dist:win / dist:mac) on a machine with network access.
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { builtinModules, createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -68,11 +80,13 @@ const DEFAULT_WIRE = [1, 0, 1, 1, 0, 0, 0, 1]
 function checkFuseConfig() {
   const declared = config.electronFuses ?? {}
   for (const [name, value] of Object.entries(REQUIRED_FUSES)) {
-    if (declared[name] !== value) problems.push(`electron-builder.yml electronFuses.${name} is ${JSON.stringify(declared[name])}, must be ${value}`)
+    if (declared[name] !== value)
+      problems.push(`electron-builder.yml electronFuses.${name} is ${JSON.stringify(declared[name])}, must be ${value}`)
   }
   // Both fuses are void without an archive, and integrity validation without its recorded hash.
   if (config.asar === false) problems.push('electron-builder.yml sets asar: false, so onlyLoadAppFromAsar would refuse to start')
-  if (config.disableAsarIntegrity) problems.push('electron-builder.yml sets disableAsarIntegrity, so the integrity fuse has no hash to check')
+  if (config.disableAsarIntegrity)
+    problems.push('electron-builder.yml sets disableAsarIntegrity, so the integrity fuse has no hash to check')
 }
 
 /**
@@ -82,7 +96,12 @@ function checkFuseConfig() {
  */
 function standInExecutable() {
   const wire = Buffer.from(DEFAULT_WIRE.map((on) => (on ? FuseState.ENABLE : FuseState.DISABLE)))
-  return Buffer.concat([Buffer.from(`#!/bin/sh\n# ${SENTINEL}`), Buffer.from([Number(fuses.FuseVersion.V1), wire.length]), wire, Buffer.from('\n')])
+  return Buffer.concat([
+    Buffer.from(`#!/bin/sh\n# ${SENTINEL}`),
+    Buffer.from([Number(fuses.FuseVersion.V1), wire.length]),
+    wire,
+    Buffer.from('\n'),
+  ])
 }
 
 /**
@@ -118,7 +137,10 @@ async function checkRealElectron() {
   const wire = await fuses.getCurrentFuseWire(binary)
   const length = Object.keys(wire).filter((k) => k !== 'version').length
   const needed = Math.max(...Object.values(FUSE_INDEX)) + 1
-  if (wire.version !== fuses.FuseVersion.V1 || length < needed) problems.push(`node_modules/electron/dist/electron has fuse wire v${wire.version} of ${length} fuses; the config needs v1 with ${needed}`)
+  if (wire.version !== fuses.FuseVersion.V1 || length < needed)
+    problems.push(
+      `node_modules/electron/dist/electron has fuse wire v${wire.version} of ${length} fuses; the config needs v1 with ${needed}`,
+    )
   return `fuse wire v${wire.version}, ${length} fuses (unflipped; a release flips them)`
 }
 
@@ -128,9 +150,19 @@ async function checkRealElectron() {
  * behaviour itself is tested on the built bundle by tests/e2e/electronShell.test.mjs.
  */
 function checkShellBundle(asarPath, files) {
-  const main = [...files].filter((f) => /^\/out\/main\/[^/]+\.js$/.test(f)).map((f) => asar.extractFile(asarPath, f.slice(1)).toString()).join('\n')
-  const required = { 'registerSchemesAsPrivileged(': 'the app scheme registration', 'protocol.handle(': 'the app protocol handler', '.isPackaged': 'the dev-URL guard', 'will-attach-webview': 'the webview refusal', 'setPermissionCheckHandler(': 'the permission check refusal' }
-  for (const [needle, what] of Object.entries(required)) if (!main.includes(needle)) problems.push(`packed main bundle lacks ${what} (${needle})`)
+  const main = [...files]
+    .filter((f) => /^\/out\/main\/[^/]+\.js$/.test(f))
+    .map((f) => asar.extractFile(asarPath, f.slice(1)).toString())
+    .join('\n')
+  const required = {
+    'registerSchemesAsPrivileged(': 'the app scheme registration',
+    'protocol.handle(': 'the app protocol handler',
+    '.isPackaged': 'the dev-URL guard',
+    'will-attach-webview': 'the webview refusal',
+    'setPermissionCheckHandler(': 'the permission check refusal',
+  }
+  for (const [needle, what] of Object.entries(required))
+    if (!main.includes(needle)) problems.push(`packed main bundle lacks ${what} (${needle})`)
   if (main.includes('.loadFile(')) problems.push('packed main bundle still loads a file:// page (loadFile)')
 }
 
@@ -170,7 +202,10 @@ function checkRequires(asarPath, files) {
     if (typeof target !== 'string' || !files.has(join(`/node_modules/${name}`, target))) problems.push(`app.asar lacks ${spec}`)
   }
   // The codecs load their WebAssembly beside their scripts.
-  for (const wasm of ['@cornerstonejs/codec-openjpeg/dist/openjpegwasm_decode.wasm', '@cornerstonejs/codec-charls/dist/charlswasm_decode.wasm']) {
+  for (const wasm of [
+    '@cornerstonejs/codec-openjpeg/dist/openjpegwasm_decode.wasm',
+    '@cornerstonejs/codec-charls/dist/charlswasm_decode.wasm',
+  ]) {
     if (!files.has(`/node_modules/${wasm}`)) problems.push(`app.asar lacks ${wasm}`)
   }
 }
@@ -188,11 +223,16 @@ function keptOrtBinaries(platform, arch) {
 }
 
 function checkPruningRules() {
-  for (const [platform, os, arches] of [['linux', 'linux', ['x64', 'arm64']], ['win', 'win32', ['x64', 'arm64']], ['mac', 'darwin', ['arm64']]]) {
+  for (const [platform, os, arches] of [
+    ['linux', 'linux', ['x64', 'arm64']],
+    ['win', 'win32', ['x64', 'arm64']],
+    ['mac', 'darwin', ['arm64']],
+  ]) {
     for (const arch of arches) {
       const kept = keptOrtBinaries(platform, arch)
       const expected = [`${ORT}/${os}/${arch}/onnxruntime_binding.node`]
-      if (JSON.stringify(kept) !== JSON.stringify(expected)) problems.push(`${platform} ${arch} rules keep ${JSON.stringify(kept)}, expected ${JSON.stringify(expected)}`)
+      if (JSON.stringify(kept) !== JSON.stringify(expected))
+        problems.push(`${platform} ${arch} rules keep ${JSON.stringify(kept)}, expected ${JSON.stringify(expected)}`)
     }
   }
 }
@@ -200,7 +240,11 @@ function checkPruningRules() {
 function checkIcons() {
   const icons = { png: 'icon.png', ico: 'icon.ico', icns: 'icon.icns' }
   for (const file of Object.values(icons)) if (!existsSync(join(root, 'build', file))) problems.push(`build/${file} missing`)
-  for (const [platform, file] of [['linux', 'build/icon.png'], ['win', 'build/icon.ico'], ['mac', 'build/icon.icns']]) {
+  for (const [platform, file] of [
+    ['linux', 'build/icon.png'],
+    ['win', 'build/icon.ico'],
+    ['mac', 'build/icon.icns'],
+  ]) {
     if (config[platform]?.icon !== file) problems.push(`electron-builder.yml ${platform}.icon is not ${file}`)
   }
 }
@@ -215,18 +259,39 @@ const SQLITE_KEEP = /^(package\.json|LICENSE|README\.md|lib\/.*|build\/Release\/
  */
 function checkPackedSqlite(unpacked, work) {
   const packed = join(unpacked, 'node_modules', 'better-sqlite3')
-  const walk = (dir, prefix = '') => readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(dir, `${prefix}${e.name}/`) : [`${prefix}${e.name}`]))
+  const walk = (dir, prefix = '') =>
+    readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(dir, `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
+    )
   const extra = walk(packed).filter((f) => !SQLITE_KEEP.test(f))
-  if (extra.length) problems.push(`app.asar.unpacked better-sqlite3 carries ${extra.length} files it does not need at run time: ${extra.slice(0, 3).join(', ')}`)
+  if (extra.length)
+    problems.push(
+      `app.asar.unpacked better-sqlite3 carries ${extra.length} files it does not need at run time: ${extra.slice(0, 3).join(', ')}`,
+    )
   const probe = join(work, 'sqlite-probe', 'node_modules')
   mkdirSync(probe, { recursive: true })
   cpSync(packed, join(probe, 'better-sqlite3'), { recursive: true })
-  for (const dep of ['bindings', 'file-uri-to-path']) cpSync(realpathSync(join(root, 'node_modules', dep)), join(probe, dep), { recursive: true })
+  for (const dep of ['bindings', 'file-uri-to-path'])
+    cpSync(realpathSync(join(root, 'node_modules', dep)), join(probe, dep), { recursive: true })
   try {
-    const version = execFileSync(process.execPath, ['-e', 'const D = require(process.argv[1]); const db = new D(":memory:"); process.stdout.write(db.prepare("select sqlite_version() v").get().v)', join(probe, 'better-sqlite3')], { encoding: 'utf8' })
+    const version = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        'const D = require(process.argv[1]); const db = new D(":memory:"); process.stdout.write(db.prepare("select sqlite_version() v").get().v)',
+        join(probe, 'better-sqlite3'),
+      ],
+      { encoding: 'utf8' },
+    )
     return { packed_mb: mb(sizeOf(packed)), sqlite: version }
   } catch (error) {
-    problems.push(`the packed better-sqlite3 does not load: ${String(error.stderr || error.message).trim().split('\n')[0]}`)
+    problems.push(
+      `the packed better-sqlite3 does not load: ${
+        String(error.stderr || error.message)
+          .trim()
+          .split('\n')[0]
+      }`,
+    )
     return { packed_mb: mb(sizeOf(packed)) }
   }
 }
@@ -240,7 +305,10 @@ function packDir(work) {
   if (!lstatSync(join(root, 'node_modules')).isSymbolicLink()) return root
   const stage = join(work, 'app')
   mkdirSync(stage)
-  for (const entry of ['package.json', 'package-lock.json', 'electron-builder.yml', 'out', 'build', 'resources'].filter((e) => existsSync(join(root, e)))) cpSync(join(root, entry), join(stage, entry), { recursive: true })
+  for (const entry of ['package.json', 'package-lock.json', 'electron-builder.yml', 'out', 'build', 'resources'].filter((e) =>
+    existsSync(join(root, e)),
+  ))
+    cpSync(join(root, entry), join(stage, entry), { recursive: true })
   execFileSync('cp', ['-al', realpathSync(join(root, 'node_modules')), join(stage, 'node_modules')])
   return stage
 }
@@ -253,7 +321,18 @@ try {
   writeFileSync(join(electron, 'electron'), standInExecutable(), { mode: 0o755 })
   writeFileSync(join(electron, 'version'), require('electron/package.json').version)
   const projectDir = packDir(work)
-  execFileSync('npx', ['electron-builder', '--linux', 'dir', `-c.electronDist=${electron}`, '-c.npmRebuild=false', `-c.directories.output=${join(work, 'dist')}`], { cwd: projectDir, stdio: ['ignore', 'ignore', 'inherit'] })
+  execFileSync(
+    'npx',
+    [
+      'electron-builder',
+      '--linux',
+      'dir',
+      `-c.electronDist=${electron}`,
+      '-c.npmRebuild=false',
+      `-c.directories.output=${join(work, 'dist')}`,
+    ],
+    { cwd: projectDir, stdio: ['ignore', 'ignore', 'inherit'] },
+  )
   const appDir = join(work, 'dist', 'linux-unpacked')
   const resources = join(appDir, 'resources')
   const asarPath = join(resources, 'app.asar')
@@ -265,15 +344,22 @@ try {
   const packedFuses = existsSync(executable) ? await readFuses(executable, 'packed executable') : {}
   const realElectron = await checkRealElectron()
   checkShellBundle(asarPath, files)
-  for (const f of ['/package.json', '/out/main/index.js', '/out/main/jobWorker.js', '/out/preload/index.js', '/out/renderer/index.html']) if (!files.has(f)) problems.push(`app.asar lacks ${f}`)
-  for (const f of devOnlyEntries()) if (files.has(f)) problems.push(`app.asar ships the developer entry ${f} (exclude it in electron-builder.yml files)`)
+  for (const f of ['/package.json', '/out/main/index.js', '/out/main/jobWorker.js', '/out/preload/index.js', '/out/renderer/index.html'])
+    if (!files.has(f)) problems.push(`app.asar lacks ${f}`)
+  for (const f of devOnlyEntries())
+    if (files.has(f)) problems.push(`app.asar ships the developer entry ${f} (exclude it in electron-builder.yml files)`)
   checkRequires(asarPath, files)
   const unpacked = join(resources, 'app.asar.unpacked')
-  for (const f of ['node_modules/better-sqlite3/build/Release/better_sqlite3.node', `${ORT}/linux/x64/onnxruntime_binding.node`, 'node_modules/sharp/package.json']) {
+  for (const f of [
+    'node_modules/better-sqlite3/build/Release/better_sqlite3.node',
+    `${ORT}/linux/x64/onnxruntime_binding.node`,
+    'node_modules/sharp/package.json',
+  ]) {
     if (!existsSync(join(unpacked, f))) problems.push(`not unpacked: ${f}`)
   }
   const ortPlatforms = readdirSync(join(unpacked, ORT)).flatMap((os) => readdirSync(join(unpacked, ORT, os)).map((arch) => `${os}/${arch}`))
-  if (JSON.stringify(ortPlatforms) !== '["linux/x64"]') problems.push(`onnxruntime-node binaries in the linux x64 package: ${ortPlatforms.join(', ')}`)
+  if (JSON.stringify(ortPlatforms) !== '["linux/x64"]')
+    problems.push(`onnxruntime-node binaries in the linux x64 package: ${ortPlatforms.join(', ')}`)
   const foreign = [...files].filter((f) => f.startsWith(`/${ORT}/`) && !/^(linux|linux\/x64(\/.*)?)$/.test(f.slice(ORT.length + 2)))
   if (foreign.length) problems.push(`app.asar lists other platforms' onnxruntime files: ${foreign.slice(0, 3).join(', ')}`)
   checkPruningRules()
@@ -285,12 +371,32 @@ try {
   for (const file of ['labels.csv', 'boxes.csv', 'README.md', 'images']) {
     if (!existsSync(join(resources, 'sample', file))) problems.push(`resources/sample/${file} missing`)
   }
-  const sizes = { unpacked_mb: mb(sizeOf(appDir)), app_asar_mb: mb(sizeOf(asarPath)), app_asar_unpacked_mb: mb(sizeOf(unpacked)), models_mb: mb(sizeOf(join(resources, 'models'))) }
+  const sizes = {
+    unpacked_mb: mb(sizeOf(appDir)),
+    app_asar_mb: mb(sizeOf(asarPath)),
+    app_asar_unpacked_mb: mb(sizeOf(unpacked)),
+    models_mb: mb(sizeOf(join(resources, 'models'))),
+  }
   if (sizes.unpacked_mb > BUDGET_MB) problems.push(`linux-unpacked is ${sizes.unpacked_mb} MB, over the ${BUDGET_MB} MB budget`)
   const targets = checkTargetConfig({ pkg, config, root, env: process.env }, problems)
   const nsis = checkNsisInclude(root, work, problems)
   const deb = await buildAndCheckDeb(projectDir, appDir, work, config.deb ?? {}, problems)
-  console.log(JSON.stringify({ asar_files: files.size, ...sizes, onnxruntime: ortPlatforms, unpacked_modules: readdirSync(join(unpacked, 'node_modules')), better_sqlite3: sqlite, models, fuses: packedFuses, real_electron: realElectron, ...targets, nsis, deb, problems }))
+  console.log(
+    JSON.stringify({
+      asar_files: files.size,
+      ...sizes,
+      onnxruntime: ortPlatforms,
+      unpacked_modules: readdirSync(join(unpacked, 'node_modules')),
+      better_sqlite3: sqlite,
+      models,
+      fuses: packedFuses,
+      real_electron: realElectron,
+      ...targets,
+      nsis,
+      deb,
+      problems,
+    }),
+  )
 } finally {
   if (!process.env.KEEP_PACKAGE) rmSync(work, { recursive: true, force: true })
   else console.error(work)

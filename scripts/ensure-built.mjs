@@ -17,7 +17,11 @@ function newest(dir) {
 
 const missing = outputs.some((file) => !existsSync(join(root, file)))
 const builtAt = missing ? 0 : Math.min(...outputs.map((file) => statSync(join(root, file)).mtimeMs))
-const sourcesAt = Math.max(newest(join(root, 'src')), newest(join(root, 'scripts')), statSync(join(root, 'electron.vite.config.ts')).mtimeMs)
+const sourcesAt = Math.max(
+  newest(join(root, 'src')),
+  newest(join(root, 'scripts')),
+  statSync(join(root, 'electron.vite.config.ts')).mtimeMs,
+)
 if (missing || sourcesAt > builtAt) {
   console.error('[cxr-lens] building (electron-vite build)…')
   execSync('npx electron-vite build', { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })

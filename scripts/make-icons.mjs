@@ -8,7 +8,11 @@ import sharp from 'sharp'
 
 const build = new URL('../build/', import.meta.url).pathname
 const svg = readFileSync(join(build, 'icon.svg'))
-const render = (size) => sharp(svg, { density: Math.ceil((72 * size) / 512) }).resize(size, size).png({ compressionLevel: 9 }).toBuffer()
+const render = (size) =>
+  sharp(svg, { density: Math.ceil((72 * size) / 512) })
+    .resize(size, size)
+    .png({ compressionLevel: 9 })
+    .toBuffer()
 
 /** ICO: a 6-byte header, a 16-byte entry per image, then the PNG files (Vista+ reads PNG entries). */
 function ico(images) {

@@ -20,8 +20,15 @@ import { EXPLAIN_METHODS } from '../src/shared/explainMethods'
 
 const { values } = parseArgs({
   options: {
-    'model-dir': { type: 'string' }, images: { type: 'string' }, count: { type: 'string' }, 'occlusion-grid': { type: 'string' },
-    'shap-grid': { type: 'string' }, samples: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' }, rows: { type: 'boolean' },
+    'model-dir': { type: 'string' },
+    images: { type: 'string' },
+    count: { type: 'string' },
+    'occlusion-grid': { type: 'string' },
+    'shap-grid': { type: 'string' },
+    samples: { type: 'string' },
+    seed: { type: 'string' },
+    threads: { type: 'string' },
+    rows: { type: 'boolean' },
   },
 })
 
@@ -29,7 +36,8 @@ function integer(name: string, fallback: number, min: number, max: number): numb
   const raw = values[name as keyof typeof values]
   if (raw === undefined) return fallback
   const n = Number(raw)
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, not "${String(raw)}"`)
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`--${name} must be an integer from ${min} to ${max}, not "${String(raw)}"`)
   return n
 }
 
@@ -37,16 +45,28 @@ async function main(): Promise<void> {
   const modelDir = resolve(values['model-dir'] ?? 'resources/models/cxr-mobilenet-v1')
   const imagesDir = resolve(values.images ?? '../shared/data/nih/images-256')
   const count = integer('count', 4, 1, 1000)
-  const budget = { occlusionGrid: integer('occlusion-grid', 8, 2, 32), shapGrid: integer('shap-grid', 8, 2, 16), samples: integer('samples', 1000, 16, 100_000), seed: 1 }
+  const budget = {
+    occlusionGrid: integer('occlusion-grid', 8, 2, 32),
+    shapGrid: integer('shap-grid', 8, 2, 16),
+    samples: integer('samples', 1000, 16, 100_000),
+    seed: 1,
+  }
   const seed = integer('seed', 7, 0, 2 ** 31 - 1)
   const pkg = loadModelPackage(modelDir)
-  const names = readdirSync(imagesDir).filter((n) => n.endsWith('.png')).sort().slice(0, count)
+  const names = readdirSync(imagesDir)
+    .filter((n) => n.endsWith('.png'))
+    .sort()
+    .slice(0, count)
   if (names.length < count) throw new Error(`${imagesDir} has ${names.length} PNG images; --count ${count} asked for more`)
   const engine = new InferenceEngine({ providers: ['cpu'], threads: integer('threads', availableParallelism(), 1, 256) })
   const started = performance.now()
   try {
     const report = await randomizationCheck(engine, pkg, {
-      images: names.map((name) => ({ name, path: join(imagesDir, name) })), methods: EXPLAIN_METHODS, layers: RANDOMIZED_LAYERS, seed, budget,
+      images: names.map((name) => ({ name, path: join(imagesDir, name) })),
+      methods: EXPLAIN_METHODS,
+      layers: RANDOMIZED_LAYERS,
+      seed,
+      budget,
       onProgress: (message) => console.error(`[sanity] ${((performance.now() - started) / 1000).toFixed(0)} s: ${message}`),
     })
     const { rows, ...rest } = report

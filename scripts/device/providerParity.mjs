@@ -12,7 +12,10 @@ const [modelDir, imagesDir, list = 'webgpu,cpu'] = process.argv.slice(2)
 const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8'))
 const { height: H, width: W } = manifest.input
 const { mean, std, scale } = manifest.preprocess.normalization
-const names = readdirSync(imagesDir).filter((n) => n.endsWith('.png')).sort().slice(0, 8)
+const names = readdirSync(imagesDir)
+  .filter((n) => n.endsWith('.png'))
+  .sort()
+  .slice(0, 8)
 
 async function tensorOf(file) {
   const px = await sharp(file).greyscale().resize(W, H, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer()
@@ -36,13 +39,26 @@ for (const provider of list.split(',')) {
     const out = await session.run(feeds(batch, inputs.length))
     const firstRunMs = performance.now() - t1
     const b1 = []
-    for (let i = 0; i < 30; i++) { const s = performance.now(); await session.run(feeds(inputs[i % inputs.length], 1)); b1.push(performance.now() - s) }
+    for (let i = 0; i < 30; i++) {
+      const s = performance.now()
+      await session.run(feeds(inputs[i % inputs.length], 1))
+      b1.push(performance.now() - s)
+    }
     const b8 = []
-    for (let i = 0; i < 10; i++) { const s = performance.now(); await session.run(feeds(batch, inputs.length)); b8.push((performance.now() - s) / inputs.length) }
+    for (let i = 0; i < 10; i++) {
+      const s = performance.now()
+      await session.run(feeds(batch, inputs.length))
+      b8.push((performance.now() - s) / inputs.length)
+    }
     results[provider] = {
-      ok: true, load_ms: Math.round(loadMs), first_run_ms: Math.round(firstRunMs),
-      b1_ms_p50: +pct(b1, 0.5).toFixed(2), b1_ms_p95: +pct(b1, 0.95).toFixed(2), b8_ms_per_image_p50: +pct(b8, 0.5).toFixed(2),
-      logits: Array.from(out[manifest.outputs.logits.name].data), features: out[manifest.outputs.features.name].data,
+      ok: true,
+      load_ms: Math.round(loadMs),
+      first_run_ms: Math.round(firstRunMs),
+      b1_ms_p50: +pct(b1, 0.5).toFixed(2),
+      b1_ms_p95: +pct(b1, 0.95).toFixed(2),
+      b8_ms_per_image_p50: +pct(b8, 0.5).toFixed(2),
+      logits: Array.from(out[manifest.outputs.logits.name].data),
+      features: out[manifest.outputs.features.name].data,
     }
     await session.release()
   } catch (error) {
@@ -58,5 +74,8 @@ for (const [name, r] of Object.entries(results)) {
     r.features_max_abs_cpu = cpu.features.reduce((m, v) => Math.max(m, Math.abs(v)), 0)
   }
 }
-for (const r of Object.values(results)) { delete r.logits; delete r.features }
+for (const r of Object.values(results)) {
+  delete r.logits
+  delete r.features
+}
 console.log(JSON.stringify({ model: manifest.id, images: names.length, input: [H, W], results }))

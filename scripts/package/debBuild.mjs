@@ -22,13 +22,14 @@ const require = createRequire(import.meta.url)
  */
 export const ACCEPTED_LINTIAN = {
   'dir-or-file-in-opt': 'electron-builder installs every Linux package under /opt/<productName>',
-  'embedded-library': 'libvips (sharp) and onnxruntime bundle curl, expat, freetype, lcms2, libjpeg and mbedtls in their prebuilt libraries',
+  'embedded-library':
+    'libvips (sharp) and onnxruntime bundle curl, expat, freetype, lcms2, libjpeg and mbedtls in their prebuilt libraries',
   'unstripped-binary-or-object': 'the prebuilt better-sqlite3 and onnxruntime addons ship as their authors built them',
   'shared-library-is-executable': 'better_sqlite3.node is mode 0755 in its npm package; fpm copies modes as they are',
   'no-copyright-file': 'fpm writes no /usr/share/doc/<package>/copyright (the package is UNLICENSED, in-house)',
   'no-changelog': 'fpm writes no /usr/share/doc/<package>/changelog.gz',
-  'command-with-path-in-maintainer-script': 'electron-builder\'s after-install template calls /usr/bin/ischroot (our postrm does not)',
-  'maintainer-script-ignores-errors': 'electron-builder\'s after-install template has no set -e (our postrm has)',
+  'command-with-path-in-maintainer-script': "electron-builder's after-install template calls /usr/bin/ischroot (our postrm does not)",
+  'maintainer-script-ignores-errors': "electron-builder's after-install template has no set -e (our postrm has)",
   'postrm-removes-alternative': 'electron-builder removes the /usr/bin link in after-remove, the only removal hook it offers',
 }
 
@@ -42,12 +43,19 @@ async function captureFpmArgs(projectDir, appDir, work) {
     if (!Array.isArray(options) || !Array.isArray(options[0])) return false
     const args = options[0]
     const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined)
-    const mappings = args.filter((a) => typeof a === 'string' && /^\/.+=\/.+/.test(a)).map((a) => ({ src: a.slice(0, a.indexOf('=/')), dest: a.slice(a.indexOf('=/') + 1) }))
+    const mappings = args
+      .filter((a) => typeof a === 'string' && /^\/.+=\/.+/.test(a))
+      .map((a) => ({ src: a.slice(0, a.indexOf('=/')), dest: a.slice(a.indexOf('=/') + 1) }))
     captured.push({
       target: option('--package').endsWith('.rpm') ? 'rpm' : 'deb',
-      name: option('--name'), version: option('--version'), architecture: option('--architecture'),
-      maintainer: option('--maintainer'), url: option('--url'), description: option('--description'),
-      priority: option('--deb-priority'), category: option('--category'),
+      name: option('--name'),
+      version: option('--version'),
+      architecture: option('--architecture'),
+      maintainer: option('--maintainer'),
+      url: option('--url'),
+      description: option('--description'),
+      priority: option('--deb-priority'),
+      category: option('--category'),
       afterInstall: readFileSync(option('--after-install'), 'utf8'),
       afterRemove: readFileSync(option('--after-remove'), 'utf8'),
       mappings: mappings.map((m) => ({ ...m, text: m.src.endsWith('.desktop') ? readFileSync(m.src, 'utf8') : undefined })),
@@ -84,17 +92,29 @@ function stageFiles(stage, mappings) {
 }
 
 function walkFiles(dir) {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walkFiles(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []))
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walkFiles(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : [],
+  )
 }
 
 /** DEBIAN/control as fpm writes it: its fields, Depends/Recommends joined with ", ". */
 function controlFile(meta, debConfig, installedKb) {
   const [synopsis, ...rest] = meta.description.split('\n')
-  const long = rest.join('\n').split('\n').map((line) => (line.trim() === '' ? ' .' : ` ${line.trim()}`))
+  const long = rest
+    .join('\n')
+    .split('\n')
+    .map((line) => (line.trim() === '' ? ' .' : ` ${line.trim()}`))
   const fields = [
-    ['Package', meta.name], ['Version', meta.version], ['Architecture', meta.architecture], ['Maintainer', meta.maintainer],
-    ['Installed-Size', String(installedKb)], ['Depends', (debConfig.depends ?? []).join(', ')], ['Recommends', (debConfig.recommends ?? []).join(', ')],
-    ['Section', meta.category ?? 'default'], ['Priority', meta.priority ?? 'optional'], ['Homepage', meta.url],
+    ['Package', meta.name],
+    ['Version', meta.version],
+    ['Architecture', meta.architecture],
+    ['Maintainer', meta.maintainer],
+    ['Installed-Size', String(installedKb)],
+    ['Depends', (debConfig.depends ?? []).join(', ')],
+    ['Recommends', (debConfig.recommends ?? []).join(', ')],
+    ['Section', meta.category ?? 'default'],
+    ['Priority', meta.priority ?? 'optional'],
+    ['Homepage', meta.url],
   ].filter(([, value]) => value)
   return `${fields.map(([k, v]) => `${k}: ${v}`).join('\n')}\nDescription: ${synopsis}\n${long.join('\n')}\n`
 }
@@ -112,7 +132,7 @@ function controlFields(info) {
  */
 export async function buildAndCheckDeb(projectDir, appDir, work, debConfig, problems) {
   if (spawnSync('dpkg-deb', ['--version']).error) {
-    problems.push('dpkg-deb not found (Debian\'s dpkg): the .deb was not built')
+    problems.push("dpkg-deb not found (Debian's dpkg): the .deb was not built")
     return { built: false }
   }
   const t0 = Date.now()
@@ -131,7 +151,10 @@ export async function buildAndCheckDeb(projectDir, appDir, work, debConfig, prob
   writeFileSync(join(stage, 'DEBIAN', 'control'), controlFile(meta, debConfig, installedKb))
   writeFileSync(join(stage, 'DEBIAN', 'postinst'), meta.afterInstall, { mode: 0o755 })
   writeFileSync(join(stage, 'DEBIAN', 'postrm'), meta.afterRemove, { mode: 0o755 })
-  writeFileSync(join(stage, 'DEBIAN', 'md5sums'), files.map((f) => `${createHash('md5').update(readFileSync(f)).digest('hex')}  ${relative(stage, f)}\n`).join(''))
+  writeFileSync(
+    join(stage, 'DEBIAN', 'md5sums'),
+    files.map((f) => `${createHash('md5').update(readFileSync(f)).digest('hex')}  ${relative(stage, f)}\n`).join(''),
+  )
   chmodSync(join(stage, 'DEBIAN'), 0o755)
   // Both scripts must be valid shell before dpkg ever runs them as root.
   for (const script of ['postinst', 'postrm']) {
@@ -145,15 +168,28 @@ export async function buildAndCheckDeb(projectDir, appDir, work, debConfig, prob
   const fields = controlFields(info)
   const contents = execFileSync('dpkg-deb', ['--contents', deb], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 }).split('\n')
   const productDir = meta.mappings.find((m) => statSync(m.src).isDirectory())?.dest ?? '/opt/?'
-  for (const [field, expected] of [['Package', 'cxr-lens'], ['Maintainer', meta.maintainer], ['Homepage', meta.url], ['Depends', (debConfig.depends ?? []).join(', ')]]) {
-    if (fields[field] !== expected) problems.push(`built .deb control ${field} is ${JSON.stringify(fields[field])}, expected ${JSON.stringify(expected)}`)
+  for (const [field, expected] of [
+    ['Package', 'cxr-lens'],
+    ['Maintainer', meta.maintainer],
+    ['Homepage', meta.url],
+    ['Depends', (debConfig.depends ?? []).join(', ')],
+  ]) {
+    if (fields[field] !== expected)
+      problems.push(`built .deb control ${field} is ${JSON.stringify(fields[field])}, expected ${JSON.stringify(expected)}`)
   }
   const has = (path) => contents.some((line) => line.endsWith(` .${path}`) || line.includes(` .${path} -> `))
-  for (const path of [`${productDir}/cxr-lens`, `${productDir}/resources/app.asar`, `${productDir}/resources/models/`, '/usr/share/applications/cxr-lens.desktop', '/usr/share/icons/hicolor/512x512/apps/cxr-lens.png']) {
+  for (const path of [
+    `${productDir}/cxr-lens`,
+    `${productDir}/resources/app.asar`,
+    `${productDir}/resources/models/`,
+    '/usr/share/applications/cxr-lens.desktop',
+    '/usr/share/icons/hicolor/512x512/apps/cxr-lens.png',
+  ]) {
     if (!has(path)) problems.push(`built .deb lacks ${path}`)
   }
   if (!/purge/.test(meta.afterRemove)) problems.push('the deb postrm has no purge branch (build/linux/after-remove.sh)')
-  if (!meta.afterRemove.includes("update-alternatives --remove 'cxr-lens'")) problems.push('the deb postrm does not remove the /usr/bin/cxr-lens alternative')
+  if (!meta.afterRemove.includes("update-alternatives --remove 'cxr-lens'"))
+    problems.push('the deb postrm does not remove the /usr/bin/cxr-lens alternative')
   const lintian = runLintian(deb, problems)
   return {
     built: true,
@@ -161,7 +197,14 @@ export async function buildAndCheckDeb(projectDir, appDir, work, debConfig, prob
     deb_mb: Math.round((statSync(deb).size / 2 ** 20) * 10) / 10,
     installed_size_kb: Number(fields['Installed-Size']),
     entries: contents.filter(Boolean).length,
-    control: { Package: fields.Package, Version: fields.Version, Architecture: fields.Architecture, Maintainer: fields.Maintainer, Section: fields.Section, Homepage: fields.Homepage },
+    control: {
+      Package: fields.Package,
+      Version: fields.Version,
+      Architecture: fields.Architecture,
+      Maintainer: fields.Maintainer,
+      Section: fields.Section,
+      Homepage: fields.Homepage,
+    },
     rpm_fpm_args: rpm ? { name: rpm.name, maintainer: rpm.maintainer, url: rpm.url } : 'not computed',
     lintian,
     seconds: Math.round((Date.now() - t0) / 100) / 10,
@@ -179,6 +222,7 @@ function runLintian(deb, problems) {
   }
   const unexplained = Object.keys(tags).filter((key) => /^[EW]:/.test(key) && !(key.slice(3) in ACCEPTED_LINTIAN))
   for (const key of unexplained) problems.push(`lintian ${key} (${tags[key]}×) on the built .deb`)
-  if (run.status !== 0 && !Object.keys(tags).length) problems.push(`lintian failed: ${(run.stderr || run.stdout).trim().split('\n').slice(-3).join(' | ')}`)
+  if (run.status !== 0 && !Object.keys(tags).length)
+    problems.push(`lintian failed: ${(run.stderr || run.stdout).trim().split('\n').slice(-3).join(' | ')}`)
   return { tags }
 }

@@ -17,7 +17,10 @@ function definedHooks(include) {
 /** Every `!insertmacro NAME` in electron-builder's NSIS templates. */
 function templateHooks() {
   const templates = join(dirname(createRequire(import.meta.url).resolve('app-builder-lib/package.json')), 'templates', 'nsis')
-  const text = readdirSync(templates).filter((f) => f.endsWith('.nsh') || f.endsWith('.nsi')).map((f) => readFileSync(join(templates, f), 'utf8')).join('\n')
+  const text = readdirSync(templates)
+    .filter((f) => f.endsWith('.nsh') || f.endsWith('.nsi'))
+    .map((f) => readFileSync(join(templates, f), 'utf8'))
+    .join('\n')
   return new Set([...text.matchAll(/!insertmacro\s+(\w+)/g)].map((m) => m[1]))
 }
 
@@ -69,20 +72,26 @@ export function checkNsisInclude(root, work, problems) {
     return { makensis: 'not run' }
   }
   const inserted = templateHooks()
-  for (const hook of definedHooks(include)) if (!inserted.has(hook)) problems.push(`build/installer.nsh defines ${hook}, which electron-builder's NSIS templates never insert`)
+  for (const hook of definedHooks(include))
+    if (!inserted.has(hook)) problems.push(`build/installer.nsh defines ${hook}, which electron-builder's NSIS templates never insert`)
   if (spawnSync('makensis', ['-VERSION']).error) {
-    problems.push('makensis not found: install Debian\'s nsis package (apt-get install nsis) to compile build/installer.nsh')
+    problems.push("makensis not found: install Debian's nsis package (apt-get install nsis) to compile build/installer.nsh")
     return { makensis: 'absent' }
   }
   const version = execFileSync('makensis', ['-VERSION']).toString().trim()
   const passes = []
-  for (const [pass, uninstaller] of [['installer', false], ['uninstaller', true]]) {
+  for (const [pass, uninstaller] of [
+    ['installer', false],
+    ['uninstaller', true],
+  ]) {
     const script = join(work, `nsis-${pass}.nsi`)
     const outFile = join(work, `nsis-${pass}.exe`)
     writeFileSync(script, harness(include, outFile, uninstaller))
     const run = spawnSync('makensis', ['-WX', '-V2', '-INPUTCHARSET', 'UTF8', script], { encoding: 'utf8' })
     if (run.status !== 0 || !existsSync(outFile)) {
-      problems.push(`makensis -WX failed on build/installer.nsh (${pass} pass): ${(run.stdout + run.stderr).trim().split('\n').slice(-6).join(' | ')}`)
+      problems.push(
+        `makensis -WX failed on build/installer.nsh (${pass} pass): ${(run.stdout + run.stderr).trim().split('\n').slice(-6).join(' | ')}`,
+      )
       continue
     }
     passes.push({ pass, exe_bytes: statSync(outFile).size })

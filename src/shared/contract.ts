@@ -50,7 +50,15 @@ const readerName = z.string().trim().min(1).max(80)
 /** Length limits only: the strength rule (and its message) lives in one place, src/main/readers/secretHash.ts. */
 const secret = z.string().min(1).max(1024)
 const pixels = z.number().finite().min(-1e5).max(1e5)
-const boxDraft = z.object({ finding: z.string().min(1).max(64), x: pixels, y: pixels, w: z.number().finite().positive().max(1e5), h: z.number().finite().positive().max(1e5) }).strict()
+const boxDraft = z
+  .object({
+    finding: z.string().min(1).max(64),
+    x: pixels,
+    y: pixels,
+    w: z.number().finite().positive().max(1e5),
+    h: z.number().finite().positive().max(1e5),
+  })
+  .strict()
 const dashboardQuery = z
   .object({
     model: modelId.optional(),
@@ -104,14 +112,22 @@ export const contract = {
   },
   'heatmaps:get': {
     request: z
-      .object({ caseId: z.number().int().positive(), model: modelId, version: modelVersionSchema, finding: z.string().min(1).max(64), method: z.enum(EXPLAIN_METHODS) })
+      .object({
+        caseId: z.number().int().positive(),
+        model: modelId,
+        version: modelVersionSchema,
+        finding: z.string().min(1).max(64),
+        method: z.enum(EXPLAIN_METHODS),
+      })
       .strict(),
     response: returns<HeatmapData | null>(),
   },
   'heatmaps:byId': { request: z.object({ id: z.number().int().positive() }).strict(), response: returns<HeatmapData | null>() },
   'heatmaps:versions': { request: z.object({ id: z.number().int().positive() }).strict(), response: returns<HeatmapVersion[]>() },
   'heatmaps:saveEdit': {
-    request: z.object({ baseId: z.number().int().positive(), readerId, values: z.array(z.number().finite()).min(1).max(MAX_HEATMAP_CELLS) }).strict(),
+    request: z
+      .object({ baseId: z.number().int().positive(), readerId, values: z.array(z.number().finite()).min(1).max(MAX_HEATMAP_CELLS) })
+      .strict(),
     response: returns<HeatmapData>(),
   },
   'readers:list': { request: z.object({}).strict(), response: returns<Reader[]>() },
@@ -130,12 +146,17 @@ export const contract = {
     request: z.object({ id: readerId, role: z.enum(READER_ROLES), administrator: z.boolean().optional() }).strict(),
     response: returns<Reader>(),
   },
-  'boxes:create': { request: z.object({ caseId: z.number().int().positive(), readerId, box: boxDraft }).strict(), response: returns<Box>() },
+  'boxes:create': {
+    request: z.object({ caseId: z.number().int().positive(), readerId, box: boxDraft }).strict(),
+    response: returns<Box>(),
+  },
   'boxes:update': { request: z.object({ boxId: z.number().int().positive(), readerId, box: boxDraft }).strict(), response: returns<Box>() },
   'boxes:delete': { request: z.object({ boxId: z.number().int().positive(), readerId }).strict(), response: returns<{ deleted: true }>() },
   'boxes:restore': { request: z.object({ boxId: z.number().int().positive(), readerId }).strict(), response: returns<Box>() },
   'cases:setStatus': {
-    request: z.object({ caseId: z.number().int().positive(), readerId, status: z.enum(CASE_STATUSES as [CaseStatus, ...CaseStatus[]]) }).strict(),
+    request: z
+      .object({ caseId: z.number().int().positive(), readerId, status: z.enum(CASE_STATUSES as [CaseStatus, ...CaseStatus[]]) })
+      .strict(),
     response: returns<{ status: CaseStatus }>(),
   },
   'validation:dashboard': { request: dashboardQuery, response: returns<DashboardData>() },
@@ -146,14 +167,24 @@ export const contract = {
   'backups:list': { request: z.object({}).strict(), response: returns<BackupInfo[]>() },
   'backups:restore': {
     // A file name inside the data folder's backups/, never a path: the UI cannot restore arbitrary files.
-    request: z.object({ name: z.string().max(255).regex(/^[\w.-]+\.sqlite$/, 'a backup file name ending in .sqlite') }).strict(),
+    request: z
+      .object({
+        name: z
+          .string()
+          .max(255)
+          .regex(/^[\w.-]+\.sqlite$/, 'a backup file name ending in .sqlite'),
+      })
+      .strict(),
     response: returns<RestoreResult>(),
   },
   // Written into the data folder's diagnostics/ (a bundle of logs can pass a message's 1 MiB); the path comes back.
   'diagnostics:export': { request: z.object({}).strict(), response: returns<DiagnosticsResult>() },
   'background:status': { request: z.object({}).strict(), response: returns<BackgroundStatus>() },
   // The case the reader has open (null: none); the background queue analyses it first.
-  'background:focus': { request: z.object({ caseId: z.number().int().positive().nullable() }).strict(), response: returns<{ caseId: number | null }>() },
+  'background:focus': {
+    request: z.object({ caseId: z.number().int().positive().nullable() }).strict(),
+    response: returns<{ caseId: number | null }>(),
+  },
   // "Analyse all / selected / filtered cases": one request, the server resolves the cases and queues them.
   'background:enqueue': {
     request: z

@@ -63,8 +63,9 @@ const REGISTRY = {
     resolution: 'feature-map',
     cost: '1 backbone pass, shared by every finding and CAM method',
     definition:
-      'ReLU(Σ_k α_k·A_k) with α_k = mean_ij ∂z_c/∂A_k(i,j) = J[c,k]/(h·w): exact gradients of the pre-sigmoid logit z_c behind global average pooling (J: the head\'s Jacobian) (Selvaraju et al. 2017).',
-    sanity: 'Randomization check (reference model 2.0.0, 4 images × 14 findings, median Spearman ρ against a random head / random head + last block): −0.05 / −0.01: passes.',
+      "ReLU(Σ_k α_k·A_k) with α_k = mean_ij ∂z_c/∂A_k(i,j) = J[c,k]/(h·w): exact gradients of the pre-sigmoid logit z_c behind global average pooling (J: the head's Jacobian) (Selvaraju et al. 2017).",
+    sanity:
+      'Randomization check (reference model 2.0.0, 4 images × 14 findings, median Spearman ρ against a random head / random head + last block): −0.05 / −0.01: passes.',
     passesRandomization: true,
   },
   gradcampp: {
@@ -77,8 +78,9 @@ const REGISTRY = {
     resolution: 'feature-map',
     cost: '1 backbone pass, shared by every finding and CAM method',
     definition:
-      'ReLU(Σ_k w_k·A_k) with w_k = h·w·ReLU(g_k)·α_k, α_k = 1/(2 + Σ_ij A_k(i,j)·g_k), g_k = ∂z_c/∂A_k (cell-constant behind global average pooling): the paper\'s eq. 9–10 on Y = exp(z_c), z_c the pre-sigmoid logit, no ε (a channel is skipped only where the denominator is exactly 0) (Chattopadhay et al. 2018).',
-    sanity: 'Randomization check (reference model 2.0.0, 4 images × 14 findings, median Spearman ρ against a random head / random head + last block): 0.93 / 0.33: FAILS at the head: with this model\'s small gradients α ≈ 1/2, so the map is close to the mean activation whichever channels the head favours.',
+      "ReLU(Σ_k w_k·A_k) with w_k = h·w·ReLU(g_k)·α_k, α_k = 1/(2 + Σ_ij A_k(i,j)·g_k), g_k = ∂z_c/∂A_k (cell-constant behind global average pooling): the paper's eq. 9–10 on Y = exp(z_c), z_c the pre-sigmoid logit, no ε (a channel is skipped only where the denominator is exactly 0) (Chattopadhay et al. 2018).",
+    sanity:
+      "Randomization check (reference model 2.0.0, 4 images × 14 findings, median Spearman ρ against a random head / random head + last block): 0.93 / 0.33: FAILS at the head: with this model's small gradients α ≈ 1/2, so the map is close to the mean activation whichever channels the head favours.",
     passesRandomization: false,
   },
   cam: {
@@ -90,8 +92,9 @@ const REGISTRY = {
     needsBackground: false,
     resolution: 'feature-map',
     cost: '1 backbone pass, shared by every finding and CAM method',
-    definition: 'Σ_k W[c,k]·A_k: the linear head\'s weights on the feature map, no bias and no ReLU (Zhou et al. 2016); linear heads only.',
-    sanity: 'Randomization check (reference model 2.0.0, 4 images × 14 findings, median Spearman ρ against a random head / random head + last block): 0.09 / −0.02: passes.',
+    definition: "Σ_k W[c,k]·A_k: the linear head's weights on the feature map, no bias and no ReLU (Zhou et al. 2016); linear heads only.",
+    sanity:
+      'Randomization check (reference model 2.0.0, 4 images × 14 findings, median Spearman ρ against a random head / random head + last block): 0.09 / −0.02: passes.',
     passesRandomization: true,
   },
   eigencam: {
@@ -105,7 +108,8 @@ const REGISTRY = {
     cost: '1 backbone pass, shared by every finding and CAM method',
     definition:
       'The feature map, centred per channel ([cells×K]), projected on its first principal component (top right singular vector); sign chosen so the map correlates positively with the mean activation; no ReLU (Muhammad & Yeasin 2020). Never reads the head: the same map for every finding.',
-    sanity: 'Randomization check (reference model 2.0.0, 4 images × 14 findings, median Spearman ρ against a random head / random head + last block): 1.00 (identical) / 0.97: FAILS: class-agnostic, it never reads the head.',
+    sanity:
+      'Randomization check (reference model 2.0.0, 4 images × 14 findings, median Spearman ρ against a random head / random head + last block): 1.00 (identical) / 0.97: FAILS: class-agnostic, it never reads the head.',
     passesRandomization: false,
   },
   scorecam: {
@@ -118,8 +122,9 @@ const REGISTRY = {
     resolution: 'feature-map',
     cost: `1 + N masked passes per image (N channels, default ${SCORECAM_DEFAULT_CHANNELS}), batched, shared by every finding`,
     definition:
-      'ReLU(Σ_k w_k·A_k) over the N channels of highest mean activation (default 64; all when N ≥ K): M_k = min–max of A_k upsampled bilinearly to the input, w_k = p_c(X⊙M_k) − p_c(0), the increase of the finding\'s sigmoid probability over the all-masked (zero, i.e. mean-intensity) input; a flat channel gets w_k = 0; no softmax across channels (Wang et al. 2020). Forward passes only.',
-    sanity: 'Randomization check (reference model 2.0.0, 4 images × 14 findings, median Spearman ρ against a random head / random head + last block): 0.98 on the 30 maps still drawn (16 of 56 become empty) / −0.43: FAILS at the head: where it draws, a random head gives the same map.',
+      "ReLU(Σ_k w_k·A_k) over the N channels of highest mean activation (default 64; all when N ≥ K): M_k = min–max of A_k upsampled bilinearly to the input, w_k = p_c(X⊙M_k) − p_c(0), the increase of the finding's sigmoid probability over the all-masked (zero, i.e. mean-intensity) input; a flat channel gets w_k = 0; no softmax across channels (Wang et al. 2020). Forward passes only.",
+    sanity:
+      'Randomization check (reference model 2.0.0, 4 images × 14 findings, median Spearman ρ against a random head / random head + last block): 0.98 on the 30 maps still drawn (16 of 56 become empty) / −0.43: FAILS at the head: where it draws, a random head gives the same map.',
     passesRandomization: false,
   },
   occlusion: {
@@ -133,7 +138,8 @@ const REGISTRY = {
     cost: '(G−1)² + 1 passes (G = grid, default 8: 50)',
     definition:
       'On a G×G grid (default 8), patches of 2×2 cells moved one cell at a time are filled from the background (blur: the case Gaussian-blurred with σ = H/16; mean: the mean of up to 16 normal cases); each cell is the mean over the patches covering it of p_c(x) − p_c(x with the patch filled). Positive: the region supports the finding (Zeiler & Fergus 2014).',
-    sanity: 'Randomization check (reference model 2.0.0, 4 images × 14 findings, median Spearman ρ against a random head / random head + last block): −0.05 / −0.16: passes.',
+    sanity:
+      'Randomization check (reference model 2.0.0, 4 images × 14 findings, median Spearman ρ against a random head / random head + last block): −0.05 / −0.16: passes.',
     passesRandomization: true,
   },
   kernelshap: {
@@ -147,7 +153,8 @@ const REGISTRY = {
     cost: 'S coalition passes (default 1000) + 2, or every coalition (exact) when 2^(G²) − 2 ≤ S',
     definition:
       'Shapley values of G×G input regions (default 8) for p_c, by Kernel SHAP regression with the Shapley kernel and the efficiency constraint (values sum to p_c(x) − p_c(background)); a removed region is filled from the background (blur or mean, as for occlusion) (Lundberg & Lee 2017).',
-    sanity: 'Randomization check (reference model 2.0.0, 4 images × 14 findings, median Spearman ρ against a random head / random head + last block): 0.01 / 0.01: passes (its own sampling noise: 0.75 with another seed on the same model).',
+    sanity:
+      'Randomization check (reference model 2.0.0, 4 images × 14 findings, median Spearman ρ against a random head / random head + last block): 0.01 / 0.01: passes (its own sampling noise: 0.75 with another seed on the same model).',
     passesRandomization: true,
   },
   layershap: {
@@ -158,10 +165,11 @@ const REGISTRY = {
     needsLinearHead: true,
     needsBackground: true,
     resolution: 'feature-map',
-    cost: '1 pass + the background\'s passes',
+    cost: "1 pass + the background's passes",
     definition:
-      'Exact Shapley values of feature-map cells (all channels of a cell as one player) for the logit z_c of a linear head: φ(i,j) = Σ_k W[c,k]·(A_k(i,j) − Ā_k(i,j))/(h·w), Ā the background\'s expected feature map (blur: the blurred case\'s; mean: the mean of normal cases\' feature maps); the values sum to z_c(A) − z_c(Ā). On logits, so not comparable with Kernel SHAP\'s probabilities.',
-    sanity: 'Randomization check (reference model 2.0.0, 4 images × 14 findings, median Spearman ρ against a random head / random head + last block): 0.01 / 0.04: passes.',
+      "Exact Shapley values of feature-map cells (all channels of a cell as one player) for the logit z_c of a linear head: φ(i,j) = Σ_k W[c,k]·(A_k(i,j) − Ā_k(i,j))/(h·w), Ā the background's expected feature map (blur: the blurred case's; mean: the mean of normal cases' feature maps); the values sum to z_c(A) − z_c(Ā). On logits, so not comparable with Kernel SHAP's probabilities.",
+    sanity:
+      'Randomization check (reference model 2.0.0, 4 images × 14 findings, median Spearman ρ against a random head / random head + last block): 0.01 / 0.04: passes.',
     passesRandomization: true,
   },
 } as const satisfies Record<string, ExplainMethodFacts>
@@ -186,7 +194,20 @@ export function methodFacts(method: string): ExplainMethodFacts & { id: string }
   const facts = isExplainMethod(method) ? REGISTRY[method] : undefined
   return facts
     ? { id: method, ...facts }
-    : { id: method, label: method, signed: false, units: 'arbitrary', classSpecific: true, needsLinearHead: false, needsBackground: false, resolution: 'feature-map', cost: 'unknown', definition: 'unknown method', sanity: 'unknown', passesRandomization: false }
+    : {
+        id: method,
+        label: method,
+        signed: false,
+        units: 'arbitrary',
+        classSpecific: true,
+        needsLinearHead: false,
+        needsBackground: false,
+        resolution: 'feature-map',
+        cost: 'unknown',
+        definition: 'unknown method',
+        sanity: 'unknown',
+        passesRandomization: false,
+      }
 }
 
 /** Human-readable units, for legends and reports. */

@@ -43,7 +43,10 @@ export function componentBoxes(mask: Uint8Array, width: number, height: number):
   const stack: number[] = []
   for (let start = 0; start < mask.length; start++) {
     if (!mask[start] || label[start] >= 0) continue
-    let minX = width, minY = height, maxX = -1, maxY = -1
+    let minX = width,
+      minY = height,
+      maxX = -1,
+      maxY = -1
     label[start] = boxes.length
     stack.push(start)
     while (stack.length) {

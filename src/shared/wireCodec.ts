@@ -92,19 +92,23 @@ function span(tag: unknown, key: string, unit: number, payloadLength: number): [
     throw new Error(`binary wire frame has a malformed ${key} reference ${JSON.stringify(tag)?.slice(0, 80)}`)
   }
   const [start, count] = tag as [number, number]
-  if (start + count * unit > payloadLength) throw new Error(`binary wire frame refers to bytes ${start}+${count * unit} outside its ${payloadLength}-byte payload`)
+  if (start + count * unit > payloadLength)
+    throw new Error(`binary wire frame refers to bytes ${start}+${count * unit} outside its ${payloadLength}-byte payload`)
   return [start, count]
 }
 
 /** A text frame (string) or a binary frame (its bytes, e.g. `new Uint8Array(event.data)`). */
 export function decodeWire(data: string | Uint8Array): unknown {
   if (typeof data === 'string') {
-    return JSON.parse(data, (_key, v: unknown) => (isTagged(v, BYTES_KEY) && typeof v[BYTES_KEY] === 'string' ? fromBase64(v[BYTES_KEY]) : v))
+    return JSON.parse(data, (_key, v: unknown) =>
+      isTagged(v, BYTES_KEY) && typeof v[BYTES_KEY] === 'string' ? fromBase64(v[BYTES_KEY]) : v,
+    )
   }
   if (data.byteLength < 4) throw new Error(`binary wire frame of ${data.byteLength} bytes has no header`)
   const headerLength = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(0, true)
   const payloadStart = 4 + headerLength
-  if (payloadStart > data.byteLength) throw new Error(`binary wire frame header of ${headerLength} bytes exceeds the frame (${data.byteLength} bytes)`)
+  if (payloadStart > data.byteLength)
+    throw new Error(`binary wire frame header of ${headerLength} bytes exceeds the frame (${data.byteLength} bytes)`)
   const payload = data.subarray(payloadStart)
   let header: string
   try {

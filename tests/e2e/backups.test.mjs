@@ -11,8 +11,21 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import {
-  repoRoot, images1024, labelsCsv, webJs, cliJs, artifacts, CHROMIUM, execFileAsync, ctx, startServer, stopServer,
-  waitForTotal, workflow, openBrowserPage, closeAll,
+  repoRoot,
+  images1024,
+  labelsCsv,
+  webJs,
+  cliJs,
+  artifacts,
+  CHROMIUM,
+  execFileAsync,
+  ctx,
+  startServer,
+  stopServer,
+  waitForTotal,
+  workflow,
+  openBrowserPage,
+  closeAll,
 } from './harness.mjs'
 import { createReader } from './readingSetup.mjs'
 
@@ -31,7 +44,9 @@ before(async () => {
   ctx.workDir = mkdtempSync(join(tmpdir(), 'cxr-lens-e2e-backups-'))
   ctx.dataDir = join(ctx.workDir, 'data')
   mkdirSync(ctx.dataDir)
-  const names = readdirSync(images1024).filter((n) => n.endsWith('.png')).sort()
+  const names = readdirSync(images1024)
+    .filter((n) => n.endsWith('.png'))
+    .sort()
   // Three cases, a manual backup of them, then two more: the backup holds 3, the database 5.
   await cli('import', '--images', folderOf(names.slice(0, 3), join(ctx.workDir, 'a')), '--labels', labelsCsv)
   await cli('backup', '--out', join(ctx.dataDir, 'backups', 'manual-three-cases.sqlite'))
@@ -91,5 +106,8 @@ workflow('2. a damaged database opens on the recovery screen, which restores the
   await Promise.all([page.waitForEvent('load'), page.click('[data-testid="restore-confirm-button"]')])
   await waitForTotal(page, 5)
   assert.equal(await page.$('[data-testid="database-recovery"]'), null)
-  assert.ok(readdirSync(ctx.dataDir).some((f) => f.startsWith('cxr-lens.sqlite.before-restore-')), 'the damaged file is kept')
+  assert.ok(
+    readdirSync(ctx.dataDir).some((f) => f.startsWith('cxr-lens.sqlite.before-restore-')),
+    'the damaged file is kept',
+  )
 })

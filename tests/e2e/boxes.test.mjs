@@ -29,7 +29,7 @@ workflow('1. reader: the picker does not block; create a radiologist', async () 
   // The worklist stays usable under the picker.
   await openByClick(page, ctx.imageNames[1])
   await createReader(page, 'Dr Test', 'radiologist')
-  assert.match(await page.textContent('[data-testid="current-reader"]') ?? '', /Dr Test/)
+  assert.match((await page.textContent('[data-testid="current-reader"]')) ?? '', /Dr Test/)
 })
 
 workflow('2. draw, move, resize, relabel a box; autosave', async () => {
@@ -93,8 +93,8 @@ workflow('3. delete, undo, redo, undo; reload keeps the last geometry', async ()
   await waitForTotal(page, IMAGES)
   // The session ended with the page; the picker offers the remembered name and asks for the secret only.
   await page.waitForSelector('[data-testid="reader-secret"]')
-  assert.match(await page.textContent('[data-testid="reader-dialog"]') ?? '', /Secret of Dr Test/, 'reader name remembered')
-  assert.doesNotMatch(await page.textContent('[data-testid="current-reader"]') ?? '', /Dr Test/, 'the session is not')
+  assert.match((await page.textContent('[data-testid="reader-dialog"]')) ?? '', /Secret of Dr Test/, 'reader name remembered')
+  assert.doesNotMatch((await page.textContent('[data-testid="current-reader"]')) ?? '', /Dr Test/, 'the session is not')
   await loginReader(page, 'Dr Test')
   await openByClick(page, boxed)
   await waitMine(page, (boxes) => boxes.length === 1)
@@ -109,7 +109,12 @@ workflow('4. dataset boxes are read-only; panning frame pacing', async () => {
   const dataset = (await viewer(page)).boxes.find((b) => !b.mine)
   assert.ok(dataset, 'the case has a dataset box')
   assert.equal(await page.getAttribute(`[data-testid="case-box"][data-box-id="${dataset.id}"]`, 'data-mine'), 'false')
-  await dragImage(page, { x: dataset.x + dataset.w / 2, y: dataset.y + dataset.h / 2 }, { x: dataset.x + dataset.w / 2 + 80, y: dataset.y + dataset.h / 2 + 60 }, { steps: 30 })
+  await dragImage(
+    page,
+    { x: dataset.x + dataset.w / 2, y: dataset.y + dataset.h / 2 },
+    { x: dataset.x + dataset.w / 2 + 80, y: dataset.y + dataset.h / 2 + 60 },
+    { steps: 30 },
+  )
   stats.pan = await page.evaluate(() => window.__cxrViewer.frameStats())
   const after = (await viewer(page)).boxes.find((b) => b.id === dataset.id)
   assert.deepEqual(after, dataset, 'dataset box geometry unchanged after a drag attempt')
@@ -117,8 +122,10 @@ workflow('4. dataset boxes are read-only; panning frame pacing', async () => {
   await page.click('[data-testid="show-others-toggle"]')
   await page.waitForFunction((n) => window.__cxrViewer.boxesDrawn === n, 1)
   await page.click('[data-testid="show-others-toggle"]')
-  console.log(`# frame intervals: box drag p50 ${stats.drag.p50ms.toFixed(1)} ms p95 ${stats.drag.p95ms.toFixed(1)} ms (${stats.drag.frames} frames); ` +
-    `pan p50 ${stats.pan.p50ms.toFixed(1)} ms p95 ${stats.pan.p95ms.toFixed(1)} ms (${stats.pan.frames} frames)`)
+  console.log(
+    `# frame intervals: box drag p50 ${stats.drag.p50ms.toFixed(1)} ms p95 ${stats.drag.p95ms.toFixed(1)} ms (${stats.drag.frames} frames); ` +
+      `pan p50 ${stats.pan.p50ms.toFixed(1)} ms p95 ${stats.pan.p95ms.toFixed(1)} ms (${stats.pan.frames} frames)`,
+  )
   assert.ok(stats.drag.frames > 3 && stats.pan.frames > 3)
   assert.ok(stats.drag.p95ms < 200 && stats.pan.p95ms < 200, 'loose bound: no frame stalls')
 })
@@ -134,10 +141,16 @@ workflow('5. another finding changes the heatmap; IoU panel equals the pipeline 
     if (finding === previous) continue
     await openSection(page, 'findings')
     await page.click(`[data-testid="prediction-row"][data-finding="${finding}"]`)
-    await page.waitForFunction((f) => window.__cxrViewer?.heatmap?.finding === f && window.__cxrViewer?.heatmapValues?.values?.length > 0, finding)
+    await page.waitForFunction(
+      (f) => window.__cxrViewer?.heatmap?.finding === f && window.__cxrViewer?.heatmapValues?.values?.length > 0,
+      finding,
+    )
     previous = finding
     const { values } = (await viewer(page)).heatmapValues
-    if (Math.max(...values) > Math.min(...values)) { chosen = finding; break }
+    if (Math.max(...values) > Math.min(...values)) {
+      chosen = finding
+      break
+    }
   }
   assert.ok(chosen, 'some finding has a non-flat map')
   const mine = (await myBoxes(page))[0]
@@ -149,8 +162,13 @@ workflow('5. another finding changes the heatmap; IoU panel equals the pipeline 
   const row = await page.waitForSelector(`[data-testid="iou-row"][data-box-id="${mine.id}"]`)
   const shown = Number(await row.getAttribute('data-iou'))
   const hook = await viewer(page)
-  const expected = expectedIou(hook.heatmapValues, hook.boxes.find((b) => b.id === mine.id))
-  console.log(`# IoU panel: box ${mine.id} (${chosen}) UI ${shown.toFixed(6)} vs Node ${expected.toFixed(6)}; IoBB ${await row.getAttribute('data-iobb')}, hit ${await row.getAttribute('data-hit')}; ${hook.predictedBoxes.length} thresholded region(s)`)
+  const expected = expectedIou(
+    hook.heatmapValues,
+    hook.boxes.find((b) => b.id === mine.id),
+  )
+  console.log(
+    `# IoU panel: box ${mine.id} (${chosen}) UI ${shown.toFixed(6)} vs Node ${expected.toFixed(6)}; IoBB ${await row.getAttribute('data-iobb')}, hit ${await row.getAttribute('data-hit')}; ${hook.predictedBoxes.length} thresholded region(s)`,
+  )
   assert.ok(Math.abs(shown - expected) < 1e-9, `IoU ${shown} vs ${expected}`)
   assert.ok(hook.predictedBoxes.length >= 1)
 })

@@ -8,8 +8,22 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkS
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  repoRoot, images1024, labelsCsv, boxesCsv, webJs, cliJs, artifacts, CHROMIUM,
-  execFileAsync, ctx, readCsvBoxes, startServer, waitForTotal, workflow, openBrowserPage, closeAll,
+  repoRoot,
+  images1024,
+  labelsCsv,
+  boxesCsv,
+  webJs,
+  cliJs,
+  artifacts,
+  CHROMIUM,
+  execFileAsync,
+  ctx,
+  readCsvBoxes,
+  startServer,
+  waitForTotal,
+  workflow,
+  openBrowserPage,
+  closeAll,
   readmeScreenshot,
 } from './harness.mjs'
 
@@ -30,12 +44,16 @@ before(async () => {
   ctx.imagesDir = join(ctx.workDir, 'images')
   mkdirSync(ctx.dataDir)
   mkdirSync(ctx.imagesDir)
-  const all = readdirSync(images1024).filter((name) => name.endsWith('.png')).sort()
+  const all = readdirSync(images1024)
+    .filter((name) => name.endsWith('.png'))
+    .sort()
   ctx.csvBoxes = readCsvBoxes(new Set(all))
   ctx.imageNames = [...all.filter((n) => ctx.csvBoxes.has(n)).slice(0, 5), ...all.filter((n) => !ctx.csvBoxes.has(n))].slice(0, IMAGES)
   for (const name of ctx.imageNames) symlinkSync(join(images1024, name), join(ctx.imagesDir, name))
   // BBox_List spells Infiltration as 'Infiltrate'; the importer stores the NIH label name.
-  boxedFindings = new Set(ctx.imageNames.flatMap((n) => (ctx.csvBoxes.get(n) ?? []).map((b) => (b.finding === 'Infiltrate' ? 'Infiltration' : b.finding))))
+  boxedFindings = new Set(
+    ctx.imageNames.flatMap((n) => (ctx.csvBoxes.get(n) ?? []).map((b) => (b.finding === 'Infiltrate' ? 'Infiltration' : b.finding))),
+  )
   await cli('import', '--images', ctx.imagesDir, '--labels', labelsCsv, '--boxes', boxesCsv)
   await cli('models', 'import', MODEL_DIR)
   // The default model: a bundled reference model when there is one, else the imported test model.
@@ -55,20 +73,27 @@ workflow('1. dashboard: a row per boxed finding with the paper value, macro AURO
   const rows = await page.$$eval('[data-testid="dashboard-row"]', (r) => r.map((x) => x.getAttribute('data-finding')))
   assert.deepEqual(new Set(rows), boxedFindings, `rows ${rows} vs boxed ${[...boxedFindings]}`)
   const paper = await page.$$eval('[data-testid="dashboard-row"] [data-testid="paper-value"]', (cells) => cells.map((c) => c.textContent))
-  assert.ok(paper.some((text) => /\(\d\.\d\d\)/.test(text ?? '')), `paper values shown: ${paper}`)
+  assert.ok(
+    paper.some((text) => /\(\d\.\d\d\)/.test(text ?? '')),
+    `paper values shown: ${paper}`,
+  )
   const macro = await page.textContent('[data-testid="dashboard-macro-auroc"]')
   assert.match(macro ?? '', /Macro AUROC: (\d\.\d{3}|–)/)
   console.log(`# dashboard: ${rows.length} finding row(s); ${macro}`)
   // Plots read alone: ticks with values on both axes, axis titles, a legend.
-  const charts = await page.$$eval('[data-testid="dashboard-roc"] svg[role="img"], svg[data-testid="dashboard-scatter"]', (svgs) => svgs.map((svg) => ({
-    name: svg.getAttribute('aria-label'),
-    xTicks: svg.querySelectorAll('[data-testid="x-tick"]').length,
-    yTicks: svg.querySelectorAll('[data-testid="y-tick"]').length,
-    tickValues: [...svg.querySelectorAll('[data-testid="chart-axes"] text')].map((t) => t.textContent).filter((t) => /^[\d.]+$/.test(t ?? '')),
-    x: svg.querySelector('[data-testid="x-label"]')?.textContent,
-    y: svg.querySelector('[data-testid="y-label"]')?.textContent,
-    legend: [...(svg.parentElement?.querySelectorAll('[data-testid="chart-legend-item"]') ?? [])].map((i) => i.textContent),
-  })))
+  const charts = await page.$$eval('[data-testid="dashboard-roc"] svg[role="img"], svg[data-testid="dashboard-scatter"]', (svgs) =>
+    svgs.map((svg) => ({
+      name: svg.getAttribute('aria-label'),
+      xTicks: svg.querySelectorAll('[data-testid="x-tick"]').length,
+      yTicks: svg.querySelectorAll('[data-testid="y-tick"]').length,
+      tickValues: [...svg.querySelectorAll('[data-testid="chart-axes"] text')]
+        .map((t) => t.textContent)
+        .filter((t) => /^[\d.]+$/.test(t ?? '')),
+      x: svg.querySelector('[data-testid="x-label"]')?.textContent,
+      y: svg.querySelector('[data-testid="y-label"]')?.textContent,
+      legend: [...(svg.parentElement?.querySelectorAll('[data-testid="chart-legend-item"]') ?? [])].map((i) => i.textContent),
+    })),
+  )
   const scatter = charts.find((c) => c.name === 'Probability vs IoU')
   assert.ok(scatter, `scatter plot drawn: ${JSON.stringify(charts)}`)
   assert.deepEqual([scatter.xTicks, scatter.yTicks, scatter.x, scatter.y], [5, 5, 'Model probability', 'Heatmap IoU with the box'])

@@ -9,7 +9,21 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { repoRoot, webJs, artifacts, CHROMIUM, WAIT, execFileAsync, ctx, startServer, sel, waitForTotal, workflow, openBrowserPage, closeAll } from './harness.mjs'
+import {
+  repoRoot,
+  webJs,
+  artifacts,
+  CHROMIUM,
+  WAIT,
+  execFileAsync,
+  ctx,
+  startServer,
+  sel,
+  waitForTotal,
+  workflow,
+  openBrowserPage,
+  closeAll,
+} from './harness.mjs'
 
 const SECRETS = ['DOE', 'JANE', 'MRN-0042', '19600102', '1.2.826.0.1.3680043.10.999']
 let dicomDir = ''
@@ -27,7 +41,10 @@ before(async () => {
   dicomDir = join(ctx.workDir, 'dicom')
   mkdirSync(ctx.dataDir)
   mkdirSync(dicomDir)
-  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', 'tests/e2e/fixtures/makeDicomFolder.ts', dicomDir], { cwd: repoRoot, timeout: 120_000 })
+  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', 'tests/e2e/fixtures/makeDicomFolder.ts', dicomDir], {
+    cwd: repoRoot,
+    timeout: 120_000,
+  })
   assert.equal(JSON.parse(stdout).images, 4)
   ctx.url = await startServer(ctx.dataDir)
   await openBrowserPage({ httpErrors: true })
@@ -48,8 +65,14 @@ workflow('1. DICOM folder through the Import dialog: 4 cases, bad files named, b
   assert.match(counts ?? '', /\bimported 4\b/, `summary: ${counts}`)
   assert.match(counts ?? '', /\bfailed 2\b/)
   const failures = await page.$$eval('[data-testid="import-failure"]', (items) => items.map((item) => item.textContent ?? ''))
-  assert.ok(failures.some((t) => t.includes('study-1/truncated.dcm') && t.includes('not a readable DICOM file')), JSON.stringify(failures))
-  assert.ok(failures.some((t) => t.includes('study-1/notes.txt') && t.includes('no DICM marker')), JSON.stringify(failures))
+  assert.ok(
+    failures.some((t) => t.includes('study-1/truncated.dcm') && t.includes('not a readable DICOM file')),
+    JSON.stringify(failures),
+  )
+  assert.ok(
+    failures.some((t) => t.includes('study-1/notes.txt') && t.includes('no DICM marker')),
+    JSON.stringify(failures),
+  )
   const warnings = await page.$$eval('[data-testid="import-warning"]', (items) => items.map((item) => item.textContent ?? ''))
   assert.deepEqual(warnings.length, 1)
   assert.match(warnings[0], /^study-1\/plain\.dcm: BurnedInAnnotation is YES/)
@@ -73,6 +96,6 @@ workflow('2. the cases carry pseudonyms only, open, and show no identifying attr
   assert.match(details ?? '', /anon-[0-9a-f]{16}/)
   // Window/level in the stored 16-bit PNG's values, not 0–1.
   assert.equal(await page.getAttribute('[data-testid="viewer-status"]', 'data-pixel-max'), '65535')
-  assert.match(await page.textContent('[data-testid="viewer-status"]') ?? '', /W 65535 L 32768/)
+  assert.match((await page.textContent('[data-testid="viewer-status"]')) ?? '', /W 65535 L 32768/)
   await page.screenshot({ path: join(artifacts, 'e2e-dicom-case.png') })
 })

@@ -25,7 +25,19 @@ function contractChannels() {
 }
 
 function fakeElectron(userData, { isPackaged = true } = {}) {
-  const state = { windows: [], handlers: new Map(), readyCallbacks: [], cspHeaders: null, quit: false, schemes: [], protocols: new Map(), ready: false, schemesBeforeReady: false, appEvents: new Map(), permissionCheck: null }
+  const state = {
+    windows: [],
+    handlers: new Map(),
+    readyCallbacks: [],
+    cspHeaders: null,
+    quit: false,
+    schemes: [],
+    protocols: new Map(),
+    ready: false,
+    schemesBeforeReady: false,
+    appEvents: new Map(),
+    permissionCheck: null,
+  }
   class BrowserWindow {
     constructor(options) {
       this.options = options
@@ -35,10 +47,16 @@ function fakeElectron(userData, { isPackaged = true } = {}) {
       this.webContents = {
         mainFrame,
         events,
-        on(name, fn) { events.set(name, fn) },
+        on(name, fn) {
+          events.set(name, fn)
+        },
         // ipc/register resets a page's reader session when its webContents is destroyed
-        once(name, fn) { events.set(name, fn) },
-        setWindowOpenHandler(fn) { this.openHandler = fn },
+        once(name, fn) {
+          events.set(name, fn)
+        },
+        setWindowOpenHandler(fn) {
+          this.openHandler = fn
+        },
         send() {},
         getURL: () => this.loaded,
       }
@@ -46,33 +64,61 @@ function fakeElectron(userData, { isPackaged = true } = {}) {
     }
     once() {}
     on() {}
-    loadFile(file) { this.loaded = file; return Promise.resolve() }
-    loadURL(url) { this.loaded = url; return Promise.resolve() }
+    loadFile(file) {
+      this.loaded = file
+      return Promise.resolve()
+    }
+    loadURL(url) {
+      this.loaded = url
+      return Promise.resolve()
+    }
   }
   const electron = {
     app: {
       isPackaged,
       setName() {},
       requestSingleInstanceLock: () => true,
-      on(name, fn) { state.appEvents.set(name, fn) },
-      whenReady: () => { state.schemesBeforeReady = state.schemes.length > 0; state.ready = true; return Promise.resolve() },
+      on(name, fn) {
+        state.appEvents.set(name, fn)
+      },
+      whenReady: () => {
+        state.schemesBeforeReady = state.schemes.length > 0
+        state.ready = true
+        return Promise.resolve()
+      },
       getPath: (name) => (name === 'userData' ? userData : tmpdir()),
-      quit() { state.quit = true },
-      exit() { state.quit = true },
+      quit() {
+        state.quit = true
+      },
+      exit() {
+        state.quit = true
+      },
     },
     BrowserWindow,
     ipcMain: { handle: (channel, fn) => state.handlers.set(channel, fn), removeHandler() {} },
-    dialog: { showErrorBox: (title, message) => { throw new Error(`${title}: ${message}`) }, showOpenDialog: async () => ({ canceled: true, filePaths: [] }) },
+    dialog: {
+      showErrorBox: (title, message) => {
+        throw new Error(`${title}: ${message}`)
+      },
+      showOpenDialog: async () => ({ canceled: true, filePaths: [] }),
+    },
     session: {
       defaultSession: {
         webRequest: { onHeadersReceived: (fn) => fn({ responseHeaders: {} }, (r) => (state.cspHeaders = r.responseHeaders)) },
         setPermissionRequestHandler() {},
-        setPermissionCheckHandler(fn) { state.permissionCheck = fn },
+        setPermissionCheckHandler(fn) {
+          state.permissionCheck = fn
+        },
       },
     },
     protocol: {
-      registerSchemesAsPrivileged(list) { if (state.ready) throw new Error('schemes registered after ready'); state.schemes.push(...list) },
-      handle(scheme, fn) { state.protocols.set(scheme, fn) },
+      registerSchemesAsPrivileged(list) {
+        if (state.ready) throw new Error('schemes registered after ready')
+        state.schemes.push(...list)
+      },
+      handle(scheme, fn) {
+        state.protocols.set(scheme, fn)
+      },
     },
     shell: { openExternal: async () => {} },
   }
@@ -110,13 +156,18 @@ test('the built Electron shell boots with a secure window, the app protocol and 
     assert.equal(state.windows.length, 1, 'one window created')
     const [window] = state.windows
     const prefs = window.options.webPreferences
-    assert.deepEqual([prefs.contextIsolation, prefs.sandbox, prefs.nodeIntegration, prefs.webSecurity, prefs.webviewTag], [true, true, false, true, false])
+    assert.deepEqual(
+      [prefs.contextIsolation, prefs.sandbox, prefs.nodeIntegration, prefs.webSecurity, prefs.webviewTag],
+      [true, true, false, true, false],
+    )
     assert.ok(existsSync(prefs.preload), `preload bundle exists at ${prefs.preload}`)
 
     // The renderer comes from the privileged scheme, registered before ready; the dev URL is ignored when packaged.
     assert.equal(window.loaded, 'cxr-lens://app/index.html')
     assert.ok(state.schemesBeforeReady, 'privileged scheme registered before ready')
-    assert.deepEqual(state.schemes, [{ scheme: 'cxr-lens', privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } }])
+    assert.deepEqual(state.schemes, [
+      { scheme: 'cxr-lens', privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } },
+    ])
     const serve = state.protocols.get('cxr-lens')
     assert.ok(serve, 'protocol.handle registered for cxr-lens')
     const page = await serve(new Request(window.loaded))
@@ -133,14 +184,33 @@ test('the built Electron shell boots with a secure window, the app protocol and 
     }
 
     // Navigation, webviews and permission checks are refused; new web contents get the same treatment.
-    const away = { prevented: false, preventDefault() { this.prevented = true } }
+    const away = {
+      prevented: false,
+      preventDefault() {
+        this.prevented = true
+      },
+    }
     window.webContents.events.get('will-navigate')(away, 'https://evil.example/')
     assert.ok(away.prevented, 'navigation away refused')
     assert.ok(window.webContents.events.has('will-attach-webview'))
     assert.deepEqual(window.webContents.openHandler({ url: 'https://evil.example/' }), { action: 'deny' })
-    const other = { events: new Map(), on(name, fn) { this.events.set(name, fn) }, setWindowOpenHandler(fn) { this.openHandler = fn }, getURL: () => 'cxr-lens://app/index.html' }
+    const other = {
+      events: new Map(),
+      on(name, fn) {
+        this.events.set(name, fn)
+      },
+      setWindowOpenHandler(fn) {
+        this.openHandler = fn
+      },
+      getURL: () => 'cxr-lens://app/index.html',
+    }
     state.appEvents.get('web-contents-created')({}, other)
-    const webview = { prevented: false, preventDefault() { this.prevented = true } }
+    const webview = {
+      prevented: false,
+      preventDefault() {
+        this.prevented = true
+      },
+    }
     other.events.get('will-attach-webview')(webview)
     assert.ok(webview.prevented, 'any new web contents refuses webviews')
     assert.deepEqual(other.openHandler({ url: 'https://evil.example/' }), { action: 'deny' })

@@ -8,13 +8,28 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkS
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  repoRoot, images1024, labelsCsv, boxesCsv, webJs, artifacts, CHROMIUM, WAIT,
-  ctx, startServer, waitForTotal, viewer, workflow, openBrowserPage, closeAll,
+  repoRoot,
+  images1024,
+  labelsCsv,
+  boxesCsv,
+  webJs,
+  artifacts,
+  CHROMIUM,
+  WAIT,
+  ctx,
+  startServer,
+  waitForTotal,
+  viewer,
+  workflow,
+  openBrowserPage,
+  closeAll,
 } from './harness.mjs'
 import { callApi } from './readingSetup.mjs'
 
 const SAMPLE = join(repoRoot, 'resources/sample')
-const sampleImages = readdirSync(join(SAMPLE, 'images')).filter((n) => n.endsWith('.png')).sort()
+const sampleImages = readdirSync(join(SAMPLE, 'images'))
+  .filter((n) => n.endsWith('.png'))
+  .sort()
 /** Sample boxes by image, straight from its CSV (1024² pixels, the images' own size). */
 const sampleBoxes = new Map()
 for (const line of readFileSync(join(SAMPLE, 'boxes.csv'), 'utf8').trim().split(/\r?\n/).slice(1)) {
@@ -24,7 +39,12 @@ for (const line of readFileSync(join(SAMPLE, 'boxes.csv'), 'utf8').trim().split(
 const EXTRA = 4
 
 before(async () => {
-  for (const [what, path] of [['build', webJs], ['NIH images', images1024], ['Chromium', CHROMIUM], ['sample', SAMPLE]]) {
+  for (const [what, path] of [
+    ['build', webJs],
+    ['NIH images', images1024],
+    ['Chromium', CHROMIUM],
+    ['sample', SAMPLE],
+  ]) {
     if (!existsSync(path)) throw new Error(`missing ${what}: ${path}`)
   }
   mkdirSync(artifacts, { recursive: true })
@@ -33,7 +53,10 @@ before(async () => {
   ctx.imagesDir = join(ctx.workDir, 'images')
   mkdirSync(ctx.dataDir)
   mkdirSync(ctx.imagesDir)
-  ctx.imageNames = readdirSync(images1024).filter((n) => n.endsWith('.png') && !sampleImages.includes(n)).sort().slice(0, EXTRA)
+  ctx.imageNames = readdirSync(images1024)
+    .filter((n) => n.endsWith('.png') && !sampleImages.includes(n))
+    .sort()
+    .slice(0, EXTRA)
   for (const n of ctx.imageNames) symlinkSync(join(images1024, n), join(ctx.imagesDir, n))
   ctx.url = await startServer(ctx.dataDir)
   await openBrowserPage()
@@ -41,42 +64,47 @@ before(async () => {
 
 after(closeAll)
 
-workflow('1. first run: the empty worklist opens the sample; a case shows its heatmap over the radiologists\' boxes without Run', async () => {
-  const { page } = ctx
-  assert.ok(sampleImages.length > 0 && sampleImages.length <= 16, `the sample has ${sampleImages.length} images`)
-  await page.waitForSelector('[data-testid="empty-worklist"]', { timeout: WAIT })
-  const started = Date.now()
-  await page.click('[data-testid="open-sample"]')
-  await waitForTotal(page, sampleImages.length)
-  // The first row opens by itself.
-  const first = sampleImages[0]
-  await page.waitForSelector(`[data-testid="case-view"][data-loaded="true"][data-image="${first}"]`, { timeout: WAIT })
-  await page.waitForSelector('[data-testid="empty-worklist"]', { state: 'detached' })
-  await page.waitForFunction(() => window.__cxrViewer?.heatmap !== null && window.__cxrViewer?.heatmap !== undefined, null, { timeout: WAIT })
-  const seconds = (Date.now() - started) / 1000
-  const state = await viewer(page)
-  assert.equal(state.heatmap.method, 'gradcam')
-  assert.equal(state.heatmap.visible, true)
-  // The radiologists' boxes of that case are on the canvas, under the heatmap.
-  const expected = sampleBoxes.get(first)
-  assert.ok(expected?.length, `${first} has boxes in the sample`)
-  const drawn = (state.boxes ?? []).filter((b) => !b.mine)
-  assert.deepEqual(drawn.map((b) => b.finding).sort(), [...expected].sort())
-  // ...and the map of each box's finding is stored (the viewer shows whichever finding it picks).
-  const caseId = Number(await page.getAttribute('[data-testid="case-view"]', 'data-case-id'))
-  const models = (await callApi('models:list', {})).data
-  const model = models.find((m) => m.isDefault) ?? models[0]
-  for (const finding of expected) {
-    const map = await callApi('heatmaps:get', { caseId, model: model.id, version: model.version, finding, method: 'gradcam' })
-    assert.ok(map.ok && map.data, `stored Grad-CAM of ${finding} on ${first}`)
-  }
-  // Nobody clicked Run: the heatmap came from background analysis.
-  const status = (await callApi('background:status', {})).data
-  assert.equal(status.failed, 0, JSON.stringify(status.failures))
-  console.log(`first run: sample opened with a heatmap ${seconds.toFixed(1)} s after the click`)
-})
+workflow(
+  "1. first run: the empty worklist opens the sample; a case shows its heatmap over the radiologists' boxes without Run",
+  async () => {
+    const { page } = ctx
+    assert.ok(sampleImages.length > 0 && sampleImages.length <= 16, `the sample has ${sampleImages.length} images`)
+    await page.waitForSelector('[data-testid="empty-worklist"]', { timeout: WAIT })
+    const started = Date.now()
+    await page.click('[data-testid="open-sample"]')
+    await waitForTotal(page, sampleImages.length)
+    // The first row opens by itself.
+    const first = sampleImages[0]
+    await page.waitForSelector(`[data-testid="case-view"][data-loaded="true"][data-image="${first}"]`, { timeout: WAIT })
+    await page.waitForSelector('[data-testid="empty-worklist"]', { state: 'detached' })
+    await page.waitForFunction(() => window.__cxrViewer?.heatmap !== null && window.__cxrViewer?.heatmap !== undefined, null, {
+      timeout: WAIT,
+    })
+    const seconds = (Date.now() - started) / 1000
+    const state = await viewer(page)
+    assert.equal(state.heatmap.method, 'gradcam')
+    assert.equal(state.heatmap.visible, true)
+    // The radiologists' boxes of that case are on the canvas, under the heatmap.
+    const expected = sampleBoxes.get(first)
+    assert.ok(expected?.length, `${first} has boxes in the sample`)
+    const drawn = (state.boxes ?? []).filter((b) => !b.mine)
+    assert.deepEqual(drawn.map((b) => b.finding).sort(), [...expected].sort())
+    // ...and the map of each box's finding is stored (the viewer shows whichever finding it picks).
+    const caseId = Number(await page.getAttribute('[data-testid="case-view"]', 'data-case-id'))
+    const models = (await callApi('models:list', {})).data
+    const model = models.find((m) => m.isDefault) ?? models[0]
+    for (const finding of expected) {
+      const map = await callApi('heatmaps:get', { caseId, model: model.id, version: model.version, finding, method: 'gradcam' })
+      assert.ok(map.ok && map.data, `stored Grad-CAM of ${finding} on ${first}`)
+    }
+    // Nobody clicked Run: the heatmap came from background analysis.
+    const status = (await callApi('background:status', {})).data
+    assert.equal(status.failed, 0, JSON.stringify(status.failures))
+    console.log(`first run: sample opened with a heatmap ${seconds.toFixed(1)} s after the click`)
+  },
+)
 
-workflow('2. background analysis fills the worklist\'s model top 3 after an import, without Run', async () => {
+workflow("2. background analysis fills the worklist's model top 3 after an import, without Run", async () => {
   const { page } = ctx
   await page.click('[data-testid="open-import"]')
   await page.fill('[data-testid="import-images-dir"]', ctx.imagesDir)
@@ -89,17 +117,27 @@ workflow('2. background analysis fills the worklist\'s model top 3 after an impo
   await waitForTotal(page, total)
   for (const image of ctx.imageNames) {
     await page.waitForFunction(
-      (name) => document.querySelectorAll(`[data-testid="worklist-row"][data-image="${name}"] [data-testid="worklist-top-findings"] > *`).length === 3,
-      image, { timeout: WAIT },
+      (name) =>
+        document.querySelectorAll(`[data-testid="worklist-row"][data-image="${name}"] [data-testid="worklist-top-findings"] > *`).length ===
+        3,
+      image,
+      { timeout: WAIT },
     )
   }
   // The chip says the queue is through, nothing failed.
-  await page.waitForFunction(() => {
-    const chip = document.querySelector('[data-testid="background-chip"]')
-    return chip?.getAttribute('data-pending') === '0' && /^Analysed \d+ cases?/.test(chip.textContent ?? '')
-  }, null, { timeout: WAIT })
+  await page.waitForFunction(
+    () => {
+      const chip = document.querySelector('[data-testid="background-chip"]')
+      return chip?.getAttribute('data-pending') === '0' && /^Analysed \d+ cases?/.test(chip.textContent ?? '')
+    },
+    null,
+    { timeout: WAIT },
+  )
   assert.equal(await page.getAttribute('[data-testid="background-chip"]', 'data-failed'), '0')
   const page1 = (await callApi('cases:list', { limit: 100 })).data
   assert.equal(page1.total, total)
-  assert.ok(page1.rows.every((row) => row.topFindings.length === 3), 'every case has the default model\'s top 3')
+  assert.ok(
+    page1.rows.every((row) => row.topFindings.length === 3),
+    "every case has the default model's top 3",
+  )
 })

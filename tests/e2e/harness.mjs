@@ -26,9 +26,14 @@ export const execFileAsync = promisify(execFile)
 
 /** Shared by every workflow (they run in order and build on each other). */
 export const ctx = {
-  workDir: '', dataDir: '', imagesDir: '',
+  workDir: '',
+  dataDir: '',
+  imagesDir: '',
   /** @type {import('node:child_process').ChildProcess | null} */ server: null,
-  serverLog: '', url: '', port: 0, token: '',
+  serverLog: '',
+  url: '',
+  port: 0,
+  token: '',
   /** @type {import('playwright-core').Browser | null} */ browser: null,
   /** @type {import('playwright-core').Page | null} */ page: null,
   pageErrors: /** @type {string[]} */ ([]),
@@ -59,7 +64,11 @@ export function readCsvBoxes(inFolder) {
 /** `env` adds to the server's environment, e.g. CXR_LENS_BACKGROUND=off where a spec needs cases left unanalysed. */
 export function startServer(dataDir, env = {}) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [webJs, '--data-dir', dataDir], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [webJs, '--data-dir', dataDir], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     ctx.server = child
     const timer = setTimeout(() => reject(new Error(`web server printed no URL within ${WAIT} ms:\n${ctx.serverLog}`)), WAIT)
     const onData = (chunk) => {
@@ -131,7 +140,9 @@ export async function openByClick(page, image) {
  */
 export async function caseBoxTexts(page, count) {
   if (count !== undefined) {
-    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="case-box"]').length === n, count, { timeout: WAIT }).catch(() => undefined)
+    await page
+      .waitForFunction((n) => document.querySelectorAll('[data-testid="case-box"]').length === n, count, { timeout: WAIT })
+      .catch(() => undefined)
   }
   return page.$$eval('[data-testid="case-box"]', (items) => items.map((item) => item.textContent ?? ''))
 }
@@ -148,7 +159,10 @@ export function workflow(name, body) {
     } catch (error) {
       if (ctx.page) {
         const file = join(artifacts, `e2e-failure-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`)
-        await ctx.page.screenshot({ path: file }).then(() => console.error(`screenshot: ${file}`), () => undefined)
+        await ctx.page.screenshot({ path: file }).then(
+          () => console.error(`screenshot: ${file}`),
+          () => undefined,
+        )
       }
       if (ctx.pageErrors.length) console.error(`browser errors:\n  ${ctx.pageErrors.join('\n  ')}`)
       console.error(`server log (tail):\n${ctx.serverLog.slice(-2000)}`)
@@ -183,7 +197,6 @@ export function tryWebSocket(url, headers) {
   })
 }
 
-
 /**
  * Debian Chromium and one page, its errors collected into ctx.pageErrors (uncaught errors always;
  * console errors and HTTP ≥ 400 responses when asked), then the app opened at ctx.url.
@@ -192,8 +205,16 @@ export async function openBrowserPage({ acceptDownloads = false, consoleErrors =
   ctx.browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   })
   ctx.page = await ctx.browser.newPage({ viewport: { width: 1600, height: 1000 }, acceptDownloads })
   ctx.page.setDefaultTimeout(WAIT)

@@ -11,9 +11,26 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  repoRoot, images1024, labelsCsv, boxesCsv, webJs, cliJs, artifacts, CHROMIUM,
-  WAIT, execFileAsync, ctx, startServer, waitForTotal, openByClick, viewer, workflow,
-  openBrowserPage, closeAll, openSection, readCsvBoxes,
+  repoRoot,
+  images1024,
+  labelsCsv,
+  boxesCsv,
+  webJs,
+  cliJs,
+  artifacts,
+  CHROMIUM,
+  WAIT,
+  execFileAsync,
+  ctx,
+  startServer,
+  waitForTotal,
+  openByClick,
+  viewer,
+  workflow,
+  openBrowserPage,
+  closeAll,
+  openSection,
+  readCsvBoxes,
 } from './harness.mjs'
 import { cliWithStdin, loginReader, secretOf } from './readingSetup.mjs'
 
@@ -30,15 +47,20 @@ async function cli(...args) {
 
 async function predictionRows(page) {
   return page.$$eval('[data-testid="prediction-row"]', (rows) =>
-    rows.map((row) => ({ finding: row.getAttribute('data-finding'), probability: Number(row.getAttribute('data-probability')) })))
+    rows.map((row) => ({ finding: row.getAttribute('data-finding'), probability: Number(row.getAttribute('data-probability')) })),
+  )
 }
 
 /** Waits until the canvas reports a heatmap matching every key of `expected`. */
 async function waitForHeatmap(page, expected) {
-  await page.waitForFunction((want) => {
-    const heatmap = window.__cxrViewer?.heatmap
-    return !!heatmap && Object.entries(want).every(([key, value]) => heatmap[key] === value)
-  }, expected, { timeout: WAIT })
+  await page.waitForFunction(
+    (want) => {
+      const heatmap = window.__cxrViewer?.heatmap
+      return !!heatmap && Object.entries(want).every(([key, value]) => heatmap[key] === value)
+    },
+    expected,
+    { timeout: WAIT },
+  )
   return (await viewer(page)).heatmap
 }
 
@@ -68,7 +90,13 @@ async function runMethod(page, method) {
 let image = ''
 
 before(async () => {
-  for (const [what, path] of [['build (run npx electron-vite build)', webJs], ['build', cliJs], ['NIH images', images1024], ['model fixture', MODEL_DIR], ['Chromium', CHROMIUM]]) {
+  for (const [what, path] of [
+    ['build (run npx electron-vite build)', webJs],
+    ['build', cliJs],
+    ['NIH images', images1024],
+    ['model fixture', MODEL_DIR],
+    ['Chromium', CHROMIUM],
+  ]) {
     if (!existsSync(path)) throw new Error(`missing ${what}: ${path}`)
   }
   mkdirSync(artifacts, { recursive: true })
@@ -77,7 +105,10 @@ before(async () => {
   ctx.imagesDir = join(ctx.workDir, 'images')
   mkdirSync(ctx.dataDir)
   mkdirSync(ctx.imagesDir)
-  ctx.imageNames = readdirSync(images1024).filter((name) => name.endsWith('.png')).sort().slice(0, IMAGES)
+  ctx.imageNames = readdirSync(images1024)
+    .filter((name) => name.endsWith('.png'))
+    .sort()
+    .slice(0, IMAGES)
   assert.equal(ctx.imageNames.length, IMAGES)
   for (const name of ctx.imageNames) symlinkSync(join(images1024, name), join(ctx.imagesDir, name))
   image = ctx.imageNames[0]
@@ -98,12 +129,12 @@ workflow('1. no model installed: the panel says how to import one', async () => 
   await openByClick(page, image)
   if (installed.length > 0) return // a bundled model exists: nothing to check here
   await page.waitForSelector('[data-testid="no-model"]', { timeout: WAIT })
-  assert.match(await page.textContent('[data-testid="no-model"]') ?? '', /No model installed.*cxr-lens models import DIR/)
+  assert.match((await page.textContent('[data-testid="no-model"]')) ?? '', /No model installed.*cxr-lens models import DIR/)
   assert.equal(await page.$('[data-testid="run-model"]'), null)
   assert.equal((await viewer(page))?.heatmap, null)
 })
 
-workflow('2. Grad-CAM run: 14 probabilities, CPU chip, heatmap of the box\'s finding (else the top one)', async () => {
+workflow("2. Grad-CAM run: 14 probabilities, CPU chip, heatmap of the box's finding (else the top one)", async () => {
   const { page } = ctx
   await cli('models', 'import', MODEL_DIR)
   // Fine-tuning is in the Models dialog, for clinical advisors (made by the administrator's CLI).
@@ -117,7 +148,9 @@ workflow('2. Grad-CAM run: 14 probabilities, CPU chip, heatmap of the box\'s fin
   assert.ok(key, `model-select lists ${MODEL_ID}: ${JSON.stringify(models)}`)
   await page.selectOption('[data-testid="model-select"]', key)
   // tiny-resnet has a gap_linear head: CAM and layer SHAP are allowed.
-  const disabled = await page.$$eval('[data-testid="method-select"] option', (options) => options.filter((o) => o.disabled).map((o) => o.value))
+  const disabled = await page.$$eval('[data-testid="method-select"] option', (options) =>
+    options.filter((o) => o.disabled).map((o) => o.value),
+  )
   assert.deepEqual(disabled, [])
   // Fine-tuning is not in the reading panel, and model management is not offered to a reader who
   // is not logged in; a clinical advisor gets it in the top bar.
@@ -126,21 +159,40 @@ workflow('2. Grad-CAM run: 14 probabilities, CPU chip, heatmap of the box\'s fin
   await loginReader(page, 'Advisor Models')
   await page.click('[data-testid="open-models"]')
   await page.waitForSelector('[data-testid="models-dialog"]')
-  assert.ok((await page.$$eval('[data-testid="models-row"]', (rows) => rows.map((r) => r.getAttribute('data-model')))).includes(key), 'the dialog lists the installed models')
+  assert.ok(
+    (await page.$$eval('[data-testid="models-row"]', (rows) => rows.map((r) => r.getAttribute('data-model')))).includes(key),
+    'the dialog lists the installed models',
+  )
   // Fine-tuning: its residual last block is not a 1×1 convolution, so only the final layer is offered;
   // the bundled MobileNet v1 (when listed) offers its last block too.
   await page.selectOption('[data-testid="fine-tune-model"]', key)
-  const layerOptions = () => page.$$eval('[data-testid="fine-tune-layers"] option', (options) => options.map((o) => ({ value: o.value, disabled: o.disabled })))
+  const layerOptions = () =>
+    page.$$eval('[data-testid="fine-tune-layers"] option', (options) => options.map((o) => ({ value: o.value, disabled: o.disabled })))
   await page.waitForSelector('[data-testid="fine-tune-layers"]')
-  assert.deepEqual(await layerOptions(), [{ value: 'head', disabled: false }, { value: 'head+last-block', disabled: true }])
+  assert.deepEqual(await layerOptions(), [
+    { value: 'head', disabled: false },
+    { value: 'head+last-block', disabled: true },
+  ])
   const reference = models.find((value) => value.startsWith('cxr-mobilenet-v1@'))
   if (reference) {
     await page.selectOption('[data-testid="fine-tune-model"]', reference)
-    await page.waitForFunction(() => document.querySelector('[data-testid="fine-tune-layers"] option[value="head+last-block"]')?.disabled === false, null, { timeout: WAIT })
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="fine-tune-layers"] option[value="head+last-block"]')?.disabled === false,
+      null,
+      { timeout: WAIT },
+    )
     await page.selectOption('[data-testid="fine-tune-model"]', key)
-    await page.waitForFunction(() => document.querySelector('[data-testid="fine-tune-layers"] option[value="head+last-block"]')?.disabled === true, null, { timeout: WAIT })
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="fine-tune-layers"] option[value="head+last-block"]')?.disabled === true,
+      null,
+      { timeout: WAIT },
+    )
   }
-  assert.deepEqual(await page.$$eval('[data-testid="fine-tune-balance"] option', (options) => options.map((o) => o.value)), ['weights', 'smote', 'none'])
+  assert.deepEqual(await page.$$eval('[data-testid="fine-tune-balance"] option', (options) => options.map((o) => o.value)), [
+    'weights',
+    'smote',
+    'none',
+  ])
   await page.click('[data-testid="models-close"]')
   await page.waitForSelector('[data-testid="models-dialog"]', { state: 'detached' })
   await openSection(page, 'findings')
@@ -153,17 +205,23 @@ workflow('2. Grad-CAM run: 14 probabilities, CPU chip, heatmap of the box\'s fin
 
   const rows = await predictionRows(page)
   assert.equal(new Set(rows.map((r) => r.finding)).size, FINDINGS)
-  for (let i = 1; i < rows.length; i++) assert.ok(rows[i - 1].probability >= rows[i].probability, 'rows sorted by probability, highest first')
+  for (let i = 1; i < rows.length; i++)
+    assert.ok(rows[i - 1].probability >= rows[i].probability, 'rows sorted by probability, highest first')
   for (const row of rows) assert.ok(row.probability >= 0 && row.probability <= 1, `${row.finding} ${row.probability}`)
   const heatmap = await waitForHeatmap(page, { method: 'gradcam' })
   // The map follows the case's radiologist box when it has one (NIH spells Infiltration 'Infiltrate'
   // in the box list), else the top probability; the screen says which.
-  const boxFinding = readCsvBoxes(new Set([image])).get(image)?.[0]?.finding.replace(/^Infiltrate$/, 'Infiltration')
+  const boxFinding = readCsvBoxes(new Set([image]))
+    .get(image)?.[0]
+    ?.finding.replace(/^Infiltrate$/, 'Infiltration')
   const [expected, why] = boxFinding ? [boxFinding, "from the case's boxes"] : [rows[0].finding, 'highest probability']
   // The default overlay: Hot (legible over a radiograph), transparent below 30% of the map's range.
-  assert.deepEqual({ ...heatmap, opacity: undefined }, { finding: expected, method: 'gradcam', width: 8, height: 8, visible: true, opacity: undefined, colormap: 'hot', floor: 0.3 })
+  assert.deepEqual(
+    { ...heatmap, opacity: undefined },
+    { finding: expected, method: 'gradcam', width: 8, height: 8, visible: true, opacity: undefined, colormap: 'hot', floor: 0.3 },
+  )
   assert.equal(await page.getAttribute('[data-testid="map-choice"]', 'data-reason'), boxFinding ? 'boxes' : 'top')
-  assert.match(await page.textContent('[data-testid="map-choice"]') ?? '', new RegExp(`Map: ${expected} — ${why}`))
+  assert.match((await page.textContent('[data-testid="map-choice"]')) ?? '', new RegExp(`Map: ${expected} — ${why}`))
   assert.equal(await page.getAttribute(`[data-testid="prediction-row"][data-finding="${expected}"]`, 'data-selected'), 'true')
 })
 
@@ -259,11 +317,19 @@ workflow('6. a model with an MLP head: CAM and layer SHAP are disabled, the meth
   // Opening a case refreshes the model list.
   await page.click(`[data-testid="worklist-row"][data-image="${ctx.imageNames[1]}"]`)
   await openByClick(page, image)
-  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="model-select"] option')].some((o) => o.value.startsWith('tiny-mlp-head@')), null, { timeout: WAIT })
-  const key = await page.$$eval('[data-testid="model-select"] option', (options) => options.map((o) => o.value).find((v) => v.startsWith('tiny-mlp-head@')))
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('[data-testid="model-select"] option')].some((o) => o.value.startsWith('tiny-mlp-head@')),
+    null,
+    { timeout: WAIT },
+  )
+  const key = await page.$$eval('[data-testid="model-select"] option', (options) =>
+    options.map((o) => o.value).find((v) => v.startsWith('tiny-mlp-head@')),
+  )
   await page.selectOption('[data-testid="model-select"]', key)
   await page.waitForFunction(() => document.querySelector('[data-testid="method-select"]')?.value === 'gradcam', null, { timeout: WAIT })
-  const disabled = await page.$$eval('[data-testid="method-select"] option', (options) => options.filter((o) => o.disabled).map((o) => o.value))
+  const disabled = await page.$$eval('[data-testid="method-select"] option', (options) =>
+    options.filter((o) => o.disabled).map((o) => o.value),
+  )
   assert.deepEqual(disabled.sort(), ['cam', 'layershap'])
   // Not run with this model yet: no probabilities, no map.
   await page.waitForSelector('[data-testid="no-predictions"]', { timeout: WAIT })

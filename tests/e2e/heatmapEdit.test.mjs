@@ -41,7 +41,11 @@ workflow('1. a radiologist may not edit: the button is off and the server refuse
   await openSection(page, 'heatmap')
   assert.equal(await page.isDisabled('[data-testid="edit-heatmap"]'), true)
   // Logged in as the radiologist on its own connection: refused for the role.
-  const refused = await callApi('heatmaps:saveEdit', { baseId: model.id, readerId: radiologist, values: model.values }, { readerId: radiologist, secret: secretOf('Dr Rad') })
+  const refused = await callApi(
+    'heatmaps:saveEdit',
+    { baseId: model.id, readerId: radiologist, values: model.values },
+    { readerId: radiologist, secret: secretOf('Dr Rad') },
+  )
   assert.equal(refused.ok, false)
   assert.equal(refused.error.code, 'forbidden', JSON.stringify(refused))
   assert.match(refused.error.message, /clinical advisor/)
@@ -66,7 +70,7 @@ workflow('2. a clinical advisor brushes the map and saves it as a second version
   assert.equal(await page.getAttribute('[data-testid="case-stage"]', 'data-brush'), 'add')
   await page.click('[data-testid="brush-erase"]')
   await page.waitForSelector('[data-testid="case-stage"][data-brush="erase"]')
-  assert.match(await page.textContent('[data-testid="viewer-status"]') ?? '', /brush: erase evidence/)
+  assert.match((await page.textContent('[data-testid="viewer-status"]')) ?? '', /brush: erase evidence/)
   await page.click('[data-testid="brush-add"]')
   await page.waitForSelector('[data-testid="case-stage"][data-brush="add"]')
   const radius = Number(await page.getAttribute('[data-testid="case-stage"]', 'data-brush-radius'))
@@ -74,7 +78,11 @@ workflow('2. a clinical advisor brushes the map and saves it as a second version
   // brush size 1: half a map cell of the 1024² image, on screen
   const expected = 0.5 * (1024 / heatmap.width) * scale
   assert.ok(Math.abs(radius - expected) < 1, `brush cursor radius ${radius} px, expected ${expected}`)
-  assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('[data-testid="case-stage"]')).cursor), 'none', 'the brush circle is the cursor')
+  assert.equal(
+    await page.evaluate(() => getComputedStyle(document.querySelector('[data-testid="case-stage"]')).cursor),
+    'none',
+    'the brush circle is the cursor',
+  )
   await dragImage(page, { x: 100, y: 100 }, { x: 400, y: 150 })
   const painted = await shownValuesAfter(page, model.values)
   await page.click('[data-testid="heatmap-save"]')
@@ -83,7 +91,11 @@ workflow('2. a clinical advisor brushes the map and saves it as a second version
   assert.equal(first, String(model.id), 'the model map stays the first version')
   const stored = await callApi('heatmaps:byId', { id: Number(second) })
   assert.equal(stored.data.editedFrom, model.id)
-  assert.deepEqual(stored.data.values.map((v) => Math.fround(v)), painted.map((v) => Math.fround(v)), 'the saved version is what was painted')
+  assert.deepEqual(
+    stored.data.values.map((v) => Math.fround(v)),
+    painted.map((v) => Math.fround(v)),
+    'the saved version is what was painted',
+  )
   await page.click('[data-testid="heatmap-compare"]')
   await page.waitForSelector('[data-testid="heatmap-compare-view"]')
 })
@@ -99,7 +111,7 @@ workflow('3. threshold to mask, then reset to the model map, on the working copy
   const mask = await shownValuesAfter(page, model.values)
   const expected = otsuMask(model.values, model.method)
   assert.ok(expected.some((v) => v === 1) && expected.some((v) => v === 0), `the model map has structure: ${expected}`)
-  assert.deepEqual(mask, expected, 'cells at or above Otsu\'s threshold of the normalized map')
+  assert.deepEqual(mask, expected, "cells at or above Otsu's threshold of the normalized map")
 
   await page.click('[data-testid="heatmap-reset"]')
   const reset = await shownValuesAfter(page, mask)

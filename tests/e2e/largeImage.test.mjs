@@ -8,7 +8,19 @@ import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { ctx, images1024, labelsCsv, boxesCsv, startServer, openBrowserPage, waitForTotal, viewer, workflow, closeAll, openSection } from './harness.mjs'
+import {
+  ctx,
+  images1024,
+  labelsCsv,
+  boxesCsv,
+  startServer,
+  openBrowserPage,
+  waitForTotal,
+  viewer,
+  workflow,
+  closeAll,
+  openSection,
+} from './harness.mjs'
 import { cli, dragImage, timeOpen, percentiles, createReader, myBoxes, blur, saved, waitMine, freshReadingDirs } from './readingSetup.mjs'
 
 const SIDE = 3000
@@ -19,7 +31,10 @@ before(async () => {
   // One case with radiologist boxes (scaled ×3000/1024 on import) and one without.
   ctx.imageNames = [all.find((n) => ctx.csvBoxes.has(n)), all.find((n) => !ctx.csvBoxes.has(n))].sort()
   for (const name of ctx.imageNames) {
-    await sharp(join(images1024, name)).resize(SIDE, SIDE, { kernel: 'lanczos3' }).png({ compressionLevel: 1 }).toFile(join(ctx.imagesDir, name))
+    await sharp(join(images1024, name))
+      .resize(SIDE, SIDE, { kernel: 'lanczos3' })
+      .png({ compressionLevel: 1 })
+      .toFile(join(ctx.imagesDir, name))
   }
   await cli('import', '--images', ctx.imagesDir, '--labels', labelsCsv, '--boxes', boxesCsv)
   await cli('explain', '--method', 'gradcam', '--all')
@@ -46,7 +61,8 @@ workflow('1. a 3000² case opens with its heatmap and its boxes at full resoluti
   const [csv] = ctx.csvBoxes.get(boxed)
   const shown = hook.boxes.find((b) => !b.mine)
   assert.ok(shown, 'the dataset box is drawn')
-  for (const k of ['x', 'y', 'w', 'h']) assert.ok(Math.abs(shown[k] - csv[k] * SIDE / 1024) <= 2, `${k}: ${shown[k]} vs ${csv[k] * SIDE / 1024}`)
+  for (const k of ['x', 'y', 'w', 'h'])
+    assert.ok(Math.abs(shown[k] - (csv[k] * SIDE) / 1024) <= 2, `${k}: ${shown[k]} vs ${(csv[k] * SIDE) / 1024}`)
 })
 
 workflow('2. zoom, pan, draw and window/level stay smooth on 3000²', async () => {
@@ -72,7 +88,7 @@ workflow('2. zoom, pan, draw and window/level stay smooth on 3000²', async () =
   for (const [k, v] of Object.entries({ x: 1450, y: 1450, w: 110, h: 100 })) assert.ok(Math.abs(box[k] - v) <= 3, `${k} ${box[k]} ≈ ${v}`)
   // Window/level: right-drag.
   // W/L in stored pixel values (integers)
-  const wl = async () => (await page.textContent('[data-testid="viewer-status"]') ?? '').match(/W (-?\d+) L (-?\d+)/)?.slice(1)
+  const wl = async () => ((await page.textContent('[data-testid="viewer-status"]')) ?? '').match(/W (-?\d+) L (-?\d+)/)?.slice(1)
   const before = await wl()
   await dragImage(page, { x: 1400, y: 1350 }, { x: 1480, y: 1390 }, { steps: 40, button: 'right' })
   stats.windowLevel = await page.evaluate(() => window.__cxrViewer.frameStats())
@@ -80,7 +96,9 @@ workflow('2. zoom, pan, draw and window/level stay smooth on 3000²', async () =
   assert.notDeepEqual(await wl(), before, 'the right-drag changed window/level')
 
   const f = (s) => `p50 ${s.p50ms.toFixed(1)} ms p95 ${s.p95ms.toFixed(1)} ms (${s.frames} frames)`
-  console.log(`# 3000² image: worklist click → image + heatmap visible (6 opens, two cases alternating): p50 ${stats.open.p50.toFixed(0)} ms, p95 ${stats.open.p95.toFixed(0)} ms`)
+  console.log(
+    `# 3000² image: worklist click → image + heatmap visible (6 opens, two cases alternating): p50 ${stats.open.p50.toFixed(0)} ms, p95 ${stats.open.p95.toFixed(0)} ms`,
+  )
   console.log(`# 3000² frame intervals: pan ${f(stats.pan)}; box draw ${f(stats.draw)}; window/level ${f(stats.windowLevel)}`)
   for (const [name, s] of Object.entries({ pan: stats.pan, draw: stats.draw, windowLevel: stats.windowLevel })) {
     assert.ok(s.frames > 3, `${name}: frames were recorded`)

@@ -10,8 +10,21 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkS
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  repoRoot, images1024, labelsCsv, webJs, cliJs, artifacts, CHROMIUM, WAIT, execFileAsync, ctx, startServer, waitForTotal, workflow,
-  openBrowserPage, closeAll,
+  repoRoot,
+  images1024,
+  labelsCsv,
+  webJs,
+  cliJs,
+  artifacts,
+  CHROMIUM,
+  WAIT,
+  execFileAsync,
+  ctx,
+  startServer,
+  waitForTotal,
+  workflow,
+  openBrowserPage,
+  closeAll,
 } from './harness.mjs'
 
 before(async () => {
@@ -21,14 +34,24 @@ before(async () => {
   ctx.dataDir = join(ctx.workDir, 'data')
   const images = join(ctx.workDir, 'images')
   mkdirSync(images)
-  for (const name of readdirSync(images1024).filter((n) => n.endsWith('.png')).sort().slice(0, 2)) symlinkSync(join(images1024, name), join(images, name))
-  await execFileAsync(process.execPath, [cliJs, 'import', '--images', images, '--labels', labelsCsv, '--data-dir', ctx.dataDir], { cwd: repoRoot, timeout: 120_000 })
+  for (const name of readdirSync(images1024)
+    .filter((n) => n.endsWith('.png'))
+    .sort()
+    .slice(0, 2))
+    symlinkSync(join(images1024, name), join(images, name))
+  await execFileAsync(process.execPath, [cliJs, 'import', '--images', images, '--labels', labelsCsv, '--data-dir', ctx.dataDir], {
+    cwd: repoRoot,
+    timeout: 120_000,
+  })
   ctx.policy = join(ctx.workDir, 'config.json')
-  writeFileSync(ctx.policy, JSON.stringify({
-    features: { fineTuning: false },
-    pacs: [{ name: 'Main PACS', aeTitle: 'PACS01', host: 'pacs.hospital.example', port: 11112 }],
-    logging: { level: 'info' },
-  }))
+  writeFileSync(
+    ctx.policy,
+    JSON.stringify({
+      features: { fineTuning: false },
+      pacs: [{ name: 'Main PACS', aeTitle: 'PACS01', host: 'pacs.hospital.example', port: 11112 }],
+      logging: { level: 'info' },
+    }),
+  )
   process.env.CXR_LENS_POLICY = ctx.policy // the server inherits it
   ctx.url = await startServer(ctx.dataDir)
   await openBrowserPage()
@@ -52,7 +75,7 @@ workflow('1. More → Configuration shows what the machine policy set, marked as
   await page.waitForSelector('[data-testid="policy-dialog"]', { state: 'detached', timeout: WAIT })
 })
 
-workflow('2. More → Export diagnostics writes a ZIP into the data folder, with the server\'s log', async () => {
+workflow("2. More → Export diagnostics writes a ZIP into the data folder, with the server's log", async () => {
   const { page } = ctx
   await page.click('[data-testid="operations-menu"]')
   await page.click('[data-testid="export-diagnostics"]')
@@ -61,7 +84,8 @@ workflow('2. More → Export diagnostics writes a ZIP into the data folder, with
   assert.ok(match, `the path is shown: ${shown}`)
   assert.ok(match[1].startsWith(join(ctx.dataDir, 'diagnostics', 'cxr-lens-diagnostics-')), match[1])
   const listed = execFileSync('python3', ['-m', 'zipfile', '-l', match[1]], { encoding: 'utf8' })
-  for (const name of ['versions.json', 'providers.json', 'database.json', 'configuration.json', 'logs/cxr-lens.log']) assert.ok(listed.includes(name), `${name} in:\n${listed}`)
+  for (const name of ['versions.json', 'providers.json', 'database.json', 'configuration.json', 'logs/cxr-lens.log'])
+    assert.ok(listed.includes(name), `${name} in:\n${listed}`)
   const log = readFileSync(join(ctx.dataDir, 'logs', 'cxr-lens.log'), 'utf8')
   assert.match(log, /"proc":"web".*"msg":"browser mode started"/)
   assert.match(log, /"proc":"web".*"msg":"diagnostics exported"/)

@@ -18,8 +18,21 @@ import { join } from 'node:path'
 import { symlinkSync } from 'node:fs'
 import sharp from 'sharp'
 import {
-  repoRoot, images1024, labelsCsv, boxesCsv, artifacts, ctx, startServer, openBrowserPage, waitForTotal, viewer,
-  workflow, sel, closeAll, openSection, readmeScreenshot,
+  repoRoot,
+  images1024,
+  labelsCsv,
+  boxesCsv,
+  artifacts,
+  ctx,
+  startServer,
+  openBrowserPage,
+  waitForTotal,
+  viewer,
+  workflow,
+  sel,
+  closeAll,
+  openSection,
+  readmeScreenshot,
 } from './harness.mjs'
 import { cli, freshReadingDirs, createReader, loginReader, blur, heatmapValues } from './readingSetup.mjs'
 
@@ -54,24 +67,35 @@ const box = async (page, selector) => (await page.$(selector))?.boundingBox()
 
 /** Elements under `root` whose text is cut (wider or taller than their box). */
 function cutTexts(page, root) {
-  return page.$$eval(`${root} .MuiTypography-root, ${root} .MuiChip-label, ${root} .MuiSelect-select`, (elements) => elements
-    .filter((e) => e.scrollWidth > e.clientWidth + 1)
-    .map((e) => `${e.textContent} (${e.scrollWidth} > ${e.clientWidth})`))
+  return page.$$eval(`${root} .MuiTypography-root, ${root} .MuiChip-label, ${root} .MuiSelect-select`, (elements) =>
+    elements.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => `${e.textContent} (${e.scrollWidth} > ${e.clientWidth})`),
+  )
 }
 
-workflow('1. worklist at 1600 px: no name, chip or filter cut; findings beyond the fourth collapse into a "+N" chip that names them', async () => {
-  const { page } = ctx
-  await page.waitForSelector(sel.row(MANY))
-  assert.deepEqual(await cutTexts(page, '[data-testid="worklist-pane"]'), [])
-  const chips = await page.$$eval(`${sel.row(MANY)} [data-testid="worklist-findings"] .MuiChip-root`, (items) => items.map((c) => ({ text: c.textContent, title: c.getAttribute('title') })))
-  assert.deepEqual(chips.map((c) => c.text), ['Cardiomegaly', 'Effusion', 'Fibrosis', '+2'])
-  assert.equal(chips[3].title, 'Pleural_Thickening, Pneumothorax')
-  // The chips' column does not hide a third line either.
-  const hidden = await page.$$eval('[data-testid="worklist-findings"]', (cells) => cells.filter((c) => c.scrollHeight > c.clientHeight + 1).length)
-  assert.equal(hidden, 0)
-  // The model's top 3 of an analysed case.
-  assert.equal(await page.$$eval(`${sel.row(plain)} [data-testid="worklist-top-findings"] > *`, (l) => l.length), 3)
-})
+workflow(
+  '1. worklist at 1600 px: no name, chip or filter cut; findings beyond the fourth collapse into a "+N" chip that names them',
+  async () => {
+    const { page } = ctx
+    await page.waitForSelector(sel.row(MANY))
+    assert.deepEqual(await cutTexts(page, '[data-testid="worklist-pane"]'), [])
+    const chips = await page.$$eval(`${sel.row(MANY)} [data-testid="worklist-findings"] .MuiChip-root`, (items) =>
+      items.map((c) => ({ text: c.textContent, title: c.getAttribute('title') })),
+    )
+    assert.deepEqual(
+      chips.map((c) => c.text),
+      ['Cardiomegaly', 'Effusion', 'Fibrosis', '+2'],
+    )
+    assert.equal(chips[3].title, 'Pleural_Thickening, Pneumothorax')
+    // The chips' column does not hide a third line either.
+    const hidden = await page.$$eval(
+      '[data-testid="worklist-findings"]',
+      (cells) => cells.filter((c) => c.scrollHeight > c.clientHeight + 1).length,
+    )
+    assert.equal(hidden, 0)
+    // The model's top 3 of an analysed case.
+    assert.equal(await page.$$eval(`${sel.row(plain)} [data-testid="worklist-top-findings"] > *`, (l) => l.length), 3)
+  },
+)
 
 workflow('2. the image gets the room: worklist and side panel fold by key and button, remembered; the sections fit 1000 px', async () => {
   const { page } = ctx
@@ -83,9 +107,14 @@ workflow('2. the image gets the room: worklist and side panel fold by key and bu
   await blur(page)
   await page.keyboard.press('w')
   await page.waitForSelector('[data-testid="worklist-pane"][data-open="false"]', { state: 'attached' })
-  await page.waitForFunction((w) => (document.querySelector('[data-testid="case-stage"]')?.getBoundingClientRect().width ?? 0) > w + 300, open.width)
+  await page.waitForFunction(
+    (w) => (document.querySelector('[data-testid="case-stage"]')?.getBoundingClientRect().width ?? 0) > w + 300,
+    open.width,
+  )
   const folded = await box(page, '[data-testid="case-stage"]')
-  console.log(`# canvas width at 1600×1000: ${open.width.toFixed(0)} px with the worklist, ${folded.width.toFixed(0)} px (${(folded.width / 16).toFixed(1)}%) without`)
+  console.log(
+    `# canvas width at 1600×1000: ${open.width.toFixed(0)} px with the worklist, ${folded.width.toFixed(0)} px (${(folded.width / 16).toFixed(1)}%) without`,
+  )
   assert.ok(folded.width >= 0.7 * 1600, `canvas ${folded.width} px ≥ 70% of 1600`)
   // The image is fitted again to the larger canvas: a 1024² image shows nearly at the canvas height.
   await page.waitForFunction((h) => window.__cxrViewer.scale * 1024 > 0.9 * h, folded.height)
@@ -121,7 +150,7 @@ workflow('2. the image gets the room: worklist and side panel fold by key and bu
   }
 })
 
-workflow('3. the map follows the reader: worklist filter, else the case\'s boxes, else the top probability — said on screen', async () => {
+workflow("3. the map follows the reader: worklist filter, else the case's boxes, else the top probability — said on screen", async () => {
   const { page } = ctx
   await page.click('[data-testid="toggle-worklist"]')
   await page.waitForSelector('[data-testid="worklist-pane"][data-open="true"]')
@@ -147,7 +176,7 @@ workflow('3. the map follows the reader: worklist filter, else the case\'s boxes
   await page.waitForSelector('[data-testid="map-choice"][data-reason="boxes"]')
   const fromBoxes = await page.getAttribute('[data-testid="map-choice"]', 'data-finding')
   assert.ok(['Atelectasis', 'Mass'].includes(fromBoxes), `a finding of the case's boxes: ${fromBoxes}`)
-  assert.match(await page.textContent('[data-testid="map-choice"]') ?? '', new RegExp(`Map: ${fromBoxes} — from the case's boxes`))
+  assert.match((await page.textContent('[data-testid="map-choice"]')) ?? '', new RegExp(`Map: ${fromBoxes} — from the case's boxes`))
   await page.waitForFunction((f) => window.__cxrViewer?.heatmap?.finding === f, fromBoxes)
   await page.waitForSelector('[data-testid="iou-row"]')
 
@@ -156,101 +185,133 @@ workflow('3. the map follows the reader: worklist filter, else the case\'s boxes
   await page.waitForSelector('[data-testid="map-choice"][data-reason="top"]')
   const top = await page.$eval('[data-testid="prediction-row"]', (r) => r.getAttribute('data-finding'))
   assert.equal(await page.getAttribute('[data-testid="map-choice"]', 'data-finding'), top)
-  assert.match(await page.textContent('[data-testid="map-choice"]') ?? '', /— highest probability$/)
+  assert.match((await page.textContent('[data-testid="map-choice"]')) ?? '', /— highest probability$/)
 })
 
-workflow('4. an overlay the radiograph reads through: alpha ramp on the displayed pixels, colour bar with the range, labelled predicted regions, labels apart and on screen', async () => {
-  const { page } = ctx
-  await page.click(sel.row(MANY))
-  await page.waitForSelector(sel.loaded(MANY))
-  await page.click('[data-testid="toggle-worklist"]')
-  await page.waitForSelector('[data-testid="worklist-pane"][data-open="false"]', { state: 'attached' })
-  await page.click('[data-testid="fit-button"]')
-  const hook = await viewer(page)
-  assert.equal(hook.heatmap.colormap, 'hot', 'the default colormap stays legible over a radiograph')
-  assert.equal(hook.heatmap.floor, 0.3)
+workflow(
+  '4. an overlay the radiograph reads through: alpha ramp on the displayed pixels, colour bar with the range, labelled predicted regions, labels apart and on screen',
+  async () => {
+    const { page } = ctx
+    await page.click(sel.row(MANY))
+    await page.waitForSelector(sel.loaded(MANY))
+    await page.click('[data-testid="toggle-worklist"]')
+    await page.waitForSelector('[data-testid="worklist-pane"][data-open="false"]', { state: 'attached' })
+    await page.click('[data-testid="fit-button"]')
+    const hook = await viewer(page)
+    assert.equal(hook.heatmap.colormap, 'hot', 'the default colormap stays legible over a radiograph')
+    assert.equal(hook.heatmap.floor, 0.3)
 
-  // Colour bar: the map's own range, the threshold marked with its value.
-  await openSection(page, 'heatmap')
-  const map = await heatmapValues(page)
-  const finite = map.values.filter(Number.isFinite)
-  const [min, max] = [Math.min(...finite), Math.max(...finite)]
-  const low = Number(await page.getAttribute('[data-testid="heatmap-legend"]', 'data-low'))
-  const high = Number(await page.getAttribute('[data-testid="heatmap-legend"]', 'data-high'))
-  assert.ok(Math.abs(low - min) <= Math.abs(min) * 0.01 + 1e-6 && Math.abs(high - max) <= Math.abs(max) * 0.01 + 1e-6, `legend ${low}–${high} vs map ${min}–${max}`)
-  assert.match(await page.textContent('[data-testid="heatmap-threshold-text"]') ?? '', /^Transparent below \S+ \(30% of the range\)/)
-  // The bar is transparent below the threshold too (over a grey like a radiograph's).
-  assert.match(await page.$eval('[data-testid="heatmap-colorbar"]', (e) => getComputedStyle(e).backgroundImage), /rgba\(0, 0, 0, 0\)/)
+    // Colour bar: the map's own range, the threshold marked with its value.
+    await openSection(page, 'heatmap')
+    const map = await heatmapValues(page)
+    const finite = map.values.filter(Number.isFinite)
+    const [min, max] = [Math.min(...finite), Math.max(...finite)]
+    const low = Number(await page.getAttribute('[data-testid="heatmap-legend"]', 'data-low'))
+    const high = Number(await page.getAttribute('[data-testid="heatmap-legend"]', 'data-high'))
+    assert.ok(
+      Math.abs(low - min) <= Math.abs(min) * 0.01 + 1e-6 && Math.abs(high - max) <= Math.abs(max) * 0.01 + 1e-6,
+      `legend ${low}–${high} vs map ${min}–${max}`,
+    )
+    assert.match((await page.textContent('[data-testid="heatmap-threshold-text"]')) ?? '', /^Transparent below \S+ \(30% of the range\)/)
+    // The bar is transparent below the threshold too (over a grey like a radiograph's).
+    assert.match(await page.$eval('[data-testid="heatmap-colorbar"]', (e) => getComputedStyle(e).backgroundImage), /rgba\(0, 0, 0, 0\)/)
 
-  // On the image: where the map is lowest the radiograph is untouched; where it is highest it is tinted.
-  await openSection(page, 'boxes')
-  await page.click('[data-testid="show-others-toggle"]') // dataset boxes off: nothing else drawn over the probe points
-  await page.waitForFunction(() => window.__cxrViewer.boxesDrawn === 0)
-  await page.mouse.move(0, 0)
-  // Every cell centre, displayed with the map and without: cells below the threshold must show the
-  // radiograph as it is (several of them over bright anatomy, so that an opaque dark colour would show).
-  const range = max - min
-  const cells = map.values.map((v, i) => ({ norm: (v - min) / range, x: ((i % map.width) + 0.5) * (1024 / map.width), y: (Math.floor(i / map.width) + 0.5) * (1024 / map.height) }))
-  const at = await Promise.all(cells.map((c) => page.evaluate(([x, y]) => window.__cxrViewer.imageToStage(x, y), [c.x, c.y])))
-  const shot = async () => {
-    const { data, info } = await sharp(await page.screenshot()).removeAlpha().raw().toBuffer({ resolveWithObject: true })
-    return at.map((p) => {
-      const o = (Math.round(p.clientY) * info.width + Math.round(p.clientX)) * info.channels
-      return [data[o], data[o + 1], data[o + 2]]
-    })
-  }
-  const on = await shot()
-  await blur(page)
-  await page.keyboard.press('h')
-  await page.waitForFunction(() => window.__cxrViewer.heatmap.visible === false)
-  await page.mouse.move(0, 0)
-  const off = await shot()
-  await page.keyboard.press('h')
-  await page.waitForFunction(() => window.__cxrViewer.heatmap.visible === true)
-  const diff = (a, b) => Math.max(...a.map((v, i) => Math.abs(v - b[i])))
-  const below = cells.map((c, i) => ({ ...c, i })).filter((c) => c.norm < 0.2)
-  const bright = below.filter((c) => off[c.i][0] > 60)
-  const top = cells.findIndex((c) => c.norm === 1)
-  console.log(`# overlay: ${below.length} cells below the threshold (${bright.length} over bright anatomy), max change ${Math.max(...below.map((c) => diff(on[c.i], off[c.i])))}; highest cell ${JSON.stringify(off[top])} → ${JSON.stringify(on[top])}`)
-  assert.ok(bright.length >= 2, 'the check sees cells over anatomy, not only the black border')
-  for (const c of below) assert.ok(diff(on[c.i], off[c.i]) <= 3, `below the threshold the radiograph is not tinted: cell ${c.i} ${off[c.i]} vs ${on[c.i]}`)
-  assert.ok(diff(on[top], off[top]) >= 30, `the highest cell is coloured: ${off[top]} vs ${on[top]}`)
-
-  // Predicted regions are labelled with what they are; every label is on screen and apart from the others.
-  await page.click('[data-testid="show-others-toggle"]')
-  await page.waitForFunction(() => window.__cxrViewer.boxesDrawn > 0 && (window.__cxrViewer.predictedBoxes?.length ?? 0) > 0)
-  assert.match(await page.textContent('[data-testid="iou-predicted-legend"]') ?? '', /predicted regions?: the map ≥ Otsu \(\d\.\d\d\) — not ground truth/)
-  await page.waitForFunction(() => (window.__cxrViewer.labels ?? []).some((l) => l.text === 'Grad-CAM ≥ Otsu'))
-  const { labels, viewport } = await viewer(page)
-  const texts = labels.map((l) => l.text)
-  for (const finding of ['Cardiomegaly', 'Pneumothorax']) assert.ok(texts.some((t) => t.startsWith(`${finding} · `)), `a label per box, naming its finding and author: ${texts}`)
-  for (const l of labels) assert.ok(l.x >= -0.5 && l.y >= -0.5 && l.x + l.w <= viewport.width + 0.5 && l.y + l.h <= viewport.height + 0.5, `inside the viewport: ${JSON.stringify(l)}`)
-  for (let i = 0; i < labels.length; i++) {
-    for (let j = i + 1; j < labels.length; j++) {
-      const [a, b] = [labels[i], labels[j]]
-      const apart = a.x + a.w <= b.x + 0.5 || b.x + b.w <= a.x + 0.5 || a.y + a.h <= b.y + 0.5 || b.y + b.h <= a.y + 0.5
-      assert.ok(apart, `labels overlap: ${JSON.stringify(a)} ${JSON.stringify(b)}`)
+    // On the image: where the map is lowest the radiograph is untouched; where it is highest it is tinted.
+    await openSection(page, 'boxes')
+    await page.click('[data-testid="show-others-toggle"]') // dataset boxes off: nothing else drawn over the probe points
+    await page.waitForFunction(() => window.__cxrViewer.boxesDrawn === 0)
+    await page.mouse.move(0, 0)
+    // Every cell centre, displayed with the map and without: cells below the threshold must show the
+    // radiograph as it is (several of them over bright anatomy, so that an opaque dark colour would show).
+    const range = max - min
+    const cells = map.values.map((v, i) => ({
+      norm: (v - min) / range,
+      x: ((i % map.width) + 0.5) * (1024 / map.width),
+      y: (Math.floor(i / map.width) + 0.5) * (1024 / map.height),
+    }))
+    const at = await Promise.all(cells.map((c) => page.evaluate(([x, y]) => window.__cxrViewer.imageToStage(x, y), [c.x, c.y])))
+    const shot = async () => {
+      const { data, info } = await sharp(await page.screenshot())
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true })
+      return at.map((p) => {
+        const o = (Math.round(p.clientY) * info.width + Math.round(p.clientX)) * info.channels
+        return [data[o], data[o + 1], data[o + 2]]
+      })
     }
-  }
-  // Zoomed in on a corner, the labels stay on screen.
-  const stage = await box(page, '[data-testid="case-stage"]')
-  const fitted = (await viewer(page)).scale
-  await page.mouse.move(stage.x + stage.width * 0.3, stage.y + 60)
-  for (let i = 0; i < 6; i++) await page.mouse.wheel(0, -200)
-  await page.waitForFunction((s) => window.__cxrViewer.scale > s * 1.5, fitted)
-  await page.mouse.move(0, 0)
-  const zoomed = await viewer(page)
-  for (const l of zoomed.labels) assert.ok(l.x >= -0.5 && l.y >= -0.5 && l.x + l.w <= zoomed.viewport.width + 0.5 && l.y + l.h <= zoomed.viewport.height + 0.5, `zoomed: inside the viewport: ${JSON.stringify(l)}`)
-  await page.click('[data-testid="fit-button"]')
-  await page.mouse.move(0, 0)
-  await readmeScreenshot(page, 'reading-room')
-})
+    const on = await shot()
+    await blur(page)
+    await page.keyboard.press('h')
+    await page.waitForFunction(() => window.__cxrViewer.heatmap.visible === false)
+    await page.mouse.move(0, 0)
+    const off = await shot()
+    await page.keyboard.press('h')
+    await page.waitForFunction(() => window.__cxrViewer.heatmap.visible === true)
+    const diff = (a, b) => Math.max(...a.map((v, i) => Math.abs(v - b[i])))
+    const below = cells.map((c, i) => ({ ...c, i })).filter((c) => c.norm < 0.2)
+    const bright = below.filter((c) => off[c.i][0] > 60)
+    const top = cells.findIndex((c) => c.norm === 1)
+    console.log(
+      `# overlay: ${below.length} cells below the threshold (${bright.length} over bright anatomy), max change ${Math.max(...below.map((c) => diff(on[c.i], off[c.i])))}; highest cell ${JSON.stringify(off[top])} → ${JSON.stringify(on[top])}`,
+    )
+    assert.ok(bright.length >= 2, 'the check sees cells over anatomy, not only the black border')
+    for (const c of below)
+      assert.ok(diff(on[c.i], off[c.i]) <= 3, `below the threshold the radiograph is not tinted: cell ${c.i} ${off[c.i]} vs ${on[c.i]}`)
+    assert.ok(diff(on[top], off[top]) >= 30, `the highest cell is coloured: ${off[top]} vs ${on[top]}`)
 
-workflow('5. the worklist\'s model top 3 fills in as a run of the default model finishes', async () => {
+    // Predicted regions are labelled with what they are; every label is on screen and apart from the others.
+    await page.click('[data-testid="show-others-toggle"]')
+    await page.waitForFunction(() => window.__cxrViewer.boxesDrawn > 0 && (window.__cxrViewer.predictedBoxes?.length ?? 0) > 0)
+    assert.match(
+      (await page.textContent('[data-testid="iou-predicted-legend"]')) ?? '',
+      /predicted regions?: the map ≥ Otsu \(\d\.\d\d\) — not ground truth/,
+    )
+    await page.waitForFunction(() => (window.__cxrViewer.labels ?? []).some((l) => l.text === 'Grad-CAM ≥ Otsu'))
+    const { labels, viewport } = await viewer(page)
+    const texts = labels.map((l) => l.text)
+    for (const finding of ['Cardiomegaly', 'Pneumothorax'])
+      assert.ok(
+        texts.some((t) => t.startsWith(`${finding} · `)),
+        `a label per box, naming its finding and author: ${texts}`,
+      )
+    for (const l of labels)
+      assert.ok(
+        l.x >= -0.5 && l.y >= -0.5 && l.x + l.w <= viewport.width + 0.5 && l.y + l.h <= viewport.height + 0.5,
+        `inside the viewport: ${JSON.stringify(l)}`,
+      )
+    for (let i = 0; i < labels.length; i++) {
+      for (let j = i + 1; j < labels.length; j++) {
+        const [a, b] = [labels[i], labels[j]]
+        const apart = a.x + a.w <= b.x + 0.5 || b.x + b.w <= a.x + 0.5 || a.y + a.h <= b.y + 0.5 || b.y + b.h <= a.y + 0.5
+        assert.ok(apart, `labels overlap: ${JSON.stringify(a)} ${JSON.stringify(b)}`)
+      }
+    }
+    // Zoomed in on a corner, the labels stay on screen.
+    const stage = await box(page, '[data-testid="case-stage"]')
+    const fitted = (await viewer(page)).scale
+    await page.mouse.move(stage.x + stage.width * 0.3, stage.y + 60)
+    for (let i = 0; i < 6; i++) await page.mouse.wheel(0, -200)
+    await page.waitForFunction((s) => window.__cxrViewer.scale > s * 1.5, fitted)
+    await page.mouse.move(0, 0)
+    const zoomed = await viewer(page)
+    for (const l of zoomed.labels)
+      assert.ok(
+        l.x >= -0.5 && l.y >= -0.5 && l.x + l.w <= zoomed.viewport.width + 0.5 && l.y + l.h <= zoomed.viewport.height + 0.5,
+        `zoomed: inside the viewport: ${JSON.stringify(l)}`,
+      )
+    await page.click('[data-testid="fit-button"]')
+    await page.mouse.move(0, 0)
+    await readmeScreenshot(page, 'reading-room')
+  },
+)
+
+workflow("5. the worklist's model top 3 fills in as a run of the default model finishes", async () => {
   const { page } = ctx
   await page.click('[data-testid="toggle-worklist"]')
   await page.waitForSelector('[data-testid="worklist-pane"][data-open="true"]')
-  const topOf = () => page.$$eval(`${sel.row(fresh)} [data-testid="worklist-top-findings"] > *`, (lines) => lines.map((l) => l.textContent ?? ''))
+  const topOf = () =>
+    page.$$eval(`${sel.row(fresh)} [data-testid="worklist-top-findings"] > *`, (lines) => lines.map((l) => l.textContent ?? ''))
   assert.deepEqual(await topOf(), [], 'not analysed yet')
   await page.click(sel.row(fresh))
   await page.waitForSelector(sel.loaded(fresh))
@@ -261,8 +322,20 @@ workflow('5. the worklist\'s model top 3 fills in as a run of the default model 
   await page.click('[data-testid="run-model"]')
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="prediction-row"]').length === 14, null, { timeout: 60_000 })
   const top3 = await page.$$eval('[data-testid="prediction-row"]', (rows) => rows.slice(0, 3).map((r) => r.getAttribute('data-finding')))
-  await page.waitForFunction((s) => document.querySelectorAll(s).length === 3, `${sel.row(fresh)} [data-testid="worklist-top-findings"] > *`)
+  await page.waitForFunction(
+    (s) => document.querySelectorAll(s).length === 3,
+    `${sel.row(fresh)} [data-testid="worklist-top-findings"] > *`,
+  )
   const shown = await topOf()
-  assert.deepEqual(shown.map((t) => t.replace(/^■\s*/, '').replace(/ \d+%$/, '').replace(' ', '_')), top3, `row: ${shown}`)
+  assert.deepEqual(
+    shown.map((t) =>
+      t
+        .replace(/^■\s*/, '')
+        .replace(/ \d+%$/, '')
+        .replace(' ', '_'),
+    ),
+    top3,
+    `row: ${shown}`,
+  )
   assert.deepEqual(ctx.pageErrors, [])
 })

@@ -9,8 +9,22 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import WebSocket from 'ws'
 import {
-  repoRoot, images1024, labelsCsv, boxesCsv, webJs, cliJs, artifacts, CHROMIUM,
-  WAIT, execFileAsync, ctx, readCsvBoxes, startServer, waitForTotal, viewer, openBrowserPage,
+  repoRoot,
+  images1024,
+  labelsCsv,
+  boxesCsv,
+  webJs,
+  cliJs,
+  artifacts,
+  CHROMIUM,
+  WAIT,
+  execFileAsync,
+  ctx,
+  readCsvBoxes,
+  startServer,
+  waitForTotal,
+  viewer,
+  openBrowserPage,
 } from './harness.mjs'
 
 export const IMAGES = 8
@@ -35,7 +49,9 @@ export function freshReadingDirs(name, needs = []) {
   ctx.imagesDir = join(ctx.workDir, 'images')
   mkdirSync(ctx.dataDir)
   mkdirSync(ctx.imagesDir)
-  const all = readdirSync(images1024).filter((n) => n.endsWith('.png')).sort()
+  const all = readdirSync(images1024)
+    .filter((n) => n.endsWith('.png'))
+    .sort()
   ctx.csvBoxes = readCsvBoxes(new Set(all))
   return all
 }
@@ -67,10 +83,13 @@ export function cliWithStdin(stdin, ...args) {
   child.stdout.on('data', (d) => (stdout += d))
   child.stderr.on('data', (d) => (stderr += d))
   child.stdin.end(stdin)
-  return new Promise((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`cxr-lens ${args.join(' ')}: exit ${code}: ${stderr}`)))))
+  return new Promise((resolve, reject) =>
+    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`cxr-lens ${args.join(' ')}: exit ${code}: ${stderr}`)))),
+  )
 }
 
-const currentIs = (page, name) => page.waitForFunction((n) => (document.querySelector('[data-testid="current-reader"]')?.textContent ?? '').includes(n), name)
+const currentIs = (page, name) =>
+  page.waitForFunction((n) => (document.querySelector('[data-testid="current-reader"]')?.textContent ?? '').includes(n), name)
 
 /** Logs in through the picker (opening it when closed): choose the reader, type its secret. */
 export async function loginReader(page, name, secret = secretOf(name)) {
@@ -105,7 +124,8 @@ export async function createReader(page, name, role) {
 }
 
 export const myBoxes = async (page) => ((await viewer(page)).boxes ?? []).filter((b) => b.mine)
-export const blur = (page) => page.evaluate(() => (document.activeElement instanceof HTMLElement ? document.activeElement.blur() : undefined))
+export const blur = (page) =>
+  page.evaluate(() => (document.activeElement instanceof HTMLElement ? document.activeElement.blur() : undefined))
 export const saved = (page) => page.waitForSelector('[data-testid="save-state"][data-state="saved"]', { timeout: WAIT })
 export const caseView = (page, attribute) => page.getAttribute('[data-testid="case-view"]', attribute)
 
@@ -146,15 +166,21 @@ export async function heatmapValues(page) {
  * (data-loaded="true" for that image) with a heatmap on the canvas.
  */
 export function timeOpen(page, image) {
-  return page.evaluate((name) => new Promise((resolve, reject) => {
-    const row = document.querySelector(`[data-testid="worklist-row"][data-image="${name}"]`)
-    if (!row) return reject(new Error(`no worklist row ${name}`))
-    const start = performance.now()
-    row.click()
-    const poll = () => (document.querySelector(`[data-testid="case-view"][data-loaded="true"][data-image="${name}"]`) && window.__cxrViewer?.heatmap
-      ? resolve(performance.now() - start) : requestAnimationFrame(poll))
-    poll()
-  }), image)
+  return page.evaluate(
+    (name) =>
+      new Promise((resolve, reject) => {
+        const row = document.querySelector(`[data-testid="worklist-row"][data-image="${name}"]`)
+        if (!row) return reject(new Error(`no worklist row ${name}`))
+        const start = performance.now()
+        row.click()
+        const poll = () =>
+          document.querySelector(`[data-testid="case-view"][data-loaded="true"][data-image="${name}"]`) && window.__cxrViewer?.heatmap
+            ? resolve(performance.now() - start)
+            : requestAnimationFrame(poll)
+        poll()
+      }),
+    image,
+  )
 }
 
 /** p50 and p95 (nearest rank, as before: the largest of 12) of a list of times. */
@@ -170,7 +196,9 @@ export function percentiles(times) {
  */
 export function callApi(channel, request, login = null) {
   const { port, searchParams } = new URL(ctx.url)
-  const socket = new WebSocket(`ws://127.0.0.1:${port}/api?token=${encodeURIComponent(searchParams.get('token') ?? '')}`, { headers: { Origin: `http://127.0.0.1:${port}` } })
+  const socket = new WebSocket(`ws://127.0.0.1:${port}/api?token=${encodeURIComponent(searchParams.get('token') ?? '')}`, {
+    headers: { Origin: `http://127.0.0.1:${port}` },
+  })
   const calls = [...(login ? [['readers:login', login]] : []), [channel, request]]
   return new Promise((resolve, reject) => {
     socket.once('error', reject)

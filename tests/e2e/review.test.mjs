@@ -68,10 +68,23 @@ workflow('2. a reviewed case goes back in review (u, then the button), audited w
 
   const db = new Database(join(ctx.dataDir, 'cxr-lens.sqlite'), { readonly: true, fileMustExist: true })
   try {
-    const rows = db.prepare(`SELECT a.actor, a.detail, a.reader_id FROM audit_log a JOIN cases c ON c.id = a.case_id
-      WHERE a.action = 'case.status' AND c.image_name = ? ORDER BY a.id`).all(second)
-    assert.deepEqual(rows.map((r) => JSON.parse(r.detail)), [{ before: 'new', after: 'reviewed' }, { before: 'reviewed', after: 'in_review' }])
-    assert.ok(rows.every((r) => r.actor === 'Dr Test' && r.reader_id > 0), JSON.stringify(rows))
+    const rows = db
+      .prepare(
+        `SELECT a.actor, a.detail, a.reader_id FROM audit_log a JOIN cases c ON c.id = a.case_id
+      WHERE a.action = 'case.status' AND c.image_name = ? ORDER BY a.id`,
+      )
+      .all(second)
+    assert.deepEqual(
+      rows.map((r) => JSON.parse(r.detail)),
+      [
+        { before: 'new', after: 'reviewed' },
+        { before: 'reviewed', after: 'in_review' },
+      ],
+    )
+    assert.ok(
+      rows.every((r) => r.actor === 'Dr Test' && r.reader_id > 0),
+      JSON.stringify(rows),
+    )
   } finally {
     db.close()
   }
@@ -117,8 +130,16 @@ async function displayed(page) {
   await settle(page)
   const a = await page.evaluate(() => window.__cxrViewer.imageToStage(0, 0))
   const b = await page.evaluate(() => window.__cxrViewer.imageToStage(1024, 1024))
-  const clip = { x: Math.ceil(a.clientX) + 2, y: Math.ceil(a.clientY) + 2, width: Math.floor(b.clientX - a.clientX) - 4, height: Math.floor(b.clientY - a.clientY) - 4 }
-  const { data, info } = await sharp(await page.screenshot({ clip })).removeAlpha().raw().toBuffer({ resolveWithObject: true })
+  const clip = {
+    x: Math.ceil(a.clientX) + 2,
+    y: Math.ceil(a.clientY) + 2,
+    width: Math.floor(b.clientX - a.clientX) - 4,
+    height: Math.floor(b.clientY - a.clientY) - 4,
+  }
+  const { data, info } = await sharp(await page.screenshot({ clip }))
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true })
   return Array.from({ length: info.width * info.height }, (_, i) => data[i * info.channels])
 }
 
@@ -133,7 +154,7 @@ const statusWl = async (page) => {
   await settle(page)
   const status = '[data-testid="viewer-status"]'
   // The text shows stored pixel values (0–255 for these 8-bit PNGs); the attributes the exact 0–1 window.
-  const m = /W (\d+) L (\d+)/.exec(await page.textContent(status) ?? '')
+  const m = /W (\d+) L (\d+)/.exec((await page.textContent(status)) ?? '')
   const window = Number(await page.getAttribute(status, 'data-window'))
   const level = Number(await page.getAttribute(status, 'data-level'))
   assert.equal(await page.getAttribute(status, 'data-pixel-max'), '255')
@@ -158,21 +179,28 @@ workflow('4. window/level by preset and by right-drag changes the displayed pixe
   await openSection(page, 'window')
   await page.selectOption('[data-testid="wl-preset"]', 'bone')
   assert.deepEqual(await statusWl(page), { window: 0.45, level: 0.72 })
-  assert.match(await page.textContent('[data-testid="viewer-status"]') ?? '', /W 115 L 184/)
-  assert.match(await page.textContent('[data-testid="wl-values"]') ?? '', /^W 115 L 184 \(stored values 0–255\)$/)
+  assert.match((await page.textContent('[data-testid="viewer-status"]')) ?? '', /W 115 L 184/)
+  assert.match((await page.textContent('[data-testid="wl-values"]')) ?? '', /^W 115 L 184 \(stored values 0–255\)$/)
   const bone = await displayed(page)
   const share = agreement(base, bone, { window: 0.45, level: 0.72 })
-  console.log(`# window/level: bone preset, ${(share * 100).toFixed(1)}% of ${base.length} displayed pixels within 3 grey levels of the transfer`)
+  console.log(
+    `# window/level: bone preset, ${(share * 100).toFixed(1)}% of ${base.length} displayed pixels within 3 grey levels of the transfer`,
+  )
   assert.ok(share > 0.97, `bone preset: ${share}`)
   assert.ok(bone.reduce((s, v) => s + v, 0) < base.reduce((s, v) => s + v, 0) * 0.8, 'bone window darkens the soft tissue')
 
   await page.selectOption('[data-testid="wl-preset"]', 'default')
   await dragImage(page, { x: 512, y: 512 }, { x: 760, y: 612 }, { button: 'right' })
   const dragged = await statusWl(page)
-  assert.ok(dragged.window > 1.2 && dragged.level < 0.5, `right-drag right widens the window, down lowers the level: ${JSON.stringify(dragged)}`)
+  assert.ok(
+    dragged.window > 1.2 && dragged.level < 0.5,
+    `right-drag right widens the window, down lowers the level: ${JSON.stringify(dragged)}`,
+  )
   assert.equal(await page.inputValue('[data-testid="wl-preset"]'), 'custom')
   const share2 = agreement(base, await displayed(page), dragged)
-  console.log(`# window/level: right-drag to W ${dragged.window} L ${dragged.level}, ${(share2 * 100).toFixed(1)}% of the displayed pixels within 3 grey levels of the transfer`)
+  console.log(
+    `# window/level: right-drag to W ${dragged.window} L ${dragged.level}, ${(share2 * 100).toFixed(1)}% of the displayed pixels within 3 grey levels of the transfer`,
+  )
   assert.ok(share2 > 0.97, `right-drag: ${share2}`)
 
   await page.selectOption('[data-testid="wl-preset"]', 'default')
@@ -188,13 +216,15 @@ workflow('5. time from a worklist click to image + heatmap drawn (printed)', asy
     const times = []
     for (let i = 0; times.length < 12; i++) {
       const image = pick(i)
-      if (await caseView(page, 'data-image') === image) continue
+      if ((await caseView(page, 'data-image')) === image) continue
       // The reader looks at the open case first (neighbours are fetched meanwhile) unless lookMs is 0.
       if (lookMs) await page.waitForTimeout(lookMs)
       times.push(await timeOpen(page, image))
     }
     const { p50, p95 } = percentiles(times)
-    console.log(`# worklist click → image + heatmap visible, ${label} (${times.length} opens): p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms`)
+    console.log(
+      `# worklist click → image + heatmap visible, ${label} (${times.length} opens): p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms`,
+    )
     return p95
   }
   const names = ctx.imageNames

@@ -13,17 +13,46 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  repoRoot, images1024, labelsCsv, boxesCsv, webJs, cliJs, artifacts, CHROMIUM,
-  CORRUPT, WAIT, execFileAsync, ctx, readCsvBoxes, startServer, sel, waitForTotal,
-  searchFor, clearSearch, openByClick, caseBoxTexts, viewer, workflow, median, tryWebSocket,
-  openBrowserPage, closeAll,
+  repoRoot,
+  images1024,
+  labelsCsv,
+  boxesCsv,
+  webJs,
+  cliJs,
+  artifacts,
+  CHROMIUM,
+  CORRUPT,
+  WAIT,
+  execFileAsync,
+  ctx,
+  readCsvBoxes,
+  startServer,
+  sel,
+  waitForTotal,
+  searchFor,
+  clearSearch,
+  openByClick,
+  caseBoxTexts,
+  viewer,
+  workflow,
+  median,
+  tryWebSocket,
+  openBrowserPage,
+  closeAll,
   readmeScreenshot,
 } from './harness.mjs'
 
 // ---------------------------------------------------------------------------------------------- setup
 
 before(async () => {
-  for (const [what, path] of [['build (run npx electron-vite build)', webJs], ['build', cliJs], ['NIH images', images1024], ['labels', labelsCsv], ['boxes', boxesCsv], ['Chromium', CHROMIUM]]) {
+  for (const [what, path] of [
+    ['build (run npx electron-vite build)', webJs],
+    ['build', cliJs],
+    ['NIH images', images1024],
+    ['labels', labelsCsv],
+    ['boxes', boxesCsv],
+    ['Chromium', CHROMIUM],
+  ]) {
     if (!existsSync(path)) throw new Error(`missing ${what}: ${path}`)
   }
   mkdirSync(artifacts, { recursive: true })
@@ -33,7 +62,9 @@ before(async () => {
   ctx.imagesDir = join(ctx.workDir, 'images')
   mkdirSync(ctx.dataDir)
   mkdirSync(ctx.imagesDir)
-  ctx.imageNames = readdirSync(images1024).filter((name) => name.endsWith('.png')).sort()
+  ctx.imageNames = readdirSync(images1024)
+    .filter((name) => name.endsWith('.png'))
+    .sort()
   assert.equal(ctx.imageNames.length, 50, 'images-1024 should hold 50 PNGs')
   for (const name of ctx.imageNames) symlinkSync(join(images1024, name), join(ctx.imagesDir, name))
   writeFileSync(join(ctx.imagesDir, CORRUPT), readFileSync(join(images1024, ctx.imageNames[0])).subarray(0, 2000))
@@ -71,7 +102,10 @@ workflow('1. import through the UI: 50 imported, the corrupt file listed as fail
   assert.match(counts ?? '', /\bduplicates 0\b/)
   assert.match(counts ?? '', /\bfailed 1\b/)
   const failures = await page.$$eval('[data-testid="import-failure"]', (items) => items.map((item) => item.textContent ?? ''))
-  assert.ok(failures.some((text) => text.includes(CORRUPT)), `failure list names ${CORRUPT}: ${JSON.stringify(failures)}`)
+  assert.ok(
+    failures.some((text) => text.includes(CORRUPT)),
+    `failure list names ${CORRUPT}: ${JSON.stringify(failures)}`,
+  )
   await page.click('[data-testid="import-close"]')
   await page.waitForSelector('[data-testid="import-summary"]', { state: 'detached', timeout: WAIT })
   await waitForTotal(page, 50)
@@ -89,14 +123,16 @@ workflow('2. open a case with boxes: panel and canvas show the CSV boxes', async
   assert.equal(texts.length, expected.length, `case-box items: ${JSON.stringify(texts)}`)
   assert.equal((await viewer(page))?.boxesDrawn, expected.length, 'window.__cxrViewer.boxesDrawn')
   // images-1024 are stored at 1024², the CSV's own space: the coordinates shown are the CSV's, rounded.
-  const shown = texts.map((text) => {
-    const m = /x (-?\d+)\s+y (-?\d+)\s+w (\d+)\s+h (\d+)/.exec(text)
-    assert.ok(m, `box text has coordinates: ${text}`)
-    return m.slice(1).map(Number).join(',')
-  }).sort()
+  const shown = texts
+    .map((text) => {
+      const m = /x (-?\d+)\s+y (-?\d+)\s+w (\d+)\s+h (\d+)/.exec(text)
+      assert.ok(m, `box text has coordinates: ${text}`)
+      return m.slice(1).map(Number).join(',')
+    })
+    .sort()
   const fromCsv = expected.map((b) => [b.x, b.y, b.w, b.h].map(Math.round).join(',')).sort()
   assert.deepEqual(shown, fromCsv)
-  assert.match(await page.textContent('[data-testid="case-image-name"]') ?? '', new RegExp(boxedImage.replace('.', '\\.')))
+  assert.match((await page.textContent('[data-testid="case-image-name"]')) ?? '', new RegExp(boxedImage.replace('.', '\\.')))
   assert.ok((await page.$$('[data-testid="case-label"]')).length > 0, 'the case shows its ground-truth labels')
 
   ctx.opened = { caseId: (await page.getAttribute('[data-testid="case-view"]', 'data-case-id')) ?? '', boxes: texts }
@@ -141,25 +177,35 @@ workflow('4. reload persists: 50 cases, the same case opens with the same boxes'
 
 workflow('5. re-import with the CLI (server running) adds nothing twice', async () => {
   // The corrupt file fails again: exit code 3 (finished, with refused files), the summary on stdout.
-  const imported = await execFileAsync(process.execPath,
+  const imported = await execFileAsync(
+    process.execPath,
     [cliJs, 'import', '--images', ctx.imagesDir, '--labels', labelsCsv, '--boxes', boxesCsv, '--data-dir', ctx.dataDir],
-    { cwd: repoRoot, timeout: WAIT }).then(() => assert.fail('an import with a failed file exits 3, not 0'), (error) => {
-    assert.equal(error.code, 3, error.stderr)
-    return error
-  })
+    { cwd: repoRoot, timeout: WAIT },
+  ).then(
+    () => assert.fail('an import with a failed file exits 3, not 0'),
+    (error) => {
+      assert.equal(error.code, 3, error.stderr)
+      return error
+    },
+  )
   const line = /imported (\d+), skipped (\d+) already imported, failed (\d+) \((\d+) images scanned\)/.exec(imported.stdout)
   assert.ok(line, `CLI summary:\n${imported.stdout}`)
   assert.deepEqual(line.slice(1).map(Number), [0, 50, 1, 51], `imported, skipped, failed, scanned:\n${imported.stdout}`)
   assert.match(imported.stdout, /boxes added 0\b/)
   assert.match(imported.stdout, new RegExp(`${CORRUPT.replace('.', '\\.')}:`))
 
-  const listed = await execFileAsync(process.execPath, [cliJs, 'cases', '--json', '--limit', '1000', '--data-dir', ctx.dataDir],
-    { cwd: repoRoot, timeout: WAIT })
+  const listed = await execFileAsync(process.execPath, [cliJs, 'cases', '--json', '--limit', '1000', '--data-dir', ctx.dataDir], {
+    cwd: repoRoot,
+    timeout: WAIT,
+  })
   const cases = JSON.parse(listed.stdout)
   assert.equal(cases.total, 50)
   assert.equal(cases.cases.length, 50)
   const csvBoxCount = [...ctx.csvBoxes.values()].reduce((sum, list) => sum + list.length, 0)
-  assert.equal(cases.cases.reduce((sum, c) => sum + c.boxes, 0), csvBoxCount)
+  assert.equal(
+    cases.cases.reduce((sum, c) => sum + c.boxes, 0),
+    csvBoxCount,
+  )
   for (const [image, list] of ctx.csvBoxes) assert.equal(cases.cases.find((c) => c.image === image)?.boxes, list.length, image)
 
   // The workstation still shows the same 50 after the concurrent import.
@@ -234,15 +280,22 @@ workflow('informational: time from row click to image drawn (data-loaded="true")
             observer.disconnect()
             reject(new Error(`${image} not drawn within ${timeout} ms`))
           }, timeout)
-          observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-loaded', 'data-image'] })
+          observer.observe(document.body, {
+            subtree: true,
+            childList: true,
+            attributes: true,
+            attributeFilter: ['data-loaded', 'data-image'],
+          })
           row.click()
         }),
       { image, timeout: WAIT },
     )
     times.push(ms)
   }
-  console.log(`# [informational] row click → data-loaded="true" (1024² PNG, ${times.length} cases): median ${median(times).toFixed(0)} ms;` +
-    ` each: ${times.map((t) => t.toFixed(0)).join(', ')} ms`)
+  console.log(
+    `# [informational] row click → data-loaded="true" (1024² PNG, ${times.length} cases): median ${median(times).toFixed(0)} ms;` +
+      ` each: ${times.map((t) => t.toFixed(0)).join(', ')} ms`,
+  )
 })
 
 workflow('no uncaught errors or failed requests in the browser during the run', async () => {

@@ -3,21 +3,32 @@ import { createAnalysisStore } from '../../src/renderer/src/stores/analysisStore
 import { createFakeServer, heatmap, model, settle } from './fakeServer'
 
 const probabilities: Record<number, Array<{ finding: string; probability: number }>> = {
-  1: [{ finding: 'Mass', probability: 0.2 }, { finding: 'Nodule', probability: 0.7 }, { finding: 'Effusion', probability: 0.1 }],
-  2: [{ finding: 'Mass', probability: 0.9 }, { finding: 'Nodule', probability: 0.3 }, { finding: 'Effusion', probability: 0.4 }],
+  1: [
+    { finding: 'Mass', probability: 0.2 },
+    { finding: 'Nodule', probability: 0.7 },
+    { finding: 'Effusion', probability: 0.1 },
+  ],
+  2: [
+    { finding: 'Mass', probability: 0.9 },
+    { finding: 'Nodule', probability: 0.3 },
+    { finding: 'Effusion', probability: 0.4 },
+  ],
   3: [],
 }
 
 function server(models = [model('m', true)]) {
   return createFakeServer({
     'models:list': () => models,
-    'analysis:predictions': ({ caseId }: { caseId: number }) => ({ model: { id: 'm', version: '1.0.0' }, probabilities: probabilities[caseId] ?? [] }),
+    'analysis:predictions': ({ caseId }: { caseId: number }) => ({
+      model: { id: 'm', version: '1.0.0' },
+      probabilities: probabilities[caseId] ?? [],
+    }),
     'heatmaps:get': ({ caseId, finding }: { caseId: number; finding: string }) => heatmap(caseId * 100, caseId, finding),
   })
 }
 
 describe('analysis store', () => {
-  it('opens a case: models, then predictions highest first, then the top finding\'s heatmap', async () => {
+  it("opens a case: models, then predictions highest first, then the top finding's heatmap", async () => {
     const fake = server()
     const store = createAnalysisStore(fake.api)
     store.openCase(1)
@@ -30,7 +41,7 @@ describe('analysis store', () => {
     expect(state.heatmap).toMatchObject({ caseId: 1, finding: 'Nodule' })
   })
 
-  it('with the model list known, asks for the results at once, beside the list\'s refresh', async () => {
+  it("with the model list known, asks for the results at once, beside the list's refresh", async () => {
     const fake = server()
     const store = createAnalysisStore(fake.api)
     store.openCase(1)
@@ -91,10 +102,13 @@ describe('analysis store', () => {
     store.openCase(2)
     await settle()
     expect(store.getState().modelKey).toBe('other@1.0.0')
-    expect(fake.calls.filter((c) => c.channel === 'analysis:predictions').map((c) => (c.request as { model: string }).model)).toEqual(['m', 'other'])
+    expect(fake.calls.filter((c) => c.channel === 'analysis:predictions').map((c) => (c.request as { model: string }).model)).toEqual([
+      'm',
+      'other',
+    ])
   })
 
-  it('opens each case on the worklist filter, else its boxes\' finding, else the top one, says why, and reports the predictions', async () => {
+  it("opens each case on the worklist filter, else its boxes' finding, else the top one, says why, and reports the predictions", async () => {
     const fake = server()
     let filter: string | null = 'Effusion'
     let boxes: readonly string[] | Promise<readonly string[]> | null = null
@@ -121,6 +135,10 @@ describe('analysis store', () => {
     store.openCase(2)
     await settle()
     expect(store.getState()).toMatchObject({ caseId: 2, finding: 'Mass', findingReason: 'top' })
-    expect(reported).toEqual([[1, 'Nodule'], [1, 'Nodule'], [2, 'Mass']])
+    expect(reported).toEqual([
+      [1, 'Nodule'],
+      [1, 'Nodule'],
+      [2, 'Mass'],
+    ])
   })
 })

@@ -15,10 +15,11 @@ class Bitmap {
 function controlledLoader() {
   const pending = new Map<number, { resolve: (b: Bitmap) => void; reject: (e: Error) => void }>()
   const calls: number[] = []
-  const load = (key: number) => new Promise<Bitmap>((resolve, reject) => {
-    calls.push(key)
-    pending.set(key, { resolve, reject })
-  })
+  const load = (key: number) =>
+    new Promise<Bitmap>((resolve, reject) => {
+      calls.push(key)
+      pending.set(key, { resolve, reject })
+    })
   const finish = async (key: number) => {
     pending.get(key)!.resolve(new Bitmap(key))
     await Promise.resolve()

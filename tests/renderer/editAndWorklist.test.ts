@@ -8,7 +8,11 @@ describe('heatmap edit store (3×3 map over a 300×300 image)', () => {
   function editing() {
     const fake = createFakeServer({
       'heatmaps:versions': ({ id }: { id: number }) => [{ id, editedFrom: null, author: null, createdAt: 'x' }],
-      'heatmaps:saveEdit': ({ baseId, values: edited }: { baseId: number; values: number[] }) => ({ ...heatmap(77, 1, 'Mass', edited), editedFrom: baseId, author: 'Advisor' }),
+      'heatmaps:saveEdit': ({ baseId, values: edited }: { baseId: number; values: number[] }) => ({
+        ...heatmap(77, 1, 'Mass', edited),
+        editedFrom: baseId,
+        author: 'Advisor',
+      }),
     })
     const store = createHeatmapEditStore(fake.api)
     store.follow(heatmap(10, 1, 'Mass', values))
@@ -17,7 +21,7 @@ describe('heatmap edit store (3×3 map over a 300×300 image)', () => {
   }
   const shown = (store: ReturnType<typeof createHeatmapEditStore>) => displayedMap(store.getState())!.values
 
-  it('brushes whole cells: add sets them to the map\'s maximum, erase to its minimum (or 0)', () => {
+  it("brushes whole cells: add sets them to the map's maximum, erase to its minimum (or 0)", () => {
     const { store } = editing()
     store.paintAt(150, 150, 300, 300)
     expect(shown(store)).toEqual([0, 1, 2, 3, 8, 5, 6, 7, 8])
@@ -43,7 +47,11 @@ describe('heatmap edit store (3×3 map over a 300×300 image)', () => {
     const { fake, store } = editing()
     store.paintAt(10, 10, 300, 300)
     expect(await store.save(5)).toBe(true)
-    expect(fake.calls.find((c) => c.channel === 'heatmaps:saveEdit')?.request).toEqual({ baseId: 10, readerId: 5, values: [8, 1, 2, 3, 4, 5, 6, 7, 8] })
+    expect(fake.calls.find((c) => c.channel === 'heatmaps:saveEdit')?.request).toEqual({
+      baseId: 10,
+      readerId: 5,
+      values: [8, 1, 2, 3, 4, 5, 6, 7, 8],
+    })
     expect(store.getState()).toMatchObject({ editing: false, working: null, viewMap: { id: 77, editedFrom: 10 } })
     await settle()
     expect(fake.channels().filter((c) => c === 'heatmaps:versions')).toHaveLength(2)
@@ -80,7 +88,8 @@ describe('worklist store', () => {
 
   it('sends filters as the api wants them: absent means any', () => {
     expect(toWorklistQuery(DEFAULT_FILTERS, 0, 100)).toEqual({ sort: 'image', order: 'asc', offset: 0, limit: 100 })
-    expect(toWorklistQuery({ ...DEFAULT_FILTERS, finding: 'Mass', hasBoxes: 'no', status: 'reviewed', search: '  032 ' }, 100, 50))
-      .toEqual({ sort: 'image', order: 'asc', offset: 100, limit: 50, finding: 'Mass', hasBoxes: false, status: 'reviewed', search: '032' })
+    expect(toWorklistQuery({ ...DEFAULT_FILTERS, finding: 'Mass', hasBoxes: 'no', status: 'reviewed', search: '  032 ' }, 100, 50)).toEqual(
+      { sort: 'image', order: 'asc', offset: 100, limit: 50, finding: 'Mass', hasBoxes: false, status: 'reviewed', search: '032' },
+    )
   })
 })

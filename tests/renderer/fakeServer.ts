@@ -8,15 +8,54 @@ import type { CxrApi } from '../../src/shared/api'
 import type { HeatmapData, ModelSummary, WorklistRow } from '../../src/shared/domain'
 
 export function model(id: string, isDefault = false): ModelSummary {
-  return { id, version: '1.0.0', sha256: 'x', findings: ['Mass', 'Nodule', 'Effusion'], source: 'bundled', isDefault, intendedUse: 'tests', headType: 'gap_linear', trainableLayers: ['head'] }
+  return {
+    id,
+    version: '1.0.0',
+    sha256: 'x',
+    findings: ['Mass', 'Nodule', 'Effusion'],
+    source: 'bundled',
+    isDefault,
+    intendedUse: 'tests',
+    headType: 'gap_linear',
+    trainableLayers: ['head'],
+  }
 }
 
 export function heatmap(id: number, caseId: number, finding: string, values: number[] = [0, 1, 2, 3, 4, 5, 6, 7, 8]): HeatmapData {
-  return { id, caseId, modelId: 'm', modelVersion: '1.0.0', finding, method: 'gradcam', width: 3, height: 3, values, params: {}, editedFrom: null, author: null, createdAt: '2026-01-01T00:00:00Z' }
+  return {
+    id,
+    caseId,
+    modelId: 'm',
+    modelVersion: '1.0.0',
+    finding,
+    method: 'gradcam',
+    width: 3,
+    height: 3,
+    values,
+    params: {},
+    editedFrom: null,
+    author: null,
+    createdAt: '2026-01-01T00:00:00Z',
+  }
 }
 
 export function row(id: number): WorklistRow {
-  return { id, image: `img${id}.png`, patient: null, age: null, sex: null, view: null, status: 'new', width: 1024, height: 1024, findings: [], boxes: 0, myBoxes: 0, otherBoxes: 0, topFindings: [] }
+  return {
+    id,
+    image: `img${id}.png`,
+    patient: null,
+    age: null,
+    sex: null,
+    view: null,
+    status: 'new',
+    width: 1024,
+    height: 1024,
+    findings: [],
+    boxes: 0,
+    myBoxes: 0,
+    otherBoxes: 0,
+    topFindings: [],
+  }
 }
 
 type Handler = (request: never) => unknown

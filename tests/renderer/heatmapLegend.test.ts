@@ -4,7 +4,8 @@ import { displayScaleFor, normalizationFor, normalizeSigned, renderHeatmap } fro
 import { EXPLAIN_METHODS, methodChoiceLabel } from '../../src/shared/explainMethods'
 
 /** RGBA of cell (x, y) of a rendered map. */
-const pixel = (r: { width: number; rgba: Uint8ClampedArray }, x: number, y: number) => Array.from(r.rgba.subarray((y * r.width + x) * 4, (y * r.width + x) * 4 + 4))
+const pixel = (r: { width: number; rgba: Uint8ClampedArray }, x: number, y: number) =>
+  Array.from(r.rgba.subarray((y * r.width + x) * 4, (y * r.width + x) * 4 + 4))
 
 describe('signed maps on a diverging scale around zero', () => {
   // 2×2 Kernel SHAP map: against, nothing, for, half for
@@ -30,7 +31,12 @@ describe('signed maps on a diverging scale around zero', () => {
   })
 
   it('gives the legend the units and the scale ends in them', () => {
-    expect(legendText(map)).toEqual({ caption: 'Kernel SHAP · Mass · 2×2 · Δ probability, diverging around 0', low: '−0.020', mid: '0', high: '+0.020' })
+    expect(legendText(map)).toEqual({
+      caption: 'Kernel SHAP · Mass · 2×2 · Δ probability, diverging around 0',
+      low: '−0.020',
+      mid: '0',
+      high: '+0.020',
+    })
     expect(legendText({ ...map, method: 'layershap', values: [-3, 1, 0, 0] }).caption).toMatch(/Layer SHAP .* Δ logit, diverging around 0/)
     expect(legendGradient('kernelshap', 'jet')).toMatch(/^rgb\(33, 102, 172\) 0%.*rgb\(247, 247, 247\) 50%.*rgb\(178, 24, 43\) 100%$/)
   })
@@ -50,7 +56,9 @@ describe('class-agnostic methods', () => {
     const text = legendText({ method: 'eigencam', finding: 'Mass', width: 8, height: 8, values: [0, 1] })
     expect(text.caption).toBe('Eigen-CAM · class-agnostic: the same map for every finding · 8×8 · relative (min–max)')
     expect(text.caption).not.toMatch(/Mass/)
-    expect(legendText({ method: 'gradcam', finding: 'Mass', width: 8, height: 8, values: [0, 1] }).caption).toBe('Grad-CAM · Mass · 8×8 · relative (min–max)')
+    expect(legendText({ method: 'gradcam', finding: 'Mass', width: 8, height: 8, values: [0, 1] }).caption).toBe(
+      'Grad-CAM · Mass · 8×8 · relative (min–max)',
+    )
   })
 
   it('a CAM map is min–max coloured through the chosen colormap, opaque', () => {

@@ -13,7 +13,15 @@ const storage = {
 }
 Object.defineProperty(globalThis, 'localStorage', { value: storage, configurable: true })
 
-const reader = (id: number, name: string, extra: Partial<Reader> = {}): Reader => ({ id, name, role: 'radiologist', administrator: false, hasSecret: true, createdAt: 'x', ...extra })
+const reader = (id: number, name: string, extra: Partial<Reader> = {}): Reader => ({
+  id,
+  name,
+  role: 'radiologist',
+  administrator: false,
+  hasSecret: true,
+  createdAt: 'x',
+  ...extra,
+})
 const ann = reader(1, 'Dr Ann')
 const boss = reader(2, 'Dr Boss', { administrator: true })
 const old = reader(3, 'Dr Old', { hasSecret: false })

@@ -15,10 +15,13 @@ const overlaps = (a: ScreenRect, b: ScreenRect) => a.x < b.x + b.w && b.x < a.x 
 describe('box labels', () => {
   const view = { width: 400, height: 300 }
   it('sit above their box when there is room, inside it at the top edge, never outside the viewport', () => {
-    const [above, top] = layoutLabels([
-      { box: { x: 50, y: 100, w: 80, h: 60 }, width: 70, height: 16 },
-      { box: { x: 200, y: 0, w: 80, h: 60 }, width: 70, height: 16 },
-    ], view)
+    const [above, top] = layoutLabels(
+      [
+        { box: { x: 50, y: 100, w: 80, h: 60 }, width: 70, height: 16 },
+        { box: { x: 200, y: 0, w: 80, h: 60 }, width: 70, height: 16 },
+      ],
+      view,
+    )
     expect(above).toEqual({ x: 50, y: 100 - 16 - 1, w: 70, h: 16 })
     expect(top).toEqual({ x: 200, y: 1, w: 70, h: 16 })
   })
@@ -43,12 +46,18 @@ describe('box labels', () => {
 describe('the map a case opens on', () => {
   const predictions = [{ finding: 'Effusion' }, { finding: 'Cardiomegaly' }, { finding: 'Nodule' }]
   it('is the worklist filter, else the finding of the boxes, else the top probability', () => {
-    expect(chooseMapFinding(predictions, { filter: 'Cardiomegaly', boxFindings: ['Nodule'] })).toEqual({ finding: 'Cardiomegaly', reason: 'filter' })
-    expect(chooseMapFinding(predictions, { filter: null, boxFindings: ['Nodule', 'Cardiomegaly', 'Nodule'] })).toEqual({ finding: 'Nodule', reason: 'boxes' })
+    expect(chooseMapFinding(predictions, { filter: 'Cardiomegaly', boxFindings: ['Nodule'] })).toEqual({
+      finding: 'Cardiomegaly',
+      reason: 'filter',
+    })
+    expect(chooseMapFinding(predictions, { filter: null, boxFindings: ['Nodule', 'Cardiomegaly', 'Nodule'] })).toEqual({
+      finding: 'Nodule',
+      reason: 'boxes',
+    })
     expect(chooseMapFinding(predictions, { filter: null, boxFindings: [] })).toEqual({ finding: 'Effusion', reason: 'top' })
     expect(chooseMapFinding([], { filter: 'Nodule' })).toBeNull()
   })
-  it('skips what the model did not score, and keeps the reader\'s own choice first', () => {
+  it("skips what the model did not score, and keeps the reader's own choice first", () => {
     expect(chooseMapFinding(predictions, { filter: 'Hernia', boxFindings: ['Mass'] })).toEqual({ finding: 'Effusion', reason: 'top' })
     expect(chooseMapFinding(predictions, { chosen: 'Nodule', filter: 'Cardiomegaly' })).toEqual({ finding: 'Nodule', reason: 'reader' })
     expect(mapChoiceText({ finding: 'Cardiomegaly', reason: 'filter' })).toBe('Cardiomegaly — from the worklist filter')
@@ -66,7 +75,7 @@ describe('the overlay', () => {
     expect([r.rgba[3], r.rgba[7], r.rgba[11]]).toEqual([0, Math.round(0.8 * 255), 255])
   })
 
-  it('has a colour bar with the same ramp and the map\'s value range and threshold in its units', () => {
+  it("has a colour bar with the same ramp and the map's value range and threshold in its units", () => {
     const gradient = legendGradient('gradcam', 'hot', 0.5)
     expect(gradient.startsWith('rgba(0, 0, 0, 0.00) 0%')).toBe(true)
     expect(gradient.endsWith('rgb(255, 255, 255) 100%')).toBe(true)
@@ -80,20 +89,42 @@ describe('the overlay', () => {
     // Machado, Oliveira & Fernandes 2009, severity 1, applied to linear RGB
     const SIM: Record<string, number[][] | null> = {
       normal: null,
-      deuteranopia: [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.01182, 0.04294, 0.968881]],
-      protanopia: [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
-      tritanopia: [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.3039]],
+      deuteranopia: [
+        [0.367322, 0.860646, -0.227968],
+        [0.280085, 0.672501, 0.047413],
+        [-0.01182, 0.04294, 0.968881],
+      ],
+      protanopia: [
+        [0.152286, 1.052583, -0.204868],
+        [0.114503, 0.786281, 0.099216],
+        [-0.003882, -0.048116, 1.051998],
+      ],
+      tritanopia: [
+        [1.255528, -0.076749, -0.178779],
+        [-0.078411, 0.930809, 0.147602],
+        [0.004733, 0.691367, 0.3039],
+      ],
     }
-    const linear = (h: string) => [1, 3, 5].map((i) => {
-      const c = parseInt(h.slice(i, i + 2), 16) / 255
-      return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4
-    })
+    const linear = (h: string) =>
+      [1, 3, 5].map((i) => {
+        const c = parseInt(h.slice(i, i + 2), 16) / 255
+        return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4
+      })
     const lab = ([r, g, b]: number[]) => {
       const f = (t: number) => (t > 0.008856 ? Math.cbrt(t) : 7.787 * t + 16 / 116)
-      const [x, y, z] = [f((0.4124 * r! + 0.3576 * g! + 0.1805 * b!) / 0.95047), f(0.2126 * r! + 0.7152 * g! + 0.0722 * b!), f((0.0193 * r! + 0.1192 * g! + 0.9505 * b!) / 1.08883)]
+      const [x, y, z] = [
+        f((0.4124 * r! + 0.3576 * g! + 0.1805 * b!) / 0.95047),
+        f(0.2126 * r! + 0.7152 * g! + 0.0722 * b!),
+        f((0.0193 * r! + 0.1192 * g! + 0.9505 * b!) / 1.08883),
+      ]
       return [116 * y - 16, 500 * (x - y), 200 * (y - z)]
     }
-    const seen = (h: string, m: number[][] | null) => lab(m ? m.map((row) => Math.min(1, Math.max(0, row[0]! * linear(h)[0]! + row[1]! * linear(h)[1]! + row[2]! * linear(h)[2]!))) : linear(h))
+    const seen = (h: string, m: number[][] | null) =>
+      lab(
+        m
+          ? m.map((row) => Math.min(1, Math.max(0, row[0]! * linear(h)[0]! + row[1]! * linear(h)[1]! + row[2]! * linear(h)[2]!)))
+          : linear(h),
+      )
     const dE = (a: string, b: string, m: number[][] | null) => Math.hypot(...seen(a, m).map((v, i) => v - seen(b, m)[i]!))
     const boxed = ['Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Mass', 'Nodule', 'Pneumonia', 'Pneumothorax']
     for (const [vision, m] of Object.entries(SIM)) {
@@ -133,7 +164,16 @@ describe('window/level in stored values', () => {
 describe('pane layout', () => {
   function memoryStorage(): Storage {
     const data = new Map<string, string>()
-    return { getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v), removeItem: (k) => void data.delete(k), clear: () => data.clear(), key: () => null, get length() { return data.size } }
+    return {
+      getItem: (k) => data.get(k) ?? null,
+      setItem: (k, v) => void data.set(k, v),
+      removeItem: (k) => void data.delete(k),
+      clear: () => data.clear(),
+      key: () => null,
+      get length() {
+        return data.size
+      },
+    }
   }
   it('is remembered across a reload, one section open at a time', () => {
     const storage = memoryStorage()
@@ -148,15 +188,27 @@ describe('pane layout', () => {
   })
   it('falls back field by field for a stored value it does not understand', () => {
     expect(parseLayout('not json')).toEqual(DEFAULT_LAYOUT)
-    expect(parseLayout(JSON.stringify({ worklistOpen: false, section: 'nope', panelOpen: 3 }))).toEqual({ ...DEFAULT_LAYOUT, worklistOpen: false })
+    expect(parseLayout(JSON.stringify({ worklistOpen: false, section: 'nope', panelOpen: 3 }))).toEqual({
+      ...DEFAULT_LAYOUT,
+      worklistOpen: false,
+    })
     expect(LAYOUT_STORAGE).toBe('cxr-lens.layout')
   })
 })
 
 describe('fine-tuning outcome', () => {
-  const result = (child: number | null, parent: number | null) => ({ child: { id: 'm', version: '1.1.0' }, parent: { id: 'm', version: '1.0.0' }, valMacroAuroc: { child, parent }, split: { val: 40 }, resumedFrom: null })
+  const result = (child: number | null, parent: number | null) => ({
+    child: { id: 'm', version: '1.1.0' },
+    parent: { id: 'm', version: '1.0.0' },
+    valMacroAuroc: { child, parent },
+    split: { val: 40 },
+    resumedFrom: null,
+  })
   it('says plainly when the new version scores below its parent', () => {
-    expect(fineTuneOutcome(result(0.71, 0.74))).toEqual({ kind: 'below', text: 'New version 1.1.0: validation macro AUROC 0.710 vs 0.740 (parent 1.0.0) on the same 40 cases — below its parent: keep 1.0.0 as the model you read with' })
+    expect(fineTuneOutcome(result(0.71, 0.74))).toEqual({
+      kind: 'below',
+      text: 'New version 1.1.0: validation macro AUROC 0.710 vs 0.740 (parent 1.0.0) on the same 40 cases — below its parent: keep 1.0.0 as the model you read with',
+    })
     expect(fineTuneOutcome(result(0.75, 0.74)).kind).toBe('ok')
     expect(fineTuneOutcome(result(null, 0.74)).kind).toBe('ok')
   })

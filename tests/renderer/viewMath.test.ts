@@ -11,7 +11,10 @@ describe('window/level', () => {
   })
 
   it('maps level − window/2 to black and level + window/2 to white; invert swaps them', () => {
-    for (const wl of [{ ...WL_PRESETS.lung, invert: false }, { ...WL_PRESETS.bone, invert: false }]) {
+    for (const wl of [
+      { ...WL_PRESETS.lung, invert: false },
+      { ...WL_PRESETS.bone, invert: false },
+    ]) {
       const { slope, intercept } = transfer(wl)
       expect(slope * (wl.level - wl.window / 2) + intercept).toBeCloseTo(0, 12)
       expect(slope * (wl.level + wl.window / 2) + intercept).toBeCloseTo(1, 12)

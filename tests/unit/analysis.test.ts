@@ -37,7 +37,12 @@ describe('model registry', () => {
     expect(ids).toEqual(['tiny-mlp-head@0.0.1-test', 'tiny-resnet@0.0.1-test'])
     expect(registry.get().pkg.manifest.id).toBe('tiny-mlp-head')
     expect(registry.get('tiny-resnet').pkg.dir).toBe(join(dir.path, 'models', 'tiny-resnet@0.0.1-test'))
-    expect(store.models.list().map((m) => m.id).sort()).toEqual(['tiny-mlp-head', 'tiny-resnet'])
+    expect(
+      store.models
+        .list()
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual(['tiny-mlp-head', 'tiny-resnet'])
     expect(() => registry.get('densenet121')).toThrow(/No model "densenet121"; installed: tiny-mlp-head@0.0.1-test, tiny-resnet@0.0.1-test/)
   })
 
@@ -66,7 +71,11 @@ describe.runIf(HAS_NIH)('analysis of stored cases', () => {
   })
 
   it('stores probabilities for every finding and each requested map for every finding, from one pass', async () => {
-    const result = await analyzeCases({ store, registry, engine }, { caseIds, model: 'tiny-resnet', methods: ['gradcam', 'eigencam'] }, { batchSize: 2 })
+    const result = await analyzeCases(
+      { store, registry, engine },
+      { caseIds, model: 'tiny-resnet', methods: ['gradcam', 'eigencam'] },
+      { batchSize: 2 },
+    )
     expect(result.provider).toBe('cpu')
     expect(result.cases).toHaveLength(5)
     const first = result.cases[0]
@@ -84,13 +93,17 @@ describe.runIf(HAS_NIH)('analysis of stored cases', () => {
   })
 
   it('gives layer SHAP against a mean background of stored cases, adding up to the logit difference', async () => {
-    const result = await analyzeCases({ store, registry, engine }, { caseIds: caseIds.slice(0, 1), model: 'tiny-resnet', methods: ['layershap'], findings: ['Mass'], background: 'mean' })
+    const result = await analyzeCases(
+      { store, registry, engine },
+      { caseIds: caseIds.slice(0, 1), model: 'tiny-resnet', methods: ['layershap'], findings: ['Mass'], background: 'mean' },
+    )
     const map = store.results.heatmapById(result.cases[0].heatmaps[0].id)!
     const backgroundCases = map.params.backgroundCases as string[]
     expect(map.params.background).toBe('mean')
     expect(backgroundCases.length).toBeGreaterThan(0)
     const pkg = registry.get('tiny-resnet').pkg
-    const logitOf = async (caseId: number) => (await engine.run(pkg, await preprocessImage(store.cases.get(caseId)!.path, pkg.manifest), 1)).logits[4]
+    const logitOf = async (caseId: number) =>
+      (await engine.run(pkg, await preprocessImage(store.cases.get(caseId)!.path, pkg.manifest), 1)).logits[4]
     let meanBackground = 0
     for (const name of backgroundCases) meanBackground += (await logitOf(store.cases.findByImageName(name)[0].id)) / backgroundCases.length
     const sum = map.data.reduce((a, b) => a + b, 0)
@@ -98,9 +111,26 @@ describe.runIf(HAS_NIH)('analysis of stored cases', () => {
   })
 
   it('runs Kernel SHAP and occlusion for one finding, and refuses CAM for a hidden-layer head', async () => {
-    const result = await analyzeCases({ store, registry, engine }, { caseIds: caseIds.slice(0, 1), model: 'tiny-resnet', methods: ['kernelshap', 'occlusion'], findings: ['Effusion'], grid: 4, samples: 200 })
-    expect(result.cases[0].heatmaps.map((h) => [h.method, h.width])).toEqual([['kernelshap', 4], ['occlusion', 4]])
-    await expect(analyzeCases({ store, registry, engine }, { caseIds, model: 'tiny-mlp-head', methods: ['cam'] })).rejects.toThrow(/hidden layers/)
-    await expect(analyzeCases({ store, registry, engine }, { caseIds, model: 'tiny-resnet', methods: [], findings: ['Broken Leg'] })).rejects.toThrow(/no finding Broken Leg/)
+    const result = await analyzeCases(
+      { store, registry, engine },
+      {
+        caseIds: caseIds.slice(0, 1),
+        model: 'tiny-resnet',
+        methods: ['kernelshap', 'occlusion'],
+        findings: ['Effusion'],
+        grid: 4,
+        samples: 200,
+      },
+    )
+    expect(result.cases[0].heatmaps.map((h) => [h.method, h.width])).toEqual([
+      ['kernelshap', 4],
+      ['occlusion', 4],
+    ])
+    await expect(analyzeCases({ store, registry, engine }, { caseIds, model: 'tiny-mlp-head', methods: ['cam'] })).rejects.toThrow(
+      /hidden layers/,
+    )
+    await expect(
+      analyzeCases({ store, registry, engine }, { caseIds, model: 'tiny-resnet', methods: [], findings: ['Broken Leg'] }),
+    ).rejects.toThrow(/no finding Broken Leg/)
   })
 })

@@ -57,13 +57,19 @@ describe.runIf(HAS_NIH)('readers, boxes and audit', () => {
   })
 
   it('refuses a duplicate reader name', async () => {
-    await expect(call('readers:create', { name: 'dr alice', role: 'radiologist', secret: 'another-secret' })).rejects.toThrow(/already exists/)
+    await expect(call('readers:create', { name: 'dr alice', role: 'radiologist', secret: 'another-secret' })).rejects.toThrow(
+      /already exists/,
+    )
   })
 
   it('creates, moves, relabels, deletes and restores a box, each step audited with before and after', async () => {
     const box = await call<Box>('boxes:create', { caseId, readerId: alice.id, box: { finding: 'Mass', x: 10, y: 20, w: 30, h: 40 } })
     expect(box).toMatchObject({ finding: 'Mass', x: 10, y: 20, w: 30, h: 40, source: 'reader', author: 'Dr Alice', readerId: alice.id })
-    const moved = await call<Box>('boxes:update', { boxId: box.id, readerId: alice.id, box: { finding: 'Nodule', x: 250, y: 20, w: 30, h: 40 } })
+    const moved = await call<Box>('boxes:update', {
+      boxId: box.id,
+      readerId: alice.id,
+      box: { finding: 'Nodule', x: 250, y: 20, w: 30, h: 40 },
+    })
     expect(moved).toMatchObject({ finding: 'Nodule', x: 250, w: 6 }) // clipped to the 256-px image
     await call('boxes:delete', { boxId: box.id, readerId: alice.id })
     expect(core.store.annotations.boxes(caseId).some((b) => b.id === box.id)).toBe(false)
@@ -71,16 +77,23 @@ describe.runIf(HAS_NIH)('readers, boxes and audit', () => {
     expect(core.store.annotations.boxes(caseId).some((b) => b.id === box.id)).toBe(true)
     const actions = core.store.audit.entries(caseId).map((e) => e.action)
     expect(actions).toEqual(['box.create', 'box.update', 'box.delete', 'box.restore'])
-    expect(core.store.audit.entries(caseId)[1].detail).toMatchObject({ before: { finding: 'Mass', x: 10 }, after: { finding: 'Nodule', x: 250 } })
+    expect(core.store.audit.entries(caseId)[1].detail).toMatchObject({
+      before: { finding: 'Mass', x: 10 },
+      after: { finding: 'Nodule', x: 250 },
+    })
     expect(core.store.cases.get(caseId)!.status).toBe('in_review')
   })
 
-  it('keeps other readers\' and dataset boxes read-only', async () => {
+  it("keeps other readers' and dataset boxes read-only", async () => {
     const mine = await call<Box>('boxes:create', { caseId, readerId: alice.id, box: { finding: 'Mass', x: 1, y: 1, w: 5, h: 5 } })
-    await expect(call('boxes:update', { boxId: mine.id, readerId: bob.id, box: { finding: 'Mass', x: 2, y: 2, w: 5, h: 5 } })).rejects.toMatchObject({ code: 'forbidden' })
+    await expect(
+      call('boxes:update', { boxId: mine.id, readerId: bob.id, box: { finding: 'Mass', x: 2, y: 2, w: 5, h: 5 } }),
+    ).rejects.toMatchObject({ code: 'forbidden' })
     const dataset = core.store.annotations.boxes(caseId).find((b) => b.source === 'dataset')!
     await expect(call('boxes:delete', { boxId: dataset.id, readerId: alice.id })).rejects.toMatchObject({ code: 'forbidden' })
-    await expect(call('boxes:create', { caseId, readerId: alice.id, box: { finding: 'Broken Leg', x: 1, y: 1, w: 5, h: 5 } })).rejects.toThrow(/Unknown finding/)
+    await expect(
+      call('boxes:create', { caseId, readerId: alice.id, box: { finding: 'Broken Leg', x: 1, y: 1, w: 5, h: 5 } }),
+    ).rejects.toThrow(/Unknown finding/)
   })
 
   it('counts my boxes apart from others in the worklist and case view', async () => {
@@ -101,7 +114,11 @@ describe.runIf(HAS_NIH)('readers, boxes and audit', () => {
     await call('cases:setStatus', { caseId, readerId: alice.id, status: 'in_review' })
     expect(core.store.cases.get(caseId)!.status).toBe('in_review')
     expect(core.store.worklist.query({ status: 'reviewed' }).total).toBe(0)
-    expect(core.store.audit.entries(caseId).at(-1)).toMatchObject({ action: 'case.status', actor: 'Dr Alice', detail: { before: 'reviewed', after: 'in_review' } })
+    expect(core.store.audit.entries(caseId).at(-1)).toMatchObject({
+      action: 'case.status',
+      actor: 'Dr Alice',
+      detail: { before: 'reviewed', after: 'in_review' },
+    })
     await call('cases:setStatus', { caseId, readerId: bob.id, status: 'reviewed' })
   })
 
@@ -111,13 +128,30 @@ describe.runIf(HAS_NIH)('readers, boxes and audit', () => {
     const ids = core.store.worklist.query({}).rows.map((r) => r.id)
     await analyzeCases({ store: core.store, registry: core.registry, engine }, { caseIds: ids, model: 'tiny-resnet', methods: ['gradcam'] })
     await engine.close()
-    const original = (await call<HeatmapData>('heatmaps:get', { caseId, model: 'tiny-resnet', version: '0.0.1-test', finding: 'Mass', method: 'gradcam' }))!
-    const edited = await call<HeatmapData>('heatmaps:saveEdit', { baseId: original.id, readerId: bob.id, values: original.values.map((v, i) => (i === 0 ? 1 : v)) })
+    const original = (await call<HeatmapData>('heatmaps:get', {
+      caseId,
+      model: 'tiny-resnet',
+      version: '0.0.1-test',
+      finding: 'Mass',
+      method: 'gradcam',
+    }))!
+    const edited = await call<HeatmapData>('heatmaps:saveEdit', {
+      baseId: original.id,
+      readerId: bob.id,
+      values: original.values.map((v, i) => (i === 0 ? 1 : v)),
+    })
     expect(edited).toMatchObject({ editedFrom: original.id, author: 'Bob', method: 'gradcam', width: 8 })
     const again = await call<HeatmapData>('heatmaps:saveEdit', { baseId: edited.id, readerId: bob.id, values: edited.values })
-    expect((await call<Array<{ id: number }>>('heatmaps:versions', { id: original.id })).map((v) => v.id)).toEqual([original.id, edited.id, again.id])
+    expect((await call<Array<{ id: number }>>('heatmaps:versions', { id: original.id })).map((v) => v.id)).toEqual([
+      original.id,
+      edited.id,
+      again.id,
+    ])
     // the model map is still the one served for the case
-    expect((await call<HeatmapData>('heatmaps:get', { caseId, model: 'tiny-resnet', version: '0.0.1-test', finding: 'Mass', method: 'gradcam' })).id).toBe(original.id)
+    expect(
+      (await call<HeatmapData>('heatmaps:get', { caseId, model: 'tiny-resnet', version: '0.0.1-test', finding: 'Mass', method: 'gradcam' }))
+        .id,
+    ).toBe(original.id)
     await expect(call('heatmaps:saveEdit', { baseId: original.id, readerId: bob.id, values: [1, 2] })).rejects.toThrow(/needs 64 values/)
     // Only a clinical advisor edits heatmaps: a radiologist's call is refused by the server, nothing stored or audited.
     const audited = core.store.audit.entries(caseId).length
@@ -130,7 +164,11 @@ describe.runIf(HAS_NIH)('readers, boxes and audit', () => {
 
     // Alice redraws a dataset box exactly: the two authors agree perfectly on that finding.
     const dataset = core.store.annotations.boxes(caseId).find((b) => b.source === 'dataset')!
-    await call('boxes:create', { caseId, readerId: alice.id, box: { finding: dataset.finding, x: dataset.x, y: dataset.y, w: dataset.w, h: dataset.h } })
+    await call('boxes:create', {
+      caseId,
+      readerId: alice.id,
+      box: { finding: dataset.finding, x: dataset.x, y: dataset.y, w: dataset.w, h: dataset.h },
+    })
     const board = await call<DashboardData>('validation:dashboard', { method: 'gradcam', model: 'tiny-resnet' })
     expect(board.agreement[dataset.finding].pairs).toBeGreaterThanOrEqual(1)
     expect(board.agreement[dataset.finding].meanIou!).toBeGreaterThan(0.9)
@@ -147,7 +185,11 @@ describe.runIf(HAS_NIH)('readers, boxes and audit', () => {
       expect(board.baselines[finding].random.iou_mean).not.toBeNull()
     }
     expect(board.scatter.length).toBeGreaterThan(0)
-    const csv = await call<{ content: string; filename: string }>('validation:export', { method: 'gradcam', model: 'tiny-resnet', format: 'csv' })
+    const csv = await call<{ content: string; filename: string }>('validation:export', {
+      method: 'gradcam',
+      model: 'tiny-resnet',
+      format: 'csv',
+    })
     expect(csv.content.split('\n')[0]).toMatch(/^finding,n_boxes,iobb_0.1/)
     const html = await call<{ content: string }>('validation:export', { method: 'gradcam', model: 'tiny-resnet', format: 'html' })
     expect(html.content).toContain('<h1>Validation: tiny-resnet 0.0.1-test')

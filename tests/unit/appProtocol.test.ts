@@ -61,7 +61,14 @@ describe('app protocol handler', () => {
   })
 
   it('sends the CSP header on every answer, refusals included', async () => {
-    const urls = [APP_ENTRY_URL, `${APP_ORIGIN}/assets/index-abc.js`, `${APP_ORIGIN}/missing.js`, `${APP_ORIGIN}/%2e%2e%2fsecret.txt`, `${APP_ORIGIN}/%E0%A4%A`, 'cxr-lens://other/index.html']
+    const urls = [
+      APP_ENTRY_URL,
+      `${APP_ORIGIN}/assets/index-abc.js`,
+      `${APP_ORIGIN}/missing.js`,
+      `${APP_ORIGIN}/%2e%2e%2fsecret.txt`,
+      `${APP_ORIGIN}/%E0%A4%A`,
+      'cxr-lens://other/index.html',
+    ]
     for (const url of urls) {
       const response = await get(url)
       expect(response.headers.get('content-security-policy'), url).toBe(CONTENT_SECURITY_POLICY)

@@ -18,7 +18,10 @@ const FIXTURES = resolve(__dirname, '../fixtures/engine')
 const TARGET = { modelId: 'tiny-resnet', modelVersion: '0.0.1-test', method: 'gradcam' }
 
 async function importSome(store: CaseStore, root: string, count: number): Promise<string[]> {
-  const names = readdirSync(NIH_256).filter((n) => n.endsWith('.png')).sort().slice(0, count)
+  const names = readdirSync(NIH_256)
+    .filter((n) => n.endsWith('.png'))
+    .sort()
+    .slice(0, count)
   const imagesDir = imageFolder(root, NIH_256, names)
   await importNih(store, { imagesDir, labelsCsv: LABELS_CSV, boxesCsv: BOXES_CSV })
   return names
@@ -53,7 +56,11 @@ describe.skipIf(!HAS_NIH)('background analysis queue (in-process runner, test mo
     const first = store.transaction(() => store.queue.claim(8, focus))
     expect(first.map((e) => e.caseId)).toEqual([focus])
     const rest = store.transaction(() => store.queue.claim(3, null))
-    expect(rest.map((e) => e.caseId)).toEqual(ids(store).filter((id) => id !== focus).slice(0, 3))
+    expect(rest.map((e) => e.caseId)).toEqual(
+      ids(store)
+        .filter((id) => id !== focus)
+        .slice(0, 3),
+    )
     expect(store.queue.counts()).toMatchObject({ pending: 2, running: 4 })
     // A restart: what the stopped process had running is pending again.
     expect(store.transaction(() => store.queue.resetRunning())).toBe(4)
@@ -66,10 +73,15 @@ describe.skipIf(!HAS_NIH)('background analysis queue (in-process runner, test mo
     unlinkSync(join(dir.path, 'images', gone))
     const published: BackgroundResults[] = []
     let progress = 0
-    const finished = await drainQueue({ store, registry, engine }, { focus: () => null, halted: () => false }, {
-      onResults: (r) => published.push(r),
-      onProgress: () => progress++,
-    }, 4)
+    const finished = await drainQueue(
+      { store, registry, engine },
+      { focus: () => null, halted: () => false },
+      {
+        onResults: (r) => published.push(r),
+        onProgress: () => progress++,
+      },
+      4,
+    )
     expect(finished).toBe(6)
     expect(progress).toBeGreaterThanOrEqual(2) // the first batch is one case, then batches of 4
     expect(store.queue.counts()).toEqual({ pending: 0, running: 0, done: 5, failed: 1 })
@@ -165,14 +177,23 @@ describe.skipIf(!HAS_NIH)('background analysis in the core (worker thread, bundl
 
   it('validates requests at the boundary and refuses an unknown model or a method the model cannot run, by name', async () => {
     const dispatch = createDispatcher(createHandlers(core), () => undefined)
-    expect(await dispatch('background:enqueue', { scope: { kind: 'cases', caseIds: [] } })).toMatchObject({ ok: false, error: { code: 'invalid_request' } })
-    expect(await dispatch('background:enqueue', { scope: { kind: 'everything' } })).toMatchObject({ ok: false, error: { code: 'invalid_request' } })
+    expect(await dispatch('background:enqueue', { scope: { kind: 'cases', caseIds: [] } })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_request' },
+    })
+    expect(await dispatch('background:enqueue', { scope: { kind: 'everything' } })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_request' },
+    })
     expect(await dispatch('background:focus', { caseId: -1 })).toMatchObject({ ok: false, error: { code: 'invalid_request' } })
     const unknown = await dispatch('background:enqueue', { scope: { kind: 'all' }, model: 'no-such-model' })
     expect(unknown).toMatchObject({ ok: false })
     expect((unknown as { error: { message: string } }).error.message).toMatch(/no-such-model/)
     // Re-queue the filtered set with Grad-CAM++: the worker picks it up and finishes.
-    const queued = await dispatch('background:enqueue', { scope: { kind: 'filter', filter: { finding: 'Cardiomegaly' } }, method: 'gradcampp' })
+    const queued = await dispatch('background:enqueue', {
+      scope: { kind: 'filter', filter: { finding: 'Cardiomegaly' } },
+      method: 'gradcampp',
+    })
     expect(queued).toMatchObject({ ok: true })
     const n = (queued as { data: { queued: number } }).data.queued
     expect(n).toBe(core.store.worklist.matchingIds({ finding: 'Cardiomegaly' }).length)

@@ -36,7 +36,8 @@ function open(path?: string) {
   return { core, dispatch, call, rawDispatch }
 }
 
-const readerNames = async (call: (c: string, r?: unknown) => Promise<never>) => ((await call('readers:list')) as Array<{ name: string }>).map((r) => r.name)
+const readerNames = async (call: (c: string, r?: unknown) => Promise<never>) =>
+  ((await call('readers:list')) as Array<{ name: string }>).map((r) => r.name)
 
 /** Overwrites the root page of a table with garbage: the file still opens, quick_check fails. */
 function damageTable(dbPath: string, table: string) {
@@ -75,7 +76,10 @@ describe('restoring a backup while the app runs', () => {
   it('refuses an unknown name, a path, a file that is not a database and a restore during a job, leaving the data as it was', async () => {
     const { core, dispatch, call, rawDispatch } = open()
     // Restoring replaces what everyone reads: a connection with no reader logged in may not.
-    expect(await rawDispatch('backups:restore', { name: 'nope.sqlite' }, createSession())).toMatchObject({ ok: false, error: { code: 'forbidden' } })
+    expect(await rawDispatch('backups:restore', { name: 'nope.sqlite' }, createSession())).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    })
     await call('readers:create', { name: 'Dr A', role: 'radiologist', secret: 'secret-a-123' })
     writeFileSync(join(backupsDir(core.dbPath), 'broken.sqlite'), 'not a database at all'.repeat(100))
     const message = async (request: unknown) => {
@@ -86,7 +90,13 @@ describe('restoring a backup while the app runs', () => {
     expect(await message({ name: '../cxr-lens.sqlite' })).toMatch(/Invalid request.*backup file name/)
     expect(await message({ name: 'broken.sqlite' })).toMatch(/broken\.sqlite is not a CXR Lens database backup/)
     expect(await readerNames(call)).toEqual(['Dr A'])
-    const busy = createBackupService({ store: core.store, dbPath: core.dbPath, runningJobs: () => ['import'], health: () => core.health, setHealth: () => undefined })
+    const busy = createBackupService({
+      store: core.store,
+      dbPath: core.dbPath,
+      runningJobs: () => ['import'],
+      health: () => core.health,
+      setHealth: () => undefined,
+    })
     const name = readdirSync(backupsDir(core.dbPath)).find((f) => f.startsWith('scheduled-'))!
     expect(() => busy.restore(name)).toThrow('Wait for the running import job to finish, or cancel it, before restoring a backup')
     expect(await readerNames(call)).toEqual(['Dr A'])
@@ -110,7 +120,10 @@ describe('a database damaged at startup', () => {
     expect(info.database.problems.length).toBeGreaterThan(0)
     expect(info.database.latestBackup?.name).toBe('manual-good.sqlite')
     const refused = await dispatch('readers:list', {})
-    expect(refused).toMatchObject({ ok: false, error: { message: expect.stringMatching(/^The case database is damaged \(.+\); restore a backup first$/) } })
+    expect(refused).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/^The case database is damaged \(.+\); restore a backup first$/) },
+    })
     // No scheduled snapshot of the damaged file was taken.
     expect(readdirSync(backupsDir(core.dbPath)).filter((f) => f.startsWith('scheduled-'))).toHaveLength(1)
 

@@ -19,10 +19,17 @@ describe.runIf(HAS_NIH)('the one batched-inference helper', () => {
   it('gives each item exactly what one engine call on the packed batch gives, in batches of the size asked', async () => {
     const seen: Array<InferredBatch<(typeof items)[number]>> = []
     const progress: Array<[number, number]> = []
-    await inferInBatches(engine, pkg, items, inputOf, (batch) => void seen.push(batch), { batchSize: 3, onProgress: (d, t) => progress.push([d, t]) })
+    await inferInBatches(engine, pkg, items, inputOf, (batch) => void seen.push(batch), {
+      batchSize: 3,
+      onProgress: (d, t) => progress.push([d, t]),
+    })
     expect(seen.map((b) => b.items.map((i) => i.name))).toEqual([names.slice(0, 3), names.slice(3, 6), names.slice(6)])
     expect(seen.map((b) => b.start)).toEqual([0, 3, 6])
-    expect(progress).toEqual([[3, 7], [6, 7], [7, 7]])
+    expect(progress).toEqual([
+      [3, 7],
+      [6, 7],
+      [7, 7],
+    ])
 
     const tensors = await Promise.all(items.slice(3, 6).map((i) => preprocessImage(i.path, pkg.manifest, i.name)))
     const direct = await engine.run(pkg, packBatch(tensors), 3)
@@ -36,13 +43,20 @@ describe.runIf(HAS_NIH)('the one batched-inference helper', () => {
     expect(map.data).toEqual(direct.features.subarray(2 * K * h * w, 3 * K * h * w))
   })
 
-  it('stops before the next batch on cancel, with the caller\'s error, after the batches already handled', async () => {
+  it("stops before the next batch on cancel, with the caller's error, after the batches already handled", async () => {
     const controller = new AbortController()
     const handled: number[] = []
-    const run = inferInBatches(engine, pkg, items, inputOf, (batch) => {
-      handled.push(batch.items.length)
-      controller.abort()
-    }, { batchSize: 2, signal: controller.signal, cancelled: (done) => new Error(`stopped after ${done}`) })
+    const run = inferInBatches(
+      engine,
+      pkg,
+      items,
+      inputOf,
+      (batch) => {
+        handled.push(batch.items.length)
+        controller.abort()
+      },
+      { batchSize: 2, signal: controller.signal, cancelled: (done) => new Error(`stopped after ${done}`) },
+    )
     await expect(run).rejects.toThrow('stopped after 2')
     expect(handled).toEqual([2])
   })

@@ -35,7 +35,11 @@ describe('one box-clip rule for renderer and server', () => {
   })
 
   it('the renderer draft is the server box, rounded to a hundredth', () => {
-    for (const box of [{ x: -10, y: 190, w: 50, h: 40 }, { x: 300, y: -3, w: 9, h: 9 }, { x: 12.345, y: 6.789, w: 0, h: 3.21 }]) {
+    for (const box of [
+      { x: -10, y: 190, w: 50, h: 40 },
+      { x: 300, y: -3, w: 9, h: 9 },
+      { x: 12.345, y: 6.789, w: 0, h: 3.21 },
+    ]) {
       const stored = clipBoxToPixel(box, W, H)
       const drawn = clampDraft({ finding: 'Mass', ...box }, { width: W, height: H })
       for (const key of ['x', 'y', 'w', 'h'] as const) expect(Math.abs(drawn[key] - stored[key])).toBeLessThan(0.006)

@@ -45,7 +45,9 @@ async function main(): Promise<void> {
   }
   let reader = await ensureReader()
   const saveBox = (caseId: number, i: number) =>
-    call('boxes:create', { caseId, readerId: reader.id, box: { finding: 'Nodule', x: 5 + (i % 50), y: 7, w: 20, h: 20 } }) as Promise<{ id: number }>
+    call('boxes:create', { caseId, readerId: reader.id, box: { finding: 'Nodule', x: 5 + (i % 50), y: 7, w: 20, h: 20 } }) as Promise<{
+      id: number
+    }>
   const page = (await call('cases:list', { offset: 0, limit: 50 })) as { rows: Array<{ id: number }> }
   const caseIds = page.rows.map((row) => row.id)
   if (caseIds.length === 0) throw new Error(`no cases in ${dataDir} to save boxes on`)

@@ -35,7 +35,18 @@ describe.runIf(HAS_NIH)('cxr-lens CLI', () => {
   })
 
   it('re-imports nothing twice', async () => {
-    const { stdout } = await cli(['import', '--images', folder, '--labels', LABELS_CSV, '--boxes', BOXES_CSV, '--data-dir', dataDir, '--json'])
+    const { stdout } = await cli([
+      'import',
+      '--images',
+      folder,
+      '--labels',
+      LABELS_CSV,
+      '--boxes',
+      BOXES_CSV,
+      '--data-dir',
+      dataDir,
+      '--json',
+    ])
     expect(JSON.parse(stdout)).toMatchObject({ imported: 0, duplicates: 12, boxesAdded: 0 })
   })
 
@@ -75,26 +86,67 @@ describe.runIf(HAS_NIH)('cxr-lens CLI', () => {
     expect(infer.cases).toHaveLength(12)
     expect(Object.keys(infer.cases[0].probabilities)).toHaveLength(14)
     const out = join(dir.path, 'overlays')
-    const explained = await cli(['explain', '--model', 'tiny-resnet', '--method', 'gradcampp', '--finding', 'Effusion', '--case', names[1], '--out', out, '--data-dir', dataDir])
+    const explained = await cli([
+      'explain',
+      '--model',
+      'tiny-resnet',
+      '--method',
+      'gradcampp',
+      '--finding',
+      'Effusion',
+      '--case',
+      names[1],
+      '--out',
+      out,
+      '--data-dir',
+      dataDir,
+    ])
     expect(explained.stdout).toMatch(/provider cpu, gradcampp: 1 heatmap/)
     const stem = join(out, `${names[1].replace('.png', '')}_Effusion_gradcampp`)
     expect(readFileSync(`${stem}.png`).subarray(1, 4).toString()).toBe('PNG')
-    expect(JSON.parse(readFileSync(`${stem}.json`, 'utf8'))).toMatchObject({ finding: 'Effusion', method: 'gradcampp', height: 8, width: 8 })
+    expect(JSON.parse(readFileSync(`${stem}.json`, 'utf8'))).toMatchObject({
+      finding: 'Effusion',
+      method: 'gradcampp',
+      height: 8,
+      width: 8,
+    })
     expect(readFileSync(`${stem}.npy`).subarray(1, 6).toString()).toBe('NUMPY')
     expect((await cli(['explain', '--model', 'tiny-resnet', '--method', 'magic', '--all', '--data-dir', dataDir])).code).toBe(2)
   })
 
   it('explains with Score-CAM on the top N channels, and refuses a bad --channels', async () => {
     const out = join(dir.path, 'scorecam')
-    const explained = await cli(['explain', '--model', 'tiny-resnet', '--method', 'scorecam', '--channels', '4', '--finding', 'Mass', '--case', names[2], '--out', out, '--json', '--data-dir', dataDir])
+    const explained = await cli([
+      'explain',
+      '--model',
+      'tiny-resnet',
+      '--method',
+      'scorecam',
+      '--channels',
+      '4',
+      '--finding',
+      'Mass',
+      '--case',
+      names[2],
+      '--out',
+      out,
+      '--json',
+      '--data-dir',
+      dataDir,
+    ])
     expect(explained.code).toBe(0)
-    expect(JSON.parse(explained.stdout)).toMatchObject({ method: 'scorecam', cases: [{ heatmaps: [{ finding: 'Mass', method: 'scorecam', width: 8, height: 8 }] }] })
+    expect(JSON.parse(explained.stdout)).toMatchObject({
+      method: 'scorecam',
+      cases: [{ heatmaps: [{ finding: 'Mass', method: 'scorecam', width: 8, height: 8 }] }],
+    })
     const stored = JSON.parse(readFileSync(join(out, `${names[2].replace('.png', '')}_Mass_scorecam.json`), 'utf8'))
     expect(stored.params).toMatchObject({ channels: 4, baseline: 'zero', output: 'probability' })
     const zero = await cli(['explain', '--model', 'tiny-resnet', '--method', 'scorecam', '--channels', '0', '--all', '--data-dir', dataDir])
     expect(zero.code).toBe(2)
     expect(zero.stderr).toMatch(/--channels must be a positive integer, got '0'/)
-    expect((await cli(['explain', '--model', 'tiny-resnet', '--method', 'gradcam', '--channels', '4', '--all', '--data-dir', dataDir])).stderr).toMatch(/--channels applies to --method scorecam only/)
+    expect(
+      (await cli(['explain', '--model', 'tiny-resnet', '--method', 'gradcam', '--channels', '4', '--all', '--data-dir', dataDir])).stderr,
+    ).toMatch(/--channels applies to --method scorecam only/)
   })
 
   it('checks, backs up, exports boxes and a PDF report', async () => {

@@ -8,7 +8,15 @@ const base = ['--images', 'x', '--labels', 'y.csv', '--out', 'r.json']
 
 describe('evaluate flags', () => {
   it('documents the new flags in its usage', () => {
-    for (const flag of ['--protocol cxrlens|chestxray8', '--compare-method', '--compare-predictions FILE.csv', '--faithfulness', '--sanity', '--bootstrap N']) expect(EVALUATE_USAGE).toContain(flag)
+    for (const flag of [
+      '--protocol cxrlens|chestxray8',
+      '--compare-method',
+      '--compare-predictions FILE.csv',
+      '--faithfulness',
+      '--sanity',
+      '--bootstrap N',
+    ])
+      expect(EVALUATE_USAGE).toContain(flag)
   })
 
   it('refuses bad values with a usage error naming the flag', async () => {
@@ -17,6 +25,8 @@ describe('evaluate flags', () => {
     await expect(runEvaluate(ctx, [...base, '--bootstrap', '200'])).rejects.toThrow(/--bootstrap must be an integer from 1000/)
     await expect(runEvaluate(ctx, [...base, '--seed=-1'])).rejects.toThrow(/--seed must be an integer/)
     await expect(runEvaluate(ctx, [...base, '--sanity-images', '3'])).rejects.toThrow(/--sanity-images goes with --sanity/)
-    await expect(runEvaluate(ctx, [...base, '--sanity', '--sanity-images', '0'])).rejects.toThrow(/--sanity-images must be an integer from 1/)
+    await expect(runEvaluate(ctx, [...base, '--sanity', '--sanity-images', '0'])).rejects.toThrow(
+      /--sanity-images must be an integer from 1/,
+    )
   })
 })

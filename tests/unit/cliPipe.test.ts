@@ -18,9 +18,24 @@ function bigFolder(): string {
     for (let i = 0; i < CASES; i++) {
       const imageName = `${String(i).padStart(8, '0')}_${'x'.repeat(100)}.png`
       const id = store.cases.insert({
-        imageName, patientId: null, path: join(dataDir, imageName), sha256: i.toString(16).padStart(64, '0'), format: 'png',
-        width: 256, height: 256, bitDepth: 8, channels: 1, view: 'PA', age: 50, sex: 'F', followUp: null,
-        originalWidth: null, originalHeight: null, pixelSpacingX: null, pixelSpacingY: null, importedAt: now,
+        imageName,
+        patientId: null,
+        path: join(dataDir, imageName),
+        sha256: i.toString(16).padStart(64, '0'),
+        format: 'png',
+        width: 256,
+        height: 256,
+        bitDepth: 8,
+        channels: 1,
+        view: 'PA',
+        age: 50,
+        sex: 'F',
+        followUp: null,
+        originalWidth: null,
+        originalHeight: null,
+        pixelSpacingX: null,
+        pixelSpacingY: null,
+        importedAt: now,
       })
       store.annotations.addLabel(id, 'Cardiomegaly', 'dataset', 'test', now)
       store.annotations.addLabel(id, 'Effusion', 'dataset', 'test', now)

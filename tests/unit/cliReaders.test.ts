@@ -29,7 +29,10 @@ function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string
 
 describe('cxr-lens readers', () => {
   it('adds an administrator advisor with the secret from stdin, prints its JSON, and the secret logs in over the API', async () => {
-    const added = await cli(['readers', 'add', '--name', 'Dr Admin', '--role', 'clinical_advisor', '--admin', '--json'], 'a long enough secret\n')
+    const added = await cli(
+      ['readers', 'add', '--name', 'Dr Admin', '--role', 'clinical_advisor', '--admin', '--json'],
+      'a long enough secret\n',
+    )
     expect(added.stderr).toBe('')
     expect(added.code).toBe(0)
     const reader = JSON.parse(added.stdout) as { id: number }
@@ -44,11 +47,18 @@ describe('cxr-lens readers', () => {
       expect(readFileSync(core.dbPath).includes('a long enough secret')).toBe(false)
       const dispatch = createDispatcher(createHandlers(core), () => undefined)
       const session = createSession()
-      expect(await dispatch('readers:login', { readerId: reader.id, secret: 'a long enough secret\n' }, session)).toMatchObject({ ok: false }) // the line end is not part of it
+      expect(await dispatch('readers:login', { readerId: reader.id, secret: 'a long enough secret\n' }, session)).toMatchObject({
+        ok: false,
+      }) // the line end is not part of it
       await new Promise((r) => setTimeout(r, 300)) // the backoff after that failure
-      expect(await dispatch('readers:login', { readerId: reader.id, secret: 'a long enough secret' }, session)).toMatchObject({ ok: true, data: { administrator: true } })
+      expect(await dispatch('readers:login', { readerId: reader.id, secret: 'a long enough secret' }, session)).toMatchObject({
+        ok: true,
+        data: { administrator: true },
+      })
       // The administrator made on the CLI may make another advisor over the API.
-      expect(await dispatch('readers:create', { name: 'Dr Second', role: 'clinical_advisor', secret: 'second-secret' }, session)).toMatchObject({ ok: true })
+      expect(
+        await dispatch('readers:create', { name: 'Dr Second', role: 'clinical_advisor', secret: 'second-secret' }, session),
+      ).toMatchObject({ ok: true })
     } finally {
       await core.close()
     }
@@ -77,8 +87,14 @@ describe('cxr-lens readers', () => {
       const dispatch = createDispatcher(createHandlers(core), () => undefined)
       expect(await dispatch('readers:login', { readerId: plain.id, secret: 'plain-secret' }, createSession())).toMatchObject({ ok: false })
       await new Promise((r) => setTimeout(r, 300)) // the backoff after that failure
-      expect(await dispatch('readers:login', { readerId: plain.id, secret: 'brand-new-secret' }, createSession())).toMatchObject({ ok: true, data: { role: 'clinical_advisor' } })
-      const actions = (core.store.db.prepare("SELECT action FROM audit_log WHERE actor = 'cxr-lens CLI (administrator)' ORDER BY id").pluck().all() as string[])
+      expect(await dispatch('readers:login', { readerId: plain.id, secret: 'brand-new-secret' }, createSession())).toMatchObject({
+        ok: true,
+        data: { role: 'clinical_advisor' },
+      })
+      const actions = core.store.db
+        .prepare("SELECT action FROM audit_log WHERE actor = 'cxr-lens CLI (administrator)' ORDER BY id")
+        .pluck()
+        .all() as string[]
       expect(actions).toEqual(['reader.create', 'reader.create', 'reader.role', 'reader.secret'])
     } finally {
       await core.close()

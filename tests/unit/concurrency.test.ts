@@ -25,10 +25,22 @@ afterEach(() => {
   for (const saver of savers.splice(0)) saver.kill()
 })
 
-const ALL = HAS_NIH && existsSync(NIH_256) ? readdirSync(NIH_256).filter((n) => n.endsWith('.png')).sort() : []
+const ALL =
+  HAS_NIH && existsSync(NIH_256)
+    ? readdirSync(NIH_256)
+        .filter((n) => n.endsWith('.png'))
+        .sort()
+    : []
 
 /** Images with distinct bytes, counted here independently of the importer (the sample holds a byte-identical pair). */
-const distinct = () => new Set(ALL.map((name) => createHash('sha256').update(readFileSync(join(NIH_256, name))).digest('hex'))).size
+const distinct = () =>
+  new Set(
+    ALL.map((name) =>
+      createHash('sha256')
+        .update(readFileSync(join(NIH_256, name)))
+        .digest('hex'),
+    ),
+  ).size
 
 /** A data folder with the first `n` NIH images imported (in this process, then closed again) and backed up as manual-seeded.sqlite. */
 async function seeded(name: string, n: number): Promise<string> {
@@ -73,7 +85,18 @@ describe.runIf(ALL.length >= 300)('one writer never makes another fail', () => {
     const saver = startSaver(dataDir)
     await saver.until((lines) => lines.filter((l) => l.saved).length >= 20)
 
-    const imported = await runCli(['import', '--images', NIH_256, '--labels', LABELS_CSV, '--boxes', BOXES_CSV, '--json', '--data-dir', dataDir])
+    const imported = await runCli([
+      'import',
+      '--images',
+      NIH_256,
+      '--labels',
+      LABELS_CSV,
+      '--boxes',
+      BOXES_CSV,
+      '--json',
+      '--data-dir',
+      dataDir,
+    ])
     const savedDuringImport = saver.saved().length
     await saver.until((lines) => lines.filter((l) => l.saved).length >= savedDuringImport + 20) // still saving after it
     await saver.stop()
@@ -81,13 +104,20 @@ describe.runIf(ALL.length >= 300)('one writer never makes another fail', () => {
     expect(imported.stderr).toBe('')
     expect(imported.code).toBe(0)
     const summary = JSON.parse(imported.stdout) as { imported: number; duplicates: number; failed: unknown[]; scanned: number }
-    expect(summary).toMatchObject({ scanned: ALL.length, imported: unique - seededCases, duplicates: ALL.length - unique + seededCases, failed: [] })
+    expect(summary).toMatchObject({
+      scanned: ALL.length,
+      imported: unique - seededCases,
+      duplicates: ALL.length - unique + seededCases,
+      failed: [],
+    })
     expect(count(dataDir, 'SELECT count(*) AS n FROM cases')).toBe(unique)
 
     expect(saver.lines.find((l) => l.fatal)).toBeUndefined()
     expect(saver.refused()).toEqual([])
     const acknowledged = saver.saved()
-    console.log(`import beside the saver: ${summary.imported} imported, ${acknowledged.length} boxes acknowledged, ${saver.refused().length} refused`)
+    console.log(
+      `import beside the saver: ${summary.imported} imported, ${acknowledged.length} boxes acknowledged, ${saver.refused().length} refused`,
+    )
     expect(acknowledged.length).toBeGreaterThan(100)
     const live = liveReaderBoxes(dataDir)
     expect(acknowledged.filter((id) => !live.has(id))).toEqual([])
@@ -96,9 +126,11 @@ describe.runIf(ALL.length >= 300)('one writer never makes another fail', () => {
 
   it('two CLI imports of the same folder at once into a new data folder both complete, each image once', async () => {
     const dataDir = join(dir.path, 'twice')
-    const [a, b] = await Promise.all([0, 1].map(() =>
-      finished(spawnCli(['import', '--images', NIH_256, '--labels', LABELS_CSV, '--boxes', BOXES_CSV, '--json', '--data-dir', dataDir])),
-    ))
+    const [a, b] = await Promise.all(
+      [0, 1].map(() =>
+        finished(spawnCli(['import', '--images', NIH_256, '--labels', LABELS_CSV, '--boxes', BOXES_CSV, '--json', '--data-dir', dataDir])),
+      ),
+    )
     for (const run of [a, b]) {
       expect(run.stderr).toBe('')
       expect(run.code).toBe(0)
@@ -114,7 +146,12 @@ describe.runIf(ALL.length >= 300)('one writer never makes another fail', () => {
     expect(count(dataDir, 'SELECT count(*) AS n FROM cases')).toBe(unique)
     expect(count(dataDir, 'SELECT count(DISTINCT sha256) AS n FROM cases')).toBe(unique)
     // Box rows are idempotent too: the second import adds none the first one added.
-    expect(count(dataDir, "SELECT count(*) AS n FROM (SELECT case_id, finding, x, y, w, h FROM boxes WHERE source = 'dataset' GROUP BY 1, 2, 3, 4, 5, 6 HAVING count(*) > 1)")).toBe(0)
+    expect(
+      count(
+        dataDir,
+        "SELECT count(*) AS n FROM (SELECT case_id, finding, x, y, w, h FROM boxes WHERE source = 'dataset' GROUP BY 1, 2, 3, 4, 5, 6 HAVING count(*) > 1)",
+      ),
+    ).toBe(0)
   }, 240_000)
 })
 
@@ -147,7 +184,7 @@ describe.runIf(ALL.length >= 20)('restore never splits the data', () => {
     expect(liveReaderBoxes(dataDir).size).toBe(0) // the backup predates every reader box
   }, 120_000)
 
-  it('the app\'s own restore (backups:restore) while it saves: every box acknowledged after it is in the live database, none only in the replaced file', async () => {
+  it("the app's own restore (backups:restore) while it saves: every box acknowledged after it is in the live database, none only in the replaced file", async () => {
     const dataDir = await seeded('restore-app', 20)
     const name = 'manual-seeded.sqlite' // has the cases the saver saves boxes on
     const saver = startSaver(dataDir)
@@ -172,7 +209,7 @@ describe.runIf(ALL.length >= 20)('restore never splits the data', () => {
     expect(before.filter((id) => !kept.has(id))).toEqual([])
   }, 120_000)
 
-  it('the app\'s restore is refused while another process holds the database, naming it', async () => {
+  it("the app's restore is refused while another process holds the database, naming it", async () => {
     const dataDir = await seeded('restore-refused', 20)
     const saver = startSaver(dataDir)
     await saver.until((lines) => lines.filter((l) => l.saved).length >= 5)

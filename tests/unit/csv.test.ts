@@ -17,7 +17,11 @@ function file(name: string, text: string): string {
 describe('parseCsv', () => {
   it('reads quotes, doubled quotes, CRLF and a BOM', () => {
     const records = parseCsv('\ufeffa,b\r\n"x, y","say ""hi"""\r\n\r\n3,4', 't.csv')
-    expect(records.map((r) => r.fields)).toEqual([['a', 'b'], ['x, y', 'say "hi"'], ['3', '4']])
+    expect(records.map((r) => r.fields)).toEqual([
+      ['a', 'b'],
+      ['x, y', 'say "hi"'],
+      ['3', '4'],
+    ])
     expect(records[2].line).toBe(4)
   })
 
@@ -32,15 +36,26 @@ describe('parseCsv', () => {
 
 describe('NIH label and box CSVs', () => {
   it('reads the NIH Data_Entry header with its bracketed commas and trailing comma', () => {
-    const path = file('Data_Entry_2017.csv',
+    const path = file(
+      'Data_Entry_2017.csv',
       'Image Index,Finding Labels,Follow-up #,Patient ID,Patient Age,Patient Gender,View Position,OriginalImage[Width,Height],OriginalImagePixelSpacing[x,y],\r\n' +
-      '00000001_000.png,Cardiomegaly|Emphysema,0,1,058Y,M,PA,2682,2749,0.143,0.143\r\n' +
-      '00000002_000.png,No Finding,1,2,81,F,AP,2500,2048,0.171,0.171\r\n')
+        '00000001_000.png,Cardiomegaly|Emphysema,0,1,058Y,M,PA,2682,2749,0.143,0.143\r\n' +
+        '00000002_000.png,No Finding,1,2,81,F,AP,2500,2048,0.171,0.171\r\n',
+    )
     const { rows, rejected } = readNihLabels(path)
     expect(rejected).toEqual([])
     expect(rows[0]).toEqual({
-      image: '00000001_000.png', findings: ['Cardiomegaly', 'Emphysema'], followUp: 0, patientId: '1', age: 58, sex: 'M',
-      view: 'PA', originalWidth: 2682, originalHeight: 2749, pixelSpacingX: 0.143, pixelSpacingY: 0.143,
+      image: '00000001_000.png',
+      findings: ['Cardiomegaly', 'Emphysema'],
+      followUp: 0,
+      patientId: '1',
+      age: 58,
+      sex: 'M',
+      view: 'PA',
+      originalWidth: 2682,
+      originalHeight: 2749,
+      pixelSpacingX: 0.143,
+      pixelSpacingY: 0.143,
     })
     expect(rows[1].findings).toEqual(['No Finding'])
   })

@@ -11,7 +11,7 @@ describe('data folder', () => {
     expect(() => resolveDataDir(['--data-dir'], {}, '/user')).toThrow(/needs a folder/)
   })
 
-  it('is per user in the local profile: Linux and macOS as Electron\'s userData, Windows %LOCALAPPDATA% (not roaming)', () => {
+  it("is per user in the local profile: Linux and macOS as Electron's userData, Windows %LOCALAPPDATA% (not roaming)", () => {
     expect(defaultUserDataDir('linux', { XDG_CONFIG_HOME: '/cfg' })).toBe('/cfg/CXR Lens')
     const windows = { APPDATA: 'C:\\Users\\r\\AppData\\Roaming', LOCALAPPDATA: 'C:\\Users\\r\\AppData\\Local' }
     expect(defaultUserDataDir('win32', windows, () => false)).toBe('C:\\Users\\r\\AppData\\Local\\CXR Lens')

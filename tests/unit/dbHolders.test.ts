@@ -3,7 +3,15 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { DatabaseInUseError, holdersDir, liveHolders, processStart, registerHolder, restoreLockPath, withRestoreLock } from '../../src/main/store/dbHolders'
+import {
+  DatabaseInUseError,
+  holdersDir,
+  liveHolders,
+  processStart,
+  registerHolder,
+  restoreLockPath,
+  withRestoreLock,
+} from '../../src/main/store/dbHolders'
 import { tempDir } from './helpers'
 
 const dir = tempDir('cxr-holders-')
@@ -21,7 +29,9 @@ const folder = () => {
 
 /** A live process other than ours: runs `setup` (synchronously), says so, then sleeps. */
 function otherProcess(setup = ''): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-e', `${setup}; console.log('ready'); setInterval(() => {}, 30000)`], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['-e', `${setup}; console.log('ready'); setInterval(() => {}, 30000)`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   children.push(child)
   return new Promise((ready, fail) => {
     child.stdout!.once('data', () => ready(child))
@@ -40,10 +50,13 @@ async function deadPid(): Promise<number> {
 }
 
 const holderFile = (dataDir: string, pid: number, kind = 'web', what = 'browser mode', started?: string) =>
-  writeFileSync(join(holdersDir(dataDir), `${pid}.json`), JSON.stringify({ pid, kind, host: hostname(), since: '2026-01-01T00:00:00.000Z', what, started }))
+  writeFileSync(
+    join(holdersDir(dataDir), `${pid}.json`),
+    JSON.stringify({ pid, kind, host: hostname(), since: '2026-01-01T00:00:00.000Z', what, started }),
+  )
 
 describe('the registry of processes holding a database', () => {
-  it('lists a live holder, removes a dead one, and releases only after the last of a process\'s opens', async () => {
+  it("lists a live holder, removes a dead one, and releases only after the last of a process's opens", async () => {
     const dataDir = folder()
     const other = await otherProcess()
     const dead = await deadPid()
@@ -63,7 +76,11 @@ describe('the registry of processes holding a database', () => {
 
     const first = registerHolder(dataDir, 'cli', 'cxr-lens cases')
     const second = registerHolder(dataDir, 'cli', 'cxr-lens cases')
-    expect(liveHolders(dataDir, null).map((h) => h.pid).sort()).toEqual([other.pid!, process.pid].sort())
+    expect(
+      liveHolders(dataDir, null)
+        .map((h) => h.pid)
+        .sort(),
+    ).toEqual([other.pid!, process.pid].sort())
     first()
     first() // idempotent: a second call does not release the other open
     expect(existsSync(join(holdersDir(dataDir), `${process.pid}.json`))).toBe(true)
@@ -79,7 +96,9 @@ describe('the registry of processes holding a database', () => {
     let swapped = false
     expect(() => withRestoreLock(dataDir, 'cli', 'cxr-lens restore', () => (swapped = true))).toThrow(DatabaseInUseError)
     expect(() => withRestoreLock(dataDir, 'cli', 'cxr-lens restore', () => (swapped = true))).toThrow(
-      new RegExp(`open in another process: pid ${other.pid} \\(app: desktop app, since 2026-01-01T00:00:00.000Z\\)\\. .*Backups dialog; nothing was changed\\.`),
+      new RegExp(
+        `open in another process: pid ${other.pid} \\(app: desktop app, since 2026-01-01T00:00:00.000Z\\)\\. .*Backups dialog; nothing was changed\\.`,
+      ),
     )
     expect(swapped).toBe(false)
     expect(existsSync(restoreLockPath(dataDir))).toBe(false)
@@ -94,7 +113,9 @@ describe('the registry of processes holding a database', () => {
   it('an opener waits while another process restores, then proceeds; it gives up naming the restorer when the wait is too long', async () => {
     const dataDir = folder()
     // Another process takes the restore lock, holds it 800 ms, then lets go.
-    const restorer = await otherProcess(`${takeLock(dataDir)}; setTimeout(() => require('fs').rmSync(${JSON.stringify(restoreLockPath(dataDir))}), 800)`)
+    const restorer = await otherProcess(
+      `${takeLock(dataDir)}; setTimeout(() => require('fs').rmSync(${JSON.stringify(restoreLockPath(dataDir))}), 800)`,
+    )
     const started = Date.now()
     const release = registerHolder(dataDir, 'web', 'browser mode')
     const waited = Date.now() - started
@@ -105,18 +126,26 @@ describe('the registry of processes holding a database', () => {
 
     const stuck = folder()
     const holdsForever = await otherProcess(takeLock(stuck))
-    expect(() => registerHolder(stuck, 'cli', 'cxr-lens import', 300)).toThrow(new RegExp(`being restored by pid ${holdsForever.pid} \\(cli: cxr-lens restore`))
+    expect(() => registerHolder(stuck, 'cli', 'cxr-lens import', 300)).toThrow(
+      new RegExp(`being restored by pid ${holdsForever.pid} \\(cli: cxr-lens restore`),
+    )
     expect(readdirSync(holdersDir(stuck))).toEqual([]) // it stepped aside and stays out
   })
 
   it('clears the restore lock of a process that died mid-restore', async () => {
     const dataDir = folder()
     const dead = await deadPid()
-    writeFileSync(restoreLockPath(dataDir), JSON.stringify({ pid: dead, kind: 'cli', host: hostname(), since: 'then', what: 'cxr-lens restore' }))
+    writeFileSync(
+      restoreLockPath(dataDir),
+      JSON.stringify({ pid: dead, kind: 'cli', host: hostname(), since: 'then', what: 'cxr-lens restore' }),
+    )
     const release = registerHolder(dataDir, 'cli', 'cxr-lens cases', 1000)
     expect(existsSync(restoreLockPath(dataDir))).toBe(false)
     release()
-    writeFileSync(restoreLockPath(dataDir), JSON.stringify({ pid: dead, kind: 'cli', host: hostname(), since: 'then', what: 'cxr-lens restore' }))
+    writeFileSync(
+      restoreLockPath(dataDir),
+      JSON.stringify({ pid: dead, kind: 'cli', host: hostname(), since: 'then', what: 'cxr-lens restore' }),
+    )
     expect(withRestoreLock(dataDir, 'cli', 'cxr-lens restore', () => 'done')).toBe('done')
   })
 })

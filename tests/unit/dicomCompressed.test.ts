@@ -3,7 +3,13 @@ import sharp from 'sharp'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { DicomError, decodeDicom } from '../../src/main/dicom/dicomDecode'
 import { encodeJpeg2000, encodeJpegLs } from './dicomEncoders'
-import { j2kDeclaring40000, JPEG_LOSSLESS_SV1, jpegLosslessDeclaring40000, jpegLosslessHiddenHeader, jpegLsDeclaring40000 } from './hostileFrames'
+import {
+  j2kDeclaring40000,
+  JPEG_LOSSLESS_SV1,
+  jpegLosslessDeclaring40000,
+  jpegLosslessHiddenHeader,
+  jpegLsDeclaring40000,
+} from './hostileFrames'
 import { encodeJpegLossless } from './jpegLosslessEncoder'
 import { writeDicom, type DicomSpec } from './dicomWriter'
 import { HAS_NIH, NIH_256 } from './helpers'
@@ -19,7 +25,17 @@ beforeAll(async () => {
 })
 
 const spec = (transferSyntax: string, encapsulated: Uint8Array, extra: Partial<DicomSpec> = {}): Uint8Array =>
-  writeDicom({ rows: 256, columns: 256, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels: [], transferSyntax, encapsulated, ...extra })
+  writeDicom({
+    rows: 256,
+    columns: 256,
+    photometric: 'MONOCHROME2',
+    bitsAllocated: 8,
+    bitsStored: 8,
+    pixels: [],
+    transferSyntax,
+    encapsulated,
+    ...extra,
+  })
 
 function expectExact(decoded: Float32Array, expected: ArrayLike<number>) {
   expect(decoded.length).toBe(expected.length)
@@ -39,10 +55,16 @@ describe.runIf(HAS_NIH)('compressed DICOM from NIH pixels', () => {
   it('JPEG 2000 lossless, 12 of 16 bits, MONOCHROME1: every pixel equals the PNG after inversion', async () => {
     const stored = Array.from(png, (p) => (255 - p) * 16)
     const stream = await encodeJpeg2000({ width: 256, height: 256, bitsPerSample: 12, pixels: stored })
-    const image = await decodeDicom(spec(J2K_LOSSLESS, stream, { photometric: 'MONOCHROME1', bitsAllocated: 16, bitsStored: 12 }), 'j2k12.dcm')
+    const image = await decodeDicom(
+      spec(J2K_LOSSLESS, stream, { photometric: 'MONOCHROME1', bitsAllocated: 16, bitsStored: 12 }),
+      'j2k12.dcm',
+    )
     const lo = Math.min(...stored)
     const hi = Math.max(...stored)
-    expectExact(image.pixels, Array.from(stored, (v) => hi + lo - v))
+    expectExact(
+      image.pixels,
+      Array.from(stored, (v) => hi + lo - v),
+    )
   })
 
   it('JPEG 2000 lossy (.91) decodes close to the PNG', async () => {
@@ -57,14 +79,22 @@ describe.runIf(HAS_NIH)('compressed DICOM from NIH pixels', () => {
   it('JPEG-LS lossless, signed 16 bits with rescale: every pixel equals the PNG mapped', async () => {
     const stored = Array.from(png, (p) => p * 100 - 12000)
     const stream = await encodeJpegLs({ width: 256, height: 256, bitsPerSample: 16, signed: true, pixels: stored })
-    const image = await decodeDicom(spec(JLS_LOSSLESS, stream, { bitsAllocated: 16, bitsStored: 16, signed: true, slope: 0.5, intercept: 10 }), 'jls.dcm')
-    expectExact(image.pixels, Array.from(stored, (v) => v * 0.5 + 10))
+    const image = await decodeDicom(
+      spec(JLS_LOSSLESS, stream, { bitsAllocated: 16, bitsStored: 16, signed: true, slope: 0.5, intercept: 10 }),
+      'jls.dcm',
+    )
+    expectExact(
+      image.pixels,
+      Array.from(stored, (v) => v * 0.5 + 10),
+    )
   })
 
   it('a garbled or mis-sized frame is a DicomError naming the file and the codec', async () => {
     const stream = await encodeJpeg2000({ width: 256, height: 256, bitsPerSample: 8, pixels: png })
     await expect(decodeDicom(spec(J2K_LOSSLESS, stream.subarray(0, 40)), 'cut.dcm')).rejects.toThrow(/^cut\.dcm: JPEG 2000 Lossless: /)
-    await expect(decodeDicom(spec(J2K_LOSSLESS, stream, { rows: 128 }), 'rows.dcm')).rejects.toThrow('rows.dcm: JPEG 2000 Lossless: frame header declares 256×256, but Columns × Rows is 256×128')
+    await expect(decodeDicom(spec(J2K_LOSSLESS, stream, { rows: 128 }), 'rows.dcm')).rejects.toThrow(
+      'rows.dcm: JPEG 2000 Lossless: frame header declares 256×256, but Columns × Rows is 256×128',
+    )
     const jls = await encodeJpegLs({ width: 256, height: 256, bitsPerSample: 8, pixels: png })
     const garbled = jls.slice()
     garbled.fill(0xff, 4, 60)
@@ -73,7 +103,11 @@ describe.runIf(HAS_NIH)('compressed DICOM from NIH pixels', () => {
   })
 
   it('JPEG Lossless (process 14 SV1), 8, 12 and 16 bits: every pixel equals the PNG', async () => {
-    for (const [bits, stored, bitsAllocated] of [[8, Array.from(png), 8], [12, Array.from(png, (p) => p * 16), 16], [16, Array.from(png, (p) => p * 257), 16]] as const) {
+    for (const [bits, stored, bitsAllocated] of [
+      [8, Array.from(png), 8],
+      [12, Array.from(png, (p) => p * 16), 16],
+      [16, Array.from(png, (p) => p * 257), 16],
+    ] as const) {
       const stream = encodeJpegLossless({ width: 256, height: 256, bitsPerSample: bits, pixels: stored })
       const image = await decodeDicom(spec(JPEG_LOSSLESS_SV1, stream, { bitsAllocated, bitsStored: bits }), `jll${bits}.dcm`)
       expectExact(image.pixels, stored)
@@ -88,7 +122,9 @@ describe.runIf(HAS_NIH)('compressed DICOM from NIH pixels', () => {
     await expect(decodeDicom(await j2kDeclaring40000(png), 'c.dcm')).rejects.toThrow(`c.dcm: ${refusal('JPEG 2000 Lossless')}`)
     await expect(decodeDicom(await jpegLsDeclaring40000(png), 'd.dcm')).rejects.toThrow(`d.dcm: ${refusal('JPEG-LS Lossless')}`)
     const wide = encodeJpegLossless({ width: 256, height: 256, bitsPerSample: 16, pixels: Array.from(png, (p) => p * 257) })
-    await expect(decodeDicom(spec(JPEG_LOSSLESS_SV1, wide), 'e.dcm')).rejects.toThrow('e.dcm: JPEG Lossless: frame header declares 16 bits per sample, but BitsAllocated is 8')
+    await expect(decodeDicom(spec(JPEG_LOSSLESS_SV1, wide), 'e.dcm')).rejects.toThrow(
+      'e.dcm: JPEG Lossless: frame header declares 16 bits per sample, but BitsAllocated is 8',
+    )
   })
 
   it('a truncated, corrupt JPEG-LS frame is refused promptly (CharLS once spent a minute reading past its end)', async () => {
@@ -96,7 +132,9 @@ describe.runIf(HAS_NIH)('compressed DICOM from NIH pixels', () => {
     const stream = (await encodeJpegLs({ width: 64, height: 64, bitsPerSample: 8, pixels })).slice(0, 715)
     stream[30] = 0xee
     const started = performance.now()
-    await expect(decodeDicom(spec(JLS_LOSSLESS, stream, { rows: 64, columns: 64 }), 'cut.dcm')).rejects.toThrow(/^cut\.dcm: JPEG-LS Lossless: /)
+    await expect(decodeDicom(spec(JLS_LOSSLESS, stream, { rows: 64, columns: 64 }), 'cut.dcm')).rejects.toThrow(
+      /^cut\.dcm: JPEG-LS Lossless: /,
+    )
     expect(performance.now() - started).toBeLessThan(5000)
   })
 })

@@ -26,7 +26,14 @@ function sampleBytes(frame: RawFrame): Uint8Array {
 
 function run(encoder: WasmEncoder, frame: RawFrame): Uint8Array {
   try {
-    const input = encoder.getDecodedBuffer({ width: frame.width, height: frame.height, bitsPerSample: frame.bitsPerSample, componentCount: 1, isSigned: !!frame.signed, isUsingColorTransform: false })
+    const input = encoder.getDecodedBuffer({
+      width: frame.width,
+      height: frame.height,
+      bitsPerSample: frame.bitsPerSample,
+      componentCount: 1,
+      isSigned: !!frame.signed,
+      isUsingColorTransform: false,
+    })
     input.set(sampleBytes(frame))
     encoder.encode()
     return encoder.getEncodedBuffer().slice()

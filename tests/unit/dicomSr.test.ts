@@ -29,7 +29,12 @@ const floats = (ds: Ds, tag: string) => Array.from({ length: ds.elements[tag].le
 describe.runIf(HAS_NIH)('DICOM SR (TID 1500) box export', () => {
   const dataDir = join(dir.path, 'data')
   const names = [...csvBoxes().keys()].filter((n) => readdirSync(NIH_256).includes(n)).slice(0, 3)
-  const identity = { patientName: 'SMITH^JOHN', patientId: 'MRN-778899', birthDate: '19450607', sopInstanceUid: '1.2.826.0.1.3680043.10.999.77' }
+  const identity = {
+    patientName: 'SMITH^JOHN',
+    patientId: 'MRN-778899',
+    birthDate: '19450607',
+    sopInstanceUid: '1.2.826.0.1.3680043.10.999.77',
+  }
   let store: CaseStore
   let dicomCase: CaseRecord
 
@@ -38,15 +43,51 @@ describe.runIf(HAS_NIH)('DICOM SR (TID 1500) box export', () => {
     await importNih(store, { imagesDir: imageFolder(dir.path, NIH_256, names), labelsCsv: LABELS_CSV, boxesCsv: BOXES_CSV })
     const png = new Uint8Array(await sharp(join(NIH_256, names[0])).greyscale().raw().toBuffer())
     mkdirSync(join(dir.path, 'dicom'))
-    writeFileSync(join(dir.path, 'dicom', 'a.dcm'), writeDicom({ rows: 256, columns: 256, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels: png, ...identity }))
+    writeFileSync(
+      join(dir.path, 'dicom', 'a.dcm'),
+      writeDicom({ rows: 256, columns: 256, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels: png, ...identity }),
+    )
     expect((await importDicom(store, { dicomDir: join(dir.path, 'dicom'), dataDir })).imported).toBe(1)
     dicomCase = store.cases.get(store.worklist.query({}).rows.find((r) => r.image.startsWith('img-'))!.id)!
     const reader = store.readers.create('Dr Ada Lovelace', 'radiologist')
     const at = '2026-11-20T10:11:12.000Z'
-    store.annotations.addBox({ caseId: dicomCase.id, finding: 'Nodule', x: 10.25, y: 20.5, w: 30.125, h: 40.1, source: 'reader', author: reader.name, readerId: reader.id, at })
-    store.annotations.addBox({ caseId: dicomCase.id, finding: 'Rib fracture', x: 100, y: 50, w: 20, h: 10, source: 'reader', author: reader.name, readerId: reader.id, at })
+    store.annotations.addBox({
+      caseId: dicomCase.id,
+      finding: 'Nodule',
+      x: 10.25,
+      y: 20.5,
+      w: 30.125,
+      h: 40.1,
+      source: 'reader',
+      author: reader.name,
+      readerId: reader.id,
+      at,
+    })
+    store.annotations.addBox({
+      caseId: dicomCase.id,
+      finding: 'Rib fracture',
+      x: 100,
+      y: 50,
+      w: 20,
+      h: 10,
+      source: 'reader',
+      author: reader.name,
+      readerId: reader.id,
+      at,
+    })
     const nihCase = store.cases.findByImageName(names[0])[0]
-    store.annotations.addBox({ caseId: nihCase.id, finding: 'Mass', x: 1, y: 2, w: 3, h: 4, source: 'reader', author: reader.name, readerId: reader.id, at })
+    store.annotations.addBox({
+      caseId: nihCase.id,
+      finding: 'Mass',
+      x: 1,
+      y: 2,
+      w: 3,
+      h: 4,
+      source: 'reader',
+      author: reader.name,
+      readerId: reader.id,
+      at,
+    })
   })
   afterAll(() => store.close())
 
@@ -67,7 +108,9 @@ describe.runIf(HAS_NIH)('DICOM SR (TID 1500) box export', () => {
       expect(items(ds, 'x0040a504')[0].string('x0040db00')).toBe('1500')
       expect(concept(child(ds, '121049'))).toBe('121049')
       expect(items(child(ds, '121058'), 'x0040a168')[0].string('x00080100')).toBe('399208008')
-      const observerTypes = children(ds).filter((c) => concept(c) === '121005').map((c) => items(c, 'x0040a168')[0].string('x00080104'))
+      const observerTypes = children(ds)
+        .filter((c) => concept(c) === '121005')
+        .map((c) => items(c, 'x0040a168')[0].string('x00080104'))
       const sources = new Set(boxes.map((b) => b.source))
       expect(observerTypes.sort()).toEqual([...sources].map((s) => (s === 'dataset' ? 'Device' : 'Person')).sort())
       if (sources.has('reader')) expect(child(ds, '121008').string('x0040a123')).toBe('Dr Ada Lovelace')
@@ -127,17 +170,24 @@ describe.runIf(HAS_NIH)('DICOM SR (TID 1500) box export', () => {
     try {
       const out = join(dir.path, 'sr')
       expect(await runExport(ctx, ['boxes', '--format', 'sr', '--source', 'reader', '--out', out])).toBe(0)
-      expect(readdirSync(out).sort()).toEqual([`${dicomCase.imageName.replace(/\.dcm$/, '')}.sr.dcm`, `${names[0].replace(/\.png$/, '')}.sr.dcm`].sort())
+      expect(readdirSync(out).sort()).toEqual(
+        [`${dicomCase.imageName.replace(/\.dcm$/, '')}.sr.dcm`, `${names[0].replace(/\.png$/, '')}.sr.dcm`].sort(),
+      )
       const parsed = dicomParser.parseDicom(readFileSync(join(out, readdirSync(out)[0])))
       expect(parsed.string('x00080016')).toBe(ENHANCED_SR)
       if (HAS_DSRDUMP) {
         for (const file of readdirSync(out)) {
           const check = spawnSync('dsrdump', [join(out, file)], { encoding: 'utf8' })
-          expect(check.stderr.split('\n').filter((l) => /^[EF]:/.test(l)), file).toEqual([])
+          expect(
+            check.stderr.split('\n').filter((l) => /^[EF]:/.test(l)),
+            file,
+          ).toEqual([])
           expect(check.stdout).toContain('Imaging Measurement Report')
         }
       } else console.warn('dsrdump (dcmtk) not installed: SR relationship constraints not checked by an independent reader')
-      await expect(runExport(ctx, ['boxes', '--format', 'sr', '--out', join(dir.path, 'one.dcm')])).rejects.toThrow(/is one file, but 4 cases have boxes; give a folder/)
+      await expect(runExport(ctx, ['boxes', '--format', 'sr', '--out', join(dir.path, 'one.dcm')])).rejects.toThrow(
+        /is one file, but 4 cases have boxes; give a folder/,
+      )
       await expect(runExport(ctx, ['boxes', '--format', 'svg', '--out', out])).rejects.toThrow(/--format nih, coco or sr/)
     } finally {
       ctx.store.close()

@@ -52,7 +52,12 @@ export function writeDicom(spec: DicomSpec): Uint8Array {
     { tag: 0x00280102, vr: 'US', value: spec.bitsStored - 1 },
     { tag: 0x00280103, vr: 'US', value: spec.signed ? 1 : 0 },
     { tag: 0x00280301, vr: 'CS', value: spec.burnedIn ? 'YES' : 'NO' },
-    ...(spec.window ? [{ tag: 0x00281050, vr: 'DS', value: String(spec.window[0]) }, { tag: 0x00281051, vr: 'DS', value: String(spec.window[1]) }] as DicomItem : []),
+    ...(spec.window
+      ? ([
+          { tag: 0x00281050, vr: 'DS', value: String(spec.window[0]) },
+          { tag: 0x00281051, vr: 'DS', value: String(spec.window[1]) },
+        ] as DicomItem)
+      : []),
     { tag: 0x00281052, vr: 'DS', value: String(spec.intercept ?? 0) },
     { tag: 0x00281053, vr: 'DS', value: String(spec.slope ?? 1) },
   ]
@@ -60,7 +65,13 @@ export function writeDicom(spec: DicomSpec): Uint8Array {
     const replaced = new Set(spec.extra.map((e) => e.tag))
     ds.splice(0, ds.length, ...ds.filter((e) => !replaced.has(e.tag)), ...spec.extra)
   }
-  const meta = { sopClassUid: dx, sopInstanceUid: sop, implementationClassUid: '1.2.826.0.1.3680043.10.999', implementationVersionName: 'CXRLENS_TEST', transferSyntaxUid: spec.transferSyntax }
+  const meta = {
+    sopClassUid: dx,
+    sopInstanceUid: sop,
+    implementationClassUid: '1.2.826.0.1.3680043.10.999',
+    implementationVersionName: 'CXRLENS_TEST',
+    transferSyntaxUid: spec.transferSyntax,
+  }
   if (spec.encapsulated) {
     // Pixel data is the last element: an undefined-length OB holding an empty basic offset table
     // item, one fragment and the sequence delimiter, after the dataset the writer sorted.
@@ -70,7 +81,12 @@ export function writeDicom(spec: DicomSpec): Uint8Array {
     view.setUint16(2, 0x0010, true)
     header.set([0x4f, 0x42], 4)
     view.setUint32(8, 0xffffffff, true)
-    const fragments = [tagHeader(0xfffee000, 0), tagHeader(0xfffee000, spec.encapsulated.length), spec.encapsulated, tagHeader(0xfffee0dd, 0)]
+    const fragments = [
+      tagHeader(0xfffee000, 0),
+      tagHeader(0xfffee000, spec.encapsulated.length),
+      spec.encapsulated,
+      tagHeader(0xfffee0dd, 0),
+    ]
     return concat([writePart10(ds, meta), header, ...fragments])
   }
   const bytes = new Uint8Array(spec.pixels.length * (spec.bitsAllocated / 8))

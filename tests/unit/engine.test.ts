@@ -24,7 +24,15 @@ interface ScoreCamReference {
 
 interface Reference {
   inputs: Array<{ name: string; shape: number[]; data: number[]; pixels: number[] }>
-  results: Array<{ input: string; logits: number[]; features_shape: number[]; eigencam: number[]; gradcampp_small_gradient: Record<string, number[]> } & Partial<Record<Exclude<CamMethod, 'eigencam'>, Record<string, number[]>>>>
+  results: Array<
+    {
+      input: string
+      logits: number[]
+      features_shape: number[]
+      eigencam: number[]
+      gradcampp_small_gradient: Record<string, number[]>
+    } & Partial<Record<Exclude<CamMethod, 'eigencam'>, Record<string, number[]>>>
+  >
   notes: { gradcampp_small_gradient_scale: number }
 }
 
@@ -46,7 +54,9 @@ function expectSameMap(ours: ArrayLike<number>, expected: ArrayLike<number>, wha
 function pearson(a: Float64Array, b: Float64Array): number {
   const ma = a.reduce((s, v) => s + v, 0) / a.length
   const mb = b.reduce((s, v) => s + v, 0) / b.length
-  let num = 0, da = 0, db = 0
+  let num = 0,
+    da = 0,
+    db = 0
   for (let i = 0; i < a.length; i++) {
     num += (a[i] - ma) * (b[i] - mb)
     da += (a[i] - ma) ** 2
@@ -98,19 +108,26 @@ describe.each(MODELS)('%s against PyTorch autograd references', (id) => {
 
     it(`reproduces every finding's Score-CAM map on input "${result.input}", with all channels and the top 8`, async () => {
       const input = reference.inputs.find((i) => i.name === result.input)!
-      const scoreRef = (JSON.parse(readFileSync(join(FIXTURES, id, 'scorecam.json'), 'utf8')) as ScoreCamReference).results.find((r) => r.input === result.input)!
+      const scoreRef = (JSON.parse(readFileSync(join(FIXTURES, id, 'scorecam.json'), 'utf8')) as ScoreCamReference).results.find(
+        (r) => r.input === result.input,
+      )!
       const image = Float32Array.from(input.data)
       const out = await engine.run(pkg, image, 1)
       const features = { data: out.features, channels: K, height: h, width: w }
       let nonFlat = 0
-      for (const [variant, channels] of [['all', K], ['top8', 8]] as const) {
+      for (const [variant, channels] of [
+        ['all', K],
+        ['top8', 8],
+      ] as const) {
         const expected = scoreRef[variant]
         const ours = await scoreCam({ pkg, engine, image, features }, { channels, batchSize: 5 })
         expect(ours.channels, `${variant}: the channels chosen by mean activation`).toEqual(expected.channels)
         pkg.manifest.findings.forEach((finding, c) => {
           const theirs = minMax(expected.maps[finding])
           const mine = minMax(ours.maps[c])
-          expect(Math.max(...mine.map((v, i) => Math.abs(v - theirs[i]))), `scorecam ${variant} ${finding} max |Δ|`).toBeLessThanOrEqual(1e-3)
+          expect(Math.max(...mine.map((v, i) => Math.abs(v - theirs[i]))), `scorecam ${variant} ${finding} max |Δ|`).toBeLessThanOrEqual(
+            1e-3,
+          )
           if (Math.max(...theirs) > 0) {
             expect(pearson(mine, theirs), `scorecam ${variant} ${finding} Pearson r`).toBeGreaterThanOrEqual(0.999)
             nonFlat++
@@ -128,9 +145,15 @@ describe.each(MODELS)('%s against PyTorch autograd references', (id) => {
       const input = reference.inputs.find((i) => i.name === result.input)!
       const scale = reference.notes.gradcampp_small_gradient_scale
       expect(scale).toBeLessThan(0.1)
-      const head = pkg.head.map((layer, l) => l < pkg.head.length - 1 ? layer : {
-        ...layer, weight: layer.weight.map((v) => v * scale), bias: layer.bias.map((v) => v * scale),
-      })
+      const head = pkg.head.map((layer, l) =>
+        l < pkg.head.length - 1
+          ? layer
+          : {
+              ...layer,
+              weight: layer.weight.map((v) => v * scale),
+              bias: layer.bias.map((v) => v * scale),
+            },
+      )
       const out = await engine.run(pkg, Float32Array.from(input.data), 1)
       const { maps } = await camForAllClasses('gradcampp', { data: out.features, channels: K, height: h, width: w }, head)
       let nonFlat = 0
@@ -145,7 +168,9 @@ describe.each(MODELS)('%s against PyTorch autograd references', (id) => {
 
     it(`preprocesses the 8-bit pixels of "${result.input}" into exactly the tensor the references used`, async () => {
       const input = reference.inputs.find((i) => i.name === result.input)!
-      const png = await sharp(Buffer.from(input.pixels), { raw: { width: w * 8, height: h * 8, channels: 1 } }).png().toBuffer()
+      const png = await sharp(Buffer.from(input.pixels), { raw: { width: w * 8, height: h * 8, channels: 1 } })
+        .png()
+        .toBuffer()
       const tensor = await preprocessImage(png, pkg.manifest)
       expect(tensor).toHaveLength(input.data.length)
       expect(Math.max(...tensor.map((v, i) => Math.abs(v - input.data[i])))).toBeLessThan(1e-5)
@@ -205,23 +230,42 @@ describe('preprocessing of other image kinds', () => {
   const gray8 = Uint8Array.from({ length: 64 * 64 }, (_, i) => (i * 37) % 256)
 
   it('gives a 16-bit PNG the same tensor as the 8-bit image it scales', async () => {
-    const png8 = await sharp(Buffer.from(gray8), { raw: { width: 64, height: 64, channels: 1 } }).png().toBuffer()
+    const png8 = await sharp(Buffer.from(gray8), { raw: { width: 64, height: 64, channels: 1 } })
+      .png()
+      .toBuffer()
     const wide = Uint16Array.from(gray8, (v) => v * 257)
-    const png16 = await sharp(wide, { raw: { width: 64, height: 64, channels: 1 } }).toColourspace('grey16').png().toBuffer()
+    const png16 = await sharp(wide, { raw: { width: 64, height: 64, channels: 1 } })
+      .toColourspace('grey16')
+      .png()
+      .toBuffer()
     expect((await sharp(png16).metadata()).depth).toBe('ushort')
     const a = await preprocessImage(png8, pkg.manifest)
     const b = await preprocessImage(png16, pkg.manifest)
     expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeLessThan(1e-5)
   })
 
-  it('reads RGBA PNG and JPEG into the model\'s gray channel, and names a broken file', async () => {
+  it("reads RGBA PNG and JPEG into the model's gray channel, and names a broken file", async () => {
     const rgba = Buffer.alloc(64 * 64 * 4)
     gray8.forEach((v, i) => rgba.set([v, v, v, 255], i * 4))
-    const fromRgba = await preprocessImage(await sharp(rgba, { raw: { width: 64, height: 64, channels: 4 } }).png().toBuffer(), pkg.manifest)
-    const fromGray = await preprocessImage(await sharp(Buffer.from(gray8), { raw: { width: 64, height: 64, channels: 1 } }).png().toBuffer(), pkg.manifest)
+    const fromRgba = await preprocessImage(
+      await sharp(rgba, { raw: { width: 64, height: 64, channels: 4 } })
+        .png()
+        .toBuffer(),
+      pkg.manifest,
+    )
+    const fromGray = await preprocessImage(
+      await sharp(Buffer.from(gray8), { raw: { width: 64, height: 64, channels: 1 } })
+        .png()
+        .toBuffer(),
+      pkg.manifest,
+    )
     expect(Math.max(...fromRgba.map((v, i) => Math.abs(v - fromGray[i])))).toBeLessThan(1e-5)
-    const jpeg = await sharp(Buffer.from(gray8), { raw: { width: 64, height: 64, channels: 1 } }).jpeg({ quality: 95 }).toBuffer()
+    const jpeg = await sharp(Buffer.from(gray8), { raw: { width: 64, height: 64, channels: 1 } })
+      .jpeg({ quality: 95 })
+      .toBuffer()
     expect(await preprocessImage(jpeg, pkg.manifest)).toHaveLength(64 * 64)
-    await expect(preprocessImage(Buffer.from('nope'), pkg.manifest, 'broken.png')).rejects.toThrow(/broken.png: cannot be prepared for the model/)
+    await expect(preprocessImage(Buffer.from('nope'), pkg.manifest, 'broken.png')).rejects.toThrow(
+      /broken.png: cannot be prepared for the model/,
+    )
   })
 })

@@ -27,9 +27,17 @@ describe.runIf(HAS_NIH)('evaluate on real NIH images', () => {
 
     const boxes = csvBoxes()
     const boxed = [...boxes.keys()].filter((name) => readdirSync(NIH_256).includes(name)).slice(0, 12)
-    const plain = readdirSync(NIH_256).filter((n) => !boxes.has(n)).slice(0, 12)
+    const plain = readdirSync(NIH_256)
+      .filter((n) => !boxes.has(n))
+      .slice(0, 12)
     const folder = imageFolder(dir.path, NIH_256, [...boxed, ...plain])
-    const { report, outputs } = await evaluateModel(pkg, engine, { imagesDir: folder, labelsCsv: LABELS_CSV, boxesCsv: BOXES_CSV, method: 'gradcam', threshold: 'otsu' })
+    const { report, outputs } = await evaluateModel(pkg, engine, {
+      imagesDir: folder,
+      labelsCsv: LABELS_CSV,
+      boxesCsv: BOXES_CSV,
+      method: 'gradcam',
+      threshold: 'otsu',
+    })
 
     expect(report).toMatchObject({ model: { id: 'tiny-resnet', version: '0.0.1-test' }, images: 24, method: 'gradcam', provider: 'cpu' })
     expect(typeof report.classification.macro_auroc).toBe('number')
@@ -58,14 +66,30 @@ describe.runIf(HAS_NIH)('evaluate on real NIH images', () => {
     const pkg = loadModelPackage(modelDir)
     const boxes = csvBoxes()
     const boxed = [...boxes.keys()].filter((name) => readdirSync(NIH_256).includes(name)).slice(0, 6)
-    const plain = readdirSync(NIH_256).filter((n) => !boxes.has(n)).slice(0, 6)
+    const plain = readdirSync(NIH_256)
+      .filter((n) => !boxes.has(n))
+      .slice(0, 6)
     const folder = imageFolder(join(dir.path, 'two'), NIH_256, [...boxed, ...plain])
     // another model's file covers all but one image, with a constant (uninformative) score for Atelectasis
     const predictions = join(dir.path, 'other.csv')
-    writeFileSync(predictions, ['Image Index,prob_Atelectasis,prob_Cardiomegaly', ...[...boxed, ...plain].slice(1).map((n, i) => `${n},0.5,${(i % 5) / 5}`)].join('\n'))
+    writeFileSync(
+      predictions,
+      ['Image Index,prob_Atelectasis,prob_Cardiomegaly', ...[...boxed, ...plain].slice(1).map((n, i) => `${n},0.5,${(i % 5) / 5}`)].join(
+        '\n',
+      ),
+    )
     const { report, outputs } = await evaluateModel(pkg, engine, {
-      imagesDir: folder, labelsCsv: LABELS_CSV, boxesCsv: BOXES_CSV, method: 'gradcam', threshold: 'otsu', protocol: 'chestxray8',
-      compareMethod: 'cam', comparePredictions: predictions, faithfulness: true, sanity: { images: 2 }, bootstrap: { resamples: 1000, seed: 1 },
+      imagesDir: folder,
+      labelsCsv: LABELS_CSV,
+      boxesCsv: BOXES_CSV,
+      method: 'gradcam',
+      threshold: 'otsu',
+      protocol: 'chestxray8',
+      compareMethod: 'cam',
+      comparePredictions: predictions,
+      faithfulness: true,
+      sanity: { images: 2 },
+      bootstrap: { resamples: 1000, seed: 1 },
     })
     expect(report.protocol).toBe('chestxray8')
     expect(report.bootstrap).toEqual({ unit: 'patient', resamples: 1000, seed: 1, interval: 'percentile 95%' })
@@ -83,7 +107,8 @@ describe.runIf(HAS_NIH)('evaluate on real NIH images', () => {
       expect(iou.ci95![0]).toBeLessThanOrEqual(iou.estimate!)
       expect(iou.ci95![1]).toBeGreaterThanOrEqual(iou.estimate!)
     }
-    if (report.localization.Cardiomegaly) expect(report.localization_ci!.Cardiomegaly.differences.model_minus_prior.hit_rate.ci95).not.toBeNull()
+    if (report.localization.Cardiomegaly)
+      expect(report.localization_ci!.Cardiomegaly.differences.model_minus_prior.hit_rate.ci95).not.toBeNull()
     const atelectasis = report.classification.Atelectasis as ClassificationRow
     expect(typeof atelectasis.few_positives).toBe('boolean')
     const external = report.compare_predictions!
@@ -93,7 +118,8 @@ describe.runIf(HAS_NIH)('evaluate on real NIH images', () => {
     const f = report.faithfulness!
     expect(Object.keys(f.rows).sort()).toEqual(Object.keys(report.localization).sort())
     for (const row of Object.values(f.rows)) {
-      for (const v of [row.deletion_auc.estimate, row.insertion_auc.estimate, row.random_deletion_auc.estimate]) expect(v!).toBeGreaterThanOrEqual(0)
+      for (const v of [row.deletion_auc.estimate, row.insertion_auc.estimate, row.random_deletion_auc.estimate])
+        expect(v!).toBeGreaterThanOrEqual(0)
       expect(row.deletion_auc.estimate!).toBeLessThanOrEqual(1)
     }
     const sanity = report.sanity!
@@ -102,18 +128,37 @@ describe.runIf(HAS_NIH)('evaluate on real NIH images', () => {
     expect(sanity.summary.head!.ssim.median).not.toBeNull()
     expect(report.explanation_flags!.length > 0).toBe(f.failing.length > 0 || sanity.fails)
     const html = await htmlReport(report, outputs, pkg.manifest)
-    for (const text of ['ChestX-ray8 protocol', 'T(IoBB &gt; 0.9)', 'random map', 'Beside another model: other.csv', 'Faithfulness: deletion and insertion', 'Sanity: model-parameter randomization', 'patient bootstrap']) expect(html).toContain(text)
+    for (const text of [
+      'ChestX-ray8 protocol',
+      'T(IoBB &gt; 0.9)',
+      'random map',
+      'Beside another model: other.csv',
+      'Faithfulness: deletion and insertion',
+      'Sanity: model-parameter randomization',
+      'patient bootstrap',
+    ])
+      expect(html).toContain(text)
   })
 
   it('refuses a malformed comparison file before any model pass, naming file and line', async () => {
     const pkg = loadModelPackage(resolve(__dirname, '../fixtures/engine/tiny-resnet'))
     const bad = join(dir.path, 'bad.csv')
     writeFileSync(bad, 'Image Index,prob_Atelectasis\n00000001_000.png,high\n')
-    await expect(evaluateModel(pkg, engine, { imagesDir: NIH_256, labelsCsv: LABELS_CSV, method: 'gradcam', threshold: 'otsu', comparePredictions: bad })).rejects.toThrow(/bad\.csv, line 2: prob_Atelectasis is "high"/)
+    await expect(
+      evaluateModel(pkg, engine, {
+        imagesDir: NIH_256,
+        labelsCsv: LABELS_CSV,
+        method: 'gradcam',
+        threshold: 'otsu',
+        comparePredictions: bad,
+      }),
+    ).rejects.toThrow(/bad\.csv, line 2: prob_Atelectasis is "high"/)
   })
 
   it('refuses tuned thresholds without a validation split', async () => {
     const pkg = loadModelPackage(resolve(__dirname, '../fixtures/engine/tiny-resnet'))
-    await expect(evaluateModel(pkg, engine, { imagesDir: NIH_256, labelsCsv: LABELS_CSV, method: 'gradcam', threshold: 'tuned' })).rejects.toThrow(/needs --split-file/)
+    await expect(
+      evaluateModel(pkg, engine, { imagesDir: NIH_256, labelsCsv: LABELS_CSV, method: 'gradcam', threshold: 'tuned' }),
+    ).rejects.toThrow(/needs --split-file/)
   })
 })

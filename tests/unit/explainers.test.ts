@@ -18,7 +18,9 @@ afterAll(() => engine.close())
 
 function fixture(id: string) {
   const pkg = loadModelPackage(join(FIXTURES, id))
-  const reference = JSON.parse(readFileSync(join(FIXTURES, id, 'reference.json'), 'utf8')) as { inputs: Array<{ name: string; data: number[] }> }
+  const reference = JSON.parse(readFileSync(join(FIXTURES, id, 'reference.json'), 'utf8')) as {
+    inputs: Array<{ name: string; data: number[] }>
+  }
   const input = (name: string) => Float32Array.from(reference.inputs.find((i) => i.name === name)!.data)
   return { pkg, nih: input('nih'), noise: input('noise') }
 }
@@ -78,7 +80,9 @@ describe('exact last-layer SHAP', () => {
 
   it('refuses a head with hidden layers', () => {
     const { pkg } = fixture('tiny-mlp-head')
-    expect(() => layerShap({ data: new Float32Array(32 * 64), channels: 32, height: 8, width: 8 }, new Float32Array(32 * 64), pkg.head)).toThrow(/linear head/)
+    expect(() =>
+      layerShap({ data: new Float32Array(32 * 64), channels: 32, height: 8, width: 8 }, new Float32Array(32 * 64), pkg.head),
+    ).toThrow(/linear head/)
   })
 })
 
@@ -107,7 +111,14 @@ describe('the explanation-method registry', () => {
     const background = blurBackground(engine, pkg, nih)
     for (const method of EXPLAIN_METHODS) {
       const facts = EXPLAIN_METHOD_FACTS[method]
-      const result = await runMethod(method, { pkg, engine, image: nih, features, background: facts.needsBackground ? background : null, options: { grid: 4, samples: 64, channels: 8 } })
+      const result = await runMethod(method, {
+        pkg,
+        engine,
+        image: nih,
+        features,
+        background: facts.needsBackground ? background : null,
+        options: { grid: 4, samples: 64, channels: 8 },
+      })
       expect(result.maps, method).toHaveLength(14)
       const [mh, mw] = facts.resolution === 'feature-map' ? [h, w] : [4, 4]
       expect([result.height, result.width], method).toEqual([mh, mw])
@@ -116,7 +127,10 @@ describe('the explanation-method registry', () => {
       if (facts.classSpecific) expect(distinct, `${method}: maps differ between findings`).toBeGreaterThan(1)
       else expect(distinct, `${method}: one map for every finding`).toBe(1)
       if (facts.needsBackground) {
-        await expect(runMethod(method, { pkg, engine, image: nih, features, background: null, options: { grid: 4, samples: 64 } }), method).rejects.toThrow(/needs a background/)
+        await expect(
+          runMethod(method, { pkg, engine, image: nih, features, background: null, options: { grid: 4, samples: 64 } }),
+          method,
+        ).rejects.toThrow(/needs a background/)
       }
     }
   })
@@ -127,7 +141,9 @@ describe('the explanation-method registry', () => {
     const background = blurBackground(engine, pkg, nih)
     const bg = await engine.run(pkg, background.tensor, 1)
     const sums = async (method: 'kernelshap' | 'layershap') =>
-      (await runMethod(method, { pkg, engine, image: nih, features, background, options: { grid: 3, samples: 2 ** 9 } })).maps.map((m) => Array.from(m).reduce((a, b) => a + b, 0))
+      (await runMethod(method, { pkg, engine, image: nih, features, background, options: { grid: 3, samples: 2 ** 9 } })).maps.map((m) =>
+        Array.from(m).reduce((a, b) => a + b, 0),
+      )
     expect(EXPLAIN_METHOD_FACTS.kernelshap.units).toBe('probability')
     ;(await sums('kernelshap')).forEach((s, c) => expect(s).toBeCloseTo(out.probabilities[c] - bg.probabilities[c], 4))
     expect(EXPLAIN_METHOD_FACTS.layershap.units).toBe('logit')
@@ -137,7 +153,10 @@ describe('the explanation-method registry', () => {
   it('refuses a method the head cannot run, naming model and method', () => {
     const mlp = fixture('tiny-mlp-head').pkg
     for (const method of EXPLAIN_METHODS) {
-      if (EXPLAIN_METHOD_FACTS[method].needsLinearHead) expect(() => checkMethodSupported(mlp, method)).toThrow(new RegExp(`tiny-mlp-head .*${EXPLAIN_METHOD_FACTS[method].label.replace(/[()]/g, '.')} needs a linear head`))
+      if (EXPLAIN_METHOD_FACTS[method].needsLinearHead)
+        expect(() => checkMethodSupported(mlp, method)).toThrow(
+          new RegExp(`tiny-mlp-head .*${EXPLAIN_METHOD_FACTS[method].label.replace(/[()]/g, '.')} needs a linear head`),
+        )
       else expect(() => checkMethodSupported(mlp, method)).not.toThrow()
     }
   })
@@ -164,6 +183,11 @@ describe('Score-CAM', () => {
     const out = await engine.run(pkg, nih, 1)
     const controller = new AbortController()
     controller.abort()
-    await expect(scoreCam({ pkg, engine, image: nih, features: { data: out.features, channels: K, height: h, width: w } }, { channels: K, signal: controller.signal })).rejects.toThrow(/cancelled/)
+    await expect(
+      scoreCam(
+        { pkg, engine, image: nih, features: { data: out.features, channels: K, height: h, width: w } },
+        { channels: K, signal: controller.signal },
+      ),
+    ).rejects.toThrow(/cancelled/)
   })
 })

@@ -6,7 +6,14 @@ import { paperAccuracy, paperBoxes, quantize255, scorePaperProtocol } from '../.
 import { CHESTXRAY8_TIOBB, PAPER_IOBB_THRESHOLDS } from '../../src/main/evaluation/chestXray8Reference'
 import { aurocBootstrap, aurocOf, comparePairedAuroc } from '../../src/main/evaluation/classificationStats'
 import { readExternalPredictions } from '../../src/main/evaluation/externalPredictions'
-import { faithfulnessOf, perturbationCurve, randomOrder, rankPixels, trapezoidAuc, type InputGeometry } from '../../src/main/evaluation/faithfulness'
+import {
+  faithfulnessOf,
+  perturbationCurve,
+  randomOrder,
+  rankPixels,
+  trapezoidAuc,
+  type InputGeometry,
+} from '../../src/main/evaluation/faithfulness'
 import { armFigures, localizationIntervals } from '../../src/main/evaluation/localizationStats'
 import { delong } from '../../src/main/stats/roc'
 import { ssim } from '../../src/main/evaluation/ssim'
@@ -31,7 +38,7 @@ describe('ChestX-ray8 protocol', () => {
     expect(paperBoxes(Float32Array.from([0, 0.5, 1, 0]), 4, 1, 128)).toEqual([{ x: 2, y: 0, w: 1, h: 1 }])
   })
 
-  it('counts a box at T only when IoBB > T, at each of the paper\'s five thresholds', () => {
+  it("counts a box at T only when IoBB > T, at each of the paper's five thresholds", () => {
     // truth covers the left half of the 6×6 box (IoBB 18/36 = 0.5) and all of the 4×4 box's left half (8/16 = 0.5)
     const truth = [{ x: 0, y: 0, w: 4, h: 10 }]
     const s = scorePaperProtocol(map, 10, 10, truth)
@@ -41,16 +48,24 @@ describe('ChestX-ray8 protocol', () => {
     // exactly 0.5 is not > 0.5
     expect(paperAccuracy(s.best)).toEqual({ '0.1': 1, '0.25': 1, '0.5': 0, '0.75': 0, '0.9': 0 })
     // a box wholly inside the truth: IoBB 1, found at every T (1 > 0.9)
-    expect(paperAccuracy(scorePaperProtocol(map, 10, 10, [{ x: 0, y: 0, w: 10, h: 10 }]).best)).toEqual({ '0.1': 1, '0.25': 1, '0.5': 1, '0.75': 1, '0.9': 1 })
+    expect(paperAccuracy(scorePaperProtocol(map, 10, 10, [{ x: 0, y: 0, w: 10, h: 10 }]).best)).toEqual({
+      '0.1': 1,
+      '0.25': 1,
+      '0.5': 1,
+      '0.75': 1,
+      '0.9': 1,
+    })
     // IoBB of the inner box with truth x < 2.4: 0.4·4/16 = 0.1 → not > 0.1; the outer box: 1.4·6/36 < 0.25
     expect(paperAccuracy(scorePaperProtocol(map, 10, 10, [{ x: 0, y: 0, w: 2.4, h: 10 }]).best)['0.1']).toBe(1)
     expect(paperAccuracy([0.1, 0.25, 0.75, 0.9])).toEqual({ '0.1': 0.75, '0.25': 0.5, '0.5': 0.5, '0.75': 0.25, '0.9': 0 })
     expect(paperAccuracy([])['0.5']).toBeNull()
   })
 
-  it('has the paper\'s five thresholds for the 8 boxed findings', () => {
+  it("has the paper's five thresholds for the 8 boxed findings", () => {
     for (const t of PAPER_IOBB_THRESHOLDS) expect(Object.keys(CHESTXRAY8_TIOBB[t])).toHaveLength(8)
-    for (const f of Object.keys(CHESTXRAY8_TIOBB['0.1'])) for (let i = 1; i < 5; i++) expect(CHESTXRAY8_TIOBB[PAPER_IOBB_THRESHOLDS[i]][f]).toBeLessThanOrEqual(CHESTXRAY8_TIOBB[PAPER_IOBB_THRESHOLDS[i - 1]][f])
+    for (const f of Object.keys(CHESTXRAY8_TIOBB['0.1']))
+      for (let i = 1; i < 5; i++)
+        expect(CHESTXRAY8_TIOBB[PAPER_IOBB_THRESHOLDS[i]][f]).toBeLessThanOrEqual(CHESTXRAY8_TIOBB[PAPER_IOBB_THRESHOLDS[i - 1]][f])
   })
 })
 
@@ -91,19 +106,36 @@ describe('patient bootstrap', () => {
       { patient: 'p1', arms: { model: hit, prior: miss } },
       { patient: 'p2', arms: { model: hit, prior: hit } },
     ]
-    expect(armFigures([hit, miss])).toMatchObject({ 'iobb_0.5': 0.5, 'paper_iobb_0.5': 0.5, 'paper_iobb_0.75': 0, iou_mean: 0.25, hit_rate: 0.5 })
+    expect(armFigures([hit, miss])).toMatchObject({
+      'iobb_0.5': 0.5,
+      'paper_iobb_0.5': 0.5,
+      'paper_iobb_0.75': 0,
+      iou_mean: 0.25,
+      hit_rate: 0.5,
+    })
     const r = localizationIntervals(cases, [['model', 'prior']], boot)
     expect(r.patients).toBe(2)
     expect(r.arms.model.hit_rate).toMatchObject({ estimate: 1, ci95: [1, 1] })
     expect(r.arms.prior.hit_rate).toMatchObject({ estimate: 0.5, ci95: [0, 1] })
     // model − prior is 1 − 0 for p1 and 0 for p2: resample means 1, 0.5, 0
     expect(r.differences.model_minus_prior.hit_rate).toMatchObject({ estimate: 0.5, ci95: [0, 1] })
-    expect(Object.keys(r.arms.model)).toEqual(['iobb_0.1', 'iobb_0.25', 'iobb_0.5', 'paper_iobb_0.1', 'paper_iobb_0.25', 'paper_iobb_0.5', 'paper_iobb_0.75', 'paper_iobb_0.9', 'iou_mean', 'hit_rate'])
+    expect(Object.keys(r.arms.model)).toEqual([
+      'iobb_0.1',
+      'iobb_0.25',
+      'iobb_0.5',
+      'paper_iobb_0.1',
+      'paper_iobb_0.25',
+      'paper_iobb_0.5',
+      'paper_iobb_0.75',
+      'paper_iobb_0.9',
+      'iou_mean',
+      'hit_rate',
+    ])
   })
 })
 
 describe('AUROC intervals and paired comparisons', () => {
-  it('computes AUROC by ranks as DeLong\'s pairwise count does', () => {
+  it("computes AUROC by ranks as DeLong's pairwise count does", () => {
     const scores = [0.1, 0.4, 0.35, 0.8, 0.4, 0.2]
     const labels = [0, 0, 1, 1, 1, 0]
     expect(aurocOf(scores, labels)).toBeCloseTo(delong(scores, labels)!.auc, 12)
@@ -120,14 +152,19 @@ describe('AUROC intervals and paired comparisons', () => {
     expect(paired.delong_p!).toBeLessThan(0.05)
     expect(paired.difference_ci95![0]).toBeGreaterThan(0)
     // identical scores: no difference, p = 1
-    expect(comparePairedAuroc(cases.map((c) => ({ ...c, scores: [c.scores[0], c.scores[0]] })), boot)).toMatchObject({ difference: 0, delong_p: 1, difference_ci95: [0, 0] })
+    expect(
+      comparePairedAuroc(
+        cases.map((c) => ({ ...c, scores: [c.scores[0], c.scores[0]] })),
+        boot,
+      ),
+    ).toMatchObject({ difference: 0, delong_p: 1, difference_ci95: [0, 0] })
   })
 })
 
 describe('SSIM', () => {
   // Expected values from a direct windowed loop (numpy) of skimage.metrics.structural_similarity's
   // definition with its defaults (7×7 uniform window, K1 0.01, K2 0.03, sample covariance, data_range given).
-  it('matches skimage\'s definition on small arrays', () => {
+  it("matches skimage's definition on small arrays", () => {
     const a = Float64Array.from({ length: 49 }, (_, i) => i / 48)
     const b = Float64Array.from({ length: 49 }, (_, i) => a[(6 - Math.floor(i / 7)) * 7 + (i % 7)])
     expect(ssim(a, b, 7, 7)).toBeCloseTo(-0.9500970094072486, 10)
@@ -135,7 +172,15 @@ describe('SSIM', () => {
     const b9 = Float64Array.from({ length: 81 }, (_, i) => ((i * 3) % 11) / 10)
     expect(ssim(a9, b9, 9, 9)).toBeCloseTo(-0.05482368652408414, 10)
     expect(ssim(a9, a9, 9, 9)).toBeCloseTo(1, 12)
-    expect(ssim(a9.map((v) => v / 2), b9.map((v) => v / 2), 9, 9, 0.5)).toBeCloseTo(-0.05482368652408414, 10)
+    expect(
+      ssim(
+        a9.map((v) => v / 2),
+        b9.map((v) => v / 2),
+        9,
+        9,
+        0.5,
+      ),
+    ).toBeCloseTo(-0.05482368652408414, 10)
   })
 
   it('refuses maps smaller than the window or of the wrong size', () => {
@@ -148,7 +193,8 @@ describe('deletion and insertion', () => {
   // A constructed model on a 1-channel 4×4 image: p = mean of the top-left 2×2 pixels.
   const g: InputGeometry = { layout: 'NCHW', channels: 1, height: 4, width: 4 }
   const important = [0, 1, 4, 5]
-  const predict = async (batch: Float32Array, n: number) => Float64Array.from({ length: n }, (_, i) => important.reduce((s, p) => s + batch[i * 16 + p], 0) / 4)
+  const predict = async (batch: Float32Array, n: number) =>
+    Float64Array.from({ length: n }, (_, i) => important.reduce((s, p) => s + batch[i * 16 + p], 0) / 4)
   const image = new Float32Array(16).fill(1)
   const background = new Float32Array(16)
 
@@ -157,13 +203,13 @@ describe('deletion and insertion', () => {
     expect(trapezoidAuc([1, 1, 0, 0, 0])).toBeCloseTo(0.375, 12)
   })
 
-  it('a map ranking the model\'s pixels first: deletion 1/8, insertion 7/8; random in between', async () => {
+  it("a map ranking the model's pixels first: deletion 1/8, insertion 7/8; random in between", async () => {
     const map = Float64Array.from({ length: 16 }, (_, p) => (important.includes(p) ? 1 : 0))
     // 4 steps of 4 pixels: deletion removes the 4 important pixels first → p = 1, 0, 0, 0, 0
     expect(Array.from(await perturbationCurve('deletion', image, background, rankPixels(map, 1), g, predict, 4))).toEqual([1, 0, 0, 0, 0])
     expect(Array.from(await perturbationCurve('insertion', image, background, rankPixels(map, 1), g, predict, 4))).toEqual([0, 1, 1, 1, 1])
     // the baseline: a map that ranks two important pixels in each of the first two steps
-    const randomMap = Float64Array.from({ length: 16 }, (_, p) => [0, 1, 2, 3].includes(p) ? 2 : [4, 5, 6, 7].includes(p) ? 1 : 0)
+    const randomMap = Float64Array.from({ length: 16 }, (_, p) => ([0, 1, 2, 3].includes(p) ? 2 : [4, 5, 6, 7].includes(p) ? 1 : 0))
     const s = await faithfulnessOf({ patient: 'p', map, randomMap, image, background, seed: 5 }, g, predict, 4)
     expect(s.deletion).toBeCloseTo(0.125, 12)
     expect(s.insertion).toBeCloseTo(0.875, 12)
@@ -174,7 +220,9 @@ describe('deletion and insertion', () => {
     expect(Array.from(randomOrder(16, 9)).sort((a, b) => a - b)).toEqual(Array.from({ length: 16 }, (_, i) => i))
     expect(randomOrder(16, 9)).toEqual(randomOrder(16, 9))
     // the reversed map ranks them last: deletion 7/8
-    expect((await faithfulnessOf({ patient: 'p', map: map.map((v) => 1 - v), randomMap, image, background, seed: 5 }, g, predict, 4)).deletion).toBeCloseTo(0.875, 12)
+    expect(
+      (await faithfulnessOf({ patient: 'p', map: map.map((v) => 1 - v), randomMap, image, background, seed: 5 }, g, predict, 4)).deletion,
+    ).toBeCloseTo(0.875, 12)
   })
 
   it('moves every channel of a pixel (NHWC) and refuses mismatched sizes', async () => {
@@ -185,8 +233,14 @@ describe('deletion and insertion', () => {
       return new Float64Array(n)
     }
     await perturbationCurve('deletion', Float32Array.from([1, 2, 3, 4, 5, 6]), new Float32Array(6), Int32Array.from([1, 0]), g3, spy, 2)
-    expect(seen).toEqual([[1, 2, 3, 4, 5, 6], [1, 2, 3, 0, 0, 0], [0, 0, 0, 0, 0, 0]])
-    await expect(perturbationCurve('deletion', new Float32Array(5), new Float32Array(6), Int32Array.from([1, 0]), g3, spy, 2)).rejects.toThrow(/image of 5/)
+    expect(seen).toEqual([
+      [1, 2, 3, 4, 5, 6],
+      [1, 2, 3, 0, 0, 0],
+      [0, 0, 0, 0, 0, 0],
+    ])
+    await expect(
+      perturbationCurve('deletion', new Float32Array(5), new Float32Array(6), Int32Array.from([1, 0]), g3, spy, 2),
+    ).rejects.toThrow(/image of 5/)
   })
 })
 
@@ -219,11 +273,13 @@ describe('external predictions CSV', () => {
       ['Image Index,prob_Mass\n../x.png,0.1\n', /line 2: Image Index "\.\.\/x\.png" is not a file name/],
       ['Image Index,prob_Mass\n', /has a header but no prediction rows/],
     ]
-    cases.forEach(([text, message], i) => expect(() => readExternalPredictions(write(i === 0 ? 'empty.csv' : `bad${i}.csv`, text)), text).toThrow(message))
+    cases.forEach(([text, message], i) =>
+      expect(() => readExternalPredictions(write(i === 0 ? 'empty.csv' : `bad${i}.csv`, text)), text).toThrow(message),
+    )
     expect(() => readExternalPredictions(join(dir.path, 'missing.csv'))).toThrow(/Cannot read .*missing\.csv/)
   })
 
-  it('reads the shared CheXNet reproduction\'s predictions', () => {
+  it("reads the shared CheXNet reproduction's predictions", () => {
     const p = readExternalPredictions(join(NIH, 'reference/chexnet_dev_preds.csv'))
     expect(p.byImage.size).toBe(696)
     expect(p.findings).toHaveLength(14)

@@ -58,16 +58,23 @@ describe('reading only regular files', () => {
     }
     expect(performance.now() - started).toBeLessThan(5000) // nothing waited on the FIFO or read /dev/zero
     expect((await readRegularFile(join(folder, 'link.bin'))).toString()).toBe('data')
-    await expect(readRegularFile(join(folder, 'real.bin'), { maxBytes: 3 })).rejects.toThrow('real.bin: larger than the 3 bytes limit (4 bytes)')
+    await expect(readRegularFile(join(folder, 'real.bin'), { maxBytes: 3 })).rejects.toThrow(
+      'real.bin: larger than the 3 bytes limit (4 bytes)',
+    )
     // A regular file whose stat'ed size is 0 but which has content (procfs) is read to its end, both ways.
     expect((await readRegularFile('/proc/self/status')).toString()).toMatch(/^Name:/)
     expect(readRegularFileSync('/proc/self/status').toString()).toMatch(/^Name:/)
-    expect(() => readRegularFileSync('/proc/self/status', { maxBytes: 10 })).toThrow(/^\/proc\/self\/status: larger than the 10 bytes limit \(\d+ bytes\)$/)
+    expect(() => readRegularFileSync('/proc/self/status', { maxBytes: 10 })).toThrow(
+      /^\/proc\/self\/status: larger than the 10 bytes limit \(\d+ bytes\)$/,
+    )
   })
 
   it('shows a name that is not UTF-8 with \\x escapes instead of a replaced, unopenable name', () => {
     expect(entryName(Buffer.from('ok-é.png'))).toEqual({ name: 'ok-é.png', valid: true })
-    expect(entryName(Buffer.concat([Buffer.from('caf'), Buffer.from([0xe9]), Buffer.from('-é.png')]))).toEqual({ name: 'caf\\xe9-é.png', valid: false })
+    expect(entryName(Buffer.concat([Buffer.from('caf'), Buffer.from([0xe9]), Buffer.from('-é.png')]))).toEqual({
+      name: 'caf\\xe9-é.png',
+      valid: false,
+    })
   })
 })
 
@@ -108,7 +115,10 @@ describe.runIf(HAS_NIH)('importers name every unreadable file once, with a reaso
     const expected = await plantHostile(folder, '.dcm')
     delete expected['folder.dcm'] // a DICOM import walks subfolders (this one is empty)
     const pixels = new Uint8Array(64 * 64).map((_, i) => i % 251)
-    writeFileSync(Buffer.concat([Buffer.from(folder), Buffer.from('/scan'), Buffer.from([0xe9]), Buffer.from('.dcm')]), writeDicom({ rows: 64, columns: 64, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels }))
+    writeFileSync(
+      Buffer.concat([Buffer.from(folder), Buffer.from('/scan'), Buffer.from([0xe9]), Buffer.from('.dcm')]),
+      writeDicom({ rows: 64, columns: 64, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels }),
+    )
     writeFileSync(Buffer.concat([Buffer.from(folder), Buffer.from('/notes'), Buffer.from([0xff]), Buffer.from('.txt')]), 'text')
     expected['notes\\xff.txt'] = 'not a DICOM Part 10 file (no DICM marker)'
     const dataDir = join(dir.path, 'dicom-data')
@@ -155,7 +165,9 @@ describe('CSV errors stay short and name file and line', () => {
     const fifo = join(dir.path, 'fifo.csv')
     execFileSync('mkfifo', [fifo])
     const store = new CaseStore(openDatabase(':memory:'))
-    await expect(importNih(store, { imagesDir: dir.path, labelsCsv: fifo })).rejects.toThrow(/Cannot read .*fifo\.csv: not a regular file \(a FIFO\)/)
+    await expect(importNih(store, { imagesDir: dir.path, labelsCsv: fifo })).rejects.toThrow(
+      /Cannot read .*fifo\.csv: not a regular file \(a FIFO\)/,
+    )
     store.close()
   })
 })

@@ -23,14 +23,20 @@ afterAll(async () => {
 
 describe('patient-wise split', () => {
   it('never puts one patient in two parts and keeps the shares', () => {
-    const items = Array.from({ length: 300 }, (_, i) => ({ caseId: i, patient: `p${Math.floor(i / 3)}`, labels: Uint8Array.of(i % 5 === 0 ? 1 : 0, i % 7 === 0 ? 1 : 0) }))
+    const items = Array.from({ length: 300 }, (_, i) => ({
+      caseId: i,
+      patient: `p${Math.floor(i / 3)}`,
+      labels: Uint8Array.of(i % 5 === 0 ? 1 : 0, i % 7 === 0 ? 1 : 0),
+    }))
     const parts = stratifiedPatientSplit(items, [0.7, 0.15, 0.15], 3)
     expect(parts.map((p) => p.length).reduce((a, b) => a + b)).toBe(300)
     const owner = new Map<string, number>()
-    parts.forEach((part, i) => part.forEach((item) => {
-      expect(owner.get(item.patient) ?? i).toBe(i)
-      owner.set(item.patient, i)
-    }))
+    parts.forEach((part, i) =>
+      part.forEach((item) => {
+        expect(owner.get(item.patient) ?? i).toBe(i)
+        owner.set(item.patient, i)
+      }),
+    )
     expect(parts[0].length).toBeGreaterThan(190)
     expect(parts[1].length).toBeGreaterThan(35)
   })
@@ -42,7 +48,11 @@ describe.runIf(HAS_NIH)('fine-tuning the final layer', () => {
     const registry = new ModelRegistry(store, join(dir.path, 'models'), join(dir.path, 'none'))
     registry.import(resolve(__dirname, '../fixtures/engine/tiny-resnet'))
     const epochs: number[] = []
-    const result = await fineTune({ store, registry, engine }, { model: 'tiny-resnet', layers: 'head', folds: 2, options: { maxEpochs: 4 } }, { onEpoch: (r) => epochs.push(r.epoch) })
+    const result = await fineTune(
+      { store, registry, engine },
+      { model: 'tiny-resnet', layers: 'head', folds: 2, options: { maxEpochs: 4 } },
+      { onEpoch: (r) => epochs.push(r.epoch) },
+    )
     expect(result.cases).toBe(150)
     expect(result.featuresComputed).toBe(150)
     expect(result.folds).toHaveLength(2)
@@ -66,7 +76,10 @@ describe.runIf(HAS_NIH)('fine-tuning the final layer', () => {
     const input = new Float32Array(64 * 64)
     await expect(engine.run(child, input, 1)).resolves.toBeDefined()
 
-    const again = await fineTune({ store, registry, engine }, { model: 'tiny-resnet', version: '0.0.1-test', layers: 'head', options: { maxEpochs: 2, balance: 'smote' } })
+    const again = await fineTune(
+      { store, registry, engine },
+      { model: 'tiny-resnet', version: '0.0.1-test', layers: 'head', options: { maxEpochs: 2, balance: 'smote' } },
+    )
     expect(again.featuresComputed).toBe(0) // activations come from the cache
     // SMOTE adds synthetic positives to the training part only.
     expect(again.split.train).toBeGreaterThan(result.split.train)
@@ -76,64 +89,88 @@ describe.runIf(HAS_NIH)('fine-tuning the final layer', () => {
 })
 
 describe.runIf(HAS_NIH)('fine-tuning the last block and the final layer', () => {
-  it('trains conv_pw_13 and the head of the reference model, writes only those weights, and the engine and Grad-CAM run the new version unchanged', { timeout: 300_000 }, async () => {
-    const blockStore = new CaseStore(openDatabase(':memory:'))
-    const root = join(dir.path, 'block')
-    try {
-      await importNih(blockStore, { imagesDir: imageFolder(root, NIH_256, readdirSync(NIH_256).sort().slice(500, 560)), labelsCsv: LABELS_CSV })
-      const registry = new ModelRegistry(blockStore, join(root, 'models'))
-      const messages: string[] = []
-      const result = await fineTune({ store: blockStore, registry, engine, dataDir: root }, { model: 'cxr-mobilenet-v1', layers: 'head+last-block', options: { maxEpochs: 2, patience: 2 } }, { onProgress: (m) => messages.push(m) })
-      expect(result.layers).toBe('head+last-block')
-      expect(result.featuresComputed).toBe(60)
-      expect(messages[0]).toBe("extracting the last block's inputs of 60 cases")
-      expect(result.valMacroAuroc.parent).not.toBeNull()
+  it(
+    'trains conv_pw_13 and the head of the reference model, writes only those weights, and the engine and Grad-CAM run the new version unchanged',
+    { timeout: 300_000 },
+    async () => {
+      const blockStore = new CaseStore(openDatabase(':memory:'))
+      const root = join(dir.path, 'block')
+      try {
+        await importNih(blockStore, {
+          imagesDir: imageFolder(root, NIH_256, readdirSync(NIH_256).sort().slice(500, 560)),
+          labelsCsv: LABELS_CSV,
+        })
+        const registry = new ModelRegistry(blockStore, join(root, 'models'))
+        const messages: string[] = []
+        const result = await fineTune(
+          { store: blockStore, registry, engine, dataDir: root },
+          { model: 'cxr-mobilenet-v1', layers: 'head+last-block', options: { maxEpochs: 2, patience: 2 } },
+          { onProgress: (m) => messages.push(m) },
+        )
+        expect(result.layers).toBe('head+last-block')
+        expect(result.featuresComputed).toBe(60)
+        expect(messages[0]).toBe("extracting the last block's inputs of 60 cases")
+        expect(result.valMacroAuroc.parent).not.toBeNull()
 
-      const parent = registry.get('cxr-mobilenet-v1', REFERENCE_VERSION).pkg
-      const child = registry.get('cxr-mobilenet-v1', result.child.version).pkg
-      expect(child.manifest.lastBlock).toEqual({ input: parent.lastBlock!.input, weight: parent.lastBlock!.weight, bias: parent.lastBlock!.bias, activation: 'relu6' })
-      expect(child.manifest.provenance.createdBy).toBe('cxr-lens train (final layer and last block)')
-      // Only the bytes of the four trained initializers differ from the parent's file, and all four changed.
-      const graph = readOnnxGraph(readFileSync(parent.modelPath))
-      const ranges = [parent.lastBlock!.weight, parent.lastBlock!.bias!, 'classifier.weight', 'classifier.bias'].map((name) => {
-        const t = graph.initializers.get(name)!
-        return { name, from: t.rawOffset!, to: t.rawOffset! + t.data.length * 4, changed: 0 }
-      })
-      const a = readFileSync(parent.modelPath)
-      const b = readFileSync(child.modelPath)
-      expect(b.length).toBe(a.length)
-      const outside: number[] = []
-      for (let i = 0; i < a.length; i++) {
-        if (a[i] === b[i]) continue
-        const range = ranges.find((r) => i >= r.from && i < r.to)
-        if (range) range.changed++
-        else outside.push(i)
+        const parent = registry.get('cxr-mobilenet-v1', REFERENCE_VERSION).pkg
+        const child = registry.get('cxr-mobilenet-v1', result.child.version).pkg
+        expect(child.manifest.lastBlock).toEqual({
+          input: parent.lastBlock!.input,
+          weight: parent.lastBlock!.weight,
+          bias: parent.lastBlock!.bias,
+          activation: 'relu6',
+        })
+        expect(child.manifest.provenance.createdBy).toBe('cxr-lens train (final layer and last block)')
+        // Only the bytes of the four trained initializers differ from the parent's file, and all four changed.
+        const graph = readOnnxGraph(readFileSync(parent.modelPath))
+        const ranges = [parent.lastBlock!.weight, parent.lastBlock!.bias!, 'classifier.weight', 'classifier.bias'].map((name) => {
+          const t = graph.initializers.get(name)!
+          return { name, from: t.rawOffset!, to: t.rawOffset! + t.data.length * 4, changed: 0 }
+        })
+        const a = readFileSync(parent.modelPath)
+        const b = readFileSync(child.modelPath)
+        expect(b.length).toBe(a.length)
+        const outside: number[] = []
+        for (let i = 0; i < a.length; i++) {
+          if (a[i] === b[i]) continue
+          const range = ranges.find((r) => i >= r.from && i < r.to)
+          if (range) range.changed++
+          else outside.push(i)
+        }
+        expect(outside).toEqual([])
+        for (const r of ranges) expect(r.changed, r.name).toBeGreaterThan(0)
+
+        // The engine's head check passes on the new version, its features differ, and Grad-CAM runs on it as on any model.
+        const analysis = await analyzeCases(
+          { store: blockStore, registry, engine },
+          { caseIds: [1, 2], model: 'cxr-mobilenet-v1', version: result.child.version, methods: ['gradcam'], findings: ['Effusion'] },
+        )
+        expect(analysis.cases.map((c) => c.heatmaps.length)).toEqual([1, 1])
+        const map = blockStore.results.heatmap(1, 'cxr-mobilenet-v1', result.child.version, 'Effusion', 'gradcam')!
+        expect(map.data.every(Number.isFinite)).toBe(true)
+        expect(Math.max(...map.data)).toBeGreaterThan(0)
+        const input = new Float32Array(3 * parent.manifest.input.height * parent.manifest.input.width).fill(0.1)
+        const [before, after] = await Promise.all([engine.run(parent, input, 1), engine.run(child, input, 1)])
+        expect(Array.from(after.features)).not.toEqual(Array.from(before.features))
+
+        // A second run reads the block inputs from the cache in the data folder.
+        const again = await fineTune(
+          { store: blockStore, registry, engine, dataDir: root },
+          { model: 'cxr-mobilenet-v1', version: REFERENCE_VERSION, layers: 'head+last-block', options: { maxEpochs: 1 } },
+        )
+        expect(again.featuresComputed).toBe(0)
+      } finally {
+        blockStore.close()
       }
-      expect(outside).toEqual([])
-      for (const r of ranges) expect(r.changed, r.name).toBeGreaterThan(0)
-
-      // The engine's head check passes on the new version, its features differ, and Grad-CAM runs on it as on any model.
-      const analysis = await analyzeCases({ store: blockStore, registry, engine }, { caseIds: [1, 2], model: 'cxr-mobilenet-v1', version: result.child.version, methods: ['gradcam'], findings: ['Effusion'] })
-      expect(analysis.cases.map((c) => c.heatmaps.length)).toEqual([1, 1])
-      const map = blockStore.results.heatmap(1, 'cxr-mobilenet-v1', result.child.version, 'Effusion', 'gradcam')!
-      expect(map.data.every(Number.isFinite)).toBe(true)
-      expect(Math.max(...map.data)).toBeGreaterThan(0)
-      const input = new Float32Array(3 * parent.manifest.input.height * parent.manifest.input.width).fill(0.1)
-      const [before, after] = await Promise.all([engine.run(parent, input, 1), engine.run(child, input, 1)])
-      expect(Array.from(after.features)).not.toEqual(Array.from(before.features))
-
-      // A second run reads the block inputs from the cache in the data folder.
-      const again = await fineTune({ store: blockStore, registry, engine, dataDir: root }, { model: 'cxr-mobilenet-v1', version: REFERENCE_VERSION, layers: 'head+last-block', options: { maxEpochs: 1 } })
-      expect(again.featuresComputed).toBe(0)
-    } finally {
-      blockStore.close()
-    }
-  })
+    },
+  )
 
   it('refuses a model without a 1×1 last block, saying why and what to train instead', async () => {
     const registry = new ModelRegistry(store, join(dir.path, 'models'), join(dir.path, 'none'))
     registry.import(resolve(__dirname, '../fixtures/engine/tiny-resnet'))
-    await expect(fineTune({ store, registry, engine }, { model: 'tiny-resnet', layers: 'head+last-block' })).rejects.toThrow(/tiny-resnet 0\.0\.1-test\S* has no trainable last block \(the feature output is made by Relu of Add.*--layers head/)
+    await expect(fineTune({ store, registry, engine }, { model: 'tiny-resnet', layers: 'head+last-block' })).rejects.toThrow(
+      /tiny-resnet 0\.0\.1-test\S* has no trainable last block \(the feature output is made by Relu of Add.*--layers head/,
+    )
   })
 })
 
@@ -145,7 +182,10 @@ describe.runIf(HAS_NIH)('training job', () => {
     const { createHandlers } = await import('../../src/main/api/handlers')
     const core = openServices(new DataFolder(join(dir.path, 'job-data')), { kind: 'web' })
     try {
-      await importNih(core.store, { imagesDir: imageFolder(join(dir.path, 'job'), NIH_256, readdirSync(NIH_256).sort().slice(200, 260)), labelsCsv: LABELS_CSV })
+      await importNih(core.store, {
+        imagesDir: imageFolder(join(dir.path, 'job'), NIH_256, readdirSync(NIH_256).sort().slice(200, 260)),
+        labelsCsv: LABELS_CSV,
+      })
       core.registry.import(resolve(__dirname, '../fixtures/engine/tiny-resnet'))
       const dispatch = createDispatcher(createHandlers(core), () => undefined)
       const messages: string[] = []
@@ -162,7 +202,9 @@ describe.runIf(HAS_NIH)('training job', () => {
       if (!refused.ok) expect(refused.error.message).toMatch(/no trainable last block/)
       const models = await dispatch('models:list', {})
       if (!models.ok) throw new Error(models.error.message)
-      const layers = Object.fromEntries((models.data as Array<{ id: string; trainableLayers: string[] }>).map((m) => [m.id, m.trainableLayers]))
+      const layers = Object.fromEntries(
+        (models.data as Array<{ id: string; trainableLayers: string[] }>).map((m) => [m.id, m.trainableLayers]),
+      )
       expect(layers).toMatchObject({ 'cxr-mobilenet-v1': ['head', 'head+last-block'], 'tiny-resnet': ['head'] })
     } finally {
       await core.close()

@@ -21,7 +21,9 @@ describe('global explanation', () => {
   })
 
   it('refuses to average maps of different grids', () => {
-    expect(() => aggregateGlobal([maps[0], { caseId: 3, finding: 'Mass', height: 2, width: 2, data: [0, 0, 0, 0] }])).toThrow(/cannot be averaged/)
+    expect(() => aggregateGlobal([maps[0], { caseId: 3, finding: 'Mass', height: 2, width: 2, data: [0, 0, 0, 0] }])).toThrow(
+      /cannot be averaged/,
+    )
   })
 
   it('draws one panel per finding, escaping names', () => {

@@ -44,7 +44,10 @@ describe('contract boundary', () => {
   })
 
   it('returns not_found for a missing case', async () => {
-    expect(await dispatch('cases:get', { caseId: 999 })).toMatchObject({ ok: false, error: { code: 'not_found', message: 'Case 999 was not found' } })
+    expect(await dispatch('cases:get', { caseId: 999 })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found', message: 'Case 999 was not found' },
+    })
   })
 
   it('turns a failing handler into a `failed` error, never a throw', async () => {

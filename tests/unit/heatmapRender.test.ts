@@ -21,7 +21,9 @@ async function decodeRgb(png: Uint8Array): Promise<{ data: Buffer; width: number
 
 /** An 8-bit gray PNG filled with one value. */
 function flatGray(width: number, height: number, value: number): Promise<Buffer> {
-  return sharp(new Uint8Array(width * height).fill(value), { raw: { width, height, channels: 1 } }).png().toBuffer()
+  return sharp(new Uint8Array(width * height).fill(value), { raw: { width, height, channels: 1 } })
+    .png()
+    .toBuffer()
 }
 
 describe('upsampleBilinear', () => {
@@ -102,7 +104,11 @@ describe('COLORMAPS', () => {
     expect(COLORMAPS.viridis(0)).toEqual([68, 1, 84])
     expect(COLORMAPS.viridis(1)).toEqual([253, 231, 37])
     // matplotlib entries 64, 128 and 192 of 256, ×255 and rounded
-    const reference: Array<[number, number[]]> = [[64, [59, 82, 139]], [128, [33, 145, 140]], [192, [94, 201, 98]]]
+    const reference: Array<[number, number[]]> = [
+      [64, [59, 82, 139]],
+      [128, [33, 145, 140]],
+      [192, [94, 201, 98]],
+    ]
     for (const [index, rgb] of reference) {
       COLORMAPS.viridis(index / 255).forEach((c, i) => expect(Math.abs(c - rgb[i])).toBeLessThanOrEqual(2))
     }
@@ -127,7 +133,13 @@ describe('COLORMAPS', () => {
 describe('renderOverlay', () => {
   it('returns a PNG the size of the image, blended with the map colour', async () => {
     // a flat map normalizes to zeros, i.e. jet(0) = (0, 0, 128) everywhere: 100·0.5 + colour·0.5
-    const png = await renderOverlay({ image: await flatGray(30, 20, 100), map: new Float32Array(4), mapHeight: 2, mapWidth: 2, opacity: 0.5 })
+    const png = await renderOverlay({
+      image: await flatGray(30, 20, 100),
+      map: new Float32Array(4),
+      mapHeight: 2,
+      mapWidth: 2,
+      opacity: 0.5,
+    })
     const out = await decodeRgb(png)
     expect([out.format, out.width, out.height, out.channels]).toEqual(['png', 30, 20, 3])
     expect([...out.data.subarray(0, 3)]).toEqual([50, 50, 114])
@@ -139,26 +151,59 @@ describe('renderOverlay', () => {
     const map = [0, 0, 1, 1] // left half cold, right half hot
     const clear = await decodeRgb(await renderOverlay({ image, map, mapHeight: 2, mapWidth: 2, opacity: 0 }))
     expect(clear.data.every((v) => v === 77)).toBe(true)
-    const half = await decodeRgb(await renderOverlay({ image, map, mapHeight: 1, mapWidth: 4, threshold: 0.5, colormap: 'hot', opacity: 1 }))
+    const half = await decodeRgb(
+      await renderOverlay({ image, map, mapHeight: 1, mapWidth: 4, threshold: 0.5, colormap: 'hot', opacity: 1 }),
+    )
     const pixel = (x: number, y: number): number[] => [...half.data.subarray((y * 40 + x) * 3, (y * 40 + x) * 3 + 3)]
     expect(pixel(2, 10)).toEqual([77, 77, 77])
     expect(pixel(37, 10)).toEqual([255, 255, 255])
   })
 
   it("'positive' hides negative evidence", async () => {
-    const out = await decodeRgb(await renderOverlay({ image: await flatGray(8, 8, 60), map: [-5, -5, -5, -5], mapHeight: 2, mapWidth: 2, normalize: 'positive', colormap: 'hot', opacity: 1 }))
+    const out = await decodeRgb(
+      await renderOverlay({
+        image: await flatGray(8, 8, 60),
+        map: [-5, -5, -5, -5],
+        mapHeight: 2,
+        mapWidth: 2,
+        normalize: 'positive',
+        colormap: 'hot',
+        opacity: 1,
+      }),
+    )
     expect(out.data.every((v) => v === 0)).toBe(true) // hot(0) is black at full opacity
   })
 
   it('outlines boxes 2 px wide, clipped to the image', async () => {
-    const boxes = [{ x: 10, y: 5, w: 20, h: 10, label: 'Nodule' }, { x: 45, y: 45, w: 50, h: 50 }]
-    const out = await decodeRgb(await renderOverlay({ image: await flatGray(50, 50, 90), map: [1], mapHeight: 1, mapWidth: 1, opacity: 0, boxes }))
+    const boxes = [
+      { x: 10, y: 5, w: 20, h: 10, label: 'Nodule' },
+      { x: 45, y: 45, w: 50, h: 50 },
+    ]
+    const out = await decodeRgb(
+      await renderOverlay({ image: await flatGray(50, 50, 90), map: [1], mapHeight: 1, mapWidth: 1, opacity: 0, boxes }),
+    )
     const pixel = (x: number, y: number): number[] => [...out.data.subarray((y * 50 + x) * 3, (y * 50 + x) * 3 + 3)]
     const yellow = pixel(10, 5)
     expect(yellow[0]).toBeGreaterThan(200)
     expect(yellow[2]).toBeLessThan(50)
-    for (const [x, y] of [[11, 6], [29, 14], [20, 5], [10, 10], [49, 49], [45, 45]]) expect(pixel(x, y)).toEqual(yellow)
-    for (const [x, y] of [[12, 7], [27, 12], [9, 5], [30, 10], [20, 15], [47, 47]]) expect(pixel(x, y)).toEqual([90, 90, 90])
+    for (const [x, y] of [
+      [11, 6],
+      [29, 14],
+      [20, 5],
+      [10, 10],
+      [49, 49],
+      [45, 45],
+    ])
+      expect(pixel(x, y)).toEqual(yellow)
+    for (const [x, y] of [
+      [12, 7],
+      [27, 12],
+      [9, 5],
+      [30, 10],
+      [20, 15],
+      [47, 47],
+    ])
+      expect(pixel(x, y)).toEqual([90, 90, 90])
   })
 
   it('reads a file path and JPEG bytes', async () => {
@@ -166,7 +211,9 @@ describe('renderOverlay', () => {
     writeFileSync(path, await flatGray(16, 12, 200))
     const fromPath = await decodeRgb(await renderOverlay({ image: path, map: [0], mapHeight: 1, mapWidth: 1, opacity: 0 }))
     expect([fromPath.width, fromPath.height, fromPath.data[0]]).toEqual([16, 12, 200])
-    const jpeg = await sharp({ create: { width: 33, height: 21, channels: 3, background: { r: 120, g: 120, b: 120 } } }).jpeg().toBuffer()
+    const jpeg = await sharp({ create: { width: 33, height: 21, channels: 3, background: { r: 120, g: 120, b: 120 } } })
+      .jpeg()
+      .toBuffer()
     const fromJpeg = await decodeRgb(await renderOverlay({ image: jpeg, map: [0, 1], mapHeight: 1, mapWidth: 2 }))
     expect([fromJpeg.width, fromJpeg.height]).toEqual([33, 21])
   })
@@ -176,7 +223,10 @@ describe('renderOverlay', () => {
     const height = 8
     const raw = new Uint16Array(width * height)
     for (let i = 0; i < raw.length; i++) raw[i] = (i % width) * 1025 // 0 … 64575
-    const png16 = await sharp(raw, { raw: { width, height, channels: 1 } }).toColourspace('grey16').png().toBuffer()
+    const png16 = await sharp(raw, { raw: { width, height, channels: 1 } })
+      .toColourspace('grey16')
+      .png()
+      .toBuffer()
     expect((await sharp(png16).metadata()).depth).toBe('ushort')
     const out = await decodeRgb(await renderOverlay({ image: png16, map: [0], mapHeight: 1, mapWidth: 1, opacity: 0 }))
     expect([out.width, out.height]).toEqual([width, height])
@@ -184,8 +234,12 @@ describe('renderOverlay', () => {
   })
 
   it('says what failed for bad input', async () => {
-    await expect(renderOverlay({ image: new Uint8Array([1, 2, 3]), map: [0], mapHeight: 1, mapWidth: 1 })).rejects.toThrow(/cannot be decoded for the heatmap overlay/)
-    await expect(renderOverlay({ image: await flatGray(4, 4, 0), map: [0, 1, 2], mapHeight: 2, mapWidth: 2 })).rejects.toThrow(/3 values, expected 2×2/)
+    await expect(renderOverlay({ image: new Uint8Array([1, 2, 3]), map: [0], mapHeight: 1, mapWidth: 1 })).rejects.toThrow(
+      /cannot be decoded for the heatmap overlay/,
+    )
+    await expect(renderOverlay({ image: await flatGray(4, 4, 0), map: [0, 1, 2], mapHeight: 2, mapWidth: 2 })).rejects.toThrow(
+      /3 values, expected 2×2/,
+    )
   })
 
   it('renders a 1024² overlay quickly', async () => {
@@ -205,14 +259,19 @@ describe('renderOverlay', () => {
   it.runIf(HAS_NIH)('colours the heart red on a real radiograph with a heart-peaked map', async () => {
     // 8×8 Gaussian bump centred on the cardiac silhouette (lower middle, slightly to image right)
     const map = Float64Array.from({ length: 64 }, (_, i) => Math.exp(-(((i % 8) - 4.2) ** 2 + (Math.floor(i / 8) - 4.6) ** 2) / 3))
-    const png = await renderOverlay({ image: join(NIH_1024, '00000032_037.png'), map, mapHeight: 8, mapWidth: 8, boxes: [{ x: 400, y: 500, w: 300, h: 250 }] })
+    const png = await renderOverlay({
+      image: join(NIH_1024, '00000032_037.png'),
+      map,
+      mapHeight: 8,
+      mapWidth: 8,
+      boxes: [{ x: 400, y: 500, w: 300, h: 250 }],
+    })
     const out = await decodeRgb(png)
     expect([out.width, out.height]).toEqual([1024, 1024])
     // map peak at cell (4.2, 4.6) → pixel ((4.2 + 0.5)·128, (4.6 + 0.5)·128)
-    const peak = ((Math.round(5.1 * 128) * 1024) + Math.round(4.7 * 128)) * 3
+    const peak = (Math.round(5.1 * 128) * 1024 + Math.round(4.7 * 128)) * 3
     expect(out.data[peak]).toBeGreaterThan(out.data[peak + 2])
     const corner = (10 * 1024 + 10) * 3
     expect(out.data[corner + 2]).toBeGreaterThan(out.data[corner])
   })
 })
-

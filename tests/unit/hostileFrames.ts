@@ -10,7 +10,15 @@ export const JPEG_LOSSLESS_SV1 = '1.2.840.10008.1.2.4.70'
 export const J2K_LOSSLESS = '1.2.840.10008.1.2.4.90'
 export const JLS_LOSSLESS = '1.2.840.10008.1.2.4.80'
 
-const base = (extra: Partial<DicomSpec>): DicomSpec => ({ rows: 256, columns: 256, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels: [], ...extra })
+const base = (extra: Partial<DicomSpec>): DicomSpec => ({
+  rows: 256,
+  columns: 256,
+  photometric: 'MONOCHROME2',
+  bitsAllocated: 8,
+  bitsStored: 8,
+  pixels: [],
+  ...extra,
+})
 
 function putU16(bytes: Uint8Array, at: number, value: number) {
   bytes[at] = value >> 8
@@ -23,7 +31,13 @@ function putU32(bytes: Uint8Array, at: number, value: number) {
 
 /** A small JPEG Lossless frame (16×16 pixels of data) whose SOF3 declares 40000×40000 in a 256×256 image. */
 export function jpegLosslessDeclaring40000(): Uint8Array {
-  const stream = encodeJpegLossless({ width: 16, height: 16, bitsPerSample: 16, pixels: new Uint16Array(256).fill(1000), declare: { width: 40000, height: 40000 } })
+  const stream = encodeJpegLossless({
+    width: 16,
+    height: 16,
+    bitsPerSample: 16,
+    pixels: new Uint16Array(256).fill(1000),
+    declare: { width: 40000, height: 40000 },
+  })
   return writeDicom(base({ bitsAllocated: 16, bitsStored: 16, transferSyntax: JPEG_LOSSLESS_SV1, encapsulated: stream }))
 }
 
@@ -36,7 +50,13 @@ export function jpegLosslessDeclaring40000(): Uint8Array {
  */
 export function jpegLosslessHiddenHeader(pixels: ArrayLike<number>): Uint8Array {
   const honest = encodeJpegLossless({ width: 256, height: 256, bitsPerSample: 8, pixels })
-  const hidden = encodeJpegLossless({ width: 16, height: 16, bitsPerSample: 16, pixels: new Uint16Array(256), declare: { width: 40000, height: 40000 } })
+  const hidden = encodeJpegLossless({
+    width: 16,
+    height: 16,
+    bitsPerSample: 16,
+    pixels: new Uint16Array(256),
+    declare: { width: 40000, height: 40000 },
+  })
   const body = hidden.subarray(2, hidden.length - 2) // FF C3 … scan data, without SOI and EOI
   const length = (body[0] << 8) | body[1] // 0xffc3: the marker doubles as the FFF0 segment's length
   const segment = new Uint8Array(2 + length)
@@ -68,7 +88,9 @@ export async function jpegLsDeclaring40000(pixels: ArrayLike<number>): Promise<U
 }
 
 /** Rows = Columns = 65535 (a 8.6 GB 16-bit image) with 16 bytes of pixel data. */
-export const hugeRowsColumns = () => writeDicom(base({ rows: 65535, columns: 65535, bitsAllocated: 16, bitsStored: 16, pixels: new Uint16Array(8) }))
+export const hugeRowsColumns = () =>
+  writeDicom(base({ rows: 65535, columns: 65535, bitsAllocated: 16, bitsStored: 16, pixels: new Uint16Array(8) }))
 
 /** 8192×8192 (within the limits) declared, 4 KiB of pixel data present. */
-export const shortPixelData = () => writeDicom(base({ rows: 8192, columns: 8192, bitsAllocated: 16, bitsStored: 16, pixels: new Uint16Array(2048) }))
+export const shortPixelData = () =>
+  writeDicom(base({ rows: 8192, columns: 8192, bitsAllocated: 16, bitsStored: 16, pixels: new Uint16Array(2048) }))

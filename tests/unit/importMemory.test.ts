@@ -6,7 +6,14 @@ import sharp from 'sharp'
 import { afterAll, describe, expect, it } from 'vitest'
 import { writeDicom } from './dicomWriter'
 import { HAS_NIH, imageFolder, LABELS_CSV, NIH_256, tempDir } from './helpers'
-import { hugeRowsColumns, j2kDeclaring40000, jpegLosslessDeclaring40000, jpegLosslessHiddenHeader, jpegLsDeclaring40000, shortPixelData } from './hostileFrames'
+import {
+  hugeRowsColumns,
+  j2kDeclaring40000,
+  jpegLosslessDeclaring40000,
+  jpegLosslessHiddenHeader,
+  jpegLsDeclaring40000,
+  shortPixelData,
+} from './hostileFrames'
 
 const dir = tempDir()
 afterAll(dir.cleanup)
@@ -16,7 +23,11 @@ const LIMIT_KB = 1.5 * 1024 * 1024
 /** Runs the real CLI under plain node (tsx as a loader) with the peak-RSS preload; never waits past `timeoutMs`. */
 function cli(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; maxRssKb: number }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['--require', join(__dirname, 'maxRss.cjs'), '--import', 'tsx', join(ROOT, 'src/main/cli/cliMain.ts'), ...args], { cwd: ROOT })
+    const child = spawn(
+      process.execPath,
+      ['--require', join(__dirname, 'maxRss.cjs'), '--import', 'tsx', join(ROOT, 'src/main/cli/cliMain.ts'), ...args],
+      { cwd: ROOT },
+    )
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))
@@ -42,11 +53,43 @@ describe.runIf(HAS_NIH)('an import of hostile DICOM files stays under 1.5 GB and
       'jls-40000.dcm': await jpegLsDeclaring40000(png),
       'rows-65535.dcm': hugeRowsColumns(),
       'short-pixels.dcm': shortPixelData(),
-      'slope-nan.dcm': writeDicom({ rows: 256, columns: 256, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels: png, slope: Number.NaN }),
-      'slope-1e308.dcm': writeDicom({ rows: 256, columns: 256, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels: png, slope: 1e308 }),
-      'good-256.dcm': writeDicom({ rows: 256, columns: 256, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels: png, sopInstanceUid: '1.2.3.256' }),
+      'slope-nan.dcm': writeDicom({
+        rows: 256,
+        columns: 256,
+        photometric: 'MONOCHROME2',
+        bitsAllocated: 8,
+        bitsStored: 8,
+        pixels: png,
+        slope: Number.NaN,
+      }),
+      'slope-1e308.dcm': writeDicom({
+        rows: 256,
+        columns: 256,
+        photometric: 'MONOCHROME2',
+        bitsAllocated: 8,
+        bitsStored: 8,
+        pixels: png,
+        slope: 1e308,
+      }),
+      'good-256.dcm': writeDicom({
+        rows: 256,
+        columns: 256,
+        photometric: 'MONOCHROME2',
+        bitsAllocated: 8,
+        bitsStored: 8,
+        pixels: png,
+        sopInstanceUid: '1.2.3.256',
+      }),
       // The largest image accepted (8192², 16 bits, 128 MiB, incompressible, MONOCHROME1): the honest worst case.
-      'max-8192.dcm': writeDicom({ rows: 8192, columns: 8192, photometric: 'MONOCHROME1', bitsAllocated: 16, bitsStored: 16, pixels: Uint16Array.from({ length: 8192 * 8192 }, (_, i) => (i * 40503) & 0xffff), sopInstanceUid: '1.2.3.8192' }),
+      'max-8192.dcm': writeDicom({
+        rows: 8192,
+        columns: 8192,
+        photometric: 'MONOCHROME1',
+        bitsAllocated: 16,
+        bitsStored: 16,
+        pixels: Uint16Array.from({ length: 8192 * 8192 }, (_, i) => (i * 40503) & 0xffff),
+        sopInstanceUid: '1.2.3.8192',
+      }),
     }
     for (const [name, bytes] of Object.entries(files)) writeFileSync(join(folder, name), bytes)
     execFileSync('mkfifo', [join(folder, 'fifo.dcm')])
@@ -58,7 +101,18 @@ describe.runIf(HAS_NIH)('an import of hostile DICOM files stays under 1.5 GB and
     const summary = JSON.parse(run.stdout) as { imported: number; failed: Array<{ name: string; reason: string }> }
     const reasons = Object.fromEntries(summary.failed.map((f) => [f.name, f.reason]))
     expect(summary.imported).toBe(2)
-    expect(Object.keys(reasons).sort()).toEqual(['fifo.dcm', 'j2k-40000.dcm', 'jll-40000.dcm', 'jll-hidden.dcm', 'jls-40000.dcm', 'rows-65535.dcm', 'short-pixels.dcm', 'slope-1e308.dcm', 'slope-nan.dcm', 'zero.dcm'])
+    expect(Object.keys(reasons).sort()).toEqual([
+      'fifo.dcm',
+      'j2k-40000.dcm',
+      'jll-40000.dcm',
+      'jll-hidden.dcm',
+      'jls-40000.dcm',
+      'rows-65535.dcm',
+      'short-pixels.dcm',
+      'slope-1e308.dcm',
+      'slope-nan.dcm',
+      'zero.dcm',
+    ])
     expect(reasons['jll-40000.dcm']).toBe('JPEG Lossless: frame header declares 40000×40000, but Columns × Rows is 256×256')
     expect(reasons['jll-hidden.dcm']).toBe('JPEG Lossless: frame header declares 40000×40000, but Columns × Rows is 256×256')
     expect(reasons['j2k-40000.dcm']).toBe('JPEG 2000 Lossless: frame header declares 40000×40000, but Columns × Rows is 256×256')
@@ -76,7 +130,12 @@ describe.runIf(HAS_NIH)('an import of hostile DICOM files stays under 1.5 GB and
 
 /** A real PNG whose IHDR is rewritten (CRC fixed) to declare another size. */
 async function pngDeclaring(width: number, height: number): Promise<Buffer> {
-  const png = Buffer.from(await sharp({ create: { width: 16, height: 16, channels: 3, background: '#000' } }).toColourspace('b-w').png().toBuffer())
+  const png = Buffer.from(
+    await sharp({ create: { width: 16, height: 16, channels: 3, background: '#000' } })
+      .toColourspace('b-w')
+      .png()
+      .toBuffer(),
+  )
   png.writeUInt32BE(width, 16)
   png.writeUInt32BE(height, 20)
   png.writeUInt32BE(crc32(png.subarray(12, 29)), 29) // CRC over "IHDR" and its 13 bytes
@@ -88,11 +147,20 @@ describe.runIf(HAS_NIH)('an NIH import of hostile PNGs stays under 1.5 GB', () =
     const bombs: Record<string, Buffer> = {
       'declares-40000.png': await pngDeclaring(40000, 40000),
       // 144 M pixels of zeros in a few hundred kB: real pixels for libvips to stream through.
-      'bomb-12000.png': await sharp({ create: { width: 12000, height: 12000, channels: 3, background: '#000' } }).toColourspace('b-w').png({ compressionLevel: 9 }).toBuffer(),
-      'bomb-16bit-8000.png': await sharp({ create: { width: 8000, height: 8000, channels: 3, background: '#101010' } }).toColourspace('grey16').png({ compressionLevel: 9 }).toBuffer(),
+      'bomb-12000.png': await sharp({ create: { width: 12000, height: 12000, channels: 3, background: '#000' } })
+        .toColourspace('b-w')
+        .png({ compressionLevel: 9 })
+        .toBuffer(),
+      'bomb-16bit-8000.png': await sharp({ create: { width: 8000, height: 8000, channels: 3, background: '#101010' } })
+        .toColourspace('grey16')
+        .png({ compressionLevel: 9 })
+        .toBuffer(),
     }
     const folder = imageFolder(join(dir.path, 'png'), NIH_256, ['00000032_037.png'], bombs)
-    const run = await cli(['import', '--images', folder, '--labels', LABELS_CSV, '--json', '--data-dir', join(dir.path, 'png-data')], 240_000)
+    const run = await cli(
+      ['import', '--images', folder, '--labels', LABELS_CSV, '--json', '--data-dir', join(dir.path, 'png-data')],
+      240_000,
+    )
     expect(run.code, run.stderr).toBe(3) // finished, with refused files
     const summary = JSON.parse(run.stdout) as { imported: number; failed: Array<{ name: string; reason: string }> }
     expect(summary.failed.map((f) => f.name)).toEqual(['declares-40000.png'])

@@ -23,7 +23,16 @@ beforeAll(async () => {
 })
 
 /** A distinct 256² DICOM instance (its own UID, so its own bytes and hash). */
-const instance = (i: number) => writeDicom({ rows: 256, columns: 256, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels: png, sopInstanceUid: `1.2.3.${i}` })
+const instance = (i: number) =>
+  writeDicom({
+    rows: 256,
+    columns: 256,
+    photometric: 'MONOCHROME2',
+    bitsAllocated: 8,
+    bitsStored: 8,
+    pixels: png,
+    sopInstanceUid: `1.2.3.${i}`,
+  })
 
 function dicomFolder(name: string, count: number): string {
   const folder = join(dir.path, name)
@@ -40,14 +49,22 @@ describe.runIf(HAS_NIH)('the one import pipeline', () => {
     try {
       const controller = new AbortController()
       const progress: Array<[number, number, string]> = []
-      const run = importDicom(store, { dicomDir: folder, dataDir }, {
-        signal: controller.signal, batchSize: 4,
-        onProgress: (done, total, message) => {
-          progress.push([done, total, message])
-          controller.abort()
+      const run = importDicom(
+        store,
+        { dicomDir: folder, dataDir },
+        {
+          signal: controller.signal,
+          batchSize: 4,
+          onProgress: (done, total, message) => {
+            progress.push([done, total, message])
+            controller.abort()
+          },
         },
-      })
-      const error = await run.then(() => null, (e: unknown) => e)
+      )
+      const error = await run.then(
+        () => null,
+        (e: unknown) => e,
+      )
       expect(error).toBeInstanceOf(ImportCancelledError)
       const kept = store.worklist.query({}).total
       // The first batch (4) committed, then at most the two files already being decoded: not all 30.
@@ -65,7 +82,7 @@ describe.runIf(HAS_NIH)('the one import pipeline', () => {
     }
   }, 120_000)
 
-  it('the import dialog\'s Cancel reaches a DICOM import job in its worker (it was ignored before)', async () => {
+  it("the import dialog's Cancel reaches a DICOM import job in its worker (it was ignored before)", async () => {
     const folder = dicomFolder('job-cancel', 120)
     const core = openServices(new DataFolder(join(dir.path, 'job-data')), { kind: 'web' })
     try {
@@ -140,7 +157,10 @@ describe.runIf(HAS_NIH)('the one import pipeline', () => {
     const folder = imageFolder(join(dir.path, 'boxes'), NIH_256, [name])
     const boxesCsv = join(dir.path, 'boxes.csv')
     // In NIH's 1024² space: inside, over the right edge, beyond the image.
-    writeFileSync(boxesCsv, `Image Index,Finding Label,x,y,w,h\n${name},Mass,100,200,40,80\n${name},Nodule,1000,-20,100,60\n${name},Mass,1100,10,20,20\n`)
+    writeFileSync(
+      boxesCsv,
+      `Image Index,Finding Label,x,y,w,h\n${name},Mass,100,200,40,80\n${name},Nodule,1000,-20,100,60\n${name},Mass,1100,10,20,20\n`,
+    )
     const store = CaseStore.open(':memory:')
     try {
       const summary = await runImport(store, new NihFolderSource({ imagesDir: folder, labelsCsv: LABELS_CSV, boxesCsv }))
@@ -148,10 +168,12 @@ describe.runIf(HAS_NIH)('the one import pipeline', () => {
       expect(summary.boxesSkipped).toEqual([{ name: `${name} (Mass)`, reason: 'box lies outside the image' }])
       const caseId = store.worklist.query({}).rows[0].id
       const boxes = store.annotations.boxes(caseId).map(({ finding, x, y, w, h }) => ({ finding, x, y, w, h }))
-      expect(boxes).toEqual(expect.arrayContaining([
-        { finding: 'Mass', x: 25, y: 50, w: 10, h: 20 }, // ÷4 to the 256² image, untouched
-        { finding: 'Nodule', x: 250, y: 0, w: 6, h: 10 }, // (250, −5, 25, 15) cut at the top and right edges
-      ]))
+      expect(boxes).toEqual(
+        expect.arrayContaining([
+          { finding: 'Mass', x: 25, y: 50, w: 10, h: 20 }, // ÷4 to the 256² image, untouched
+          { finding: 'Nodule', x: 250, y: 0, w: 6, h: 10 }, // (250, −5, 25, 15) cut at the top and right edges
+        ]),
+      )
     } finally {
       store.close()
     }
@@ -160,7 +182,10 @@ describe.runIf(HAS_NIH)('the one import pipeline', () => {
   it('takes a source that receives instances over time (as a PACS will): bytes, no total, no files', async () => {
     /** The shape of the coming PACS intake: C-STOREd bytes arrive one by one; the count is unknown up front. */
     class ReceivedInstances extends DicomSource<{ callingAe: string }> {
-      constructor(dataDir: string, private readonly received: Uint8Array[]) {
+      constructor(
+        dataDir: string,
+        private readonly received: Uint8Array[],
+      ) {
         super(dataDir)
       }
 
@@ -185,8 +210,15 @@ describe.runIf(HAS_NIH)('the one import pipeline', () => {
     try {
       const received = [instance(100), instance(101), instance(100), Uint8Array.from([1, 2, 3]), instance(102)]
       const totals: number[] = []
-      const summary = await runImport(store, new ReceivedInstances(dataDir, received), { batchSize: 2, onProgress: (_done, total) => totals.push(total) })
-      expect(summary).toMatchObject({ imported: 3, duplicates: 1, failed: [{ name: 'association-1/instance-3', reason: 'not a DICOM Part 10 file (no DICM marker)' }] })
+      const summary = await runImport(store, new ReceivedInstances(dataDir, received), {
+        batchSize: 2,
+        onProgress: (_done, total) => totals.push(total),
+      })
+      expect(summary).toMatchObject({
+        imported: 3,
+        duplicates: 1,
+        failed: [{ name: 'association-1/instance-3', reason: 'not a DICOM Part 10 file (no DICM marker)' }],
+      })
       expect(totals.at(-1)).toBe(5) // progress counts what arrived when the total is not known
       expect(store.audit.entries(null)[0]).toMatchObject({ action: 'cases.import.pacs', detail: { imported: 3, failed: 1 } })
       const rows = store.worklist.query({}).rows
@@ -203,12 +235,19 @@ class Timed implements ImportSource<null, null> {
   inFlight = 0
   most = 0
   /** `seed` makes the bytes (and hashes) differ between sources */
-  constructor(private readonly count: number, private readonly seed: number, private readonly charge?: (size: number) => number) {}
+  constructor(
+    private readonly count: number,
+    private readonly seed: number,
+    private readonly charge?: (size: number) => number,
+  ) {}
   cost(size: number) {
     return this.charge ? this.charge(size) : size
   }
   list() {
-    return { items: Array.from({ length: this.count }, (_, i) => ({ name: `item-${i}`, bytes: Uint8Array.of(this.seed, i + 1), meta: null })), total: this.count }
+    return {
+      items: Array.from({ length: this.count }, (_, i) => ({ name: `item-${i}`, bytes: Uint8Array.of(this.seed, i + 1), meta: null })),
+      total: this.count,
+    }
   }
   async prepare() {
     this.most = Math.max(this.most, ++this.inFlight)
@@ -218,8 +257,24 @@ class Timed implements ImportSource<null, null> {
   }
   insert(store: CaseStore, _prepared: null, sha256: string, item: ImportItem) {
     return store.cases.insert({
-      imageName: item.name, patientId: null, path: `/nowhere/${item.name}`, sha256, format: 'png', width: 8, height: 8, bitDepth: 8, channels: 1,
-      view: null, age: null, sex: null, followUp: null, originalWidth: null, originalHeight: null, pixelSpacingX: null, pixelSpacingY: null, importedAt: new Date().toISOString(),
+      imageName: item.name,
+      patientId: null,
+      path: `/nowhere/${item.name}`,
+      sha256,
+      format: 'png',
+      width: 8,
+      height: 8,
+      bitDepth: 8,
+      channels: 1,
+      view: null,
+      age: null,
+      sex: null,
+      followUp: null,
+      originalWidth: null,
+      originalHeight: null,
+      pixelSpacingX: null,
+      pixelSpacingY: null,
+      importedAt: new Date().toISOString(),
     })
   }
   audit(summary: ImportTally) {
@@ -227,7 +282,7 @@ class Timed implements ImportSource<null, null> {
   }
 }
 
-describe('the pipeline\'s decoder pool', () => {
+describe("the pipeline's decoder pool", () => {
   it('decodes as many items at once as asked, and fewer when their cost fills the byte budget', async () => {
     const store = CaseStore.open(':memory:')
     try {

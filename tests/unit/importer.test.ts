@@ -21,7 +21,9 @@ describe.runIf(HAS_NIH)('NIH import with real ChestX-ray14 files', () => {
   let images1024: string[]
   let boxesByImage: ReturnType<typeof csvBoxes>
   beforeAll(() => {
-    images1024 = readdirSync(NIH_1024).filter((n) => n.endsWith('.png')).sort()
+    images1024 = readdirSync(NIH_1024)
+      .filter((n) => n.endsWith('.png'))
+      .sort()
     boxesByImage = csvBoxes()
   })
 
@@ -30,9 +32,13 @@ describe.runIf(HAS_NIH)('NIH import with real ChestX-ray14 files', () => {
     const truncated = readFileSync(join(NIH_1024, images1024[0])).subarray(0, 3000)
     const folder = imageFolder(dir, NIH_1024, images1024, { 'zz_corrupt.png': truncated, 'not_an_image.png': 'hello' })
     const progress: number[] = []
-    const summary = await importNih(store, { imagesDir: folder, labelsCsv: LABELS_CSV, boxesCsv: BOXES_CSV }, {
-      onProgress: (done) => progress.push(done),
-    })
+    const summary = await importNih(
+      store,
+      { imagesDir: folder, labelsCsv: LABELS_CSV, boxesCsv: BOXES_CSV },
+      {
+        onProgress: (done) => progress.push(done),
+      },
+    )
     expect(summary.imported).toBe(images1024.length)
     expect(summary.failed.map((f) => f.name).sort()).toEqual(['not_an_image.png', 'zz_corrupt.png'])
     expect(summary.failed.every((f) => f.reason.length > 10 && !f.reason.includes(f.name))).toBe(true) // the name once, beside the reason
@@ -64,10 +70,14 @@ describe.runIf(HAS_NIH)('NIH import with real ChestX-ray14 files', () => {
     const first = await importNih(store, request)
     expect(first.imported).toBe(4)
     expect(first.duplicates).toBe(1)
-    const before = store.db.prepare('SELECT (SELECT count(*) FROM cases) c, (SELECT count(*) FROM labels) l, (SELECT count(*) FROM boxes) b').get()
+    const before = store.db
+      .prepare('SELECT (SELECT count(*) FROM cases) c, (SELECT count(*) FROM labels) l, (SELECT count(*) FROM boxes) b')
+      .get()
     const second = await importNih(store, request)
     expect(second).toMatchObject({ imported: 0, duplicates: 5, labelsAdded: 0, boxesAdded: 0, failed: [] })
-    expect(store.db.prepare('SELECT (SELECT count(*) FROM cases) c, (SELECT count(*) FROM labels) l, (SELECT count(*) FROM boxes) b').get()).toEqual(before)
+    expect(
+      store.db.prepare('SELECT (SELECT count(*) FROM cases) c, (SELECT count(*) FROM labels) l, (SELECT count(*) FROM boxes) b').get(),
+    ).toEqual(before)
   })
 
   it('scales NIH boxes from the 1024² space to the stored image size (÷4 for 256²)', async () => {
@@ -94,23 +104,33 @@ describe.runIf(HAS_NIH)('NIH import with real ChestX-ray14 files', () => {
   it('fails a malformed label CSV before writing anything, naming the file', async () => {
     const { dir, store } = fresh()
     const folder = imageFolder(dir, NIH_1024, images1024.slice(0, 2), { 'labels.csv': 'Image,Labels\nx,y\n' })
-    await expect(importNih(store, { imagesDir: folder, labelsCsv: join(folder, 'labels.csv') })).rejects.toThrow(/labels.csv, line 1: missing columns/)
+    await expect(importNih(store, { imagesDir: folder, labelsCsv: join(folder, 'labels.csv') })).rejects.toThrow(
+      /labels.csv, line 1: missing columns/,
+    )
     expect(store.worklist.query({}).total).toBe(0)
   })
 
   it('names a missing image folder', async () => {
     const { dir, store } = fresh()
-    await expect(importNih(store, { imagesDir: join(dir, 'nowhere'), labelsCsv: LABELS_CSV })).rejects.toThrow(/Cannot read the image folder .*nowhere: does not exist .*\(ENOENT\)/)
+    await expect(importNih(store, { imagesDir: join(dir, 'nowhere'), labelsCsv: LABELS_CSV })).rejects.toThrow(
+      /Cannot read the image folder .*nowhere: does not exist .*\(ENOENT\)/,
+    )
   })
 
   it('stops on cancel, keeping what was committed', async () => {
     const { dir, store } = fresh()
     const folder = imageFolder(dir, NIH_256, readdirSync(NIH_256).sort().slice(0, 120))
     const controller = new AbortController()
-    const run = importNih(store, { imagesDir: folder, labelsCsv: LABELS_CSV }, {
-      signal: controller.signal,
-      onProgress: (done) => { if (done >= 24) controller.abort() },
-    })
+    const run = importNih(
+      store,
+      { imagesDir: folder, labelsCsv: LABELS_CSV },
+      {
+        signal: controller.signal,
+        onProgress: (done) => {
+          if (done >= 24) controller.abort()
+        },
+      },
+    )
     await expect(run).rejects.toThrow(/cancelled/)
     const kept = store.worklist.query({}).total
     expect(kept).toBeGreaterThanOrEqual(24)

@@ -18,7 +18,13 @@ afterAll(dir.cleanup)
 describe.runIf(HAS_NIH)('interchange', () => {
   const all = [...csvBoxes().entries()].filter(([n]) => readdirSync(NIH_256).includes(n))
   const infiltrate = all.find(([, boxes]) => boxes.some((b) => b.finding === 'Infiltration'))![0]
-  const names = [infiltrate, ...all.map(([n]) => n).filter((n) => n !== infiltrate).slice(0, 7)]
+  const names = [
+    infiltrate,
+    ...all
+      .map(([n]) => n)
+      .filter((n) => n !== infiltrate)
+      .slice(0, 7),
+  ]
   const folder = imageFolder(dir.path, NIH_256, names)
 
   it('round-trips boxes through the NIH box list: re-importing the export reproduces the same boxes', async () => {
@@ -29,11 +35,14 @@ describe.runIf(HAS_NIH)('interchange', () => {
     expect(exportBoxesNih(first)).toContain(',Infiltrate,') // NIH spelling in NIH layout
     const second = new CaseStore(openDatabase(':memory:'))
     await importNih(second, { imagesDir: folder, labelsCsv: LABELS_CSV, boxesCsv: exported })
-    const boxesOf = (store: CaseStore) => names.flatMap((n) => store.annotations.boxes(store.cases.findByImageName(n)[0].id).map((b) => [n, b.finding, b.x, b.y, b.w, b.h]))
+    const boxesOf = (store: CaseStore) =>
+      names.flatMap((n) => store.annotations.boxes(store.cases.findByImageName(n)[0].id).map((b) => [n, b.finding, b.x, b.y, b.w, b.h]))
     const a = boxesOf(first)
     const b = boxesOf(second)
     expect(b.length).toBe(a.length)
-    a.forEach((row, i) => row.forEach((v, j) => (typeof v === 'number' ? expect(b[i][j] as number).toBeCloseTo(v, 9) : expect(b[i][j]).toBe(v))))
+    a.forEach((row, i) =>
+      row.forEach((v, j) => (typeof v === 'number' ? expect(b[i][j] as number).toBeCloseTo(v, 9) : expect(b[i][j]).toBe(v))),
+    )
     first.close()
     second.close()
   })
@@ -47,7 +56,9 @@ describe.runIf(HAS_NIH)('interchange', () => {
     expect(coco.annotations.length).toBe(names.flatMap((n) => csvBoxes().get(n)!).length)
     expect(coco.annotations[0].bbox).toHaveLength(4)
     const labels = exportLabelsNih(store).trim().split('\n')
-    expect(labels[0]).toBe('Image Index,Finding Labels,Follow-up #,Patient ID,Patient Age,Patient Gender,View Position,OriginalImage[Width,Height],OriginalImagePixelSpacing[x,y],')
+    expect(labels[0]).toBe(
+      'Image Index,Finding Labels,Follow-up #,Patient ID,Patient Age,Patient Gender,View Position,OriginalImage[Width,Height],OriginalImagePixelSpacing[x,y],',
+    )
     expect(labels).toHaveLength(9)
     store.close()
   })

@@ -42,7 +42,10 @@ describe('IPC registration', () => {
 
   it('serves the app window', async () => {
     expect(await handlers.get('app:info')!(ownEvent, {})).toMatchObject({ ok: true, data: { transport: 'electron', nativeDialogs: true } })
-    expect(await handlers.get('dialog:open')!(ownEvent, { kind: 'directory', title: 'Images' })).toEqual({ ok: true, data: { path: '/picked/folder' } })
+    expect(await handlers.get('dialog:open')!(ownEvent, { kind: 'directory', title: 'Images' })).toEqual({
+      ok: true,
+      data: { path: '/picked/folder' },
+    })
   })
 
   it('refuses another sender and a subframe of the app window', async () => {

@@ -36,9 +36,24 @@ describe('IPC sessions', () => {
     unregister = registerIpc(core, () => window as never)
     reader = await new ReaderAccounts(core.store).create({ name: 'Dr Ipc', role: 'radiologist', secret: 'ipc-secret-1' }, CLI_ACTOR)
     caseId = core.store.cases.insert({
-      imageName: 'a.png', patientId: null, path: '/x/a.png', sha256: 'a'.padEnd(64, '0'), format: 'png', width: 256, height: 256,
-      bitDepth: 8, channels: 1, view: 'PA', age: 40, sex: 'F', followUp: 0, originalWidth: null, originalHeight: null,
-      pixelSpacingX: null, pixelSpacingY: null, importedAt: '2026-01-01T00:00:00.000Z',
+      imageName: 'a.png',
+      patientId: null,
+      path: '/x/a.png',
+      sha256: 'a'.padEnd(64, '0'),
+      format: 'png',
+      width: 256,
+      height: 256,
+      bitDepth: 8,
+      channels: 1,
+      view: 'PA',
+      age: 40,
+      sex: 'F',
+      followUp: 0,
+      originalWidth: null,
+      originalHeight: null,
+      pixelSpacingX: null,
+      pixelSpacingY: null,
+      importedAt: '2026-01-01T00:00:00.000Z',
     })
   })
   afterAll(async () => {

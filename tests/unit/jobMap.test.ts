@@ -27,9 +27,35 @@ describe('the job map', () => {
   })
 
   it('maps a training request once, leaving out what was not chosen (the checkpoint hash covers the options)', () => {
-    expect(fineTuneRequestOf({})).toEqual({ layers: 'head', options: {}, model: undefined, version: undefined, folds: undefined, fresh: undefined })
-    expect(fineTuneRequestOf({ model: 'm', layers: 'head+last-block', epochs: 4, patience: 2, loss: 'focal', balance: 'smote', learningRate: 0.01, seed: 7, folds: 3, fresh: true }))
-      .toEqual({ model: 'm', version: undefined, layers: 'head+last-block', folds: 3, fresh: true, options: { maxEpochs: 4, patience: 2, loss: 'focal', balance: 'smote', learningRate: 0.01, seed: 7 } })
+    expect(fineTuneRequestOf({})).toEqual({
+      layers: 'head',
+      options: {},
+      model: undefined,
+      version: undefined,
+      folds: undefined,
+      fresh: undefined,
+    })
+    expect(
+      fineTuneRequestOf({
+        model: 'm',
+        layers: 'head+last-block',
+        epochs: 4,
+        patience: 2,
+        loss: 'focal',
+        balance: 'smote',
+        learningRate: 0.01,
+        seed: 7,
+        folds: 3,
+        fresh: true,
+      }),
+    ).toEqual({
+      model: 'm',
+      version: undefined,
+      layers: 'head+last-block',
+      folds: 3,
+      fresh: true,
+      options: { maxEpochs: 4, patience: 2, loss: 'focal', balance: 'smote', learningRate: 0.01, seed: 7 },
+    })
   })
 
   it('types a status by kind (a discriminated union; checked by tsc)', () => {

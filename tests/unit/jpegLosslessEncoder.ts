@@ -49,7 +49,14 @@ export function encodeJpegLossless(frame: LosslessFrame): Uint8Array {
     for (let x = 0; x < width; x++) {
       const i = y * width + x
       const value = frame.pixels[i] & 0xffff
-      const prediction = x === 0 && y === 0 ? 1 << (p - 1) : y === 0 ? frame.pixels[i - 1] & 0xffff : x === 0 ? frame.pixels[i - width] & 0xffff : frame.pixels[i - 1] & 0xffff
+      const prediction =
+        x === 0 && y === 0
+          ? 1 << (p - 1)
+          : y === 0
+            ? frame.pixels[i - 1] & 0xffff
+            : x === 0
+              ? frame.pixels[i - width] & 0xffff
+              : frame.pixels[i - 1] & 0xffff
       let diff = (value - prediction) & 0xffff // modulo 2^16 (H.1.2.1)
       if (diff > 0x8000) diff -= 0x10000
       const ssss = diff === 0 ? 0 : diff === 0x8000 ? 16 : 32 - Math.clz32(Math.abs(diff))

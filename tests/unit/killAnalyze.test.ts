@@ -23,7 +23,23 @@ afterAll(dir.cleanup)
 /** `cxr-lens explain` as a real process: node runs the CLI (tsx as a loader), so SIGKILL hits the writer. */
 function explain(dataDir: string) {
   const cli = join(ROOT, 'src/main/cli/cliMain.ts')
-  const args = ['--import', 'tsx', cli, 'explain', '--model', 'tiny-resnet', '--method', 'kernelshap', '--samples', '300', '--all', '--threads', '1', '--data-dir', dataDir]
+  const args = [
+    '--import',
+    'tsx',
+    cli,
+    'explain',
+    '--model',
+    'tiny-resnet',
+    '--method',
+    'kernelshap',
+    '--samples',
+    '300',
+    '--all',
+    '--threads',
+    '1',
+    '--data-dir',
+    dataDir,
+  ]
   return spawn(process.execPath, args, { stdio: 'ignore', cwd: ROOT, env: { ...process.env, CXR_LENS_PROVIDER: 'cpu' } })
 }
 
@@ -41,7 +57,10 @@ function casesWithHeatmaps(dbPath: string): number {
 describe.runIf(HAS_NIH)('kill -9 during a heatmap batch', () => {
   it('keeps a sound database, whole cases only, every box saved before, and the batch reruns to completion', async () => {
     const dataDir = join(dir.path, 'data')
-    const names = readdirSync(NIH_256).filter((n) => n.endsWith('.png')).sort().slice(0, CASES)
+    const names = readdirSync(NIH_256)
+      .filter((n) => n.endsWith('.png'))
+      .sort()
+      .slice(0, CASES)
     // Cases, the model, and a reader's boxes, all saved before the batch starts.
     const core = openServices(new DataFolder(dataDir), { kind: 'web' })
     await importNih(core.store, { imagesDir: imageFolder(dir.path, NIH_256, names), labelsCsv: LABELS_CSV })
@@ -53,10 +72,16 @@ describe.runIf(HAS_NIH)('kill -9 during a heatmap batch', () => {
     const readerId = (reader.data as { id: number }).id
     const caseIds = (core.store.db.prepare('SELECT id FROM cases ORDER BY id').all() as Array<{ id: number }>).map((r) => r.id)
     for (const [i, caseId] of caseIds.slice(0, 10).entries()) {
-      const saved = await dispatch('boxes:create', { caseId, readerId, box: { finding: 'Nodule', x: 10 + i, y: 20, w: 30, h: 40 + i } }, session)
+      const saved = await dispatch(
+        'boxes:create',
+        { caseId, readerId, box: { finding: 'Nodule', x: 10 + i, y: 20, w: 30, h: 40 + i } },
+        session,
+      )
       if (!saved.ok) throw new Error(saved.error.message)
     }
-    const boxesBefore = core.store.db.prepare('SELECT id, case_id, finding, x, y, w, h FROM boxes WHERE deleted_at IS NULL ORDER BY id').all()
+    const boxesBefore = core.store.db
+      .prepare('SELECT id, case_id, finding, x, y, w, h FROM boxes WHERE deleted_at IS NULL ORDER BY id')
+      .all()
     expect(boxesBefore.length).toBeGreaterThanOrEqual(10)
     await core.close()
 
@@ -74,7 +99,13 @@ describe.runIf(HAS_NIH)('kill -9 during a heatmap batch', () => {
 
     const store = CaseStore.open(dbPath)
     expect(checkIntegrity(store.db, true)).toEqual([])
-    const maps = store.db.prepare('SELECT case_id AS caseId, width, height, length(data) AS bytes, params FROM heatmaps').all() as Array<{ caseId: number; width: number; height: number; bytes: number; params: string }>
+    const maps = store.db.prepare('SELECT case_id AS caseId, width, height, length(data) AS bytes, params FROM heatmaps').all() as Array<{
+      caseId: number
+      width: number
+      height: number
+      bytes: number
+      params: string
+    }>
     // No half-written row: each map carries all of its float32 values and its parameters.
     for (const m of maps) {
       expect(m.bytes).toBe(m.width * m.height * 4)
@@ -86,10 +117,15 @@ describe.runIf(HAS_NIH)('kill -9 during a heatmap batch', () => {
     expect(perCase.size).toBeGreaterThanOrEqual(5)
     expect(perCase.size).toBeLessThan(CASES) // the kill landed mid-batch
     for (const count of perCase.values()) expect(count).toBe(FINDINGS)
-    const predicted = store.db.prepare('SELECT case_id AS caseId, count(*) AS n FROM predictions GROUP BY case_id').all() as Array<{ caseId: number; n: number }>
+    const predicted = store.db.prepare('SELECT case_id AS caseId, count(*) AS n FROM predictions GROUP BY case_id').all() as Array<{
+      caseId: number
+      n: number
+    }>
     expect(new Set(predicted.map((p) => p.caseId))).toEqual(new Set(perCase.keys()))
     for (const p of predicted) expect(p.n).toBe(FINDINGS)
-    expect(store.db.prepare('SELECT id, case_id, finding, x, y, w, h FROM boxes WHERE deleted_at IS NULL ORDER BY id').all()).toEqual(boxesBefore)
+    expect(store.db.prepare('SELECT id, case_id, finding, x, y, w, h FROM boxes WHERE deleted_at IS NULL ORDER BY id').all()).toEqual(
+      boxesBefore,
+    )
     store.close()
 
     // The same command again runs to completion: every case gets its maps.

@@ -31,7 +31,12 @@ function variant(source: string, name: string, edit: (manifest: Record<string, u
 describe('the last block of a model', () => {
   it('is found in the reference MobileNet v1: conv_pw_13, a 1×1 convolution 1024→1024 with its batch norm folded in, then ReLU6', () => {
     const pkg = loadModelPackage(REFERENCE)
-    expect(pkg.lastBlock).toMatchObject({ input: '/features/conv_dw_13/act/Clip_output_0', activation: 'relu6', inChannels: 1024, outChannels: 1024 })
+    expect(pkg.lastBlock).toMatchObject({
+      input: '/features/conv_dw_13/act/Clip_output_0',
+      activation: 'relu6',
+      inChannels: 1024,
+      outChannels: 1024,
+    })
     const graph = readOnnxGraph(readFileSync(pkg.modelPath))
     const conv = graph.nodes.find((n) => n.inputs[1] === pkg.lastBlock!.weight)!
     expect(conv.name).toBe('/features/conv_pw_13/conv/Conv')
@@ -42,11 +47,15 @@ describe('the last block of a model', () => {
   it('is absent, with the reason, when the feature map comes from a residual sum', () => {
     const pkg = loadModelPackage(TINY)
     expect(pkg.lastBlock).toBeNull()
-    expect(pkg.lastBlockMissing).toMatch(/tiny-resnet 0\.0\.1-test has no trainable last block \(the feature output is made by Relu of Add.*\); train its final layer alone with --layers head/)
+    expect(pkg.lastBlockMissing).toMatch(
+      /tiny-resnet 0\.0\.1-test has no trainable last block \(the feature output is made by Relu of Add.*\); train its final layer alone with --layers head/,
+    )
   })
 
   it('a manifest that declares a block the graph does not have is refused', () => {
-    expect(() => loadModelPackage(variant(TINY, 'tiny-declared', (m) => (m.lastBlock = { input: 'x', weight: 'onnx::Conv_78', activation: 'relu' })))).toThrow(/Model package .*tiny-declared: .*no trainable last block/)
+    expect(() =>
+      loadModelPackage(variant(TINY, 'tiny-declared', (m) => (m.lastBlock = { input: 'x', weight: 'onnx::Conv_78', activation: 'relu' }))),
+    ).toThrow(/Model package .*tiny-declared: .*no trainable last block/)
     // The initializer names are whatever the exporter chose; take them from the recognised block.
     const found = loadModelPackage(REFERENCE).lastBlock!
     const declared = { input: found.input, weight: found.weight, bias: found.bias }
@@ -66,7 +75,8 @@ describe('tapping an intermediate tensor', () => {
     const after = readOnnxGraph(tapped)
     expect(after.outputs.map((o) => o.name)).toEqual([...before.outputs.map((o) => o.name), '/backbone/block1/Relu_1_output_0'])
     expect(after.nodes).toEqual(before.nodes)
-    for (const [name, tensor] of before.initializers) expect(Array.from(after.initializers.get(name)!.data)).toEqual(Array.from(tensor.data))
+    for (const [name, tensor] of before.initializers)
+      expect(Array.from(after.initializers.get(name)!.data)).toEqual(Array.from(tensor.data))
 
     const input = Float32Array.from({ length: 2 * 64 * 64 }, (_, i) => Math.sin(i / 7))
     const plain = await engine.run(pkg, input, 2)

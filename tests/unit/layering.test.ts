@@ -27,16 +27,36 @@ const FORBIDDEN: Array<{ file: string; code: string; message: RegExp }> = [
   { file: 'src/main/errors/a.ts', code: "import { openCore } from '../api/core'", message: /errors\// },
   { file: 'src/main/cases/a.ts', code: "import { app } from 'electron'", message: /plain Node/ },
   { file: 'src/shared/a.ts', code: "import { openCore } from '../main/api/core'", message: /src\/shared/ },
-  { file: 'src/renderer/src/stores/a.ts', code: "import { openCore } from '../../../main/api/core'", message: /renderer reaches data only through the contract/ },
-  { file: 'src/renderer/src/a.ts', code: "import { x } from '../../preload/index'", message: /renderer reaches data only through the contract/ },
+  {
+    file: 'src/renderer/src/stores/a.ts',
+    code: "import { openCore } from '../../../main/api/core'",
+    message: /renderer reaches data only through the contract/,
+  },
+  {
+    file: 'src/renderer/src/a.ts',
+    code: "import { x } from '../../preload/index'",
+    message: /renderer reaches data only through the contract/,
+  },
 ]
 
 const ALLOWED: Array<{ file: string; code: string }> = [
-  { file: 'src/main/model/ok.ts', code: "import { mean } from '../stats/mean'\nimport { sha256Of } from './hashing'\nimport type { X } from '../../shared/domain'" },
-  { file: 'src/main/training/ok.ts', code: "import { gemm } from '../model/matmulKernel'\nimport type { CaseStore } from '../store/caseStore'\nimport { delong } from '../stats/roc'" },
+  {
+    file: 'src/main/model/ok.ts',
+    code: "import { mean } from '../stats/mean'\nimport { sha256Of } from './hashing'\nimport type { X } from '../../shared/domain'",
+  },
+  {
+    file: 'src/main/training/ok.ts',
+    code: "import { gemm } from '../model/matmulKernel'\nimport type { CaseStore } from '../store/caseStore'\nimport { delong } from '../stats/roc'",
+  },
   { file: 'src/main/explain/ok.ts', code: "import { headJacobian } from '../model/head'" },
-  { file: 'src/main/analysis/ok.ts', code: "import { runMethod } from '../explain/methods'\nimport type { CaseStore } from '../store/caseStore'" },
-  { file: 'src/main/store/migrations/ok.ts', code: "import type { Db } from '../database'\nimport { NotFoundError } from '../../errors/domainErrors'" },
+  {
+    file: 'src/main/analysis/ok.ts',
+    code: "import { runMethod } from '../explain/methods'\nimport type { CaseStore } from '../store/caseStore'",
+  },
+  {
+    file: 'src/main/store/migrations/ok.ts',
+    code: "import type { Db } from '../database'\nimport { NotFoundError } from '../../errors/domainErrors'",
+  },
   { file: 'src/main/ipc/ok.ts', code: "import { ipcMain } from 'electron'" },
   { file: 'src/renderer/src/ok.ts', code: "import type { CxrApi } from '../../shared/api'" },
 ]

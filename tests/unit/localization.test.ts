@@ -11,13 +11,11 @@ describe('localization measures', () => {
 
   it('finds 8-connected components and their boxes', () => {
     // two blobs; the diagonal pixel joins the first blob through a corner
-    const mask = Uint8Array.from([
-      1, 1, 0, 0, 0,
-      1, 1, 0, 0, 0,
-      0, 0, 1, 0, 1,
-      0, 0, 0, 0, 1,
+    const mask = Uint8Array.from([1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1])
+    expect(componentBoxes(mask, 5, 4)).toEqual([
+      { x: 0, y: 0, w: 3, h: 3 },
+      { x: 4, y: 2, w: 1, h: 2 },
     ])
-    expect(componentBoxes(mask, 5, 4)).toEqual([{ x: 0, y: 0, w: 3, h: 3 }, { x: 4, y: 2, w: 1, h: 2 }])
   })
 
   it('computes IoU and IoBB (intersection over the predicted box)', () => {
@@ -29,7 +27,8 @@ describe('localization measures', () => {
   })
 
   it('scores a heatmap: boxes from the thresholded mask, mask IoU and the pointing game', () => {
-    const width = 8, height = 8
+    const width = 8,
+      height = 8
     const values = new Float32Array(64)
     for (let y = 2; y < 5; y++) for (let x = 2; x < 5; x++) values[y * width + x] = 0.9
     values[3 * width + 3] = 1

@@ -11,7 +11,12 @@ const dir = tempDir('cxr-log-')
 afterAll(dir.cleanup)
 afterEach(stopLogging)
 const noPolicy: LoadedPolicy = { file: null, settings: {} }
-const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)
+const lines = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
 
 describe('rotating log file', () => {
   it('rotates by size, keeps the newest N files and never exceeds the limit per file', () => {
@@ -20,7 +25,8 @@ describe('rotating log file', () => {
     for (let i = 0; i < 20; i++) out.write(`line ${String(i).padStart(2, '0')} ${'x'.repeat(40)}\n`) // 49 bytes each
     out.close()
     expect(readdirSync(join(dir.path, 'rot')).sort()).toEqual(['cxr-lens.log', 'cxr-lens.log.1', 'cxr-lens.log.2'])
-    for (const name of ['cxr-lens.log', 'cxr-lens.log.1', 'cxr-lens.log.2']) expect(readFileSync(join(dir.path, 'rot', name)).length).toBeLessThanOrEqual(200)
+    for (const name of ['cxr-lens.log', 'cxr-lens.log.1', 'cxr-lens.log.2'])
+      expect(readFileSync(join(dir.path, 'rot', name)).length).toBeLessThanOrEqual(200)
     // the newest line is in the current file, the oldest kept ones in .2; lines 0–7 rotated away
     expect(readFileSync(file, 'utf8')).toContain('line 19')
     const kept = ['cxr-lens.log.2', 'cxr-lens.log.1', 'cxr-lens.log'].map((n) => readFileSync(join(dir.path, 'rot', n), 'utf8')).join('')
@@ -29,7 +35,7 @@ describe('rotating log file', () => {
 })
 
 describe('the installation log', () => {
-  it('goes to the data folder\'s logs/ unless the per-machine folder exists and is writable, or the policy names one', () => {
+  it("goes to the data folder's logs/ unless the per-machine folder exists and is writable, or the policy names one", () => {
     const data = join(dir.path, 'data-a')
     expect(logFolder(data, noPolicy, join(dir.path, 'no-such-machine-dir'))).toBe(join(data, 'logs'))
     const machine = join(dir.path, 'machine-logs')
@@ -38,7 +44,7 @@ describe('the installation log', () => {
     expect(logFolder(data, { file: '/p.json', settings: { logging: { folder: '/srv/logs' } } }, machine)).toBe('/srv/logs')
   })
 
-  it('writes JSON lines with level, time, pid and process kind; the policy\'s level beats CXR_LENS_LOG_LEVEL', () => {
+  it("writes JSON lines with level, time, pid and process kind; the policy's level beats CXR_LENS_LOG_LEVEL", () => {
     const data = join(dir.path, 'data-b')
     const file = startLogging({ dataDir: data, kind: 'cli', policy: noPolicy })!
     expect(file).toBe(join(data, 'logs', 'cxr-lens.log'))
@@ -65,7 +71,11 @@ describe('the installation log', () => {
     const data = join(dir.path, 'data-c')
     const notAFolder = join(dir.path, 'plain-file')
     writeFileSync(notAFolder, 'x')
-    const file = startLogging({ dataDir: data, kind: 'app', policy: { file: '/p.json', settings: { logging: { folder: join(notAFolder, 'logs') } } } })
+    const file = startLogging({
+      dataDir: data,
+      kind: 'app',
+      policy: { file: '/p.json', settings: { logging: { folder: join(notAFolder, 'logs') } } },
+    })
     expect(file).toBe(join(data, 'logs', 'cxr-lens.log'))
     expect(lines(file!)).toEqual([expect.objectContaining({ level: 'warn', msg: 'log folder not writable; logging to the data folder' })])
     // nowhere writable at all: stays on stderr, returns null
@@ -81,8 +91,12 @@ describe('the installation log', () => {
   })
 
   it('scrubs paths, quoted values and stack frames from every message and field', () => {
-    expect(scrubText('Cannot read /tmp/Doe John/PHIQZ1001Z.csv: not a regular file')).toMatch(/^Cannot read <path [0-9a-f]{8}>: not a regular file$/)
-    expect(scrubText('cannot be read at C:\\Users\\Doe\\PHIQZ.png (ENOENT); was it moved?')).toMatch(/^cannot be read at <path [0-9a-f]{8}> \(ENOENT\); was it moved\?$/)
+    expect(scrubText('Cannot read /tmp/Doe John/PHIQZ1001Z.csv: not a regular file')).toMatch(
+      /^Cannot read <path [0-9a-f]{8}>: not a regular file$/,
+    )
+    expect(scrubText('cannot be read at C:\\Users\\Doe\\PHIQZ.png (ENOENT); was it moved?')).toMatch(
+      /^cannot be read at <path [0-9a-f]{8}> \(ENOENT\); was it moved\?$/,
+    )
     expect(scrubText('at \\\\server\\share\\PHIQZ.dcm, line 3')).toMatch(/^at <path [0-9a-f]{8}>, line 3$/)
     expect(scrubText('unknown finding "PHIQZ" in row 3')).toBe('unknown finding "…" in row 3')
     expect(scrubText('Error: x\n    at fn (/home/doe/PHIQZ/src/a.ts:1:2)')).toBe('Error: x\n    at fn (a.ts:1:2)')
@@ -104,6 +118,10 @@ describe('the installation log', () => {
       spy.mockRestore()
     }
     expect(written).toHaveLength(1)
-    expect(JSON.parse(written[0])).toMatchObject({ level: 'error', msg: 'loud', detail: expect.stringMatching(/^Cannot read <path [0-9a-f]{8}>: gone$/) })
+    expect(JSON.parse(written[0])).toMatchObject({
+      level: 'error',
+      msg: 'loud',
+      detail: expect.stringMatching(/^Cannot read <path [0-9a-f]{8}>: gone$/),
+    })
   })
 })

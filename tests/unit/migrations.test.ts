@@ -11,9 +11,24 @@ afterEach(() => cleanups.splice(0).forEach((fn) => fn()))
 
 function insertCase(store: CaseStore, name: string): number {
   return store.cases.insert({
-    imageName: name, patientId: null, path: `/x/${name}`, sha256: name.padEnd(64, '0'), format: 'png', width: 256, height: 256,
-    bitDepth: 8, channels: 1, view: 'PA', age: 40, sex: 'F', followUp: 0, originalWidth: null, originalHeight: null,
-    pixelSpacingX: null, pixelSpacingY: null, importedAt: '2026-01-01T00:00:00.000Z',
+    imageName: name,
+    patientId: null,
+    path: `/x/${name}`,
+    sha256: name.padEnd(64, '0'),
+    format: 'png',
+    width: 256,
+    height: 256,
+    bitDepth: 8,
+    channels: 1,
+    view: 'PA',
+    age: 40,
+    sex: 'F',
+    followUp: 0,
+    originalWidth: null,
+    originalHeight: null,
+    pixelSpacingX: null,
+    pixelSpacingY: null,
+    importedAt: '2026-01-01T00:00:00.000Z',
   })
 }
 

@@ -20,7 +20,7 @@ const ascii = (bytes: Uint8Array): string => String.fromCharCode(...bytes)
 const headerLength = (bytes: Uint8Array): number => 10 + (bytes[8] | (bytes[9] << 8))
 
 function filled<T extends Float32Array | Float64Array>(array: T): T {
-  for (let i = 0; i < array.length; i++) array[i] = (i * 7919) % 97 / 8 - 5.125
+  for (let i = 0; i < array.length; i++) array[i] = ((i * 7919) % 97) / 8 - 5.125
   return array
 }
 
@@ -112,7 +112,13 @@ describe.runIf(hasNumpy())('numpy interoperability', () => {
 
   it('numpy.load reads an 8×8 float32 map', () => {
     const path = join(dir.path, 'map.npy')
-    writeFileSync(path, encodeNpy(Float32Array.from({ length: 64 }, (_, i) => i / 4), [8, 8]))
+    writeFileSync(
+      path,
+      encodeNpy(
+        Float32Array.from({ length: 64 }, (_, i) => i / 4),
+        [8, 8],
+      ),
+    )
     expect(numpyLoad(path)).toBe('(8, 8) float32 504.0')
   })
 
@@ -121,7 +127,13 @@ describe.runIf(hasNumpy())('numpy interoperability', () => {
     writeFileSync(oneD, encodeNpy(new Float64Array([0.5, 1.25, -3]), [3]))
     expect(numpyLoad(oneD)).toBe('(3,) float64 -1.25')
     const threeD = join(dir.path, 'three.npy')
-    writeFileSync(threeD, encodeNpy(Float64Array.from({ length: 24 }, (_, i) => i), [2, 3, 4]))
+    writeFileSync(
+      threeD,
+      encodeNpy(
+        Float64Array.from({ length: 24 }, (_, i) => i),
+        [2, 3, 4],
+      ),
+    )
     expect(numpyLoad(threeD)).toBe('(2, 3, 4) float64 276.0')
   })
 })

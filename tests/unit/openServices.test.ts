@@ -46,7 +46,10 @@ describe('openServices', () => {
     const folder = new DataFolder(join(dir.path, 'c'))
     await openServices(folder, { kind: 'cli' }).close()
     const backup = join(folder.backups, scheduled(folder)[0])
-    const run = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'restore', backup, '--data-dir', folder.root], { cwd: ROOT, encoding: 'utf8' })
+    const run = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'restore', backup, '--data-dir', folder.root], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    })
     expect(run.stderr).toBe('')
     expect(run.status).toBe(0)
     const safety = readdirSync(folder.backups).filter((f) => f.startsWith('pre-restore-'))

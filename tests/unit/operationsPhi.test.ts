@@ -49,7 +49,8 @@ function* filesUnder(root: string): Generator<string> {
   }
 }
 
-const scan = (root: string, markers: Marker[]): Hit[] => [...filesUnder(root)].flatMap((file) => findMarkers(file, readFileSync(file), markers))
+const scan = (root: string, markers: Marker[]): Hit[] =>
+  [...filesUnder(root)].flatMap((file) => findMarkers(file, readFileSync(file), markers))
 const describeHits = (hits: Hit[]) => hits.map((h) => `${h.where} = ${h.value} (${h.encoding}) in ${h.file}`)
 
 const dataDir = join(dir.path, 'data')
@@ -68,7 +69,16 @@ beforeAll(async () => {
     const pixels = new Uint8Array(await sharp(join(NIH_256, names[f])).greyscale().raw().toBuffer())
     const folder = join(dicomRoot, `${planted[f].patientId}_${planted[f].patientName.split('^')[0]}`)
     mkdirSync(folder, { recursive: true })
-    const bytes = writeDicom({ rows: 256, columns: 256, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels, sopInstanceUid: planted[f].sopInstanceUid, extra: planted[f].extra })
+    const bytes = writeDicom({
+      rows: 256,
+      columns: 256,
+      photometric: 'MONOCHROME2',
+      bitsAllocated: 8,
+      bitsStored: 8,
+      pixels,
+      sopInstanceUid: planted[f].sopInstanceUid,
+      extra: planted[f].extra,
+    })
     writeFileSync(join(folder, `${planted[f].markers[0].value}.dcm`), bytes)
     // and a truncated copy, named after the patient: it fails, and failures are reported by name
     if (f === 0) writeFileSync(join(folder, `${planted[f].markers[1].value}-cut.dcm`), bytes.subarray(0, 600))
@@ -76,7 +86,10 @@ beforeAll(async () => {
 
   const imported = await cli(['import', '--dicom', dicomRoot, '--json', '--data-dir', dataDir])
   expect(imported.code, imported.stderr).toBe(3) // the truncated file failed
-  expect(JSON.parse(imported.stdout)).toMatchObject({ imported: 2, failed: [expect.objectContaining({ name: expect.stringContaining(planted[0].markers[1].value) })] })
+  expect(JSON.parse(imported.stdout)).toMatchObject({
+    imported: 2,
+    failed: [expect.objectContaining({ name: expect.stringContaining(planted[0].markers[1].value) })],
+  })
   printed.push(imported.stdout)
   const missing = join(dicomRoot, planted[1].patientId, 'labels.csv')
   const refused = await cli(['import', '--images', join(dicomRoot, planted[1].patientId), '--labels', missing, '--data-dir', dataDir])
@@ -123,11 +136,26 @@ describe.runIf(HAS_NIH)('operations without PHI', () => {
 
   it('logs the events, with counts and scrubbed reasons, and no marker anywhere in the log files', () => {
     const log = readFileSync(join(logsDir, 'cxr-lens.log'), 'utf8')
-    const records = log.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+    const records = log
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
     const msgs = records.map((r) => `${r.proc}:${r.msg}`)
-    expect(msgs).toEqual(expect.arrayContaining(['cli:cli command started', 'cli:import finished', 'cli:cli command failed', 'web:job failed', 'web:job started', 'cli:execution provider attempts']))
+    expect(msgs).toEqual(
+      expect.arrayContaining([
+        'cli:cli command started',
+        'cli:import finished',
+        'cli:cli command failed',
+        'web:job failed',
+        'web:job started',
+        'cli:execution provider attempts',
+      ]),
+    )
     expect(records.find((r) => r.msg === 'import finished')).toMatchObject({ kind: 'dicom', imported: 2, failed: 1 })
-    expect(records.filter((r) => r.msg === 'job failed').map((r) => r.error)).toEqual([expect.stringMatching(/<path [0-9a-f]{8}>/), expect.stringMatching(/<path [0-9a-f]{8}>/)])
+    expect(records.filter((r) => r.msg === 'job failed').map((r) => r.error)).toEqual([
+      expect.stringMatching(/<path [0-9a-f]{8}>/),
+      expect.stringMatching(/<path [0-9a-f]{8}>/),
+    ])
     const hits = scan(logsDir, markers)
     expect(describeHits(hits)).toEqual([])
   })
@@ -142,7 +170,13 @@ describe.runIf(HAS_NIH)('operations without PHI', () => {
     for (const name of expected) expect(listed).toContain(name)
     expect(execFileSync('unzip', ['-tq', zipFile], { encoding: 'utf8' })).toMatch(/No errors detected/)
     const py = execFileSync('python3', ['-m', 'zipfile', '-l', zipFile], { encoding: 'utf8' })
-    expect(py.trim().split('\n').slice(1).map((l) => l.split(/\s{2,}/)[0])).toEqual(expected)
+    expect(
+      py
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(/\s{2,}/)[0]),
+    ).toEqual(expected)
 
     const out = join(dir.path, 'diag-unpacked')
     execFileSync('python3', ['-m', 'zipfile', '-e', zipFile, out])
@@ -152,10 +186,16 @@ describe.runIf(HAS_NIH)('operations without PHI', () => {
     expect(versions).toMatchObject({ app: expect.any(String), runtime: { node: process.versions.node } })
     const providers = JSON.parse(readFileSync(join(out, 'providers.json'), 'utf8'))
     // every provider tried, in order, with the reason each failed (CUDA and WebGPU are absent here)
-    expect(providers.attempts).toContainEqual(expect.objectContaining({ proc: 'cli', chosen: 'cpu', attempts: expect.arrayContaining([{ provider: 'cpu', ok: true }]) }))
+    expect(providers.attempts).toContainEqual(
+      expect.objectContaining({ proc: 'cli', chosen: 'cpu', attempts: expect.arrayContaining([{ provider: 'cpu', ok: true }]) }),
+    )
     expect(providers.order).toEqual(expect.arrayContaining(['cpu']))
     const configuration = JSON.parse(readFileSync(join(out, 'configuration.json'), 'utf8'))
-    expect(configuration).toMatchObject({ dataDir, logFile: join(logsDir, 'cxr-lens.log'), pseudonymKey: { exists: true, fromPolicy: false } })
+    expect(configuration).toMatchObject({
+      dataDir,
+      logFile: join(logsDir, 'cxr-lens.log'),
+      pseudonymKey: { exists: true, fromPolicy: false },
+    })
     expect(readFileSync(join(out, 'logs', 'cxr-lens.log'), 'utf8')).toContain('"msg":"cli command started"')
     expect(describeHits(scan(out, markers))).toEqual([])
     // and no key material: the installation's pseudonym key is not in it

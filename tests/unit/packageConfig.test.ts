@@ -20,7 +20,10 @@ type Config = Record<string, any>
 type Plan = { method: string; builderArgs: string[]; notices: string[]; errors: string[] }
 type Summary = { targets: Record<string, string[]>; signing_from_env: Record<string, string>; mac_entitlements: string[] }
 interface TargetModule {
-  checkTargetConfig(input: { pkg: Config; config: Config; root: string; env: Record<string, string | undefined> }, problems: string[]): Summary
+  checkTargetConfig(
+    input: { pkg: Config; config: Config; root: string; env: Record<string, string | undefined> },
+    problems: string[],
+  ): Summary
 }
 interface SigningModule {
   signingPlan(platform: string, env: Record<string, string | undefined>): Plan
@@ -94,7 +97,9 @@ describe('installer target configuration', () => {
       c.linux.maintainer = 'CXR Lens'
       c.linux.target = ['AppImage', 'deb']
       c.linux.description = 'x'.repeat(90)
-      c.deb.depends = c.deb.depends.filter((d: string) => !d.startsWith('libgbm1')).map((d: string) => (d.startsWith('libasound2') ? 'libasound2' : d))
+      c.deb.depends = c.deb.depends
+        .filter((d: string) => !d.startsWith('libgbm1'))
+        .map((d: string) => (d.startsWith('libasound2') ? 'libasound2' : d))
       c.deb.depends.push('libfoo (>= )')
       c.rpm.depends = c.rpm.depends.filter((d: string) => d !== 'alsa-lib')
     })
@@ -140,14 +145,19 @@ describe('installer target configuration', () => {
   it.runIf(HAS_PYTHON)('names macOS faults: no hardened runtime, a broken or dangerous entitlements file', () => {
     const root = scratchRoot('entitlements')
     const plist = join(root, 'build', 'entitlements.mac.plist')
-    writeFileSync(join(root, 'build', 'inherit.plist'), readFileSync(plist, 'utf8').replace('<dict>', '<dict>\n    <key>com.apple.security.get-task-allow</key>\n    <true/>'))
+    writeFileSync(
+      join(root, 'build', 'inherit.plist'),
+      readFileSync(plist, 'utf8').replace('<dict>', '<dict>\n    <key>com.apple.security.get-task-allow</key>\n    <true/>'),
+    )
     writeFileSync(plist, readFileSync(plist, 'utf8').replace('</dict>', ''))
     const problems = problemsAfter((_p, c) => {
       c.mac.hardenedRuntime = false
       c.mac.entitlementsInherit = 'build/inherit.plist'
     }, root)
     expect(problems).toContainEqual(expect.stringContaining('mac.hardenedRuntime must be true'))
-    expect(problems).toContainEqual(expect.stringMatching(/mac\.entitlements build\/entitlements\.mac\.plist is not a valid XML property list/))
+    expect(problems).toContainEqual(
+      expect.stringMatching(/mac\.entitlements build\/entitlements\.mac\.plist is not a valid XML property list/),
+    )
     expect(problems).toContainEqual(expect.stringContaining('grants com.apple.security.get-task-allow'))
   })
 })
@@ -165,7 +175,10 @@ describe('build/linux/after-remove.sh (deb postrm, rpm %postun)', () => {
     writeFileSync(join(data, 'cxr-lens.sqlite'), 'a case database')
     const source = readFileSync(join(ROOT, 'build', 'linux', 'after-remove.sh'), 'utf8')
     expect(source).toContain("MACHINE_DATA='/var/lib/cxr-lens'")
-    const script = source.replaceAll('${executable}', 'cxr-lens').replaceAll('${sanitizedProductName}', 'CXR Lens').replace("MACHINE_DATA='/var/lib/cxr-lens'", `MACHINE_DATA='${data}'`)
+    const script = source
+      .replaceAll('${executable}', 'cxr-lens')
+      .replaceAll('${sanitizedProductName}', 'CXR Lens')
+      .replace("MACHINE_DATA='/var/lib/cxr-lens'", `MACHINE_DATA='${data}'`)
     writeFileSync(join(dir, 'postrm'), script, { mode: 0o755 })
     const bin = join(dir, 'bin')
     mkdirSync(bin)
@@ -176,10 +189,10 @@ describe('build/linux/after-remove.sh (deb postrm, rpm %postun)', () => {
   }
 
   it('keeps the data on remove and deletes the per-machine folder only on purge', () => {
-    expect(runPostrm('remove')).toEqual({ code: 0, calls: "--remove cxr-lens /opt/CXR Lens/cxr-lens\n", dataKept: true })
+    expect(runPostrm('remove')).toEqual({ code: 0, calls: '--remove cxr-lens /opt/CXR Lens/cxr-lens\n', dataKept: true })
     expect(runPostrm('purge')).toMatchObject({ code: 0, dataKept: false })
     // rpm erase passes "0": the link goes, the data stays (rpm has no purge).
-    expect(runPostrm('0')).toEqual({ code: 0, calls: "--remove cxr-lens /opt/CXR Lens/cxr-lens\n", dataKept: true })
+    expect(runPostrm('0')).toEqual({ code: 0, calls: '--remove cxr-lens /opt/CXR Lens/cxr-lens\n', dataKept: true })
   })
 
   it('leaves the link and the data alone during an upgrade (rpm runs the old %postun after the new %post)', () => {
@@ -203,7 +216,14 @@ describe('signing from the environment', () => {
   })
 
   it('turns Azure Trusted Signing variables into azureSignOptions, and names a missing one', () => {
-    const azure = { AZURE_TRUSTED_SIGNING_ENDPOINT: 'https://weu.codesigning.azure.net', AZURE_TRUSTED_SIGNING_ACCOUNT: 'hospital', AZURE_TRUSTED_SIGNING_PROFILE: 'release', AZURE_TENANT_ID: 't', AZURE_CLIENT_ID: 'c', AZURE_CLIENT_SECRET: 's3cret-value' }
+    const azure = {
+      AZURE_TRUSTED_SIGNING_ENDPOINT: 'https://weu.codesigning.azure.net',
+      AZURE_TRUSTED_SIGNING_ACCOUNT: 'hospital',
+      AZURE_TRUSTED_SIGNING_PROFILE: 'release',
+      AZURE_TENANT_ID: 't',
+      AZURE_CLIENT_ID: 'c',
+      AZURE_CLIENT_SECRET: 's3cret-value',
+    }
     const plan = signing.signingPlan('win', { ...azure, AZURE_TRUSTED_SIGNING_PUBLISHER: 'CN=Hospital, O=Hospital' })
     expect(plan.errors).toEqual([])
     expect(plan.builderArgs).toEqual([
@@ -214,16 +234,28 @@ describe('signing from the environment', () => {
     ])
     expect(plan.builderArgs.join(' ')).not.toContain('s3cret-value')
     const partial = signing.signingPlan('win', { ...azure, AZURE_TRUSTED_SIGNING_PROFILE: '', AZURE_CLIENT_SECRET: undefined })
-    expect(partial.errors).toEqual([expect.stringContaining('AZURE_TRUSTED_SIGNING_PROFILE is not set'), expect.stringContaining('neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH')])
+    expect(partial.errors).toEqual([
+      expect.stringContaining('AZURE_TRUSTED_SIGNING_PROFILE is not set'),
+      expect.stringContaining('neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH'),
+    ])
     expect(signing.signingPlan('win', { ...azure, CSC_LINK: 'a.pfx' }).errors).toEqual([expect.stringContaining('set one')])
   })
 
   it('names the missing notarization variable and refuses two credential sets', () => {
-    expect(signing.signingPlan('mac', { CSC_LINK: 'id.p12', APPLE_ID: 'it@hospital.org', APPLE_APP_SPECIFIC_PASSWORD: 'p' }).errors).toEqual([expect.stringContaining('APPLE_TEAM_ID not set')])
-    const api = signing.signingPlan('mac', { CSC_NAME: 'Developer ID Application: Hospital', APPLE_API_KEY: 'k.p8', APPLE_API_KEY_ID: 'id', APPLE_API_ISSUER: 'iss' })
+    expect(
+      signing.signingPlan('mac', { CSC_LINK: 'id.p12', APPLE_ID: 'it@hospital.org', APPLE_APP_SPECIFIC_PASSWORD: 'p' }).errors,
+    ).toEqual([expect.stringContaining('APPLE_TEAM_ID not set')])
+    const api = signing.signingPlan('mac', {
+      CSC_NAME: 'Developer ID Application: Hospital',
+      APPLE_API_KEY: 'k.p8',
+      APPLE_API_KEY_ID: 'id',
+      APPLE_API_ISSUER: 'iss',
+    })
     expect(api).toMatchObject({ method: 'developer-id', errors: [] })
     expect(api.notices.join('\n')).toContain('notarizing with APPLE_API_KEY + APPLE_API_KEY_ID + APPLE_API_ISSUER')
-    expect(signing.signingPlan('mac', { APPLE_ID: 'a', APPLE_API_KEY: 'k' }).errors).toEqual([expect.stringContaining('more than one credential set')])
+    expect(signing.signingPlan('mac', { APPLE_ID: 'a', APPLE_API_KEY: 'k' }).errors).toEqual([
+      expect.stringContaining('more than one credential set'),
+    ])
   })
 
   it('makes `npm run dist` stop before electron-builder runs when a set is incomplete', async () => {
@@ -249,10 +281,17 @@ describe.runIf(HAS_MAKENSIS)('build/installer.nsh under Debian makensis', () => 
   it('fails naming the pass when the include breaks', () => {
     const root = scratchRoot('nsis')
     const include = join(root, 'build', 'installer.nsh')
-    writeFileSync(include, readFileSync(include, 'utf8').replace('Call un.cxrDeleteData\n', 'Call un.cxrNoSuchFunction\n').replace('!macro customUnInit', '!macro customUnInitTypo'))
+    writeFileSync(
+      include,
+      readFileSync(include, 'utf8')
+        .replace('Call un.cxrDeleteData\n', 'Call un.cxrNoSuchFunction\n')
+        .replace('!macro customUnInit', '!macro customUnInitTypo'),
+    )
     const problems: string[] = []
     nsis.checkNsisInclude(root, mkdtempSync(join(work, 'nsis-')), problems)
-    expect(problems).toContainEqual(expect.stringContaining('defines customUnInitTypo, which electron-builder\'s NSIS templates never insert'))
+    expect(problems).toContainEqual(
+      expect.stringContaining("defines customUnInitTypo, which electron-builder's NSIS templates never insert"),
+    )
     expect(problems).toContainEqual(expect.stringMatching(/makensis -WX failed on build\/installer\.nsh \(uninstaller pass\)/))
   })
 })

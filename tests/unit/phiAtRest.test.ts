@@ -27,7 +27,10 @@ afterAll(dir.cleanup)
 /** The CLI as a real process (node with tsx as a loader), stdin given or closed. */
 function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: resolve(__dirname, '../..'), stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      cwd: resolve(__dirname, '../..'),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
@@ -60,7 +63,10 @@ function scan(roots: string[], markers: Marker[]): { hits: Hit[]; files: string[
     for (const file of filesUnder(root)) {
       if (!lstatSync(file).isFile()) continue
       files.push(file)
-      hits.push(...findMarkers(file, readFileSync(file), markers), ...findMarkers(`${file} (its path)`, Buffer.from(file.slice(root.length)), markers))
+      hits.push(
+        ...findMarkers(file, readFileSync(file), markers),
+        ...findMarkers(`${file} (its path)`, Buffer.from(file.slice(root.length)), markers),
+      )
     }
   }
   return { hits, files }
@@ -83,10 +89,24 @@ beforeAll(async () => {
     // Folder and file named after the patient, as PACS exports often are.
     const folder = join(dicomRoot, `${planted[f].patientId}_${planted[f].patientName.split('^')[0]}`)
     mkdirSync(folder, { recursive: true })
-    const bytes = writeDicom({ rows: 256, columns: 256, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels, sopInstanceUid: planted[f].sopInstanceUid, burnedIn: f === 0, extra: planted[f].extra })
+    const bytes = writeDicom({
+      rows: 256,
+      columns: 256,
+      photometric: 'MONOCHROME2',
+      bitsAllocated: 8,
+      bitsStored: 8,
+      pixels,
+      sopInstanceUid: planted[f].sopInstanceUid,
+      burnedIn: f === 0,
+      extra: planted[f].extra,
+    })
     writeFileSync(join(folder, `${planted[f].markers[0].value}.dcm`), bytes)
     // Every planted value is really in its source file (else the search could not fail).
-    const inSource = new Set(findMarkers('source', Buffer.from(bytes), planted[f].markers).filter((h) => h.encoding === 'utf8').map((h) => h.value))
+    const inSource = new Set(
+      findMarkers('source', Buffer.from(bytes), planted[f].markers)
+        .filter((h) => h.encoding === 'utf8')
+        .map((h) => h.value),
+    )
     expect(inSource.size).toBe(planted[f].markers.length)
   }
 })
@@ -95,7 +115,10 @@ beforeAll(async () => {
  * The whole workflow on one data folder: import, boxes (the WAL is searched while the writer is still
  * open), model, explain, every export, backups; returns what was found where.
  */
-async function workflow(name: string, backupArgs: string[] = []): Promise<{ dataDir: string; exportsDir: string; walHits: Hit[]; walSeen: boolean }> {
+async function workflow(
+  name: string,
+  backupArgs: string[] = [],
+): Promise<{ dataDir: string; exportsDir: string; walHits: Hit[]; walSeen: boolean }> {
   const dataDir = join(dir.path, name, 'data')
   const exportsDir = join(dir.path, name, 'exports')
   mkdirSync(exportsDir, { recursive: true })
@@ -110,7 +133,18 @@ async function workflow(name: string, backupArgs: string[] = []): Promise<{ data
     const reader = store.readers.create('Dr Reader', 'radiologist')
     for (const row of store.worklist.query({}).rows) {
       store.transaction(() => {
-        store.annotations.addBox({ caseId: row.id, finding: 'Effusion', x: 40, y: 50, w: 60, h: 70, source: 'reader', author: reader.name, readerId: reader.id, at: new Date().toISOString() })
+        store.annotations.addBox({
+          caseId: row.id,
+          finding: 'Effusion',
+          x: 40,
+          y: 50,
+          w: 60,
+          h: 70,
+          source: 'reader',
+          author: reader.name,
+          readerId: reader.id,
+          at: new Date().toISOString(),
+        })
         store.annotations.addLabel(row.id, 'Effusion', 'reader', reader.name, new Date().toISOString())
       })
     }
@@ -122,7 +156,19 @@ async function workflow(name: string, backupArgs: string[] = []): Promise<{ data
   }
 
   await ok(['models', 'import', TINY_MODEL, ...d])
-  await ok(['explain', '--model', 'tiny-resnet', '--method', 'gradcam', '--finding', 'Effusion', '--all', '--out', join(exportsDir, 'explain'), ...d])
+  await ok([
+    'explain',
+    '--model',
+    'tiny-resnet',
+    '--method',
+    'gradcam',
+    '--finding',
+    'Effusion',
+    '--all',
+    '--out',
+    join(exportsDir, 'explain'),
+    ...d,
+  ])
   await ok(['export', 'boxes', '--format', 'nih', '--out', join(exportsDir, 'boxes-nih.csv'), ...d])
   await ok(['export', 'boxes', '--format', 'coco', '--out', join(exportsDir, 'boxes-coco.json'), ...d])
   await ok(['export', 'boxes', '--format', 'sr', '--out', join(exportsDir, 'sr'), ...d])
@@ -150,8 +196,25 @@ describe.runIf(HAS_NIH)('no PHI at rest: re-identification off (the default)', (
     // The search covered what it claims to: the live WAL, derived images, backups and every export kind.
     expect(run.walSeen).toBe(true)
     const names = found.files.map((f) => f.slice(dir.path.length))
-    for (const pattern of [/images\/[0-9a-f]{64}\.png$/, /backups\/manual-.*\.sqlite$/, /pseudonym\.key$/, /boxes-nih\.csv$/, /boxes-coco\.json$/, /sr\/.*\.sr\.dcm$/, /labels\.csv$/, /report\.html$/, /explain\/.*\.png$/, /explain\/.*\.json$/, /explain\/.*\.npy$/, /backup\.sqlite$/, /cases\.json$/]) {
-      expect(names.some((n) => pattern.test(n)), String(pattern)).toBe(true)
+    for (const pattern of [
+      /images\/[0-9a-f]{64}\.png$/,
+      /backups\/manual-.*\.sqlite$/,
+      /pseudonym\.key$/,
+      /boxes-nih\.csv$/,
+      /boxes-coco\.json$/,
+      /sr\/.*\.sr\.dcm$/,
+      /labels\.csv$/,
+      /report\.html$/,
+      /explain\/.*\.png$/,
+      /explain\/.*\.json$/,
+      /explain\/.*\.npy$/,
+      /backup\.sqlite$/,
+      /cases\.json$/,
+    ]) {
+      expect(
+        names.some((n) => pattern.test(n)),
+        String(pattern),
+      ).toBe(true)
     }
     expect(describeHits([...run.walHits, ...found.hits].filter((h) => !isCoded(h)))).toEqual([])
   }, 300_000)
@@ -166,7 +229,7 @@ describe.runIf(HAS_NIH)('no PHI at rest: re-identification off (the default)', (
   })
 })
 
-describe.runIf(HAS_NIH)('no PHI at rest: re-identification on (sealed to the officer\'s key)', () => {
+describe.runIf(HAS_NIH)("no PHI at rest: re-identification on (sealed to the officer's key)", () => {
   const officer = join(dir.path, 'dpo-machine')
   let run: Awaited<ReturnType<typeof workflow>>
 
@@ -187,7 +250,7 @@ describe.runIf(HAS_NIH)('no PHI at rest: re-identification on (sealed to the off
 
   const names: Array<[string, string]> = []
 
-  it('gives back every instance\'s identifiers with the private key', async () => {
+  it("gives back every instance's identifiers with the private key", async () => {
     const privateKey = join(officer, 'reid-private.pem')
     for (const sealed of [join(run.dataDir, 'reidentification.sealed'), join(run.exportsDir, 'backup.sqlite.reidentification.sealed')]) {
       const opened = JSON.parse(await ok(['reid', 'open', '--key', privateKey, sealed, '--json']))
@@ -197,8 +260,15 @@ describe.runIf(HAS_NIH)('no PHI at rest: re-identification on (sealed to the off
         const record = opened.records.find((r: { original: { sopInstanceUid: string } }) => r.original.sopInstanceUid === p.sopInstanceUid)
         const [family, given] = p.patientName.split('^')
         expect(record, p.sopInstanceUid).toMatchObject({
-          source: 'import', patient: expect.stringMatching(/^anon-[0-9a-f]{16}$/), image: expect.stringMatching(/^img-[0-9a-f]{16}\.dcm$/),
-          original: { patientName: expect.stringMatching(new RegExp(`^${family}\\^${given}\\^`)), patientId: p.patientId, birthDate: p.birthDate, studyInstanceUid: p.studyInstanceUid },
+          source: 'import',
+          patient: expect.stringMatching(/^anon-[0-9a-f]{16}$/),
+          image: expect.stringMatching(/^img-[0-9a-f]{16}\.dcm$/),
+          original: {
+            patientName: expect.stringMatching(new RegExp(`^${family}\\^${given}\\^`)),
+            patientId: p.patientId,
+            birthDate: p.birthDate,
+            studyInstanceUid: p.studyInstanceUid,
+          },
         })
         names.push([record.original.patientName, p.patientName])
         expect(cases.map((c) => c.image)).toContain(record.image) // the officer can find the case the workstation shows
@@ -228,7 +298,19 @@ describe.runIf(HAS_NIH)('no PHI at rest: re-identification on (sealed to the off
     const more = join(dir.path, 'more-dicom')
     mkdirSync(more, { recursive: true })
     const p = plantedFile(7)
-    writeFileSync(join(more, 'x.dcm'), writeDicom({ rows: 4, columns: 4, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels: Array.from({ length: 16 }, (_, i) => i * 9), sopInstanceUid: p.sopInstanceUid, extra: p.extra }))
+    writeFileSync(
+      join(more, 'x.dcm'),
+      writeDicom({
+        rows: 4,
+        columns: 4,
+        photometric: 'MONOCHROME2',
+        bitsAllocated: 8,
+        bitsStored: 8,
+        pixels: Array.from({ length: 16 }, (_, i) => i * 9),
+        sopInstanceUid: p.sopInstanceUid,
+        extra: p.extra,
+      }),
+    )
     expect(JSON.parse(await ok(['import', '--dicom', more, '--json', '--data-dir', run.dataDir]))).toMatchObject({ imported: 1 })
     expect(statSync(sealed).size).toBe(before)
   })
@@ -238,8 +320,10 @@ describe.runIf(HAS_NIH)('a plaintext re-identification table left by an earlier 
   const dataDir = join(dir.path, 'legacy', 'data')
   const officer = join(dir.path, 'legacy', 'dpo')
   const legacyMarkers: Marker[] = [
-    { where: 'legacy patientName', value: 'LEGACYQZNAME^OLD' }, { where: 'legacy patientId', value: 'LEGACYQZMRN77' },
-    { where: 'legacy birthDate', value: '18771301' }, { where: 'legacy sopInstanceUid', value: '1.2.826.0.1.3680043.10.999.77.424242' },
+    { where: 'legacy patientName', value: 'LEGACYQZNAME^OLD' },
+    { where: 'legacy patientId', value: 'LEGACYQZMRN77' },
+    { where: 'legacy birthDate', value: '18771301' },
+    { where: 'legacy sopInstanceUid', value: '1.2.826.0.1.3680043.10.999.77.424242' },
   ]
 
   beforeAll(() => {
@@ -247,10 +331,22 @@ describe.runIf(HAS_NIH)('a plaintext re-identification table left by an earlier 
     // The table exactly as CXR Lens 0.1 wrote it (src/main/dicom/pseudonyms.ts before sealing).
     const old = new Database(join(dataDir, 'reidentification.sqlite'))
     old.pragma('journal_mode = WAL')
-    old.exec('CREATE TABLE pseudonyms (pseudonym TEXT PRIMARY KEY, kind TEXT NOT NULL, original TEXT NOT NULL, created_at TEXT NOT NULL) STRICT')
+    old.exec(
+      'CREATE TABLE pseudonyms (pseudonym TEXT PRIMARY KEY, kind TEXT NOT NULL, original TEXT NOT NULL, created_at TEXT NOT NULL) STRICT',
+    )
     const insert = old.prepare('INSERT INTO pseudonyms VALUES (?, ?, ?, ?)')
-    insert.run('anon-00112233445566aa', 'patient', JSON.stringify({ patientId: 'LEGACYQZMRN77', patientName: 'LEGACYQZNAME^OLD', birthDate: '18771301' }), '2024-01-02T03:04:05.000Z')
-    insert.run('img-00112233445566bb.dcm', 'instance', JSON.stringify({ sopInstanceUid: '1.2.826.0.1.3680043.10.999.77.424242' }), '2024-01-02T03:04:05.000Z')
+    insert.run(
+      'anon-00112233445566aa',
+      'patient',
+      JSON.stringify({ patientId: 'LEGACYQZMRN77', patientName: 'LEGACYQZNAME^OLD', birthDate: '18771301' }),
+      '2024-01-02T03:04:05.000Z',
+    )
+    insert.run(
+      'img-00112233445566bb.dcm',
+      'instance',
+      JSON.stringify({ sopInstanceUid: '1.2.826.0.1.3680043.10.999.77.424242' }),
+      '2024-01-02T03:04:05.000Z',
+    )
     old.close()
   })
 
@@ -265,7 +361,7 @@ describe.runIf(HAS_NIH)('a plaintext re-identification table left by an earlier 
     expect(scan([dataDir], legacyMarkers).hits.length).toBeGreaterThan(0) // the search sees the plaintext
   }, 60_000)
 
-  it('is sealed to the officer\'s key and removed by reid seal; the officer reads it back', async () => {
+  it("is sealed to the officer's key and removed by reid seal; the officer reads it back", async () => {
     const keygen = JSON.parse(await ok(['reid', 'keygen', '--out', officer, '--rsa', '--json']))
     const sealed = JSON.parse(await ok(['reid', 'seal', '--public-key', keygen.publicKey, '--json', '--data-dir', dataDir]))
     expect(sealed).toMatchObject({ sealed: 2, removed: join(dataDir, 'reidentification.sqlite'), keyId: keygen.keyId })
@@ -273,8 +369,18 @@ describe.runIf(HAS_NIH)('a plaintext re-identification table left by an earlier 
     expect(describeHits(scan([dataDir], legacyMarkers).hits)).toEqual([])
     const opened = JSON.parse(await ok(['reid', 'open', '--key', keygen.privateKey, join(dataDir, 'reidentification.sealed'), '--json']))
     expect(opened.records).toEqual([
-      { source: 'legacy', at: '2024-01-02T03:04:05.000Z', patient: 'anon-00112233445566aa', original: { patientId: 'LEGACYQZMRN77', patientName: 'LEGACYQZNAME^OLD', birthDate: '18771301' } },
-      { source: 'legacy', at: '2024-01-02T03:04:05.000Z', image: 'img-00112233445566bb.dcm', original: { sopInstanceUid: '1.2.826.0.1.3680043.10.999.77.424242' } },
+      {
+        source: 'legacy',
+        at: '2024-01-02T03:04:05.000Z',
+        patient: 'anon-00112233445566aa',
+        original: { patientId: 'LEGACYQZMRN77', patientName: 'LEGACYQZNAME^OLD', birthDate: '18771301' },
+      },
+      {
+        source: 'legacy',
+        at: '2024-01-02T03:04:05.000Z',
+        image: 'img-00112233445566bb.dcm',
+        original: { sopInstanceUid: '1.2.826.0.1.3680043.10.999.77.424242' },
+      },
     ])
     const after = await cli(['check', '--data-dir', dataDir])
     expect(after.stderr).not.toMatch(/WARNING/)

@@ -19,42 +19,90 @@ type Vr = 'AE' | 'CS' | 'DA' | 'DS' | 'DT' | 'LO' | 'LT' | 'PN' | 'SH' | 'ST' | 
 /** The profile's attributes a CR/DX file can carry: tag, VR, keyword. */
 export const PROFILE_ATTRIBUTES: Array<[number, Vr, string]> = [
   // dates and times
-  [0x00080012, 'DA', 'InstanceCreationDate'], [0x00080013, 'TM', 'InstanceCreationTime'],
-  [0x00080020, 'DA', 'StudyDate'], [0x00080021, 'DA', 'SeriesDate'], [0x00080022, 'DA', 'AcquisitionDate'], [0x00080023, 'DA', 'ContentDate'],
+  [0x00080012, 'DA', 'InstanceCreationDate'],
+  [0x00080013, 'TM', 'InstanceCreationTime'],
+  [0x00080020, 'DA', 'StudyDate'],
+  [0x00080021, 'DA', 'SeriesDate'],
+  [0x00080022, 'DA', 'AcquisitionDate'],
+  [0x00080023, 'DA', 'ContentDate'],
   [0x0008002a, 'DT', 'AcquisitionDateTime'],
-  [0x00080030, 'TM', 'StudyTime'], [0x00080031, 'TM', 'SeriesTime'], [0x00080032, 'TM', 'AcquisitionTime'], [0x00080033, 'TM', 'ContentTime'],
-  [0x00100030, 'DA', 'PatientBirthDate'], [0x00100032, 'TM', 'PatientBirthTime'],
-  [0x00181012, 'DA', 'DateOfSecondaryCapture'], [0x00181200, 'DA', 'DateOfLastCalibration'], [0x00181201, 'TM', 'TimeOfLastCalibration'],
+  [0x00080030, 'TM', 'StudyTime'],
+  [0x00080031, 'TM', 'SeriesTime'],
+  [0x00080032, 'TM', 'AcquisitionTime'],
+  [0x00080033, 'TM', 'ContentTime'],
+  [0x00100030, 'DA', 'PatientBirthDate'],
+  [0x00100032, 'TM', 'PatientBirthTime'],
+  [0x00181012, 'DA', 'DateOfSecondaryCapture'],
+  [0x00181200, 'DA', 'DateOfLastCalibration'],
+  [0x00181201, 'TM', 'TimeOfLastCalibration'],
   [0x0018700c, 'DA', 'DateOfLastDetectorCalibration'],
-  [0x00400244, 'DA', 'PerformedProcedureStepStartDate'], [0x00400245, 'TM', 'PerformedProcedureStepStartTime'],
+  [0x00400244, 'DA', 'PerformedProcedureStepStartDate'],
+  [0x00400245, 'TM', 'PerformedProcedureStepStartTime'],
   [0x00400250, 'DA', 'PerformedProcedureStepEndDate'],
   // UIDs
-  [0x00080014, 'UI', 'InstanceCreatorUID'], [0x00080018, 'UI', 'SOPInstanceUID'], [0x0020000d, 'UI', 'StudyInstanceUID'],
-  [0x0020000e, 'UI', 'SeriesInstanceUID'], [0x00200052, 'UI', 'FrameOfReferenceUID'], [0x00181002, 'UI', 'DeviceUID'],
-  [0x00880140, 'UI', 'StorageMediaFileSetUID'], [0x0040a124, 'UI', 'UID'],
+  [0x00080014, 'UI', 'InstanceCreatorUID'],
+  [0x00080018, 'UI', 'SOPInstanceUID'],
+  [0x0020000d, 'UI', 'StudyInstanceUID'],
+  [0x0020000e, 'UI', 'SeriesInstanceUID'],
+  [0x00200052, 'UI', 'FrameOfReferenceUID'],
+  [0x00181002, 'UI', 'DeviceUID'],
+  [0x00880140, 'UI', 'StorageMediaFileSetUID'],
+  [0x0040a124, 'UI', 'UID'],
   // patient
-  [0x00100010, 'PN', 'PatientName'], [0x00100020, 'LO', 'PatientID'], [0x00100021, 'LO', 'IssuerOfPatientID'],
-  [0x00101000, 'LO', 'OtherPatientIDs'], [0x00101001, 'PN', 'OtherPatientNames'], [0x00101005, 'PN', 'PatientBirthName'],
-  [0x00101020, 'DS', 'PatientSize'], [0x00101030, 'DS', 'PatientWeight'],
-  [0x00101040, 'LO', 'PatientAddress'], [0x00101060, 'PN', 'PatientMotherBirthName'], [0x00101090, 'LO', 'MedicalRecordLocator'],
-  [0x00102000, 'LO', 'MedicalAlerts'], [0x00102110, 'LO', 'Allergies'], [0x00102154, 'SH', 'PatientTelephoneNumbers'],
-  [0x00102160, 'SH', 'EthnicGroup'], [0x00102180, 'SH', 'Occupation'], [0x001021b0, 'LT', 'AdditionalPatientHistory'],
-  [0x001021f0, 'LO', 'PatientReligiousPreference'], [0x00104000, 'LT', 'PatientComments'],
-  [0x00380010, 'LO', 'AdmissionID'], [0x00380300, 'LO', 'CurrentPatientLocation'],
+  [0x00100010, 'PN', 'PatientName'],
+  [0x00100020, 'LO', 'PatientID'],
+  [0x00100021, 'LO', 'IssuerOfPatientID'],
+  [0x00101000, 'LO', 'OtherPatientIDs'],
+  [0x00101001, 'PN', 'OtherPatientNames'],
+  [0x00101005, 'PN', 'PatientBirthName'],
+  [0x00101020, 'DS', 'PatientSize'],
+  [0x00101030, 'DS', 'PatientWeight'],
+  [0x00101040, 'LO', 'PatientAddress'],
+  [0x00101060, 'PN', 'PatientMotherBirthName'],
+  [0x00101090, 'LO', 'MedicalRecordLocator'],
+  [0x00102000, 'LO', 'MedicalAlerts'],
+  [0x00102110, 'LO', 'Allergies'],
+  [0x00102154, 'SH', 'PatientTelephoneNumbers'],
+  [0x00102160, 'SH', 'EthnicGroup'],
+  [0x00102180, 'SH', 'Occupation'],
+  [0x001021b0, 'LT', 'AdditionalPatientHistory'],
+  [0x001021f0, 'LO', 'PatientReligiousPreference'],
+  [0x00104000, 'LT', 'PatientComments'],
+  [0x00380010, 'LO', 'AdmissionID'],
+  [0x00380300, 'LO', 'CurrentPatientLocation'],
   // institution, physicians, operators
-  [0x00080080, 'LO', 'InstitutionName'], [0x00080081, 'ST', 'InstitutionAddress'], [0x00081040, 'LO', 'InstitutionalDepartmentName'],
-  [0x00080090, 'PN', 'ReferringPhysicianName'], [0x00080092, 'ST', 'ReferringPhysicianAddress'], [0x00080094, 'SH', 'ReferringPhysicianTelephoneNumbers'],
-  [0x00081048, 'PN', 'PhysiciansOfRecord'], [0x00081050, 'PN', 'PerformingPhysicianName'], [0x00081060, 'PN', 'NameOfPhysiciansReadingStudy'],
-  [0x00081070, 'PN', 'OperatorsName'], [0x00321032, 'PN', 'RequestingPhysician'],
+  [0x00080080, 'LO', 'InstitutionName'],
+  [0x00080081, 'ST', 'InstitutionAddress'],
+  [0x00081040, 'LO', 'InstitutionalDepartmentName'],
+  [0x00080090, 'PN', 'ReferringPhysicianName'],
+  [0x00080092, 'ST', 'ReferringPhysicianAddress'],
+  [0x00080094, 'SH', 'ReferringPhysicianTelephoneNumbers'],
+  [0x00081048, 'PN', 'PhysiciansOfRecord'],
+  [0x00081050, 'PN', 'PerformingPhysicianName'],
+  [0x00081060, 'PN', 'NameOfPhysiciansReadingStudy'],
+  [0x00081070, 'PN', 'OperatorsName'],
+  [0x00321032, 'PN', 'RequestingPhysician'],
   // study, order and device
-  [0x00080050, 'SH', 'AccessionNumber'], [0x00081010, 'SH', 'StationName'], [0x00081030, 'LO', 'StudyDescription'],
-  [0x0008103e, 'LO', 'SeriesDescription'], [0x00081080, 'LO', 'AdmittingDiagnosesDescription'], [0x00084000, 'LT', 'IdentifyingComments'],
-  [0x00200010, 'SH', 'StudyID'], [0x00204000, 'LT', 'ImageComments'], [0x00321060, 'LO', 'RequestedProcedureDescription'],
-  [0x00324000, 'LT', 'StudyComments'], [0x00400253, 'SH', 'PerformedProcedureStepID'], [0x00400254, 'LO', 'PerformedProcedureStepDescription'],
-  [0x00401001, 'SH', 'RequestedProcedureID'], [0x00402016, 'LO', 'PlacerOrderNumberImagingServiceRequest'],
+  [0x00080050, 'SH', 'AccessionNumber'],
+  [0x00081010, 'SH', 'StationName'],
+  [0x00081030, 'LO', 'StudyDescription'],
+  [0x0008103e, 'LO', 'SeriesDescription'],
+  [0x00081080, 'LO', 'AdmittingDiagnosesDescription'],
+  [0x00084000, 'LT', 'IdentifyingComments'],
+  [0x00200010, 'SH', 'StudyID'],
+  [0x00204000, 'LT', 'ImageComments'],
+  [0x00321060, 'LO', 'RequestedProcedureDescription'],
+  [0x00324000, 'LT', 'StudyComments'],
+  [0x00400253, 'SH', 'PerformedProcedureStepID'],
+  [0x00400254, 'LO', 'PerformedProcedureStepDescription'],
+  [0x00401001, 'SH', 'RequestedProcedureID'],
+  [0x00402016, 'LO', 'PlacerOrderNumberImagingServiceRequest'],
   [0x00402017, 'LO', 'FillerOrderNumberImagingServiceRequest'],
-  [0x00181000, 'LO', 'DeviceSerialNumber'], [0x00181004, 'LO', 'PlateID'], [0x00181030, 'LO', 'ProtocolName'],
-  [0x00181400, 'LO', 'AcquisitionDeviceProcessingDescription'], [0x0018700a, 'SH', 'DetectorID'],
+  [0x00181000, 'LO', 'DeviceSerialNumber'],
+  [0x00181004, 'LO', 'PlateID'],
+  [0x00181030, 'LO', 'ProtocolName'],
+  [0x00181400, 'LO', 'AcquisitionDeviceProcessingDescription'],
+  [0x0018700a, 'SH', 'DetectorID'],
 ]
 
 /**
@@ -64,12 +112,18 @@ export const PROFILE_ATTRIBUTES: Array<[number, Vr, string]> = [
 function markerValue(vr: Vr, f: number, n: number): string {
   const nn = String(n).padStart(3, '0')
   switch (vr) {
-    case 'DA': return `1${f}${nn.slice(1)}13${nn.slice(1)}`
-    case 'TM': return `24${f}${nn}.${String(n * 7919 + f).padStart(6, '0')}`
-    case 'DT': return `1${f}${nn.slice(1)}1324${f}${nn}.${String(n * 104729 + f).padStart(6, '0')}`
-    case 'UI': return `1.2.826.0.1.3680043.10.999.${f}.${n}.424242`
-    case 'DS': return `7${f}${nn}.27182818`
-    default: return `PHIQZ${f}${nn}Z`
+    case 'DA':
+      return `1${f}${nn.slice(1)}13${nn.slice(1)}`
+    case 'TM':
+      return `24${f}${nn}.${String(n * 7919 + f).padStart(6, '0')}`
+    case 'DT':
+      return `1${f}${nn.slice(1)}1324${f}${nn}.${String(n * 104729 + f).padStart(6, '0')}`
+    case 'UI':
+      return `1.2.826.0.1.3680043.10.999.${f}.${n}.424242`
+    case 'DS':
+      return `7${f}${nn}.27182818`
+    default:
+      return `PHIQZ${f}${nn}Z`
   }
 }
 
@@ -113,30 +167,73 @@ export function plantedFile(f: number): PlantedFile {
     element(0x00081155, 'UI', `${where} > ReferencedSOPInstanceUID`),
   ]
   extra.push(
-    { tag: 0x00081110, vr: 'SQ', value: [[...referenced('ReferencedStudySequence'), element(0x00100010, 'PN', 'ReferencedStudySequence > PatientName')]] },
+    {
+      tag: 0x00081110,
+      vr: 'SQ',
+      value: [[...referenced('ReferencedStudySequence'), element(0x00100010, 'PN', 'ReferencedStudySequence > PatientName')]],
+    },
     { tag: 0x00081111, vr: 'SQ', value: [referenced('ReferencedPerformedProcedureStepSequence')] },
     { tag: 0x00081140, vr: 'SQ', value: [referenced('ReferencedImageSequence')] },
-    { tag: 0x00081032, vr: 'SQ', value: [[
-      { tag: 0x00080100, vr: 'SH', value: 'P1' }, { tag: 0x00080102, vr: 'SH', value: 'L' },
-      element(0x00080104, 'LO', 'ProcedureCodeSequence > CodeMeaning'),
-    ]] },
-    { tag: 0x00400275, vr: 'SQ', value: [[
-      element(0x00321032, 'PN', 'RequestAttributesSequence > RequestingPhysician'),
-      element(0x00400007, 'LO', 'RequestAttributesSequence > ScheduledProcedureStepDescription'),
-      element(0x00400009, 'SH', 'RequestAttributesSequence > ScheduledProcedureStepID'),
-      element(0x00401001, 'SH', 'RequestAttributesSequence > RequestedProcedureID'),
-      { tag: 0x00400008, vr: 'SQ', value: [[
-        { tag: 0x00080100, vr: 'SH', value: 'S1' }, { tag: 0x00080102, vr: 'SH', value: 'L' },
-        element(0x00080104, 'LO', 'RequestAttributesSequence > ScheduledProtocolCodeSequence > CodeMeaning'),
-      ]] },
-    ]] },
-    { tag: 0x00101002, vr: 'SQ', value: [[element(0x00100020, 'LO', 'OtherPatientIDsSequence > PatientID'), { tag: 0x00100022, vr: 'CS', value: 'TEXT' }]] },
+    {
+      tag: 0x00081032,
+      vr: 'SQ',
+      value: [
+        [
+          { tag: 0x00080100, vr: 'SH', value: 'P1' },
+          { tag: 0x00080102, vr: 'SH', value: 'L' },
+          element(0x00080104, 'LO', 'ProcedureCodeSequence > CodeMeaning'),
+        ],
+      ],
+    },
+    {
+      tag: 0x00400275,
+      vr: 'SQ',
+      value: [
+        [
+          element(0x00321032, 'PN', 'RequestAttributesSequence > RequestingPhysician'),
+          element(0x00400007, 'LO', 'RequestAttributesSequence > ScheduledProcedureStepDescription'),
+          element(0x00400009, 'SH', 'RequestAttributesSequence > ScheduledProcedureStepID'),
+          element(0x00401001, 'SH', 'RequestAttributesSequence > RequestedProcedureID'),
+          {
+            tag: 0x00400008,
+            vr: 'SQ',
+            value: [
+              [
+                { tag: 0x00080100, vr: 'SH', value: 'S1' },
+                { tag: 0x00080102, vr: 'SH', value: 'L' },
+                element(0x00080104, 'LO', 'RequestAttributesSequence > ScheduledProtocolCodeSequence > CodeMeaning'),
+              ],
+            ],
+          },
+        ],
+      ],
+    },
+    {
+      tag: 0x00101002,
+      vr: 'SQ',
+      value: [[element(0x00100020, 'LO', 'OtherPatientIDsSequence > PatientID'), { tag: 0x00100022, vr: 'CS', value: 'TEXT' }]],
+    },
     // Two levels deep: the original values a modifying system kept.
-    { tag: 0x04000561, vr: 'SQ', value: [[
-      { tag: 0x04000550, vr: 'SQ', value: [[element(0x00100010, 'PN', 'OriginalAttributesSequence > ModifiedAttributesSequence > PatientName'), element(0x00100020, 'LO', 'OriginalAttributesSequence > ModifiedAttributesSequence > PatientID')]] },
-      element(0x04000563, 'LO', 'OriginalAttributesSequence > ModifyingSystem'),
-      { tag: 0x04000565, vr: 'CS', value: 'COERCE' },
-    ]] },
+    {
+      tag: 0x04000561,
+      vr: 'SQ',
+      value: [
+        [
+          {
+            tag: 0x04000550,
+            vr: 'SQ',
+            value: [
+              [
+                element(0x00100010, 'PN', 'OriginalAttributesSequence > ModifiedAttributesSequence > PatientName'),
+                element(0x00100020, 'LO', 'OriginalAttributesSequence > ModifiedAttributesSequence > PatientID'),
+              ],
+            ],
+          },
+          element(0x04000563, 'LO', 'OriginalAttributesSequence > ModifyingSystem'),
+          { tag: 0x04000565, vr: 'CS', value: 'COERCE' },
+        ],
+      ],
+    },
     // Private tags: a creator, text, binary, a private sequence and a long text of another creator.
     { tag: 0x00090010, vr: 'LO', value: 'CXRLENS TEST' },
     element(0x00091001, 'LO', 'private (0009,1001) LO'),
@@ -148,10 +245,15 @@ export function plantedFile(f: number): PlantedFile {
     { tag: 0x00100040, vr: 'CS', value: mark('PatientSex (free text)', 'LO', true) },
     { tag: 0x00185101, vr: 'CS', value: mark('ViewPosition (free text)', 'LO', true) },
   )
-  const valueOf = (tag: number) => (extra.find((e) => e.tag === tag)!.value as string)
+  const valueOf = (tag: number) => extra.find((e) => e.tag === tag)!.value as string
   return {
-    extra, markers, sopInstanceUid: valueOf(0x00080018), patientName: valueOf(0x00100010), patientId: valueOf(0x00100020),
-    birthDate: valueOf(0x00100030), studyInstanceUid: valueOf(0x0020000d),
+    extra,
+    markers,
+    sopInstanceUid: valueOf(0x00080018),
+    patientName: valueOf(0x00100010),
+    patientId: valueOf(0x00100020),
+    birthDate: valueOf(0x00100030),
+    studyInstanceUid: valueOf(0x0020000d),
   }
 }
 

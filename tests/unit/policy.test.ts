@@ -86,7 +86,9 @@ describe('machine policy file', () => {
     expect(() => loadPolicyFile(pacs)).toThrow(/pacs\.0\.aeTitle: .*; pacs\.0\.port: /)
     const notJson = policyFile('{ "dataFolder": ')
     expect(() => loadPolicyFile(notJson)).toThrow(new RegExp(`Machine policy ${notJson} is not valid JSON`))
-    expect(() => loadPolicy({ CXR_LENS_POLICY: join(dir.path, 'missing.json') })).toThrow(/missing\.json \(from CXR_LENS_POLICY\) does not exist/)
+    expect(() => loadPolicy({ CXR_LENS_POLICY: join(dir.path, 'missing.json') })).toThrow(
+      /missing\.json \(from CXR_LENS_POLICY\) does not exist/,
+    )
     expect(() => loadPolicy({ CXR_LENS_POLICY: dir.path })).toThrow(/is not a regular file/)
     // no file at the machine location is no policy, not an error (no macOS policy folder on this machine)
     expect(loadPolicy({}, 'darwin')).toEqual({ file: null, settings: {} })
@@ -98,7 +100,9 @@ describe('machine policy file', () => {
     const fixed = loadPolicyFile(policyFile({ dataFolder: { path: join(dir.path, 'site-data') } }))
     const user = () => '/home/u/.config/CXR Lens'
     expect(policyDataDir(fixed, [], {}, user)).toBe(join(dir.path, 'site-data'))
-    expect(() => policyDataDir(fixed, ['--data-dir', '/elsewhere'], {}, user)).toThrow(new RegExp(`--data-dir is not allowed here: the machine policy ${fixed.file} sets the data folder \\(dataFolder\\)`))
+    expect(() => policyDataDir(fixed, ['--data-dir', '/elsewhere'], {}, user)).toThrow(
+      new RegExp(`--data-dir is not allowed here: the machine policy ${fixed.file} sets the data folder \\(dataFolder\\)`),
+    )
     expect(() => policyDataDir(fixed, [], { CXR_LENS_DATA: '/elsewhere' }, user)).toThrow(/CXR_LENS_DATA is not allowed here/)
     expect(policyDataDir(fixed, [`--data-dir=${join(dir.path, 'site-data')}`], {}, user)).toBe(join(dir.path, 'site-data')) // the same folder is no override
     const perUser = loadPolicyFile(policyFile({ dataFolder: { scope: 'user' } }))
@@ -131,22 +135,38 @@ describe('machine policy file', () => {
     expect(train.stderr).toMatch(/Fine-tuning is turned off by the machine policy .* \(features\.fineTuning\)/)
 
     const noWeb = policyFile({ features: { browserMode: false } })
-    const web = await run(TSX, [resolve(__dirname, '../../src/main/web/webMain.ts')], { env: { ...process.env, CXR_LENS_POLICY: noWeb } }).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e)
+    const web = await run(TSX, [resolve(__dirname, '../../src/main/web/webMain.ts')], {
+      env: { ...process.env, CXR_LENS_POLICY: noWeb },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    )
     expect(web.code).toBe(1)
     expect(web.stderr).toContain(`Browser mode is turned off by the machine policy ${noWeb} (features.browserMode)`)
   })
 
   it('app:info shows the policy and the log file; a feature it turns off is refused by the server', async () => {
     const data = join(dir.path, 'app-data')
-    process.env.CXR_LENS_POLICY = policyFile({ dataFolder: { path: data }, features: { fineTuning: false }, pacs: [{ name: 'P', aeTitle: 'AE1', host: '10.0.0.5', port: 104 }] })
+    process.env.CXR_LENS_POLICY = policyFile({
+      dataFolder: { path: data },
+      features: { fineTuning: false },
+      pacs: [{ name: 'P', aeTitle: 'AE1', host: '10.0.0.5', port: 104 }],
+    })
     const core = openServices(new DataFolder(resolveDataDir([])), { kind: 'web' })
     try {
       const dispatch = createDispatcher(createHandlers(core), () => undefined)
       const info = (await dispatch('app:info', {})) as { ok: true; data: AppInfo }
       expect(info.data.dataDir).toBe(data)
-      expect(info.data.policy).toMatchObject({ file: process.env.CXR_LENS_POLICY, enforced: ['dataFolder', 'pacs', 'features.fineTuning'], features: { fineTuning: false, browserMode: true } })
+      expect(info.data.policy).toMatchObject({
+        file: process.env.CXR_LENS_POLICY,
+        enforced: ['dataFolder', 'pacs', 'features.fineTuning'],
+        features: { fineTuning: false, browserMode: true },
+      })
       expect(info.data.policy.pacs).toEqual([{ name: 'P', aeTitle: 'AE1', host: '10.0.0.5', port: 104 }])
-      expect(await dispatch('training:start', {})).toMatchObject({ ok: false, error: { code: 'failed', message: expect.stringMatching(/Fine-tuning is turned off by the machine policy .*features\.fineTuning/) } })
+      expect(await dispatch('training:start', {})).toMatchObject({
+        ok: false,
+        error: { code: 'failed', message: expect.stringMatching(/Fine-tuning is turned off by the machine policy .*features\.fineTuning/) },
+      })
     } finally {
       await core.close()
     }
@@ -168,7 +188,9 @@ describe('site pseudonym key', () => {
 
   it('is never created or replaced: missing or malformed stops the import, naming the file', () => {
     const missing = join(dir.path, 'share', 'pseudonym.key')
-    expect(() => new Pseudonymizer(join(dir.path, 'ws-d'), missing)).toThrow(new RegExp(`site pseudonym key ${missing} \\(machine policy, pseudonymKey\\) cannot be read \\(ENOENT\\)`))
+    expect(() => new Pseudonymizer(join(dir.path, 'ws-d'), missing)).toThrow(
+      new RegExp(`site pseudonym key ${missing} \\(machine policy, pseudonymKey\\) cannot be read \\(ENOENT\\)`),
+    )
     mkdirSync(join(dir.path, 'share'), { recursive: true })
     writeFileSync(missing, 'not hex')
     expect(() => new Pseudonymizer(join(dir.path, 'ws-d'), missing)).toThrow(/is not 64 hexadecimal characters/)

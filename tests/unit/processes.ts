@@ -29,7 +29,16 @@ export function spawnCli(args: string[]): ChildProcess {
 
 export const runCli = (args: string[]) => finished(spawnCli(args))
 
-export type SaverLine = { ready?: number; saved?: number; caseId?: number; refused?: string; restored?: unknown; restoreRefused?: string; done?: number; fatal?: string }
+export type SaverLine = {
+  ready?: number
+  saved?: number
+  caseId?: number
+  refused?: string
+  restored?: unknown
+  restoreRefused?: string
+  done?: number
+  fatal?: string
+}
 
 /** The box saver (tests/unit/boxSaver.ts) in its own process, its answers collected line by line. */
 export class Saver {
@@ -52,10 +61,12 @@ export class Saver {
       for (const wake of this.waiters.splice(0)) wake()
     })
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk))
-    this.exited = new Promise((done) => this.child.once('exit', (code) => {
-      for (const wake of this.waiters.splice(0)) wake()
-      done(code)
-    }))
+    this.exited = new Promise((done) =>
+      this.child.once('exit', (code) => {
+        for (const wake of this.waiters.splice(0)) wake()
+        done(code)
+      }),
+    )
   }
 
   get pid(): number {
@@ -74,8 +85,10 @@ export class Saver {
   async until(test: (lines: SaverLine[]) => boolean, ms = 60_000): Promise<void> {
     const deadline = Date.now() + ms
     while (!test(this.lines)) {
-      if (this.child.exitCode !== null) throw new Error(`the saver exited (${this.child.exitCode}): ${this.stderr.slice(-2000)} ${JSON.stringify(this.lines.slice(-3))}`)
-      if (Date.now() > deadline) throw new Error(`the saver did not get there in ${ms} ms: ${JSON.stringify(this.lines.slice(-3))} ${this.stderr.slice(-2000)}`)
+      if (this.child.exitCode !== null)
+        throw new Error(`the saver exited (${this.child.exitCode}): ${this.stderr.slice(-2000)} ${JSON.stringify(this.lines.slice(-3))}`)
+      if (Date.now() > deadline)
+        throw new Error(`the saver did not get there in ${ms} ms: ${JSON.stringify(this.lines.slice(-3))} ${this.stderr.slice(-2000)}`)
       await new Promise<void>((wake) => {
         this.waiters.push(wake)
         setTimeout(wake, 200)

@@ -53,9 +53,24 @@ beforeAll(async () => {
   core = openServices(new DataFolder(join(dir.path, 'data')), { kind: 'web' })
   dispatch = createDispatcher(createHandlers(core), () => undefined)
   caseId = core.store.cases.insert({
-    imageName: 'a.png', patientId: null, path: '/x/a.png', sha256: 'a'.padEnd(64, '0'), format: 'png', width: 256, height: 256,
-    bitDepth: 8, channels: 1, view: 'PA', age: 40, sex: 'F', followUp: 0, originalWidth: null, originalHeight: null,
-    pixelSpacingX: null, pixelSpacingY: null, importedAt: '2026-01-01T00:00:00.000Z',
+    imageName: 'a.png',
+    patientId: null,
+    path: '/x/a.png',
+    sha256: 'a'.padEnd(64, '0'),
+    format: 'png',
+    width: 256,
+    height: 256,
+    bitDepth: 8,
+    channels: 1,
+    view: 'PA',
+    age: 40,
+    sex: 'F',
+    followUp: 0,
+    originalWidth: null,
+    originalHeight: null,
+    pixelSpacingX: null,
+    pixelSpacingY: null,
+    importedAt: '2026-01-01T00:00:00.000Z',
   })
   const accounts = new ReaderAccounts(core.store)
   admin = await accounts.create({ name: 'Ada Admin', role: 'radiologist', administrator: true, secret: 'admin-secret-1' }, CLI_ACTOR)
@@ -77,7 +92,13 @@ describe('secret hashing', () => {
     expect(await verifySecret('correct horse', a)).toBe(true)
     expect(await verifySecret('correct horsf', a)).toBe(false)
     // A damaged or hostile stored value never matches and never throws (nor allocates gigabytes).
-    for (const bad of ['', 'plain', 'scrypt$1$8$1$AAAA$AAAA', `scrypt$${2 ** 30}$8$1$${a.split('$')[4]}$${a.split('$')[5]}`, a.replace(/\$[\w-]+$/, '$short')]) {
+    for (const bad of [
+      '',
+      'plain',
+      'scrypt$1$8$1$AAAA$AAAA',
+      `scrypt$${2 ** 30}$8$1$${a.split('$')[4]}$${a.split('$')[5]}`,
+      a.replace(/\$[\w-]+$/, '$short'),
+    ]) {
       expect(await verifySecret('correct horse', bad)).toBe(false)
     }
     await expect(hashSecret('short')).rejects.toThrow(/too short \(5 characters\); give at least 8/)
@@ -107,7 +128,10 @@ describe('sessions over the dispatcher', () => {
       ['backups:restore', { name: 'x.sqlite' }],
     ]
     for (const [channel, request] of writes) {
-      expect(await dispatch(channel, request, anonymous), channel).toMatchObject({ ok: false, error: { code: 'forbidden', message: expect.stringMatching(/log in/) } })
+      expect(await dispatch(channel, request, anonymous), channel).toMatchObject({
+        ok: false,
+        error: { code: 'forbidden', message: expect.stringMatching(/log in/) },
+      })
     }
     expect(core.store.annotations.boxes(caseId)).toHaveLength(0)
     expect(core.store.cases.get(caseId)!.status).toBe('new')
@@ -129,21 +153,36 @@ describe('sessions over the dispatcher', () => {
       ['cases:setStatus', { caseId, readerId: advisor.id, status: 'reviewed' }],
       ['heatmaps:saveEdit', { baseId: 1, readerId: advisor.id, values: [1] }],
     ] as const) {
-      expect(await dispatch(channel, request, session), channel).toMatchObject({ ok: false, error: { code: 'forbidden', message: expect.stringMatching(/logged in as Rita Rad .* refused/) } })
+      expect(await dispatch(channel, request, session), channel).toMatchObject({
+        ok: false,
+        error: { code: 'forbidden', message: expect.stringMatching(/logged in as Rita Rad .* refused/) },
+      })
     }
     expect(core.store.annotations.boxes(caseId)).toHaveLength(before)
     expect(core.store.cases.get(caseId)!.status).toBe('in_review')
     // Another connection is not logged in by this one's login.
-    expect(await dispatch('boxes:delete', { boxId: made.id, readerId: rad.id }, createSession())).toMatchObject({ ok: false, error: { code: 'forbidden' } })
+    expect(await dispatch('boxes:delete', { boxId: made.id, readerId: rad.id }, createSession())).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    })
     // Logout ends it.
     expect(await ok('readers:logout', {}, session)).toEqual({ loggedOut: true })
-    expect(await dispatch('boxes:delete', { boxId: made.id, readerId: rad.id }, session)).toMatchObject({ ok: false, error: { code: 'forbidden' } })
+    expect(await dispatch('boxes:delete', { boxId: made.id, readerId: rad.id }, session)).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    })
     expect(core.store.annotations.boxes(caseId).some((b) => b.id === made.id)).toBe(true)
   })
 
   it('refuses a wrong secret and an unknown reader with the same words, audits it and backs off per reader', async () => {
     const session = createSession()
-    const lockedOut = { ok: false, error: { code: 'forbidden', message: expect.stringMatching(/^Login refused: unknown reader or wrong secret; too many failed attempts, try again in \d+ s$/) } }
+    const lockedOut = {
+      ok: false,
+      error: {
+        code: 'forbidden',
+        message: expect.stringMatching(/^Login refused: unknown reader or wrong secret; too many failed attempts, try again in \d+ s$/),
+      },
+    }
     // Each refusal is followed at once by the right secret: within the backoff that is refused too,
     // with a message that says to wait, for a known and an unknown id alike.
     const wrong = await dispatch('readers:login', { readerId: rad.id, secret: 'not-her-secret' }, session)
@@ -153,7 +192,9 @@ describe('sessions over the dispatcher', () => {
     expect(wrong).toEqual({ ok: false, error: { code: 'forbidden', message: LOGIN_REFUSED } })
     expect(unknown).toEqual({ ok: false, error: { code: 'forbidden', message: LOGIN_REFUSED } })
     expect(session.readerId).toBeNull()
-    const audit = core.store.db.prepare("SELECT actor, reader_id AS readerId, detail FROM audit_log WHERE action = 'reader.login_failed' ORDER BY id").all()
+    const audit = core.store.db
+      .prepare("SELECT actor, reader_id AS readerId, detail FROM audit_log WHERE action = 'reader.login_failed' ORDER BY id")
+      .all()
     expect(audit).toEqual([
       { actor: 'Rita Rad', readerId: rad.id, detail: JSON.stringify({ readerId: rad.id }) },
       { actor: '(unknown reader)', readerId: null, detail: JSON.stringify({ readerId: 9999 }) },
@@ -167,7 +208,9 @@ describe('sessions over the dispatcher', () => {
   })
 
   it('hashes at most two secrets at once: a flood of logins is refused, not queued, and the server keeps answering', async () => {
-    const flood = await Promise.all([101, 102, 103, 104, 105].map((id) => dispatch('readers:login', { readerId: id, secret: 'guess-guess' }, createSession())))
+    const flood = await Promise.all(
+      [101, 102, 103, 104, 105].map((id) => dispatch('readers:login', { readerId: id, secret: 'guess-guess' }, createSession())),
+    )
     const messages = flood.map((r) => (r.ok ? 'ok' : r.error.message))
     expect(messages.filter((m) => m === LOGIN_REFUSED)).toHaveLength(2)
     expect(messages.filter((m) => m === 'Too many logins at once; try again in a second')).toHaveLength(3)
@@ -180,9 +223,19 @@ describe('sessions over the dispatcher', () => {
       { name: 'Eve', role: 'clinical_advisor', secret: 'eve-secret-1' },
       { name: 'Eve', role: 'radiologist', secret: 'eve-secret-1', administrator: true },
     ]
-    for (const request of refused) expect(await dispatch('readers:create', request, session)).toMatchObject({ ok: false, error: { code: 'forbidden', message: expect.stringMatching(/administrator/) } })
-    expect(await dispatch('readers:create', { name: 'Eve', role: 'radiologist' }, session)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/needs a secret/) } })
-    expect(await dispatch('readers:create', { name: 'Eve', role: 'radiologist', secret: 'eve' }, session)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/too short/) } })
+    for (const request of refused)
+      expect(await dispatch('readers:create', request, session)).toMatchObject({
+        ok: false,
+        error: { code: 'forbidden', message: expect.stringMatching(/administrator/) },
+      })
+    expect(await dispatch('readers:create', { name: 'Eve', role: 'radiologist' }, session)).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/needs a secret/) },
+    })
+    expect(await dispatch('readers:create', { name: 'Eve', role: 'radiologist', secret: 'eve' }, session)).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/too short/) },
+    })
     expect(core.store.readers.list().some((r) => r.name === 'Eve')).toBe(false)
     const eve = await ok<Reader>('readers:create', { name: 'Eve', role: 'radiologist', secret: 'eve-secret-1' }, session)
     expect(eve).toMatchObject({ role: 'radiologist', administrator: false, hasSecret: true })
@@ -191,12 +244,22 @@ describe('sessions over the dispatcher', () => {
 
   it('does not let a radiologist create an advisor or an administrator, or change a role', async () => {
     const session = await loggedIn(rad, 'rita-secret-1')
-    expect(await dispatch('readers:create', { name: 'Mallory', role: 'clinical_advisor', secret: 'mallory-secret' }, session)).toMatchObject({ ok: false, error: { code: 'forbidden' } })
-    expect(await dispatch('readers:create', { name: 'Mallory', role: 'radiologist', secret: 'mallory-secret', administrator: true }, session)).toMatchObject({ ok: false, error: { code: 'forbidden' } })
-    expect(await dispatch('readers:setRole', { id: rad.id, role: 'clinical_advisor' }, session)).toMatchObject({ ok: false, error: { code: 'forbidden', message: expect.stringMatching(/needs an administrator/) } })
+    expect(
+      await dispatch('readers:create', { name: 'Mallory', role: 'clinical_advisor', secret: 'mallory-secret' }, session),
+    ).toMatchObject({ ok: false, error: { code: 'forbidden' } })
+    expect(
+      await dispatch('readers:create', { name: 'Mallory', role: 'radiologist', secret: 'mallory-secret', administrator: true }, session),
+    ).toMatchObject({ ok: false, error: { code: 'forbidden' } })
+    expect(await dispatch('readers:setRole', { id: rad.id, role: 'clinical_advisor' }, session)).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden', message: expect.stringMatching(/needs an administrator/) },
+    })
     // An advisor is no administrator either.
     const advisorSession = await loggedIn(advisor, 'advisor-secret')
-    expect(await dispatch('readers:setRole', { id: rad.id, role: 'clinical_advisor', administrator: true }, advisorSession)).toMatchObject({ ok: false, error: { code: 'forbidden' } })
+    expect(await dispatch('readers:setRole', { id: rad.id, role: 'clinical_advisor', administrator: true }, advisorSession)).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    })
     expect(core.store.readers.get(rad.id)).toMatchObject({ role: 'radiologist', administrator: false })
     expect(core.store.readers.list().some((r) => r.name === 'Mallory')).toBe(false)
     // ... so the radiologist's heatmap edit stays refused.
@@ -210,9 +273,15 @@ describe('sessions over the dispatcher', () => {
     expect(session.readerId).toBe(admin.id) // the administrator stays logged in as themself
     const changed = await ok<Reader>('readers:setRole', { id: rad.id, role: 'clinical_advisor' }, session)
     expect(changed).toMatchObject({ id: rad.id, role: 'clinical_advisor', administrator: false })
-    const entry = core.store.db.prepare("SELECT actor, reader_id AS readerId, detail FROM audit_log WHERE action = 'reader.role' ORDER BY id DESC").get() as { actor: string; readerId: number; detail: string }
+    const entry = core.store.db
+      .prepare("SELECT actor, reader_id AS readerId, detail FROM audit_log WHERE action = 'reader.role' ORDER BY id DESC")
+      .get() as { actor: string; readerId: number; detail: string }
     expect(entry).toMatchObject({ actor: 'Ada Admin', readerId: admin.id })
-    expect(JSON.parse(entry.detail)).toEqual({ readerId: rad.id, before: { role: 'radiologist', administrator: false }, after: { role: 'clinical_advisor', administrator: false } })
+    expect(JSON.parse(entry.detail)).toEqual({
+      readerId: rad.id,
+      before: { role: 'radiologist', administrator: false },
+      after: { role: 'clinical_advisor', administrator: false },
+    })
     await ok('readers:setRole', { id: rad.id, role: 'radiologist' }, session)
   })
 })
@@ -224,17 +293,44 @@ describe('readers from before secrets existed', () => {
       const path = join(local.path, 'cxr-lens.sqlite')
       const store = CaseStore.open(path)
       const id = store.cases.insert({
-        imageName: 'b.png', patientId: null, path: '/x/b.png', sha256: 'b'.padEnd(64, '0'), format: 'png', width: 256, height: 256,
-        bitDepth: 8, channels: 1, view: 'PA', age: 40, sex: 'M', followUp: 0, originalWidth: null, originalHeight: null,
-        pixelSpacingX: null, pixelSpacingY: null, importedAt: '2026-01-01T00:00:00.000Z',
+        imageName: 'b.png',
+        patientId: null,
+        path: '/x/b.png',
+        sha256: 'b'.padEnd(64, '0'),
+        format: 'png',
+        width: 256,
+        height: 256,
+        bitDepth: 8,
+        channels: 1,
+        view: 'PA',
+        age: 40,
+        sex: 'M',
+        followUp: 0,
+        originalWidth: null,
+        originalHeight: null,
+        pixelSpacingX: null,
+        pixelSpacingY: null,
+        importedAt: '2026-01-01T00:00:00.000Z',
       })
       const old = store.readers.create('Dr Old', 'radiologist')
       const at = '2026-01-01T00:00:00.000Z'
-      store.annotations.addBox({ caseId: id, finding: 'Mass', x: 1, y: 2, w: 3, h: 4, source: 'reader', author: 'Dr Old', readerId: old.id, at })
+      store.annotations.addBox({
+        caseId: id,
+        finding: 'Mass',
+        x: 1,
+        y: 2,
+        w: 3,
+        h: 4,
+        source: 'reader',
+        author: 'Dr Old',
+        readerId: old.id,
+        at,
+      })
       store.close()
       // Make it the schema-4 file an older CXR Lens wrote: no secret, flag or backoff columns.
       const raw = new Database(path)
-      for (const column of ['secret_hash', 'administrator', 'failed_logins', 'last_failed_at']) raw.exec(`ALTER TABLE readers DROP COLUMN ${column}`)
+      for (const column of ['secret_hash', 'administrator', 'failed_logins', 'last_failed_at'])
+        raw.exec(`ALTER TABLE readers DROP COLUMN ${column}`)
       // ...and without what later migrations add (the background analysis queue, 006).
       raw.exec('DROP TABLE analysis_queue')
       raw.pragma('user_version = 4')
@@ -249,11 +345,17 @@ describe('readers from before secrets existed', () => {
         const oldDispatch = createDispatcher(createHandlers(oldCore), () => undefined)
         const session = createSession()
         expect(await oldDispatch('readers:login', { readerId: old.id, secret: 'anything-at-all' }, session)).toMatchObject({
-          ok: false, error: { code: 'forbidden', message: `Dr Old has no secret yet: an administrator sets one on the workstation with "cxr-lens readers set-secret --id ${old.id}" (the secret is read from standard input)` },
+          ok: false,
+          error: {
+            code: 'forbidden',
+            message: `Dr Old has no secret yet: an administrator sets one on the workstation with "cxr-lens readers set-secret --id ${old.id}" (the secret is read from standard input)`,
+          },
         })
         await new ReaderAccounts(oldCore.store).setSecret(old.id, 'old-but-new', CLI_ACTOR)
         expect(await oldDispatch('readers:login', { readerId: old.id, secret: 'old-but-new' }, session)).toMatchObject({ ok: true })
-        expect(await oldDispatch('boxes:delete', { boxId: oldCore.store.annotations.boxes(id)[0].id, readerId: old.id }, session)).toMatchObject({ ok: true })
+        expect(
+          await oldDispatch('boxes:delete', { boxId: oldCore.store.annotations.boxes(id)[0].id, readerId: old.id }, session),
+        ).toMatchObject({ ok: true })
       } finally {
         await oldCore.close()
       }
@@ -270,23 +372,25 @@ describe('sessions over browser mode connections', () => {
     writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>x</title>')
     const server = await startWebServer({ core, rendererDir })
     const origin = new URL(server.url).origin
-    const connect = () => new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(`${origin.replace('http', 'ws')}/api?token=${server.token}`, { origin })
-      ws.once('open', () => resolve(ws))
-      ws.once('error', reject)
-    })
+    const connect = () =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(`${origin.replace('http', 'ws')}/api?token=${server.token}`, { origin })
+        ws.once('open', () => resolve(ws))
+        ws.once('error', reject)
+      })
     let nextId = 1
-    const call = (ws: WebSocket, channel: string, request: unknown) => new Promise<{ ok: boolean; error?: { code: string }; data?: unknown }>((resolve) => {
-      const id = nextId++
-      const onMessage = (data: WebSocket.RawData, isBinary: boolean) => {
-        const message = decodeWire(isBinary ? new Uint8Array(data as Buffer) : String(data)) as { id: number; envelope: { ok: boolean } }
-        if (message.id !== id) return
-        ws.off('message', onMessage)
-        resolve(message.envelope)
-      }
-      ws.on('message', onMessage)
-      ws.send(encodeWire({ id, channel, request }))
-    })
+    const call = (ws: WebSocket, channel: string, request: unknown) =>
+      new Promise<{ ok: boolean; error?: { code: string }; data?: unknown }>((resolve) => {
+        const id = nextId++
+        const onMessage = (data: WebSocket.RawData, isBinary: boolean) => {
+          const message = decodeWire(isBinary ? new Uint8Array(data as Buffer) : String(data)) as { id: number; envelope: { ok: boolean } }
+          if (message.id !== id) return
+          ws.off('message', onMessage)
+          resolve(message.envelope)
+        }
+        ws.on('message', onMessage)
+        ws.send(encodeWire({ id, channel, request }))
+      })
     try {
       const [first, second] = await Promise.all([connect(), connect()])
       const status = { caseId, readerId: admin.id, status: 'reviewed' }
@@ -296,7 +400,10 @@ describe('sessions over browser mode connections', () => {
       first.close()
       // A new connection (a reloaded page) starts anonymous again.
       const third = await connect()
-      expect(await call(third, 'cases:setStatus', { ...status, status: 'in_review' })).toMatchObject({ ok: false, error: { code: 'forbidden' } })
+      expect(await call(third, 'cases:setStatus', { ...status, status: 'in_review' })).toMatchObject({
+        ok: false,
+        error: { code: 'forbidden' },
+      })
       second.close()
       third.close()
     } finally {

@@ -14,14 +14,23 @@ const dir = tempDir('cxr-reid-')
 afterAll(dir.cleanup)
 
 const pem = (key: import('node:crypto').KeyObject, type: 'spki' | 'pkcs8') => key.export({ type, format: 'pem' }).toString()
-const record: ReidRecord = { source: 'import', at: '2025-01-01T00:00:00.000Z', patient: 'anon-1', image: 'img-1.dcm', original: { patientName: 'DOE^JANE', patientId: 'MRN-1' } }
+const record: ReidRecord = {
+  source: 'import',
+  at: '2025-01-01T00:00:00.000Z',
+  patient: 'anon-1',
+  image: 'img-1.dcm',
+  original: { patientName: 'DOE^JANE', patientId: 'MRN-1' },
+}
 
 describe('sealing re-identification records', () => {
   const x25519 = generateSealingKeyPair('x25519')
   const rsa = generateKeyPairSync('rsa', { modulusLength: 3072 })
 
   it('round-trips with X25519 and RSA-OAEP-SHA256 3072, and the sealed bytes hold no plaintext', () => {
-    for (const [publicPem, privatePem] of [[x25519.publicPem, x25519.privatePem], [pem(rsa.publicKey, 'spki'), pem(rsa.privateKey, 'pkcs8')]]) {
+    for (const [publicPem, privatePem] of [
+      [x25519.publicPem, x25519.privatePem],
+      [pem(rsa.publicKey, 'spki'), pem(rsa.privateKey, 'pkcs8')],
+    ]) {
       const recipient = recipientFromPem(publicPem, 'dpo.pem')
       const envelope = seal(Buffer.from('DOE^JANE MRN-1'), recipient)
       expect(JSON.stringify(envelope)).not.toMatch(/DOE|MRN/)
@@ -31,10 +40,14 @@ describe('sealing re-identification records', () => {
 
   it('refuses a short RSA key, a non-encryption key and a private key given as the public one', () => {
     const short = generateKeyPairSync('rsa', { modulusLength: 2048 })
-    expect(() => recipientFromPem(pem(short.publicKey, 'spki'), 'short.pem')).toThrow('short.pem: an RSA key of 2048 bits is too short for sealing; it needs at least 3072')
+    expect(() => recipientFromPem(pem(short.publicKey, 'spki'), 'short.pem')).toThrow(
+      'short.pem: an RSA key of 2048 bits is too short for sealing; it needs at least 3072',
+    )
     const ed = generateKeyPairSync('ed25519')
     expect(() => recipientFromPem(pem(ed.publicKey, 'spki'), 'ed.pem')).toThrow(/ed.pem: a ed25519 key cannot seal records/)
-    expect(() => recipientFromPem(x25519.privatePem, 'dpo-private.pem')).toThrow(/dpo-private.pem is a private key; give the workstation the public key only/)
+    expect(() => recipientFromPem(x25519.privatePem, 'dpo-private.pem')).toThrow(
+      /dpo-private.pem is a private key; give the workstation the public key only/,
+    )
     expect(() => recipientFromPem('not a key', 'junk.pem')).toThrow(/^junk.pem is not a PEM public key/)
   })
 
@@ -44,7 +57,9 @@ describe('sealing re-identification records', () => {
     expect(encrypted).toMatch(/BEGIN ENCRYPTED PRIVATE KEY/)
     const envelope = seal(Buffer.from('secret'), recipientFromPem(protectedPair.publicPem, 'dpo.pem'))
     expect(unseal(envelope, privateKeyFromPem(encrypted, 'enc.pem', 'right')).toString()).toBe('secret')
-    expect(() => privateKeyFromPem(encrypted, 'enc.pem')).toThrow('enc.pem is encrypted; give its passphrase on standard input with --passphrase-stdin')
+    expect(() => privateKeyFromPem(encrypted, 'enc.pem')).toThrow(
+      'enc.pem is encrypted; give its passphrase on standard input with --passphrase-stdin',
+    )
     expect(() => privateKeyFromPem(encrypted, 'enc.pem', 'wrong')).toThrow('enc.pem: the passphrase does not open this key')
   })
 
@@ -54,7 +69,9 @@ describe('sealing re-identification records', () => {
     const envelope = seal(Buffer.from('secret'), recipient)
     const flipped = Buffer.from(envelope.ct, 'base64')
     flipped[0] ^= 1
-    expect(() => unseal({ ...envelope, ct: flipped.toString('base64') }, key)).toThrow('the record fails its authentication tag (altered or damaged)')
+    expect(() => unseal({ ...envelope, ct: flipped.toString('base64') }, key)).toThrow(
+      'the record fails its authentication tag (altered or damaged)',
+    )
     expect(() => unseal({ ...envelope, kid: '0000000000000000' }, key)).toThrow(/sealed to key 0000000000000000, not to this key/)
   })
 
@@ -67,7 +84,11 @@ describe('sealing re-identification records', () => {
     expect(readFileSync(file, 'utf8')).not.toMatch(/DOE|MRN|anon-/)
     writeFileSync(file, `${readFileSync(file, 'utf8')}{"half a line\n`)
     const opened = openSealedFile(file, privateKeyFromPem(x25519.privatePem, 'key.pem'))
-    expect(opened).toEqual([{ line: 1, record }, { line: 2, record: { ...record, patient: 'anon-2' } }, { line: 3, error: 'not a sealed record (a damaged or foreign line)' }])
+    expect(opened).toEqual([
+      { line: 1, record },
+      { line: 2, record: { ...record, patient: 'anon-2' } },
+      { line: 3, error: 'not a sealed record (a damaged or foreign line)' },
+    ])
   })
 })
 
@@ -76,7 +97,10 @@ describe('the re-identification setting', () => {
     const dataDir = join(dir.path, 'damaged')
     const dicomDir = join(dir.path, 'damaged-dicom')
     mkdirSync(dicomDir, { recursive: true })
-    writeFileSync(join(dicomDir, 'a.dcm'), writeDicom({ rows: 2, columns: 2, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels: [0, 80, 160, 240] }))
+    writeFileSync(
+      join(dicomDir, 'a.dcm'),
+      writeDicom({ rows: 2, columns: 2, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels: [0, 80, 160, 240] }),
+    )
     mkdirSync(dataDir, { recursive: true })
     writeFileSync(join(dataDir, 'reidentification.json'), '{"enabled": true')
     const store = CaseStore.open(join(dataDir, 'cxr-lens.sqlite'))
@@ -90,7 +114,9 @@ describe('the re-identification setting', () => {
       expect(await importDicom(store, { dicomDir, dataDir })).toMatchObject({ imported: 1 })
       const opened = openSealedFile(join(dataDir, 'reidentification.sealed'), privateKeyFromPem(pair.privatePem, 'key.pem'))
       expect(opened).toHaveLength(1)
-      expect(opened[0]).toMatchObject({ record: { source: 'import', original: { patientName: 'DOE^JANE', patientId: 'MRN-0042', birthDate: '19600102' } } })
+      expect(opened[0]).toMatchObject({
+        record: { source: 'import', original: { patientName: 'DOE^JANE', patientId: 'MRN-0042', birthDate: '19600102' } },
+      })
       expect(existsSync(join(dataDir, 'reidentification.sqlite'))).toBe(false)
     } finally {
       store.close()

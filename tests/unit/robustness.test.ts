@@ -20,7 +20,6 @@ import { seededRandom } from '../../src/shared/random'
 const dir = tempDir()
 afterAll(dir.cleanup)
 
-
 /** Truncations and byte flips of a valid file. */
 function garble(bytes: Uint8Array, random: () => number): Uint8Array {
   const copy = Uint8Array.from(bytes.subarray(0, Math.max(1, Math.floor(bytes.length * random()))))
@@ -71,7 +70,16 @@ describe.runIf(HAS_NIH)('bad input gets a clear error and nothing stored is lost
         const garbled = stream.slice(0, Math.max(4, Math.floor(stream.length * (0.2 + 0.8 * random()))))
         for (let k = 0; k < 4; k++) garbled[Math.floor(random() * Math.min(garbled.length, 64))] ^= 1 + Math.floor(random() * 255)
         garbled[Math.floor(random() * garbled.length)] ^= 1 + Math.floor(random() * 255)
-        const file = writeDicom({ rows: 64, columns: 64, photometric: 'MONOCHROME2', bitsAllocated: 8, bitsStored: 8, pixels: [], transferSyntax, encapsulated: garbled })
+        const file = writeDicom({
+          rows: 64,
+          columns: 64,
+          photometric: 'MONOCHROME2',
+          bitsAllocated: 8,
+          bitsStored: 8,
+          pixels: [],
+          transferSyntax,
+          encapsulated: garbled,
+        })
         const started = performance.now()
         try {
           const image = await decodeDicom(file, `c${i}.dcm`)
@@ -104,7 +112,17 @@ describe.runIf(HAS_NIH)('bad input gets a clear error and nothing stored is lost
   it('malformed IPC requests come back as typed errors', async () => {
     const core = openServices(new DataFolder(join(dir.path, 'ipc')), { kind: 'web' })
     const dispatch = createDispatcher(createHandlers(core), () => undefined)
-    const junk: unknown[] = [null, 1, 'x', [], { caseId: -1 }, { caseId: 1e300 }, { limit: 'all' }, { __proto__: { admin: true } }, { boxId: 1, readerId: 'me' }]
+    const junk: unknown[] = [
+      null,
+      1,
+      'x',
+      [],
+      { caseId: -1 },
+      { caseId: 1e300 },
+      { limit: 'all' },
+      { __proto__: { admin: true } },
+      { boxId: 1, readerId: 'me' },
+    ]
     const channels = ['cases:get', 'cases:list', 'boxes:update', 'heatmaps:saveEdit', 'import:start', 'nope:nope', 42]
     for (const channel of channels) {
       for (const request of junk) {
@@ -122,7 +140,11 @@ describe.runIf(HAS_NIH)('kill -9 during an import', () => {
     mkdirSync(dataDir, { recursive: true })
     const cli = resolve(__dirname, '../../src/main/cli/cliMain.ts')
     // node itself runs the import (tsx as a loader, not a wrapper process), so SIGKILL hits the writer.
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'import', '--images', NIH_256, '--labels', LABELS_CSV, '--data-dir', dataDir], { stdio: 'ignore', cwd: resolve(__dirname, '../..') })
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', cli, 'import', '--images', NIH_256, '--labels', LABELS_CSV, '--data-dir', dataDir],
+      { stdio: 'ignore', cwd: resolve(__dirname, '../..') },
+    )
     // Wait until some batches have committed, then kill without warning.
     const dbPath = join(dataDir, 'cxr-lens.sqlite')
     for (let i = 0; i < 200; i++) {
@@ -143,7 +165,9 @@ describe.runIf(HAS_NIH)('kill -9 during an import', () => {
     const total = store.worklist.query({}).total
     expect(total).toBeGreaterThan(0)
     expect(total).toBeLessThan(1715)
-    const orphans = store.db.prepare('SELECT count(*) AS n FROM cases c WHERE NOT EXISTS (SELECT 1 FROM thumbnails t WHERE t.case_id = c.id)').get() as { n: number }
+    const orphans = store.db
+      .prepare('SELECT count(*) AS n FROM cases c WHERE NOT EXISTS (SELECT 1 FROM thumbnails t WHERE t.case_id = c.id)')
+      .get() as { n: number }
     expect(orphans.n).toBe(0) // every committed case came with its thumbnail and labels
     const rerun = await importNih(store, { imagesDir: NIH_256, labelsCsv: LABELS_CSV })
     expect(rerun.duplicates).toBe(total + 1) // the folder's one byte-identical pair counts once more

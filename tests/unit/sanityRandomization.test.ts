@@ -32,23 +32,30 @@ describe('Spearman rank correlation', () => {
 // 'identical': every map equal value for value.
 type Outcome = 'changes' | 'stays' | 'identical'
 const EXPECTED: Record<ExplainMethod, Record<RandomizedLayers, Outcome> & { why: string }> = {
-  gradcam: { head: 'changes', 'head+last-block': 'changes', why: 'its channel weights are the head\'s gradients, signed' },
+  gradcam: { head: 'changes', 'head+last-block': 'changes', why: "its channel weights are the head's gradients, signed" },
   gradcampp: {
-    head: 'stays', 'head+last-block': 'changes',
-    why: 'with this model\'s small gradients alpha ≈ 1/2, so the map is ≈ ReLU(Σ_k ReLU(W_ck)·A_k): a positive mix of non-negative channels, close to the mean activation whichever channels the head favours',
+    head: 'stays',
+    'head+last-block': 'changes',
+    why: "with this model's small gradients alpha ≈ 1/2, so the map is ≈ ReLU(Σ_k ReLU(W_ck)·A_k): a positive mix of non-negative channels, close to the mean activation whichever channels the head favours",
   },
-  cam: { head: 'changes', 'head+last-block': 'changes', why: 'the head\'s weights, signed, on the feature map' },
+  cam: { head: 'changes', 'head+last-block': 'changes', why: "the head's weights, signed, on the feature map" },
   eigencam: {
-    head: 'identical', 'head+last-block': 'stays',
+    head: 'identical',
+    'head+last-block': 'stays',
     why: 'class-agnostic: the first principal component of the feature map never reads the head, and a random 1×1 block mixes the same spatial structure',
   },
   scorecam: {
-    head: 'stays', 'head+last-block': 'changes',
-    why: 'each channel\'s weight is the randomized network\'s probability gain from its mask; a random head leaves about half the maps empty (all weights negative) and the rest a positive mix of the same channels, close to the original',
+    head: 'stays',
+    'head+last-block': 'changes',
+    why: "each channel's weight is the randomized network's probability gain from its mask; a random head leaves about half the maps empty (all weights negative) and the rest a positive mix of the same channels, close to the original",
   },
-  occlusion: { head: 'changes', 'head+last-block': 'changes', why: 'drops in the randomized network\'s probabilities' },
-  kernelshap: { head: 'changes', 'head+last-block': 'changes', why: 'Shapley values of the randomized network\'s probabilities' },
-  layershap: { head: 'changes', 'head+last-block': 'changes', why: 'the head\'s weights times the feature map\'s difference from the background' },
+  occlusion: { head: 'changes', 'head+last-block': 'changes', why: "drops in the randomized network's probabilities" },
+  kernelshap: { head: 'changes', 'head+last-block': 'changes', why: "Shapley values of the randomized network's probabilities" },
+  layershap: {
+    head: 'changes',
+    'head+last-block': 'changes',
+    why: "the head's weights times the feature map's difference from the background",
+  },
 }
 
 function expectOutcome(summary: RandomizationSummary, outcome: Outcome, what: string): void {
@@ -79,11 +86,21 @@ describe('model-parameter randomization check on the reference model', () => {
   const dir = tempDir('cxr-randomized-')
   // Two images and small budgets keep this within a CI minute on two cores; the script
   // (`npm run sanity:randomization`) runs the app's default budgets on more images.
-  const images = readdirSync(NIH_256).filter((n) => n.endsWith('.png')).sort().slice(0, 2).map((name) => ({ name, path: join(NIH_256, name) }))
+  const images = readdirSync(NIH_256)
+    .filter((n) => n.endsWith('.png'))
+    .sort()
+    .slice(0, 2)
+    .map((name) => ({ name, path: join(NIH_256, name) }))
   const budget: ExplainBudget = { occlusionGrid: 4, shapGrid: 3, samples: 64, seed: 1, channels: 32 }
   let report: RandomizationReport
   beforeAll(async () => {
-    report = await randomizationCheck(engine, pkg, { images, methods: EXPLAIN_METHODS, layers: ['head', 'head+last-block'], seed: 7, budget })
+    report = await randomizationCheck(engine, pkg, {
+      images,
+      methods: EXPLAIN_METHODS,
+      layers: ['head', 'head+last-block'],
+      seed: 7,
+      budget,
+    })
   }, 300_000) // ~16 s on two idle cores; generous for a loaded CI machine
   afterAll(async () => {
     await engine.close()
@@ -106,13 +123,19 @@ describe('model-parameter randomization check on the reference model', () => {
         expect(same, `${name} ${replaced.has(name) ? 'replaced' : 'kept'}`).toBe(!replaced.has(name))
       }
     }
-    expect(() => randomizedPackage(loadModelPackage(join(__dirname, '../fixtures/engine/tiny-resnet')), 'head+last-block', 7, dir.path)).toThrow(/no last block to randomize/)
+    expect(() =>
+      randomizedPackage(loadModelPackage(join(__dirname, '../fixtures/engine/tiny-resnet')), 'head+last-block', 7, dir.path),
+    ).toThrow(/no last block to randomize/)
   })
 
   it('gives the same maps for the same model twice (so a low ρ is the randomization, not noise)', async () => {
     const tensor = await preprocessImage(images[0].path, pkg.manifest, images[0].name)
-    const [first, second] = [await explainImage(engine, pkg, tensor, EXPLAIN_METHODS, budget), await explainImage(engine, pkg, tensor, EXPLAIN_METHODS, budget)]
-    for (const method of EXPLAIN_METHODS) first.get(method)!.forEach((map, c) => expect(Array.from(map), `${method} ${c}`).toEqual(Array.from(second.get(method)![c])))
+    const [first, second] = [
+      await explainImage(engine, pkg, tensor, EXPLAIN_METHODS, budget),
+      await explainImage(engine, pkg, tensor, EXPLAIN_METHODS, budget),
+    ]
+    for (const method of EXPLAIN_METHODS)
+      first.get(method)!.forEach((map, c) => expect(Array.from(map), `${method} ${c}`).toEqual(Array.from(second.get(method)![c])))
     // Kernel SHAP samples coalitions: with another sampling seed its map must still agree far better
     // than with a randomized model, or its "change" would be sampling noise.
     expect(report.noiseFloor!.kernelshap.rho.median!).toBeGreaterThanOrEqual(0.8)
@@ -126,7 +149,9 @@ describe('model-parameter randomization check on the reference model', () => {
         expectOutcome(summary, EXPECTED[method][layers], `${method} ${layers}`)
       }
       // What the viewer and reports warn about is what this check finds.
-      expect(EXPLAIN_METHOD_FACTS[method].passesRandomization, `${method}: registry's passesRandomization`).toBe(EXPECTED[method].head === 'changes')
+      expect(EXPLAIN_METHOD_FACTS[method].passesRandomization, `${method}: registry's passesRandomization`).toBe(
+        EXPECTED[method].head === 'changes',
+      )
     })
   }
 })

@@ -13,7 +13,13 @@ function dataset(): RowSet {
   const matrix = Float32Array.from({ length: rows * D }, () => random() * 10 - 5)
   const labels = (r: number) => Uint8Array.of(r % 3 === 0 ? 1 : 0, r % 12 === 1 ? 1 : 0, r === 7 ? 1 : 0)
   // The set refers to rows out of order, as a split does.
-  return rowSet(matrix, D, Array.from({ length: rows }, (_, i) => (i * 17) % rows), labels, C)
+  return rowSet(
+    matrix,
+    D,
+    Array.from({ length: rows }, (_, i) => (i * 17) % rows),
+    labels,
+    C,
+  )
 }
 
 const distance = (m: Float32Array, a: number, b: number) => Math.hypot(...Array.from({ length: D }, (_, d) => m[a * D + d] - m[b * D + d]))
@@ -42,7 +48,8 @@ describe('SMOTE in feature space', () => {
       expect(distance(set.matrix, a, b)).toBeLessThanOrEqual(distance(set.matrix, a, ranked[k - 1]) + 1e-4)
       // The materialized point p satisfies p = a + t(b − a) with t in [0, 1], recovered from p alone.
       const p = points.subarray(i * D, (i + 1) * D)
-      let num = 0, den = 0
+      let num = 0,
+        den = 0
       for (let d = 0; d < D; d++) {
         const ab = set.matrix[b * D + d] - set.matrix[a * D + d]
         num += (p[d] - set.matrix[a * D + d]) * ab
@@ -68,7 +75,9 @@ describe('SMOTE in feature space', () => {
   })
 
   it('refuses a finding with fewer than two positives, by name', async () => {
-    await expect(smote(dataset(), [0, 0, 3], { k: 5, seed: 1, findings: ['A', 'B', 'Hernia'] })).rejects.toThrow(/Hernia has 1 positive training case\(s\); it needs at least 2/)
+    await expect(smote(dataset(), [0, 0, 3], { k: 5, seed: 1, findings: ['A', 'B', 'Hernia'] })).rejects.toThrow(
+      /Hernia has 1 positive training case\(s\); it needs at least 2/,
+    )
   })
 
   it('tops positives up to the ratio of negatives, at most 5× the real positives, none for a single positive', () => {

@@ -35,7 +35,13 @@ async function interruptedThenResumed(make: () => Trainable, sets: ReturnType<ty
   const path = join(dir.path, `ckpt-${Math.random()}.ckpt`)
   const controller = new AbortController()
   const save = (state: TrainerState) => writeCheckpoint(path, { hash: 'h', meta: { note: 'x' }, state })
-  await expect(trainLoop(make(), sets.train, sets.val, options, { signal: controller.signal, onCheckpoint: save, onEpoch: (r) => r.epoch === stopAfter && controller.abort() })).rejects.toThrow(/cancelled/)
+  await expect(
+    trainLoop(make(), sets.train, sets.val, options, {
+      signal: controller.signal,
+      onCheckpoint: save,
+      onEpoch: (r) => r.epoch === stopAfter && controller.abort(),
+    }),
+  ).rejects.toThrow(/cancelled/)
   const checkpoint = readCheckpoint<{ note: string }>(path, 'h')!
   expect(checkpoint.meta).toEqual({ note: 'x' })
   expect(checkpoint.state.epoch).toBe(stopAfter)
@@ -46,11 +52,24 @@ async function interruptedThenResumed(make: () => Trainable, sets: ReturnType<ty
 describe('resume-safe training', () => {
   for (const kind of ['linear head', 'last block + head'] as const) {
     it(`${kind}: a run stopped after epoch 3 and resumed from its checkpoint file ends with the same weights as an uninterrupted run`, async () => {
-      const cells = 4, Cin = 8, K = 6
-      const init = { block: uniform(K * Cin, -0.5, 0.5), blockBias: uniform(K, 0, 0.5), head: uniform(C * K, -0.5, 0.5), bias: new Float32Array(C) }
-      const make = () => kind === 'linear head'
-        ? linearHeadTrainable({ weight: Float32Array.from(init.head), bias: Float32Array.from(init.bias) }, K)
-        : blockTrainable({ weight: Float32Array.from(init.block), bias: Float32Array.from(init.blockBias), activation: 'relu6', inChannels: Cin }, { weight: Float32Array.from(init.head), bias: Float32Array.from(init.bias) }, cells, 0.1)
+      const cells = 4,
+        Cin = 8,
+        K = 6
+      const init = {
+        block: uniform(K * Cin, -0.5, 0.5),
+        blockBias: uniform(K, 0, 0.5),
+        head: uniform(C * K, -0.5, 0.5),
+        bias: new Float32Array(C),
+      }
+      const make = () =>
+        kind === 'linear head'
+          ? linearHeadTrainable({ weight: Float32Array.from(init.head), bias: Float32Array.from(init.bias) }, K)
+          : blockTrainable(
+              { weight: Float32Array.from(init.block), bias: Float32Array.from(init.blockBias), activation: 'relu6', inChannels: Cin },
+              { weight: Float32Array.from(init.head), bias: Float32Array.from(init.bias) },
+              cells,
+              0.1,
+            )
       const sets = data(kind === 'linear head' ? K : cells * Cin)
       const whole = await trainLoop(make(), sets.train, sets.val, options)
       const resumed = await interruptedThenResumed(make, sets, 3)
@@ -100,7 +119,9 @@ describe.runIf(HAS_NIH)('fine-tuning resumes from its checkpoint in the data fol
 
       const b = await open('interrupted')
       const controller = new AbortController()
-      await expect(fineTune(b, request, { signal: controller.signal, onEpoch: (r) => r.fold === 2 && r.epoch === 2 && controller.abort() })).rejects.toThrow(/cancelled/)
+      await expect(
+        fineTune(b, request, { signal: controller.signal, onEpoch: (r) => r.fold === 2 && r.epoch === 2 && controller.abort() }),
+      ).rejects.toThrow(/cancelled/)
       const checkpoints = readdirSync(join(b.dataDir, 'training'))
       expect(checkpoints.filter((f) => f.endsWith('.ckpt'))).toHaveLength(1)
       expect(b.registry.list().map((m) => m.pkg.manifest.version)).toEqual(['0.0.1-test'])
@@ -120,7 +141,9 @@ describe.runIf(HAS_NIH)('fine-tuning resumes from its checkpoint in the data fol
       // --fresh ignores a checkpoint of the same configuration.
       const c = await open('fresh')
       const stop = new AbortController()
-      await expect(fineTune(c, request, { signal: stop.signal, onEpoch: (r) => r.epoch === 1 && stop.abort() })).rejects.toThrow(/cancelled/)
+      await expect(fineTune(c, request, { signal: stop.signal, onEpoch: (r) => r.epoch === 1 && stop.abort() })).rejects.toThrow(
+        /cancelled/,
+      )
       const fresh = await fineTune(c, { ...request, fresh: true })
       expect(fresh.resumedFrom).toBeNull()
       expect(fresh.child.sha256).toBe(whole.child.sha256)

@@ -10,7 +10,11 @@ import { seededRandom } from '../../src/shared/random'
 const random = seededRandom(11)
 const uniform = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * random())
 
-const n = 3, cells = 4, Cin = 6, K = 5, C = 3
+const n = 3,
+  cells = 4,
+  Cin = 6,
+  K = 5,
+  C = 3
 
 function referenceLogits(p: Float64Array[], x: Float32Array, activation: 'relu6' | 'none'): Float64Array {
   const [wb, bb, wh, bh] = p
@@ -64,10 +68,11 @@ describe('trainable layers', () => {
     const model = linearHeadTrainable(head, K)
     await checkGradients(model, x, ([w, b]) => {
       const out = new Float64Array(n * C)
-      for (let i = 0; i < n; i++) for (let o = 0; o < C; o++) {
-        out[i * C + o] = b[o]
-        for (let k = 0; k < K; k++) out[i * C + o] += w[o * K + k] * x[i * K + k]
-      }
+      for (let i = 0; i < n; i++)
+        for (let o = 0; o < C; o++) {
+          out[i * C + o] = b[o]
+          for (let k = 0; k < K; k++) out[i * C + o] += w[o * K + k] * x[i * K + k]
+        }
       return out
     })
   })
@@ -79,11 +84,12 @@ describe('trainable layers', () => {
     const model = blockTrainable(block, { weight: uniform(C * K, -1, 1), bias: uniform(C, -1, 1) }, cells, 0.1)
     const params = model.params.map((p) => Float64Array.from(p.data))
     const z: number[] = []
-    for (let r = 0; r < n * cells; r++) for (let k = 0; k < K; k++) {
-      let s = params[1][k]
-      for (let j = 0; j < Cin; j++) s += params[0][k * Cin + j] * x[r * Cin + j]
-      z.push(s)
-    }
+    for (let r = 0; r < n * cells; r++)
+      for (let k = 0; k < K; k++) {
+        let s = params[1][k]
+        for (let j = 0; j < Cin; j++) s += params[0][k * Cin + j] * x[r * Cin + j]
+        z.push(s)
+      }
     expect(z.some((v) => v < 0) && z.some((v) => v > 6) && z.some((v) => v > 0 && v < 6)).toBe(true)
     expect(Math.min(...z.map((v) => Math.min(Math.abs(v), Math.abs(v - 6))))).toBeGreaterThan(1e-3)
     expect(model.params.map((p) => p.lrScale)).toEqual([0.1, 0.1, 1, 1])
@@ -93,7 +99,9 @@ describe('trainable layers', () => {
   it('a block without activation', async () => {
     const block = { weight: uniform(K * Cin, -1, 1), bias: uniform(K, -1, 1), activation: 'none' as const, inChannels: Cin }
     const x = uniform(n * cells * Cin, -3, 3)
-    await checkGradients(blockTrainable(block, { weight: uniform(C * K, -1, 1), bias: uniform(C, -1, 1) }, cells, 1), x, (p) => referenceLogits(p, x, 'none'))
+    await checkGradients(blockTrainable(block, { weight: uniform(C * K, -1, 1), bias: uniform(C, -1, 1) }, cells, 1), x, (p) =>
+      referenceLogits(p, x, 'none'),
+    )
   })
 
   it('dropout zeroes pooled features with the generator, scaling the kept ones', async () => {

@@ -122,7 +122,11 @@ function fixedHttpCases(): Array<[name: string, bytes: string | Buffer, statuses
     ['obsolete line folding', `GET / HTTP/1.1\r\nHost: ${host}\r\nX-A: a\r\n b\r\nConnection: close\r\n\r\n`, [200, 400]],
     ['headers over 16 KiB', `GET / HTTP/1.1\r\nHost: ${host}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, [431]],
     ['two Content-Lengths', `GET / HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab`, [400]],
-    ['chunked and Content-Length', `POST / HTTP/1.1\r\nHost: ${host}\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n`, [400]],
+    [
+      'chunked and Content-Length',
+      `POST / HTTP/1.1\r\nHost: ${host}\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n`,
+      [400],
+    ],
     ['bad chunk size', `POST / HTTP/1.1\r\nHost: ${host}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`, [400, 405]],
     ['bare LF line endings', `GET / HTTP/1.1\nHost: ${host}\nConnection: close\n\n`, [200, 400]],
     ['binary garbage', Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03, 0xff, 0x00]), [400]],
@@ -134,16 +138,58 @@ function fixedHttpCases(): Array<[name: string, bytes: string | Buffer, statuses
     ['upgrade: Origin null', `GET ${good} HTTP/1.1\r\n${wsHeaders('Origin: null\r\n')}\r\n`, [403]],
     ['upgrade: bad token', `GET /api?token=x HTTP/1.1\r\n${wsHeaders(`Origin: ${origin()}\r\n`)}\r\n`, [403]],
     ['upgrade: no token', `GET /api HTTP/1.1\r\n${wsHeaders(`Origin: ${origin()}\r\n`)}\r\n`, [403]],
-    ['upgrade: token with a multi-byte character', `GET /api?token=%E2%82%AC HTTP/1.1\r\n${wsHeaders(`Origin: ${origin()}\r\n`)}\r\n`, [403]],
-    ['upgrade: foreign Host', `GET ${good} HTTP/1.1\r\nHost: evil.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\nOrigin: http://evil.example\r\n\r\n`, [403]],
-    ['upgrade: not websocket', `GET ${good} HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nOrigin: ${origin()}\r\n\r\n`, [400]],
-    ['upgrade: no key', `GET ${good} HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nOrigin: ${origin()}\r\n\r\n`, [400]],
-    ['upgrade: bad key', `GET ${good} HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: short\r\nOrigin: ${origin()}\r\n\r\n`, [400]],
-    ['upgrade: version 99', `GET ${good} HTTP/1.1\r\n${wsHeaders(`Origin: ${origin()}\r\n`).replace('Version: 13', 'Version: 99')}\r\n`, [400, 426]],
+    [
+      'upgrade: token with a multi-byte character',
+      `GET /api?token=%E2%82%AC HTTP/1.1\r\n${wsHeaders(`Origin: ${origin()}\r\n`)}\r\n`,
+      [403],
+    ],
+    [
+      'upgrade: foreign Host',
+      `GET ${good} HTTP/1.1\r\nHost: evil.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\nOrigin: http://evil.example\r\n\r\n`,
+      [403],
+    ],
+    [
+      'upgrade: not websocket',
+      `GET ${good} HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nOrigin: ${origin()}\r\n\r\n`,
+      [400],
+    ],
+    [
+      'upgrade: no key',
+      `GET ${good} HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nOrigin: ${origin()}\r\n\r\n`,
+      [400],
+    ],
+    [
+      'upgrade: bad key',
+      `GET ${good} HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: short\r\nOrigin: ${origin()}\r\n\r\n`,
+      [400],
+    ],
+    [
+      'upgrade: version 99',
+      `GET ${good} HTTP/1.1\r\n${wsHeaders(`Origin: ${origin()}\r\n`).replace('Version: 13', 'Version: 99')}\r\n`,
+      [400, 426],
+    ],
     ['upgrade: POST', `POST ${good} HTTP/1.1\r\n${wsHeaders(`Origin: ${origin()}\r\n`)}Content-Length: 0\r\n\r\n`, [400, 405]],
-    ['upgrade: garbage after the headers', Buffer.concat([Buffer.from(`GET ${good} HTTP/1.1\r\n${wsHeaders(`Origin: ${origin()}\r\n`)}\r\n`), randomBuffer(64)]), [101]],
-    ['upgrade: unmasked frame after the headers', Buffer.concat([Buffer.from(`GET ${good} HTTP/1.1\r\n${wsHeaders(`Origin: ${origin()}\r\n`)}\r\n`), Buffer.from([0x81, 0x04, 0x6e, 0x75, 0x6c, 0x6c])]), [101]],
-    ['upgrade: frame declaring 2^63 bytes', Buffer.concat([Buffer.from(`GET ${good} HTTP/1.1\r\n${wsHeaders(`Origin: ${origin()}\r\n`)}\r\n`), Buffer.from([0x82, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4])]), [101]],
+    [
+      'upgrade: garbage after the headers',
+      Buffer.concat([Buffer.from(`GET ${good} HTTP/1.1\r\n${wsHeaders(`Origin: ${origin()}\r\n`)}\r\n`), randomBuffer(64)]),
+      [101],
+    ],
+    [
+      'upgrade: unmasked frame after the headers',
+      Buffer.concat([
+        Buffer.from(`GET ${good} HTTP/1.1\r\n${wsHeaders(`Origin: ${origin()}\r\n`)}\r\n`),
+        Buffer.from([0x81, 0x04, 0x6e, 0x75, 0x6c, 0x6c]),
+      ]),
+      [101],
+    ],
+    [
+      'upgrade: frame declaring 2^63 bytes',
+      Buffer.concat([
+        Buffer.from(`GET ${good} HTTP/1.1\r\n${wsHeaders(`Origin: ${origin()}\r\n`)}\r\n`),
+        Buffer.from([0x82, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4]),
+      ]),
+      [101],
+    ],
   ]
 }
 
@@ -237,12 +283,37 @@ function fixedSocketCases(): Array<[name: string, data: string | Buffer, binary:
     ['binary: header not JSON', binaryFrame('not json'), true, invalid],
     ['binary: header not UTF-8', binaryFrame(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])), true, invalid],
     ['binary: header null', binaryFrame('null'), true, invalid],
-    ['binary: $bin outside the payload', binaryFrame('{"id":1,"channel":"app:info","request":{"b":{"$bin":[0,50]}}}', Buffer.from([1])), true, invalid],
-    ['binary: $bin negative', binaryFrame('{"id":1,"channel":"app:info","request":{"b":{"$bin":[-5,2]}}}', Buffer.from([1, 2, 3])), true, invalid],
+    [
+      'binary: $bin outside the payload',
+      binaryFrame('{"id":1,"channel":"app:info","request":{"b":{"$bin":[0,50]}}}', Buffer.from([1])),
+      true,
+      invalid,
+    ],
+    [
+      'binary: $bin negative',
+      binaryFrame('{"id":1,"channel":"app:info","request":{"b":{"$bin":[-5,2]}}}', Buffer.from([1, 2, 3])),
+      true,
+      invalid,
+    ],
     ['binary: $bin not an array', binaryFrame('{"id":1,"channel":"app:info","request":{"b":{"$bin":"x"}}}'), true, invalid],
-    ['binary: $bin fractional', binaryFrame('{"id":1,"channel":"app:info","request":{"b":{"$bin":[0.5,1]}}}', Buffer.from([1, 2])), true, invalid],
-    ['binary: $f64 of 2^40 values', binaryFrame('{"id":1,"channel":"app:info","request":{"v":{"$f64":[0,1099511627776]}}}', Buffer.alloc(8)), true, invalid],
-    ['binary: $f64 misaligned', binaryFrame('{"id":1,"channel":"heatmaps:saveEdit","request":{"baseId":1,"readerId":1,"values":{"$f64":[3,1]}}}', Buffer.alloc(11)), true, (o) => o.reply?.envelope.ok === false],
+    [
+      'binary: $bin fractional',
+      binaryFrame('{"id":1,"channel":"app:info","request":{"b":{"$bin":[0.5,1]}}}', Buffer.from([1, 2])),
+      true,
+      invalid,
+    ],
+    [
+      'binary: $f64 of 2^40 values',
+      binaryFrame('{"id":1,"channel":"app:info","request":{"v":{"$f64":[0,1099511627776]}}}', Buffer.alloc(8)),
+      true,
+      invalid,
+    ],
+    [
+      'binary: $f64 misaligned',
+      binaryFrame('{"id":1,"channel":"heatmaps:saveEdit","request":{"baseId":1,"readerId":1,"values":{"$f64":[3,1]}}}', Buffer.alloc(11)),
+      true,
+      (o) => o.reply?.envelope.ok === false,
+    ],
     ['binary: random bytes', randomBuffer(4096), true, invalid],
     ['text over the limit', Buffer.alloc(MAX_MESSAGE_BYTES + 1, 0x20), false, (o) => o.close === 1009],
     ['binary over the limit', Buffer.alloc(MAX_MESSAGE_BYTES + 1), true, (o) => o.close === 1009],
@@ -288,14 +359,21 @@ describe('browser mode under hostile input', () => {
     const unexpected = outcomes.filter((o) => !(o.reply ? typeof o.reply.envelope.ok === 'boolean' : o.close === 1007))
     expect(unexpected).toEqual([])
     const handshake = () => `GET /api?token=${server.token} HTTP/1.1\r\n${wsHeaders(`Origin: ${origin()}\r\n`)}\r\n`
-    const frames = await inBatches(Array.from({ length: 30 }, () => Buffer.concat([Buffer.from(handshake()), randomBuffer(2 + Math.floor(random() * 200))])), 15, (bytes) => raw(bytes, 1000))
+    const frames = await inBatches(
+      Array.from({ length: 30 }, () => Buffer.concat([Buffer.from(handshake()), randomBuffer(2 + Math.floor(random() * 200))])),
+      15,
+      (bytes) => raw(bytes, 1000),
+    )
     expect(frames.map((f) => f.status)).toEqual(frames.map(() => 101))
   })
 
   it('carries the largest heatmap edit the contract accepts in one message, to the handler', async () => {
     const values = Array.from({ length: MAX_HEATMAP_CELLS }, (_, i) => -(1 + i / MAX_HEATMAP_CELLS) * 1.2345e-300)
     const request = { baseId: Number.MAX_SAFE_INTEGER, readerId: Number.MAX_SAFE_INTEGER, values }
-    const outcome = await sendOnce(Buffer.from(encodeWire({ id: Number.MAX_SAFE_INTEGER, channel: 'heatmaps:saveEdit', request }) as Uint8Array), true)
+    const outcome = await sendOnce(
+      Buffer.from(encodeWire({ id: Number.MAX_SAFE_INTEGER, channel: 'heatmaps:saveEdit', request }) as Uint8Array),
+      true,
+    )
     // validated and handled (no such reader or heatmap), not closed as oversize nor refused as invalid
     expect(outcome.close).toBeUndefined()
     expect(outcome.reply?.envelope.ok).toBe(false)

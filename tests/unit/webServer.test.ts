@@ -100,8 +100,10 @@ describe('wire codec', () => {
     expect(() => decodeWire(bad)).toThrow(/outside its 1-byte payload/)
   })
 
-  it.runIf(HAS_NIH)('serves a case image as one binary frame holding the file\'s bytes', async () => {
-    const name = readdirSync(NIH_256).filter((n) => n.endsWith('.png')).sort()[0]!
+  it.runIf(HAS_NIH)("serves a case image as one binary frame holding the file's bytes", async () => {
+    const name = readdirSync(NIH_256)
+      .filter((n) => n.endsWith('.png'))
+      .sort()[0]!
     await importNih(core.store, { imagesDir: imageFolder(dir.path, NIH_256, [name]), labelsCsv: LABELS_CSV })
     const caseId = core.store.worklist.query({ search: name }).rows[0]!.id
     const ws = await connect(server.token)

@@ -138,7 +138,14 @@ describe('dev-server URL rule', () => {
     for (const url of ['http://localhost:5173/', 'http://127.0.0.1:5173', 'https://[::1]:5173/']) {
       expect(chooseRendererUrl({ ELECTRON_RENDERER_URL: url }, false), url).toEqual({ url })
     }
-    for (const url of ['https://evil.example/', 'http://localhost.evil.example/', 'file:///tmp/x.html', 'http://user:pw@localhost/', 'javascript:alert(1)', 'http://[']) {
+    for (const url of [
+      'https://evil.example/',
+      'http://localhost.evil.example/',
+      'file:///tmp/x.html',
+      'http://user:pw@localhost/',
+      'javascript:alert(1)',
+      'http://[',
+    ]) {
       const choice = chooseRendererUrl({ ELECTRON_RENDERER_URL: url }, false)
       expect(choice.url, url).toBe(APP_ENTRY_URL)
       expect(choice.ignored, url).toMatch(/not an http\(s\) URL on this machine/)

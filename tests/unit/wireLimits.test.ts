@@ -18,7 +18,10 @@ const NUMBER_CHARS = 25
 
 describe('wire codec: packed number arrays', () => {
   it('carries long arrays of finite numbers as float64 bytes, exactly', () => {
-    const values = Array.from({ length: PACKED_ARRAY_MIN }, (_, i) => [Number.MAX_VALUE, -Number.MIN_VALUE, WORST_NUMBER, 0.1, -7, 2 ** 53][i % 6]! / (1 + i))
+    const values = Array.from(
+      { length: PACKED_ARRAY_MIN },
+      (_, i) => [Number.MAX_VALUE, -Number.MIN_VALUE, WORST_NUMBER, 0.1, -7, 2 ** 53][i % 6]! / (1 + i),
+    )
     const frame = encodeWire({ id: 1, request: { values, small: [1, 2, 3] } })
     expect(frame).toBeInstanceOf(Uint8Array)
     expect(byteLength(frame)).toBeLessThan(values.length * 8 + 100)
@@ -56,7 +59,11 @@ describe('wire codec: packed number arrays', () => {
 describe('request schemas fit one browser-mode message', () => {
   it('the largest heatmap edit the schema accepts, encoded as the transport does, fits MAX_MESSAGE_BYTES', () => {
     const schema = contract['heatmaps:saveEdit'].request
-    const largest = { baseId: Number.MAX_SAFE_INTEGER, readerId: Number.MAX_SAFE_INTEGER, values: Array.from({ length: MAX_HEATMAP_CELLS }, (_, i) => WORST_NUMBER * (1 + i / MAX_HEATMAP_CELLS)) }
+    const largest = {
+      baseId: Number.MAX_SAFE_INTEGER,
+      readerId: Number.MAX_SAFE_INTEGER,
+      values: Array.from({ length: MAX_HEATMAP_CELLS }, (_, i) => WORST_NUMBER * (1 + i / MAX_HEATMAP_CELLS)),
+    }
     expect(schema.safeParse(largest).success).toBe(true)
     expect(schema.safeParse({ ...largest, values: [...largest.values, 1] }).success).toBe(false)
     const frame = encodeWire({ id: Number.MAX_SAFE_INTEGER, channel: 'heatmaps:saveEdit', request: largest })
@@ -64,7 +71,11 @@ describe('request schemas fit one browser-mode message', () => {
     // what arrives is what the schema accepted, value for value
     expect((decodeWire(frame) as { request: typeof largest }).request).toEqual(largest)
     // the longest edit that still travels as JSON text fits as well
-    const text = encodeWire({ id: Number.MAX_SAFE_INTEGER, channel: 'heatmaps:saveEdit', request: { ...largest, values: largest.values.slice(0, PACKED_ARRAY_MIN - 1) } })
+    const text = encodeWire({
+      id: Number.MAX_SAFE_INTEGER,
+      channel: 'heatmaps:saveEdit',
+      request: { ...largest, values: largest.values.slice(0, PACKED_ARRAY_MIN - 1) },
+    })
     expect(text).toBeTypeOf('string')
     expect(byteLength(text)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES)
   })
@@ -75,12 +86,25 @@ describe('request schemas fit one browser-mode message', () => {
    */
   const KNOWN_OVER_LIMIT: Record<string, string> = {}
 
-  it('bounds every channel\'s largest request from its schema; only the known exceptions exceed the limit', () => {
+  it("bounds every channel's largest request from its schema; only the known exceptions exceed the limit", () => {
     const sizes = Object.fromEntries(CHANNELS.map((channel) => [channel, messageBound(channel, contract[channel].request)]))
-    const over = Object.entries(sizes).filter(([, size]) => size > MAX_MESSAGE_BYTES).map(([channel]) => channel).sort()
+    const over = Object.entries(sizes)
+      .filter(([, size]) => size > MAX_MESSAGE_BYTES)
+      .map(([channel]) => channel)
+      .sort()
     expect(over).toEqual(Object.keys(KNOWN_OVER_LIMIT).sort())
     // the bound is not vacuous: the heatmap edit is the largest request that fits, within a few KB of its real size
-    const edit = byteLength(encodeWire({ id: Number.MAX_SAFE_INTEGER, channel: 'heatmaps:saveEdit', request: { baseId: Number.MAX_SAFE_INTEGER, readerId: Number.MAX_SAFE_INTEGER, values: Array(MAX_HEATMAP_CELLS).fill(WORST_NUMBER) } }))
+    const edit = byteLength(
+      encodeWire({
+        id: Number.MAX_SAFE_INTEGER,
+        channel: 'heatmaps:saveEdit',
+        request: {
+          baseId: Number.MAX_SAFE_INTEGER,
+          readerId: Number.MAX_SAFE_INTEGER,
+          values: Array(MAX_HEATMAP_CELLS).fill(WORST_NUMBER),
+        },
+      }),
+    )
     expect(sizes['heatmaps:saveEdit']).toBeGreaterThanOrEqual(edit)
     expect(sizes['heatmaps:saveEdit']! - edit).toBeLessThan(4096)
   })

@@ -15,12 +15,28 @@ beforeAll(() => {
       const name = `${String(i).padStart(8, '0')}_00${i % 3}.png`
       const patientId = store.cases.ensurePatient(`p${i % 10}`, i % 2 ? 'M' : 'F', AT)
       const id = store.cases.insert({
-        imageName: name, patientId, path: `/x/${name}`, sha256: String(i).padStart(64, '0'), format: 'png', width: 1024, height: 1024,
-        bitDepth: 8, channels: 1, view: 'PA', age: 20 + i, sex: i % 2 ? 'M' : 'F', followUp: 0, originalWidth: null,
-        originalHeight: null, pixelSpacingX: null, pixelSpacingY: null, importedAt: AT,
+        imageName: name,
+        patientId,
+        path: `/x/${name}`,
+        sha256: String(i).padStart(64, '0'),
+        format: 'png',
+        width: 1024,
+        height: 1024,
+        bitDepth: 8,
+        channels: 1,
+        view: 'PA',
+        age: 20 + i,
+        sex: i % 2 ? 'M' : 'F',
+        followUp: 0,
+        originalWidth: null,
+        originalHeight: null,
+        pixelSpacingX: null,
+        pixelSpacingY: null,
+        importedAt: AT,
       })
       store.annotations.addLabel(id, findings[i % 4], 'dataset', 'NIH', AT)
-      if (i % 4 === 0) store.annotations.addBox({ caseId: id, finding: 'Mass', x: 1, y: 1, w: 10, h: 10, source: 'dataset', author: 'NIH', at: AT })
+      if (i % 4 === 0)
+        store.annotations.addBox({ caseId: id, finding: 'Mass', x: 1, y: 1, w: 10, h: 10, source: 'dataset', author: 'NIH', at: AT })
       store.cases.setStatus(id, statuses[i % 3])
     }
   })
@@ -44,7 +60,10 @@ describe('worklist query', () => {
     expect(store.worklist.query({ status: 'reviewed' }).total).toBe(13)
     expect(store.worklist.query({ search: '_001' }).total).toBe(13)
     expect(store.worklist.query({ finding: 'Effusion', status: 'in_review' }).rows.map((r) => r.image)).toEqual([
-      '00000001_001.png', '00000013_001.png', '00000025_001.png', '00000037_001.png',
+      '00000001_001.png',
+      '00000013_001.png',
+      '00000025_001.png',
+      '00000037_001.png',
     ])
   })
 

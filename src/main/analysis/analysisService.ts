@@ -48,16 +48,27 @@ export async function analyzeCases(
     if (!record) throw new Error(`Case ${id} was not found`)
     return { image: record.path, name: record.imageName }
   }
-  await inferInBatches(deps.engine, pkg, records, input, async (batch) => {
-    provider = batch.result.provider
-    for (let i = 0; i < batch.items.length; i++) {
-      const record = deps.store.cases.get(batch.items[i].id)!
-      const background = needsBackground ? await backgroundOf(batch.tensors[i]) : null
-      const analysis = await analyzeOne(deps, pkg, request, findings, record.id, batch, i, background, hooks)
-      results.push({ ...analysis, image: record.imageName })
-      hooks.onProgress?.(results.length, request.caseIds.length, `${record.imageName}: done`)
-    }
-  }, { batchSize, signal: hooks.signal, cancelled: () => new Error(`Analysis cancelled after ${results.length} case(s); their results are stored`) })
+  await inferInBatches(
+    deps.engine,
+    pkg,
+    records,
+    input,
+    async (batch) => {
+      provider = batch.result.provider
+      for (let i = 0; i < batch.items.length; i++) {
+        const record = deps.store.cases.get(batch.items[i].id)!
+        const background = needsBackground ? await backgroundOf(batch.tensors[i]) : null
+        const analysis = await analyzeOne(deps, pkg, request, findings, record.id, batch, i, background, hooks)
+        results.push({ ...analysis, image: record.imageName })
+        hooks.onProgress?.(results.length, request.caseIds.length, `${record.imageName}: done`)
+      }
+    },
+    {
+      batchSize,
+      signal: hooks.signal,
+      cancelled: () => new Error(`Analysis cancelled after ${results.length} case(s); their results are stored`),
+    },
+  )
   const { attempts } = await deps.engine.session(pkg)
   // Diagnostics gathers these lines: which providers were tried on this machine, and why each failed.
   log().info('execution provider attempts', { provider, model: manifest.id, attempts: attempts.map((a) => ({ ...a })) })
@@ -65,7 +76,10 @@ export async function analyzeCases(
   log().info('execution provider attempts', { provider, model: manifest.id, attempts: attempts.map((a) => ({ ...a })) })
   return {
     model: { id: manifest.id, version: manifest.version, sha256: manifest.sha256 },
-    provider, providerAttempts: attempts, cases: results, seconds: (performance.now() - started) / 1000,
+    provider,
+    providerAttempts: attempts,
+    cases: results,
+    seconds: (performance.now() - started) / 1000,
   }
 }
 
@@ -89,7 +103,15 @@ async function analyzeOne(
   const options = { grid: request.grid, samples: request.samples, seed: request.seed, channels: request.channels }
   const maps: Array<MethodOutput & { method: ExplainMethod }> = []
   for (const method of request.methods) {
-    const input = { pkg, engine: deps.engine, image: tensor, features, background: EXPLAIN_METHOD_FACTS[method].needsBackground ? background : null, options, signal }
+    const input = {
+      pkg,
+      engine: deps.engine,
+      image: tensor,
+      features,
+      background: EXPLAIN_METHOD_FACTS[method].needsBackground ? background : null,
+      options,
+      signal,
+    }
     maps.push({ method, ...(await runMethod(method, input)) })
   }
   const stored = deps.store.transaction(() => {
@@ -98,7 +120,17 @@ async function analyzeOne(
     return maps.flatMap((m) =>
       findings.map((finding) => {
         const data = Float32Array.from(m.maps[manifest.findings.indexOf(finding)])
-        const id = deps.store.results.putHeatmap({ caseId, modelId: manifest.id, modelVersion: manifest.version, finding, method: m.method, params: m.params, width: m.width, height: m.height, data })
+        const id = deps.store.results.putHeatmap({
+          caseId,
+          modelId: manifest.id,
+          modelVersion: manifest.version,
+          finding,
+          method: m.method,
+          params: m.params,
+          width: m.width,
+          height: m.height,
+          data,
+        })
         return { id, finding, method: m.method, width: m.width, height: m.height }
       }),
     )

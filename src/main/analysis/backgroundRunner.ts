@@ -72,13 +72,17 @@ async function analyseBatch(
   const rowOf = new Map(batch.map((entry) => [entry.caseId, entry.id]))
   const stored = new Set<number>()
   const run = (entries: QueueEntry[]) =>
-    analyzeCases(deps, { caseIds: entries.map((e) => e.caseId), model: modelId, version: modelVersion, methods: [method] }, {
-      batchSize: entries.length,
-      inTransaction: (caseId) => {
-        deps.store.queue.markDone(rowOf.get(caseId)!)
-        stored.add(caseId)
+    analyzeCases(
+      deps,
+      { caseIds: entries.map((e) => e.caseId), model: modelId, version: modelVersion, methods: [method] },
+      {
+        batchSize: entries.length,
+        inTransaction: (caseId) => {
+          deps.store.queue.markDone(rowOf.get(caseId)!)
+          stored.add(caseId)
+        },
       },
-    })
+    )
   const publish = (caseIds: number[]) => {
     if (caseIds.length === 0) return
     events.onResults?.({

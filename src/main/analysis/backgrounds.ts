@@ -39,11 +39,18 @@ export function backgroundSource(kind: BackgroundKind, deps: { store: CaseStore;
     if (rows.length === 0) throw new Error('a mean background needs stored cases; import some first')
     // One engine call over all of them (batchSize = count): the mean needs every case at once.
     const mean: { tensor?: Float32Array; features?: Float64Array } = {}
-    await inferInBatches(deps.engine, pkg, rows, (row) => ({ image: deps.store.cases.get(row.id)!.path, name: row.image }), ({ tensors, result }) => {
-      const tensor = new Float32Array(tensors[0].length)
-      for (const t of tensors) for (let i = 0; i < tensor.length; i++) tensor[i] += t[i] / tensors.length
-      Object.assign(mean, { tensor, features: meanFeatures(result.features, tensors.length) })
-    }, { batchSize: rows.length })
+    await inferInBatches(
+      deps.engine,
+      pkg,
+      rows,
+      (row) => ({ image: deps.store.cases.get(row.id)!.path, name: row.image }),
+      ({ tensors, result }) => {
+        const tensor = new Float32Array(tensors[0].length)
+        for (const t of tensors) for (let i = 0; i < tensor.length; i++) tensor[i] += t[i] / tensors.length
+        Object.assign(mean, { tensor, features: meanFeatures(result.features, tensors.length) })
+      },
+      { batchSize: rows.length },
+    )
     return { tensor: mean.tensor!, features: mean.features!, cases: rows.map((r) => r.image) }
   }
   return async (image: Float32Array): Promise<Background> => {

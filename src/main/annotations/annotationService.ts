@@ -114,19 +114,44 @@ export class AnnotationService {
       }
       const base = this.store.results.heatmapById(baseId)
       if (!base) throw new NotFoundError(`Heatmap ${baseId}`)
-      if (values.length !== base.width * base.height) throw new Error(`an edit of a ${base.width}×${base.height} heatmap needs ${base.width * base.height} values, got ${values.length}`)
+      if (values.length !== base.width * base.height)
+        throw new Error(`an edit of a ${base.width}×${base.height} heatmap needs ${base.width * base.height} values, got ${values.length}`)
       if (values.some((v) => !Number.isFinite(v))) throw new Error('heatmap values must be finite numbers')
       const at = new Date().toISOString()
-      const id = this.store.results.putHeatmap({
-        caseId: base.caseId, modelId: base.modelId, modelVersion: base.modelVersion, finding: base.finding, method: base.method,
-        params: { ...base.params, editedBy: reader.name }, width: base.width, height: base.height, data: Float32Array.from(values),
-        editedFrom: baseId, author: reader.name, readerId,
-      }, at)
+      const id = this.store.results.putHeatmap(
+        {
+          caseId: base.caseId,
+          modelId: base.modelId,
+          modelVersion: base.modelVersion,
+          finding: base.finding,
+          method: base.method,
+          params: { ...base.params, editedBy: reader.name },
+          width: base.width,
+          height: base.height,
+          data: Float32Array.from(values),
+          editedFrom: baseId,
+          author: reader.name,
+          readerId,
+        },
+        at,
+      )
       this.audit(reader, 'heatmap.edit', base.caseId, { heatmapId: id, editedFrom: baseId, finding: base.finding, method: base.method }, at)
       const saved = this.store.results.heatmapById(id)!
-      return { id, caseId: saved.caseId, modelId: saved.modelId, modelVersion: saved.modelVersion, finding: saved.finding, method: saved.method,
-        width: saved.width, height: saved.height, values: Array.from(saved.data), params: saved.params, editedFrom: saved.editedFrom,
-        author: saved.author, createdAt: saved.createdAt }
+      return {
+        id,
+        caseId: saved.caseId,
+        modelId: saved.modelId,
+        modelVersion: saved.modelVersion,
+        finding: saved.finding,
+        method: saved.method,
+        width: saved.width,
+        height: saved.height,
+        values: Array.from(saved.data),
+        params: saved.params,
+        editedFrom: saved.editedFrom,
+        author: saved.author,
+        createdAt: saved.createdAt,
+      }
     })
   }
 }

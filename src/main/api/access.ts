@@ -83,9 +83,12 @@ function check(core: Services, channel: Channel, request: unknown, context: Requ
   if (!reader) throw new ForbiddenError(`${channel} needs a logged-in reader: log in first (readers:login)`)
   const named = (request as { readerId?: unknown }).readerId
   if (named !== undefined && named !== reader.id) {
-    throw new ForbiddenError(`This connection is logged in as ${reader.name} (reader ${reader.id}); a request for reader ${String(named)} is refused`)
+    throw new ForbiddenError(
+      `This connection is logged in as ${reader.name} (reader ${reader.id}); a request for reader ${String(named)} is refused`,
+    )
   }
-  if (access === 'administrator' && !reader.administrator) throw new ForbiddenError(`${channel} needs an administrator; ${reader.name} is not one`)
+  if (access === 'administrator' && !reader.administrator)
+    throw new ForbiddenError(`${channel} needs an administrator; ${reader.name} is not one`)
 }
 
 export function guardAccess(core: Services, handlers: Handlers): Handlers {

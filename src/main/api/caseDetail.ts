@@ -3,7 +3,11 @@ import type { CaseRecord } from '../store/caseRepository'
 import type { CaseStore } from '../store/caseStore'
 
 /** Assembles the case view's data from the repositories. */
-export function caseDetail(store: CaseStore, record: CaseRecord, context: { readerId?: number; model?: { id: string; version: string } } = {}): CaseDetail {
+export function caseDetail(
+  store: CaseStore,
+  record: CaseRecord,
+  context: { readerId?: number; model?: { id: string; version: string } } = {},
+): CaseDetail {
   const labels = store.annotations.labels(record.id)
   const boxList = store.annotations.boxes(record.id)
   const myBoxes = boxList.filter((b) => context.readerId !== undefined && b.readerId === context.readerId).length

@@ -12,7 +12,10 @@ export type Dispatch = (channel: unknown, request: unknown, session?: Session) =
  * The boundary every transport goes through: unknown channel or invalid arguments come back as a
  * typed error; a handler's exception comes back as `failed` with its message, never as a crash.
  */
-export function createDispatcher(handlers: Handlers, log: (message: string) => void = (message) => appLog().error('request failed', { detail: message })): Dispatch {
+export function createDispatcher(
+  handlers: Handlers,
+  log: (message: string) => void = (message) => appLog().error('request failed', { detail: message }),
+): Dispatch {
   return async (channel, request, session = createSession()) => {
     if (!isChannel(channel)) {
       return { ok: false, error: { code: 'unknown_channel', message: `Unknown channel ${JSON.stringify(channel)}` } }

@@ -28,13 +28,18 @@ export const KEEP_DIAGNOSTICS = 5
 
 /** The bundle goes to `<data folder>/diagnostics/` under a timestamped name; the answer says where. */
 export function exportDiagnostics(core: Core, now = new Date()): DiagnosticsResult {
-  const { bytes, entries } = diagnosticsZip({ dataDir: core.dataDir, policy: machinePolicy(), logFile: currentLogFile(), transport: core.transport }, now)
+  const { bytes, entries } = diagnosticsZip(
+    { dataDir: core.dataDir, policy: machinePolicy(), logFile: currentLogFile(), transport: core.transport },
+    now,
+  )
   const dir = join(core.dataDir, 'diagnostics')
   mkdirSync(dir, { recursive: true })
   const path = join(dir, diagnosticsFileName(now))
   writeFileSync(path, bytes, { flag: 'wx' })
   // Timestamped names sort by age: drop all but the newest few.
-  const bundles = readdirSync(dir).filter((name) => /^cxr-lens-diagnostics-.*\.zip$/.test(name)).sort()
+  const bundles = readdirSync(dir)
+    .filter((name) => /^cxr-lens-diagnostics-.*\.zip$/.test(name))
+    .sort()
   for (const old of bundles.slice(0, Math.max(0, bundles.length - KEEP_DIAGNOSTICS))) rmSync(join(dir, old), { force: true })
   log().info('diagnostics exported', { entries: entries.length, bytes: bytes.length })
   return { path, bytes: bytes.length, entries }

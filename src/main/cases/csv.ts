@@ -84,7 +84,20 @@ export function columnIndex(header: CsvRecord, file: string, required: string[],
     else if (required.includes(name)) missing.push(name)
   }
   if (missing.length) {
-    throw new CsvError(file, header.line, `missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (found: ${clip(header.fields.filter(Boolean).slice(0, 20).map((f) => clip(f, 40)).join(', '), 300) || 'nothing'})`)
+    throw new CsvError(
+      file,
+      header.line,
+      `missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (found: ${
+        clip(
+          header.fields
+            .filter(Boolean)
+            .slice(0, 20)
+            .map((f) => clip(f, 40))
+            .join(', '),
+          300,
+        ) || 'nothing'
+      })`,
+    )
   }
   return index
 }

@@ -15,7 +15,10 @@ export interface DecodedImage {
 
 export class ImageDecodeError extends Error {
   /** `reason` without the file name, for summaries that list the name beside it */
-  constructor(readonly file: string, readonly reason: string) {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
     super(`${file}: ${reason}`)
     this.name = 'ImageDecodeError'
   }
@@ -49,7 +52,12 @@ export async function decodeImage(bytes: Uint8Array, name: string): Promise<Deco
       height: meta.height,
       bitDepth,
       channels: meta.channels ?? 1,
-      thumbnail: { mime: 'image/jpeg', width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) },
+      thumbnail: {
+        mime: 'image/jpeg',
+        width: info.width,
+        height: info.height,
+        data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+      },
     }
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error

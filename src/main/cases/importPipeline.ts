@@ -24,8 +24,18 @@ interface Done<M, P> {
 function emptyTally(): ImportTally {
   // Key order is the CLI's --json field order: keep it.
   return {
-    scanned: 0, imported: 0, duplicates: 0, failed: [], missing: [], unlabelled: [], labelsAdded: 0, boxesAdded: 0,
-    boxesSkipped: [], seconds: 0, imagesPerSecond: 0, warnings: [],
+    scanned: 0,
+    imported: 0,
+    duplicates: 0,
+    failed: [],
+    missing: [],
+    unlabelled: [],
+    labelsAdded: 0,
+    boxesAdded: 0,
+    boxesSkipped: [],
+    seconds: 0,
+    imagesPerSecond: 0,
+    warnings: [],
   }
 }
 
@@ -38,10 +48,15 @@ function iterate<T>(items: Iterable<T> | AsyncIterable<T>): () => Promise<Iterat
   return async () => it.next()
 }
 
-async function readItem(item: ImportItem, budget: ByteBudget, cost: (size: number) => number): Promise<{ bytes: Uint8Array; held: number }> {
+async function readItem(
+  item: ImportItem,
+  budget: ByteBudget,
+  cost: (size: number) => number,
+): Promise<{ bytes: Uint8Array; held: number }> {
   if (item.bytes) {
     if (item.bytes.length === 0) throw new FileRefusedError(item.name, 'is empty')
-    if (item.bytes.length > MAX_FILE_BYTES) throw new FileRefusedError(item.name, `larger than the ${MAX_FILE_BYTES / 1024 / 1024} MiB limit`)
+    if (item.bytes.length > MAX_FILE_BYTES)
+      throw new FileRefusedError(item.name, `larger than the ${MAX_FILE_BYTES / 1024 / 1024} MiB limit`)
     const held = cost(item.bytes.length)
     await budget.take(held)
     return { bytes: item.bytes, held }
@@ -125,7 +140,10 @@ export async function runImport<M, P>(store: CaseStore, source: ImportSource<M, 
           } else {
             // A copy queues after its first, which prepared, so the case is found above; should that
             // case be gone (removed by another process meanwhile), say so rather than guess.
-            summary.failed.push({ name: item.name, reason: 'the case of the same content, stored moments ago, is no longer there; import again' })
+            summary.failed.push({
+              name: item.name,
+              reason: 'the case of the same content, stored moments ago, is no longer there; import again',
+            })
             continue
           }
           source.attach?.(store, caseId, item, summary)

@@ -25,14 +25,27 @@ export function boxAttribution(store: CaseStore, datasetAuthor: string): (author
   return (author) => {
     if (author === undefined || author === datasetAuthor) return { reader: null }
     const reader = byName.get(author.toLowerCase())
-    if (!reader) return { refused: `Author "${author.slice(0, 60)}" is not a reader of this data folder; add them first (cxr-lens readers add --name NAME --role radiologist)` }
+    if (!reader)
+      return {
+        refused: `Author "${author.slice(0, 60)}" is not a reader of this data folder; add them first (cxr-lens readers add --name NAME --role radiologist)`,
+      }
     return { reader }
   }
 }
 
 /** Reader boxes have no unique index (a reader may draw two alike): a re-import finds its own by value. */
-export function hasReaderBox(store: CaseStore, caseId: number, readerId: number, finding: string, box: { x: number; y: number; w: number; h: number }): boolean {
+export function hasReaderBox(
+  store: CaseStore,
+  caseId: number,
+  readerId: number,
+  finding: string,
+  box: { x: number; y: number; w: number; h: number },
+): boolean {
   const near = (a: number, b: number) => Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a), Math.abs(b))
-  return store.annotations.boxes(caseId).some((b) => b.readerId === readerId && b.finding === finding &&
-    near(b.x, box.x) && near(b.y, box.y) && near(b.w, box.w) && near(b.h, box.h))
+  return store.annotations
+    .boxes(caseId)
+    .some(
+      (b) =>
+        b.readerId === readerId && b.finding === finding && near(b.x, box.x) && near(b.y, box.y) && near(b.w, box.w) && near(b.h, box.h),
+    )
 }

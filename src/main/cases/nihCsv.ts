@@ -62,8 +62,17 @@ function isFileName(name: string): boolean {
 // The NIH header puts unquoted commas inside brackets ("OriginalImage[Width,Height]"), so a CSV reader
 // sees them as two columns; these are the names it sees.
 const LABEL_COLUMNS = ['Image Index', 'Finding Labels']
-const LABEL_OPTIONAL = ['Follow-up #', 'Patient ID', 'Patient Age', 'Patient Gender', 'View Position',
-  'OriginalImage[Width', 'Height]', 'OriginalImagePixelSpacing[x', 'y]']
+const LABEL_OPTIONAL = [
+  'Follow-up #',
+  'Patient ID',
+  'Patient Age',
+  'Patient Gender',
+  'View Position',
+  'OriginalImage[Width',
+  'Height]',
+  'OriginalImagePixelSpacing[x',
+  'y]',
+]
 
 export function readNihLabels(path: string): Parsed<NihLabelRow> {
   const file = basename(path)
@@ -87,14 +96,23 @@ export function readNihLabels(path: string): Parsed<NihLabelRow> {
       continue
     }
     if (!isFileName(image)) {
-      rejected.push({ name: `${file}:${record.line}`, reason: `Image Index ${clip(JSON.stringify(image))} is not a file name (at most 255 characters, no slashes)` })
+      rejected.push({
+        name: `${file}:${record.line}`,
+        reason: `Image Index ${clip(JSON.stringify(image))} is not a file name (at most 255 characters, no slashes)`,
+      })
       continue
     }
     const findings = labels.split('|').map(normalizeFinding).filter(Boolean)
     const unknown = [...new Set(findings.filter((f) => !isKnownFinding(f)))]
     if (unknown.length) {
-      const listed = unknown.slice(0, 3).map((u) => `"${clip(u, 40)}"`).join(', ')
-      rejected.push({ name: `${file}:${record.line} (${image})`, reason: `unknown finding ${listed}${unknown.length > 3 ? ` and ${unknown.length - 3} more` : ''}` })
+      const listed = unknown
+        .slice(0, 3)
+        .map((u) => `"${clip(u, 40)}"`)
+        .join(', ')
+      rejected.push({
+        name: `${file}:${record.line} (${image})`,
+        reason: `unknown finding ${listed}${unknown.length > 3 ? ` and ${unknown.length - 3} more` : ''}`,
+      })
       continue
     }
     const notes: string[] = []
@@ -111,7 +129,11 @@ export function readNihLabels(path: string): Parsed<NihLabelRow> {
       patientId: get(record.fields, 'Patient ID') || null,
       age: checked('Patient Age', codeAge(get(record.fields, 'Patient Age')), 'a possible age (years, at most 150)'),
       sex: checked('Patient Gender', codeSex(get(record.fields, 'Patient Gender')), 'M, F or O'),
-      view: checked('View Position', codeView(get(record.fields, 'View Position')), 'a DICOM view position (AP, PA, LL, RL, RLD, LLD, RLO, LLO)'),
+      view: checked(
+        'View Position',
+        codeView(get(record.fields, 'View Position')),
+        'a DICOM view position (AP, PA, LL, RL, RLD, LLD, RLO, LLO)',
+      ),
       originalWidth: number('OriginalImage[Width', 1, 65535, true, 'a width in pixels'),
       originalHeight: number('Height]', 1, 65535, true, 'a height in pixels'),
       pixelSpacingX: number('OriginalImagePixelSpacing[x', 1e-6, 100, false, 'a pixel spacing in mm'),
@@ -148,9 +170,11 @@ export function readNihBoxes(path: string): Parsed<NihBoxRow> {
     const [x, y, w, h] = record.fields.slice(first, first + 4).map((v) => Number(v))
     const where = `${file}:${record.line}${image ? ` (${clip(image)})` : ''}`
     if (!image || !finding) rejected.push({ name: where, reason: 'row has no image name or finding' })
-    else if (!isFileName(image)) rejected.push({ name: where, reason: 'Image Index is not a file name (at most 255 characters, no slashes)' })
+    else if (!isFileName(image))
+      rejected.push({ name: where, reason: 'Image Index is not a file name (at most 255 characters, no slashes)' })
     else if (!isKnownFinding(finding)) rejected.push({ name: where, reason: `unknown finding "${clip(finding, 40)}"` })
-    else if (![x, y, w, h].every(Number.isFinite) || w <= 0 || h <= 0) rejected.push({ name: where, reason: 'box needs numeric x, y and positive w, h' })
+    else if (![x, y, w, h].every(Number.isFinite) || w <= 0 || h <= 0)
+      rejected.push({ name: where, reason: 'box needs numeric x, y and positive w, h' })
     else if (author !== undefined && !author) rejected.push({ name: where, reason: 'the Author column is empty' })
     else rows.push({ image, finding, x, y, w, h, ...(author !== undefined ? { author } : {}) })
   }

@@ -67,7 +67,11 @@ export class NihFolderSource implements ImportSource<NihLabelRow | undefined, Pr
     summary.failed.push(...this.labels.rejected, ...badNames.map((name) => ({ name, reason: NON_UTF8_NAME })))
     summary.missing = this.labels.rows.filter((row) => !inFolder.has(row.image)).map((row) => row.image)
     summary.boxesSkipped.push(...this.boxes.rejected)
-    const items: Array<ImportItem<NihLabelRow | undefined>> = files.map((name) => ({ name, path: join(this.imagesDir, name), meta: this.labelOf.get(name) }))
+    const items: Array<ImportItem<NihLabelRow | undefined>> = files.map((name) => ({
+      name,
+      path: join(this.imagesDir, name),
+      meta: this.labelOf.get(name),
+    }))
     return { items, total: files.length }
   }
 
@@ -79,11 +83,24 @@ export class NihFolderSource implements ImportSource<NihLabelRow | undefined, Pr
     const row = item.meta
     const patientId = row?.patientId ? store.cases.ensurePatient(row.patientId, row.sex, this.at) : null
     const caseId = store.cases.insert({
-      imageName: item.name, patientId, path: String(item.path), sha256, format: image.format,
-      width: image.width, height: image.height, bitDepth: image.bitDepth, channels: image.channels,
-      view: row?.view ?? null, age: row?.age ?? null, sex: row?.sex ?? null, followUp: row?.followUp ?? null,
-      originalWidth: row?.originalWidth ?? null, originalHeight: row?.originalHeight ?? null,
-      pixelSpacingX: row?.pixelSpacingX ?? null, pixelSpacingY: row?.pixelSpacingY ?? null, importedAt: this.at,
+      imageName: item.name,
+      patientId,
+      path: String(item.path),
+      sha256,
+      format: image.format,
+      width: image.width,
+      height: image.height,
+      bitDepth: image.bitDepth,
+      channels: image.channels,
+      view: row?.view ?? null,
+      age: row?.age ?? null,
+      sex: row?.sex ?? null,
+      followUp: row?.followUp ?? null,
+      originalWidth: row?.originalWidth ?? null,
+      originalHeight: row?.originalHeight ?? null,
+      pixelSpacingX: row?.pixelSpacingX ?? null,
+      pixelSpacingY: row?.pixelSpacingY ?? null,
+      importedAt: this.at,
     })
     const t = image.thumbnail
     store.cases.putThumbnail(caseId, t.mime, t.width, t.height, t.data)
@@ -125,12 +142,35 @@ export class NihFolderSource implements ImportSource<NihLabelRow | undefined, Pr
       }
       if (by.reader) {
         if (hasReaderBox(store, target.id, by.reader.id, box.finding, clipped)) continue // imported before
-        const boxId = store.annotations.addBox({ caseId: target.id, finding: box.finding, ...clipped, source: 'reader', author: by.reader.name, readerId: by.reader.id, at: this.at })
+        const boxId = store.annotations.addBox({
+          caseId: target.id,
+          finding: box.finding,
+          ...clipped,
+          source: 'reader',
+          author: by.reader.name,
+          readerId: by.reader.id,
+          at: this.at,
+        })
         // Who imported it, and whose it is: the box keeps its reader; the audit says it came from a file.
-        store.audit.append(actor, 'box.import', target.id, { boxId, readerId: by.reader.id, boxesCsv: this.request.boxesCsv ?? null, after: { finding: box.finding, ...clipped } }, this.at)
+        store.audit.append(
+          actor,
+          'box.import',
+          target.id,
+          { boxId, readerId: by.reader.id, boxesCsv: this.request.boxesCsv ?? null, after: { finding: box.finding, ...clipped } },
+          this.at,
+        )
         summary.boxesAdded++
         this.readerBoxesAdded++
-      } else if (store.annotations.addBox({ caseId: target.id, finding: box.finding, ...clipped, source: 'dataset', author: AUTHOR, at: this.at }) !== null) {
+      } else if (
+        store.annotations.addBox({
+          caseId: target.id,
+          finding: box.finding,
+          ...clipped,
+          source: 'dataset',
+          author: AUTHOR,
+          at: this.at,
+        }) !== null
+      ) {
         summary.boxesAdded++
       }
     }
@@ -140,9 +180,16 @@ export class NihFolderSource implements ImportSource<NihLabelRow | undefined, Pr
     return {
       action: 'cases.import',
       detail: {
-        imagesDir: this.imagesDir, labelsCsv: this.request.labelsCsv, boxesCsv: this.request.boxesCsv ?? null, boxSpace: NIH_BOX_SPACE,
-        imported: summary.imported, duplicates: summary.duplicates, failed: summary.failed.length,
-        missing: summary.missing.length, boxesAdded: summary.boxesAdded, readerBoxesAdded: this.readerBoxesAdded,
+        imagesDir: this.imagesDir,
+        labelsCsv: this.request.labelsCsv,
+        boxesCsv: this.request.boxesCsv ?? null,
+        boxSpace: NIH_BOX_SPACE,
+        imported: summary.imported,
+        duplicates: summary.duplicates,
+        failed: summary.failed.length,
+        missing: summary.missing.length,
+        boxesAdded: summary.boxesAdded,
+        readerBoxesAdded: this.readerBoxesAdded,
       },
     }
   }

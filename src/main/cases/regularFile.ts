@@ -12,7 +12,10 @@ import { open, stat } from 'node:fs/promises'
 export const MAX_FILE_BYTES = 256 * 1024 * 1024
 
 export class FileRefusedError extends Error {
-  constructor(readonly file: string, readonly reason: string) {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
     super(`${file}: ${reason}`)
     this.name = 'FileRefusedError'
   }
@@ -80,7 +83,11 @@ class Filling {
   buffer: Buffer
   total = 0
 
-  constructor(private readonly name: string, size: number, private readonly maxBytes: number) {
+  constructor(
+    private readonly name: string,
+    size: number,
+    private readonly maxBytes: number,
+  ) {
     this.buffer = Buffer.allocUnsafe(Math.min(size, maxBytes) + 1)
   }
 

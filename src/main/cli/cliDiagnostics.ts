@@ -17,8 +17,17 @@ export function runDiagnostics(args: string[]): number {
   const { values } = parseArgs({ args, options: { out: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' } } })
   if (!values.out) throw new UsageError(`diagnostics needs --out FILE.zip\nusage: ${DIAGNOSTICS_USAGE}`)
   const out = resolve(values.out)
-  const { bytes, entries } = diagnosticsZip({ dataDir: resolveDataDir(args), policy: machinePolicy(), logFile: currentLogFile(), transport: 'cli' })
+  const { bytes, entries } = diagnosticsZip({
+    dataDir: resolveDataDir(args),
+    policy: machinePolicy(),
+    logFile: currentLogFile(),
+    transport: 'cli',
+  })
   writeFileSync(out, bytes)
-  console.log(values.json ? JSON.stringify({ file: out, bytes: bytes.length, entries }) : `wrote ${out} (${entries.length} files, ${bytes.length} bytes)`)
+  console.log(
+    values.json
+      ? JSON.stringify({ file: out, bytes: bytes.length, entries })
+      : `wrote ${out} (${entries.length} files, ${bytes.length} bytes)`,
+  )
   return 0
 }

@@ -23,51 +23,89 @@ export async function runEvaluate(ctx: CliContext, args: string[]): Promise<numb
   const { values } = parseArgs({
     args,
     options: {
-      images: { type: 'string' }, labels: { type: 'string' }, boxes: { type: 'string' }, model: { type: 'string' }, version: { type: 'string' },
-      method: { type: 'string' }, threshold: { type: 'string' }, 'split-file': { type: 'string' }, split: { type: 'string' },
-      out: { type: 'string' }, html: { type: 'string' }, threads: { type: 'string' }, 'data-dir': { type: 'string' },
-      protocol: { type: 'string' }, 'compare-method': { type: 'string' }, 'compare-predictions': { type: 'string' },
-      faithfulness: { type: 'boolean' }, sanity: { type: 'boolean' }, 'sanity-images': { type: 'string' }, bootstrap: { type: 'string' }, seed: { type: 'string' },
+      images: { type: 'string' },
+      labels: { type: 'string' },
+      boxes: { type: 'string' },
+      model: { type: 'string' },
+      version: { type: 'string' },
+      method: { type: 'string' },
+      threshold: { type: 'string' },
+      'split-file': { type: 'string' },
+      split: { type: 'string' },
+      out: { type: 'string' },
+      html: { type: 'string' },
+      threads: { type: 'string' },
+      'data-dir': { type: 'string' },
+      protocol: { type: 'string' },
+      'compare-method': { type: 'string' },
+      'compare-predictions': { type: 'string' },
+      faithfulness: { type: 'boolean' },
+      sanity: { type: 'boolean' },
+      'sanity-images': { type: 'string' },
+      bootstrap: { type: 'string' },
+      seed: { type: 'string' },
     },
   })
-  if (!values.images || !values.labels || !values.out) throw new UsageError(`evaluate needs --images, --labels and --out\nusage: ${EVALUATE_USAGE}`)
+  if (!values.images || !values.labels || !values.out)
+    throw new UsageError(`evaluate needs --images, --labels and --out\nusage: ${EVALUATE_USAGE}`)
   const method = values.method ?? 'gradcam'
   if (!isExplainMethod(method)) throw new UsageError(`--method must be one of ${EXPLAIN_METHODS.join(', ')}`)
   const compareMethod = values['compare-method']
-  if (compareMethod !== undefined && !isExplainMethod(compareMethod)) throw new UsageError(`--compare-method must be one of ${EXPLAIN_METHODS.join(', ')}`)
+  if (compareMethod !== undefined && !isExplainMethod(compareMethod))
+    throw new UsageError(`--compare-method must be one of ${EXPLAIN_METHODS.join(', ')}`)
   const threshold = (values.threshold ?? 'otsu') as 'otsu' | 'tuned'
   if (threshold !== 'otsu' && threshold !== 'tuned') throw new UsageError('--threshold is otsu or tuned')
   const protocol = (values.protocol ?? 'cxrlens') as 'cxrlens' | 'chestxray8'
   if (protocol !== 'cxrlens' && protocol !== 'chestxray8') throw new UsageError('--protocol is cxrlens or chestxray8')
   if (Boolean(values['split-file']) !== Boolean(values.split)) throw new UsageError('--split-file and --split go together')
   if (values['sanity-images'] !== undefined && !values.sanity) throw new UsageError('--sanity-images goes with --sanity')
-  const bootstrap = { resamples: integer(values.bootstrap, 'bootstrap', BOOTSTRAP_RESAMPLES, 1000, 100_000), seed: integer(values.seed, 'seed', BOOTSTRAP_SEED, 0, 2 ** 31 - 1) }
+  const bootstrap = {
+    resamples: integer(values.bootstrap, 'bootstrap', BOOTSTRAP_RESAMPLES, 1000, 100_000),
+    seed: integer(values.seed, 'seed', BOOTSTRAP_SEED, 0, 2 ** 31 - 1),
+  }
   const sanity = values.sanity ? { images: integer(values['sanity-images'], 'sanity-images', 8, 1, 1000) } : undefined
   const { pkg } = ctx.registry.get(values.model, values.version)
   const engine = ctx.engine(values.threads ? Number(values.threads) : undefined)
   const showProgress = process.stderr.isTTY
   const { report, outputs } = await evaluateModel(pkg, engine, {
-    imagesDir: values.images, labelsCsv: values.labels, boxesCsv: values.boxes, method, threshold, protocol, compareMethod,
-    comparePredictions: values['compare-predictions'], faithfulness: values.faithfulness, sanity, bootstrap,
+    imagesDir: values.images,
+    labelsCsv: values.labels,
+    boxesCsv: values.boxes,
+    method,
+    threshold,
+    protocol,
+    compareMethod,
+    comparePredictions: values['compare-predictions'],
+    faithfulness: values.faithfulness,
+    sanity,
+    bootstrap,
     split: values['split-file'] ? { file: values['split-file'], name: values.split! } : undefined,
     onProgress: showProgress ? (done, total) => process.stderr.write(`\revaluate ${done}/${total}`) : undefined,
   })
   if (showProgress) process.stderr.write('\n')
   writeFileSync(resolve(values.out), JSON.stringify(report, null, 2))
   if (values.html) writeFileSync(resolve(values.html), await htmlReport(report, outputs, pkg.manifest))
-  console.log(`${report.model.id} ${report.model.version} on ${report.images} images (${report.provider}): macro AUROC ${report.classification.macro_auroc?.toFixed(3) ?? '–'}`)
+  console.log(
+    `${report.model.id} ${report.model.version} on ${report.images} images (${report.provider}): macro AUROC ${report.classification.macro_auroc?.toFixed(3) ?? '–'}`,
+  )
   for (const [finding, row] of Object.entries(report.localization)) {
     const flag = report.not_beating_prior.includes(finding) ? '  (does not beat the prior box)' : ''
     if (protocol === 'chestxray8') {
       const p = report.localization_chestxray8![finding]
-      console.log(`  ${finding}: ${p.n_boxes} boxes, ChestX-ray8 protocol T(IoBB>0.1) ${p.iobb_acc['0.1']?.toFixed(2)}, >0.5 ${p.iobb_acc['0.5']?.toFixed(2)}, >0.9 ${p.iobb_acc['0.9']?.toFixed(2)}${flag}`)
+      console.log(
+        `  ${finding}: ${p.n_boxes} boxes, ChestX-ray8 protocol T(IoBB>0.1) ${p.iobb_acc['0.1']?.toFixed(2)}, >0.5 ${p.iobb_acc['0.5']?.toFixed(2)}, >0.9 ${p.iobb_acc['0.9']?.toFixed(2)}${flag}`,
+      )
     } else {
-      console.log(`  ${finding}: ${row.n_boxes} boxes, T(IoBB≥0.1) ${row.iobb_acc['0.1']?.toFixed(2)}, mean IoU ${row.iou_mean?.toFixed(2)}, hit ${row.hit_rate?.toFixed(2)}${flag}`)
+      console.log(
+        `  ${finding}: ${row.n_boxes} boxes, T(IoBB≥0.1) ${row.iobb_acc['0.1']?.toFixed(2)}, mean IoU ${row.iou_mean?.toFixed(2)}, hit ${row.hit_rate?.toFixed(2)}${flag}`,
+      )
     }
   }
   if (report.compare_predictions) {
     const c = report.compare_predictions
-    console.log(`  ${c.file} on ${c.images_matched} of ${report.images} images: macro AUROC ${c.macro_auroc_external?.toFixed(3) ?? '–'} against the model's ${c.macro_auroc_model?.toFixed(3) ?? '–'} on the same images`)
+    console.log(
+      `  ${c.file} on ${c.images_matched} of ${report.images} images: macro AUROC ${c.macro_auroc_external?.toFixed(3) ?? '–'} against the model's ${c.macro_auroc_model?.toFixed(3) ?? '–'} on the same images`,
+    )
   }
   for (const flag of report.explanation_flags ?? []) console.log(`  FLAG: ${flag}`)
   console.log(`report: ${resolve(values.out)}${values.html ? `, ${resolve(values.html)}` : ''}`)

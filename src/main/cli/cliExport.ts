@@ -14,8 +14,18 @@ export const EXPORT_USAGE =
 
 export async function runExport(ctx: CliContext, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
-    args, allowPositionals: true,
-    options: { 'with-author': { type: 'boolean' }, format: { type: 'string' }, out: { type: 'string' }, source: { type: 'string' }, model: { type: 'string' }, version: { type: 'string' }, method: { type: 'string' }, 'data-dir': { type: 'string' } },
+    args,
+    allowPositionals: true,
+    options: {
+      'with-author': { type: 'boolean' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      source: { type: 'string' },
+      model: { type: 'string' },
+      version: { type: 'string' },
+      method: { type: 'string' },
+      'data-dir': { type: 'string' },
+    },
   })
   const what = positionals[0]
   if (!values.out) throw new UsageError(`export needs --out FILE\nusage: ${EXPORT_USAGE}`)
@@ -23,7 +33,8 @@ export async function runExport(ctx: CliContext, args: string[]): Promise<number
   if (what === 'boxes') {
     const source = (values.source ?? 'all') as 'dataset' | 'reader' | 'all'
     if (!['dataset', 'reader', 'all'].includes(source)) throw new UsageError('--source is dataset, reader or all')
-    if (values['with-author'] && values.format !== 'nih') throw new UsageError('--with-author is for --format nih (COCO and SR always name the reader)')
+    if (values['with-author'] && values.format !== 'nih')
+      throw new UsageError('--with-author is for --format nih (COCO and SR always name the reader)')
     if (values.format === 'nih') writeFileSync(out, exportBoxesNih(ctx.store, { source, withAuthor: values['with-author'] }))
     else if (values.format === 'coco') writeFileSync(out, exportBoxesCoco(ctx.store, { source }))
     else if (values.format === 'sr') return writeSr(ctx, out, source)
@@ -50,7 +61,10 @@ function writeSr(ctx: CliContext, out: string, source: 'dataset' | 'reader' | 'a
   const single = extname(out).toLowerCase() === '.dcm' && !statSync(out, { throwIfNoEntry: false })?.isDirectory()
   const reports = [...exportBoxesSr(ctx.store, { source })]
   if (single) {
-    if (reports.length !== 1) throw new Error(`--out ${out} is one file, but ${reports.length} cases have ${source === 'all' ? '' : `${source} `}boxes; give a folder`)
+    if (reports.length !== 1)
+      throw new Error(
+        `--out ${out} is one file, but ${reports.length} cases have ${source === 'all' ? '' : `${source} `}boxes; give a folder`,
+      )
     writeFileSync(out, reports[0].bytes)
     console.log(`wrote ${out} (case ${reports[0].record.imageName})`)
     return 0

@@ -24,8 +24,14 @@ export function importExitCode(summary: ImportSummary): number {
 /** Counts only in the log: names of files and folders can carry a patient's name. */
 function logSummary(kind: string, summary: ImportSummary): void {
   log().info('import finished', {
-    kind, imported: summary.imported, duplicates: summary.duplicates, failed: summary.failed.length, missing: summary.missing.length,
-    boxesAdded: summary.boxesAdded, boxesSkipped: summary.boxesSkipped.length, seconds: Number(summary.seconds.toFixed(2)),
+    kind,
+    imported: summary.imported,
+    duplicates: summary.duplicates,
+    failed: summary.failed.length,
+    missing: summary.missing.length,
+    boxesAdded: summary.boxesAdded,
+    boxesSkipped: summary.boxesSkipped.length,
+    seconds: Number(summary.seconds.toFixed(2)),
   })
 }
 
@@ -35,7 +41,11 @@ function listed(title: string, items: string[], all: boolean): string[] {
   if (items.length === 0) return []
   const shown = all ? items : items.slice(0, LIST_LIMIT)
   const more = items.length - shown.length
-  return [`${title} (${items.length}):`, ...shown.map((item) => `  ${item}`), ...(more > 0 ? [`  … and ${more} more (--verbose lists all)`] : [])]
+  return [
+    `${title} (${items.length}):`,
+    ...shown.map((item) => `  ${item}`),
+    ...(more > 0 ? [`  … and ${more} more (--verbose lists all)`] : []),
+  ]
 }
 
 export function formatImportSummary(summary: ImportSummary, verbose = false): string {
@@ -44,12 +54,24 @@ export function formatImportSummary(summary: ImportSummary, verbose = false): st
       ` (${summary.scanned} images scanned)`,
     `labels added ${summary.labelsAdded}, boxes added ${summary.boxesAdded}, boxes skipped ${summary.boxesSkipped.length}`,
     `${summary.imagesPerSecond.toFixed(1)} images/s, ${summary.seconds.toFixed(2)} s`,
-    ...listed('failed', summary.failed.map((f) => `${f.name}: ${f.reason}`), true),
+    ...listed(
+      'failed',
+      summary.failed.map((f) => `${f.name}: ${f.reason}`),
+      true,
+    ),
     ...listed('CSV rows naming images not in the folder, skipped', summary.missing, verbose),
     ...listed('images without a label row, imported unlabelled', summary.unlabelled, verbose),
     // Refused box rows are always listed in full (they make the exit code 3); boxes of other folders' images only with --verbose.
-    ...listed('box rows refused', summary.boxesSkipped.filter((f) => f.reason !== BOX_IMAGE_NOT_IN_FOLDER).map((f) => `${f.name}: ${f.reason}`), true),
-    ...listed('boxes of images not in the folder, skipped', summary.boxesSkipped.filter((f) => f.reason === BOX_IMAGE_NOT_IN_FOLDER).map((f) => f.name), verbose),
+    ...listed(
+      'box rows refused',
+      summary.boxesSkipped.filter((f) => f.reason !== BOX_IMAGE_NOT_IN_FOLDER).map((f) => `${f.name}: ${f.reason}`),
+      true,
+    ),
+    ...listed(
+      'boxes of images not in the folder, skipped',
+      summary.boxesSkipped.filter((f) => f.reason === BOX_IMAGE_NOT_IN_FOLDER).map((f) => f.name),
+      verbose,
+    ),
   ].join('\n')
 }
 
@@ -57,13 +79,22 @@ export async function runImport(store: CaseStore, args: string[], dataDir: strin
   const { values } = parseArgs({
     args,
     options: {
-      images: { type: 'string' }, labels: { type: 'string' }, boxes: { type: 'string' }, dicom: { type: 'string' },
-      'data-dir': { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean' },
+      images: { type: 'string' },
+      labels: { type: 'string' },
+      boxes: { type: 'string' },
+      dicom: { type: 'string' },
+      'data-dir': { type: 'string' },
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean' },
     },
   })
   if (values.dicom) {
     const summary = await importDicom(store, { dicomDir: values.dicom, dataDir }, { actor: 'cli' })
-    console.log(values.json ? JSON.stringify(summary) : [formatImportSummary(summary, values.verbose), ...summary.warnings.map((w) => `warning: ${w}`)].join('\n'))
+    console.log(
+      values.json
+        ? JSON.stringify(summary)
+        : [formatImportSummary(summary, values.verbose), ...summary.warnings.map((w) => `warning: ${w}`)].join('\n'),
+    )
     logSummary('dicom', summary)
     return importExitCode(summary)
   }
@@ -78,7 +109,11 @@ export async function runImport(store: CaseStore, args: string[], dataDir: strin
     },
   )
   if (showProgress) process.stderr.write('\n')
-  console.log(values.json ? JSON.stringify(summary) : [formatImportSummary(summary, values.verbose), ...(summary.warnings ?? []).map((w) => `warning: ${w}`)].join('\n'))
+  console.log(
+    values.json
+      ? JSON.stringify(summary)
+      : [formatImportSummary(summary, values.verbose), ...(summary.warnings ?? []).map((w) => `warning: ${w}`)].join('\n'),
+  )
   logSummary('nih', summary)
   return importExitCode(summary)
 }

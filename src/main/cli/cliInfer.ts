@@ -9,8 +9,14 @@ export async function runInfer(ctx: CliContext, args: string[]): Promise<number>
   const { values } = parseArgs({
     args,
     options: {
-      model: { type: 'string' }, version: { type: 'string' }, finding: { type: 'string' }, case: { type: 'string', multiple: true },
-      all: { type: 'boolean' }, threads: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' },
+      model: { type: 'string' },
+      version: { type: 'string' },
+      finding: { type: 'string' },
+      case: { type: 'string', multiple: true },
+      all: { type: 'boolean' },
+      threads: { type: 'string' },
+      json: { type: 'boolean' },
+      'data-dir': { type: 'string' },
     },
   })
   const caseIds = ctx.selectCases(values.case, values.all)
@@ -25,16 +31,25 @@ export async function runInfer(ctx: CliContext, args: string[]): Promise<number>
   const pick = (probabilities: Record<string, number>) =>
     values.finding ? { [values.finding]: probabilities[values.finding] } : probabilities
   if (values.json) {
-    console.log(JSON.stringify({
-      model: result.model, provider: result.provider, provider_attempts: result.providerAttempts, seconds: result.seconds,
-      cases: result.cases.map((c) => ({ image: c.image, probabilities: pick(c.probabilities) })),
-    }))
+    console.log(
+      JSON.stringify({
+        model: result.model,
+        provider: result.provider,
+        provider_attempts: result.providerAttempts,
+        seconds: result.seconds,
+        cases: result.cases.map((c) => ({ image: c.image, probabilities: pick(c.probabilities) })),
+      }),
+    )
     return 0
   }
-  console.log(`model ${result.model.id} ${result.model.version}, provider ${result.provider}, ${result.cases.length} case(s) in ${result.seconds.toFixed(2)} s`)
+  console.log(
+    `model ${result.model.id} ${result.model.version}, provider ${result.provider}, ${result.cases.length} case(s) in ${result.seconds.toFixed(2)} s`,
+  )
   for (const a of result.providerAttempts.filter((a) => !a.ok)) console.log(`  (${a.provider} not used: ${a.reason})`)
   for (const c of result.cases) {
-    const ranked = Object.entries(pick(c.probabilities)).sort((a, b) => b[1] - a[1]).slice(0, values.finding ? 1 : 3)
+    const ranked = Object.entries(pick(c.probabilities))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, values.finding ? 1 : 3)
     console.log(`${c.image}\t${ranked.map(([f, p]) => `${f} ${p.toFixed(3)}`).join('  ')}`)
   }
   return 0

@@ -29,8 +29,13 @@ export function runCheck(store: CaseStore, dataDir: string): number {
 }
 
 export function runBackup(store: CaseStore, dataDir: string, args: string[]): number {
-  const { values } = parseArgs({ args, options: { out: { type: 'string' }, 'with-reidentification': { type: 'boolean' }, 'data-dir': { type: 'string' } } })
-  const file = values.out ? resolve(values.out) : join(new DataFolder(dataDir).backups, `manual-${new Date().toISOString().replace(/[:.]/g, '-')}.sqlite`)
+  const { values } = parseArgs({
+    args,
+    options: { out: { type: 'string' }, 'with-reidentification': { type: 'boolean' }, 'data-dir': { type: 'string' } },
+  })
+  const file = values.out
+    ? resolve(values.out)
+    : join(new DataFolder(dataDir).backups, `manual-${new Date().toISOString().replace(/[:.]/g, '-')}.sqlite`)
   console.log(`backup written to ${store.backupTo(file)}`)
   // The sealed re-identification file stays out of backups unless asked for: it is copied beside the snapshot.
   if (values['with-reidentification']) {
@@ -58,6 +63,8 @@ export function runRestore(args: string[]): number {
     const safety = snapshotBeforeRestore(dbPath, new Date().toISOString().replace(/[:.]/g, '-'))
     return { ...restoreFrom(backup, dbPath, { checked: true }), safety }
   })
-  console.log(`restored ${backup} into ${dbPath}${previous ? `; the replaced database is kept as ${previous}` : ''}${safety ? `; snapshot ${safety}` : ''}`)
+  console.log(
+    `restored ${backup} into ${dbPath}${previous ? `; the replaced database is kept as ${previous}` : ''}${safety ? `; snapshot ${safety}` : ''}`,
+  )
   return 0
 }

@@ -33,13 +33,15 @@ export async function readSecretLine(input: NodeJS.ReadableStream & { isTTY?: bo
 
 function role(value: string | undefined): ReaderRole {
   if (!value) throw new UsageError(`--role is needed (${READER_ROLES.join(' or ')})\nusage: ${READERS_USAGE}`)
-  if (!(READER_ROLES as readonly string[]).includes(value)) throw new UsageError(`--role must be ${READER_ROLES.join(' or ')}, not "${value}"`)
+  if (!(READER_ROLES as readonly string[]).includes(value))
+    throw new UsageError(`--role must be ${READER_ROLES.join(' or ')}, not "${value}"`)
   return value as ReaderRole
 }
 
 function readerId(value: string | undefined): number {
   const id = Number(value)
-  if (!value || !Number.isInteger(id) || id <= 0) throw new UsageError(`--id needs a reader id (a positive whole number; see cxr-lens readers list)`)
+  if (!value || !Number.isInteger(id) || id <= 0)
+    throw new UsageError(`--id needs a reader id (a positive whole number; see cxr-lens readers list)`)
   return id
 }
 
@@ -61,8 +63,13 @@ export async function runReaders(ctx: CliContext, args: string[]): Promise<numbe
   const { values } = parseArgs({
     args: rest,
     options: {
-      name: { type: 'string' }, role: { type: 'string' }, id: { type: 'string' }, admin: { type: 'boolean' }, 'no-admin': { type: 'boolean' },
-      json: { type: 'boolean' }, 'data-dir': { type: 'string' },
+      name: { type: 'string' },
+      role: { type: 'string' },
+      id: { type: 'string' },
+      admin: { type: 'boolean' },
+      'no-admin': { type: 'boolean' },
+      json: { type: 'boolean' },
+      'data-dir': { type: 'string' },
     },
   })
   if (values.admin && values['no-admin']) throw new UsageError('give --admin or --no-admin, not both')
@@ -77,13 +84,19 @@ export async function runReaders(ctx: CliContext, args: string[]): Promise<numbe
   }
   if (sub === 'list') {
     const readers = ctx.store.readers.list()
-    if (values.json) console.log(JSON.stringify({ readers: readers.map((r) => ({ ...json(r), hasSecret: r.hasSecret, createdAt: r.createdAt })) }))
+    if (values.json)
+      console.log(JSON.stringify({ readers: readers.map((r) => ({ ...json(r), hasSecret: r.hasSecret, createdAt: r.createdAt })) }))
     else if (readers.length === 0) console.log('No readers yet. Add one with: cxr-lens readers add --name NAME --role radiologist')
     else for (const reader of readers) console.log(describe(reader))
     return 0
   }
   if (sub === 'set-role') {
-    const reader = accounts.setRole(readerId(values.id), role(values.role), values.admin ? true : values['no-admin'] ? false : undefined, CLI_ACTOR)
+    const reader = accounts.setRole(
+      readerId(values.id),
+      role(values.role),
+      values.admin ? true : values['no-admin'] ? false : undefined,
+      CLI_ACTOR,
+    )
     console.log(values.json ? JSON.stringify(json(reader)) : `now ${describe(reader)}`)
     return 0
   }

@@ -44,10 +44,16 @@ function audited(dataDir: string, action: string, detail: Record<string, unknown
  */
 export function runReid(args: string[]): number {
   const { values, positionals } = parseArgs({
-    args, allowPositionals: true,
+    args,
+    allowPositionals: true,
     options: {
-      'public-key': { type: 'string' }, key: { type: 'string' }, out: { type: 'string' }, rsa: { type: 'boolean' },
-      'passphrase-stdin': { type: 'boolean' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' },
+      'public-key': { type: 'string' },
+      key: { type: 'string' },
+      out: { type: 'string' },
+      rsa: { type: 'boolean' },
+      'passphrase-stdin': { type: 'boolean' },
+      json: { type: 'boolean' },
+      'data-dir': { type: 'string' },
     },
   })
   const [what, file] = positionals
@@ -58,16 +64,20 @@ export function runReid(args: string[]): number {
       const dir = resolve(values.out)
       const privateFile = join(dir, 'reid-private.pem')
       const publicFile = join(dir, 'reid-public.pem')
-      for (const f of [privateFile, publicFile]) if (existsSync(f)) throw new Error(`${f} already exists; a key pair is never overwritten (records sealed to it would become unreadable)`)
+      for (const f of [privateFile, publicFile])
+        if (existsSync(f))
+          throw new Error(`${f} already exists; a key pair is never overwritten (records sealed to it would become unreadable)`)
       mkdirSync(dir, { recursive: true, mode: 0o700 })
       const passphrase = values['passphrase-stdin'] ? readStdin() : undefined
       if (passphrase === '') throw new Error('--passphrase-stdin read an empty passphrase from standard input')
       const pair = generateSealingKeyPair(values.rsa ? 'rsa' : 'x25519', passphrase)
       writeFileSync(privateFile, pair.privatePem, { mode: 0o600, flag: 'wx' })
       writeFileSync(publicFile, pair.publicPem, { mode: 0o644, flag: 'wx' })
-      print({ privateKey: privateFile, publicKey: publicFile, keyId: pair.kid },
+      print(
+        { privateKey: privateFile, publicKey: publicFile, keyId: pair.kid },
         `wrote the private key ${privateFile} (keep it off the workstation) and the public key ${publicFile}; key id ${pair.kid}\n` +
-        `on the workstation: cxr-lens reid enable --public-key reid-public.pem`)
+          `on the workstation: cxr-lens reid enable --public-key reid-public.pem`,
+      )
       return 0
     }
     case 'open': {
@@ -78,8 +88,23 @@ export function runReid(args: string[]): number {
       const failed = lines.flatMap((l) => ('error' in l ? [{ line: l.line, reason: l.error }] : []))
       if (values.json) console.log(JSON.stringify({ file: resolve(file), records, failed }))
       else {
-        console.log(['source', 'at', 'patient', 'image', 'patientName', 'patientId', 'birthDate', 'sopInstanceUid', 'studyInstanceUid'].join('\t'))
-        for (const r of records) console.log([r.source, r.at, r.patient ?? '', r.image ?? '', r.original.patientName ?? '', r.original.patientId ?? '', r.original.birthDate ?? '', r.original.sopInstanceUid ?? '', r.original.studyInstanceUid ?? ''].join('\t'))
+        console.log(
+          ['source', 'at', 'patient', 'image', 'patientName', 'patientId', 'birthDate', 'sopInstanceUid', 'studyInstanceUid'].join('\t'),
+        )
+        for (const r of records)
+          console.log(
+            [
+              r.source,
+              r.at,
+              r.patient ?? '',
+              r.image ?? '',
+              r.original.patientName ?? '',
+              r.original.patientId ?? '',
+              r.original.birthDate ?? '',
+              r.original.sopInstanceUid ?? '',
+              r.original.studyInstanceUid ?? '',
+            ].join('\t'),
+          )
       }
       for (const f of failed) console.error(`${resolve(file)} line ${f.line}: ${f.reason}`)
       return failed.length ? 1 : 0
@@ -90,14 +115,22 @@ export function runReid(args: string[]): number {
       mkdirSync(dataDir, { recursive: true })
       const result = enableReidentification(dataDir, readPem(values['public-key'], '--public-key'), values['public-key'])
       audited(dataDir, 'reid.enable', result)
-      print(result, `re-identification on: records are sealed to key ${result.keyId} (${result.algorithm})${result.legacySealed ? `; sealed ${result.legacySealed} record(s) of the old plaintext table and removed it` : ''}`)
+      print(
+        result,
+        `re-identification on: records are sealed to key ${result.keyId} (${result.algorithm})${result.legacySealed ? `; sealed ${result.legacySealed} record(s) of the old plaintext table and removed it` : ''}`,
+      )
       return 0
     }
     case 'disable': {
       const dataDir = resolveDataDir(args)
       const was = disableReidentification(dataDir)
       if (was) audited(dataDir, 'reid.disable', {})
-      print({ disabled: was }, was ? 're-identification off: imports write no re-identification data (records sealed so far stay in the sealed file)' : 're-identification was already off')
+      print(
+        { disabled: was },
+        was
+          ? 're-identification off: imports write no re-identification data (records sealed so far stay in the sealed file)'
+          : 're-identification was already off',
+      )
       return 0
     }
     case 'seal': {
@@ -106,16 +139,26 @@ export function runReid(args: string[]): number {
       const recipient = recipientFromPem(readPem(values['public-key'], '--public-key'), values['public-key'])
       const result = sealLegacyTable(dataDir, recipient)
       if (result.removed) audited(dataDir, 'reid.seal-legacy', { sealed: result.sealed, keyId: recipient.kid })
-      print({ ...result, keyId: recipient.kid }, result.removed ? `sealed ${result.sealed} record(s) of ${result.removed} to key ${recipient.kid} and removed the plaintext` : 'no plaintext re-identification table to seal')
+      print(
+        { ...result, keyId: recipient.kid },
+        result.removed
+          ? `sealed ${result.sealed} record(s) of ${result.removed} to key ${recipient.kid} and removed the plaintext`
+          : 'no plaintext re-identification table to seal',
+      )
       return 0
     }
     case 'status': {
       const status = reidentificationStatus(resolveDataDir(args))
-      print(status, [
-        status.enabled ? `re-identification on, sealed to key ${status.keyId}` : 're-identification off (no re-identification data is written)',
-        status.sealedFile ? `sealed file: ${status.sealedFile} (${status.sealedBytes} bytes)` : 'sealed file: none',
-        ...status.warnings.map((w) => `WARNING: ${w}`),
-      ].join('\n'))
+      print(
+        status,
+        [
+          status.enabled
+            ? `re-identification on, sealed to key ${status.keyId}`
+            : 're-identification off (no re-identification data is written)',
+          status.sealedFile ? `sealed file: ${status.sealedFile} (${status.sealedBytes} bytes)` : 'sealed file: none',
+          ...status.warnings.map((w) => `WARNING: ${w}`),
+        ].join('\n'),
+      )
       return status.warnings.length ? 1 : 0
     }
     default:

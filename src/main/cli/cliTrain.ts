@@ -29,9 +29,19 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
   const { values } = parseArgs({
     args,
     options: {
-      model: { type: 'string' }, version: { type: 'string' }, layers: { type: 'string' }, folds: { type: 'string' }, epochs: { type: 'string' },
-      patience: { type: 'string' }, loss: { type: 'string' }, balance: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' },
-      fresh: { type: 'boolean' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' },
+      model: { type: 'string' },
+      version: { type: 'string' },
+      layers: { type: 'string' },
+      folds: { type: 'string' },
+      epochs: { type: 'string' },
+      patience: { type: 'string' },
+      loss: { type: 'string' },
+      balance: { type: 'string' },
+      lr: { type: 'string' },
+      seed: { type: 'string' },
+      fresh: { type: 'boolean' },
+      json: { type: 'boolean' },
+      'data-dir': { type: 'string' },
     },
   })
   const layers = oneOf<TrainLayers>('layers', values.layers, TRAIN_LAYERS) ?? 'head'
@@ -41,26 +51,48 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
   if (seed !== undefined && !Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, not "${values.seed}"`)
   // The same request the Fine-tune panel sends (the job map's TrainingRequest), mapped the same way.
   const request: TrainingRequest = {
-    model: values.model, version: values.version, layers, folds: positiveInt('folds', values.folds),
-    epochs: positiveInt('epochs', values.epochs), patience: positiveInt('patience', values.patience),
-    loss: oneOf('loss', values.loss, ['bce', 'focal']), balance: oneOf('balance', values.balance, ['weights', 'smote', 'none']), learningRate: lr, seed, fresh: values.fresh,
+    model: values.model,
+    version: values.version,
+    layers,
+    folds: positiveInt('folds', values.folds),
+    epochs: positiveInt('epochs', values.epochs),
+    patience: positiveInt('patience', values.patience),
+    loss: oneOf('loss', values.loss, ['bce', 'focal']),
+    balance: oneOf('balance', values.balance, ['weights', 'smote', 'none']),
+    learningRate: lr,
+    seed,
+    fresh: values.fresh,
   }
   const result = await fineTune(
     { store: ctx.store, registry: ctx.registry, engine: ctx.engine(), dataDir: ctx.dataDir },
     fineTuneRequestOf(request),
-    values.json ? {} : {
-      onProgress: (m) => process.stderr.write(`${m}\n`),
-      onEpoch: (r) => console.log(`${r.fold ? `fold ${r.fold} ` : ''}epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, val macro AUROC ${fmt(r.valMacroAuroc)}, lr ${r.learningRate.toExponential(1)} (${r.seconds.toFixed(2)} s)`),
-    },
+    values.json
+      ? {}
+      : {
+          onProgress: (m) => process.stderr.write(`${m}\n`),
+          onEpoch: (r) =>
+            console.log(
+              `${r.fold ? `fold ${r.fold} ` : ''}epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, val macro AUROC ${fmt(r.valMacroAuroc)}, lr ${r.learningRate.toExponential(1)} (${r.seconds.toFixed(2)} s)`,
+            ),
+        },
   )
   if (values.json) {
     console.log(JSON.stringify(result))
     return 0
   }
   for (const f of result.folds) console.log(`fold ${f.fold}: macro AUROC ${fmt(f.childMacroAuroc)} (parent ${fmt(f.parentMacroAuroc)})`)
-  if (result.tTest) console.log(`paired t-test across folds: mean difference ${result.tTest.meanDifference.toFixed(4)}, t = ${result.tTest.t.toFixed(2)}, p = ${result.tTest.p.toFixed(4)}`)
-  console.log(`new version ${result.child.id} ${result.child.version} (${result.layers}${result.resumedFrom ? `, resumed after epoch ${result.resumedFrom.epoch}` : ''})`)
-  console.log(`validation macro AUROC ${fmt(result.valMacroAuroc.child)} vs parent ${result.parent.version} ${fmt(result.valMacroAuroc.parent)} on the same ${result.split.val} cases`)
-  console.log(`test macro AUROC ${fmt(result.testMacroAuroc.child)} vs parent ${fmt(result.testMacroAuroc.parent)} (${result.split.test} cases)`)
+  if (result.tTest)
+    console.log(
+      `paired t-test across folds: mean difference ${result.tTest.meanDifference.toFixed(4)}, t = ${result.tTest.t.toFixed(2)}, p = ${result.tTest.p.toFixed(4)}`,
+    )
+  console.log(
+    `new version ${result.child.id} ${result.child.version} (${result.layers}${result.resumedFrom ? `, resumed after epoch ${result.resumedFrom.epoch}` : ''})`,
+  )
+  console.log(
+    `validation macro AUROC ${fmt(result.valMacroAuroc.child)} vs parent ${result.parent.version} ${fmt(result.valMacroAuroc.parent)} on the same ${result.split.val} cases`,
+  )
+  console.log(
+    `test macro AUROC ${fmt(result.testMacroAuroc.child)} vs parent ${fmt(result.testMacroAuroc.parent)} (${result.split.test} cases)`,
+  )
   return 0
 }

@@ -35,7 +35,8 @@ export function machineLogDir(platform: NodeJS.Platform = process.platform, env:
  * %APPDATA%: a roaming profile would copy the database, derived images and backups to every logon.
  */
 export function localUserDataDir(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string {
-  if (platform === 'win32') return win32.join(env.LOCALAPPDATA ?? win32.join(env.USERPROFILE ?? homedir(), 'AppData', 'Local'), PRODUCT_FOLDER)
+  if (platform === 'win32')
+    return win32.join(env.LOCALAPPDATA ?? win32.join(env.USERPROFILE ?? homedir(), 'AppData', 'Local'), PRODUCT_FOLDER)
   if (platform === 'darwin') return posix.join(env.HOME ?? homedir(), 'Library', 'Application Support', PRODUCT_FOLDER)
   return posix.join(env.XDG_CONFIG_HOME ?? posix.join(env.HOME ?? homedir(), '.config'), PRODUCT_FOLDER)
 }

@@ -19,29 +19,47 @@ export type LogLevel = (typeof LOG_LEVELS)[number]
 
 /** Paths follow the rules of the platform the policy is for (a drive letter or UNC share on Windows). */
 const absolutePath = (platform: NodeJS.Platform) =>
-  z.string().min(1).max(4096).refine((p) => (platform === 'win32' ? win32 : posix).isAbsolute(p), 'must be an absolute path')
+  z
+    .string()
+    .min(1)
+    .max(4096)
+    .refine((p) => (platform === 'win32' ? win32 : posix).isAbsolute(p), 'must be an absolute path')
 const aeTitle = z.string().regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, 'must be 1–16 printable ASCII characters, no backslash')
 
-const pacsSchema = z.object({
-  name: z.string().min(1).max(64),
-  aeTitle,
-  host: z.string().min(1).max(253).regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or IP address'),
-  port: z.number().int().min(1).max(65535),
-  callingAeTitle: aeTitle.optional(),
-  tls: z.boolean().optional(),
-}).strict()
+const pacsSchema = z
+  .object({
+    name: z.string().min(1).max(64),
+    aeTitle,
+    host: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or IP address'),
+    port: z.number().int().min(1).max(65535),
+    callingAeTitle: aeTitle.optional(),
+    tls: z.boolean().optional(),
+  })
+  .strict()
 
-export const policySchemaFor = (platform: NodeJS.Platform) => z.object({
-  /** Optional, for editors that validate JSON; never read. */
-  $schema: z.string().max(4096).optional(),
-  dataFolder: z.object({ scope: z.enum(['machine', 'user']).optional(), path: absolutePath(platform).optional() }).strict()
-    .refine((d) => (d.scope === undefined) !== (d.path === undefined), 'give exactly one of "scope" ("machine" or "user") and "path"')
-    .optional(),
-  pseudonymKey: absolutePath(platform).optional(),
-  pacs: z.array(pacsSchema).max(32).optional(),
-  features: z.object({ fineTuning: z.boolean().optional(), browserMode: z.boolean().optional() }).strict().optional(),
-  logging: z.object({ level: z.enum(LOG_LEVELS).optional(), folder: absolutePath(platform).optional() }).strict().optional(),
-}).strict()
+export const policySchemaFor = (platform: NodeJS.Platform) =>
+  z
+    .object({
+      /** Optional, for editors that validate JSON; never read. */
+      $schema: z.string().max(4096).optional(),
+      dataFolder: z
+        .object({ scope: z.enum(['machine', 'user']).optional(), path: absolutePath(platform).optional() })
+        .strict()
+        .refine((d) => (d.scope === undefined) !== (d.path === undefined), 'give exactly one of "scope" ("machine" or "user") and "path"')
+        .optional(),
+      pseudonymKey: absolutePath(platform).optional(),
+      pacs: z.array(pacsSchema).max(32).optional(),
+      features: z.object({ fineTuning: z.boolean().optional(), browserMode: z.boolean().optional() }).strict().optional(),
+      logging: z
+        .object({ level: z.enum(LOG_LEVELS).optional(), folder: absolutePath(platform).optional() })
+        .strict()
+        .optional(),
+    })
+    .strict()
 
 export type PolicySettings = z.infer<ReturnType<typeof policySchemaFor>>
 
@@ -88,7 +106,10 @@ export function loadPolicyFile(file: string, platform: NodeJS.Platform = process
 }
 
 /** The policy file's location: $CXR_LENS_POLICY (which must exist), else the machine location (optional). */
-export function policyLocation(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): { file: string; required: boolean } {
+export function policyLocation(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): { file: string; required: boolean } {
   if (env[POLICY_ENV]) return { file: resolve(env[POLICY_ENV]), required: true }
   return { file: machinePolicyPath(platform, env), required: false }
 }
@@ -127,7 +148,8 @@ export function forgetPolicy(): void {
 /** Where a user tried to choose the data folder themselves, if anywhere. */
 function userDataChoice(argv: readonly string[], env: NodeJS.ProcessEnv): { how: string; value: string } | null {
   const flag = argv.findIndex((arg) => arg === '--data-dir' || arg.startsWith('--data-dir='))
-  if (flag >= 0) return { how: '--data-dir', value: argv[flag].includes('=') ? argv[flag].slice('--data-dir='.length) : (argv[flag + 1] ?? '') }
+  if (flag >= 0)
+    return { how: '--data-dir', value: argv[flag].includes('=') ? argv[flag].slice('--data-dir='.length) : (argv[flag + 1] ?? '') }
   if (env.CXR_LENS_DATA) return { how: 'CXR_LENS_DATA', value: env.CXR_LENS_DATA }
   return null
 }
@@ -136,13 +158,21 @@ function userDataChoice(argv: readonly string[], env: NodeJS.ProcessEnv): { how:
  * The data folder the policy fixes, or null when it leaves the choice to the user. --data-dir and
  * CXR_LENS_DATA are refused when they name another folder: the policy is the site's, not the user's.
  */
-export function policyDataDir(policy: LoadedPolicy, argv: readonly string[], env: NodeJS.ProcessEnv, userDataDir: () => string, platform: NodeJS.Platform = process.platform): string | null {
+export function policyDataDir(
+  policy: LoadedPolicy,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  userDataDir: () => string,
+  platform: NodeJS.Platform = process.platform,
+): string | null {
   const fixed = policy.settings.dataFolder
   if (!fixed) return null
   const target = fixed.path ?? (fixed.scope === 'machine' ? machineDataDir(platform, env) : userDataDir())
   const choice = userDataChoice(argv, env)
   if (choice && resolve(choice.value) !== resolve(target)) {
-    throw new PolicyError(`${choice.how} is not allowed here: the machine policy ${policy.file} sets the data folder (dataFolder) to ${target}`)
+    throw new PolicyError(
+      `${choice.how} is not allowed here: the machine policy ${policy.file} sets the data folder (dataFolder) to ${target}`,
+    )
   }
   return target
 }

@@ -13,13 +13,15 @@ export const SEALED_FILE = 'reidentification.sealed'
 /** The plaintext table of CXR Lens before 0.2; never written any more, sealed or reported when found. */
 export const LEGACY_TABLE_FILE = 'reidentification.sqlite'
 
-const ConfigSchema = z.object({
-  enabled: z.literal(true),
-  publicKey: z.string().min(1),
-  keyId: z.string().regex(/^[0-9a-f]{16}$/),
-  algorithm: z.string().min(1),
-  enabledAt: z.string().min(1),
-}).strict()
+const ConfigSchema = z
+  .object({
+    enabled: z.literal(true),
+    publicKey: z.string().min(1),
+    keyId: z.string().regex(/^[0-9a-f]{16}$/),
+    algorithm: z.string().min(1),
+    enabledAt: z.string().min(1),
+  })
+  .strict()
 
 export type ReidConfig = z.infer<typeof ConfigSchema>
 
@@ -41,7 +43,10 @@ export function readReidConfig(dataDir: string): ReidConfig | null {
     throw new Error(`${file} is not valid JSON (${(error as Error).message}); fix it or run cxr-lens reid enable --public-key FILE again`)
   }
   const result = ConfigSchema.safeParse(parsed)
-  if (!result.success) throw new Error(`${file} is not a re-identification setting (${result.error.issues.map((i) => `${i.path.join('.') || 'file'}: ${i.message}`).join('; ')}); run cxr-lens reid enable --public-key FILE again`)
+  if (!result.success)
+    throw new Error(
+      `${file} is not a re-identification setting (${result.error.issues.map((i) => `${i.path.join('.') || 'file'}: ${i.message}`).join('; ')}); run cxr-lens reid enable --public-key FILE again`,
+    )
   return result.data
 }
 

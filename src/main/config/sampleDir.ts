@@ -20,7 +20,8 @@ export function bundledSampleDir(): string {
 export function sampleImportRequest(dir = bundledSampleDir()): ImportRequest {
   const request = { imagesDir: join(dir, 'images'), labelsCsv: join(dir, 'labels.csv'), boxesCsv: join(dir, 'boxes.csv') }
   for (const path of Object.values(request)) {
-    if (!existsSync(path)) throw new Error(`The sample cases are not installed (${path} is missing); reinstall CXR Lens or import your own cases`)
+    if (!existsSync(path))
+      throw new Error(`The sample cases are not installed (${path} is missing); reinstall CXR Lens or import your own cases`)
   }
   return request
 }

@@ -35,7 +35,10 @@ const json = (value: unknown) => JSON.stringify(value, null, 2) + '\n'
 function logFiles(logFile: string): string[] {
   const dir = dirname(logFile)
   if (!existsSync(dir)) return []
-  return readdirSync(dir).filter((name) => name === LOG_FILE || /^cxr-lens\.log\.\d+$/.test(name)).sort().map((name) => join(dir, name))
+  return readdirSync(dir)
+    .filter((name) => name === LOG_FILE || /^cxr-lens\.log\.\d+$/.test(name))
+    .sort()
+    .map((name) => join(dir, name))
 }
 
 function tail(file: string): Buffer {
@@ -62,7 +65,11 @@ function providerAttempts(files: string[]): unknown[] {
 
 /** Environment variables that change CXR Lens' behaviour, by name (values of our own only). */
 function relevantEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith('CXR_LENS_') || name === 'ELECTRON_RUN_AS_NODE').map(([k, v]) => [k, v ?? '']))
+  return Object.fromEntries(
+    Object.entries(env)
+      .filter(([name]) => name.startsWith('CXR_LENS_') || name === 'ELECTRON_RUN_AS_NODE')
+      .map(([k, v]) => [k, v ?? '']),
+  )
 }
 
 export function diagnosticsEntries(input: DiagnosticsInput, now = new Date()): ZipEntry[] {
@@ -73,36 +80,73 @@ export function diagnosticsEntries(input: DiagnosticsInput, now = new Date()): Z
   const keyFile = input.policy.settings.pseudonymKey ?? join(input.dataDir, 'pseudonym.key')
   const reid = reidentificationStatus(input.dataDir)
   return [
-    { name: 'README.txt', data: [
-      `CXR Lens ${APP_VERSION} diagnostics, ${now.toISOString()} (${input.transport}).`,
-      'versions.json       app, runtime and operating system versions, installed models',
-      'providers.json      execution provider attempts (CUDA, WebGPU, CPU) recorded in the logs',
-      'database.json       database file sizes, schema version, quick_check, row counts, backups, processes holding it',
-      'configuration.json  the machine policy and effective settings (data folder, log folder and level, key location)',
-      'logs/               the installation log (rotated files included)',
-      'No patient data: no case, image or patient names, no labels, boxes or images, no key material.',
-      '',
-    ].join('\n') },
-    { name: 'versions.json', data: json({
-      app: APP_VERSION, schemaVersion: SCHEMA_VERSION, databaseSchemaVersion: database.schemaVersion,
-      runtime: { node: process.versions.node, electron: process.versions.electron ?? null, chrome: process.versions.chrome ?? null, v8: process.versions.v8 },
-      os: { platform: platform(), release: release(), arch: arch(), cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, memoryBytes: totalmem() },
-      models: database.models,
-    }) },
-    { name: 'providers.json', data: json({ preference: PROVIDER_PREFERENCE, order: providerOrder(), requested: process.env.CXR_LENS_PROVIDER ?? null, attempts: providerAttempts(logs) }) },
-    { name: 'database.json', data: json({
-      ...database,
-      backups: listBackups(dbFile).map(({ name, kind, createdAt, bytes }) => ({ name, kind, createdAt, bytes })),
-      holders: existsSync(input.dataDir) ? liveHolders(input.dataDir, null).map(({ pid, kind, what, since }) => ({ pid, kind, what, since })) : [],
-    }) },
-    { name: 'configuration.json', data: json({
-      policy: policyInfo(input.policy),
-      dataDir: input.dataDir,
-      logFile, logLevel: logLevel(input.policy),
-      pseudonymKey: { file: keyFile, exists: existsSync(keyFile), fromPolicy: input.policy.settings.pseudonymKey !== undefined },
-      reidentification: { enabled: reid.enabled, keyId: reid.keyId },
-      environment: relevantEnvironment(process.env),
-    }) },
+    {
+      name: 'README.txt',
+      data: [
+        `CXR Lens ${APP_VERSION} diagnostics, ${now.toISOString()} (${input.transport}).`,
+        'versions.json       app, runtime and operating system versions, installed models',
+        'providers.json      execution provider attempts (CUDA, WebGPU, CPU) recorded in the logs',
+        'database.json       database file sizes, schema version, quick_check, row counts, backups, processes holding it',
+        'configuration.json  the machine policy and effective settings (data folder, log folder and level, key location)',
+        'logs/               the installation log (rotated files included)',
+        'No patient data: no case, image or patient names, no labels, boxes or images, no key material.',
+        '',
+      ].join('\n'),
+    },
+    {
+      name: 'versions.json',
+      data: json({
+        app: APP_VERSION,
+        schemaVersion: SCHEMA_VERSION,
+        databaseSchemaVersion: database.schemaVersion,
+        runtime: {
+          node: process.versions.node,
+          electron: process.versions.electron ?? null,
+          chrome: process.versions.chrome ?? null,
+          v8: process.versions.v8,
+        },
+        os: {
+          platform: platform(),
+          release: release(),
+          arch: arch(),
+          cpus: cpus().length,
+          cpuModel: cpus()[0]?.model ?? null,
+          memoryBytes: totalmem(),
+        },
+        models: database.models,
+      }),
+    },
+    {
+      name: 'providers.json',
+      data: json({
+        preference: PROVIDER_PREFERENCE,
+        order: providerOrder(),
+        requested: process.env.CXR_LENS_PROVIDER ?? null,
+        attempts: providerAttempts(logs),
+      }),
+    },
+    {
+      name: 'database.json',
+      data: json({
+        ...database,
+        backups: listBackups(dbFile).map(({ name, kind, createdAt, bytes }) => ({ name, kind, createdAt, bytes })),
+        holders: existsSync(input.dataDir)
+          ? liveHolders(input.dataDir, null).map(({ pid, kind, what, since }) => ({ pid, kind, what, since }))
+          : [],
+      }),
+    },
+    {
+      name: 'configuration.json',
+      data: json({
+        policy: policyInfo(input.policy),
+        dataDir: input.dataDir,
+        logFile,
+        logLevel: logLevel(input.policy),
+        pseudonymKey: { file: keyFile, exists: existsSync(keyFile), fromPolicy: input.policy.settings.pseudonymKey !== undefined },
+        reidentification: { enabled: reid.enabled, keyId: reid.keyId },
+        environment: relevantEnvironment(process.env),
+      }),
+    },
     ...logs.map((file) => ({ name: `logs/${basename(file)}`, data: tail(file), modified: statSync(file).mtime })),
   ]
 }

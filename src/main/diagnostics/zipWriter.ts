@@ -30,7 +30,8 @@ export function zip(entries: ZipEntry[]): Buffer {
   for (const entry of entries) {
     // Forward slashes, no absolute or parent paths: what is unpacked stays in the target folder.
     const name = entry.name.replace(/\\/g, '/')
-    if (!name || name.startsWith('/') || name.split('/').includes('..') || seen.has(name)) throw new Error(`zip entry name ${JSON.stringify(name)} is not allowed`)
+    if (!name || name.startsWith('/') || name.split('/').includes('..') || seen.has(name))
+      throw new Error(`zip entry name ${JSON.stringify(name)} is not allowed`)
     seen.add(name)
     const raw = typeof entry.data === 'string' ? Buffer.from(entry.data, 'utf8') : Buffer.from(entry.data)
     const packed = deflateRawSync(raw)

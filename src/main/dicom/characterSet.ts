@@ -29,7 +29,10 @@ const ENCODINGS: Record<string, string> = {
 
 /** The decoder for a data set's declared character set (the default repertoire when none or unknown). */
 export function characterSetDecoder(ds: dicomParser.DataSet): TextDecoder {
-  const declared = (ds.string('x00080005') ?? '').split('\\').map((term) => term.trim().replace(/^ISO 2022 /, 'ISO_')).find((term) => term.length > 0)
+  const declared = (ds.string('x00080005') ?? '')
+    .split('\\')
+    .map((term) => term.trim().replace(/^ISO 2022 /, 'ISO_'))
+    .find((term) => term.length > 0)
   const label = (declared && ENCODINGS[declared.replace(/^ISO_IR(\d)/, 'ISO_IR $1')]) ?? 'windows-1252'
   return new TextDecoder(label)
 }
@@ -39,5 +42,10 @@ export function decodedText(ds: dicomParser.DataSet, tag: string, decoder: TextD
   const element = ds.elements[tag]
   if (!element || element.length === 0) return null
   const bytes = ds.byteArray.subarray(element.dataOffset, element.dataOffset + element.length)
-  return decoder.decode(bytes).replace(/[\0 ]+$/, '').trim() || null
+  return (
+    decoder
+      .decode(bytes)
+      .replace(/[\0 ]+$/, '')
+      .trim() || null
+  )
 }

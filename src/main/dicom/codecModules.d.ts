@@ -44,6 +44,8 @@ declare module '@cornerstonejs/codec-charls/decodewasmjs' {
   export default factory
 }
 declare module '@cornerstonejs/codec-charls/wasmjs' {
-  const factory: (options?: WasmModuleOptions) => Promise<{ JpegLSDecoder: new () => WasmDecoder; JpegLSEncoder: new () => WasmEncoder & { setNearLossless(n: number): void } }>
+  const factory: (
+    options?: WasmModuleOptions,
+  ) => Promise<{ JpegLSDecoder: new () => WasmDecoder; JpegLSEncoder: new () => WasmEncoder & { setNearLossless(n: number): void } }>
   export default factory
 }

@@ -100,11 +100,16 @@ export const MAX_J2K_TILES = 4096
 /** Throws a CodestreamError naming what differs between the header and the dataset. */
 export function checkGeometry(found: FrameGeometry, expected: ExpectedFrame): void {
   if (found.width !== expected.width || found.height !== expected.height) {
-    throw new CodestreamError(`frame header declares ${found.width}×${found.height}, but Columns × Rows is ${expected.width}×${expected.height}`)
+    throw new CodestreamError(
+      `frame header declares ${found.width}×${found.height}, but Columns × Rows is ${expected.width}×${expected.height}`,
+    )
   }
-  if (found.components !== expected.samples) throw new CodestreamError(`frame header declares ${found.components} components, but SamplesPerPixel is ${expected.samples}`)
+  if (found.components !== expected.samples)
+    throw new CodestreamError(`frame header declares ${found.components} components, but SamplesPerPixel is ${expected.samples}`)
   if (found.bitsPerSample < 1 || found.bitsPerSample > 16 || found.bitsPerSample > expected.bitsAllocated) {
-    throw new CodestreamError(`frame header declares ${found.bitsPerSample} bits per sample, but BitsAllocated is ${expected.bitsAllocated}`)
+    throw new CodestreamError(
+      `frame header declares ${found.bitsPerSample} bits per sample, but BitsAllocated is ${expected.bitsAllocated}`,
+    )
   }
   if ((found.tiles ?? 1) > MAX_J2K_TILES) throw new CodestreamError(`frame header declares ${found.tiles} tiles (at most ${MAX_J2K_TILES})`)
 }

@@ -32,7 +32,10 @@ const KNOWN_NAMES: Record<string, string> = {
 
 export class DicomError extends Error {
   /** `reason`: the problem without the file name, for summaries that list the name beside it */
-  constructor(readonly file: string, readonly reason: string) {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
     super(`${file}: ${reason}`)
     this.name = 'DicomError'
   }
@@ -71,7 +74,13 @@ export interface DecodedDicom {
   /** attributes stored as unknown because their value was outside the code set (never the value itself) */
   notes: string[]
   /** identifying attributes: used to derive pseudonyms, never stored in the case database */
-  identity: { patientId: string | null; patientName: string | null; birthDate: string | null; sopInstanceUid: string | null; studyInstanceUid: string | null }
+  identity: {
+    patientId: string | null
+    patientName: string | null
+    birthDate: string | null
+    sopInstanceUid: string | null
+    studyInstanceUid: string | null
+  }
 }
 
 /** dicom-parser throws Errors, strings, or `{ exception, dataSet }` when a file ends early. */
@@ -122,7 +131,13 @@ function guardedJpegLossless(expected: ExpectedFrame): JpegLosslessDecoder {
   return decoder
 }
 
-async function rawPixels(file: string, ds: dicomParser.DataSet, syntax: string, expected: ExpectedFrame, signed: boolean): Promise<ArrayLike<number>> {
+async function rawPixels(
+  file: string,
+  ds: dicomParser.DataSet,
+  syntax: string,
+  expected: ExpectedFrame,
+  signed: boolean,
+): Promise<ArrayLike<number>> {
   const { width: columns, height: rows, bitsAllocated } = expected
   const count = rows * columns
   const element = ds.elements.x7fe00010
@@ -135,7 +150,10 @@ async function rawPixels(file: string, ds: dicomParser.DataSet, syntax: string, 
     const declared = frames * frameBytes
     // Pixel data must hold exactly the frames declared (plus the pad byte to an even length).
     if (element.length !== declared && element.length !== declared + (declared % 2)) {
-      throw new DicomError(file, `pixel data is ${element.length} bytes, but Rows × Columns × samples × bytes${frames > 1 ? ' × frames' : ''} is ${declared}`)
+      throw new DicomError(
+        file,
+        `pixel data is ${element.length} bytes, but Rows × Columns × samples × bytes${frames > 1 ? ' × frames' : ''} is ${declared}`,
+      )
     }
     const bytes = ds.byteArray
     const offset = element.dataOffset
@@ -159,7 +177,10 @@ async function rawPixels(file: string, ds: dicomParser.DataSet, syntax: string, 
       bits = header.bitsPerSample
       decoded = guardedJpegLossless(expected).decode(frame.buffer as ArrayBuffer, frame.byteOffset, frame.length)
     } catch (error) {
-      throw new DicomError(file, `JPEG Lossless: ${error instanceof Error && error.message ? error.message : 'the frame could not be decoded'}`)
+      throw new DicomError(
+        file,
+        `JPEG Lossless: ${error instanceof Error && error.message ? error.message : 'the frame could not be decoded'}`,
+      )
     }
     // The decoder writes one byte per sample up to 8 bits, else two.
     const out = bits <= 8 ? new Uint8Array(decoded) : signed ? new Int16Array(decoded) : new Uint16Array(decoded)
@@ -170,9 +191,13 @@ async function rawPixels(file: string, ds: dicomParser.DataSet, syntax: string, 
   if (wasm) {
     const frame = firstFrame(file, ds, element)
     const decoded = await decodeWasmFrame(wasm.codec, frame, expected).catch((error: unknown) => {
-      throw new DicomError(file, `${wasm.name}: ${error instanceof Error && error.message ? error.message : 'the frame could not be decoded'}`)
+      throw new DicomError(
+        file,
+        `${wasm.name}: ${error instanceof Error && error.message ? error.message : 'the frame could not be decoded'}`,
+      )
     })
-    if (decoded.width !== columns || decoded.height !== rows) throw new DicomError(file, `${wasm.name} frame is ${decoded.width}×${decoded.height}, but Columns × Rows is ${columns}×${rows}`)
+    if (decoded.width !== columns || decoded.height !== rows)
+      throw new DicomError(file, `${wasm.name} frame is ${decoded.width}×${decoded.height}, but Columns × Rows is ${columns}×${rows}`)
     return decoded.samples
   }
   throw new DicomError(file, `unsupported transfer syntax ${syntax}${KNOWN_NAMES[syntax] ? ` (${KNOWN_NAMES[syntax]})` : ''}`)
@@ -192,12 +217,18 @@ function rescaleOf(file: string, ds: dicomParser.DataSet, bitsStored: number): {
   const intercept = read('x00281052', 'RescaleIntercept', 0)
   const magnitude = Math.abs(slope)
   if (magnitude < SLOPE_RANGE[0] || magnitude > SLOPE_RANGE[1]) {
-    throw new DicomError(file, `RescaleSlope ${slope} is outside ±[${SLOPE_RANGE[0]}, ${SLOPE_RANGE[1]}]${slope === 0 ? ' (a zero slope makes every pixel one value)' : ''}`)
+    throw new DicomError(
+      file,
+      `RescaleSlope ${slope} is outside ±[${SLOPE_RANGE[0]}, ${SLOPE_RANGE[1]}]${slope === 0 ? ' (a zero slope makes every pixel one value)' : ''}`,
+    )
   }
   if (Math.abs(intercept) > MAX_INTERCEPT) throw new DicomError(file, `RescaleIntercept ${intercept} is beyond ±${MAX_INTERCEPT}`)
   // The largest stored value times the slope must still tell neighbouring values apart in float32.
   if (Math.abs(intercept) / (magnitude * 2 ** Math.max(bitsStored, 1)) > 2 ** 20) {
-    throw new DicomError(file, `RescaleIntercept ${intercept} is too large for RescaleSlope ${slope}: the pixel values would be lost in rounding`)
+    throw new DicomError(
+      file,
+      `RescaleIntercept ${intercept} is too large for RescaleSlope ${slope}: the pixel values would be lost in rounding`,
+    )
   }
   return { slope, intercept }
 }
@@ -219,11 +250,15 @@ export async function decodeDicom(bytes: Uint8Array, file: string): Promise<Deco
   const columns = ds.uint16('x00280011')
   if (!rows || !columns) throw new DicomError(file, 'has no image (Rows/Columns missing)')
   if (rows > MAX_SIDE || columns > MAX_SIDE || rows * columns > MAX_PIXELS) {
-    throw new DicomError(file, `Columns × Rows ${columns}×${rows} is beyond the limit (${MAX_SIDE} a side, ${MAX_PIXELS.toLocaleString('en-US')} pixels)`)
+    throw new DicomError(
+      file,
+      `Columns × Rows ${columns}×${rows} is beyond the limit (${MAX_SIDE} a side, ${MAX_PIXELS.toLocaleString('en-US')} pixels)`,
+    )
   }
   const samples = ds.uint16('x00280002') ?? 1
   const photometric = text(ds, 'x00280004') ?? 'MONOCHROME2'
-  if (samples !== 1 || !photometric.startsWith('MONOCHROME')) throw new DicomError(file, `photometric interpretation ${photometric} is not a grayscale radiograph`)
+  if (samples !== 1 || !photometric.startsWith('MONOCHROME'))
+    throw new DicomError(file, `photometric interpretation ${photometric} is not a grayscale radiograph`)
   const bitsAllocated = ds.uint16('x00280100') ?? 16
   const bitsStored = ds.uint16('x00280101') ?? bitsAllocated
   if (bitsStored < 1 || bitsStored > 16) throw new DicomError(file, `BitsStored ${bitsStored} is outside 1–16`)
@@ -250,7 +285,16 @@ export async function decodeDicom(bytes: Uint8Array, file: string): Promise<Deco
   const center = ds.floatString('x00281050')
   const width = ds.floatString('x00281051')
   // A window that is not a finite, positive width is dropped (the viewer then fits min..max).
-  if (center !== undefined && width !== undefined && Number.isFinite(center) && Number.isFinite(width) && width > 0 && Math.abs(center) < 1e30 && width < 1e30) window = { center, width }
+  if (
+    center !== undefined &&
+    width !== undefined &&
+    Number.isFinite(center) &&
+    Number.isFinite(width) &&
+    width > 0 &&
+    Math.abs(center) < 1e30 &&
+    width < 1e30
+  )
+    window = { center, width }
   if (photometric === 'MONOCHROME1') {
     // Invert so that the rest of the workstation only ever sees MONOCHROME2 (high = bright).
     for (let i = 0; i < count; i++) pixels[i] = max + min - pixels[i]
@@ -267,17 +311,27 @@ export async function decodeDicom(bytes: Uint8Array, file: string): Promise<Deco
   // Person names and IDs may be non-ASCII: decoded by the file's Specific Character Set.
   const names = characterSetDecoder(ds)
   return {
-    width: columns, height: rows, pixels, min, max, window,
-    pixelSpacing: spacing && spacing.length === 2 && spacing.every((v) => Number.isFinite(v) && v > 0 && v <= 100) ? [spacing[0], spacing[1]] : null,
+    width: columns,
+    height: rows,
+    pixels,
+    min,
+    max,
+    window,
+    pixelSpacing:
+      spacing && spacing.length === 2 && spacing.every((v) => Number.isFinite(v) && v > 0 && v <= 100) ? [spacing[0], spacing[1]] : null,
     viewPosition: coded('ViewPosition', codeView(text(ds, 'x00185101')), 'a DICOM defined term (AP, PA, LL, RL, RLD, LLD, RLO, LLO)'),
-    bitsStored, transferSyntax: syntax,
+    bitsStored,
+    transferSyntax: syntax,
     burnedInAnnotation: (text(ds, 'x00280301') ?? '').toUpperCase() === 'YES',
     sex: coded('PatientSex', codeSex(text(ds, 'x00100040')), 'M, F or O'),
     age: coded('PatientAge', codeAge(text(ds, 'x00101010')), 'an age string (nnnD, nnnW, nnnM or nnnY) of at most 150 years'),
     notes,
     identity: {
-      patientId: decodedText(ds, 'x00100020', names), patientName: decodedText(ds, 'x00100010', names), birthDate: text(ds, 'x00100030'),
-      sopInstanceUid: text(ds, 'x00080018'), studyInstanceUid: text(ds, 'x0020000d'),
+      patientId: decodedText(ds, 'x00100020', names),
+      patientName: decodedText(ds, 'x00100010', names),
+      birthDate: text(ds, 'x00100030'),
+      sopInstanceUid: text(ds, 'x00080018'),
+      studyInstanceUid: text(ds, 'x0020000d'),
     },
   }
 }

@@ -80,15 +80,32 @@ export abstract class DicomSource<M> implements ImportSource<M, Prepared> {
     const at = new Date().toISOString()
     const patientId = store.cases.ensurePatient(names.patient, image.sex, at)
     const caseId = store.cases.insert({
-      imageName: names.image, patientId, path: derived, sha256, format: 'png',
-      width: image.width, height: image.height, bitDepth: 16, channels: 1, view: image.viewPosition, age: image.age, sex: image.sex,
-      followUp: null, originalWidth: image.width, originalHeight: image.height,
-      pixelSpacingX: image.pixelSpacing?.[1] ?? null, pixelSpacingY: image.pixelSpacing?.[0] ?? null, importedAt: at,
-      sourceFormat: 'dicom', windowCenter: window?.center ?? null, windowWidth: window?.width ?? null,
+      imageName: names.image,
+      patientId,
+      path: derived,
+      sha256,
+      format: 'png',
+      width: image.width,
+      height: image.height,
+      bitDepth: 16,
+      channels: 1,
+      view: image.viewPosition,
+      age: image.age,
+      sex: image.sex,
+      followUp: null,
+      originalWidth: image.width,
+      originalHeight: image.height,
+      pixelSpacingX: image.pixelSpacing?.[1] ?? null,
+      pixelSpacingY: image.pixelSpacing?.[0] ?? null,
+      importedAt: at,
+      sourceFormat: 'dicom',
+      windowCenter: window?.center ?? null,
+      windowWidth: window?.width ?? null,
     })
     store.cases.putThumbnail(caseId, thumbnail.mime, thumbnail.width, thumbnail.height, thumbnail.data)
     // Warnings only for files that imported: a failed file is named once, in `failed`.
-    if (image.burnedInAnnotation) summary.warnings.push(`${item.name}: BurnedInAnnotation is YES — identifying text may be in the pixels; review before sharing`)
+    if (image.burnedInAnnotation)
+      summary.warnings.push(`${item.name}: BurnedInAnnotation is YES — identifying text may be in the pixels; review before sharing`)
     for (const note of image.notes) summary.warnings.push(`${item.name}: ${note}`)
     return caseId
   }
@@ -117,6 +134,14 @@ export class DicomFolderSource extends DicomSource<null> {
 
   /** The audit leaves out the folder path: a path can carry a patient's name. */
   audit(summary: ImportTally) {
-    return { action: 'cases.import.dicom', detail: { imported: summary.imported, duplicates: summary.duplicates, failed: summary.failed.length, warnings: summary.warnings.length } }
+    return {
+      action: 'cases.import.dicom',
+      detail: {
+        imported: summary.imported,
+        duplicates: summary.duplicates,
+        failed: summary.failed.length,
+        warnings: summary.warnings.length,
+      },
+    }
   }
 }

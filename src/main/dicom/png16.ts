@@ -11,7 +11,10 @@ export async function toPng16(image: DecodedDicom): Promise<{ png: Buffer; windo
   const scale = 65535 / range
   const values = new Uint16Array(image.pixels.length)
   for (let i = 0; i < values.length; i++) values[i] = Math.round((image.pixels[i] - image.min) * scale)
-  const png = await sharp(values, { raw: { width: image.width, height: image.height, channels: 1 } }).toColourspace('grey16').png({ compressionLevel: 6 }).toBuffer()
+  const png = await sharp(values, { raw: { width: image.width, height: image.height, channels: 1 } })
+    .toColourspace('grey16')
+    .png({ compressionLevel: 6 })
+    .toBuffer()
   const window = image.window ? { center: (image.window.center - image.min) * scale, width: image.window.width * scale } : null
   return { png, window }
 }

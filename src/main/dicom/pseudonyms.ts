@@ -75,8 +75,13 @@ function readSiteKey(keyFile: string): Buffer {
   try {
     text = readFileSync(keyFile, 'utf8').trim()
   } catch (error) {
-    throw new Error(`The site pseudonym key ${keyFile} (machine policy, pseudonymKey) cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); DICOM import stops rather than use another key`)
+    throw new Error(
+      `The site pseudonym key ${keyFile} (machine policy, pseudonymKey) cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); DICOM import stops rather than use another key`,
+    )
   }
-  if (!KEY_TEXT.test(text)) throw new Error(`The site pseudonym key ${keyFile} (machine policy, pseudonymKey) is not 64 hexadecimal characters (make it with: openssl rand -hex 32)`)
+  if (!KEY_TEXT.test(text))
+    throw new Error(
+      `The site pseudonym key ${keyFile} (machine policy, pseudonymKey) is not 64 hexadecimal characters (make it with: openssl rand -hex 32)`,
+    )
   return Buffer.from(text, 'hex')
 }

@@ -45,7 +45,11 @@ export function groupBy<T>(items: T[], key: (item: T) => string): T[][] {
  * `statistics(cases)` returns named values (null where undefined); each gets its estimate on all
  * groups and its percentile interval over `resamples` draws of groups.length groups with replacement.
  */
-export function bootstrap<T>(groups: T[][], statistics: (cases: T[]) => Record<string, number | null>, options: BootstrapOptions = {}): Record<string, BootstrapInterval> {
+export function bootstrap<T>(
+  groups: T[][],
+  statistics: (cases: T[]) => Record<string, number | null>,
+  options: BootstrapOptions = {},
+): Record<string, BootstrapInterval> {
   const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES
   if (!Number.isInteger(resamples) || resamples < 1) throw new Error(`bootstrap resamples must be a positive integer, got ${resamples}`)
   const random = seededRandom(options.seed ?? BOOTSTRAP_SEED)
@@ -59,7 +63,11 @@ export function bootstrap<T>(groups: T[][], statistics: (cases: T[]) => Record<s
   const out: Record<string, BootstrapInterval> = {}
   for (const [k, values] of draws) {
     const sorted = Float64Array.from(values).sort()
-    out[k] = { estimate: estimate[k], ci95: sorted.length ? [quantileSorted(sorted, 0.025), quantileSorted(sorted, 0.975)] : null, valid: sorted.length }
+    out[k] = {
+      estimate: estimate[k],
+      ci95: sorted.length ? [quantileSorted(sorted, 0.025), quantileSorted(sorted, 0.975)] : null,
+      valid: sorted.length,
+    }
   }
   return out
 }

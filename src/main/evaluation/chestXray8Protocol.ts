@@ -62,5 +62,7 @@ export function scorePaperFixedBox(box: Rect, truth: Rect[]): PaperScore {
 
 /** Fraction of boxes with IoBB strictly above each T; null when there are no boxes. */
 export function paperAccuracy(best: number[]): Record<PaperIobbThreshold, number | null> {
-  return Object.fromEntries(PAPER_IOBB_THRESHOLDS.map((t) => [t, best.length ? best.filter((v) => v > Number(t)).length / best.length : null])) as Record<PaperIobbThreshold, number | null>
+  return Object.fromEntries(
+    PAPER_IOBB_THRESHOLDS.map((t) => [t, best.length ? best.filter((v) => v > Number(t)).length / best.length : null]),
+  ) as Record<PaperIobbThreshold, number | null>
 }

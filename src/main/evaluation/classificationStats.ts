@@ -19,10 +19,11 @@ export function aurocOf(scores: ArrayLike<number>, labels: ArrayLike<number>): n
     let end = start + 1
     while (end < n && scores[order[end]] === scores[order[start]]) end++
     const rank = (start + end + 1) / 2
-    for (let i = start; i < end; i++) if (labels[order[i]]) {
-      positives++
-      rankSum += rank
-    }
+    for (let i = start; i < end; i++)
+      if (labels[order[i]]) {
+        positives++
+        rankSum += rank
+      }
     start = end
   }
   const negatives = n - positives
@@ -39,8 +40,17 @@ export interface ScoredCase {
 
 /** Patient-bootstrap percentile interval of the AUROC of source 0. */
 export function aurocBootstrap(cases: ScoredCase[], options: Required<BootstrapOptions>): BootstrapInterval {
-  const stat = (sample: ScoredCase[]) => ({ auroc: aurocOf(sample.map((c) => c.scores[0]), sample.map((c) => c.label)) })
-  return bootstrap(groupBy(cases, (c) => c.patient), stat, options).auroc
+  const stat = (sample: ScoredCase[]) => ({
+    auroc: aurocOf(
+      sample.map((c) => c.scores[0]),
+      sample.map((c) => c.label),
+    ),
+  })
+  return bootstrap(
+    groupBy(cases, (c) => c.patient),
+    stat,
+    options,
+  ).auroc
 }
 
 export interface PairedAuroc {
@@ -65,13 +75,29 @@ export function comparePairedAuroc(cases: ScoredCase[], options: Required<Bootst
   const nPos = labels.filter(Boolean).length
   const stat = (sample: ScoredCase[]) => {
     const l = sample.map((c) => c.label)
-    const x = aurocOf(sample.map((c) => c.scores[0]), l)
-    const y = aurocOf(sample.map((c) => c.scores[1]), l)
+    const x = aurocOf(
+      sample.map((c) => c.scores[0]),
+      l,
+    )
+    const y = aurocOf(
+      sample.map((c) => c.scores[1]),
+      l,
+    )
     return { difference: x !== null && y !== null ? x - y : null }
   }
-  const boot = bootstrap(groupBy(cases, (c) => c.patient), stat, options).difference
+  const boot = bootstrap(
+    groupBy(cases, (c) => c.patient),
+    stat,
+    options,
+  ).difference
   return {
-    n_pos: nPos, few_positives: nPos < MIN_POSITIVES, auroc_a: d?.aucA ?? null, auroc_b: d?.aucB ?? null, difference: d?.difference ?? null,
-    delong_z: d?.z ?? null, delong_p: d?.p ?? null, difference_ci95: boot.ci95,
+    n_pos: nPos,
+    few_positives: nPos < MIN_POSITIVES,
+    auroc_a: d?.aucA ?? null,
+    auroc_b: d?.aucB ?? null,
+    difference: d?.difference ?? null,
+    delong_z: d?.z ?? null,
+    delong_p: d?.p ?? null,
+    difference_ci95: boot.ci95,
   }
 }

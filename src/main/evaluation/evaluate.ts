@@ -56,28 +56,61 @@ export interface CaseOutput {
   compareMaps?: Map<string, Float32Array>
 }
 
-async function mapsOf(method: ExplainMethod, pkg: ModelPackage, engine: InferenceEngine, tensor: Float32Array, features: { data: Float32Array; channels: number; height: number; width: number }, boxed: string[]) {
+async function mapsOf(
+  method: ExplainMethod,
+  pkg: ModelPackage,
+  engine: InferenceEngine,
+  tensor: Float32Array,
+  features: { data: Float32Array; channels: number; height: number; width: number },
+  boxed: string[],
+) {
   const cam = await runMethod(method, {
-    pkg, engine, image: tensor, options: {}, features,
+    pkg,
+    engine,
+    image: tensor,
+    options: {},
+    features,
     background: EXPLAIN_METHOD_FACTS[method].needsBackground ? blurBackground(engine, pkg, tensor) : null,
   })
-  return new Map(boxed.map((finding) => [finding, evaluationGrid(cam.maps[pkg.manifest.findings.indexOf(finding)], cam.height, cam.width, method)]))
+  return new Map(
+    boxed.map((finding) => [finding, evaluationGrid(cam.maps[pkg.manifest.findings.indexOf(finding)], cam.height, cam.width, method)]),
+  )
 }
 
-async function runModel(pkg: ModelPackage, engine: InferenceEngine, cases: EvaluationCase[], method: ExplainMethod, compareMethod?: ExplainMethod, onProgress?: (d: number, t: number) => void): Promise<CaseOutput[]> {
+async function runModel(
+  pkg: ModelPackage,
+  engine: InferenceEngine,
+  cases: EvaluationCase[],
+  method: ExplainMethod,
+  compareMethod?: ExplainMethod,
+  onProgress?: (d: number, t: number) => void,
+): Promise<CaseOutput[]> {
   const { manifest } = pkg
   const classes = manifest.findings.length
   const out: CaseOutput[] = []
-  await inferInBatches(engine, pkg, cases, (c) => ({ image: c.path, name: c.image }), async ({ items, tensors, result, featureMap }) => {
-    for (let i = 0; i < items.length; i++) {
-      const c = items[i]
-      const boxed = [...c.boxes.keys()].filter((f) => manifest.findings.includes(f))
-      const features = featureMap(i)
-      const maps = boxed.length ? await mapsOf(method, pkg, engine, tensors[i], features, boxed) : new Map<string, Float32Array>()
-      const compareMaps = compareMethod && boxed.length ? await mapsOf(compareMethod, pkg, engine, tensors[i], features, boxed) : undefined
-      out.push({ c, probabilities: result.probabilities.slice(i * classes, (i + 1) * classes), maps, ...(compareMethod ? { compareMaps: compareMaps ?? new Map() } : {}) })
-    }
-  }, { batchSize: 16, onProgress })
+  await inferInBatches(
+    engine,
+    pkg,
+    cases,
+    (c) => ({ image: c.path, name: c.image }),
+    async ({ items, tensors, result, featureMap }) => {
+      for (let i = 0; i < items.length; i++) {
+        const c = items[i]
+        const boxed = [...c.boxes.keys()].filter((f) => manifest.findings.includes(f))
+        const features = featureMap(i)
+        const maps = boxed.length ? await mapsOf(method, pkg, engine, tensors[i], features, boxed) : new Map<string, Float32Array>()
+        const compareMaps =
+          compareMethod && boxed.length ? await mapsOf(compareMethod, pkg, engine, tensors[i], features, boxed) : undefined
+        out.push({
+          c,
+          probabilities: result.probabilities.slice(i * classes, (i + 1) * classes),
+          maps,
+          ...(compareMethod ? { compareMaps: compareMaps ?? new Map() } : {}),
+        })
+      }
+    },
+    { batchSize: 16, onProgress },
+  )
   return out
 }
 
@@ -88,7 +121,9 @@ function tuneThresholds(outputs: CaseOutput[]): Record<string, number> {
   for (const finding of findings) {
     let best = { t: 0.5, iou: -1 }
     for (const t of TUNE_CANDIDATES) {
-      const ious = outputs.filter((o) => o.maps.has(finding)).map((o) => scoreHeatmap(o.maps.get(finding)!, EVAL_GRID, EVAL_GRID, o.c.boxes.get(finding)!.map(toGrid), t).maskIou)
+      const ious = outputs
+        .filter((o) => o.maps.has(finding))
+        .map((o) => scoreHeatmap(o.maps.get(finding)!, EVAL_GRID, EVAL_GRID, o.c.boxes.get(finding)!.map(toGrid), t).maskIou)
       const m = mean(ious) ?? 0
       if (m > best.iou) best = { t, iou: m }
     }
@@ -107,7 +142,11 @@ const withoutCount = <T extends { n_boxes: number }>({ n_boxes: _n, ...rest }: T
  * figure with a patient-bootstrap interval; optionally a second method, another model's
  * predictions, deletion/insertion faithfulness and the randomization sanity check.
  */
-export async function evaluateModel(pkg: ModelPackage, engine: InferenceEngine, request: EvaluateRequest): Promise<{ report: EvaluationReport; outputs: CaseOutput[] }> {
+export async function evaluateModel(
+  pkg: ModelPackage,
+  engine: InferenceEngine,
+  request: EvaluateRequest,
+): Promise<{ report: EvaluationReport; outputs: CaseOutput[] }> {
   const started = performance.now()
   const { manifest } = pkg
   checkMethodSupported(pkg, request.method)
@@ -118,8 +157,14 @@ export async function evaluateModel(pkg: ModelPackage, engine: InferenceEngine, 
   const set = loadEvaluationSet(request.imagesDir, request.labelsCsv, request.boxesCsv, request.split)
   let tuned: Record<string, number> | undefined
   if (request.threshold === 'tuned') {
-    if (!request.split) throw new Error('--threshold tuned needs --split-file and --split so thresholds are tuned on validation cases, not the evaluated ones')
-    const validation = loadEvaluationSet(request.imagesDir, request.labelsCsv, request.boxesCsv, { file: request.split.file, name: request.tuneSplit ?? 'val' })
+    if (!request.split)
+      throw new Error(
+        '--threshold tuned needs --split-file and --split so thresholds are tuned on validation cases, not the evaluated ones',
+      )
+    const validation = loadEvaluationSet(request.imagesDir, request.labelsCsv, request.boxesCsv, {
+      file: request.split.file,
+      name: request.tuneSplit ?? 'val',
+    })
     tuned = tuneThresholds(await runModel(pkg, engine, validation.cases, request.method))
   }
   const outputs = await runModel(pkg, engine, set.cases, request.method, request.compareMethod, request.onProgress)
@@ -132,10 +177,26 @@ export async function evaluateModel(pkg: ModelPackage, engine: InferenceEngine, 
     if (auc) aurocs.push(auc.auc)
     const threshold = manifest.thresholds?.[finding] ?? 0.5
     const { tp, fp, tn, fn, precision, recall, f1 } = confusionAt(scores, labels, threshold)
-    const bootstrapCi = auc ? aurocBootstrap(outputs.map((o, i) => ({ patient: o.c.patient, label: labels[i], scores: [scores[i]] })), boot).ci95 : null
+    const bootstrapCi = auc
+      ? aurocBootstrap(
+          outputs.map((o, i) => ({ patient: o.c.patient, label: labels[i], scores: [scores[i]] })),
+          boot,
+        ).ci95
+      : null
     classification[finding] = {
-      n_pos: tp + fn, auroc: auc?.auc ?? null, auroc_ci: auc?.ci95 ?? null, auroc_ci_bootstrap: bootstrapCi, few_positives: tp + fn < MIN_POSITIVES,
-      f1, precision, recall, threshold, tp, fp, tn, fn,
+      n_pos: tp + fn,
+      auroc: auc?.auc ?? null,
+      auroc_ci: auc?.ci95 ?? null,
+      auroc_ci_bootstrap: bootstrapCi,
+      few_positives: tp + fn < MIN_POSITIVES,
+      f1,
+      precision,
+      recall,
+      threshold,
+      tp,
+      fp,
+      tn,
+      fn,
     }
   })
   classification.macro_auroc = mean(aurocs)
@@ -153,7 +214,12 @@ export async function evaluateModel(pkg: ModelPackage, engine: InferenceEngine, 
     const fi = manifest.findings.indexOf(finding)
     const withBoxes = outputs.filter((o) => o.maps.has(finding))
     const box = manifest.localizationPrior?.[finding]
-    const arms: Record<string, ScoredArm[]> = { model: [], random: [], ...(box ? { prior: [] } : {}), ...(request.compareMethod ? { compare: [] } : {}) }
+    const arms: Record<string, ScoredArm[]> = {
+      model: [],
+      random: [],
+      ...(box ? { prior: [] } : {}),
+      ...(request.compareMethod ? { compare: [] } : {}),
+    }
     const perCase: CaseLocalization[] = withBoxes.map((o, k) => {
       const truth = o.c.boxes.get(finding)!.map(toGrid)
       const threshold = tuned?.[finding]
@@ -175,7 +241,11 @@ export async function evaluateModel(pkg: ModelPackage, engine: InferenceEngine, 
       prior[finding] = withoutCount(summarize(arms.prior.map((s) => s.lens)))
       paperPrior[finding] = withoutCount(paperRow(arms.prior.map((s) => s.paper)))
     }
-    const differences: Array<[string, string]> = [['model', 'random'], ...(box ? [['model', 'prior'] as [string, string]] : []), ...(request.compareMethod ? [['model', 'compare'] as [string, string]] : [])]
+    const differences: Array<[string, string]> = [
+      ['model', 'random'],
+      ...(box ? [['model', 'prior'] as [string, string]] : []),
+      ...(request.compareMethod ? [['model', 'compare'] as [string, string]] : []),
+    ]
     intervals[finding] = localizationIntervals(perCase, differences, boot)
   }
   const notBeating = Object.keys(prior).filter((f) => (localization[f].iou_mean ?? 0) <= (prior[f].iou_mean ?? 0))
@@ -183,20 +253,45 @@ export async function evaluateModel(pkg: ModelPackage, engine: InferenceEngine, 
   const faithfulness = request.faithfulness ? await runFaithfulness(pkg, engine, outputs, request.method, boot) : undefined
   const sanity = request.sanity ? await runSanity(pkg, engine, outputs, request.method, request.sanity.images) : undefined
   const flags = [
-    ...(faithfulness?.failing.length ? [`${request.method} fails faithfulness (deletion or insertion no better than a random map's order) for ${faithfulness.failing.join(', ')}`] : []),
-    ...(sanity?.fails ? [`${request.method} fails the model-parameter randomization check: ${Object.entries(sanity.verdict).filter(([, v]) => v?.fails).map(([layers, v]) => `${layers} (${v!.reasons.join('; ')})`).join(', ')}`] : []),
+    ...(faithfulness?.failing.length
+      ? [
+          `${request.method} fails faithfulness (deletion or insertion no better than a random map's order) for ${faithfulness.failing.join(', ')}`,
+        ]
+      : []),
+    ...(sanity?.fails
+      ? [
+          `${request.method} fails the model-parameter randomization check: ${Object.entries(sanity.verdict)
+            .filter(([, v]) => v?.fails)
+            .map(([layers, v]) => `${layers} (${v!.reasons.join('; ')})`)
+            .join(', ')}`,
+        ]
+      : []),
   ]
   const { provider } = await engine.session(pkg)
   return {
     report: {
-      model: { id: manifest.id, version: manifest.version, sha256: manifest.sha256 }, images: outputs.length, method: request.method,
-      threshold: request.threshold, protocol: request.protocol ?? 'cxrlens', provider, classification: classification as EvaluationReport['classification'], localization,
-      localization_prior: prior, localization_random: random, localization_chestxray8: paper, localization_chestxray8_prior: paperPrior,
-      localization_chestxray8_random: paperRandom, localization_ci: intervals,
+      model: { id: manifest.id, version: manifest.version, sha256: manifest.sha256 },
+      images: outputs.length,
+      method: request.method,
+      threshold: request.threshold,
+      protocol: request.protocol ?? 'cxrlens',
+      provider,
+      classification: classification as EvaluationReport['classification'],
+      localization,
+      localization_prior: prior,
+      localization_random: random,
+      localization_chestxray8: paper,
+      localization_chestxray8_prior: paperPrior,
+      localization_chestxray8_random: paperRandom,
+      localization_ci: intervals,
       bootstrap: { unit: 'patient', resamples: boot.resamples, seed: boot.seed, interval: 'percentile 95%' },
-      not_beating_prior: notBeating, ...(tuned ? { tuned_thresholds: tuned } : {}),
-      ...(request.compareMethod ? { compare_method: request.compareMethod } : {}), ...(comparison ? { compare_predictions: comparison } : {}),
-      ...(faithfulness ? { faithfulness } : {}), ...(sanity ? { sanity } : {}), explanation_flags: flags,
+      not_beating_prior: notBeating,
+      ...(tuned ? { tuned_thresholds: tuned } : {}),
+      ...(request.compareMethod ? { compare_method: request.compareMethod } : {}),
+      ...(comparison ? { compare_predictions: comparison } : {}),
+      ...(faithfulness ? { faithfulness } : {}),
+      ...(sanity ? { sanity } : {}),
+      explanation_flags: flags,
       seconds: (performance.now() - started) / 1000,
     },
     outputs,

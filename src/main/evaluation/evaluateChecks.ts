@@ -16,7 +16,13 @@ import { randomizationCheck, sanityFails } from './randomizationCheck'
 import { RANDOMIZED_LAYERS } from './randomizedModel'
 import type { EvaluationReport, SanityResult } from './reportTypes'
 
-export async function runFaithfulness(pkg: ModelPackage, engine: InferenceEngine, outputs: CaseOutput[], method: ExplainMethod, boot: { resamples: number; seed: number }): Promise<NonNullable<EvaluationReport['faithfulness']>> {
+export async function runFaithfulness(
+  pkg: ModelPackage,
+  engine: InferenceEngine,
+  outputs: CaseOutput[],
+  method: ExplainMethod,
+  boot: { resamples: number; seed: number },
+): Promise<NonNullable<EvaluationReport['faithfulness']>> {
   const { manifest } = pkg
   const { height, width } = manifest.input
   const [, gridH, gridW] = manifest.outputs.features.shape
@@ -35,28 +41,52 @@ export async function runFaithfulness(pkg: ModelPackage, engine: InferenceEngine
       }
       const seed = boot.seed + 104729 * k++
       const toInput = (m: Float32Array) => upsampleBilinear(m, EVAL_GRID, EVAL_GRID, height, width)
-      const s = await faithfulnessOf({ patient: o.c.patient, map: toInput(map), randomMap: toInput(randomMap(gridH, gridW, seed + 2)), image, background, seed }, g, predict)
+      const s = await faithfulnessOf(
+        { patient: o.c.patient, map: toInput(map), randomMap: toInput(randomMap(gridH, gridW, seed + 2)), image, background, seed },
+        g,
+        predict,
+      )
       scores.set(finding, [...(scores.get(finding) ?? []), s])
     }
   }
   const rows = Object.fromEntries([...scores].map(([f, s]) => [f, summarizeFaithfulness(s, boot)]))
-  return { definition: FAITHFULNESS_DEFINITION, steps: FAITHFULNESS_STEPS, method, rows, failing: Object.keys(rows).filter((f) => rows[f].fails) }
+  return {
+    definition: FAITHFULNESS_DEFINITION,
+    steps: FAITHFULNESS_STEPS,
+    method,
+    rows,
+    failing: Object.keys(rows).filter((f) => rows[f].fails),
+  }
 }
 
-export async function runSanity(pkg: ModelPackage, engine: InferenceEngine, outputs: CaseOutput[], method: ExplainMethod, count: number): Promise<SanityResult> {
+export async function runSanity(
+  pkg: ModelPackage,
+  engine: InferenceEngine,
+  outputs: CaseOutput[],
+  method: ExplainMethod,
+  count: number,
+): Promise<SanityResult> {
   const started = performance.now()
   const picked = outputs.filter((o) => o.maps.size > 0).slice(0, count)
   const chosen = picked.length ? picked : outputs.slice(0, count)
   const layers = RANDOMIZED_LAYERS.filter((l) => l === 'head' || pkg.lastBlock)
   const seed = 7
   const report = await randomizationCheck(engine, pkg, {
-    images: chosen.map((o) => ({ name: o.c.image, path: o.c.path })), methods: [method], layers, seed,
+    images: chosen.map((o) => ({ name: o.c.image, path: o.c.path })),
+    methods: [method],
+    layers,
+    seed,
     budget: { occlusionGrid: 8, shapGrid: 8, samples: 1000, seed: 1 },
   })
   const summary = report.summary[method] ?? {}
   const verdict = Object.fromEntries(Object.entries(summary).map(([l, s]) => [l, sanityFails(s!)]))
   return {
-    images: report.images, seed, method, summary, verdict, fails: Object.values(verdict).some((v) => v.fails),
+    images: report.images,
+    seed,
+    method,
+    summary,
+    verdict,
+    fails: Object.values(verdict).some((v) => v.fails),
     seconds: (performance.now() - started) / 1000,
   }
 }

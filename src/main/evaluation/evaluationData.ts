@@ -35,7 +35,12 @@ export function readSplit(path: string): Map<string, string> {
  * The labelled images of a folder (optionally one split of a split file) with their boxes. The
  * same NIH readers as the importer, so evaluation and the workstation agree on every label.
  */
-export function loadEvaluationSet(imagesDir: string, labelsCsv: string, boxesCsv?: string, split?: { file: string; name: string }): EvaluationSet {
+export function loadEvaluationSet(
+  imagesDir: string,
+  labelsCsv: string,
+  boxesCsv?: string,
+  split?: { file: string; name: string },
+): EvaluationSet {
   const dir = resolve(imagesDir)
   const present = new Set(readdirSync(dir).filter((n) => IMPORTABLE_EXTENSIONS.includes(extname(n).toLowerCase())))
   const splitOf = split ? readSplit(split.file) : null
@@ -47,7 +52,13 @@ export function loadEvaluationSet(imagesDir: string, labelsCsv: string, boxesCsv
       skipped++
       continue
     }
-    cases.set(row.image, { image: row.image, path: join(dir, row.image), patient: patientOf(row.image, row.patientId), findings: new Set(row.findings), boxes: new Map() })
+    cases.set(row.image, {
+      image: row.image,
+      path: join(dir, row.image),
+      patient: patientOf(row.image, row.patientId),
+      findings: new Set(row.findings),
+      boxes: new Map(),
+    })
   }
   if (boxesCsv) {
     for (const box of readNihBoxes(resolve(boxesCsv)).rows) {

@@ -20,7 +20,14 @@ export interface ExplainBudget {
  * registry's own run functions (as analysisService stores them) with the blur background, minus the
  * store. A method added to the registry is checked here without further code.
  */
-export async function explainImage(engine: InferenceEngine, pkg: ModelPackage, tensor: Float32Array, methods: readonly ExplainMethod[], budget: ExplainBudget, grids?: Map<ExplainMethod, { height: number; width: number }>): Promise<Map<ExplainMethod, Float64Array[]>> {
+export async function explainImage(
+  engine: InferenceEngine,
+  pkg: ModelPackage,
+  tensor: Float32Array,
+  methods: readonly ExplainMethod[],
+  budget: ExplainBudget,
+  grids?: Map<ExplainMethod, { height: number; width: number }>,
+): Promise<Map<ExplainMethod, Float64Array[]>> {
   const [K, h, w] = pkg.manifest.outputs.features.shape
   const { features } = await engine.run(pkg, tensor, 1)
   const featureMap = { data: Float32Array.from(features), channels: K, height: h, width: w }
@@ -30,11 +37,17 @@ export async function explainImage(engine: InferenceEngine, pkg: ModelPackage, t
     const facts = EXPLAIN_METHOD_FACTS[method]
     const grid = method === 'occlusion' ? budget.occlusionGrid : budget.shapGrid
     const result = await runMethod(method, {
-      pkg, engine, image: tensor, features: featureMap,
+      pkg,
+      engine,
+      image: tensor,
+      features: featureMap,
       background: facts.needsBackground ? background : null,
       options: { grid, samples: budget.samples, seed: budget.seed, channels: budget.channels },
     })
-    out.set(method, result.maps.map((map) => Float64Array.from(map)))
+    out.set(
+      method,
+      result.maps.map((map) => Float64Array.from(map)),
+    )
     grids?.set(method, { height: result.height, width: result.width }) // each method's own grid, for SSIM on the evaluation grid
   }
   return out

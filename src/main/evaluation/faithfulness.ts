@@ -65,10 +65,19 @@ function copyPixel(target: Float32Array, source: Float32Array, pixel: number, g:
 }
 
 /** The curve's S + 1 probabilities (x = k/S). */
-export async function perturbationCurve(kind: CurveKind, image: Float32Array, background: Float32Array, order: Int32Array, g: InputGeometry, predict: FindingPredictor, steps = FAITHFULNESS_STEPS): Promise<Float64Array> {
+export async function perturbationCurve(
+  kind: CurveKind,
+  image: Float32Array,
+  background: Float32Array,
+  order: Int32Array,
+  g: InputGeometry,
+  predict: FindingPredictor,
+  steps = FAITHFULNESS_STEPS,
+): Promise<Float64Array> {
   const size = g.channels * g.height * g.width
   const pixels = g.height * g.width
-  if (image.length !== size || background.length !== size) throw new Error(`faithfulness: image of ${image.length} and background of ${background.length} values, ${size} expected`)
+  if (image.length !== size || background.length !== size)
+    throw new Error(`faithfulness: image of ${image.length} and background of ${background.length} values, ${size} expected`)
   if (order.length !== pixels) throw new Error(`faithfulness: order of ${order.length} pixels, ${pixels} expected`)
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`faithfulness: steps must be a positive integer, got ${steps}`)
   const [start, end] = kind === 'deletion' ? [image, background] : [background, image]
@@ -103,13 +112,21 @@ export interface FaithfulnessScores {
 }
 
 /** Deletion and insertion AUC of the map's order and of the random map's order, for one case and finding. */
-export async function faithfulnessOf(c: FaithfulnessCase, g: InputGeometry, predict: FindingPredictor, steps = FAITHFULNESS_STEPS): Promise<FaithfulnessScores> {
+export async function faithfulnessOf(
+  c: FaithfulnessCase,
+  g: InputGeometry,
+  predict: FindingPredictor,
+  steps = FAITHFULNESS_STEPS,
+): Promise<FaithfulnessScores> {
   const ranked = rankPixels(c.map, c.seed)
   const random = rankPixels(c.randomMap, c.seed + 1)
-  const auc = async (kind: CurveKind, order: Int32Array) => trapezoidAuc(await perturbationCurve(kind, c.image, c.background, order, g, predict, steps))
+  const auc = async (kind: CurveKind, order: Int32Array) =>
+    trapezoidAuc(await perturbationCurve(kind, c.image, c.background, order, g, predict, steps))
   return {
     patient: c.patient,
-    deletion: await auc('deletion', ranked), insertion: await auc('insertion', ranked),
-    random_deletion: await auc('deletion', random), random_insertion: await auc('insertion', random),
+    deletion: await auc('deletion', ranked),
+    insertion: await auc('insertion', ranked),
+    random_deletion: await auc('deletion', random),
+    random_insertion: await auc('insertion', random),
   }
 }

@@ -29,14 +29,28 @@ export function summarizeFaithfulness(scores: FaithfulnessScores[], options: Req
     const rd = mean(s.map((x) => x.random_deletion))
     const ri = mean(s.map((x) => x.random_insertion))
     return {
-      deletion_auc: d, insertion_auc: i, random_deletion_auc: rd, random_insertion_auc: ri,
-      deletion_minus_random: d !== null && rd !== null ? d - rd : null, insertion_minus_random: i !== null && ri !== null ? i - ri : null,
+      deletion_auc: d,
+      insertion_auc: i,
+      random_deletion_auc: rd,
+      random_insertion_auc: ri,
+      deletion_minus_random: d !== null && rd !== null ? d - rd : null,
+      insertion_minus_random: i !== null && ri !== null ? i - ri : null,
     }
   }
-  const b = bootstrap(groupBy(scores, (s) => s.patient), stat, options)
+  const b = bootstrap(
+    groupBy(scores, (s) => s.patient),
+    stat,
+    options,
+  )
   const fails = (b.deletion_minus_random.estimate ?? 0) >= 0 || (b.insertion_minus_random.estimate ?? 0) <= 0
   return {
-    cases: scores.length, deletion_auc: b.deletion_auc, insertion_auc: b.insertion_auc, random_deletion_auc: b.random_deletion_auc,
-    random_insertion_auc: b.random_insertion_auc, deletion_minus_random: b.deletion_minus_random, insertion_minus_random: b.insertion_minus_random, fails,
+    cases: scores.length,
+    deletion_auc: b.deletion_auc,
+    insertion_auc: b.insertion_auc,
+    random_deletion_auc: b.random_deletion_auc,
+    random_insertion_auc: b.random_insertion_auc,
+    deletion_minus_random: b.deletion_minus_random,
+    insertion_minus_random: b.insertion_minus_random,
+    fails,
   }
 }

@@ -33,7 +33,10 @@ export interface ScoredArm {
 export function scoreArm(input: ArmInput, truth: Rect[]): ScoredArm {
   if (input.box) return { lens: scoreFixedBox(input.box, EVAL_GRID, EVAL_GRID, truth), paper: scorePaperFixedBox(input.box, truth) }
   const map = input.map!
-  return { lens: scoreHeatmap(map, EVAL_GRID, EVAL_GRID, truth, input.threshold ?? otsuThreshold(map)), paper: scorePaperProtocol(map, EVAL_GRID, EVAL_GRID, truth) }
+  return {
+    lens: scoreHeatmap(map, EVAL_GRID, EVAL_GRID, truth, input.threshold ?? otsuThreshold(map)),
+    paper: scorePaperProtocol(map, EVAL_GRID, EVAL_GRID, truth),
+  }
 }
 
 export function toCaseArm(s: ScoredArm): CaseLocalization['arms'][string] {
@@ -44,6 +47,8 @@ export function paperRow(scores: PaperScore[]): PaperLocalizationRow {
   return {
     n_boxes: scores.reduce((n, s) => n + s.best.length, 0),
     iobb_acc: paperAccuracy(scores.flatMap((s) => s.best)),
-    by_map_threshold: Object.fromEntries(PAPER_MAP_THRESHOLDS.map((t) => [String(t), paperAccuracy(scores.flatMap((s) => s.byThreshold[String(t)]))])),
+    by_map_threshold: Object.fromEntries(
+      PAPER_MAP_THRESHOLDS.map((t) => [String(t), paperAccuracy(scores.flatMap((s) => s.byThreshold[String(t)]))]),
+    ),
   }
 }

@@ -28,7 +28,8 @@ export function armFigures(scores: ArmScore[]): Record<string, number | null> {
   const paper = scores.flatMap((s) => s.paper)
   const out: Record<string, number | null> = {}
   for (const t of IOBB_THRESHOLDS) out[`iobb_${t}`] = best.length ? best.filter((v) => v >= Number(t)).length / best.length : null
-  for (const t of PAPER_IOBB_THRESHOLDS) out[`paper_iobb_${t}`] = paper.length ? paper.filter((v) => v > Number(t)).length / paper.length : null
+  for (const t of PAPER_IOBB_THRESHOLDS)
+    out[`paper_iobb_${t}`] = paper.length ? paper.filter((v) => v > Number(t)).length / paper.length : null
   out.iou_mean = meanOf(scores.map((s) => s.iou))
   out.hit_rate = meanOf(scores.map((s) => (s.hit ? 1 : 0)))
   return out
@@ -50,7 +51,11 @@ export interface LocalizationIntervals {
  * Intervals for every arm and for each pair in `differences` ([a, b] → a − b), on the cases of one
  * finding; a case lacking an arm is skipped for that arm's figures.
  */
-export function localizationIntervals(cases: CaseLocalization[], differences: Array<[string, string]>, options: Required<BootstrapOptions>): LocalizationIntervals {
+export function localizationIntervals(
+  cases: CaseLocalization[],
+  differences: Array<[string, string]>,
+  options: Required<BootstrapOptions>,
+): LocalizationIntervals {
   const arms = [...new Set(cases.flatMap((c) => Object.keys(c.arms)))]
   const statistics = (sample: CaseLocalization[]) => {
     const out: Record<string, number | null> = {}
@@ -64,8 +69,18 @@ export function localizationIntervals(cases: CaseLocalization[], differences: Ar
     }
     return out
   }
-  const intervals = bootstrap(groupBy(cases, (c) => c.patient), statistics, options)
-  const result: LocalizationIntervals = { patients: new Set(cases.map((c) => c.patient)).size, resamples: options.resamples, seed: options.seed, arms: {}, differences: {} }
+  const intervals = bootstrap(
+    groupBy(cases, (c) => c.patient),
+    statistics,
+    options,
+  )
+  const result: LocalizationIntervals = {
+    patients: new Set(cases.map((c) => c.patient)).size,
+    resamples: options.resamples,
+    seed: options.seed,
+    arms: {},
+    differences: {},
+  }
   for (const [key, interval] of Object.entries(intervals)) {
     const [name, figure] = key.split('|')
     const target = name.includes('_minus_') ? result.differences : result.arms

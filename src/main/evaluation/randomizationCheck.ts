@@ -75,8 +75,20 @@ export function summarize(rows: RandomizationRow[]): RandomizationSummary {
     flat: rows.filter((r) => r.rho === null).length,
     identical: rows.filter((r) => r.identical).length,
     emptied: rows.filter((r) => r.emptied).length,
-    rho: { median: round(quantile(rhos, 0.5)), q25: round(quantile(rhos, 0.25)), q75: round(quantile(rhos, 0.75)), min: round(rhos[0] ?? null), max: round(rhos.at(-1) ?? null) },
-    ssim: { median: round(quantile(ssims, 0.5)), q25: round(quantile(ssims, 0.25)), q75: round(quantile(ssims, 0.75)), min: round(ssims[0] ?? null), max: round(ssims.at(-1) ?? null) },
+    rho: {
+      median: round(quantile(rhos, 0.5)),
+      q25: round(quantile(rhos, 0.25)),
+      q75: round(quantile(rhos, 0.75)),
+      min: round(rhos[0] ?? null),
+      max: round(rhos.at(-1) ?? null),
+    },
+    ssim: {
+      median: round(quantile(ssims, 0.5)),
+      q25: round(quantile(ssims, 0.25)),
+      q75: round(quantile(ssims, 0.75)),
+      min: round(ssims[0] ?? null),
+      max: round(ssims.at(-1) ?? null),
+    },
   }
 }
 
@@ -91,7 +103,14 @@ export function summarize(rows: RandomizationRow[]): RandomizationSummary {
 export async function randomizationCheck(
   engine: InferenceEngine,
   pkg: ModelPackage,
-  options: { images: Array<{ name: string; path: string }>; methods: readonly ExplainMethod[]; layers: readonly RandomizedLayers[]; seed: number; budget: ExplainBudget; onProgress?: (message: string) => void },
+  options: {
+    images: Array<{ name: string; path: string }>
+    methods: readonly ExplainMethod[]
+    layers: readonly RandomizedLayers[]
+    seed: number
+    budget: ExplainBudget
+    onProgress?: (message: string) => void
+  },
 ): Promise<RandomizationReport> {
   const { manifest } = pkg
   const work = mkdtempSync(join(tmpdir(), 'cxr-randomization-'))
@@ -99,7 +118,8 @@ export async function randomizationCheck(
     const tensors = await Promise.all(options.images.map((image) => preprocessImage(image.path, manifest, image.name)))
     const original = []
     const grids = new Map<ExplainMethod, { height: number; width: number }>()
-    const onGrid = (method: ExplainMethod, map: Float64Array) => evaluationGrid(map, grids.get(method)!.height, grids.get(method)!.width, method)
+    const onGrid = (method: ExplainMethod, map: Float64Array) =>
+      evaluationGrid(map, grids.get(method)!.height, grids.get(method)!.width, method)
     for (const [i, tensor] of tensors.entries()) {
       original.push(await explainImage(engine, pkg, tensor, options.methods, options.budget, grids))
       options.onProgress?.(`original ${options.images[i].name}`)
@@ -116,7 +136,16 @@ export async function randomizationCheck(
           manifest.findings.forEach((finding, c) => {
             const identical = before[c].length === after[c].length && before[c].every((v, j) => v === after[c][j])
             const emptied = !isFlat(before[c]) && isFlat(after[c])
-            rows.push({ image: options.images[i].name, finding, method, layers, rho: spearman(before[c], after[c]), ssim: ssim(onGrid(method, before[c]), onGrid(method, after[c]), EVAL_GRID, EVAL_GRID), identical, emptied })
+            rows.push({
+              image: options.images[i].name,
+              finding,
+              method,
+              layers,
+              rho: spearman(before[c], after[c]),
+              ssim: ssim(onGrid(method, before[c]), onGrid(method, after[c]), EVAL_GRID, EVAL_GRID),
+              identical,
+              emptied,
+            })
           })
         }
         options.onProgress?.(`${layers} randomized ${options.images[i].name}`)
@@ -126,10 +155,20 @@ export async function randomizationCheck(
     if (options.methods.includes('kernelshap')) {
       const control: RandomizationRow[] = []
       for (const [i, tensor] of tensors.entries()) {
-        const [after] = (await explainImage(engine, pkg, tensor, ['kernelshap'], { ...options.budget, seed: options.budget.seed + 1 })).values()
+        const [after] = (
+          await explainImage(engine, pkg, tensor, ['kernelshap'], { ...options.budget, seed: options.budget.seed + 1 })
+        ).values()
         const before = original[i].get('kernelshap')!
         manifest.findings.forEach((finding, c) => {
-          control.push({ image: options.images[i].name, finding, method: 'kernelshap', layers: 'head', rho: spearman(before[c], after[c]), identical: before[c].every((v, j) => v === after[c][j]), emptied: !isFlat(before[c]) && isFlat(after[c]) })
+          control.push({
+            image: options.images[i].name,
+            finding,
+            method: 'kernelshap',
+            layers: 'head',
+            rho: spearman(before[c], after[c]),
+            identical: before[c].every((v, j) => v === after[c][j]),
+            emptied: !isFlat(before[c]) && isFlat(after[c]),
+          })
         })
       }
       noiseFloor = { kernelshap: summarize(control) }
@@ -137,11 +176,17 @@ export async function randomizationCheck(
     const summary: RandomizationReport['summary'] = {}
     for (const method of options.methods) {
       summary[method] = {}
-      for (const layers of options.layers) summary[method][layers] = summarize(rows.filter((r) => r.method === method && r.layers === layers))
+      for (const layers of options.layers)
+        summary[method][layers] = summarize(rows.filter((r) => r.method === method && r.layers === layers))
     }
     return {
       model: { id: manifest.id, version: manifest.version, sha256: manifest.sha256 },
-      images: options.images.map((i) => i.name), seed: options.seed, budget: options.budget, summary, ...(noiseFloor ? { noiseFloor } : {}), rows,
+      images: options.images.map((i) => i.name),
+      seed: options.seed,
+      budget: options.budget,
+      summary,
+      ...(noiseFloor ? { noiseFloor } : {}),
+      rows,
     }
   } finally {
     rmSync(work, { recursive: true, force: true })
@@ -154,7 +199,9 @@ export const SANITY_LIMIT = 0.5
 export function sanityFails(summary: RandomizationSummary): { fails: boolean; reasons: string[] } {
   const reasons: string[] = []
   if (summary.identical > summary.pairs / 2) reasons.push(`${summary.identical} of ${summary.pairs} maps unchanged`)
-  if (summary.rho.median !== null && summary.rho.median > SANITY_LIMIT) reasons.push(`median Spearman ρ ${summary.rho.median} > ${SANITY_LIMIT}`)
-  if (summary.ssim.median !== null && summary.ssim.median > SANITY_LIMIT) reasons.push(`median SSIM ${summary.ssim.median} > ${SANITY_LIMIT}`)
+  if (summary.rho.median !== null && summary.rho.median > SANITY_LIMIT)
+    reasons.push(`median Spearman ρ ${summary.rho.median} > ${SANITY_LIMIT}`)
+  if (summary.ssim.median !== null && summary.ssim.median > SANITY_LIMIT)
+    reasons.push(`median SSIM ${summary.ssim.median} > ${SANITY_LIMIT}`)
   return { fails: reasons.length > 0, reasons }
 }

@@ -29,7 +29,8 @@ function windowSums(values: ArrayLike<number>, width: number, height: number): F
 }
 
 export function ssim(a: ArrayLike<number>, b: ArrayLike<number>, width: number, height: number, dataRange = 1): number {
-  if (a.length !== width * height || b.length !== width * height) throw new Error(`ssim: maps of ${a.length} and ${b.length} values for a ${width}×${height} grid`)
+  if (a.length !== width * height || b.length !== width * height)
+    throw new Error(`ssim: maps of ${a.length} and ${b.length} values for a ${width}×${height} grid`)
   if (width < WIN || height < WIN) throw new Error(`ssim: a ${width}×${height} map is smaller than the ${WIN}×${WIN} window`)
   if (!(dataRange > 0)) throw new Error(`ssim: data range must be positive, got ${dataRange}`)
   const n = WIN * WIN

@@ -30,7 +30,9 @@ export function aggregateGlobal(maps: Iterable<RegionMap>): GlobalFinding[] {
       byFinding.set(map.finding, entry)
     }
     if (map.height !== entry.height || map.width !== entry.width) {
-      throw new Error(`${map.finding}: maps of ${entry.height}×${entry.width} and ${map.height}×${map.width} cannot be averaged; use one grid`)
+      throw new Error(
+        `${map.finding}: maps of ${entry.height}×${entry.width} and ${map.height}×${map.width} cannot be averaged; use one grid`,
+      )
     }
     if (entry.cases.has(map.caseId)) continue // one map per case and finding
     entry.cases.add(map.caseId)
@@ -40,10 +42,16 @@ export function aggregateGlobal(maps: Iterable<RegionMap>): GlobalFinding[] {
       entry.total += v
     }
   }
-  return [...byFinding.entries()].map(([finding, e]) => ({
-    finding, cases: e.cases.size, height: e.height, width: e.width,
-    meanAbs: Array.from(e.sum, (v) => v / e.cases.size), meanTotal: e.total / e.cases.size,
-  })).sort((a, b) => b.meanTotal - a.meanTotal)
+  return [...byFinding.entries()]
+    .map(([finding, e]) => ({
+      finding,
+      cases: e.cases.size,
+      height: e.height,
+      width: e.width,
+      meanAbs: Array.from(e.sum, (v) => v / e.cases.size),
+      meanTotal: e.total / e.cases.size,
+    }))
+    .sort((a, b) => b.meanTotal - a.meanTotal)
 }
 
 const escape = (text: string) => text.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`)
@@ -67,13 +75,19 @@ export function globalSummarySvg(findings: GlobalFinding[], title: string, colou
     parts.push(`<text x="${x0}" y="${y0 - 8}" font-size="13" font-family="sans-serif">${escape(f.finding)} (n=${f.cases})</text>`)
     f.meanAbs.forEach((v, i) => {
       const [r, g, b] = colour(v / max)
-      parts.push(`<rect x="${(x0 + (i % f.width) * cell).toFixed(1)}" y="${(y0 + Math.floor(i / f.width) * cell).toFixed(1)}" width="${cell.toFixed(1)}" height="${cell.toFixed(1)}" fill="rgb(${r},${g},${b})"/>`)
+      parts.push(
+        `<rect x="${(x0 + (i % f.width) * cell).toFixed(1)}" y="${(y0 + Math.floor(i / f.width) * cell).toFixed(1)}" width="${cell.toFixed(1)}" height="${cell.toFixed(1)}" fill="rgb(${r},${g},${b})"/>`,
+      )
     })
     parts.push(`<rect x="${x0}" y="${y0 + panel + 8}" width="${((panel * f.meanTotal) / maxTotal).toFixed(1)}" height="8" fill="#555"/>`)
-    parts.push(`<text x="${x0}" y="${y0 + panel + 30}" font-size="11" font-family="sans-serif">mean Σ|φ| ${f.meanTotal.toPrecision(3)}</text>`)
+    parts.push(
+      `<text x="${x0}" y="${y0 + panel + 30}" font-size="11" font-family="sans-serif">mean Σ|φ| ${f.meanTotal.toPrecision(3)}</text>`,
+    )
   })
   const width = 20 + columns * (panel + 20)
   const height = 60 + rows * (panel + 60)
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">` +
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">` +
     `<rect width="100%" height="100%" fill="white"/><text x="10" y="24" font-size="16" font-family="sans-serif">${escape(title)}</text>${parts.join('')}</svg>`
+  )
 }

@@ -13,7 +13,6 @@ const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v)
  * map is simply stretched over the image. Pure Node: sharp decodes and encodes, the maths is here.
  */
 
-
 /** A rectangle in image pixels; `label` travels with it for callers but is not rasterised. */
 export interface OverlayBox {
   x: number
@@ -36,8 +35,6 @@ export interface OverlayOptions {
   threshold?: number
   boxes?: OverlayBox[]
 }
-
-
 
 function decodeError(image: Uint8Array | string, error: unknown): Error {
   const name = typeof image === 'string' ? image : 'image'
@@ -93,7 +90,9 @@ const BOX_COLOUR: Rgb = [255, 221, 0]
 const PNG_OPTIONS = { compressionLevel: 2 } as const
 
 function encodeRgbPng(rgb: Uint8Array, width: number, height: number): Promise<Buffer> {
-  return sharp(rgb, { raw: { width, height, channels: 3 } }).png(PNG_OPTIONS).toBuffer()
+  return sharp(rgb, { raw: { width, height, channels: 3 } })
+    .png(PNG_OPTIONS)
+    .toBuffer()
 }
 
 /**
@@ -146,4 +145,3 @@ function blend(gray: Uint8Array, values: Float32Array, lut: Uint8ClampedArray, a
   }
   return rgb
 }
-

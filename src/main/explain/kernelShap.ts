@@ -31,7 +31,6 @@ function binomial(n: number, k: number): number {
   return r
 }
 
-
 /** The Shapley kernel's weight for one coalition of size s out of M players. */
 export function shapleyKernel(M: number, s: number): number {
   return (M - 1) / (binomial(M, s) * s * (M - s))
@@ -73,7 +72,10 @@ function coalitions(M: number, samples: number, seed: number): { masks: Uint8Arr
     }
     const mask = new Uint8Array(M)
     for (let i = 0; i < s; i++) mask[order[i]] = 1
-    masks.push(mask, mask.map((v) => 1 - v))
+    masks.push(
+      mask,
+      mask.map((v) => 1 - v),
+    )
     weights.push(1, 1)
   }
   return { masks, weights, exact: false }

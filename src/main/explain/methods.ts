@@ -58,10 +58,17 @@ function needBackground(input: MethodInput, method: ExplainMethod): MethodBackgr
   return input.background
 }
 
-const camRunner = (method: 'gradcam' | 'gradcampp' | 'cam' | 'eigencam'): MethodRunner => async (input) => {
-  const result = await camForAllClasses(method, input.features, input.pkg.head)
-  return { height: result.height, width: result.width, maps: result.maps, params: { layer: input.pkg.manifest.outputs.features.name, gradients: 'closed-form' } }
-}
+const camRunner =
+  (method: 'gradcam' | 'gradcampp' | 'cam' | 'eigencam'): MethodRunner =>
+  async (input) => {
+    const result = await camForAllClasses(method, input.features, input.pkg.head)
+    return {
+      height: result.height,
+      width: result.width,
+      maps: result.maps,
+      params: { layer: input.pkg.manifest.outputs.features.name, gradients: 'closed-form' },
+    }
+  }
 
 /**
  * The run half of the method registry (the facts half is shared/explainMethods): one entry per id.
@@ -76,14 +83,25 @@ export const METHOD_RUNNERS: { readonly [M in ExplainMethod]: MethodRunner } = {
     const channels = input.options.channels ?? SCORECAM_DEFAULT_CHANNELS
     const result = await scoreCam(input, { channels, signal: input.signal })
     return {
-      height: result.height, width: result.width, maps: result.maps,
-      params: { layer: input.pkg.manifest.outputs.features.name, channels: result.channels.length, channelOrder: 'mean activation', baseline: 'zero', output: 'probability' },
+      height: result.height,
+      width: result.width,
+      maps: result.maps,
+      params: {
+        layer: input.pkg.manifest.outputs.features.name,
+        channels: result.channels.length,
+        channelOrder: 'mean activation',
+        baseline: 'zero',
+        output: 'probability',
+      },
     }
   },
   occlusion: async (input) => {
     const background = needBackground(input, 'occlusion')
     const grid = input.options.grid ?? 8
-    const result = await occlusionGrid({ pkg: input.pkg, engine: input.engine, image: input.image, background: background.tensor, signal: input.signal }, { grid })
+    const result = await occlusionGrid(
+      { pkg: input.pkg, engine: input.engine, image: input.image, background: background.tensor, signal: input.signal },
+      { grid },
+    )
     return { ...result, params: { grid, ...background.params, output: 'probability' } }
   },
   kernelshap: async (input) => {
@@ -91,13 +109,26 @@ export const METHOD_RUNNERS: { readonly [M in ExplainMethod]: MethodRunner } = {
     const grid = input.options.grid ?? 8
     const samples = input.options.samples ?? 1000
     const seed = input.options.seed ?? 1
-    const result = await kernelShapGrid({ pkg: input.pkg, engine: input.engine, image: input.image, background: background.tensor, signal: input.signal }, { grid, samples, seed })
-    return { height: result.height, width: result.width, maps: result.maps, params: { grid, ...background.params, output: 'probability', samples, seed } }
+    const result = await kernelShapGrid(
+      { pkg: input.pkg, engine: input.engine, image: input.image, background: background.tensor, signal: input.signal },
+      { grid, samples, seed },
+    )
+    return {
+      height: result.height,
+      width: result.width,
+      maps: result.maps,
+      params: { grid, ...background.params, output: 'probability', samples, seed },
+    }
   },
   layershap: async (input) => {
     const background = needBackground(input, 'layershap')
     const maps = layerShap(input.features, await background.features(), input.pkg.head)
-    return { height: input.features.height, width: input.features.width, maps, params: { layer: input.pkg.manifest.outputs.features.name, ...background.params, output: 'logit' } }
+    return {
+      height: input.features.height,
+      width: input.features.width,
+      maps,
+      params: { layer: input.pkg.manifest.outputs.features.name, ...background.params, output: 'logit' },
+    }
   },
 }
 
@@ -107,7 +138,9 @@ export const METHOD_RUNNERS: { readonly [M in ExplainMethod]: MethodRunner } = {
  */
 export function checkMethodSupported(pkg: ModelPackage, method: ExplainMethod): void {
   if (EXPLAIN_METHOD_FACTS[method].needsLinearHead && pkg.head.length !== 1) {
-    throw new Error(`${pkg.manifest.id} has a head with hidden layers: ${EXPLAIN_METHOD_FACTS[method].label} needs a linear head (use gradcam or kernelshap)`)
+    throw new Error(
+      `${pkg.manifest.id} has a head with hidden layers: ${EXPLAIN_METHOD_FACTS[method].label} needs a linear head (use gradcam or kernelshap)`,
+    )
   }
 }
 

@@ -62,7 +62,10 @@ export function encodeNpy(data: NpyArray, shape: number[]): Uint8Array {
 function parseShape(text: string): number[] {
   const inner = text.trim()
   if (inner === '') return []
-  const parts = inner.split(',').map((p) => p.trim()).filter((p) => p !== '')
+  const parts = inner
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')
   return parts.map((p) => {
     if (!/^\d+$/.test(p)) throw new Error(`npy: unsupported shape entry '${p}'`)
     return Number(p)

@@ -40,11 +40,18 @@ function coalitionModel(input: PerturbationInput, labels: Int32Array, batchSize:
  * Kernel SHAP over a G×G grid of image regions, on the model's probabilities: per finding, each
  * region's Shapley value; the values of a finding add up to f(x) − f(background).
  */
-export async function kernelShapGrid(input: PerturbationInput, options: { grid: number; samples: number; batchSize?: number; seed?: number }): Promise<RegionMaps & { shap: ShapResult }> {
+export async function kernelShapGrid(
+  input: PerturbationInput,
+  options: { grid: number; samples: number; batchSize?: number; seed?: number },
+): Promise<RegionMaps & { shap: ShapResult }> {
   const { height, width } = inputGeometry(input.pkg.manifest)
   const labels = gridRegions(height, width, options.grid)
   const shap = await kernelShap(coalitionModel(input, labels, options.batchSize ?? 32), options.grid * options.grid, {
-    samples: options.samples, batchSize: 256, seed: options.seed, signal: input.signal, onProgress: input.onProgress,
+    samples: options.samples,
+    batchSize: 256,
+    seed: options.seed,
+    signal: input.signal,
+    onProgress: input.onProgress,
   })
   return { height: options.grid, width: options.grid, maps: shap.values, shap }
 }

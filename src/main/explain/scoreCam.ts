@@ -72,7 +72,8 @@ export async function scoreCam(
   const { manifest } = pkg
   const { channels, height, width, size } = inputGeometry(manifest)
   if (image.length !== size) throw new Error(`Score-CAM: the input has ${image.length} values, the model takes ${size}`)
-  if (!Number.isInteger(options.channels) || options.channels < 1) throw new Error(`Score-CAM: channels must be a positive integer, got ${options.channels}`)
+  if (!Number.isInteger(options.channels) || options.channels < 1)
+    throw new Error(`Score-CAM: channels must be a positive integer, got ${options.channels}`)
   const classes = manifest.findings.length
   const cells = features.height * features.width
   const chosen = topChannels(features, options.channels)

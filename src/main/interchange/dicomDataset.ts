@@ -15,15 +15,32 @@ export type DicomItem = DicomElement[]
 export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1'
 
 /** Longest value each string VR allows (PS3.5 table 6.2-1), in characters. */
-const MAX_CHARS: Record<string, number> = { AE: 16, AS: 4, CS: 16, DA: 8, DS: 16, IS: 12, LO: 64, PN: 64, SH: 16, ST: 1024, TM: 16, UI: 64, UT: 0xfffffffe }
+const MAX_CHARS: Record<string, number> = {
+  AE: 16,
+  AS: 4,
+  CS: 16,
+  DA: 8,
+  DS: 16,
+  IS: 12,
+  LO: 64,
+  PN: 64,
+  SH: 16,
+  ST: 1024,
+  TM: 16,
+  UI: 64,
+  UT: 0xfffffffe,
+}
 const LONG_VRS = new Set(['OB', 'OW', 'SQ', 'UT'])
 
-const tagText = (tag: number) => `(${(tag >>> 16).toString(16).padStart(4, '0')},${(tag & 0xffff).toString(16).padStart(4, '0')})`.toUpperCase()
+const tagText = (tag: number) =>
+  `(${(tag >>> 16).toString(16).padStart(4, '0')},${(tag & 0xffff).toString(16).padStart(4, '0')})`.toUpperCase()
 
 function stringBytes(element: Extract<DicomElement, { value: string }>): Uint8Array {
   const max = MAX_CHARS[element.vr]
-  if ([...element.value].length > max) throw new Error(`DICOM ${tagText(element.tag)} ${element.vr} value is longer than ${max} characters: "${element.value}"`)
-  if (element.vr === 'UI' && !/^(0|[1-9]\d*)(\.(0|[1-9]\d*))*$/.test(element.value)) throw new Error(`DICOM ${tagText(element.tag)} is not a valid UID: "${element.value}"`)
+  if ([...element.value].length > max)
+    throw new Error(`DICOM ${tagText(element.tag)} ${element.vr} value is longer than ${max} characters: "${element.value}"`)
+  if (element.vr === 'UI' && !/^(0|[1-9]\d*)(\.(0|[1-9]\d*))*$/.test(element.value))
+    throw new Error(`DICOM ${tagText(element.tag)} is not a valid UID: "${element.value}"`)
   const bytes = new TextEncoder().encode(element.value)
   if (bytes.length % 2 === 0) return bytes
   const padded = new Uint8Array(bytes.length + 1)
@@ -72,10 +89,12 @@ function valueBytes(element: DicomElement): Uint8Array {
     case 'OW':
       return element.value.length % 2 ? concat([element.value, new Uint8Array(1)]) : element.value
     case 'SQ':
-      return concat(element.value.map((item) => {
-        const body = encodeDataset(item)
-        return concat([tagHeader(0xfffee000, body.length), body])
-      }))
+      return concat(
+        element.value.map((item) => {
+          const body = encodeDataset(item)
+          return concat([tagHeader(0xfffee000, body.length), body])
+        }),
+      )
     default:
       return stringBytes(element)
   }
@@ -84,7 +103,8 @@ function valueBytes(element: DicomElement): Uint8Array {
 function encodeElement(element: DicomElement): Uint8Array {
   const value = valueBytes(element)
   const long = LONG_VRS.has(element.vr)
-  if (!long && value.length > 0xffff) throw new Error(`DICOM ${tagText(element.tag)} ${element.vr} value is too long (${value.length} bytes)`)
+  if (!long && value.length > 0xffff)
+    throw new Error(`DICOM ${tagText(element.tag)} ${element.vr} value is too long (${value.length} bytes)`)
   const header = new Uint8Array(long ? 12 : 8)
   const view = new DataView(header.buffer)
   view.setUint16(0, element.tag >>> 16, true)
@@ -123,7 +143,8 @@ export function writePart10(dataset: DicomItem, meta: Part10Meta): Uint8Array {
     { tag: 0x00020012, vr: 'UI', value: meta.implementationClassUid },
     { tag: 0x00020013, vr: 'SH', value: meta.implementationVersionName },
   ])
-  if (dataset.some((e) => e.tag >>> 16 === 0x0002)) throw new Error('DICOM file meta elements (group 0002) belong in the meta header, not the dataset')
+  if (dataset.some((e) => e.tag >>> 16 === 0x0002))
+    throw new Error('DICOM file meta elements (group 0002) belong in the meta header, not the dataset')
   const preamble = new Uint8Array(132)
   preamble.set([0x44, 0x49, 0x43, 0x4d], 128)
   return concat([preamble, encodeElement({ tag: 0x00020000, vr: 'UL', value: metaBytes.length }), metaBytes, encodeDataset(dataset)])

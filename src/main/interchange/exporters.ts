@@ -22,8 +22,13 @@ export function* allCases(store: CaseStore) {
 }
 
 export function selectedBoxes(store: CaseStore, caseId: number, filter: BoxExportFilter) {
-  return store.annotations.boxes(caseId).filter((b) =>
-    (filter.source === undefined || filter.source === 'all' || b.source === filter.source) && (filter.readerId === undefined || b.readerId === filter.readerId))
+  return store.annotations
+    .boxes(caseId)
+    .filter(
+      (b) =>
+        (filter.source === undefined || filter.source === 'all' || b.source === filter.source) &&
+        (filter.readerId === undefined || b.readerId === filter.readerId),
+    )
 }
 
 const csv = (v: string | number) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v))
@@ -57,23 +62,50 @@ export function exportBoxesCoco(store: CaseStore, filter: BoxExportFilter = {}):
     images.push({ id: record.id, file_name: record.imageName, width: record.width, height: record.height })
     for (const b of selectedBoxes(store, record.id, filter)) {
       annotations.push({
-        id: b.id, image_id: record.id, category_id: categoryOf.get(b.finding) ?? 0, bbox: [b.x, b.y, b.w, b.h], area: b.w * b.h,
-        iscrowd: 0, attributes: { author: b.author, source: b.source, reader_id: b.readerId ?? null, updated: b.updatedAt },
+        id: b.id,
+        image_id: record.id,
+        category_id: categoryOf.get(b.finding) ?? 0,
+        bbox: [b.x, b.y, b.w, b.h],
+        area: b.w * b.h,
+        iscrowd: 0,
+        attributes: { author: b.author, source: b.source, reader_id: b.readerId ?? null, updated: b.updatedAt },
       })
     }
   }
-  return JSON.stringify({ info: { description: 'CXR Lens box export', date_created: new Date().toISOString() }, images, annotations, categories })
+  return JSON.stringify({
+    info: { description: 'CXR Lens box export', date_created: new Date().toISOString() },
+    images,
+    annotations,
+    categories,
+  })
 }
 
 /** NIH Data_Entry_2017 layout (its header, trailing comma included); labels from every source. */
 export function exportLabelsNih(store: CaseStore): string {
-  const lines = ['Image Index,Finding Labels,Follow-up #,Patient ID,Patient Age,Patient Gender,View Position,OriginalImage[Width,Height],OriginalImagePixelSpacing[x,y],']
+  const lines = [
+    'Image Index,Finding Labels,Follow-up #,Patient ID,Patient Age,Patient Gender,View Position,OriginalImage[Width,Height],OriginalImagePixelSpacing[x,y],',
+  ]
   for (const r of allCases(store)) {
     const findings = [...new Set(store.annotations.labels(r.id).map((l) => l.finding))]
     const real = findings.filter((f) => f !== NO_FINDING)
     const label = real.length ? real.join('|') : findings.length ? NO_FINDING : ''
-    lines.push([r.imageName, label, r.followUp ?? '', r.patientPseudoId ?? '', r.age ?? '', r.sex ?? '', r.view ?? '',
-      r.originalWidth ?? '', r.originalHeight ?? '', r.pixelSpacingX ?? '', r.pixelSpacingY ?? ''].map(csv).join(','))
+    lines.push(
+      [
+        r.imageName,
+        label,
+        r.followUp ?? '',
+        r.patientPseudoId ?? '',
+        r.age ?? '',
+        r.sex ?? '',
+        r.view ?? '',
+        r.originalWidth ?? '',
+        r.originalHeight ?? '',
+        r.pixelSpacingX ?? '',
+        r.pixelSpacingY ?? '',
+      ]
+        .map(csv)
+        .join(','),
+    )
   }
   return lines.join('\n') + '\n'
 }

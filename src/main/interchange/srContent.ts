@@ -60,7 +60,16 @@ export function rootContainer(concept: Code, template: string, items: DicomItem[
     { tag: 0x0040a040, vr: 'CS', value: 'CONTAINER' },
     { tag: 0x0040a043, vr: 'SQ', value: [codeItem(concept)] },
     { tag: 0x0040a050, vr: 'CS', value: 'SEPARATE' },
-    { tag: 0x0040a504, vr: 'SQ', value: [[{ tag: 0x00080105, vr: 'CS', value: 'DCMR' }, { tag: 0x0040db00, vr: 'CS', value: template }]] },
+    {
+      tag: 0x0040a504,
+      vr: 'SQ',
+      value: [
+        [
+          { tag: 0x00080105, vr: 'CS', value: 'DCMR' },
+          { tag: 0x0040db00, vr: 'CS', value: template },
+        ],
+      ],
+    },
     ...children(items),
   ]
 }
@@ -71,13 +80,24 @@ export const container = (rel: Relationship, concept: Code, items: DicomItem[]):
 export const codeValue = (rel: Relationship, concept: Code, value: Code): DicomItem =>
   item(rel, 'CODE', concept, [{ tag: 0x0040a168, vr: 'SQ', value: [codeItem(value)] }])
 
-export const text = (rel: Relationship, concept: Code, value: string): DicomItem => item(rel, 'TEXT', concept, [{ tag: 0x0040a160, vr: 'UT', value }])
+export const text = (rel: Relationship, concept: Code, value: string): DicomItem =>
+  item(rel, 'TEXT', concept, [{ tag: 0x0040a160, vr: 'UT', value }])
 
-export const uidRef = (rel: Relationship, concept: Code, value: string): DicomItem => item(rel, 'UIDREF', concept, [{ tag: 0x0040a124, vr: 'UI', value }])
+export const uidRef = (rel: Relationship, concept: Code, value: string): DicomItem =>
+  item(rel, 'UIDREF', concept, [{ tag: 0x0040a124, vr: 'UI', value }])
 
 /** PN components are separated by ^ and values by \, so a free-text name loses those characters. */
 export const personName = (rel: Relationship, concept: Code, name: string): DicomItem =>
-  item(rel, 'PNAME', concept, [{ tag: 0x0040a123, vr: 'PN', value: name.replace(/[\\^=]/g, ' ').trim().slice(0, 64) }])
+  item(rel, 'PNAME', concept, [
+    {
+      tag: 0x0040a123,
+      vr: 'PN',
+      value: name
+        .replace(/[\\^=]/g, ' ')
+        .trim()
+        .slice(0, 64),
+    },
+  ])
 
 export interface ImageRef {
   sopClassUid: string
@@ -85,7 +105,14 @@ export interface ImageRef {
 }
 
 const referencedSop = (ref: ImageRef): DicomElement => ({
-  tag: 0x00081199, vr: 'SQ', value: [[{ tag: 0x00081150, vr: 'UI', value: ref.sopClassUid }, { tag: 0x00081155, vr: 'UI', value: ref.sopInstanceUid }]],
+  tag: 0x00081199,
+  vr: 'SQ',
+  value: [
+    [
+      { tag: 0x00081150, vr: 'UI', value: ref.sopClassUid },
+      { tag: 0x00081155, vr: 'UI', value: ref.sopInstanceUid },
+    ],
+  ],
 })
 
 export const image = (rel: Relationship, ref: ImageRef): DicomItem => item(rel, 'IMAGE', null, [referencedSop(ref)])

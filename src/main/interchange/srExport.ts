@@ -7,7 +7,20 @@ import type { CaseStore } from '../store/caseStore'
 import type { DicomItem } from './dicomDataset'
 import { writePart10 } from './dicomDataset'
 import { allCases, selectedBoxes, type BoxExportFilter } from './exporters'
-import { boxRegion, code, codeValue, container, DCM, image, personName, rootContainer, text, uidRef, type Code, type ImageRef } from './srContent'
+import {
+  boxRegion,
+  code,
+  codeValue,
+  container,
+  DCM,
+  image,
+  personName,
+  rootContainer,
+  text,
+  uidRef,
+  type Code,
+  type ImageRef,
+} from './srContent'
 
 export const ENHANCED_SR = '1.2.840.10008.5.1.4.1.1.88.22'
 /** The stored image is a PNG (derived from the DICOM for DICOM cases): a secondary capture of the source. */
@@ -17,7 +30,10 @@ export const LOCAL_SCHEME = '99CXRLENS'
 
 /** A UID under the 2.25 root: 128 bits of SHA-256 of the parts, with UUID version 8 and variant bits. */
 export function derivedUid(...parts: string[]): string {
-  const bytes = createHash('sha256').update(['cxr-lens', ...parts].join('\0')).digest().subarray(0, 16)
+  const bytes = createHash('sha256')
+    .update(['cxr-lens', ...parts].join('\0'))
+    .digest()
+    .subarray(0, 16)
   bytes[6] = (bytes[6] & 0x0f) | 0x80
   bytes[8] = (bytes[8] & 0x3f) | 0x80
   return `2.25.${BigInt(`0x${bytes.toString('hex')}`).toString()}`
@@ -36,7 +52,8 @@ export function caseImageUids(record: CaseRecord): { study: string; series: stri
 /** CXR01…CXR14 for the NIH findings in NIH order; any other finding a reader typed gets a hash-derived value. */
 export function findingCode(finding: string): Code {
   const index = NIH_FINDINGS.indexOf(finding as (typeof NIH_FINDINGS)[number])
-  const value = index >= 0 ? `CXR${String(index + 1).padStart(2, '0')}` : `CXRX${createHash('sha256').update(finding).digest('hex').slice(0, 12)}`
+  const value =
+    index >= 0 ? `CXR${String(index + 1).padStart(2, '0')}` : `CXRX${createHash('sha256').update(finding).digest('hex').slice(0, 12)}`
   return code(value, LOCAL_SCHEME, finding)
 }
 
@@ -48,13 +65,19 @@ const ROLE_CODES: Record<string, Code> = {
 /** TID 1002 observer context: a reader is a person observer, the dataset a device observer. */
 function observerItems(store: CaseStore, box: Box): DicomItem[] {
   if (box.source === 'dataset') {
-    return [codeValue('HAS OBS CONTEXT', DCM.observerType, DCM.device), uidRef('HAS OBS CONTEXT', DCM.deviceUid, derivedUid('device', box.author)),
-      text('HAS OBS CONTEXT', DCM.deviceName, box.author)]
+    return [
+      codeValue('HAS OBS CONTEXT', DCM.observerType, DCM.device),
+      uidRef('HAS OBS CONTEXT', DCM.deviceUid, derivedUid('device', box.author)),
+      text('HAS OBS CONTEXT', DCM.deviceName, box.author),
+    ]
   }
   const reader = box.readerId === null ? undefined : store.readers.get(box.readerId)
   const role = reader && ROLE_CODES[reader.role]
-  return [codeValue('HAS OBS CONTEXT', DCM.observerType, DCM.person), personName('HAS OBS CONTEXT', DCM.personName, reader?.name ?? box.author),
-    ...(role ? [codeValue('HAS OBS CONTEXT', DCM.personRole, role)] : [])]
+  return [
+    codeValue('HAS OBS CONTEXT', DCM.observerType, DCM.person),
+    personName('HAS OBS CONTEXT', DCM.personName, reader?.name ?? box.author),
+    ...(role ? [codeValue('HAS OBS CONTEXT', DCM.personRole, role)] : []),
+  ]
 }
 
 const observerKey = (box: Box) => (box.source === 'dataset' ? `dataset:${box.author}` : `reader:${box.readerId ?? box.author}`)
@@ -86,11 +109,20 @@ export function caseSr(store: CaseStore, record: CaseRecord, boxes: Box[]): { so
     ...[...observers.values()].flatMap((b) => observerItems(store, b)),
     codeValue('HAS CONCEPT MOD', DCM.procedureReported, code('399208008', 'SCT', 'Plain chest X-ray')),
     container('CONTAINS', DCM.imageLibrary, [container('CONTAINS', DCM.imageLibraryGroup, [image('CONTAINS', ref)])]),
-    container('CONTAINS', DCM.measurements, boxes.map((b) => measurementGroup(store, record, b, ref, observers.size > 1))),
+    container(
+      'CONTAINS',
+      DCM.measurements,
+      boxes.map((b) => measurementGroup(store, record, b, ref, observers.size > 1)),
+    ),
   ])
   const fingerprint = JSON.stringify(boxes.map((b) => [b.id, b.finding, b.x, b.y, b.w, b.h, b.source, b.author, b.readerId, b.updatedAt]))
   const sopInstanceUid = derivedUid('sr', uids.sop, fingerprint)
-  const { date, time } = dicomDateTime(boxes.map((b) => b.updatedAt).sort().at(-1) ?? '')
+  const { date, time } = dicomDateTime(
+    boxes
+      .map((b) => b.updatedAt)
+      .sort()
+      .at(-1) ?? '',
+  )
   // De-identified: the pseudonym (or image name) stands in for name and id; other patient attributes stay empty.
   const patient = record.patientPseudoId ?? record.imageName
   const dataset: DicomItem = [
@@ -105,11 +137,17 @@ export function caseSr(store: CaseStore, record: CaseRecord, boxes: Box[]): { so
     { tag: 0x00080060, vr: 'CS', value: 'SR' },
     { tag: 0x00080070, vr: 'LO', value: 'CXR Lens' },
     { tag: 0x00080090, vr: 'PN', value: '' },
-    { tag: 0x00080110, vr: 'SQ', value: [[
-      { tag: 0x00080102, vr: 'SH', value: LOCAL_SCHEME },
-      { tag: 0x00080115, vr: 'ST', value: 'CXR Lens ChestX-ray14 findings' },
-      { tag: 0x00080116, vr: 'ST', value: 'CXR Lens (local codes; meanings spelled as in NIH Data_Entry_2017.csv)' },
-    ]] },
+    {
+      tag: 0x00080110,
+      vr: 'SQ',
+      value: [
+        [
+          { tag: 0x00080102, vr: 'SH', value: LOCAL_SCHEME },
+          { tag: 0x00080115, vr: 'ST', value: 'CXR Lens ChestX-ray14 findings' },
+          { tag: 0x00080116, vr: 'ST', value: 'CXR Lens (local codes; meanings spelled as in NIH Data_Entry_2017.csv)' },
+        ],
+      ],
+    },
     { tag: 0x00080201, vr: 'SH', value: '+0000' },
     { tag: 0x00081090, vr: 'LO', value: 'CXR Lens' },
     { tag: 0x00081111, vr: 'SQ', value: [] },
@@ -124,25 +162,52 @@ export function caseSr(store: CaseStore, record: CaseRecord, boxes: Box[]): { so
     { tag: 0x00200011, vr: 'IS', value: '1' },
     { tag: 0x00200013, vr: 'IS', value: '1' },
     { tag: 0x0040a372, vr: 'SQ', value: [] },
-    { tag: 0x0040a375, vr: 'SQ', value: [[
-      { tag: 0x00081115, vr: 'SQ', value: [[
-        { tag: 0x00081199, vr: 'SQ', value: [[{ tag: 0x00081150, vr: 'UI', value: ref.sopClassUid }, { tag: 0x00081155, vr: 'UI', value: ref.sopInstanceUid }]] },
-        { tag: 0x0020000e, vr: 'UI', value: uids.series },
-      ]] },
-      { tag: 0x0020000d, vr: 'UI', value: uids.study },
-    ]] },
+    {
+      tag: 0x0040a375,
+      vr: 'SQ',
+      value: [
+        [
+          {
+            tag: 0x00081115,
+            vr: 'SQ',
+            value: [
+              [
+                {
+                  tag: 0x00081199,
+                  vr: 'SQ',
+                  value: [
+                    [
+                      { tag: 0x00081150, vr: 'UI', value: ref.sopClassUid },
+                      { tag: 0x00081155, vr: 'UI', value: ref.sopInstanceUid },
+                    ],
+                  ],
+                },
+                { tag: 0x0020000e, vr: 'UI', value: uids.series },
+              ],
+            ],
+          },
+          { tag: 0x0020000d, vr: 'UI', value: uids.study },
+        ],
+      ],
+    },
     { tag: 0x0040a491, vr: 'CS', value: 'COMPLETE' },
     { tag: 0x0040a493, vr: 'CS', value: 'UNVERIFIED' },
     ...content,
   ]
   const bytes = writePart10(dataset, {
-    sopClassUid: ENHANCED_SR, sopInstanceUid, implementationClassUid: derivedUid('implementation'), implementationVersionName: `CXRLENS_${APP_VERSION}`.slice(0, 16),
+    sopClassUid: ENHANCED_SR,
+    sopInstanceUid,
+    implementationClassUid: derivedUid('implementation'),
+    implementationVersionName: `CXRLENS_${APP_VERSION}`.slice(0, 16),
   })
   return { sopInstanceUid, bytes }
 }
 
 /** One SR per case that has boxes passing the filter, in worklist order. */
-export function* exportBoxesSr(store: CaseStore, filter: BoxExportFilter = {}): Generator<{ record: CaseRecord; sopInstanceUid: string; bytes: Uint8Array }> {
+export function* exportBoxesSr(
+  store: CaseStore,
+  filter: BoxExportFilter = {},
+): Generator<{ record: CaseRecord; sopInstanceUid: string; bytes: Uint8Array }> {
   for (const record of allCases(store)) {
     const boxes = selectedBoxes(store, record.id, filter)
     if (boxes.length) yield { record, ...caseSr(store, record, boxes) }

@@ -109,9 +109,12 @@ export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
     const method = request.method ?? BACKGROUND_METHOD
     checkMethodSupported(pkg, method)
     const { scope } = request
-    const ids = scope.kind === 'all' ? this.store.worklist.matchingIds({})
-      : scope.kind === 'filter' ? this.store.worklist.matchingIds(scope.filter)
-        : scope.caseIds
+    const ids =
+      scope.kind === 'all'
+        ? this.store.worklist.matchingIds({})
+        : scope.kind === 'filter'
+          ? this.store.worklist.matchingIds(scope.filter)
+          : scope.caseIds
     const target = { modelId: pkg.manifest.id, modelVersion: pkg.manifest.version, method }
     const queued = this.store.transaction(() => this.store.queue.enqueue(ids, target))
     if (queued > 0) this.ensureWorker()
@@ -215,7 +218,9 @@ export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
         // A worker that died mid-batch (a native crash on one image): those cases are marked failed,
         // so a restart does not meet the same crash again and the rest of the queue goes on.
         try {
-          this.store.transaction(() => this.store.queue.failRunning(`the analysis worker stopped (exit code ${code}) while analysing this case`))
+          this.store.transaction(() =>
+            this.store.queue.failRunning(`the analysis worker stopped (exit code ${code}) while analysing this case`),
+          )
         } catch (error) {
           log().error('background cleanup after the worker stopped failed', { error: (error as Error).message })
         }

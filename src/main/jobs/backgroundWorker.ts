@@ -57,10 +57,14 @@ async function run(): Promise<void> {
     const registry = new ModelRegistry(store, join(input.dataDir, 'models'))
     post({ type: 'ready' })
     while (!stopping) {
-      await drainQueue({ store, registry, engine }, { focus: () => focus, halted: () => stopping }, {
-        onProgress: () => post({ type: 'progress' }),
-        onResults: (results) => post({ type: 'results', results }),
-      })
+      await drainQueue(
+        { store, registry, engine },
+        { focus: () => focus, halted: () => stopping },
+        {
+          onProgress: () => post({ type: 'progress' }),
+          onResults: (results) => post({ type: 'results', results }),
+        },
+      )
       if (stopping) break
       woken = false
       post({ type: 'idle' })

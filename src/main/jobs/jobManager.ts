@@ -64,7 +64,8 @@ export class JobManager extends EventEmitter<JobEvents> {
     })
     worker.on('error', (error) => this.finish(status, { state: 'failed', error: error.message, message: error.message }))
     worker.on('exit', (code) => {
-      if (status.state === 'running') this.finish(status, { state: 'failed', error: `worker exited with code ${code}`, message: 'worker stopped' })
+      if (status.state === 'running')
+        this.finish(status, { state: 'failed', error: `worker exited with code ${code}`, message: 'worker stopped' })
     })
     return jobId
   }

@@ -39,14 +39,20 @@ export const jobRunners = {
   // The pipeline's own progress message; Cancel reaches the DICOM import through the signal.
   importDicom: (request, { store, dataDir, signal, onProgress }) =>
     importDicom(store, { dicomDir: request.dicomDir, dataDir }, { signal, actor: 'workstation', onProgress }),
-  analyze: (request, { store, registry, signal, onProgress }) => withEngine((engine) => analyzeCases({ store, registry, engine }, request, { signal, onProgress })),
+  analyze: (request, { store, registry, signal, onProgress }) =>
+    withEngine((engine) => analyzeCases({ store, registry, engine }, request, { signal, onProgress })),
   train: (request, { store, registry, dataDir, signal, onProgress }) =>
     withEngine((engine) => {
       const epochs = request.epochs ?? DEFAULT_TRAIN_OPTIONS.maxEpochs
       return fineTune({ store, registry, engine, dataDir }, fineTuneRequestOf(request), {
         signal,
         onProgress: (message) => onProgress(0, 0, message),
-        onEpoch: (r) => onProgress(r.epoch, epochs, `${r.fold ? `fold ${r.fold}, ` : ''}epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, val macro AUROC ${r.valMacroAuroc?.toFixed(3) ?? '–'}`),
+        onEpoch: (r) =>
+          onProgress(
+            r.epoch,
+            epochs,
+            `${r.fold ? `fold ${r.fold}, ` : ''}epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, val macro AUROC ${r.valMacroAuroc?.toFixed(3) ?? '–'}`,
+          ),
       })
     }),
 } satisfies { [K in JobKind]: Runner<K> }

@@ -48,12 +48,15 @@ export function logLevel(policy: LoadedPolicy, env: NodeJS.ProcessEnv = process.
 const stderrDestination = { write: (line: string) => void process.stderr.write(line) }
 
 function makeLogger(level: string, destination: { write(line: string): void }, kind: ProcessKind | null): Logger {
-  return pino({
-    level,
-    base: { pid: process.pid, ...(kind ? { proc: kind } : {}), version: APP_VERSION },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  }, destination)
+  return pino(
+    {
+      level,
+      base: { pid: process.pid, ...(kind ? { proc: kind } : {}), version: APP_VERSION },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  )
 }
 
 // Before a log file is open only warnings and errors reach stderr, as console.error did before.
@@ -68,10 +71,12 @@ export interface AppLog {
   debug(message: string, fields?: LogFields): void
 }
 
-const emit = (level: 'error' | 'warn' | 'info' | 'debug') => (message: string, fields: LogFields = {}) => {
-  if (!logger.isLevelEnabled(level)) return
-  logger[level](scrubFields(fields), scrubText(message))
-}
+const emit =
+  (level: 'error' | 'warn' | 'info' | 'debug') =>
+  (message: string, fields: LogFields = {}) => {
+    if (!logger.isLevelEnabled(level)) return
+    logger[level](scrubFields(fields), scrubText(message))
+  }
 
 const appLog: AppLog = { error: emit('error'), warn: emit('warn'), info: emit('info'), debug: emit('debug') }
 
@@ -106,7 +111,9 @@ export function startLogging(options: StartLogging): string | null {
       if (target !== candidates[0]) log().warn('log folder not writable; logging to the data folder', { wanted: candidates[0] })
       return target
     } catch (error) {
-      process.stderr.write(`cxr-lens: cannot write the log ${target} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})\n`)
+      process.stderr.write(
+        `cxr-lens: cannot write the log ${target} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})\n`,
+      )
     }
   }
   return null

@@ -21,7 +21,10 @@ export class RotatingFile {
   private readonly maxBytes: number
   private readonly keep: number
 
-  constructor(readonly file: string, options: RotationOptions = {}) {
+  constructor(
+    readonly file: string,
+    options: RotationOptions = {},
+  ) {
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
     this.keep = options.keep ?? DEFAULT_KEEP
     mkdirSync(dirname(file), { recursive: true })

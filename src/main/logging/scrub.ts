@@ -25,11 +25,14 @@ const PATH = /file:\/\/[^\s"'`]*|(?:(?<![\w.:/])\/(?!\/)|\b[A-Za-z]:[\\/]|\\\\)(
 const FRAME = /^(\s+at .*?)(?:\(?)((?:file:\/\/)?(?:\/|[A-Za-z]:[\\/]|\\\\)[^()\n]*?)([^\\/()\n]+:\d+:\d+)\)?$/
 
 export function scrubText(text: string): string {
-  const lines = text.slice(0, MAX_TEXT).split('\n').map((line) => {
-    const frame = FRAME.exec(line)
-    if (frame) return `${frame[1]}(${frame[3]})`
-    return line.replace(QUOTED, (q) => `${q[0]}…${q[q.length - 1]}`).replace(PATH, (p) => `<path ${hashOf(p.trimEnd())}>`)
-  })
+  const lines = text
+    .slice(0, MAX_TEXT)
+    .split('\n')
+    .map((line) => {
+      const frame = FRAME.exec(line)
+      if (frame) return `${frame[1]}(${frame[3]})`
+      return line.replace(QUOTED, (q) => `${q[0]}…${q[q.length - 1]}`).replace(PATH, (p) => `<path ${hashOf(p.trimEnd())}>`)
+    })
   return lines.join('\n') + (text.length > MAX_TEXT ? ` … (${text.length} characters)` : '')
 }
 
@@ -41,7 +44,12 @@ export function scrubFields(fields: LogFields): Record<string, unknown> {
   const scrub = (value: unknown): unknown => {
     if (typeof value === 'string') return scrubText(value)
     if (Array.isArray(value)) return value.slice(0, 100).map(scrub)
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).slice(0, 50).map(([k, v]) => [k, scrub(v)]))
+    if (value && typeof value === 'object')
+      return Object.fromEntries(
+        Object.entries(value)
+          .slice(0, 50)
+          .map(([k, v]) => [k, scrub(v)]),
+      )
     return value
   }
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) out[key] = scrub(value)

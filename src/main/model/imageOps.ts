@@ -3,7 +3,12 @@ import type { ModelManifest } from './manifest'
 /** Plane geometry of a model input tensor (one image). */
 export function inputGeometry(manifest: ModelManifest) {
   const channels = manifest.input.channels === 'gray' ? 1 : 3
-  return { channels, height: manifest.input.height, width: manifest.input.width, size: channels * manifest.input.height * manifest.input.width }
+  return {
+    channels,
+    height: manifest.input.height,
+    width: manifest.input.width,
+    size: channels * manifest.input.height * manifest.input.width,
+  }
 }
 
 /** Index of channel c at (y, x) in the manifest's layout. */
@@ -27,7 +32,8 @@ export function blurTensor(tensor: Float32Array, manifest: ModelManifest, sigma:
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         let s = 0
-        for (let k = -radius; k <= radius; k++) s += kernel[k + radius] * tensor[tensorIndex(manifest, c, y, Math.min(width - 1, Math.max(0, x + k)))]
+        for (let k = -radius; k <= radius; k++)
+          s += kernel[k + radius] * tensor[tensorIndex(manifest, c, y, Math.min(width - 1, Math.max(0, x + k)))]
         row[y * width + x] = s / norm
       }
     }
@@ -53,7 +59,13 @@ export function gridRegions(height: number, width: number, grid: number): Int32A
 }
 
 /** Composes one image per mask: pixels of kept regions from `image`, the rest from `background`. */
-export function composeMasked(image: Float32Array, background: Float32Array, labels: Int32Array, masks: Uint8Array[], manifest: ModelManifest): Float32Array {
+export function composeMasked(
+  image: Float32Array,
+  background: Float32Array,
+  labels: Int32Array,
+  masks: Uint8Array[],
+  manifest: ModelManifest,
+): Float32Array {
   const { channels, height, width, size } = inputGeometry(manifest)
   const batch = new Float32Array(size * masks.length)
   masks.forEach((mask, n) => {

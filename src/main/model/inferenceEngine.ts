@@ -51,7 +51,8 @@ export class InferenceEngine {
   private openTapped(pkg: ModelPackage, taps: readonly string[]): Promise<OpenedSession> {
     const bytes = readFileSync(pkg.modelPath)
     // The copy is made from the file as it is now: it must still be the verified one.
-    if (sha256Of(bytes) !== pkg.manifest.sha256) return Promise.reject(new ModelPackageError(pkg.dir, 'model.onnx changed since it was verified'))
+    if (sha256Of(bytes) !== pkg.manifest.sha256)
+      return Promise.reject(new ModelPackageError(pkg.dir, 'model.onnx changed since it was verified'))
     return openSession(addGraphOutputs(bytes, [...taps]), this.options, `${pkg.modelPath} (with outputs ${taps.join(', ')})`)
   }
 
@@ -60,11 +61,17 @@ export class InferenceEngine {
     const { manifest } = pkg
     const { session, provider } = await this.session(pkg, taps)
     const channels = manifest.input.channels === 'gray' ? 1 : 3
-    const dims = manifest.input.layout === 'NCHW'
-      ? [n, channels, manifest.input.height, manifest.input.width]
-      : [n, manifest.input.height, manifest.input.width, channels]
-    if (batch.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`input batch has ${batch.length} values; [${dims.join('×')}] expected`)
-    const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', batch, dims) }, [manifest.outputs.logits.name, manifest.outputs.features.name, ...taps])
+    const dims =
+      manifest.input.layout === 'NCHW'
+        ? [n, channels, manifest.input.height, manifest.input.width]
+        : [n, manifest.input.height, manifest.input.width, channels]
+    if (batch.length !== dims.reduce((a, b) => a * b, 1))
+      throw new Error(`input batch has ${batch.length} values; [${dims.join('×')}] expected`)
+    const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', batch, dims) }, [
+      manifest.outputs.logits.name,
+      manifest.outputs.features.name,
+      ...taps,
+    ])
     const logits = out[manifest.outputs.logits.name].data as Float32Array
     const features = out[manifest.outputs.features.name].data as Float32Array
     const featureDims = out[manifest.outputs.features.name].dims
@@ -77,7 +84,13 @@ export class InferenceEngine {
       this.verified.add(this.key(pkg))
     }
     const tapped = Object.fromEntries(taps.map((name) => [name, out[name].data as Float32Array]))
-    return { logits, probabilities: activate(logits, n, manifest.findings.length, manifest.outputs.logits.activation), features, taps: tapped, provider }
+    return {
+      logits,
+      probabilities: activate(logits, n, manifest.findings.length, manifest.outputs.logits.activation),
+      features,
+      taps: tapped,
+      provider,
+    }
   }
 
   private verifyHead(pkg: ModelPackage, logits: Float32Array, features: Float32Array): void {
@@ -86,7 +99,10 @@ export class InferenceEngine {
     const recomputed = headForward(pkg.head, globalAveragePool(features, K, h * w)).logits
     const worst = Math.max(...Array.from(recomputed, (v, c) => Math.abs(v - logits[c])))
     if (!(worst <= HEAD_TOLERANCE * Math.max(1, ...Array.from(logits.subarray(0, classes), Math.abs)))) {
-      throw new ModelPackageError(pkg.dir, `the manifest's head does not reproduce the model's logits (max difference ${worst.toExponential(2)}): check head layers and feature output`)
+      throw new ModelPackageError(
+        pkg.dir,
+        `the manifest's head does not reproduce the model's logits (max difference ${worst.toExponential(2)}): check head layers and feature output`,
+      )
     }
   }
 

@@ -48,7 +48,8 @@ function activationOf(graph: OnnxGraphInfo, node: OnnxNode): LastBlock['activati
   return null
 }
 
-const all = (v: number | number[] | undefined, expected: number) => v === undefined || (Array.isArray(v) ? v.every((x) => x === expected) : v === expected)
+const all = (v: number | number[] | undefined, expected: number) =>
+  v === undefined || (Array.isArray(v) ? v.every((x) => x === expected) : v === expected)
 
 export function findLastBlock(manifest: ModelManifest, graph: OnnxGraphInfo): LastBlock {
   const features = manifest.outputs.features.name
@@ -62,10 +63,13 @@ export function findLastBlock(manifest: ModelManifest, graph: OnnxGraphInfo): La
     const act = activationOf(graph, last)
     const before = producer(last.inputs[0])
     if (!act || !before || before.opType !== 'Conv') {
-      throw new NoLastBlockError(manifest, `the feature output is made by ${last.opType}${before ? ` of ${before.opType}` : ''}, not by a 1×1 convolution with ReLU, ReLU6 or no activation`)
+      throw new NoLastBlockError(
+        manifest,
+        `the feature output is made by ${last.opType}${before ? ` of ${before.opType}` : ''}, not by a 1×1 convolution with ReLU, ReLU6 or no activation`,
+      )
     }
     if (consumers(before.outputs[0]).length !== 1 || graph.outputs.some((o) => o.name === before.outputs[0])) {
-      throw new NoLastBlockError(manifest, 'the last convolution\'s output is used elsewhere too')
+      throw new NoLastBlockError(manifest, "the last convolution's output is used elsewhere too")
     }
     conv = before
     activation = act
@@ -73,28 +77,48 @@ export function findLastBlock(manifest: ModelManifest, graph: OnnxGraphInfo): La
   const a = conv.attributes
   const kernel = a.kernel_shape as number[] | undefined
   const weight = graph.initializers.get(conv.inputs[1])
-  const pointwise = all(a.group, 1) && all(a.strides, 1) && all(a.dilations, 1) && all(a.pads, 0) && (!kernel || kernel.every((k) => k === 1))
+  const pointwise =
+    all(a.group, 1) && all(a.strides, 1) && all(a.dilations, 1) && all(a.pads, 0) && (!kernel || kernel.every((k) => k === 1))
   if (!pointwise || !weight || weight.dims.length !== 4 || weight.dims[2] !== 1 || weight.dims[3] !== 1) {
-    throw new NoLastBlockError(manifest, `the last convolution (${conv.name || conv.outputs[0]}) is not a 1×1, stride 1, ungrouped convolution with a weight initializer`)
+    throw new NoLastBlockError(
+      manifest,
+      `the last convolution (${conv.name || conv.outputs[0]}) is not a 1×1, stride 1, ungrouped convolution with a weight initializer`,
+    )
   }
   const [outChannels, inChannels] = weight.dims
-  if (outChannels !== manifest.outputs.features.shape[0]) throw new NoLastBlockError(manifest, `the last convolution has ${outChannels} outputs, the feature map ${manifest.outputs.features.shape[0]} channels`)
+  if (outChannels !== manifest.outputs.features.shape[0])
+    throw new NoLastBlockError(
+      manifest,
+      `the last convolution has ${outChannels} outputs, the feature map ${manifest.outputs.features.shape[0]} channels`,
+    )
   const biasName = conv.inputs[2] || undefined
   const bias = biasName ? graph.initializers.get(biasName) : undefined
-  if (biasName && (!bias || bias.data.length !== outChannels)) throw new NoLastBlockError(manifest, `the bias "${biasName}" is not an initializer of ${outChannels} values`)
+  if (biasName && (!bias || bias.data.length !== outChannels))
+    throw new NoLastBlockError(manifest, `the bias "${biasName}" is not an initializer of ${outChannels} values`)
   // Writing new weights must change this block only.
   for (const name of [weight.name, biasName].filter((n): n is string => !!n)) {
     if (consumers(name).length !== 1) throw new NoLastBlockError(manifest, `initializer "${name}" is shared with other nodes`)
-    if (graph.initializers.get(name)?.rawOffset === undefined) throw new NoLastBlockError(manifest, `initializer "${name}" is not stored as raw float32`)
+    if (graph.initializers.get(name)?.rawOffset === undefined)
+      throw new NoLastBlockError(manifest, `initializer "${name}" is not stored as raw float32`)
   }
   const found: LastBlock = {
-    input: conv.inputs[0], weight: weight.name, bias: biasName, activation, inChannels, outChannels,
-    weightData: weight.data, biasData: bias?.data ?? new Float32Array(outChannels),
+    input: conv.inputs[0],
+    weight: weight.name,
+    bias: biasName,
+    activation,
+    inChannels,
+    outChannels,
+    weightData: weight.data,
+    biasData: bias?.data ?? new Float32Array(outChannels),
   }
   const declared = manifest.lastBlock
   if (declared) {
     const differs = (['input', 'weight', 'bias', 'activation'] as const).filter((k) => declared[k] !== found[k])
-    if (differs.length) throw new NoLastBlockError(manifest, `manifest.json lastBlock does not match the graph in ${differs.map((k) => `${k} (declared ${declared[k]}, graph ${found[k]})`).join(', ')}`)
+    if (differs.length)
+      throw new NoLastBlockError(
+        manifest,
+        `manifest.json lastBlock does not match the graph in ${differs.map((k) => `${k} (declared ${declared[k]}, graph ${found[k]})`).join(', ')}`,
+      )
   }
   return found
 }

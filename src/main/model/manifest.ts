@@ -40,7 +40,12 @@ export const manifestSchema = z
     outputs: z
       .object({
         logits: z.object({ name: z.string().min(1), activation: z.enum(['sigmoid', 'softmax', 'none']) }).strict(),
-        features: z.object({ name: z.string().min(1), shape: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]) }).strict(),
+        features: z
+          .object({
+            name: z.string().min(1),
+            shape: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
+          })
+          .strict(),
       })
       .strict(),
     head: z.object({ type: z.enum(['gap_linear', 'gap_mlp']), layers: z.array(headLayer).min(1) }).strict(),
@@ -49,7 +54,12 @@ export const manifestSchema = z
      * `--layers head+last-block` trains. Optional: the engine recognises such a block in the graph.
      */
     lastBlock: z
-      .object({ input: z.string().min(1), weight: z.string().min(1), bias: z.string().min(1).optional(), activation: z.enum(['none', 'relu', 'relu6']) })
+      .object({
+        input: z.string().min(1),
+        weight: z.string().min(1),
+        bias: z.string().min(1).optional(),
+        activation: z.enum(['none', 'relu', 'relu6']),
+      })
       .strict()
       .optional(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -60,12 +70,15 @@ export const manifestSchema = z
      * as fractions of image width/height. Evaluation scores it beside the model's heatmaps.
      */
     localizationPrior: z
-      .record(z.string(), z.object({ x: z.number().min(0).max(1), y: z.number().min(0).max(1), w: z.number().gt(0).max(1), h: z.number().gt(0).max(1) }).strict())
+      .record(
+        z.string(),
+        z
+          .object({ x: z.number().min(0).max(1), y: z.number().min(0).max(1), w: z.number().gt(0).max(1), h: z.number().gt(0).max(1) })
+          .strict(),
+      )
       .optional(),
     provenance: z.record(z.string(), z.unknown()),
-    modelCard: z
-      .object({ trainingData: z.string(), metrics: z.record(z.string(), z.unknown()), intendedUse: z.string() })
-      .passthrough(),
+    modelCard: z.object({ trainingData: z.string(), metrics: z.record(z.string(), z.unknown()), intendedUse: z.string() }).passthrough(),
   })
   .strict()
 

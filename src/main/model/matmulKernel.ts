@@ -65,6 +65,9 @@ export async function gemm(a: GemmOperand, b: GemmOperand, threads = 0): Promise
   if (a.data.length !== a.rows * a.cols || b.data.length !== b.rows * b.cols) throw new Error('gemm: operand size does not match its shape')
   const key = `gemm${a.transpose ? 'T' : 'N'}${b.transpose ? 'T' : 'N'}`
   const s = await session(key, () => gemmModelBytes(!!a.transpose, !!b.transpose), threads)
-  const out = await s.run({ A: new ort.Tensor('float32', a.data, [a.rows, a.cols]), B: new ort.Tensor('float32', b.data, [b.rows, b.cols]) })
+  const out = await s.run({
+    A: new ort.Tensor('float32', a.data, [a.rows, a.cols]),
+    B: new ort.Tensor('float32', b.data, [b.rows, b.cols]),
+  })
   return out.Y.data as Float32Array
 }

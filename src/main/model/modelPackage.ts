@@ -48,18 +48,32 @@ function readManifest(dir: string): ModelManifest {
 
 function checkTensors(dir: string, manifest: ModelManifest, graph: OnnxGraphInfo): void {
   const input = graph.inputs.find((i) => i.name === manifest.input.name)
-  if (!input) throw new ModelPackageError(dir, `input "${manifest.input.name}" is not in the graph (it has ${graph.inputs.map((i) => i.name).join(', ')})`)
+  if (!input)
+    throw new ModelPackageError(
+      dir,
+      `input "${manifest.input.name}" is not in the graph (it has ${graph.inputs.map((i) => i.name).join(', ')})`,
+    )
   const channels = manifest.input.channels === 'gray' ? 1 : 3
-  const expected = manifest.input.layout === 'NCHW'
-    ? [channels, manifest.input.height, manifest.input.width]
-    : [manifest.input.height, manifest.input.width, channels]
+  const expected =
+    manifest.input.layout === 'NCHW'
+      ? [channels, manifest.input.height, manifest.input.width]
+      : [manifest.input.height, manifest.input.width, channels]
   const declared = input.shape.slice(1)
   if (declared.some((d, i) => typeof d === 'number' && d !== expected[i])) {
-    throw new ModelPackageError(dir, `input "${input.name}" has shape [${input.shape.join(', ')}] but the manifest says [N, ${expected.join(', ')}]`)
+    throw new ModelPackageError(
+      dir,
+      `input "${input.name}" has shape [${input.shape.join(', ')}] but the manifest says [N, ${expected.join(', ')}]`,
+    )
   }
-  for (const [role, name] of [['logits', manifest.outputs.logits.name], ['features', manifest.outputs.features.name]] as const) {
+  for (const [role, name] of [
+    ['logits', manifest.outputs.logits.name],
+    ['features', manifest.outputs.features.name],
+  ] as const) {
     if (!graph.outputs.some((o) => o.name === name)) {
-      throw new ModelPackageError(dir, `${role} output "${name}" is not in the graph (outputs: ${graph.outputs.map((o) => o.name).join(', ')})`)
+      throw new ModelPackageError(
+        dir,
+        `${role} output "${name}" is not in the graph (outputs: ${graph.outputs.map((o) => o.name).join(', ')})`,
+      )
     }
   }
   const logits = graph.outputs.find((o) => o.name === manifest.outputs.logits.name)!
@@ -82,12 +96,14 @@ function readHead(dir: string, manifest: ModelManifest, graph: OnnxGraphInfo): D
     // Stored as [out][in] whatever the file's layout, so the math below has one form.
     const w = new Float32Array(outputs * ins)
     for (let o = 0; o < outputs; o++) {
-      for (let i = 0; i < ins; i++) w[o * ins + i] = layer.weightLayout === 'out_in' ? weight.data[o * ins + i] : weight.data[i * outputs + o]
+      for (let i = 0; i < ins; i++)
+        w[o * ins + i] = layer.weightLayout === 'out_in' ? weight.data[o * ins + i] : weight.data[i * outputs + o]
     }
     let bias: Float32Array = new Float32Array(outputs)
     if (layer.bias) {
       const b = graph.initializers.get(layer.bias)
-      if (!b || b.data.length !== outputs) throw new ModelPackageError(dir, `head layer ${index}: bias "${layer.bias}" is missing or has the wrong size`)
+      if (!b || b.data.length !== outputs)
+        throw new ModelPackageError(dir, `head layer ${index}: bias "${layer.bias}" is missing or has the wrong size`)
       bias = b.data
     }
     inputs = outputs
@@ -115,7 +131,10 @@ export function loadModelPackage(dirPath: string): ModelPackage {
   }
   const sha = sha256Of(bytes)
   if (sha !== manifest.sha256) {
-    throw new ModelPackageError(dir, `model.onnx has SHA-256 ${sha}, but the manifest says ${manifest.sha256}: the file is corrupt or not the one the manifest describes`)
+    throw new ModelPackageError(
+      dir,
+      `model.onnx has SHA-256 ${sha}, but the manifest says ${manifest.sha256}: the file is corrupt or not the one the manifest describes`,
+    )
   }
   let graph: OnnxGraphInfo
   try {

@@ -40,7 +40,11 @@ const DOUBLE = 11
 
 class Reader {
   pos: number
-  constructor(readonly buf: Uint8Array, readonly start = 0, readonly end = buf.length) {
+  constructor(
+    readonly buf: Uint8Array,
+    readonly start = 0,
+    readonly end = buf.length,
+  ) {
     this.pos = start
   }
   done(): boolean {
@@ -130,7 +134,8 @@ export function patchInitializers(model: Uint8Array, graph: OnnxGraphInfo, repla
   for (const [name, values] of Object.entries(replacements)) {
     const tensor = graph.initializers.get(name)
     if (!tensor || tensor.rawOffset === undefined) throw new Error(`initializer ${name} is not a float32 raw tensor in this model`)
-    if (tensor.data.length !== values.length) throw new Error(`initializer ${name} has ${tensor.data.length} values, the replacement ${values.length}`)
+    if (tensor.data.length !== values.length)
+      throw new Error(`initializer ${name} has ${tensor.data.length} values, the replacement ${values.length}`)
     values.forEach((v, i) => view.setFloat32(tensor.rawOffset! + i * 4, v, true))
   }
   return out
@@ -145,7 +150,10 @@ function readValueInfo(r: Reader): OnnxValueInfo {
       const type = r.bytes()
       while (!type.done()) {
         const t = type.tag()
-        if (t.field !== 1) { type.skip(t.wire); continue }
+        if (t.field !== 1) {
+          type.skip(t.wire)
+          continue
+        }
         const tensorType = type.bytes()
         while (!tensorType.done()) {
           const tt = tensorType.tag()
@@ -154,7 +162,10 @@ function readValueInfo(r: Reader): OnnxValueInfo {
             const shape = tensorType.bytes()
             while (!shape.done()) {
               const s = shape.tag()
-              if (s.field !== 1) { shape.skip(s.wire); continue }
+              if (s.field !== 1) {
+                shape.skip(s.wire)
+                continue
+              }
               const dim = shape.bytes()
               let value: number | string = '?'
               while (!dim.done()) {

@@ -34,8 +34,16 @@ export function floatValueInfo(name: string, dims?: Array<string | number>): num
 }
 
 /** NodeProto with integer attributes. */
-export function nodeProto(opType: string, inputs: string[], outputs: string[], name: string, attributes: Record<string, number> = {}): number[] {
-  const attrs = Object.entries(attributes).flatMap(([key, value]) => field(5, [...field(1, key), ...intField(3, value), ...intField(20, ATTRIBUTE_INT)]))
+export function nodeProto(
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  name: string,
+  attributes: Record<string, number> = {},
+): number[] {
+  const attrs = Object.entries(attributes).flatMap(([key, value]) =>
+    field(5, [...field(1, key), ...intField(3, value), ...intField(20, ATTRIBUTE_INT)]),
+  )
   return [...inputs.flatMap((i) => field(1, i)), ...outputs.flatMap((o) => field(2, o)), ...field(3, name), ...field(4, opType), ...attrs]
 }
 

@@ -6,7 +6,11 @@ import type { ModelManifest } from './manifest'
  * convert to the model's channels, antialiased Lanczos resize, then (x / scale − mean) / std exactly
  * as the manifest says. 16-bit images are brought to the 8-bit range first so one `scale` serves both.
  */
-export async function preprocessImage(image: Uint8Array | string, manifest: ModelManifest, name = typeof image === 'string' ? image : 'image'): Promise<Float32Array> {
+export async function preprocessImage(
+  image: Uint8Array | string,
+  manifest: ModelManifest,
+  name = typeof image === 'string' ? image : 'image',
+): Promise<Float32Array> {
   const { input, preprocess } = manifest
   const channels = input.channels === 'gray' ? 1 : 3
   let raw: { data: Buffer; info: OutputInfo }
@@ -17,9 +21,12 @@ export async function preprocessImage(image: Uint8Array | string, manifest: Mode
     const wide = maxValue === 65535
     let pipeline = sharp(image, { failOn: 'truncated' })
     // greyscale() would drop a 16-bit image to 8-bit values; the 16-bit colour spaces keep the range.
-    pipeline = input.channels === 'gray'
-      ? (wide ? pipeline.toColourspace('grey16') : pipeline.greyscale())
-      : pipeline.removeAlpha().toColourspace(wide ? 'rgb16' : 'srgb')
+    pipeline =
+      input.channels === 'gray'
+        ? wide
+          ? pipeline.toColourspace('grey16')
+          : pipeline.greyscale()
+        : pipeline.removeAlpha().toColourspace(wide ? 'rgb16' : 'srgb')
     pipeline = pipeline.resize({
       width: input.width,
       height: input.height,

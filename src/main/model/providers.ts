@@ -54,11 +54,19 @@ function cudaInstalled(): boolean {
 }
 
 /** `model` is a file, or the bytes of one (a copy with extra outputs); `label` names it in errors. */
-export async function openSession(model: string | Uint8Array, options: SessionOptions = {}, label = typeof model === 'string' ? model : 'model'): Promise<OpenedSession> {
+export async function openSession(
+  model: string | Uint8Array,
+  options: SessionOptions = {},
+  label = typeof model === 'string' ? model : 'model',
+): Promise<OpenedSession> {
   const attempts: ProviderAttempt[] = []
   for (const provider of providerOrder(options.providers)) {
     if (provider === 'cuda' && !cudaInstalled()) {
-      attempts.push({ provider, ok: false, reason: 'CUDA provider not installed (install onnxruntime-node with its CUDA download on a machine with network access)' })
+      attempts.push({
+        provider,
+        ok: false,
+        reason: 'CUDA provider not installed (install onnxruntime-node with its CUDA download on a machine with network access)',
+      })
       continue
     }
     try {
@@ -70,7 +78,10 @@ export async function openSession(model: string | Uint8Array, options: SessionOp
         // A provider that cannot start is an expected outcome here, reported in `attempts`, not a log error.
         logSeverityLevel: provider === 'cpu' ? 2 : 4,
       }
-      const session = typeof model === 'string' ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions)
+      const session =
+        typeof model === 'string'
+          ? await ort.InferenceSession.create(model, sessionOptions)
+          : await ort.InferenceSession.create(model, sessionOptions)
       attempts.push({ provider, ok: true })
       return { session, provider, attempts }
     } catch (error) {

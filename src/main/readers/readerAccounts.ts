@@ -45,7 +45,10 @@ export class ReaderAccounts {
   /** Readers with a login being checked: a parallel guess waits its turn instead of racing the backoff. */
   private readonly checking = new Set<number>()
 
-  constructor(private readonly store: CaseStore, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly store: CaseStore,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   private async slowHash<T>(work: () => Promise<T>): Promise<T> {
     if (this.hashing >= MAX_HASHING) throw new ForbiddenError('Too many logins at once; try again in a second')
@@ -58,7 +61,12 @@ export class ReaderAccounts {
   }
 
   private audit(actor: Actor, action: string, detail: Record<string, unknown>, at: string, subject?: Reader): void {
-    const who = actor.kind === 'cli' ? { name: CLI_NAME, id: null } : actor.kind === 'reader' ? { name: actor.reader.name, id: actor.reader.id } : { name: subject?.name ?? '(anonymous)', id: subject?.id ?? null }
+    const who =
+      actor.kind === 'cli'
+        ? { name: CLI_NAME, id: null }
+        : actor.kind === 'reader'
+          ? { name: actor.reader.name, id: actor.reader.id }
+          : { name: subject?.name ?? '(anonymous)', id: subject?.id ?? null }
     this.store.audit.append(who.name, action, null, detail, at, who.id)
   }
 
@@ -71,7 +79,9 @@ export class ReaderAccounts {
   async create(input: NewReaderInput, actor: Actor): Promise<Reader> {
     const admin = isAdministrator(actor)
     if (!admin && input.role !== 'radiologist') {
-      throw new ForbiddenError('Only an administrator creates a clinical advisor: "cxr-lens readers add" on the workstation, or a reader with the administrator flag')
+      throw new ForbiddenError(
+        'Only an administrator creates a clinical advisor: "cxr-lens readers add" on the workstation, or a reader with the administrator flag',
+      )
     }
     if (!admin && input.administrator) throw new ForbiddenError('Only an administrator makes another administrator')
     if (!admin && input.secret === undefined) throw new Error('A new reader needs a secret (at least 8 characters) to log in with')
@@ -81,13 +91,19 @@ export class ReaderAccounts {
     return this.store.transaction(() => {
       const at = new Date(this.now()).toISOString()
       const reader = this.store.readers.create(input.name, input.role, { secretHash, administrator: input.administrator ?? false, at })
-      this.audit(actor, 'reader.create', { readerId: reader.id, name: reader.name, role: reader.role, administrator: reader.administrator }, at, reader)
+      this.audit(
+        actor,
+        'reader.create',
+        { readerId: reader.id, name: reader.name, role: reader.role, administrator: reader.administrator },
+        at,
+        reader,
+      )
       return reader
     })
   }
 
   async setSecret(id: number, secret: string, actor: Actor): Promise<Reader> {
-    if (!isAdministrator(actor)) throw new ForbiddenError('Only an administrator sets a reader\'s secret')
+    if (!isAdministrator(actor)) throw new ForbiddenError("Only an administrator sets a reader's secret")
     const reader = this.target(id)
     const secretHash = await hashSecret(secret)
     return this.store.transaction(() => {
@@ -99,7 +115,7 @@ export class ReaderAccounts {
   }
 
   setRole(id: number, role: ReaderRole, administrator: boolean | undefined, actor: Actor): Reader {
-    if (!isAdministrator(actor)) throw new ForbiddenError('Only an administrator changes a reader\'s role')
+    if (!isAdministrator(actor)) throw new ForbiddenError("Only an administrator changes a reader's role")
     return this.store.transaction(() => {
       const before = this.target(id)
       const at = new Date(this.now()).toISOString()
@@ -118,13 +134,19 @@ export class ReaderAccounts {
     const reader = this.store.readers.get(readerId)
     const credentials = reader && this.store.readers.credentials(readerId)
     const failures = credentials ? credentials.failedLogins : (this.unknown.get(readerId)?.count ?? 0)
-    const lastFailed = credentials ? (credentials.lastFailedAt ? Date.parse(credentials.lastFailedAt) : null) : (this.unknown.get(readerId)?.at ?? null)
+    const lastFailed = credentials
+      ? credentials.lastFailedAt
+        ? Date.parse(credentials.lastFailedAt)
+        : null
+      : (this.unknown.get(readerId)?.at ?? null)
     const wait = waitLeftMs(failures, lastFailed, this.now())
     if (wait > 0 || this.checking.has(readerId)) {
       throw new ForbiddenError(`${LOGIN_REFUSED}; too many failed attempts, try again in ${Math.max(1, Math.ceil(wait / 1000))} s`)
     }
     if (reader && credentials && credentials.secretHash === null) {
-      throw new ForbiddenError(`${reader.name} has no secret yet: an administrator sets one on the workstation with "cxr-lens readers set-secret --id ${reader.id}" (the secret is read from standard input)`)
+      throw new ForbiddenError(
+        `${reader.name} has no secret yet: an administrator sets one on the workstation with "cxr-lens readers set-secret --id ${reader.id}" (the secret is read from standard input)`,
+      )
     }
     this.checking.add(readerId)
     let matches: boolean

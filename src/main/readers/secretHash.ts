@@ -22,13 +22,16 @@ export class WeakSecretError extends Error {}
 /** Refuses a secret too short to be one; the message says what is needed. */
 export function checkSecretStrength(secret: string): void {
   if (secret.trim().length === 0) throw new WeakSecretError('The secret is empty; give one of at least 8 characters')
-  if ([...secret].length < MIN_SECRET_LENGTH) throw new WeakSecretError(`The secret is too short (${[...secret].length} characters); give at least ${MIN_SECRET_LENGTH}`)
+  if ([...secret].length < MIN_SECRET_LENGTH)
+    throw new WeakSecretError(`The secret is too short (${[...secret].length} characters); give at least ${MIN_SECRET_LENGTH}`)
   if (secret.length > MAX_SECRET_LENGTH) throw new WeakSecretError(`The secret is too long; at most ${MAX_SECRET_LENGTH} characters`)
 }
 
 function derive(secret: string, salt: Buffer, cost: { N: number; r: number; p: number }): Promise<Buffer> {
   const options: ScryptOptions = { ...cost, maxmem: 256 * cost.N * cost.r + 1024 * 1024 }
-  return new Promise((resolve, reject) => scrypt(secret.normalize('NFC'), salt, KEY_BYTES, options, (error, key) => (error ? reject(error) : resolve(key))))
+  return new Promise((resolve, reject) =>
+    scrypt(secret.normalize('NFC'), salt, KEY_BYTES, options, (error, key) => (error ? reject(error) : resolve(key))),
+  )
 }
 
 export async function hashSecret(secret: string): Promise<string> {

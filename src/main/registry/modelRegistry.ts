@@ -45,7 +45,10 @@ export class ModelRegistry {
   scan(): { models: ModelEntry[]; broken: BrokenModel[] } {
     const models: ModelEntry[] = []
     const broken: BrokenModel[] = []
-    for (const [root, source] of [[this.bundledDir, 'bundled'], [this.importedDir, 'imported']] as const) {
+    for (const [root, source] of [
+      [this.bundledDir, 'bundled'],
+      [this.importedDir, 'imported'],
+    ] as const) {
       if (!existsSync(root)) continue
       for (const name of readdirSync(root).sort()) {
         const dir = join(root, name)
@@ -72,7 +75,9 @@ export class ModelRegistry {
     if (!id) return models[0]
     const matching = models.filter((m) => m.pkg.manifest.id === id && (!version || m.pkg.manifest.version === version))
     if (matching.length === 0) {
-      throw new Error(`No model "${id}"${version ? ` version ${version}` : ''}; installed: ${models.map((m) => `${m.pkg.manifest.id}@${m.pkg.manifest.version}`).join(', ')}`)
+      throw new Error(
+        `No model "${id}"${version ? ` version ${version}` : ''}; installed: ${models.map((m) => `${m.pkg.manifest.id}@${m.pkg.manifest.version}`).join(', ')}`,
+      )
     }
     return matching[matching.length - 1]
   }
@@ -83,7 +88,9 @@ export class ModelRegistry {
     const { id, version, sha256 } = pkg.manifest
     const known = this.store.models.get(id, version)
     if (known && known.sha256 !== sha256) {
-      throw new Error(`Model ${id} version ${version} is already registered with a different file (SHA-256 ${known.sha256.slice(0, 12)}…); give the new model a new version`)
+      throw new Error(
+        `Model ${id} version ${version} is already registered with a different file (SHA-256 ${known.sha256.slice(0, 12)}…); give the new model a new version`,
+      )
     }
     const target = join(this.importedDir, `${id}@${version}`)
     if (!existsSync(target)) {

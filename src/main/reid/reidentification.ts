@@ -16,7 +16,10 @@ export function configuredRecipient(dataDir: string): RecipientKey | null {
   const config = readReidConfig(dataDir)
   if (!config) return null
   const recipient = recipientFromPem(config.publicKey, `the public key in ${dataDir}'s re-identification setting`)
-  if (recipient.kid !== config.keyId) throw new Error(`the re-identification setting in ${dataDir} names key ${config.keyId}, but its public key is ${recipient.kid}; run cxr-lens reid enable --public-key FILE again`)
+  if (recipient.kid !== config.keyId)
+    throw new Error(
+      `the re-identification setting in ${dataDir} names key ${config.keyId}, but its public key is ${recipient.kid}; run cxr-lens reid enable --public-key FILE again`,
+    )
   return recipient
 }
 
@@ -63,9 +66,20 @@ export function sealLegacyTable(dataDir: string, recipient: RecipientKey): { sea
 }
 
 /** Turns sealing on with the officer's public key (PEM text); seals a plaintext table left by an earlier version. */
-export function enableReidentification(dataDir: string, publicPem: string, source: string, now = new Date()): { keyId: string; algorithm: string; legacySealed: number } {
+export function enableReidentification(
+  dataDir: string,
+  publicPem: string,
+  source: string,
+  now = new Date(),
+): { keyId: string; algorithm: string; legacySealed: number } {
   const recipient = recipientFromPem(publicPem, source)
-  writeReidConfig(dataDir, { enabled: true, publicKey: recipient.pem, keyId: recipient.kid, algorithm: recipient.alg, enabledAt: now.toISOString() })
+  writeReidConfig(dataDir, {
+    enabled: true,
+    publicKey: recipient.pem,
+    keyId: recipient.kid,
+    algorithm: recipient.alg,
+    enabledAt: now.toISOString(),
+  })
   const { sealed } = sealLegacyTable(dataDir, recipient)
   return { keyId: recipient.kid, algorithm: recipient.alg, legacySealed: sealed }
 }
@@ -91,7 +105,9 @@ export function reidentificationStatus(dataDir: string): ReidentificationStatus 
   }
   const warnings: string[] = []
   if (legacyPlaintext) {
-    warnings.push(`PLAINTEXT PATIENT IDENTIFIERS: ${legacyPlaintext} (the re-identification table of an earlier CXR Lens) holds patient names, IDs and birth dates unencrypted. Seal it to the data protection officer's public key with: cxr-lens reid seal --public-key DPO-public.pem --data-dir ${dataDir}`)
+    warnings.push(
+      `PLAINTEXT PATIENT IDENTIFIERS: ${legacyPlaintext} (the re-identification table of an earlier CXR Lens) holds patient names, IDs and birth dates unencrypted. Seal it to the data protection officer's public key with: cxr-lens reid seal --public-key DPO-public.pem --data-dir ${dataDir}`,
+    )
   }
   if (problem) warnings.push(`re-identification setting unusable: ${problem}`)
   return {

@@ -28,7 +28,10 @@ export interface ReidRecord {
 export class SealedWriter {
   private fd: number | null
 
-  constructor(readonly file: string, private readonly recipient: RecipientKey) {
+  constructor(
+    readonly file: string,
+    private readonly recipient: RecipientKey,
+  ) {
     this.fd = openSync(file, 'a', 0o600)
   }
 

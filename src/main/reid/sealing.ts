@@ -1,6 +1,17 @@
 import {
-  createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync,
-  privateDecrypt, publicEncrypt, randomBytes, constants, type KeyObject,
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  privateDecrypt,
+  publicEncrypt,
+  randomBytes,
+  constants,
+  type KeyObject,
 } from 'node:crypto'
 
 /**
@@ -37,22 +48,31 @@ export interface RecipientKey {
 }
 
 export function keyIdOf(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16)
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16)
 }
 
 function algorithmOf(key: KeyObject, source: string): SealAlgorithm {
   if (key.asymmetricKeyType === 'x25519') return 'X25519-HKDF-SHA256+A256GCM'
   if (key.asymmetricKeyType === 'rsa') {
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
-    if (bits < MIN_RSA_BITS) throw new Error(`${source}: an RSA key of ${bits} bits is too short for sealing; it needs at least ${MIN_RSA_BITS}`)
+    if (bits < MIN_RSA_BITS)
+      throw new Error(`${source}: an RSA key of ${bits} bits is too short for sealing; it needs at least ${MIN_RSA_BITS}`)
     return 'RSA-OAEP-SHA256+A256GCM'
   }
-  throw new Error(`${source}: a ${key.asymmetricKeyType ?? 'symmetric'} key cannot seal records; use an X25519 or RSA (>= ${MIN_RSA_BITS} bit) public key (cxr-lens reid keygen makes one)`)
+  throw new Error(
+    `${source}: a ${key.asymmetricKeyType ?? 'symmetric'} key cannot seal records; use an X25519 or RSA (>= ${MIN_RSA_BITS} bit) public key (cxr-lens reid keygen makes one)`,
+  )
 }
 
 /** Parses a PEM public key (SPKI, or a certificate's key); a private key is refused so it never lands on the workstation. */
 export function recipientFromPem(pem: string, source: string): RecipientKey {
-  if (/PRIVATE KEY-----/.test(pem)) throw new Error(`${source} is a private key; give the workstation the public key only (the private key stays with the data protection officer)`)
+  if (/PRIVATE KEY-----/.test(pem))
+    throw new Error(
+      `${source} is a private key; give the workstation the public key only (the private key stays with the data protection officer)`,
+    )
   let key: KeyObject
   try {
     key = createPublicKey(pem)
@@ -64,14 +84,16 @@ export function recipientFromPem(pem: string, source: string): RecipientKey {
 }
 
 export function privateKeyFromPem(pem: string, source: string, passphrase?: string): KeyObject {
-  if (passphrase === undefined && /ENCRYPTED/.test(pem)) throw new Error(`${source} is encrypted; give its passphrase on standard input with --passphrase-stdin`)
+  if (passphrase === undefined && /ENCRYPTED/.test(pem))
+    throw new Error(`${source} is encrypted; give its passphrase on standard input with --passphrase-stdin`)
   try {
     const key = createPrivateKey({ key: pem, passphrase })
     algorithmOf(key, source)
     return key
   } catch (error) {
     if ((error as Error).message.startsWith(source)) throw error
-    if (passphrase !== undefined && /bad decrypt/.test((error as Error).message)) throw new Error(`${source}: the passphrase does not open this key`)
+    if (passphrase !== undefined && /bad decrypt/.test((error as Error).message))
+      throw new Error(`${source}: the passphrase does not open this key`)
     throw new Error(`${source} is not a readable PEM private key (${(error as Error).message})`)
   }
 }
@@ -102,7 +124,13 @@ export function seal(plaintext: Buffer, recipient: RecipientKey): SealedEnvelope
   cipher.setAAD(aadOf(header))
   const ct = Buffer.concat([cipher.update(plaintext), cipher.final()])
   contentKey.fill(0)
-  return { ...header, ek: ek.toString('base64'), iv: iv.toString('base64'), ct: ct.toString('base64'), tag: cipher.getAuthTag().toString('base64') }
+  return {
+    ...header,
+    ek: ek.toString('base64'),
+    iv: iv.toString('base64'),
+    ct: ct.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+  }
 }
 
 /** Decrypts one envelope with the private key; throws when the key is not the one it was sealed to or the record was altered. */
@@ -132,10 +160,11 @@ export function unseal(envelope: SealedEnvelope, privateKey: KeyObject): Buffer 
 }
 
 /** A key pair for the data protection officer: the private key as PKCS#8 PEM (encrypted when a passphrase is given), the public key as SPKI PEM. */
-export function generateSealingKeyPair(type: 'x25519' | 'rsa', passphrase?: string): { privatePem: string; publicPem: string; kid: string } {
-  const pair = type === 'rsa'
-    ? generateKeyPairSync('rsa', { modulusLength: 4096, publicExponent: 0x10001 })
-    : generateKeyPairSync('x25519')
+export function generateSealingKeyPair(
+  type: 'x25519' | 'rsa',
+  passphrase?: string,
+): { privatePem: string; publicPem: string; kid: string } {
+  const pair = type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 4096, publicExponent: 0x10001 }) : generateKeyPairSync('x25519')
   const protection = passphrase ? { cipher: 'aes-256-cbc', passphrase } : {}
   return {
     privatePem: pair.privateKey.export({ type: 'pkcs8', format: 'pem', ...protection }).toString(),

@@ -35,7 +35,8 @@ export function createBackupService(deps: BackupServiceDeps) {
       const entry = listBackups(dbPath).find((b) => b.name === name)
       if (!entry) throw new Error(`No backup named ${JSON.stringify(name)} in ${backupsDir(dbPath)}`)
       const running = deps.runningJobs()
-      if (running.length) throw new Error(`Wait for the running ${running.join(', ')} job to finish, or cancel it, before restoring a backup`)
+      if (running.length)
+        throw new Error(`Wait for the running ${running.join(', ')} job to finish, or cancel it, before restoring a backup`)
       const file = join(backupsDir(dbPath), entry.name)
       checkBackup(file)
       // Another process (a CLI command, browser mode beside the app) holding the file would go on
@@ -51,7 +52,12 @@ export function createBackupService(deps: BackupServiceDeps) {
         const problems = store.checkIntegrity()
         if (problems.length) throw new Error(`The restored database fails quick_check: ${problems.slice(0, 3).join('; ')}`)
         deps.setHealth({ state: 'ok' })
-        return { restored: entry.name, safetyBackup: safetyBackup && basename(safetyBackup), previousFile, schemaVersion: store.schemaVersion() }
+        return {
+          restored: entry.name,
+          safetyBackup: safetyBackup && basename(safetyBackup),
+          previousFile,
+          schemaVersion: store.schemaVersion(),
+        }
       })
     },
   }

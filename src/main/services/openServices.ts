@@ -92,7 +92,9 @@ export function openServices(folder: DataFolder, options: ServiceOptions): Servi
     throw error
   }
   const { store, problems } = opened
-  let health: DatabaseHealth = problems.length ? { state: 'damaged', problems: problems.slice(0, 20), latestBackup: listBackups(dbPath)[0] ?? null } : { state: 'ok' }
+  let health: DatabaseHealth = problems.length
+    ? { state: 'damaged', problems: problems.slice(0, 20), latestBackup: listBackups(dbPath)[0] ?? null }
+    : { state: 'ok' }
   // A damaged database is never snapshotted: scheduled rotation would push the good backups out.
   const snapshot = () => {
     if (health.state === 'ok') store.scheduledBackup()
@@ -112,7 +114,14 @@ export function openServices(folder: DataFolder, options: ServiceOptions): Servi
   const background = new BackgroundAnalysis(store, registry, folder.root)
   const runningJobs = () => [...jobs.running(), ...(background.busy ? ['background analysis'] : [])]
   const holderKind: HolderKind = kind === 'worker' ? 'app' : kind
-  const backups = createBackupService({ store, dbPath, kind: holderKind, runningJobs, health: () => health, setHealth: (next) => (health = next) })
+  const backups = createBackupService({
+    store,
+    dbPath,
+    kind: holderKind,
+    runningJobs,
+    health: () => health,
+    setHealth: (next) => (health = next),
+  })
   if (options.background && health.state === 'ok' && process.env.CXR_LENS_BACKGROUND !== 'off') {
     // Cases an import commits are queued while it runs (its batches commit every few dozen images),
     // so the first heatmaps land before the import ends; the model loads as the import starts.

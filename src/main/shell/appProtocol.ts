@@ -14,7 +14,9 @@ import { serveRendererFile } from './rendererFiles'
  * module scripts load. Not `corsEnabled` (no other origin may read it), not `bypassCSP`.
  */
 export function registerAppScheme(): void {
-  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } }])
+  protocol.registerSchemesAsPrivileged([
+    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } },
+  ])
 }
 
 /** Serves `rendererRoot` (out/renderer, inside app.asar when packaged) on the app scheme. */

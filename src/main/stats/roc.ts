@@ -74,7 +74,8 @@ export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number>): 
   for (let i = 0; i < order.length; i++) {
     if (order[i][1]) tp++
     else fp++
-    if (i === order.length - 1 || order[i + 1][0] !== order[i][0]) points.push([negatives ? fp / negatives : 0, positives ? tp / positives : 0])
+    if (i === order.length - 1 || order[i + 1][0] !== order[i][0])
+      points.push([negatives ? fp / negatives : 0, positives ? tp / positives : 0])
   }
   return points
 }
@@ -90,7 +91,10 @@ export interface Confusion {
 }
 
 export function confusionAt(scores: ArrayLike<number>, labels: ArrayLike<number>, threshold: number): Confusion {
-  let tp = 0, fp = 0, tn = 0, fn = 0
+  let tp = 0,
+    fp = 0,
+    tn = 0,
+    fn = 0
   for (let i = 0; i < labels.length; i++) {
     const predicted = scores[i] >= threshold
     if (labels[i]) {
@@ -101,7 +105,8 @@ export function confusionAt(scores: ArrayLike<number>, labels: ArrayLike<number>
   }
   const precision = tp + fp ? tp / (tp + fp) : null
   const recall = tp + fn ? tp / (tp + fn) : null
-  const f1 = precision !== null && recall !== null && precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : tp + fn ? 0 : null
+  const f1 =
+    precision !== null && recall !== null && precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : tp + fn ? 0 : null
   return { tp, fp, tn, fn, precision, recall, f1 }
 }
 

@@ -19,7 +19,14 @@ export class AuditRepository {
     this.forCase = db.prepare('SELECT id, at, actor, action, case_id AS caseId, detail FROM audit_log WHERE case_id IS ? ORDER BY id')
   }
 
-  append(actor: string, action: string, caseId: number | null, detail: Record<string, unknown> = {}, at = new Date().toISOString(), readerId: number | null = null): void {
+  append(
+    actor: string,
+    action: string,
+    caseId: number | null,
+    detail: Record<string, unknown> = {},
+    at = new Date().toISOString(),
+    readerId: number | null = null,
+  ): void {
     this.insert.run(at, actor, action, caseId, JSON.stringify(detail), readerId)
   }
 

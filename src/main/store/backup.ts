@@ -27,7 +27,11 @@ export function checkIntegrity(db: Db, thorough = false): string[] {
   return messages.length === 1 && messages[0] === 'ok' ? [] : messages
 }
 
-const KINDS: Array<[string, BackupInfo['kind']]> = [['scheduled-', 'scheduled'], ['pre-migration-', 'pre-migration'], ['pre-restore-', 'pre-restore']]
+const KINDS: Array<[string, BackupInfo['kind']]> = [
+  ['scheduled-', 'scheduled'],
+  ['pre-migration-', 'pre-migration'],
+  ['pre-restore-', 'pre-restore'],
+]
 
 /** The snapshots in `<data folder>/backups`, newest first, with what made each. */
 export function listBackups(dbPath: string): BackupInfo[] {
@@ -37,7 +41,12 @@ export function listBackups(dbPath: string): BackupInfo[] {
     .filter((name) => name.endsWith('.sqlite'))
     .map((name) => {
       const stat = statSync(join(dir, name))
-      return { name, kind: KINDS.find(([prefix]) => name.startsWith(prefix))?.[1] ?? 'manual', createdAt: stat.mtime.toISOString(), bytes: stat.size }
+      return {
+        name,
+        kind: KINDS.find(([prefix]) => name.startsWith(prefix))?.[1] ?? 'manual',
+        createdAt: stat.mtime.toISOString(),
+        bytes: stat.size,
+      }
     })
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.name.localeCompare(a.name))
 }
@@ -83,7 +92,9 @@ export function scheduledBackup(db: Db, dbPath: string, now = new Date()): strin
   const unlock = takeRotationLock(folder.backupRotationLock)
   if (!unlock) return null // another process is taking today's snapshot right now
   try {
-    const scheduled = readdirSync(dir).filter((f) => f.startsWith('scheduled-')).sort()
+    const scheduled = readdirSync(dir)
+      .filter((f) => f.startsWith('scheduled-'))
+      .sort()
     const newest = scheduled.at(-1)
     if (newest && now.getTime() - statSync(join(dir, newest)).mtimeMs < 24 * 3600 * 1000) return null
     const file = backupTo(db, join(dir, `scheduled-${now.toISOString().replace(/[:.]/g, '-')}.sqlite`))

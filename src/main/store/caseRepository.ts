@@ -58,7 +58,9 @@ export class CaseRepository {
       @pixelSpacingY, @importedAt, @sourceFormat, @windowCenter, @windowWidth)`)
     this.bySha = db.prepare(`SELECT ${CASE_COLUMNS} FROM cases c LEFT JOIN patients p ON p.id = c.patient_id WHERE c.sha256 = ?`)
     this.byId = db.prepare(`SELECT ${CASE_COLUMNS} FROM cases c LEFT JOIN patients p ON p.id = c.patient_id WHERE c.id = ?`)
-    this.byName = db.prepare(`SELECT ${CASE_COLUMNS} FROM cases c LEFT JOIN patients p ON p.id = c.patient_id WHERE c.image_name = ? ORDER BY c.id`)
+    this.byName = db.prepare(
+      `SELECT ${CASE_COLUMNS} FROM cases c LEFT JOIN patients p ON p.id = c.patient_id WHERE c.image_name = ? ORDER BY c.id`,
+    )
     this.upsertPatient = db.prepare(`INSERT INTO patients (pseudo_id, sex, created_at) VALUES (?, ?, ?)
       ON CONFLICT (pseudo_id) DO UPDATE SET sex = COALESCE(patients.sex, excluded.sex) RETURNING id`)
     this.patientByPseudo = db.prepare('SELECT id FROM patients WHERE pseudo_id = ?')

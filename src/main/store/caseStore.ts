@@ -33,7 +33,10 @@ export class CaseStore {
   queue!: AnalysisQueueRepository
 
   /** `db` null: a file too damaged to open; no connection until `reopen` swaps a sound file in. */
-  constructor(db: Db | null, readonly path: string = db?.name ?? ':memory:') {
+  constructor(
+    db: Db | null,
+    readonly path: string = db?.name ?? ':memory:',
+  ) {
     if (db) this.attach(db)
     else {
       this.db = new Database(':memory:')

@@ -75,7 +75,14 @@ function parseHolder(text: string): Holder | null {
     const value = JSON.parse(text) as Partial<Holder>
     if (!Number.isInteger(value.pid) || typeof value.kind !== 'string' || typeof value.host !== 'string') return null
     const started = typeof value.started === 'string' ? value.started : null
-    return { pid: value.pid!, kind: value.kind as HolderKind, host: value.host, since: String(value.since ?? ''), what: String(value.what ?? value.kind), started }
+    return {
+      pid: value.pid!,
+      kind: value.kind as HolderKind,
+      host: value.host,
+      since: String(value.since ?? ''),
+      what: String(value.what ?? value.kind),
+      started,
+    }
   } catch {
     return null
   }
@@ -226,7 +233,7 @@ export class DatabaseInUseError extends Error {
     super(
       `The case database in ${dataDir} is open in another process: ${describeHolders(holders)}. ` +
         `Restoring now would leave its saves in the replaced file. Close ${holders.length > 1 ? 'them' : 'it'} and try again` +
-        (holders.some((h) => h.kind !== 'cli') ? ', or restore from that app\'s Backups dialog' : '') +
+        (holders.some((h) => h.kind !== 'cli') ? ", or restore from that app's Backups dialog" : '') +
         '; nothing was changed.',
     )
     this.name = 'DatabaseInUseError'

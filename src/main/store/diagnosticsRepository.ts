@@ -23,7 +23,17 @@ const COUNTED = ['cases', 'patients', 'labels', 'boxes', 'readers', 'models', 'p
  */
 export function databaseReport(file: string): DatabaseReport {
   const size = (path: string) => statSync(path, { throwIfNoEntry: false })?.size ?? null
-  const report: DatabaseReport = { file, exists: size(file) !== null, bytes: size(file), walBytes: size(`${file}-wal`), schemaVersion: null, quickCheck: null, rows: {}, models: [], error: null }
+  const report: DatabaseReport = {
+    file,
+    exists: size(file) !== null,
+    bytes: size(file),
+    walBytes: size(`${file}-wal`),
+    schemaVersion: null,
+    quickCheck: null,
+    rows: {},
+    models: [],
+    error: null,
+  }
   if (!report.exists) return report
   let db: Database.Database | null = null
   try {
@@ -31,13 +41,17 @@ export function databaseReport(file: string): DatabaseReport {
     report.schemaVersion = db.pragma('user_version', { simple: true }) as number
     const rows = db.pragma('quick_check') as Array<Record<string, string>>
     report.quickCheck = rows.map((row) => String(Object.values(row)[0]))
-    const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name))
+    const tables = new Set(
+      (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name),
+    )
     for (const table of COUNTED) {
       // Table names come from the constant list above, never from input.
       if (tables.has(table)) report.rows[table] = (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
     }
     if (tables.has('models')) {
-      report.models = db.prepare('SELECT id, version, sha256, registered_at AS registeredAt FROM models ORDER BY registered_at').all() as DatabaseReport['models']
+      report.models = db
+        .prepare('SELECT id, version, sha256, registered_at AS registeredAt FROM models ORDER BY registered_at')
+        .all() as DatabaseReport['models']
     }
   } catch (error) {
     report.error = `${(error as NodeJS.ErrnoException).code ?? 'error'}: ${(error as Error).message}`

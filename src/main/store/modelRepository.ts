@@ -17,7 +17,9 @@ export class ModelRepository {
   constructor(db: Db) {
     this.upsert = db.prepare(`INSERT INTO models (id, version, sha256, manifest, registered_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (id, version) DO NOTHING`)
-    this.all = db.prepare('SELECT id, version, sha256, manifest, registered_at AS registeredAt FROM models ORDER BY registered_at, id, version')
+    this.all = db.prepare(
+      'SELECT id, version, sha256, manifest, registered_at AS registeredAt FROM models ORDER BY registered_at, id, version',
+    )
     this.one = db.prepare('SELECT id, version, sha256, manifest, registered_at AS registeredAt FROM models WHERE id = ? AND version = ?')
   }
 
@@ -26,7 +28,9 @@ export class ModelRepository {
     this.upsert.run(id, version, sha256, manifest, at)
     const stored = this.get(id, version)!
     if (stored.sha256 !== sha256) {
-      throw new Error(`Model ${id} version ${version} is already registered with a different file (SHA-256 ${stored.sha256.slice(0, 12)}…); give the new model a new version`)
+      throw new Error(
+        `Model ${id} version ${version} is already registered with a different file (SHA-256 ${stored.sha256.slice(0, 12)}…); give the new model a new version`,
+      )
     }
     return stored
   }

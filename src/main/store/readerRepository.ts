@@ -43,7 +43,9 @@ export class ReaderRepository {
     this.insert = db.prepare('INSERT INTO readers (name, role, created_at, secret_hash, administrator) VALUES (?, ?, ?, ?, ?)')
     this.all = db.prepare(`SELECT ${COLUMNS} FROM readers ORDER BY name COLLATE NOCASE`)
     this.one = db.prepare(`SELECT ${COLUMNS} FROM readers WHERE id = ?`)
-    this.credentialsOf = db.prepare('SELECT secret_hash AS secretHash, failed_logins AS failedLogins, last_failed_at AS lastFailedAt FROM readers WHERE id = ?')
+    this.credentialsOf = db.prepare(
+      'SELECT secret_hash AS secretHash, failed_logins AS failedLogins, last_failed_at AS lastFailedAt FROM readers WHERE id = ?',
+    )
     // A new secret also clears the backoff: an administrator just vouched for the reader.
     this.updateSecret = db.prepare('UPDATE readers SET secret_hash = ?, failed_logins = 0, last_failed_at = NULL WHERE id = ?')
     this.updateRole = db.prepare('UPDATE readers SET role = ?, administrator = ? WHERE id = ?')
@@ -53,10 +55,17 @@ export class ReaderRepository {
 
   create(name: string, role: ReaderRole, options: NewReader = {}): Reader {
     try {
-      const { lastInsertRowid } = this.insert.run(name.trim(), role, options.at ?? new Date().toISOString(), options.secretHash ?? null, options.administrator ? 1 : 0)
+      const { lastInsertRowid } = this.insert.run(
+        name.trim(),
+        role,
+        options.at ?? new Date().toISOString(),
+        options.secretHash ?? null,
+        options.administrator ? 1 : 0,
+      )
       return this.get(Number(lastInsertRowid))!
     } catch (error) {
-      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new Error(`A reader named "${name.trim()}" already exists`)
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
+        throw new Error(`A reader named "${name.trim()}" already exists`)
       throw error
     }
   }

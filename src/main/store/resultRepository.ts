@@ -59,7 +59,8 @@ export class ResultRepository {
       EXISTS (SELECT 1 FROM labels l WHERE l.case_id = r.case_id AND l.finding = r.finding) AS positive
       FROM predictions r WHERE r.model_id = ? AND r.model_version = ?`)
     // A model map and every edit made from it or from its edits, oldest first.
-    this.chain = db.prepare(`WITH RECURSIVE versions(id) AS (SELECT ? UNION SELECT h.id FROM heatmaps h JOIN versions v ON h.edited_from = v.id)
+    this.chain =
+      db.prepare(`WITH RECURSIVE versions(id) AS (SELECT ? UNION SELECT h.id FROM heatmaps h JOIN versions v ON h.edited_from = v.id)
       SELECT h.id, h.edited_from AS editedFrom, h.author, h.created_at AS createdAt FROM heatmaps h JOIN versions v ON v.id = h.id ORDER BY h.id`)
     // The newest model map per case and finding for one model version and method.
     this.latestPerCase = db.prepare(`SELECT ${columns} FROM heatmaps h WHERE model_id = ? AND model_version = ? AND method = ?
@@ -67,7 +68,13 @@ export class ResultRepository {
         AND g.model_id = h.model_id AND g.model_version = h.model_version AND g.method = h.method AND g.edited_from IS NULL)`)
   }
 
-  putPredictions(caseId: number, modelId: string, version: string, probabilities: Record<string, number>, at = new Date().toISOString()): void {
+  putPredictions(
+    caseId: number,
+    modelId: string,
+    version: string,
+    probabilities: Record<string, number>,
+    at = new Date().toISOString(),
+  ): void {
     for (const [finding, p] of Object.entries(probabilities)) this.putPrediction.run(caseId, modelId, version, finding, p, at)
   }
 
@@ -76,12 +83,20 @@ export class ResultRepository {
   }
 
   putHeatmap(map: NewHeatmap, at = new Date().toISOString()): number {
-    if (map.data.length !== map.width * map.height) throw new Error(`heatmap data has ${map.data.length} values for ${map.width}×${map.height}`)
+    if (map.data.length !== map.width * map.height)
+      throw new Error(`heatmap data has ${map.data.length} values for ${map.width}×${map.height}`)
     const bytes = new Uint8Array(map.data.buffer, map.data.byteOffset, map.data.byteLength)
-    return Number(this.insertHeatmap.run({
-      ...map, params: JSON.stringify(map.params), data: bytes, editedFrom: map.editedFrom ?? null, author: map.author ?? null,
-      readerId: map.readerId ?? null, createdAt: at,
-    }).lastInsertRowid)
+    return Number(
+      this.insertHeatmap.run({
+        ...map,
+        params: JSON.stringify(map.params),
+        data: bytes,
+        editedFrom: map.editedFrom ?? null,
+        author: map.author ?? null,
+        readerId: map.readerId ?? null,
+        createdAt: at,
+      }).lastInsertRowid,
+    )
   }
 
   heatmap(caseId: number, modelId: string, version: string, finding: string, method: string): StoredHeatmap | undefined {

@@ -87,9 +87,10 @@ export class WorklistRepository {
     // Every sort index ends in (image_name, rowid), so this tie-break lets SQLite walk an index
     // instead of sorting 100k rows.
     const sort = query.sort ?? 'image'
-    const orderSql = sort === 'image'
-      ? `c.image_name ${direction}, c.id ${direction}`
-      : `${SORT_SQL[sort]} ${direction}, c.image_name ${direction}, c.id ${direction}`
+    const orderSql =
+      sort === 'image'
+        ? `c.image_name ${direction}, c.id ${direction}`
+        : `${SORT_SQL[sort]} ${direction}, c.image_name ${direction}, c.id ${direction}`
     const limit = query.limit ?? DEFAULT_PAGE_SIZE
     const offset = query.offset ?? 0
 
@@ -101,9 +102,14 @@ export class WorklistRepository {
       .pluck()
       .all({ ...params, limit, offset }) as number[]
     const byId = new Map(
-      (this.rowsStmt.all({
-        ids: JSON.stringify(ids), readerId: query.readerId ?? null, modelId: context.model?.id ?? null, modelVersion: context.model?.version ?? null,
-      }) as RawRow[]).map((row) => [row.id, row]),
+      (
+        this.rowsStmt.all({
+          ids: JSON.stringify(ids),
+          readerId: query.readerId ?? null,
+          modelId: context.model?.id ?? null,
+          modelVersion: context.model?.version ?? null,
+        }) as RawRow[]
+      ).map((row) => [row.id, row]),
     )
     const raw = ids.map((id) => byId.get(id)!).filter(Boolean)
     const rows = raw.map((row) => ({

@@ -19,7 +19,19 @@ const fraction = (b: Box, width: number, height: number): Rect => ({ x: b.x / wi
  * predictions against the ground-truth labels, confidence against IoU, and inter-reader agreement.
  */
 export function dashboard(store: CaseStore, registry: ModelRegistry, query: DashboardQuery): DashboardData {
-  const empty: DashboardData = { model: null, method: query.method, cases: 0, localization: {}, localizationChestXray8: {}, baselines: {}, paper: CHESTXRAY8_TIOBB, classification: {}, macroAuroc: null, scatter: [], agreement: {} }
+  const empty: DashboardData = {
+    model: null,
+    method: query.method,
+    cases: 0,
+    localization: {},
+    localizationChestXray8: {},
+    baselines: {},
+    paper: CHESTXRAY8_TIOBB,
+    classification: {},
+    macroAuroc: null,
+    scatter: [],
+    agreement: {},
+  }
   if (registry.list().length === 0) return empty
   const { manifest } = registry.get(query.model, query.version).pkg
   const model = { id: manifest.id, version: manifest.version }
@@ -44,7 +56,9 @@ export function dashboard(store: CaseStore, registry: ModelRegistry, query: Dash
   for (const map of store.results.latestHeatmaps(model.id, model.version, query.method)) {
     if (!findings.includes(map.finding)) continue
     const record = store.cases.get(map.caseId)!
-    const truth = boxes(map.caseId).filter((b) => b.finding === map.finding && (query.readerId === undefined || b.readerId === query.readerId))
+    const truth = boxes(map.caseId).filter(
+      (b) => b.finding === map.finding && (query.readerId === undefined || b.readerId === query.readerId),
+    )
     if (truth.length === 0) continue
     caseIds.add(map.caseId)
     const values = evaluationGrid(map.data, map.height, map.width, map.method)
@@ -54,11 +68,16 @@ export function dashboard(store: CaseStore, registry: ModelRegistry, query: Dash
     push(scores, map.finding, score)
     push(paperScores, map.finding, scored.paper)
     // the baselines an explanation must beat, on the same boxes: a seeded random map on the method's grid, and the prior box
-    push(randomScores, map.finding, scoreArm({ map: randomMap(map.height, map.width, map.caseId * 31 + manifest.findings.indexOf(map.finding)) }, grid))
+    push(
+      randomScores,
+      map.finding,
+      scoreArm({ map: randomMap(map.height, map.width, map.caseId * 31 + manifest.findings.indexOf(map.finding)) }, grid),
+    )
     const prior = manifest.localizationPrior?.[map.finding]
     if (prior) push(priorScores, map.finding, scoreArm({ box: toGrid(prior) }, grid))
     const probability = probabilityOf.get(`${map.caseId}:${map.finding}`)
-    if (probability !== undefined) scatter.push({ caseId: map.caseId, image: record.imageName, finding: map.finding, probability, iou: score.maskIou })
+    if (probability !== undefined)
+      scatter.push({ caseId: map.caseId, image: record.imageName, finding: map.finding, probability, iou: score.maskIou })
   }
 
   // Inter-reader agreement: every pair of authors who boxed the same finding on the same case.
@@ -72,7 +91,8 @@ export function dashboard(store: CaseStore, registry: ModelRegistry, query: Dash
       }
       const masks = [...byAuthor.values()].map((rects) => rectMask(rects, EVAL_GRID, EVAL_GRID))
       for (let i = 0; i < masks.length; i++) {
-        for (let j = i + 1; j < masks.length; j++) agreementIous.set(finding, [...(agreementIous.get(finding) ?? []), maskIou(masks[i], masks[j])])
+        for (let j = i + 1; j < masks.length; j++)
+          agreementIous.set(finding, [...(agreementIous.get(finding) ?? []), maskIou(masks[i], masks[j])])
       }
     }
   }
@@ -88,7 +108,10 @@ export function dashboard(store: CaseStore, registry: ModelRegistry, query: Dash
     localization[finding] = summarize(list)
     const paper = paperScores.get(finding)!.flatMap((p) => p.best)
     localizationChestXray8[finding] = { n_boxes: paper.length, iobb_acc: paperAccuracy(paper) }
-    baselines[finding] = { prior: priorScores.has(finding) ? baseline(priorScores.get(finding)!) : null, random: baseline(randomScores.get(finding)!) }
+    baselines[finding] = {
+      prior: priorScores.has(finding) ? baseline(priorScores.get(finding)!) : null,
+      random: baseline(randomScores.get(finding)!),
+    }
   }
   const classification: DashboardData['classification'] = {}
   const aurocs: number[] = []
@@ -99,9 +122,26 @@ export function dashboard(store: CaseStore, registry: ModelRegistry, query: Dash
     const probabilities = rows.map((r) => r.probability)
     const result = delong(probabilities, labels)
     if (result) aurocs.push(result.auc)
-    classification[finding] = { n_pos: labels.filter(Boolean).length, auroc: result?.auc ?? null, auroc_ci: result?.ci95 ?? null, roc: result ? rocCurve(probabilities, labels) : [] }
+    classification[finding] = {
+      n_pos: labels.filter(Boolean).length,
+      auroc: result?.auc ?? null,
+      auroc_ci: result?.ci95 ?? null,
+      roc: result ? rocCurve(probabilities, labels) : [],
+    }
   }
   const agreement: DashboardData['agreement'] = {}
   for (const [finding, ious] of agreementIous) agreement[finding] = { pairs: ious.length, meanIou: mean(ious) }
-  return { model, method: query.method, cases: caseIds.size, localization, localizationChestXray8, baselines, paper: CHESTXRAY8_TIOBB, classification, macroAuroc: mean(aurocs), scatter, agreement }
+  return {
+    model,
+    method: query.method,
+    cases: caseIds.size,
+    localization,
+    localizationChestXray8,
+    baselines,
+    paper: CHESTXRAY8_TIOBB,
+    classification,
+    macroAuroc: mean(aurocs),
+    scatter,
+    agreement,
+  }
 }

@@ -45,7 +45,10 @@ export function parseSocketMessage(data: RawData, isBinary: boolean): ParsedMess
     return invalid(null, `Message is not a wire message: ${(error as Error).message.slice(0, 200)}`)
   }
   if (!decoded || typeof decoded !== 'object' || Array.isArray(decoded)) {
-    return invalid(null, `Message must be an object {id, channel, request}, got ${Array.isArray(decoded) ? 'an array' : decoded === null ? 'null' : typeof decoded}`)
+    return invalid(
+      null,
+      `Message must be an object {id, channel, request}, got ${Array.isArray(decoded) ? 'an array' : decoded === null ? 'null' : typeof decoded}`,
+    )
   }
   const { id: rawId, channel, request } = decoded as Record<string, unknown>
   const id = requestId(rawId)

@@ -27,7 +27,9 @@ async function main(): Promise<void> {
   const core = openServices(new DataFolder(dataDir), { kind: 'web', background: true })
   log().info('browser mode started')
   const server = await startWebServer({ core, rendererDir, port: values.port ? Number(values.port) : 0 })
-  console.log(`CXR Lens ${core.version} (browser mode)\n  data:  ${core.dataDir}\n  log:   ${logFile ?? 'stderr (no log folder could be written)'}\n  open:  ${server.url}`)
+  console.log(
+    `CXR Lens ${core.version} (browser mode)\n  data:  ${core.dataDir}\n  log:   ${logFile ?? 'stderr (no log folder could be written)'}\n  open:  ${server.url}`,
+  )
   const stop = async () => {
     await server.close()
     await core.close()

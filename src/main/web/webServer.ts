@@ -69,7 +69,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const server = createServer((request, response) => {
     const url = requestTarget(request.url)
     if (!url) return void response.writeHead(400, { 'Content-Type': 'text/plain' }).end('malformed request target')
-    if (!allowedHost(request.headers.host, port())) return void response.writeHead(403, { 'Content-Type': 'text/plain' }).end('Host not allowed')
+    if (!allowedHost(request.headers.host, port()))
+      return void response.writeHead(403, { 'Content-Type': 'text/plain' }).end('Host not allowed')
     if (request.method !== 'GET' && request.method !== 'HEAD') return void response.writeHead(405, { Allow: 'GET, HEAD' }).end()
     serveStatic(options.rendererDir, url.pathname, response).catch((error: Error) => {
       log(`[web] static ${url.pathname}: ${error.message}`)

@@ -4,7 +4,21 @@
  * switching views keeps filters, choices and the open case.
  */
 import { memo, useCallback, useEffect, useState, type ReactNode } from 'react'
-import { Alert, AppBar, Box, Button, CssBaseline, IconButton, Paper, Tab, Tabs, ThemeProvider, Toolbar, Tooltip, Typography } from '@mui/material'
+import {
+  Alert,
+  AppBar,
+  Box,
+  Button,
+  CssBaseline,
+  IconButton,
+  Paper,
+  Tab,
+  Tabs,
+  ThemeProvider,
+  Toolbar,
+  Tooltip,
+  Typography,
+} from '@mui/material'
 import type { AppInfo } from '../../shared/domain'
 import { errorMessage, useApi } from './apiContext'
 import { AnalyseCasesDialog } from './components/AnalyseCasesDialog'
@@ -51,7 +65,18 @@ interface TopBarProps {
 }
 
 /** The app bar; memoized, so opening a case does not render it again. */
-const TopBar = memo(function TopBar({ view, onView, onImport, onBackups, onAnalyse, onModels, background, damaged, readers, appInfo }: TopBarProps) {
+const TopBar = memo(function TopBar({
+  view,
+  onView,
+  onImport,
+  onBackups,
+  onAnalyse,
+  onModels,
+  background,
+  damaged,
+  readers,
+  appInfo,
+}: TopBarProps) {
   const reader = useStoreSelector(readers, (s) => s.current)
   const manager = canManageModels(reader)
   return (
@@ -72,7 +97,13 @@ const TopBar = memo(function TopBar({ view, onView, onImport, onBackups, onAnaly
         <OperationsMenu appInfo={appInfo} />
         {!damaged && <BackgroundChip store={background} />}
         {manager && (
-          <Button size="small" onClick={onModels} disabled={damaged} data-testid="open-models" title="Installed models and fine-tuning (clinical advisors and administrators)">
+          <Button
+            size="small"
+            onClick={onModels}
+            disabled={damaged}
+            data-testid="open-models"
+            title="Installed models and fine-tuning (clinical advisors and administrators)"
+          >
             Models
           </Button>
         )}
@@ -114,13 +145,40 @@ const WorklistPane = memo(function WorklistPane({ layout, children }: { layout: 
         elevation={0}
         data-testid="worklist-pane"
         data-open={worklistOpen ? 'true' : 'false'}
-        sx={{ width: WORKLIST_WIDTH, flexShrink: 0, display: worklistOpen ? 'flex' : 'none', flexDirection: 'column', borderRight: 1, borderColor: 'divider', position: 'relative' }}
+        sx={{
+          width: WORKLIST_WIDTH,
+          flexShrink: 0,
+          display: worklistOpen ? 'flex' : 'none',
+          flexDirection: 'column',
+          borderRight: 1,
+          borderColor: 'divider',
+          position: 'relative',
+        }}
       >
         {children}
       </Paper>
-      <Paper square elevation={0} sx={{ width: 28, flexShrink: 0, display: 'flex', flexDirection: 'column', alignItems: 'center', borderRight: 1, borderColor: 'divider', pt: 0.5 }}>
+      <Paper
+        square
+        elevation={0}
+        sx={{
+          width: 28,
+          flexShrink: 0,
+          display: 'flex',
+          flexDirection: 'column',
+          alignItems: 'center',
+          borderRight: 1,
+          borderColor: 'divider',
+          pt: 0.5,
+        }}
+      >
         <Tooltip title={worklistOpen ? 'Hide the worklist (w)' : 'Show the worklist (w)'} placement="right">
-          <IconButton size="small" onClick={layout.toggleWorklist} data-testid="toggle-worklist" aria-label={worklistOpen ? 'Hide the worklist' : 'Show the worklist'} aria-expanded={worklistOpen}>
+          <IconButton
+            size="small"
+            onClick={layout.toggleWorklist}
+            data-testid="toggle-worklist"
+            aria-label={worklistOpen ? 'Hide the worklist' : 'Show the worklist'}
+            aria-expanded={worklistOpen}
+          >
             {worklistOpen ? '‹' : '›'}
           </IconButton>
         </Tooltip>
@@ -154,25 +212,31 @@ export function App() {
   const [details] = useState(() => createDetailRequest(api))
   const [layout] = useState(() => createPaneLayoutStore())
   // Loading starts as a case is opened, before React renders it.
-  const [store] = useState(() => createWorklistStore(api, (caseId) => {
-    details.start(caseId, readers.getState().current?.id ?? null)
-    images.prefetch(caseId)
-    analysis.openCase(caseId)
-    // The background queue analyses the open case before any other.
-    api.background.focus({ caseId }).catch(() => undefined)
-  }))
+  const [store] = useState(() =>
+    createWorklistStore(api, (caseId) => {
+      details.start(caseId, readers.getState().current?.id ?? null)
+      images.prefetch(caseId)
+      analysis.openCase(caseId)
+      // The background queue analyses the open case before any other.
+      api.background.focus({ caseId }).catch(() => undefined)
+    }),
+  )
   const [background] = useState(() => createBackgroundStore(api))
   const [analyseOpen, setAnalyseOpen] = useState(false)
   // The map a case opens on follows the worklist filter and the case's boxes; the default model's
   // predictions, as they arrive, refresh that row's "Model top 3".
-  const [analysis] = useState(() => createAnalysisStore(api, {
-    filterFinding: () => store.getState().filters.finding,
-    boxFindings: (caseId) => details.boxFindings(caseId),
-    boxFindingsAhead: async (caseId) => (await api.cases.get({ caseId, readerId: readers.getState().current?.id ?? undefined })).boxList.map((b) => b.finding),
-    onPredictions: (caseId, model, predictions) => {
-      if (model.isDefault) store.patchRow(caseId, { topFindings: predictions.slice(0, 3).map(({ finding, probability }) => ({ finding, probability })) })
-    },
-  }))
+  const [analysis] = useState(() =>
+    createAnalysisStore(api, {
+      filterFinding: () => store.getState().filters.finding,
+      boxFindings: (caseId) => details.boxFindings(caseId),
+      boxFindingsAhead: async (caseId) =>
+        (await api.cases.get({ caseId, readerId: readers.getState().current?.id ?? undefined })).boxList.map((b) => b.finding),
+      onPredictions: (caseId, model, predictions) => {
+        if (model.isDefault)
+          store.patchRow(caseId, { topFindings: predictions.slice(0, 3).map(({ finding, probability }) => ({ finding, probability })) })
+      },
+    }),
+  )
   const [heatmapEdit] = useState(() => createHeatmapEditStore(api))
   const reader = useStoreSelector(readers, (s) => s.current)
   const [view, setView] = useState<View>('cases')
@@ -210,17 +274,28 @@ export function App() {
 
   // Results of the background queue as they land: the worklist's model top 3 in place, and the open
   // case's map when it was still waiting for one.
-  useEffect(() => api.on('background:results', (results) => {
-    const models = analysis.getState().models
-    const shown = models?.find((m) => m.isDefault) ?? models?.[0]
-    if (shown && shown.id === results.model.id && shown.version === results.model.version) {
-      for (const c of results.cases) store.patchRow(c.caseId, { topFindings: c.topFindings })
-    }
-    const { caseId, heatmap, method } = analysis.getState()
-    const current = analysis.currentModel()
-    if (caseId !== null && heatmap === null && method === results.method && current?.id === results.model.id && current.version === results.model.version
-      && results.cases.some((c) => c.caseId === caseId)) void analysis.loadResults()
-  }), [api, analysis, store])
+  useEffect(
+    () =>
+      api.on('background:results', (results) => {
+        const models = analysis.getState().models
+        const shown = models?.find((m) => m.isDefault) ?? models?.[0]
+        if (shown && shown.id === results.model.id && shown.version === results.model.version) {
+          for (const c of results.cases) store.patchRow(c.caseId, { topFindings: c.topFindings })
+        }
+        const { caseId, heatmap, method } = analysis.getState()
+        const current = analysis.currentModel()
+        if (
+          caseId !== null &&
+          heatmap === null &&
+          method === results.method &&
+          current?.id === results.model.id &&
+          current.version === results.model.version &&
+          results.cases.some((c) => c.caseId === caseId)
+        )
+          void analysis.loadResults()
+      }),
+    [api, analysis, store],
+  )
 
   // Row counts split into "mine / others" for whoever reads now.
   useEffect(() => store.setReader(reader?.id ?? null), [store, reader])
@@ -237,10 +312,25 @@ export function App() {
     <ThemeProvider theme={theme}>
       <CssBaseline />
       <Box sx={{ height: '100vh', display: 'flex', flexDirection: 'column', overflow: 'hidden' }}>
-        <TopBar view={view} onView={setView} onImport={openImport} onBackups={openBackups} onAnalyse={openAnalyse} onModels={openModels} background={background} damaged={damaged !== null} readers={readers} appInfo={appInfo} />
+        <TopBar
+          view={view}
+          onView={setView}
+          onImport={openImport}
+          onBackups={openBackups}
+          onAnalyse={openAnalyse}
+          onModels={openModels}
+          background={background}
+          damaged={damaged !== null}
+          readers={readers}
+          appInfo={appInfo}
+        />
         {infoError && <Alert severity="error">{infoError}</Alert>}
         {/* Plaintext patient identifiers in the data folder (an earlier version's table): said loudly, with the command that seals them. */}
-        {appInfo?.reidentification?.warnings.map((warning) => <Alert key={warning} severity="warning" data-testid="reid-warning">{warning}</Alert>)}
+        {appInfo?.reidentification?.warnings.map((warning) => (
+          <Alert key={warning} severity="warning" data-testid="reid-warning">
+            {warning}
+          </Alert>
+        ))}
         {damaged && appInfo && <DatabaseRecovery health={damaged} dataDir={appInfo.dataDir} store={backups} />}
         {!damaged && <ReaderPicker store={readers} />}
         {!damaged && view === 'dashboard' && <DashboardView readers={readers} />}
@@ -252,7 +342,16 @@ export function App() {
               <WorklistTable store={store} />
             </WorklistPane>
             <Box component="main" sx={{ flex: 1, display: 'flex', minWidth: 0 }}>
-              <OpenCase active={view === 'cases' && !backupsOpen && !importOpen && !analyseOpen && !modelsShown} worklist={store} images={images} details={details} analysis={analysis} readers={readers} heatmapEdit={heatmapEdit} layout={layout} />
+              <OpenCase
+                active={view === 'cases' && !backupsOpen && !importOpen && !analyseOpen && !modelsShown}
+                worklist={store}
+                images={images}
+                details={details}
+                analysis={analysis}
+                readers={readers}
+                heatmapEdit={heatmapEdit}
+                layout={layout}
+              />
             </Box>
           </Box>
         )}

@@ -13,13 +13,17 @@ export function analysisHandlers(core: Services): HandlersOf<'analysis:start' | 
     'training:start': (request) => {
       const { pkg } = registry.get(request.model, request.version)
       // Refuse now, with the reason, rather than in the worker.
-      if (request.layers === 'head+last-block' && !pkg.lastBlock) throw new UnsupportedError(pkg.lastBlockMissing ?? `${pkg.manifest.id} has no trainable last block`)
+      if (request.layers === 'head+last-block' && !pkg.lastBlock)
+        throw new UnsupportedError(pkg.lastBlockMissing ?? `${pkg.manifest.id} has no trainable last block`)
       return { jobId: jobs.start('train', request) }
     },
     'analysis:predictions': ({ caseId, model, version }) => {
       if (registry.list().length === 0) return { model: null, probabilities: [] }
       const { manifest } = registry.get(model, version).pkg
-      return { model: { id: manifest.id, version: manifest.version }, probabilities: store.results.predictions(caseId, manifest.id, manifest.version) }
+      return {
+        model: { id: manifest.id, version: manifest.version },
+        probabilities: store.results.predictions(caseId, manifest.id, manifest.version),
+      }
     },
   }
 }

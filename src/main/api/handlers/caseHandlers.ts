@@ -10,7 +10,9 @@ function plainBytes(buffer: Uint8Array): Uint8Array {
 }
 
 /** The worklist, one case with its image and thumbnail, and the finding counts. */
-export function caseHandlers(core: Services): HandlersOf<'cases:list' | 'cases:get' | 'cases:image' | 'cases:thumbnail' | 'cases:findings'> {
+export function caseHandlers(
+  core: Services,
+): HandlersOf<'cases:list' | 'cases:get' | 'cases:image' | 'cases:thumbnail' | 'cases:findings'> {
   const { store } = core
   // The worklist shows the default model's top findings; none when no model is installed.
   const defaultModel = () => {
@@ -30,7 +32,9 @@ export function caseHandlers(core: Services): HandlersOf<'cases:list' | 'cases:g
       try {
         return { mime: mimeOf(found.format), bytes: plainBytes(await readFile(found.path)) }
       } catch (error) {
-        throw new Error(`The image file of ${found.imageName} cannot be read at ${found.path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); was it moved?`)
+        throw new Error(
+          `The image file of ${found.imageName} cannot be read at ${found.path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); was it moved?`,
+        )
       }
     },
     'cases:thumbnail': ({ caseId }) => {

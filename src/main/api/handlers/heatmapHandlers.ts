@@ -6,7 +6,10 @@ import { writingReader } from '../session'
 import type { HandlersOf } from './types'
 
 /** Stored heatmaps, by their key or id, their edit history, and a reader's edit. */
-export function heatmapHandlers(core: Services, annotations: AnnotationService): HandlersOf<'heatmaps:get' | 'heatmaps:byId' | 'heatmaps:versions' | 'heatmaps:saveEdit'> {
+export function heatmapHandlers(
+  core: Services,
+  annotations: AnnotationService,
+): HandlersOf<'heatmaps:get' | 'heatmaps:byId' | 'heatmaps:versions' | 'heatmaps:saveEdit'> {
   const { store } = core
   const wire = (map: ReturnType<typeof store.results.heatmapById>): HeatmapData | null => {
     if (!map) return null

@@ -5,8 +5,17 @@ import type { HandlersOf } from './types'
 
 function summary({ pkg, source }: ModelEntry, isDefault: boolean): ModelSummary {
   const m = pkg.manifest
-  return { id: m.id, version: m.version, sha256: m.sha256, findings: m.findings, source, isDefault, intendedUse: m.modelCard.intendedUse, headType: m.head.type,
-    trainableLayers: pkg.head.length === 1 ? (pkg.lastBlock ? ['head', 'head+last-block'] : ['head']) : [] }
+  return {
+    id: m.id,
+    version: m.version,
+    sha256: m.sha256,
+    findings: m.findings,
+    source,
+    isDefault,
+    intendedUse: m.modelCard.intendedUse,
+    headType: m.head.type,
+    trainableLayers: pkg.head.length === 1 ? (pkg.lastBlock ? ['head', 'head+last-block'] : ['head']) : [],
+  }
 }
 
 /** The installed model packages. */

@@ -5,7 +5,9 @@ import type { RequestContext } from '../session'
 import type { HandlersOf } from './types'
 
 /** Reader accounts and the connection's login (the session is the connection's, never the request's). */
-export function readerHandlers(core: Services): HandlersOf<'readers:list' | 'readers:create' | 'readers:login' | 'readers:logout' | 'readers:setRole'> {
+export function readerHandlers(
+  core: Services,
+): HandlersOf<'readers:list' | 'readers:create' | 'readers:login' | 'readers:logout' | 'readers:setRole'> {
   const { store } = core
   const accounts = new ReaderAccounts(store)
   const actor = (context: RequestContext): Actor => {

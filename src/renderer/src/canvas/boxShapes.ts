@@ -43,7 +43,12 @@ export function shapeToDraft(shape: ShapeGeometry, finding: string, image: Image
 }
 
 /** Two corners of a rubber band (image pixels, any order) → a draft, or null when too small. */
-export function cornersToDraft(a: { x: number; y: number }, b: { x: number; y: number }, finding: string, image: ImageSize): BoxDraft | null {
+export function cornersToDraft(
+  a: { x: number; y: number },
+  b: { x: number; y: number },
+  finding: string,
+  image: ImageSize,
+): BoxDraft | null {
   const draft = clampDraft({ finding, x: Math.min(a.x, b.x), y: Math.min(a.y, b.y), w: Math.abs(a.x - b.x), h: Math.abs(a.y - b.y) }, image)
   return draft.w >= MIN_BOX_PX && draft.h >= MIN_BOX_PX ? draft : null
 }
@@ -59,5 +64,11 @@ export function draftToShape(draft: BoxDraft): Required<ShapeGeometry> {
 }
 
 export function sameGeometry(a: BoxDraft, b: BoxDraft): boolean {
-  return a.finding === b.finding && Math.abs(a.x - b.x) < 0.01 && Math.abs(a.y - b.y) < 0.01 && Math.abs(a.w - b.w) < 0.01 && Math.abs(a.h - b.h) < 0.01
+  return (
+    a.finding === b.finding &&
+    Math.abs(a.x - b.x) < 0.01 &&
+    Math.abs(a.y - b.y) < 0.01 &&
+    Math.abs(a.w - b.w) < 0.01 &&
+    Math.abs(a.h - b.h) < 0.01
+  )
 }

@@ -36,6 +36,9 @@ function percentile(sorted: number[], p: number): number {
 }
 
 export function frameStats(): FrameStats {
-  const intervals = last.slice(1).map((t, i) => t - last[i]!).sort((a, b) => a - b)
+  const intervals = last
+    .slice(1)
+    .map((t, i) => t - last[i]!)
+    .sort((a, b) => a - b)
   return { frames: last.length, p50ms: percentile(intervals, 0.5), p95ms: percentile(intervals, 0.95) }
 }

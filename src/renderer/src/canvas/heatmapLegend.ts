@@ -21,23 +21,37 @@ export function legendGradient(method: string, colormap: ColormapName, floor = 0
     return ts.map((t, i) => `rgb(${rgba[i * 4]}, ${rgba[i * 4 + 1]}, ${rgba[i * 4 + 2]}) ${(t * 100).toFixed(0)}%`).join(', ')
   }
   const lut = colormapLut(colormap)
-  return ts.map((t) => {
-    const e = Math.round(t * 255) * 3
-    const alpha = rampAlpha(t, floor)
-    const at = `${(t * 100).toFixed(1).replace(/\.0$/, '')}%`
-    return alpha >= 1 ? `rgb(${lut[e]}, ${lut[e + 1]}, ${lut[e + 2]}) ${at}` : `rgba(${lut[e]}, ${lut[e + 1]}, ${lut[e + 2]}, ${alpha.toFixed(2)}) ${at}`
-  }).join(', ')
+  return ts
+    .map((t) => {
+      const e = Math.round(t * 255) * 3
+      const alpha = rampAlpha(t, floor)
+      const at = `${(t * 100).toFixed(1).replace(/\.0$/, '')}%`
+      return alpha >= 1
+        ? `rgb(${lut[e]}, ${lut[e + 1]}, ${lut[e + 2]}) ${at}`
+        : `rgba(${lut[e]}, ${lut[e + 1]}, ${lut[e + 2]}, ${alpha.toFixed(2)}) ${at}`
+    })
+    .join(', ')
 }
 
 /** The legend's words, pure so tests can read them without rendering. */
-export function legendText(map: Pick<HeatmapData, 'method' | 'finding' | 'width' | 'height' | 'values'>): { caption: string; low: string; mid: string; high: string } {
+export function legendText(map: Pick<HeatmapData, 'method' | 'finding' | 'width' | 'height' | 'values'>): {
+  caption: string
+  low: string
+  mid: string
+  high: string
+} {
   const facts = methodFacts(map.method)
   const subject = facts.classSpecific ? map.finding : 'class-agnostic: the same map for every finding'
   const units = UNIT_LABELS[facts.units]
   if (displayScaleFor(map.method) === 'diverging') {
     const m = maxAbs(map.values)
     const end = m > 0 ? m.toPrecision(2) : '0'
-    return { caption: `${facts.label} · ${subject} · ${map.width}×${map.height} · ${units}, diverging around 0`, low: `−${end}`, mid: '0', high: `+${end}` }
+    return {
+      caption: `${facts.label} · ${subject} · ${map.width}×${map.height} · ${units}, diverging around 0`,
+      low: `−${end}`,
+      mid: '0',
+      high: `+${end}`,
+    }
   }
   const [min, max] = finiteRange(map.values)
   return { caption: `${facts.label} · ${subject} · ${map.width}×${map.height} · ${units}`, low: short(min), mid: '', high: short(max) }

@@ -21,7 +21,12 @@ export function boxToGrid(b: Rect, imageWidth: number, imageHeight: number): Rec
 }
 
 export function gridToImage(r: Rect, imageWidth: number, imageHeight: number): Rect {
-  return { x: (r.x / EVAL_GRID) * imageWidth, y: (r.y / EVAL_GRID) * imageHeight, w: (r.w / EVAL_GRID) * imageWidth, h: (r.h / EVAL_GRID) * imageHeight }
+  return {
+    x: (r.x / EVAL_GRID) * imageWidth,
+    y: (r.y / EVAL_GRID) * imageHeight,
+    w: (r.w / EVAL_GRID) * imageWidth,
+    h: (r.h / EVAL_GRID) * imageHeight,
+  }
 }
 
 export interface BoxScore {
@@ -33,7 +38,13 @@ export interface BoxScore {
 }
 
 /** Scores every box on its own against the thresholded map; also returns the regions' boxes (grid cells). */
-export function scoreBoxes(values: Float32Array, boxes: ReadonlyArray<Rect & { id: number }>, imageWidth: number, imageHeight: number, threshold: number) {
+export function scoreBoxes(
+  values: Float32Array,
+  boxes: ReadonlyArray<Rect & { id: number }>,
+  imageWidth: number,
+  imageHeight: number,
+  threshold: number,
+) {
   const predicted = scoreHeatmap(values, EVAL_GRID, EVAL_GRID, [], threshold).predictedBoxes
   const rows: BoxScore[] = boxes.map((box) => {
     const truth = boxToGrid(box, imageWidth, imageHeight)

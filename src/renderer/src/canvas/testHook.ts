@@ -13,7 +13,16 @@ import type { FrameStats } from './frameRecorder'
 export interface ViewerHook {
   scale: number
   boxesDrawn: number
-  heatmap: { finding: string; method: string; width: number; height: number; visible: boolean; opacity: number; colormap: string; floor: number } | null
+  heatmap: {
+    finding: string
+    method: string
+    width: number
+    height: number
+    visible: boolean
+    opacity: number
+    colormap: string
+    floor: number
+  } | null
   /** Box and predicted-region labels as drawn, screen pixels of the stage. */
   labels?: Array<{ text: string; x: number; y: number; w: number; h: number }>
   viewport?: { width: number; height: number }
@@ -22,7 +31,15 @@ export interface ViewerHook {
   stageToImage?: (x: number, y: number) => { x: number; y: number }
   imageToStage?: (x: number, y: number) => { x: number; y: number; clientX: number; clientY: number }
   predictedBoxes?: Rect[]
-  heatmapValues?: { id: number; width: number; height: number; method: string; values: number[]; imageWidth: number; imageHeight: number } | null
+  heatmapValues?: {
+    id: number
+    width: number
+    height: number
+    method: string
+    values: number[]
+    imageWidth: number
+    imageHeight: number
+  } | null
   iouThreshold?: number
   frameStats?: () => FrameStats
 }

@@ -49,7 +49,11 @@ export function BackgroundChip({ store }: { store: BackgroundStore }) {
         <MenuItem data-testid="background-pause" onClick={() => void store.setPaused(!status.paused).then(() => setAnchor(null))}>
           {status.paused ? 'Resume analysis' : 'Pause analysis'}
         </MenuItem>
-        <MenuItem data-testid="background-cancel" disabled={status.pending === 0} onClick={() => void store.cancel().then(() => setAnchor(null))}>
+        <MenuItem
+          data-testid="background-cancel"
+          disabled={status.pending === 0}
+          onClick={() => void store.cancel().then(() => setAnchor(null))}
+        >
           Cancel the {status.pending} queued case{status.pending === 1 ? '' : 's'}
         </MenuItem>
         {status.failures.map((f) => (

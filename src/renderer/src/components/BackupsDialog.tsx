@@ -4,8 +4,20 @@
  */
 import { useEffect } from 'react'
 import {
-  Alert, Button, Dialog, DialogActions, DialogContent, DialogContentText, DialogTitle, LinearProgress,
-  Table, TableBody, TableCell, TableHead, TableRow, Typography,
+  Alert,
+  Button,
+  Dialog,
+  DialogActions,
+  DialogContent,
+  DialogContentText,
+  DialogTitle,
+  LinearProgress,
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableRow,
+  Typography,
 } from '@mui/material'
 import type { BackupInfo } from '../../../shared/domain'
 import { useBackupState, type BackupStore } from '../stores/backupStore'
@@ -18,7 +30,8 @@ const KIND_LABELS: Record<BackupInfo['kind'], string> = {
 }
 
 export const formatWhen = (iso: string) => new Date(iso).toLocaleString()
-export const formatSize = (bytes: number) => (bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} kB`)
+export const formatSize = (bytes: number) =>
+  bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} kB`
 
 /** The confirmation step shared by the dialog and the recovery screen. */
 export function RestoreConfirm({ store }: { store: BackupStore }) {
@@ -30,14 +43,22 @@ export function RestoreConfirm({ store }: { store: BackupStore }) {
       <DialogContent>
         <DialogContentText>
           The case database is replaced by the {KIND_LABELS[confirming.kind].toLowerCase()} backup of {formatWhen(confirming.createdAt)}.
-          Work saved after it is not in it. The current database is saved first (as a “before a restore” backup, and its file is kept),
-          so this can be undone.
+          Work saved after it is not in it. The current database is saved first (as a “before a restore” backup, and its file is kept), so
+          this can be undone.
         </DialogContentText>
         {restoring && <LinearProgress sx={{ mt: 2 }} />}
       </DialogContent>
       <DialogActions>
-        <Button onClick={() => store.dismiss()} disabled={restoring}>Cancel</Button>
-        <Button color="warning" variant="contained" onClick={() => void store.confirm()} disabled={restoring} data-testid="restore-confirm-button">
+        <Button onClick={() => store.dismiss()} disabled={restoring}>
+          Cancel
+        </Button>
+        <Button
+          color="warning"
+          variant="contained"
+          onClick={() => void store.confirm()}
+          disabled={restoring}
+          data-testid="restore-confirm-button"
+        >
           Restore
         </Button>
       </DialogActions>
@@ -56,7 +77,11 @@ export function BackupsDialog({ store, onClose }: { store: BackupStore; onClose:
           A snapshot is taken every day (the last seven kept), before every upgrade of the database and before every restore.
         </Typography>
         {loading && <LinearProgress />}
-        {error && <Alert severity="error" data-testid="backups-error">{error}</Alert>}
+        {error && (
+          <Alert severity="error" data-testid="backups-error">
+            {error}
+          </Alert>
+        )}
         <Table size="small" data-testid="backups-table">
           <TableHead>
             <TableRow>
@@ -88,7 +113,9 @@ export function BackupsDialog({ store, onClose }: { store: BackupStore; onClose:
         </Table>
       </DialogContent>
       <DialogActions>
-        <Button onClick={onClose} disabled={restoring} data-testid="backups-close">Close</Button>
+        <Button onClick={onClose} disabled={restoring} data-testid="backups-close">
+          Close
+        </Button>
       </DialogActions>
       <RestoreConfirm store={store} />
     </Dialog>

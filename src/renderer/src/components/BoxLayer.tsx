@@ -44,7 +44,11 @@ function BoxShape({ box, scale, image, store }: { box: ViewBox; scale: number; i
   const stroke = findingColor(box.finding)
   const editable = box.mine && store !== null
   const commit = (node: Konva.Node) => {
-    const draft = shapeToDraft({ x: node.x(), y: node.y(), width: node.width(), height: node.height(), scaleX: node.scaleX(), scaleY: node.scaleY() }, box.finding, image)
+    const draft = shapeToDraft(
+      { x: node.x(), y: node.y(), width: node.width(), height: node.height(), scaleX: node.scaleX(), scaleY: node.scaleY() },
+      box.finding,
+      image,
+    )
     // Back to unit scale: the size lives in width/height, as the store keeps it.
     node.setAttrs({ x: draft.x, y: draft.y, width: draft.w, height: draft.h, scaleX: 1, scaleY: 1 })
     store?.change(box.id, draft)
@@ -76,19 +80,59 @@ function BoxShape({ box, scale, image, store }: { box: ViewBox; scale: number; i
 }
 
 /** The boxes themselves (memoised: panning changes only the parent group's position). */
-export const BoxShapes = memo(function BoxShapes({ boxes, showOthers, scale, image, store, predicted, band }: Omit<BoxLayerProps, 'selectedId'>) {
+export const BoxShapes = memo(function BoxShapes({
+  boxes,
+  showOthers,
+  scale,
+  image,
+  store,
+  predicted,
+  band,
+}: Omit<BoxLayerProps, 'selectedId'>) {
   return (
     <Group>
       {predicted.map((r, i) => (
         <Group key={`p${i}`} listening={false}>
-          <Rect x={r.x} y={r.y} width={r.w} height={r.h} stroke={HALO} strokeWidth={3} strokeScaleEnabled={false} dash={[2 / scale, 4 / scale]} />
-          <Rect x={r.x} y={r.y} width={r.w} height={r.h} stroke={PREDICTED_STROKE} strokeWidth={1.25} strokeScaleEnabled={false} dash={[2 / scale, 4 / scale]} />
+          <Rect
+            x={r.x}
+            y={r.y}
+            width={r.w}
+            height={r.h}
+            stroke={HALO}
+            strokeWidth={3}
+            strokeScaleEnabled={false}
+            dash={[2 / scale, 4 / scale]}
+          />
+          <Rect
+            x={r.x}
+            y={r.y}
+            width={r.w}
+            height={r.h}
+            stroke={PREDICTED_STROKE}
+            strokeWidth={1.25}
+            strokeScaleEnabled={false}
+            dash={[2 / scale, 4 / scale]}
+          />
         </Group>
       ))}
-      {boxes.filter((b) => b.mine || showOthers).map((box) => (
-        <BoxShape key={box.id} box={box} scale={scale} image={image} store={store} />
-      ))}
-      {band && <Rect x={band.x} y={band.y} width={band.w} height={band.h} stroke="#fff" strokeWidth={1} strokeScaleEnabled={false} dash={[4 / scale, 4 / scale]} listening={false} />}
+      {boxes
+        .filter((b) => b.mine || showOthers)
+        .map((box) => (
+          <BoxShape key={box.id} box={box} scale={scale} image={image} store={store} />
+        ))}
+      {band && (
+        <Rect
+          x={band.x}
+          y={band.y}
+          width={band.w}
+          height={band.h}
+          stroke="#fff"
+          strokeWidth={1}
+          strokeScaleEnabled={false}
+          dash={[4 / scale, 4 / scale]}
+          listening={false}
+        />
+      )}
     </Group>
   )
 })
@@ -104,7 +148,19 @@ export function BoxTransformer({ selectedId, boxes, viewKey }: { selectedId: num
     transformer.nodes(node ? [node] : [])
     transformer.getLayer()?.batchDraw()
   }, [selectedId, boxes, viewKey])
-  return <Transformer ref={ref} rotateEnabled={false} keepRatio={false} flipEnabled={false} ignoreStroke anchorSize={9} borderStroke="#fff" anchorStroke="#fff" anchorFill="#1976d2" />
+  return (
+    <Transformer
+      ref={ref}
+      rotateEnabled={false}
+      keepRatio={false}
+      flipEnabled={false}
+      ignoreStroke
+      anchorSize={9}
+      borderStroke="#fff"
+      anchorStroke="#fff"
+      anchorFill="#1976d2"
+    />
+  )
 }
 
 let measureContext: CanvasRenderingContext2D | null | undefined
@@ -142,21 +198,57 @@ export interface BoxLabelsProps {
  */
 export const BoxLabels = memo(function BoxLabels({ boxes, showOthers, predicted, predictedLabel, view, size }: BoxLabelsProps) {
   const items = useMemo(() => {
-    const toScreen = (r: GridRect) => ({ x: r.x * view.scale + view.x, y: r.y * view.scale + view.y, w: r.w * view.scale, h: r.h * view.scale })
+    const toScreen = (r: GridRect) => ({
+      x: r.x * view.scale + view.x,
+      y: r.y * view.scale + view.y,
+      w: r.w * view.scale,
+      h: r.h * view.scale,
+    })
     const list = [
-      ...boxes.filter((b) => b.mine || showOthers).map((b) => ({ key: `b${b.id}`, text: b.mine ? `${b.finding} · mine` : `${b.finding} · ${b.author}`, color: findingColor(b.finding), box: toScreen(b), predicted: false })),
-      ...(predictedLabel ? predicted.map((r, i) => ({ key: `p${i}`, text: predictedLabel, color: PREDICTED_STROKE, box: toScreen(r), predicted: true })) : []),
+      ...boxes
+        .filter((b) => b.mine || showOthers)
+        .map((b) => ({
+          key: `b${b.id}`,
+          text: b.mine ? `${b.finding} · mine` : `${b.finding} · ${b.author}`,
+          color: findingColor(b.finding),
+          box: toScreen(b),
+          predicted: false,
+        })),
+      ...(predictedLabel
+        ? predicted.map((r, i) => ({ key: `p${i}`, text: predictedLabel, color: PREDICTED_STROKE, box: toScreen(r), predicted: true }))
+        : []),
     ]
-    const spots = layoutLabels(list.map((item) => ({ box: item.box, width: textWidth(item.text, item.predicted) + 2 * LABEL_PAD + (item.predicted ? 3 : 0), height: LABEL_PX + 2 * LABEL_PAD + 1 })), size)
+    const spots = layoutLabels(
+      list.map((item) => ({
+        box: item.box,
+        width: textWidth(item.text, item.predicted) + 2 * LABEL_PAD + (item.predicted ? 3 : 0),
+        height: LABEL_PX + 2 * LABEL_PAD + 1,
+      })),
+      size,
+    )
     return list.map((item, i) => ({ ...item, at: spots[i]! }))
   }, [boxes, showOthers, predicted, predictedLabel, view.scale, view.x, view.y, size])
   return (
     <Group listening={false}>
       {items.map((item) => (
         <Label key={item.key} name={BOX_LABEL_NAME} x={item.at.x} y={item.at.y} listening={false}>
-          <Tag fill="rgba(0, 0, 0, 0.78)" cornerRadius={2} stroke={item.predicted ? PREDICTED_STROKE : undefined} strokeWidth={item.predicted ? 0.75 : 0} dash={item.predicted ? [2, 2] : undefined} />
+          <Tag
+            fill="rgba(0, 0, 0, 0.78)"
+            cornerRadius={2}
+            stroke={item.predicted ? PREDICTED_STROKE : undefined}
+            strokeWidth={item.predicted ? 0.75 : 0}
+            dash={item.predicted ? [2, 2] : undefined}
+          />
           {/* The laid-out width, so the tag covers an italic label's slant too. */}
-          <Text text={item.text} width={item.at.w} fontSize={LABEL_PX} fontStyle={item.predicted ? 'italic' : 'normal'} fill={item.color} padding={LABEL_PAD} wrap="none" />
+          <Text
+            text={item.text}
+            width={item.at.w}
+            fontSize={LABEL_PX}
+            fontStyle={item.predicted ? 'italic' : 'normal'}
+            fill={item.color}
+            padding={LABEL_PAD}
+            wrap="none"
+          />
         </Label>
       ))}
     </Group>

@@ -3,14 +3,36 @@
  * save state with a retry, undo/redo, "show others' boxes", and the case's boxes, mine first.
  */
 import { memo } from 'react'
-import { Box, Button, FormControlLabel, IconButton, List, ListItemButton, ListItemText, Stack, Switch, TextField, Typography } from '@mui/material'
+import {
+  Box,
+  Button,
+  FormControlLabel,
+  IconButton,
+  List,
+  ListItemButton,
+  ListItemText,
+  Stack,
+  Switch,
+  TextField,
+  Typography,
+} from '@mui/material'
 import { NIH_FINDINGS } from '../../../shared/findings'
 import { findingColor } from '../canvas/findingColors'
 import { useBoxState, type BoxStore, type SaveState } from '../stores/boxStore'
 
 const SAVE_TEXT: Record<SaveState, string> = { idle: '', saving: 'Saving…', saved: 'Saved', error: 'Save failed' }
 
-export const BoxPanel = memo(function BoxPanel({ store, finding, onFinding, armed }: { store: BoxStore; finding: string; onFinding: (f: string) => void; armed: boolean }) {
+export const BoxPanel = memo(function BoxPanel({
+  store,
+  finding,
+  onFinding,
+  armed,
+}: {
+  store: BoxStore
+  finding: string
+  onFinding: (f: string) => void
+  armed: boolean
+}) {
   const state = useBoxState(store)
   const selected = state.boxes.find((b) => b.id === state.selectedId && b.mine)
   const boxes = [...state.boxes].sort((a, b) => Number(b.mine) - Number(a.mine) || a.id - b.id)
@@ -32,7 +54,9 @@ export const BoxPanel = memo(function BoxPanel({ store, finding, onFinding, arme
           color={state.saveState === 'error' ? 'error' : 'text.secondary'}
           title={state.saveError ?? undefined}
         >
-          {state.saveState === 'error' ? `${SAVE_TEXT.error}${state.saveError?.endsWith('retrying') ? ' — retrying' : ''}` : SAVE_TEXT[state.saveState]}
+          {state.saveState === 'error'
+            ? `${SAVE_TEXT.error}${state.saveError?.endsWith('retrying') ? ' — retrying' : ''}`
+            : SAVE_TEXT[state.saveState]}
           {state.saveState === 'error' && (
             <Button size="small" color="error" onClick={() => store.retryNow()} sx={{ minWidth: 0, ml: 0.5 }}>
               Retry
@@ -49,16 +73,29 @@ export const BoxPanel = memo(function BoxPanel({ store, finding, onFinding, arme
         slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'box-finding-select' } }}
       >
         {NIH_FINDINGS.map((f) => (
-          <option key={f} value={f}>{f}</option>
+          <option key={f} value={f}>
+            {f}
+          </option>
         ))}
       </TextField>
       <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
-        <Button size="small" disabled={!state.canUndo} onClick={() => store.undo()} data-testid="undo" title="Undo (Ctrl+Z)">Undo</Button>
-        <Button size="small" disabled={!state.canRedo} onClick={() => store.redo()} data-testid="redo" title="Redo (Ctrl+Shift+Z, Ctrl+Y)">Redo</Button>
+        <Button size="small" disabled={!state.canUndo} onClick={() => store.undo()} data-testid="undo" title="Undo (Ctrl+Z)">
+          Undo
+        </Button>
+        <Button size="small" disabled={!state.canRedo} onClick={() => store.redo()} data-testid="redo" title="Redo (Ctrl+Shift+Z, Ctrl+Y)">
+          Redo
+        </Button>
         <Box sx={{ flex: 1 }} />
         <FormControlLabel
           label="Others' boxes"
-          control={<Switch size="small" checked={state.showOthers} onChange={(e) => store.setShowOthers(e.target.checked)} slotProps={{ input: { 'data-testid': 'show-others-toggle' } as object }} />}
+          control={
+            <Switch
+              size="small"
+              checked={state.showOthers}
+              onChange={(e) => store.setShowOthers(e.target.checked)}
+              slotProps={{ input: { 'data-testid': 'show-others-toggle' } as object }}
+            />
+          }
         />
       </Stack>
       <List dense disablePadding>
@@ -78,7 +115,15 @@ export const BoxPanel = memo(function BoxPanel({ store, finding, onFinding, arme
               secondary={`x ${Math.round(box.x)}  y ${Math.round(box.y)}  w ${Math.round(box.w)}  h ${Math.round(box.h)}`}
             />
             {box.mine && (
-              <IconButton size="small" aria-label="Delete box" title="Delete (Del)" onClick={(e) => { e.stopPropagation(); store.remove(box.id) }}>
+              <IconButton
+                size="small"
+                aria-label="Delete box"
+                title="Delete (Del)"
+                onClick={(e) => {
+                  e.stopPropagation()
+                  store.remove(box.id)
+                }}
+              >
                 ✕
               </IconButton>
             )}

@@ -51,7 +51,22 @@ export interface CaseCanvasProps {
 const BRUSH_COLORS = { add: '#7CFC9A', erase: '#FF8A80' } as const
 
 export function CaseCanvas(props: CaseCanvasProps) {
-  const { bitmap, boxes, selectedId, showOthers, boxStore, heatmap = null, drawFinding, paint, predicted, windowLevel, onDrawn, pixelMax, predictedLabel, brush = null } = props
+  const {
+    bitmap,
+    boxes,
+    selectedId,
+    showOthers,
+    boxStore,
+    heatmap = null,
+    drawFinding,
+    paint,
+    predicted,
+    windowLevel,
+    onDrawn,
+    pixelMax,
+    predictedLabel,
+    brush = null,
+  } = props
   const brushRef = useRef<Konva.Circle>(null)
   const [containerRef, size] = useElementSize<HTMLDivElement>()
   // null: follow the fitted view (also across panel resizes) until the user zooms or pans.
@@ -71,7 +86,8 @@ export function CaseCanvas(props: CaseCanvasProps) {
   const ready = size.width > 0 && size.height > 0
 
   const fit = useCallback(() => setUserView(null), [])
-  const zoomBy = (factor: number) => setUserView(zoomAround(viewRef.current, { x: size.width / 2, y: size.height / 2 }, factor, fitted.scale / 4))
+  const zoomBy = (factor: number) =>
+    setUserView(zoomAround(viewRef.current, { x: size.width / 2, y: size.height / 2 }, factor, fitted.scale / 4))
   useHotkey('=', fit)
   useHotkey('+', () => zoomBy(1.25))
   useHotkey('-', () => zoomBy(0.8))
@@ -122,7 +138,23 @@ export function CaseCanvas(props: CaseCanvasProps) {
       reported.current = bitmap
       onDrawn()
     }
-  }, [ready, bitmap, boxes, showOthers, heatmap, view.scale, view.x, view.y, onDrawn, toImage, containerRef, predicted, predictedLabel, size.width, size.height])
+  }, [
+    ready,
+    bitmap,
+    boxes,
+    showOthers,
+    heatmap,
+    view.scale,
+    view.x,
+    view.y,
+    onDrawn,
+    toImage,
+    containerRef,
+    predicted,
+    predictedLabel,
+    size.width,
+    size.height,
+  ])
   useEffect(() => resetViewer, [])
 
   function onWheel(event: Konva.KonvaEventObject<WheelEvent>): void {
@@ -203,7 +235,10 @@ export function CaseCanvas(props: CaseCanvasProps) {
   const cursor = paint ? 'none' : drawFinding ? 'crosshair' : 'grab'
   const brushRadius = brush ? Math.max(3, brush.radius * view.scale) : 0
   return (
-    <MuiBox sx={{ position: 'relative', flex: 1, minWidth: 0, minHeight: 0, bgcolor: '#000' }} onContextMenu={(event) => event.preventDefault()}>
+    <MuiBox
+      sx={{ position: 'relative', flex: 1, minWidth: 0, minHeight: 0, bgcolor: '#000' }}
+      onContextMenu={(event) => event.preventDefault()}
+    >
       <WindowLevelFilter windowLevel={windowLevel} />
       <MuiBox
         ref={containerRef}
@@ -227,10 +262,25 @@ export function CaseCanvas(props: CaseCanvasProps) {
             <Layer ref={overlayLayerRef}>
               <Group x={view.x} y={view.y} scaleX={view.scale} scaleY={view.scale}>
                 {heatmap && <HeatmapImage overlay={heatmap} width={bitmap.width} height={bitmap.height} />}
-                <BoxShapes boxes={boxes} showOthers={showOthers} scale={view.scale} image={image} store={boxStore} predicted={predicted} band={band} />
+                <BoxShapes
+                  boxes={boxes}
+                  showOthers={showOthers}
+                  scale={view.scale}
+                  image={image}
+                  store={boxStore}
+                  predicted={predicted}
+                  band={band}
+                />
               </Group>
               <BoxTransformer selectedId={selectedId} boxes={boxes} viewKey={`${view.scale}:${view.x}:${view.y}`} />
-              <BoxLabels boxes={boxes} showOthers={showOthers} predicted={predicted} predictedLabel={predictedLabel} view={view} size={size} />
+              <BoxLabels
+                boxes={boxes}
+                showOthers={showOthers}
+                predicted={predicted}
+                predictedLabel={predictedLabel}
+                view={view}
+                size={size}
+              />
               {paint && brush && (
                 <Circle
                   ref={brushRef}
@@ -250,7 +300,10 @@ export function CaseCanvas(props: CaseCanvasProps) {
           </Stage>
         )}
       </MuiBox>
-      <Paper elevation={3} sx={{ position: 'absolute', top: 8, left: 8, display: 'flex', alignItems: 'center', gap: 1, px: 1, py: 0.5, opacity: 0.9 }}>
+      <Paper
+        elevation={3}
+        sx={{ position: 'absolute', top: 8, left: 8, display: 'flex', alignItems: 'center', gap: 1, px: 1, py: 0.5, opacity: 0.9 }}
+      >
         <Button size="small" onClick={fit} data-testid="fit-button" title="Fit image (=)">
           Fit
         </Button>
@@ -261,7 +314,10 @@ export function CaseCanvas(props: CaseCanvasProps) {
           {Math.round(view.scale * 100)}%
         </Typography>
       </Paper>
-      <Paper elevation={0} sx={{ position: 'absolute', bottom: 0, left: 0, right: 0, px: 1, bgcolor: 'rgba(0,0,0,0.6)', pointerEvents: 'none' }}>
+      <Paper
+        elevation={0}
+        sx={{ position: 'absolute', bottom: 0, left: 0, right: 0, px: 1, bgcolor: 'rgba(0,0,0,0.6)', pointerEvents: 'none' }}
+      >
         <Typography
           variant="caption"
           sx={{ fontFamily: 'monospace' }}

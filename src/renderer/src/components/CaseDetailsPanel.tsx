@@ -17,7 +17,11 @@ export const CaseIdentity = memo(function CaseIdentity({ detail, status }: { det
     : '…'
   return (
     <>
-      <Typography variant="subtitle1" sx={{ fontFamily: 'monospace', wordBreak: 'break-all', lineHeight: 1.3 }} data-testid="case-image-name">
+      <Typography
+        variant="subtitle1"
+        sx={{ fontFamily: 'monospace', wordBreak: 'break-all', lineHeight: 1.3 }}
+        data-testid="case-image-name"
+      >
         {detail?.image ?? '…'}
       </Typography>
       <Typography variant="caption" color="text.secondary" component="div" data-testid="case-facts">
@@ -30,7 +34,9 @@ export const CaseIdentity = memo(function CaseIdentity({ detail, status }: { det
 export const CaseLabels = memo(function CaseLabels({ detail }: { detail: CaseDetail | null }) {
   return (
     <Stack direction="row" sx={{ flexWrap: 'wrap', gap: 0.5, alignItems: 'center' }}>
-      <Typography variant="caption" color="text.secondary">Labels:</Typography>
+      <Typography variant="caption" color="text.secondary">
+        Labels:
+      </Typography>
       {detail?.labels.length === 0 && (
         <Typography variant="caption" color="text.secondary">
           none

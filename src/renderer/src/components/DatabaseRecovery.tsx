@@ -9,7 +9,15 @@ import type { BackupStore } from '../stores/backupStore'
 import { useBackupState } from '../stores/backupStore'
 import { BackupsDialog, formatSize, formatWhen, RestoreConfirm } from './BackupsDialog'
 
-export function DatabaseRecovery({ health, dataDir, store }: { health: Extract<DatabaseHealth, { state: 'damaged' }>; dataDir: string; store: BackupStore }) {
+export function DatabaseRecovery({
+  health,
+  dataDir,
+  store,
+}: {
+  health: Extract<DatabaseHealth, { state: 'damaged' }>
+  dataDir: string
+  store: BackupStore
+}) {
   const [listOpen, setListOpen] = useState(false)
   const { error } = useBackupState(store)
   const latest = health.latestBackup
@@ -18,18 +26,24 @@ export function DatabaseRecovery({ health, dataDir, store }: { health: Extract<D
       <Alert severity="error">
         <AlertTitle>The case database is damaged</AlertTitle>
         <Typography variant="body2">
-          The check at startup (PRAGMA quick_check) failed for the database in {dataDir}. Nothing is read from or written to it until a backup is restored.
+          The check at startup (PRAGMA quick_check) failed for the database in {dataDir}. Nothing is read from or written to it until a
+          backup is restored.
         </Typography>
         <Box component="ul" sx={{ my: 1, pl: 3 }} data-testid="database-problems">
           {health.problems.slice(0, 5).map((problem, index) => (
-            <li key={index}><Typography variant="body2" component="span">{problem}</Typography></li>
+            <li key={index}>
+              <Typography variant="body2" component="span">
+                {problem}
+              </Typography>
+            </li>
           ))}
         </Box>
       </Alert>
       <Stack spacing={2} sx={{ mt: 3 }}>
         {latest ? (
           <Typography data-testid="latest-backup" data-name={latest.name}>
-            The latest backup was taken {formatWhen(latest.createdAt)} ({formatSize(latest.bytes)}). Restoring it keeps the damaged file beside it.
+            The latest backup was taken {formatWhen(latest.createdAt)} ({formatSize(latest.bytes)}). Restoring it keeps the damaged file
+            beside it.
           </Typography>
         ) : (
           <Typography data-testid="latest-backup">No backup was found in the data folder.</Typography>

@@ -32,11 +32,14 @@ export function EmptyWorklist({ store, onImport }: { store: WorklistStore; onImp
   const api = useApi()
   const total = useStoreSelector(store, (s) => s.total)
   const filtered = useStoreSelector(store, (s) => JSON.stringify(s.filters) !== JSON.stringify(DEFAULT_FILTERS))
-  const onFinished = useCallback((status: JobStatusOf<'import'>) => {
-    if (status.state !== 'succeeded') return
-    store.refresh()
-    openFirstRow(store)
-  }, [store])
+  const onFinished = useCallback(
+    (status: JobStatusOf<'import'>) => {
+      if (status.state !== 'succeeded') return
+      store.refresh()
+      openFirstRow(store)
+    },
+    [store],
+  )
   const { state, start } = useJob<'import'>(api, onFinished)
   const importing = state.phase === 'starting' || state.phase === 'running'
   if (total !== 0 || filtered) return null
@@ -45,12 +48,15 @@ export function EmptyWorklist({ store, onImport }: { store: WorklistStore; onImp
     <Box sx={{ p: 3, display: 'flex', flexDirection: 'column', gap: 1.5, alignItems: 'flex-start' }} data-testid="empty-worklist">
       <Typography variant="subtitle1">No cases yet</Typography>
       <Typography variant="body2" color="text.secondary">
-        Try the workstation on 12 NIH ChestX-ray14 radiographs with radiologists&apos; boxes (public domain). The model analyses them in the background.
+        Try the workstation on 12 NIH ChestX-ray14 radiographs with radiologists&apos; boxes (public domain). The model analyses them in the
+        background.
       </Typography>
       <Button variant="contained" onClick={() => void start(() => api.sample.import({}))} disabled={importing} data-testid="open-sample">
         Open the sample cases
       </Button>
-      <Button size="small" onClick={onImport}>Import your own cases…</Button>
+      <Button size="small" onClick={onImport}>
+        Import your own cases…
+      </Button>
       {importing && <LinearProgress sx={{ width: '100%' }} data-testid="sample-progress" />}
       {(state.error || failed) && <Alert severity="error">{state.error ?? failed}</Alert>}
     </Box>

@@ -15,10 +15,16 @@ type Balance = NonNullable<TrainingRequest['balance']>
 const LAYER_LABELS: Record<TrainLayers, string> = { head: 'Final layer', 'head+last-block': 'Final layer + last block' }
 const BALANCE_LABELS: Record<Balance, string> = { weights: 'Class weights', smote: 'SMOTE (feature space)', none: 'None' }
 
-
-
 /** `onBusy` tells the dialog around it that a run is in progress (it then stays open). */
-export function FineTunePanel({ model, onNewVersion, onBusy }: { model: ModelSummary; onNewVersion: () => void; onBusy?: (busy: boolean) => void }) {
+export function FineTunePanel({
+  model,
+  onNewVersion,
+  onBusy,
+}: {
+  model: ModelSummary
+  onNewVersion: () => void
+  onBusy?: (busy: boolean) => void
+}) {
   const api = useApi()
   const [message, setMessage] = useState<FineTuneOutcome | null>(null)
   const [layers, setLayers] = useState<TrainLayers>('head')
@@ -53,7 +59,8 @@ export function FineTunePanel({ model, onNewVersion, onBusy }: { model: ModelSum
         >
           {(Object.keys(LAYER_LABELS) as TrainLayers[]).map((l) => (
             <option key={l} value={l} disabled={!model.trainableLayers.includes(l)}>
-              {LAYER_LABELS[l]}{model.trainableLayers.includes(l) ? '' : ' (not in this model)'}
+              {LAYER_LABELS[l]}
+              {model.trainableLayers.includes(l) ? '' : ' (not in this model)'}
             </option>
           ))}
         </TextField>
@@ -67,7 +74,9 @@ export function FineTunePanel({ model, onNewVersion, onBusy }: { model: ModelSum
           slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'fine-tune-balance' } }}
         >
           {(Object.keys(BALANCE_LABELS) as Balance[]).map((b) => (
-            <option key={b} value={b}>{BALANCE_LABELS[b]}</option>
+            <option key={b} value={b}>
+              {BALANCE_LABELS[b]}
+            </option>
           ))}
         </TextField>
       </Stack>
@@ -79,7 +88,9 @@ export function FineTunePanel({ model, onNewVersion, onBusy }: { model: ModelSum
           data-testid="fine-tune"
           onClick={() => {
             setMessage(null)
-            void job.start(() => api.training.start({ model: model.id, version: model.version, layers: chosenLayers, balance, ...(fresh ? { fresh } : {}) }))
+            void job.start(() =>
+              api.training.start({ model: model.id, version: model.version, layers: chosenLayers, balance, ...(fresh ? { fresh } : {}) }),
+            )
           }}
         >
           Fine-tune on labelled cases
@@ -104,7 +115,12 @@ export function FineTunePanel({ model, onNewVersion, onBusy }: { model: ModelSum
         </Box>
       )}
       {message && (
-        <Alert severity={message.kind === 'ok' ? 'success' : message.kind === 'below' ? 'warning' : 'error'} sx={{ mt: 0.5 }} data-testid="fine-tune-result" data-kind={message.kind}>
+        <Alert
+          severity={message.kind === 'ok' ? 'success' : message.kind === 'below' ? 'warning' : 'error'}
+          sx={{ mt: 0.5 }}
+          data-testid="fine-tune-result"
+          data-kind={message.kind}
+        >
           {message.text}
         </Alert>
       )}

@@ -14,7 +14,12 @@ import type { AnalysisStore } from '../stores/analysisStore'
 
 export const HeatmapControls = memo(function HeatmapControls({ store }: { store: AnalysisStore }) {
   const { heatmap, visible, opacity, colormap, floor, hasModels } = useStoreSelector(store, (s) => ({
-    heatmap: s.heatmap, visible: s.visible, opacity: s.opacity, colormap: s.colormap, floor: s.floor, hasModels: !!s.models?.length,
+    heatmap: s.heatmap,
+    visible: s.visible,
+    opacity: s.opacity,
+    colormap: s.colormap,
+    floor: s.floor,
+    hasModels: !!s.models?.length,
   }))
   const signed = heatmap ? displayScaleFor(heatmap.method) === 'diverging' : false
   useHotkey('h', store.toggleVisible)
@@ -68,7 +73,12 @@ export const HeatmapControls = memo(function HeatmapControls({ store }: { store:
           data-value={opacity}
         />
       </Stack>
-      <Stack direction="row" spacing={1.5} sx={{ alignItems: 'center', px: 0.5 }} title={signed ? 'A signed map fades to transparent at zero by itself' : 'Values below this share of the map\'s range are not drawn'}>
+      <Stack
+        direction="row"
+        spacing={1.5}
+        sx={{ alignItems: 'center', px: 0.5 }}
+        title={signed ? 'A signed map fades to transparent at zero by itself' : "Values below this share of the map's range are not drawn"}
+      >
         <Typography variant="caption" color="text.secondary" sx={{ whiteSpace: 'nowrap' }}>
           Transparent below
         </Typography>

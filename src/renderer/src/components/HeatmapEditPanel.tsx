@@ -4,7 +4,18 @@
  * "compare" shows the model map, the shown map and their difference side by side.
  */
 import { memo, useEffect, useRef } from 'react'
-import { Alert, Button, FormControlLabel, Slider, Stack, Switch, TextField, ToggleButton, ToggleButtonGroup, Typography } from '@mui/material'
+import {
+  Alert,
+  Button,
+  FormControlLabel,
+  Slider,
+  Stack,
+  Switch,
+  TextField,
+  ToggleButton,
+  ToggleButtonGroup,
+  Typography,
+} from '@mui/material'
 import type { HeatmapData, Reader } from '../../../shared/domain'
 import { renderHeatmap, type DisplayScale } from '../canvas/heatmapPixels'
 import { displayedMap, useHeatmapEditState, type BrushMode, type HeatmapEditStore } from '../stores/heatmapEditStore'
@@ -58,7 +69,14 @@ export const HeatmapEditPanel = memo(function HeatmapEditPanel({ store, reader }
         </TextField>
         <FormControlLabel
           label="Compare"
-          control={<Switch size="small" checked={compare} onChange={(e) => store.setCompare(e.target.checked)} slotProps={{ input: { 'data-testid': 'heatmap-compare' } as object }} />}
+          control={
+            <Switch
+              size="small"
+              checked={compare}
+              onChange={(e) => store.setCompare(e.target.checked)}
+              slotProps={{ input: { 'data-testid': 'heatmap-compare' } as object }}
+            />
+          }
         />
       </Stack>
       {compare && (
@@ -90,11 +108,27 @@ export const HeatmapEditPanel = memo(function HeatmapEditPanel({ store, reader }
             data-testid="brush-mode"
             data-value={brushMode}
           >
-            <ToggleButton value="add" data-testid="brush-add" title="Strokes raise the cells to the map's maximum" sx={{ textTransform: 'none' }}>Add evidence</ToggleButton>
-            <ToggleButton value="erase" data-testid="brush-erase" title="Strokes lower the cells to the map's minimum" sx={{ textTransform: 'none' }}>Erase evidence</ToggleButton>
+            <ToggleButton
+              value="add"
+              data-testid="brush-add"
+              title="Strokes raise the cells to the map's maximum"
+              sx={{ textTransform: 'none' }}
+            >
+              Add evidence
+            </ToggleButton>
+            <ToggleButton
+              value="erase"
+              data-testid="brush-erase"
+              title="Strokes lower the cells to the map's minimum"
+              sx={{ textTransform: 'none' }}
+            >
+              Erase evidence
+            </ToggleButton>
           </ToggleButtonGroup>
           <Stack direction="row" spacing={1.5} sx={{ alignItems: 'center' }}>
-            <Typography variant="caption" sx={{ whiteSpace: 'nowrap' }}>Brush size</Typography>
+            <Typography variant="caption" sx={{ whiteSpace: 'nowrap' }}>
+              Brush size
+            </Typography>
             <Slider
               size="small"
               min={1}
@@ -109,10 +143,20 @@ export const HeatmapEditPanel = memo(function HeatmapEditPanel({ store, reader }
             />
           </Stack>
           <Stack direction="row" spacing={1}>
-            <Button size="small" onClick={store.thresholdToMask} data-testid="heatmap-threshold-mask">Threshold to mask</Button>
-            <Button size="small" onClick={store.resetToModel} data-testid="heatmap-reset">Reset to model map</Button>
+            <Button size="small" onClick={store.thresholdToMask} data-testid="heatmap-threshold-mask">
+              Threshold to mask
+            </Button>
+            <Button size="small" onClick={store.resetToModel} data-testid="heatmap-reset">
+              Reset to model map
+            </Button>
           </Stack>
-          <Button size="small" variant="contained" disabled={saving || !reader} onClick={() => reader && void store.save(reader.id)} data-testid="heatmap-save">
+          <Button
+            size="small"
+            variant="contained"
+            disabled={saving || !reader}
+            onClick={() => reader && void store.save(reader.id)}
+            data-testid="heatmap-save"
+          >
             {saving ? 'Saving…' : 'Save as new version'}
           </Button>
         </>

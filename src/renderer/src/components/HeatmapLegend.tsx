@@ -16,11 +16,22 @@ import { displayScaleFor } from '../canvas/heatmapPixels'
 /** A radiograph-like grey under the bar, so its transparent part looks as it will on the image. */
 const UNDER = 'repeating-linear-gradient(45deg, #555 0 4px, #777 4px 8px)'
 
-export const HeatmapLegend = memo(function HeatmapLegend({ map, colormap, floor = 0 }: { map: HeatmapData; colormap: ColormapName; floor?: number }) {
+export const HeatmapLegend = memo(function HeatmapLegend({
+  map,
+  colormap,
+  floor = 0,
+}: {
+  map: HeatmapData
+  colormap: ColormapName
+  floor?: number
+}) {
   const text = useMemo(() => legendText(map), [map])
   const minmax = displayScaleFor(map.method) === 'minmax'
   const ramp = minmax ? floor : 0
-  const background = useMemo(() => `linear-gradient(to right, ${legendGradient(map.method, colormap, ramp)}), ${UNDER}`, [map, colormap, ramp])
+  const background = useMemo(
+    () => `linear-gradient(to right, ${legendGradient(map.method, colormap, ramp)}), ${UNDER}`,
+    [map, colormap, ramp],
+  )
   const threshold = useMemo(() => (ramp > 0 ? floorValue(map.values, ramp) : null), [map, ramp])
   return (
     <Stack
@@ -42,13 +53,32 @@ export const HeatmapLegend = memo(function HeatmapLegend({ map, colormap, floor 
       )}
       <Box sx={{ position: 'relative', height: 12, borderRadius: 0.5, background }} data-testid="heatmap-colorbar" aria-hidden>
         {threshold !== null && (
-          <Box sx={{ position: 'absolute', left: `${ramp * 100}%`, top: -2, bottom: -2, width: 2, ml: '-1px', bgcolor: '#fff', boxShadow: '0 0 0 1px #000' }} />
+          <Box
+            sx={{
+              position: 'absolute',
+              left: `${ramp * 100}%`,
+              top: -2,
+              bottom: -2,
+              width: 2,
+              ml: '-1px',
+              bgcolor: '#fff',
+              boxShadow: '0 0 0 1px #000',
+            }}
+          />
         )}
       </Box>
       <Box sx={{ position: 'relative', height: 16 }}>
-        <Typography variant="caption" color="text.secondary" data-testid="heatmap-legend-low" sx={{ position: 'absolute', left: 0 }}>{text.low}</Typography>
-        {text.mid && <Typography variant="caption" color="text.secondary" sx={{ position: 'absolute', left: '50%', transform: 'translateX(-50%)' }}>{text.mid}</Typography>}
-        <Typography variant="caption" color="text.secondary" data-testid="heatmap-legend-high" sx={{ position: 'absolute', right: 0 }}>{text.high}</Typography>
+        <Typography variant="caption" color="text.secondary" data-testid="heatmap-legend-low" sx={{ position: 'absolute', left: 0 }}>
+          {text.low}
+        </Typography>
+        {text.mid && (
+          <Typography variant="caption" color="text.secondary" sx={{ position: 'absolute', left: '50%', transform: 'translateX(-50%)' }}>
+            {text.mid}
+          </Typography>
+        )}
+        <Typography variant="caption" color="text.secondary" data-testid="heatmap-legend-high" sx={{ position: 'absolute', right: 0 }}>
+          {text.high}
+        </Typography>
       </Box>
       {threshold !== null && (
         <Typography variant="caption" color="text.secondary" data-testid="heatmap-threshold-text">

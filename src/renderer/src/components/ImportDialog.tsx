@@ -113,26 +113,65 @@ export function ImportDialog({ open, nativeDialogs, onClose, onFinished }: Impor
       <DialogTitle>Import cases</DialogTitle>
       <DialogContent>
         <Stack spacing={2} sx={{ pt: 1 }}>
-          <ToggleButtonGroup value={source} exclusive size="small" disabled={busy} onChange={(_e, value: 'nih' | 'dicom' | null) => value && setSource(value)}>
-            <ToggleButton value="nih" data-testid="import-source-nih">NIH folder + CSV</ToggleButton>
-            <ToggleButton value="dicom" data-testid="import-source-dicom">DICOM folder</ToggleButton>
+          <ToggleButtonGroup
+            value={source}
+            exclusive
+            size="small"
+            disabled={busy}
+            onChange={(_e, value: 'nih' | 'dicom' | null) => value && setSource(value)}
+          >
+            <ToggleButton value="nih" data-testid="import-source-nih">
+              NIH folder + CSV
+            </ToggleButton>
+            <ToggleButton value="dicom" data-testid="import-source-dicom">
+              DICOM folder
+            </ToggleButton>
           </ToggleButtonGroup>
           {source === 'dicom' ? (
             <>
-              <PathField label="DICOM folder (searched recursively)" value={dicomDir} onChange={setDicomDir} testId="import-dicom-dir"
-                browse={field('directory', 'DICOM folder')} onBrowse={(k, t) => void browseInto(setDicomDir, k, t)} disabled={busy} />
+              <PathField
+                label="DICOM folder (searched recursively)"
+                value={dicomDir}
+                onChange={setDicomDir}
+                testId="import-dicom-dir"
+                browse={field('directory', 'DICOM folder')}
+                onBrowse={(k, t) => void browseInto(setDicomDir, k, t)}
+                disabled={busy}
+              />
               <Typography variant="caption" color="text.secondary">
-                Patient names, ids, birth dates and UIDs are replaced by pseudonyms on import (DICOM PS3.15 basic profile); only sex, age, view and pixel spacing are kept.
+                Patient names, ids, birth dates and UIDs are replaced by pseudonyms on import (DICOM PS3.15 basic profile); only sex, age,
+                view and pixel spacing are kept.
               </Typography>
             </>
           ) : (
             <>
-              <PathField label="Images folder" value={imagesDir} onChange={setImagesDir} testId="import-images-dir"
-                browse={field('directory', 'Images folder')} onBrowse={(k, t) => void browseInto(setImagesDir, k, t)} disabled={busy} />
-              <PathField label="Labels CSV (Data_Entry_2017.csv)" value={labelsCsv} onChange={setLabelsCsv} testId="import-labels-csv"
-                browse={field('file', 'Labels CSV')} onBrowse={(k, t) => void browseInto(setLabelsCsv, k, t)} disabled={busy} />
-              <PathField label="Boxes CSV (optional, BBox_List_2017.csv)" value={boxesCsv} onChange={setBoxesCsv} testId="import-boxes-csv"
-                browse={field('file', 'Boxes CSV')} onBrowse={(k, t) => void browseInto(setBoxesCsv, k, t)} disabled={busy} />
+              <PathField
+                label="Images folder"
+                value={imagesDir}
+                onChange={setImagesDir}
+                testId="import-images-dir"
+                browse={field('directory', 'Images folder')}
+                onBrowse={(k, t) => void browseInto(setImagesDir, k, t)}
+                disabled={busy}
+              />
+              <PathField
+                label="Labels CSV (Data_Entry_2017.csv)"
+                value={labelsCsv}
+                onChange={setLabelsCsv}
+                testId="import-labels-csv"
+                browse={field('file', 'Labels CSV')}
+                onBrowse={(k, t) => void browseInto(setLabelsCsv, k, t)}
+                disabled={busy}
+              />
+              <PathField
+                label="Boxes CSV (optional, BBox_List_2017.csv)"
+                value={boxesCsv}
+                onChange={setBoxesCsv}
+                testId="import-boxes-csv"
+                browse={field('file', 'Boxes CSV')}
+                onBrowse={(k, t) => void browseInto(setBoxesCsv, k, t)}
+                disabled={busy}
+              />
             </>
           )}
           {!nativeDialogs && (

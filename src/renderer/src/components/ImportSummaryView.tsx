@@ -29,8 +29,8 @@ export function ImportSummaryView({ status }: { status: JobStatusOf<'import' | '
       {summary && (
         <Box sx={{ mt: 1 }}>
           <Typography data-testid="import-summary-counts">
-            imported {summary.imported}, duplicates {summary.duplicates}, failed {summary.failed.length}, missing{' '}
-            {summary.missing.length}, boxes added {summary.boxesAdded}
+            imported {summary.imported}, duplicates {summary.duplicates}, failed {summary.failed.length}, missing {summary.missing.length},
+            boxes added {summary.boxesAdded}
           </Typography>
           <Typography variant="body2" color="text.secondary">
             Scanned {summary.scanned} files · {summary.labelsAdded} labels added · {summary.unlabelled.length} images without labels ·{' '}

@@ -8,7 +8,13 @@ import { Box, Button, Slider, Stack, Table, TableBody, TableCell, TableHead, Tab
 import type { IouScores } from '../hooks/useIouScores'
 import type { ViewBox } from '../stores/boxStore'
 
-export const IouPanel = memo(function IouPanel({ finding, scores, boxes, manual, onThreshold }: {
+export const IouPanel = memo(function IouPanel({
+  finding,
+  scores,
+  boxes,
+  manual,
+  onThreshold,
+}: {
   finding: string
   scores: IouScores
   boxes: readonly ViewBox[]
@@ -20,7 +26,10 @@ export const IouPanel = memo(function IouPanel({ finding, scores, boxes, manual,
     <Box data-testid="iou-panel" data-threshold={scores.threshold}>
       <Typography variant="subtitle2">Localization · {finding}</Typography>
       <Typography variant="caption" color="text.secondary" component="div" data-testid="iou-predicted-legend">
-        <Box component="span" sx={{ display: 'inline-block', width: 18, height: 10, mr: 0.5, border: '1.5px dotted #fff', verticalAlign: 'middle' }} />
+        <Box
+          component="span"
+          sx={{ display: 'inline-block', width: 18, height: 10, mr: 0.5, border: '1.5px dotted #fff', verticalAlign: 'middle' }}
+        />
         {`${scores.predicted.length} predicted region${scores.predicted.length === 1 ? '' : 's'}: the map ≥ ${manual === null ? 'Otsu' : 'T'} (${scores.threshold.toFixed(2)}) — not ground truth`}
       </Typography>
       <Stack direction="row" spacing={1.5} sx={{ alignItems: 'center' }}>
@@ -38,12 +47,19 @@ export const IouPanel = memo(function IouPanel({ finding, scores, boxes, manual,
           data-testid="iou-threshold"
           data-value={scores.threshold}
         />
-        <Button size="small" disabled={manual === null} onClick={() => onThreshold(null)} title={`Otsu's threshold: ${scores.otsu.toFixed(3)}`}>
+        <Button
+          size="small"
+          disabled={manual === null}
+          onClick={() => onThreshold(null)}
+          title={`Otsu's threshold: ${scores.otsu.toFixed(3)}`}
+        >
           Otsu
         </Button>
       </Stack>
       {scores.rows.length === 0 ? (
-        <Typography variant="body2" color="text.secondary" data-testid="iou-no-boxes">No boxes for {finding} on this case: draw one (b) or pick another finding.</Typography>
+        <Typography variant="body2" color="text.secondary" data-testid="iou-no-boxes">
+          No boxes for {finding} on this case: draw one (b) or pick another finding.
+        </Typography>
       ) : (
         <Table size="small" padding="none">
           <TableHead>
@@ -56,7 +72,14 @@ export const IouPanel = memo(function IouPanel({ finding, scores, boxes, manual,
           </TableHead>
           <TableBody>
             {scores.rows.map((row) => (
-              <TableRow key={row.id} data-testid="iou-row" data-box-id={row.id} data-iou={row.iou} data-iobb={row.iobb} data-hit={String(row.hit)}>
+              <TableRow
+                key={row.id}
+                data-testid="iou-row"
+                data-box-id={row.id}
+                data-iou={row.iou}
+                data-iobb={row.iobb}
+                data-hit={String(row.hit)}
+              >
                 <TableCell sx={{ maxWidth: 120, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>
                   {byId.get(row.id)?.mine ? 'mine' : (byId.get(row.id)?.author ?? row.id)}
                 </TableCell>

@@ -21,7 +21,14 @@ export function providerLabel(provider: string): string {
 
 export const ModelPanel = memo(function ModelPanel({ store }: { store: AnalysisStore }) {
   const api = useApi()
-  const state = useStoreSelector(store, (s) => ({ models: s.models, modelKey: s.modelKey, method: s.method, caseId: s.caseId, provider: s.provider, error: s.error }))
+  const state = useStoreSelector(store, (s) => ({
+    models: s.models,
+    modelKey: s.modelKey,
+    method: s.method,
+    caseId: s.caseId,
+    provider: s.provider,
+    error: s.error,
+  }))
   const onFinished = useCallback(
     (status: JobStatusOf<'analyze'>) => {
       if (status.state === 'succeeded') {
@@ -47,12 +54,15 @@ export const ModelPanel = memo(function ModelPanel({ store }: { store: AnalysisS
     if (!model || caseId === null) return
     store.setError(null)
     if (await store.loadResults()) return // already stored for this case, model and method
-    await job.start(() =>
-      api.analysis.start({ caseIds: [caseId], model: model.id, version: model.version, methods: [state.method] }),
-    )
+    await job.start(() => api.analysis.start({ caseIds: [caseId], model: model.id, version: model.version, methods: [state.method] }))
   }
 
-  if (state.models === null) return <Typography variant="body2" color="text.secondary">Loading models…</Typography>
+  if (state.models === null)
+    return (
+      <Typography variant="body2" color="text.secondary">
+        Loading models…
+      </Typography>
+    )
   if (state.models.length === 0) {
     return (
       <Alert severity="info" data-testid="no-model">
@@ -91,7 +101,11 @@ export const ModelPanel = memo(function ModelPanel({ store }: { store: AnalysisS
         disabled={busy}
         title={facts.definition}
         helperText={`${facts.classSpecific ? 'per finding' : 'class-agnostic: the same map for every finding'} · ${UNIT_LABELS[facts.units]} · ${facts.cost}`}
-        slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'method-select' }, formHelperText: { 'data-testid': 'method-facts' } as object }}
+        slotProps={{
+          select: { native: true },
+          htmlInput: { 'data-testid': 'method-select' },
+          formHelperText: { 'data-testid': 'method-facts' } as object,
+        }}
       >
         {EXPLAIN_METHODS.map((method) => (
           <option key={method} value={method} disabled={!methodSupported(model, method)}>

@@ -5,7 +5,21 @@
  * canManageModels); the reading panel keeps just the model and method a reader looks at.
  */
 import { useState } from 'react'
-import { Button, Dialog, DialogActions, DialogContent, DialogTitle, Stack, Table, TableBody, TableCell, TableHead, TableRow, TextField, Typography } from '@mui/material'
+import {
+  Button,
+  Dialog,
+  DialogActions,
+  DialogContent,
+  DialogTitle,
+  Stack,
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableRow,
+  TextField,
+  Typography,
+} from '@mui/material'
 import { useStoreSelector } from '../hooks/useStoreSelector'
 import { modelKey, type AnalysisStore } from '../stores/analysisStore'
 import { FineTunePanel } from './FineTunePanel'
@@ -39,7 +53,10 @@ export function ModelsDialog({ store, onClose }: { store: AnalysisStore; onClose
               <TableBody>
                 {models.map((m) => (
                   <TableRow key={modelKey(m)} data-testid="models-row" data-model={modelKey(m)}>
-                    <TableCell>{m.id}{m.isDefault ? ' (default)' : ''}</TableCell>
+                    <TableCell>
+                      {m.id}
+                      {m.isDefault ? ' (default)' : ''}
+                    </TableCell>
                     <TableCell>{m.version}</TableCell>
                     <TableCell>{m.headType}</TableCell>
                     <TableCell>{m.findings.length}</TableCell>
@@ -57,17 +74,30 @@ export function ModelsDialog({ store, onClose }: { store: AnalysisStore; onClose
               disabled={training}
               slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'fine-tune-model' } }}
             >
-              {models.map((m) => <option key={modelKey(m)} value={modelKey(m)}>{`${m.id} ${m.version}`}</option>)}
+              {models.map((m) => (
+                <option key={modelKey(m)} value={modelKey(m)}>{`${m.id} ${m.version}`}</option>
+              ))}
             </TextField>
-            {model && (model.trainableLayers.length > 0
-              ? <FineTunePanel key={modelKey(model)} model={model} onNewVersion={() => void store.loadModels()} onBusy={setTraining} />
-              : <Typography variant="body2" color="text.secondary">This model has no layer that can be fine-tuned here.</Typography>)}
+            {model &&
+              (model.trainableLayers.length > 0 ? (
+                <FineTunePanel key={modelKey(model)} model={model} onNewVersion={() => void store.loadModels()} onBusy={setTraining} />
+              ) : (
+                <Typography variant="body2" color="text.secondary">
+                  This model has no layer that can be fine-tuned here.
+                </Typography>
+              ))}
           </Stack>
         )}
       </DialogContent>
       <DialogActions>
-        {training && <Typography variant="caption" color="text.secondary" sx={{ mr: 1 }}>Fine-tuning runs: cancel it or wait to close</Typography>}
-        <Button onClick={onClose} disabled={training} data-testid="models-close">Close</Button>
+        {training && (
+          <Typography variant="caption" color="text.secondary" sx={{ mr: 1 }}>
+            Fine-tuning runs: cancel it or wait to close
+          </Typography>
+        )}
+        <Button onClick={onClose} disabled={training} data-testid="models-close">
+          Close
+        </Button>
       </DialogActions>
     </Dialog>
   )

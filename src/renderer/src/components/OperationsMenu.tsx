@@ -5,7 +5,19 @@
  */
 import { useState } from 'react'
 import {
-  Alert, Button, Dialog, DialogActions, DialogContent, DialogTitle, Menu, MenuItem, Table, TableBody, TableCell, TableRow, Typography,
+  Alert,
+  Button,
+  Dialog,
+  DialogActions,
+  DialogContent,
+  DialogTitle,
+  Menu,
+  MenuItem,
+  Table,
+  TableBody,
+  TableCell,
+  TableRow,
+  Typography,
 } from '@mui/material'
 import type { AppInfo, DiagnosticsResult } from '../../../shared/domain'
 import { errorMessage, useApi } from '../apiContext'
@@ -52,8 +64,18 @@ export function OperationsMenu({ appInfo }: { appInfo: AppInfo | null }) {
         More
       </Button>
       <Menu anchorEl={anchor} open={anchor !== null} onClose={() => setAnchor(null)}>
-        <MenuItem onClick={() => { setAnchor(null); setShowPolicy(true) }} data-testid="show-policy">Configuration…</MenuItem>
-        <MenuItem onClick={() => void exportDiagnostics()} disabled={busy} data-testid="export-diagnostics">Export diagnostics</MenuItem>
+        <MenuItem
+          onClick={() => {
+            setAnchor(null)
+            setShowPolicy(true)
+          }}
+          data-testid="show-policy"
+        >
+          Configuration…
+        </MenuItem>
+        <MenuItem onClick={() => void exportDiagnostics()} disabled={busy} data-testid="export-diagnostics">
+          Export diagnostics
+        </MenuItem>
       </Menu>
       {showPolicy && appInfo && (
         <Dialog open onClose={() => setShowPolicy(false)} data-testid="policy-dialog">
@@ -65,27 +87,48 @@ export function OperationsMenu({ appInfo }: { appInfo: AppInfo | null }) {
             <Table size="small">
               <TableBody>
                 {policyRows(appInfo).map(([name, value]) => (
-                  <TableRow key={name}><TableCell>{name}</TableCell><TableCell sx={{ wordBreak: 'break-all' }}>{value}</TableCell></TableRow>
+                  <TableRow key={name}>
+                    <TableCell>{name}</TableCell>
+                    <TableCell sx={{ wordBreak: 'break-all' }}>{value}</TableCell>
+                  </TableRow>
                 ))}
               </TableBody>
             </Table>
           </DialogContent>
-          <DialogActions><Button onClick={() => setShowPolicy(false)}>Close</Button></DialogActions>
+          <DialogActions>
+            <Button onClick={() => setShowPolicy(false)}>Close</Button>
+          </DialogActions>
         </Dialog>
       )}
       {(result || error) && (
-        <Dialog open onClose={() => { setResult(null); setError(null) }} data-testid="diagnostics-dialog">
+        <Dialog
+          open
+          onClose={() => {
+            setResult(null)
+            setError(null)
+          }}
+          data-testid="diagnostics-dialog"
+        >
           <DialogTitle>Diagnostics</DialogTitle>
           <DialogContent>
             {error && <Alert severity="error">{error}</Alert>}
             {result && (
               <Typography variant="body2" data-testid="diagnostics-path">
-                Written to {result.path} ({result.entries.length} files, {Math.max(1, Math.round(result.bytes / 1024))} kB). It holds logs, versions,
-                execution provider attempts, database health and configuration, and no patient data.
+                Written to {result.path} ({result.entries.length} files, {Math.max(1, Math.round(result.bytes / 1024))} kB). It holds logs,
+                versions, execution provider attempts, database health and configuration, and no patient data.
               </Typography>
             )}
           </DialogContent>
-          <DialogActions><Button onClick={() => { setResult(null); setError(null) }}>Close</Button></DialogActions>
+          <DialogActions>
+            <Button
+              onClick={() => {
+                setResult(null)
+                setError(null)
+              }}
+            >
+              Close
+            </Button>
+          </DialogActions>
         </Dialog>
       )}
     </>

@@ -9,7 +9,11 @@ import { useStoreSelector } from '../hooks/useStoreSelector'
 import type { AnalysisStore } from '../stores/analysisStore'
 
 export const PredictionList = memo(function PredictionList({ store }: { store: AnalysisStore }) {
-  const { predictions, selected, hasModels } = useStoreSelector(store, (s) => ({ predictions: s.predictions, selected: s.finding, hasModels: !!s.models?.length }))
+  const { predictions, selected, hasModels } = useStoreSelector(store, (s) => ({
+    predictions: s.predictions,
+    selected: s.finding,
+    hasModels: !!s.models?.length,
+  }))
   if (!hasModels) return null
   if (predictions.length === 0) {
     return (
@@ -21,7 +25,13 @@ export const PredictionList = memo(function PredictionList({ store }: { store: A
   return (
     <List dense disablePadding data-testid="prediction-list" aria-label="Model probabilities">
       {predictions.map(({ finding, probability }) => (
-        <PredictionRow key={finding} finding={finding} probability={probability} selected={finding === selected} onSelect={store.selectFinding} />
+        <PredictionRow
+          key={finding}
+          finding={finding}
+          probability={probability}
+          selected={finding === selected}
+          onSelect={store.selectFinding}
+        />
       ))}
     </List>
   )
@@ -30,7 +40,17 @@ export const PredictionList = memo(function PredictionList({ store }: { store: A
 const BAR_TRACK = 'rgba(255, 255, 255, 0.08)'
 
 /** One finding: re-rendered only when its probability or selection changes. Plain divs for the bar: 14 rows per opening. */
-const PredictionRow = memo(function PredictionRow({ finding, probability, selected, onSelect }: { finding: string; probability: number; selected: boolean; onSelect: (finding: string) => void }) {
+const PredictionRow = memo(function PredictionRow({
+  finding,
+  probability,
+  selected,
+  onSelect,
+}: {
+  finding: string
+  probability: number
+  selected: boolean
+  onSelect: (finding: string) => void
+}) {
   return (
     <ListItemButton
       selected={selected}
@@ -51,7 +71,14 @@ const PredictionRow = memo(function PredictionRow({ finding, probability, select
         </Typography>
       </Box>
       <div style={{ height: 4, background: BAR_TRACK, borderRadius: 2, overflow: 'hidden' }}>
-        <div style={{ height: '100%', width: `${Math.max(0, Math.min(1, probability)) * 100}%`, background: findingColor(finding), borderRadius: 2 }} />
+        <div
+          style={{
+            height: '100%',
+            width: `${Math.max(0, Math.min(1, probability)) * 100}%`,
+            background: findingColor(finding),
+            borderRadius: 2,
+          }}
+        />
       </div>
     </ListItemButton>
   )

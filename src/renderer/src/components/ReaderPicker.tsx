@@ -36,7 +36,14 @@ export const ReaderPicker = memo(function ReaderPicker({ store }: { store: Reade
   }
 
   return (
-    <Paper square elevation={2} data-testid="reader-dialog" role="dialog" aria-label="Choose reader" sx={{ px: 2, py: 1, borderBottom: 1, borderColor: 'divider' }}>
+    <Paper
+      square
+      elevation={2}
+      data-testid="reader-dialog"
+      role="dialog"
+      aria-label="Choose reader"
+      sx={{ px: 2, py: 1, borderBottom: 1, borderColor: 'divider' }}
+    >
       <Stack direction="row" spacing={2} sx={{ alignItems: 'center', flexWrap: 'wrap', rowGap: 1 }}>
         <Typography variant="subtitle2">{prompt ?? (current ? `Logged in as ${current.name}` : 'Who is reading?')}</Typography>
         {readers.map((reader) => (
@@ -92,7 +99,9 @@ export const ReaderPicker = memo(function ReaderPicker({ store }: { store: Reade
           slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'reader-role' } }}
         >
           <option value="radiologist">{ROLE_LABELS.radiologist}</option>
-          <option value="clinical_advisor" disabled={!administrator}>{ROLE_LABELS.clinical_advisor}</option>
+          <option value="clinical_advisor" disabled={!administrator}>
+            {ROLE_LABELS.clinical_advisor}
+          </option>
         </TextField>
         <TextField
           size="small"
@@ -103,7 +112,13 @@ export const ReaderPicker = memo(function ReaderPicker({ store }: { store: Reade
           onKeyDown={(event) => event.key === 'Enter' && void create()}
           slotProps={{ htmlInput: { 'data-testid': 'reader-new-secret', autoComplete: 'new-password', maxLength: 1024 } }}
         />
-        <Button variant="contained" size="small" disabled={!name.trim() || !newSecret || busy} onClick={() => void create()} data-testid="reader-create">
+        <Button
+          variant="contained"
+          size="small"
+          disabled={!name.trim() || !newSecret || busy}
+          onClick={() => void create()}
+          data-testid="reader-create"
+        >
           Create
         </Button>
         <Button size="small" onClick={store.closePicker}>
@@ -116,7 +131,11 @@ export const ReaderPicker = memo(function ReaderPicker({ store }: { store: Reade
           <code>cxr-lens readers set-secret --id {selected.id}</code> (the secret is read from standard input).
         </Alert>
       )}
-      {error && <Alert severity="error" sx={{ mt: 1 }} data-testid="reader-error">{error}</Alert>}
+      {error && (
+        <Alert severity="error" sx={{ mt: 1 }} data-testid="reader-error">
+          {error}
+        </Alert>
+      )}
     </Paper>
   )
 })

@@ -19,14 +19,41 @@ export interface PanelSectionContent {
 
 const NO_TRANSITION = { timeout: 0 }
 
-export const ReadingPanel = memo(function ReadingPanel({ layout, header, sections }: { layout: PaneLayoutStore; header: ReactNode; sections: Record<PanelSection, PanelSectionContent> }) {
+export const ReadingPanel = memo(function ReadingPanel({
+  layout,
+  header,
+  sections,
+}: {
+  layout: PaneLayoutStore
+  header: ReactNode
+  sections: Record<PanelSection, PanelSectionContent>
+}) {
   const { panelOpen, section } = usePaneLayout(layout)
   useHotkey('s', layout.togglePanel)
   return (
     <>
-      <Paper square elevation={0} sx={{ width: 28, flexShrink: 0, display: 'flex', flexDirection: 'column', alignItems: 'center', borderLeft: 1, borderColor: 'divider', pt: 0.5 }}>
+      <Paper
+        square
+        elevation={0}
+        sx={{
+          width: 28,
+          flexShrink: 0,
+          display: 'flex',
+          flexDirection: 'column',
+          alignItems: 'center',
+          borderLeft: 1,
+          borderColor: 'divider',
+          pt: 0.5,
+        }}
+      >
         <Tooltip title={panelOpen ? 'Hide the side panel (s)' : 'Show the side panel (s)'} placement="left">
-          <IconButton size="small" onClick={layout.togglePanel} data-testid="toggle-panel" aria-label={panelOpen ? 'Hide the side panel' : 'Show the side panel'} aria-expanded={panelOpen}>
+          <IconButton
+            size="small"
+            onClick={layout.togglePanel}
+            data-testid="toggle-panel"
+            aria-label={panelOpen ? 'Hide the side panel' : 'Show the side panel'}
+            aria-expanded={panelOpen}
+          >
             {panelOpen ? '›' : '‹'}
           </IconButton>
         </Tooltip>
@@ -52,11 +79,17 @@ export const ReadingPanel = memo(function ReadingPanel({ layout, header, section
               sx={{ borderBottom: 1, borderColor: 'divider', '&::before': { display: 'none' } }}
             >
               <AccordionSummary
-                expandIcon={<Typography variant="caption" aria-hidden>▾</Typography>}
+                expandIcon={
+                  <Typography variant="caption" aria-hidden>
+                    ▾
+                  </Typography>
+                }
                 data-testid={`panel-section-${key}-summary`}
                 sx={{ minHeight: 36, px: 1.5, '& .MuiAccordionSummary-content': { my: 0.5, gap: 1, alignItems: 'baseline', minWidth: 0 } }}
               >
-                <Typography variant="subtitle2" sx={{ flexShrink: 0 }}>{SECTION_TITLES[key]}</Typography>
+                <Typography variant="subtitle2" sx={{ flexShrink: 0 }}>
+                  {SECTION_TITLES[key]}
+                </Typography>
                 <Typography variant="caption" color="text.secondary" noWrap component="div" sx={{ minWidth: 0 }}>
                   {sections[key].summary}
                 </Typography>

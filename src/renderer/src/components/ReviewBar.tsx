@@ -20,14 +20,34 @@ export const ReviewBar = memo(function ReviewBar({ status, ready, onPrevious, on
   const reviewed = status === 'reviewed'
   return (
     <Stack direction="row" spacing={1} sx={{ mb: 1 }}>
-      <Button size="small" variant="outlined" onClick={onPrevious} data-testid="prev-case" title="Previous case (p, PageUp)">‹ Prev</Button>
-      <Button size="small" variant="outlined" onClick={onNext} data-testid="next-case" title="Next case (n, PageDown)">Next ›</Button>
+      <Button size="small" variant="outlined" onClick={onPrevious} data-testid="prev-case" title="Previous case (p, PageUp)">
+        ‹ Prev
+      </Button>
+      <Button size="small" variant="outlined" onClick={onNext} data-testid="next-case" title="Next case (n, PageDown)">
+        Next ›
+      </Button>
       {reviewed ? (
-        <Button size="small" variant="outlined" color="warning" disabled={!ready} onClick={onReopen} data-testid="reopen-review" title="Set back in review (u)">
+        <Button
+          size="small"
+          variant="outlined"
+          color="warning"
+          disabled={!ready}
+          onClick={onReopen}
+          data-testid="reopen-review"
+          title="Set back in review (u)"
+        >
           Reopen review
         </Button>
       ) : (
-        <Button size="small" variant="contained" color="success" disabled={!ready} onClick={onReviewed} data-testid="mark-reviewed" title="Mark reviewed (r)">
+        <Button
+          size="small"
+          variant="contained"
+          color="success"
+          disabled={!ready}
+          onClick={onReviewed}
+          data-testid="mark-reviewed"
+          title="Mark reviewed (r)"
+        >
           Mark reviewed
         </Button>
       )}

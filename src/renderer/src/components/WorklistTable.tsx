@@ -35,25 +35,44 @@ function RowCells({ row }: { row: WorklistRow }) {
           {demographics(row)}
         </Typography>
       </Box>
-      <Stack direction="row" sx={{ flexWrap: 'wrap', gap: 0.25, minWidth: 0, maxHeight: 44, overflow: 'hidden' }} data-testid="worklist-findings">
+      <Stack
+        direction="row"
+        sx={{ flexWrap: 'wrap', gap: 0.25, minWidth: 0, maxHeight: 44, overflow: 'hidden' }}
+        data-testid="worklist-findings"
+      >
         {row.findings.slice(0, row.findings.length > MAX_CHIPS ? MAX_CHIPS - 1 : MAX_CHIPS).map((finding) => (
           <Chip key={finding} label={finding} title={finding} variant="outlined" sx={{ ...CHIP_SX, borderColor: findingColor(finding) }} />
         ))}
         {row.findings.length > MAX_CHIPS && (
-          <Chip label={`+${row.findings.length - MAX_CHIPS + 1}`} title={row.findings.slice(MAX_CHIPS - 1).join(', ')} variant="outlined" sx={CHIP_SX} />
+          <Chip
+            label={`+${row.findings.length - MAX_CHIPS + 1}`}
+            title={row.findings.slice(MAX_CHIPS - 1).join(', ')}
+            variant="outlined"
+            sx={CHIP_SX}
+          />
         )}
       </Stack>
       <Box sx={{ minWidth: 0 }} title="Model's top findings" data-testid="worklist-top-findings">
         {row.topFindings.slice(0, 3).map(({ finding, probability }) => (
           <Typography key={finding} variant="caption" noWrap component="div" sx={{ lineHeight: 1.25 }}>
-            <Box component="span" sx={{ color: findingColor(finding) }}>■</Box> {finding.replace('_', ' ')} {(probability * 100).toFixed(0)}%
+            <Box component="span" sx={{ color: findingColor(finding) }}>
+              ■
+            </Box>{' '}
+            {finding.replace('_', ' ')} {(probability * 100).toFixed(0)}%
           </Typography>
         ))}
       </Box>
       <Typography variant="body2" sx={{ textAlign: 'right', whiteSpace: 'nowrap' }} title="Boxes: mine / others">
         {row.myBoxes} / {row.otherBoxes}
       </Typography>
-      <Chip size="small" label={statusLabel(row.status)} title={statusLabel(row.status)} color={STATUS_COLORS[row.status]} variant={row.status === 'new' ? 'outlined' : 'filled'} sx={{ '& .MuiChip-label': { px: 0.75 } }} />
+      <Chip
+        size="small"
+        label={statusLabel(row.status)}
+        title={statusLabel(row.status)}
+        color={STATUS_COLORS[row.status]}
+        variant={row.status === 'new' ? 'outlined' : 'filled'}
+        sx={{ '& .MuiChip-label': { px: 0.75 } }}
+      />
     </>
   )
 }
@@ -100,7 +119,13 @@ const WorklistRowView = memo(function WorklistRowView({ row, index, start, selec
         '&:hover': { bgcolor: selected ? 'action.selected' : 'action.hover' },
       }}
     >
-      {row ? <RowCells row={row} /> : <Typography variant="body2" color="text.disabled">Loading…</Typography>}
+      {row ? (
+        <RowCells row={row} />
+      ) : (
+        <Typography variant="body2" color="text.disabled">
+          Loading…
+        </Typography>
+      )}
     </Box>
   )
 })
@@ -146,12 +171,15 @@ export const WorklistTable = memo(function WorklistTable({ store }: { store: Wor
     const row = store.rowAt(index)
     if (row) store.openCase(row.id)
   }
-  const onRowClick = useCallback((index: number) => {
-    store.select(index)
-    const row = store.rowAt(index)
-    if (row) store.openCase(row.id)
-    scrollRef.current?.focus()
-  }, [store])
+  const onRowClick = useCallback(
+    (index: number) => {
+      store.select(index)
+      const row = store.rowAt(index)
+      if (row) store.openCase(row.id)
+      scrollRef.current?.focus()
+    },
+    [store],
+  )
 
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>): void {
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {

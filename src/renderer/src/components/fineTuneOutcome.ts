@@ -25,5 +25,7 @@ export function fineTuneOutcome(r: TrainOutcomeInput): FineTuneOutcome {
   const { child, parent } = r.valMacroAuroc
   const text = `New version ${r.child.version}${r.resumedFrom ? ` (resumed after epoch ${r.resumedFrom.epoch})` : ''}: validation macro AUROC ${fmt(child)} vs ${fmt(parent)} (parent ${r.parent.version}) on the same ${r.split.val} cases`
   const below = child !== null && parent !== null && child < parent
-  return below ? { kind: 'below', text: `${text} — below its parent: keep ${r.parent.version} as the model you read with` } : { kind: 'ok', text }
+  return below
+    ? { kind: 'below', text: `${text} — below its parent: keep ${r.parent.version} as the model you read with` }
+    : { kind: 'ok', text }
 }

@@ -12,7 +12,11 @@ export function useElementSize<T extends HTMLElement>() {
     const element = ref.current
     if (!element) return
     const apply = (width: number, height: number) =>
-      setSize((prev) => (prev.width === Math.floor(width) && prev.height === Math.floor(height) ? prev : { width: Math.floor(width), height: Math.floor(height) }))
+      setSize((prev) =>
+        prev.width === Math.floor(width) && prev.height === Math.floor(height)
+          ? prev
+          : { width: Math.floor(width), height: Math.floor(height) },
+      )
     apply(element.clientWidth, element.clientHeight)
     const observer = new ResizeObserver(([entry]) => entry && apply(entry.contentRect.width, entry.contentRect.height))
     observer.observe(element)

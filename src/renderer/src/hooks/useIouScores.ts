@@ -16,7 +16,12 @@ export interface IouScores {
   predicted: Array<{ x: number; y: number; w: number; h: number }>
 }
 
-export function useIouScores(map: HeatmapData | null, boxes: readonly ViewBox[], image: { width: number; height: number }, manual: number | null): IouScores | null {
+export function useIouScores(
+  map: HeatmapData | null,
+  boxes: readonly ViewBox[],
+  image: { width: number; height: number },
+  manual: number | null,
+): IouScores | null {
   const grid = useMemo(() => (map ? gridValues(map) : null), [map])
   const otsu = useMemo(() => (grid ? defaultThreshold(grid) : 0.5), [grid])
   const scores = useMemo(() => {
@@ -31,7 +36,17 @@ export function useIouScores(map: HeatmapData | null, boxes: readonly ViewBox[],
     publishViewer({
       predictedBoxes: scores?.predicted ?? [],
       iouThreshold: scores?.threshold,
-      heatmapValues: map ? { id: map.id, width: map.width, height: map.height, method: map.method, values: [...map.values], imageWidth: image.width, imageHeight: image.height } : null,
+      heatmapValues: map
+        ? {
+            id: map.id,
+            width: map.width,
+            height: map.height,
+            method: map.method,
+            values: [...map.values],
+            imageWidth: image.width,
+            imageHeight: image.height,
+          }
+        : null,
     })
   }, [scores, map, image.width, image.height])
   return scores

@@ -17,7 +17,8 @@ export function useScopedState<T>(scope: unknown, initial: T | (() => T)): [T, (
   }
   // A write from the previous scope (a late answer for the case left) is dropped.
   const set = useCallback(
-    (next: Update<T>) => setSlot((s) => (s.scope === scope ? { scope, value: typeof next === 'function' ? (next as (p: T) => T)(s.value) : next } : s)),
+    (next: Update<T>) =>
+      setSlot((s) => (s.scope === scope ? { scope, value: typeof next === 'function' ? (next as (p: T) => T)(s.value) : next } : s)),
     [scope],
   )
   return [value, set]

@@ -80,7 +80,8 @@ function rememberedModel(): string | null {
   }
 }
 
-const byProbability = (probabilities: readonly Prediction[]): Prediction[] => [...probabilities].sort((a, b) => b.probability - a.probability)
+const byProbability = (probabilities: readonly Prediction[]): Prediction[] =>
+  [...probabilities].sort((a, b) => b.probability - a.probability)
 
 /** What changes the model choices shown (a model imported, removed or fine-tuned meanwhile). */
 const modelsSignature = (models: readonly ModelSummary[] | null): string =>
@@ -88,8 +89,20 @@ const modelsSignature = (models: readonly ModelSummary[] | null): string =>
 
 export function createAnalysisStore(api: CxrApi, hints: AnalysisHints = NO_HINTS) {
   let state: AnalysisState = {
-    models: null, modelKey: rememberedModel(), method: 'gradcam', caseId: null, predictions: [], finding: null, findingReason: null, heatmap: null,
-    provider: null, colormap: DEFAULT_COLORMAP, opacity: 0.6, floor: DEFAULT_FLOOR, visible: true, error: null,
+    models: null,
+    modelKey: rememberedModel(),
+    method: 'gradcam',
+    caseId: null,
+    predictions: [],
+    finding: null,
+    findingReason: null,
+    heatmap: null,
+    provider: null,
+    colormap: DEFAULT_COLORMAP,
+    opacity: 0.6,
+    floor: DEFAULT_FLOOR,
+    visible: true,
+    error: null,
   }
   const listeners = new Set<() => void>()
   const prefetched = createResultPrefetch()
@@ -128,19 +141,29 @@ export function createAnalysisStore(api: CxrApi, hints: AnalysisHints = NO_HINTS
    * or method keeps the reader's place), else the reader-following choice. Synchronous unless the
    * case's boxes decide and its record is still on its way.
    */
-  function pick(predictions: Prediction[]): { finding: string; reason: MapReason } | null | Promise<{ finding: string; reason: MapReason } | null> {
-    if (state.finding && state.findingReason && predictions.some((p) => p.finding === state.finding)) return { finding: state.finding, reason: state.findingReason }
+  function pick(
+    predictions: Prediction[],
+  ): { finding: string; reason: MapReason } | null | Promise<{ finding: string; reason: MapReason } | null> {
+    if (state.finding && state.findingReason && predictions.some((p) => p.finding === state.finding))
+      return { finding: state.finding, reason: state.findingReason }
     const filter = hints.filterFinding()
     const quick = chooseMapFinding(predictions, { filter })
     if (!quick || quick.reason === 'filter' || state.caseId === null) return quick
     const boxes = hints.boxFindings(state.caseId)
     if (!boxes) return quick
     if (!(boxes instanceof Promise)) return chooseMapFinding(predictions, { filter, boxFindings: boxes })
-    return boxes.then((b) => chooseMapFinding(predictions, { filter, boxFindings: b }), () => quick)
+    return boxes.then(
+      (b) => chooseMapFinding(predictions, { filter, boxFindings: b }),
+      () => quick,
+    )
   }
 
   /** Applies the predictions and the chosen finding; null when a newer request overtook this one. */
-  function applyChoice(predictions: Prediction[], choice: { finding: string; reason: MapReason } | null, ticket: number): string | null | undefined {
+  function applyChoice(
+    predictions: Prediction[],
+    choice: { finding: string; reason: MapReason } | null,
+    ticket: number,
+  ): string | null | undefined {
     if (ticket !== seq) return undefined
     update({ predictions, finding: choice?.finding ?? null, findingReason: choice?.reason ?? null, error: null })
     const model = currentModel()
@@ -242,7 +265,10 @@ export function createAnalysisStore(api: CxrApi, hints: AnalysisHints = NO_HINTS
         const filter = hints.filterFinding()
         // The boxes' findings matter only without a filter; a failure to get them just means the top finding.
         const boxes = filter ? null : (hints.boxFindingsAhead?.(caseId).catch(() => null) ?? null)
-        const [{ probabilities }, boxFindings] = await Promise.all([api.analysis.predictions({ caseId, model: model.id, version: model.version }), boxes])
+        const [{ probabilities }, boxFindings] = await Promise.all([
+          api.analysis.predictions({ caseId, model: model.id, version: model.version }),
+          boxes,
+        ])
         const predictions = byProbability(probabilities)
         // The map the case will open on (a wrong guess costs one fetch at opening).
         const top = chooseMapFinding(predictions, { filter, boxFindings })?.finding

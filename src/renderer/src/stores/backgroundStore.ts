@@ -41,9 +41,10 @@ export function createBackgroundStore(api: CxrApi) {
       return off
     },
     setPaused: (paused: boolean) => guard(async () => update({ status: await api.background.pause({ paused }) })),
-    cancel: () => guard(async () => {
-      await api.background.cancel({})
-      update({ status: await api.background.status({}) })
-    }),
+    cancel: () =>
+      guard(async () => {
+        await api.background.cancel({})
+        update({ status: await api.background.status({}) })
+      }),
   }
 }

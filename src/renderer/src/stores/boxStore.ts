@@ -29,18 +29,40 @@ export interface BoxState {
   canRedo: boolean
 }
 
-type Op = { kind: 'create'; localId: number; draft: BoxDraft } | { kind: 'update'; id: number; draft: BoxDraft } | { kind: 'delete'; id: number } | { kind: 'restore'; id: number }
+type Op =
+  | { kind: 'create'; localId: number; draft: BoxDraft }
+  | { kind: 'update'; id: number; draft: BoxDraft }
+  | { kind: 'delete'; id: number }
+  | { kind: 'restore'; id: number }
 
 export type BoxStore = ReturnType<typeof createBoxStore>
 
-const sleep = (ms: number, wake: { resolve?: () => void }) => new Promise<void>((resolve) => {
-  const timer = setTimeout(resolve, ms)
-  wake.resolve = () => { clearTimeout(timer); resolve() }
-})
+const sleep = (ms: number, wake: { resolve?: () => void }) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    wake.resolve = () => {
+      clearTimeout(timer)
+      resolve()
+    }
+  })
 
-export function createBoxStore(api: CxrApi, caseId: number, readerId: number | null, initial: readonly Box[], onSaved: (boxes: readonly ViewBox[]) => void) {
+export function createBoxStore(
+  api: CxrApi,
+  caseId: number,
+  readerId: number | null,
+  initial: readonly Box[],
+  onSaved: (boxes: readonly ViewBox[]) => void,
+) {
   const mark = (box: Box): ViewBox => ({ ...box, mine: readerId !== null && box.readerId === readerId })
-  let state: BoxState = { boxes: initial.map(mark), selectedId: null, showOthers: true, saveState: 'idle', saveError: null, canUndo: false, canRedo: false }
+  let state: BoxState = {
+    boxes: initial.map(mark),
+    selectedId: null,
+    showOthers: true,
+    saveState: 'idle',
+    saveError: null,
+    canUndo: false,
+    canRedo: false,
+  }
   const listeners = new Set<() => void>()
   const stack = new CommandStack()
   const queue: Op[] = []

@@ -12,7 +12,8 @@ export type BoxCommand =
   | { kind: 'update'; id: number; before: BoxDraft; after: BoxDraft }
 
 /** What to do to the store to apply a command forwards (redo) or backwards (undo). */
-export type BoxEffect = { op: 'delete'; id: number } | { op: 'restore'; id: number; draft: BoxDraft } | { op: 'update'; id: number; draft: BoxDraft }
+export type BoxEffect =
+  { op: 'delete'; id: number } | { op: 'restore'; id: number; draft: BoxDraft } | { op: 'update'; id: number; draft: BoxDraft }
 
 export function forward(command: BoxCommand): BoxEffect {
   if (command.kind === 'create') return { op: 'restore', id: command.id, draft: command.draft }

@@ -20,7 +20,10 @@ export function createDetailRequest(api: CxrApi) {
       promise.catch(() => undefined)
       ahead = { caseId, readerId, promise }
       const entry: NonNullable<typeof boxes> = { caseId, findings: null, promise: promise.then((d) => d.boxList.map((b) => b.finding)) }
-      entry.promise.then((f) => void (entry.findings = f), () => undefined)
+      entry.promise.then(
+        (f) => void (entry.findings = f),
+        () => undefined,
+      )
       boxes = entry
     },
     /** The box findings of a case being opened: now when its record is in, else a promise; null for another case. */

@@ -31,7 +31,18 @@ export interface HeatmapEditState {
 export type HeatmapEditStore = ReturnType<typeof createHeatmapEditStore>
 
 export function createHeatmapEditStore(api: CxrApi) {
-  let state: HeatmapEditState = { modelMap: null, versions: [], viewMap: null, editing: false, working: null, brushSize: 1, brushMode: 'add', compare: false, saving: false, error: null }
+  let state: HeatmapEditState = {
+    modelMap: null,
+    versions: [],
+    viewMap: null,
+    editing: false,
+    working: null,
+    brushSize: 1,
+    brushMode: 'add',
+    compare: false,
+    saving: false,
+    error: null,
+  }
   const listeners = new Set<() => void>()
   let seq = 0
 
@@ -59,7 +70,14 @@ export function createHeatmapEditStore(api: CxrApi) {
     /** The analysis store shows another model map (finding, method or case changed). */
     follow(map: HeatmapData | null): void {
       if (map?.id === state.modelMap?.id) return
-      update({ modelMap: map, viewMap: map, versions: map ? [{ id: map.id, editedFrom: null, author: null, createdAt: map.createdAt }] : [], editing: false, working: null, error: null })
+      update({
+        modelMap: map,
+        viewMap: map,
+        versions: map ? [{ id: map.id, editedFrom: null, author: null, createdAt: map.createdAt }] : [],
+        editing: false,
+        working: null,
+        error: null,
+      })
       if (map) void loadVersions(map.id)
     },
     async selectVersion(id: number): Promise<void> {

@@ -37,7 +37,10 @@ export function parseLayout(text: string | null): PaneLayout {
   }
   if (typeof raw !== 'object' || raw === null) return DEFAULT_LAYOUT
   const r = raw as Record<string, unknown>
-  const section = r.section === null || (PANEL_SECTIONS as readonly unknown[]).includes(r.section) ? (r.section as PanelSection | null) : DEFAULT_LAYOUT.section
+  const section =
+    r.section === null || (PANEL_SECTIONS as readonly unknown[]).includes(r.section)
+      ? (r.section as PanelSection | null)
+      : DEFAULT_LAYOUT.section
   return {
     worklistOpen: typeof r.worklistOpen === 'boolean' ? r.worklistOpen : DEFAULT_LAYOUT.worklistOpen,
     panelOpen: typeof r.panelOpen === 'boolean' ? r.panelOpen : DEFAULT_LAYOUT.panelOpen,
@@ -56,13 +59,15 @@ function storage(): Storage | null {
 export type PaneLayoutStore = ReturnType<typeof createPaneLayoutStore>
 
 export function createPaneLayoutStore(store: Storage | null = storage()) {
-  let state = parseLayout((() => {
-    try {
-      return store?.getItem(LAYOUT_STORAGE) ?? null
-    } catch {
-      return null
-    }
-  })())
+  let state = parseLayout(
+    (() => {
+      try {
+        return store?.getItem(LAYOUT_STORAGE) ?? null
+      } catch {
+        return null
+      }
+    })(),
+  )
   const listeners = new Set<() => void>()
   function update(patch: Partial<PaneLayout>): void {
     state = { ...state, ...patch }

@@ -176,7 +176,10 @@ export function createWorklistStore(api: CxrApi, onOpen: (caseId: number) => voi
     neighbours(): number[] {
       const index = findLoadedIndex(state.openCaseId)
       if (index < 0) return []
-      return [index + 1, index - 1].map(rowAtIndex).filter((row) => row !== undefined).map((row) => row.id)
+      return [index + 1, index - 1]
+        .map(rowAtIndex)
+        .filter((row) => row !== undefined)
+        .map((row) => row.id)
     },
     /** A new reader: same filters, rows re-counted as mine/others. */
     setReader(readerId: number | null): void {

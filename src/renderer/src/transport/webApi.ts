@@ -51,7 +51,8 @@ export function connectWebApi(token: string): Promise<CxrApi> {
       const frame = encodeWire({ id, channel, request })
       const size = typeof frame === 'string' ? utf8Length(frame) : frame.byteLength
       // the server would close the socket (1009) and fail every pending request with it
-      if (size > MAX_MESSAGE_BYTES) return reject(new Error(`The ${channel} request is ${size} bytes, over the ${MAX_MESSAGE_BYTES}-byte message limit.`))
+      if (size > MAX_MESSAGE_BYTES)
+        return reject(new Error(`The ${channel} request is ${size} bytes, over the ${MAX_MESSAGE_BYTES}-byte message limit.`))
       pending.set(id, { resolve, reject })
       socket.send(frame)
     })
@@ -65,6 +66,8 @@ export function connectWebApi(token: string): Promise<CxrApi> {
 
   return new Promise((resolve, reject) => {
     socket.addEventListener('open', () => resolve(buildApi(invoke, subscribe)), { once: true })
-    socket.addEventListener('error', () => reject(new Error('Cannot connect to CXR Lens: is the token in the URL current?')), { once: true })
+    socket.addEventListener('error', () => reject(new Error('Cannot connect to CXR Lens: is the token in the URL current?')), {
+      once: true,
+    })
   })
 }

@@ -42,8 +42,21 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
   const api = useApi()
   const reader = useStoreSelector(readers, (s) => s.current)
   const readerId = reader?.id ?? null
-  const shown = useStoreSelector(analysis, (s) => ({ heatmap: s.heatmap, finding: s.finding, colormap: s.colormap, opacity: s.opacity, floor: s.floor, visible: s.visible }))
-  const edit = useStoreSelector(heatmapEdit, (s) => ({ shownMap: displayedMap(s), modelMapId: s.modelMap?.id ?? null, editing: s.editing, brushSize: s.brushSize, brushMode: s.brushMode }))
+  const shown = useStoreSelector(analysis, (s) => ({
+    heatmap: s.heatmap,
+    finding: s.finding,
+    colormap: s.colormap,
+    opacity: s.opacity,
+    floor: s.floor,
+    visible: s.visible,
+  }))
+  const edit = useStoreSelector(heatmapEdit, (s) => ({
+    shownMap: displayedMap(s),
+    modelMapId: s.modelMap?.id ?? null,
+    editing: s.editing,
+    brushSize: s.brushSize,
+    brushMode: s.brushMode,
+  }))
 
   // The worklist opens the analysis of a case as it is clicked; a view mounted otherwise does it here.
   useEffect(() => {
@@ -59,13 +72,19 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
   statusRef.current = status
 
   // The worklist row follows this case's writes without a refetch.
-  const onSaved = useCallback((boxes: readonly ViewBox[]) => {
-    const mine = boxes.filter((b) => b.mine).length
-    const next: CaseStatus = statusRef.current === 'new' && mine > 0 ? 'in_review' : statusRef.current
-    setStatus(next)
-    worklist.patchRow(caseId, { myBoxes: mine, otherBoxes: boxes.length - mine, boxes: boxes.length, status: next })
-  }, [worklist, caseId, setStatus])
-  const boxStore = useMemo(() => (detail ? createBoxStore(api, caseId, readerId, detail.boxList, onSaved) : null), [api, caseId, readerId, detail, onSaved])
+  const onSaved = useCallback(
+    (boxes: readonly ViewBox[]) => {
+      const mine = boxes.filter((b) => b.mine).length
+      const next: CaseStatus = statusRef.current === 'new' && mine > 0 ? 'in_review' : statusRef.current
+      setStatus(next)
+      worklist.patchRow(caseId, { myBoxes: mine, otherBoxes: boxes.length - mine, boxes: boxes.length, status: next })
+    },
+    [worklist, caseId, setStatus],
+  )
+  const boxStore = useMemo(
+    () => (detail ? createBoxStore(api, caseId, readerId, detail.boxList, onSaved) : null),
+    [api, caseId, readerId, detail, onSaved],
+  )
 
   const labelFinding = detail?.labels.map((l) => l.finding).find(known)
   const finding = picked ?? (known(shown.finding) ? shown.finding : (labelFinding ?? NIH_FINDINGS[0]))
@@ -73,19 +92,27 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
   const modelMap = shown.heatmap && shown.heatmap.caseId === caseId ? shown.heatmap : null
   const shownMap = modelMap && edit.modelMapId === modelMap.id ? edit.shownMap : modelMap
   const { colormap, opacity, floor, visible } = shown
-  const overlay = useMemo<HeatmapOverlay | null>(() => (shownMap ? { map: shownMap, colormap, opacity, floor, visible } : null), [shownMap, colormap, opacity, floor, visible])
+  const overlay = useMemo<HeatmapOverlay | null>(
+    () => (shownMap ? { map: shownMap, colormap, opacity, floor, visible } : null),
+    [shownMap, colormap, opacity, floor, visible],
+  )
 
-  const changeStatus = useCallback(async (next: CaseStatus) => {
-    const who = readers.requireReader(next === 'reviewed' ? 'Choose a reader to mark cases reviewed' : 'Choose a reader to reopen a review')
-    if (!who || statusRef.current === next) return
-    try {
-      await api.cases.setStatus({ caseId, readerId: who.id, status: next })
-      setStatus(next)
-      worklist.patchRow(caseId, { status: next })
-    } catch (reason) {
-      setError(errorMessage(reason))
-    }
-  }, [api, caseId, readers, worklist, setStatus, setError])
+  const changeStatus = useCallback(
+    async (next: CaseStatus) => {
+      const who = readers.requireReader(
+        next === 'reviewed' ? 'Choose a reader to mark cases reviewed' : 'Choose a reader to reopen a review',
+      )
+      if (!who || statusRef.current === next) return
+      try {
+        await api.cases.setStatus({ caseId, readerId: who.id, status: next })
+        setStatus(next)
+        worklist.patchRow(caseId, { status: next })
+      } catch (reason) {
+        setError(errorMessage(reason))
+      }
+    },
+    [api, caseId, readers, worklist, setStatus, setError],
+  )
   const markReviewed = useCallback(() => void changeStatus('reviewed'), [changeStatus])
   // Only a reviewed case goes back in review: a new one has nothing to reopen.
   const reopen = useCallback(() => {
@@ -115,17 +142,23 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
   const idle = useRef<number | null>(null)
   const onDrawn = useCallback(() => {
     if (idle.current !== null) window.cancelIdleCallback(idle.current)
-    idle.current = window.requestIdleCallback(() => {
-      idle.current = null
-      for (const id of worklist.neighbours()) {
-        images.prefetch(id)
-        analysis.prefetch(id)
-      }
-    }, { timeout: 300 })
+    idle.current = window.requestIdleCallback(
+      () => {
+        idle.current = null
+        for (const id of worklist.neighbours()) {
+          images.prefetch(id)
+          analysis.prefetch(id)
+        }
+      },
+      { timeout: 300 },
+    )
   }, [worklist, images, analysis])
-  useEffect(() => () => {
-    if (idle.current !== null) window.cancelIdleCallback(idle.current)
-  }, [caseId])
+  useEffect(
+    () => () => {
+      if (idle.current !== null) window.cancelIdleCallback(idle.current)
+    },
+    [caseId],
+  )
 
   const onDrawEnd = useCallback(() => setArmed(false), [setArmed])
   const image = useMemo(() => ({ width: bitmap?.width ?? 1, height: bitmap?.height ?? 1 }), [bitmap])
@@ -142,7 +175,24 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
 
   return (
     <CaseWorkspace
-      {...{ caseId, loaded, detail, error, status, overlay, finding, armed, paint, brush, windowLevel, setWindowLevel, onDrawn, onDrawEnd, image, reader }}
+      {...{
+        caseId,
+        loaded,
+        detail,
+        error,
+        status,
+        overlay,
+        finding,
+        armed,
+        paint,
+        brush,
+        windowLevel,
+        setWindowLevel,
+        onDrawn,
+        onDrawEnd,
+        image,
+        reader,
+      }}
       stores={{ analysis, heatmapEdit, layout }}
       onCloseError={loaded ? () => setError(null) : undefined}
       review={{ ready: detail !== null, onPrevious: previous, onNext: next, onReviewed: markReviewed, onReopen: reopen }}

@@ -57,7 +57,15 @@ export interface CaseWorkspaceProps {
   threshold: { map: HeatmapData | null; manual: number | null; setManual: (t: number | null) => void }
 }
 
-const NO_BOXES: BoxState = { boxes: [], selectedId: null, showOthers: true, saveState: 'idle', saveError: null, canUndo: false, canRedo: false }
+const NO_BOXES: BoxState = {
+  boxes: [],
+  selectedId: null,
+  showOthers: true,
+  saveState: 'idle',
+  saveError: null,
+  canUndo: false,
+  canRedo: false,
+}
 const noSubscription = () => () => undefined
 
 /** The box store's state, or an empty one while the case has none yet. */
@@ -77,9 +85,13 @@ const MapChoiceLine = memo(function MapChoiceLine({ analysis }: { analysis: Anal
   return (
     <Typography variant="body2" data-testid="map-choice" data-finding={finding ?? ''} data-reason={reason ?? ''} sx={{ mt: 0.5 }} noWrap>
       {finding && reason ? (
-        <>Map: <b>{finding}</b> — {MAP_REASON_TEXT[reason]}</>
+        <>
+          Map: <b>{finding}</b> — {MAP_REASON_TEXT[reason]}
+        </>
       ) : (
-        <Box component="span" sx={{ color: 'text.secondary' }}>Map: none yet (not analysed by this model)</Box>
+        <Box component="span" sx={{ color: 'text.secondary' }}>
+          Map: none yet (not analysed by this model)
+        </Box>
       )}
     </Typography>
   )
@@ -91,7 +103,12 @@ const FindingsSummary = memo(function FindingsSummary({ analysis }: { analysis: 
 })
 
 const HeatmapSummary = memo(function HeatmapSummary({ analysis }: { analysis: AnalysisStore }) {
-  const { method, finding, colormap, visible } = useStoreSelector(analysis, (s) => ({ method: s.heatmap?.method ?? null, finding: s.heatmap?.finding ?? null, colormap: s.colormap, visible: s.visible }))
+  const { method, finding, colormap, visible } = useStoreSelector(analysis, (s) => ({
+    method: s.heatmap?.method ?? null,
+    finding: s.heatmap?.finding ?? null,
+    colormap: s.colormap,
+    visible: s.visible,
+  }))
   if (!method) return <>none</>
   return <>{`${methodFacts(method).label} · ${finding} · ${COLORMAP_LABELS[colormap]}${visible ? '' : ' · hidden'}`}</>
 })
@@ -108,7 +125,15 @@ const FindingsSection = memo(function FindingsSection({ analysis, detail }: { an
 })
 
 /** The heatmap section: display (on/off, colormap, opacity, threshold, legend) and editing. */
-const HeatmapSection = memo(function HeatmapSection({ analysis, heatmapEdit, reader }: { analysis: AnalysisStore; heatmapEdit: HeatmapEditStore; reader: Reader | null }) {
+const HeatmapSection = memo(function HeatmapSection({
+  analysis,
+  heatmapEdit,
+  reader,
+}: {
+  analysis: AnalysisStore
+  heatmapEdit: HeatmapEditStore
+  reader: Reader | null
+}) {
   return (
     <Stack spacing={1}>
       <HeatmapControls store={analysis} />
@@ -126,7 +151,10 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
   // after the image and heatmap are on screen and after each box edit. Scores of another map (the
   // previous case or finding) are never shown; while only boxes or the threshold changed, the
   // previous scores stay up until the new ones are in.
-  const iouInput = useMemo(() => ({ map: threshold.map, boxes: boxState.boxes, image, manual: threshold.manual }), [threshold.map, boxState.boxes, image, threshold.manual])
+  const iouInput = useMemo(
+    () => ({ map: threshold.map, boxes: boxState.boxes, image, manual: threshold.manual }),
+    [threshold.map, boxState.boxes, image, threshold.manual],
+  )
   const deferred = useDeferredValue(iouInput)
   const current = deferred.map === iouInput.map ? deferred : null
   const scores = useIouScores(current?.map ?? null, current?.boxes ?? NO_BOXES.boxes, current?.image ?? image, current?.manual ?? null)
@@ -198,20 +226,37 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
           </>
         }
         sections={{
-          findings: { summary: <FindingsSummary analysis={props.stores.analysis} />, body: <FindingsSection analysis={props.stores.analysis} detail={detail} /> },
-          heatmap: { summary: <HeatmapSummary analysis={props.stores.analysis} />, body: <HeatmapSection analysis={props.stores.analysis} heatmapEdit={props.stores.heatmapEdit} reader={props.reader} /> },
+          findings: {
+            summary: <FindingsSummary analysis={props.stores.analysis} />,
+            body: <FindingsSection analysis={props.stores.analysis} detail={detail} />,
+          },
+          heatmap: {
+            summary: <HeatmapSummary analysis={props.stores.analysis} />,
+            body: <HeatmapSection analysis={props.stores.analysis} heatmapEdit={props.stores.heatmapEdit} reader={props.reader} />,
+          },
           boxes: {
             summary: `${boxState.boxes.length} box${boxState.boxes.length === 1 ? '' : 'es'}${scores && threshold.map ? ` · ${threshold.map.finding}` : ''}`,
             body: (
               <Stack spacing={1}>
-                {panelStore && panelStore === loaded?.boxStore && <BoxPanel store={panelStore} finding={finding} onFinding={props.onFinding} armed={armed} />}
+                {panelStore && panelStore === loaded?.boxStore && (
+                  <BoxPanel store={panelStore} finding={finding} onFinding={props.onFinding} armed={armed} />
+                )}
                 {scores && threshold.map && (
-                  <IouPanel finding={threshold.map.finding} scores={scores} boxes={boxState.boxes} manual={threshold.manual} onThreshold={threshold.setManual} />
+                  <IouPanel
+                    finding={threshold.map.finding}
+                    scores={scores}
+                    boxes={boxState.boxes}
+                    manual={threshold.manual}
+                    onThreshold={threshold.setManual}
+                  />
                 )}
               </Stack>
             ),
           },
-          window: { summary: formatWindowLevel(windowLevel, pixelMax), body: <WindowLevelControls value={windowLevel} onChange={setWindowLevel} pixelMax={pixelMax} /> },
+          window: {
+            summary: formatWindowLevel(windowLevel, pixelMax),
+            body: <WindowLevelControls value={windowLevel} onChange={setWindowLevel} pixelMax={pixelMax} />,
+          },
         }}
       />
     </Box>

@@ -5,7 +5,20 @@
  * curves, confidence against IoU, and CSV/HTML export.
  */
 import { useEffect, useState } from 'react'
-import { Alert, Box, Button, LinearProgress, Stack, Table, TableBody, TableCell, TableHead, TableRow, TextField, Typography } from '@mui/material'
+import {
+  Alert,
+  Box,
+  Button,
+  LinearProgress,
+  Stack,
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableRow,
+  TextField,
+  Typography,
+} from '@mui/material'
 import { EXPLAIN_METHODS, isExplainMethod, methodChoiceLabel, methodFacts, methodSummary } from '../../../shared/explainMethods'
 import { NIH_FINDINGS } from '../../../shared/findings'
 import { useApi } from '../apiContext'
@@ -30,45 +43,94 @@ export function DashboardView({ readers }: { readers: ReaderStore }) {
     <Box sx={{ flex: 1, overflow: 'auto', p: 2 }} data-testid="dashboard">
       <Stack direction="row" spacing={1.5} sx={{ alignItems: 'center', mb: 2 }}>
         <Typography variant="h6">Validation</Typography>
-        <TextField select size="small" label="Method" value={filters.method} onChange={(e) => isExplainMethod(e.target.value) && store.setFilters({ method: e.target.value })}
-          slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'dashboard-method' } }}>
-          {EXPLAIN_METHODS.map((m) => <option key={m} value={m}>{methodChoiceLabel(m)}</option>)}
+        <TextField
+          select
+          size="small"
+          label="Method"
+          value={filters.method}
+          onChange={(e) => isExplainMethod(e.target.value) && store.setFilters({ method: e.target.value })}
+          slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'dashboard-method' } }}
+        >
+          {EXPLAIN_METHODS.map((m) => (
+            <option key={m} value={m}>
+              {methodChoiceLabel(m)}
+            </option>
+          ))}
         </TextField>
-        <TextField select size="small" label="Finding" value={filters.finding ?? ''} onChange={(e) => store.setFilters({ finding: e.target.value || null })}
-          slotProps={{ select: { native: true }, inputLabel: { shrink: true }, htmlInput: { 'data-testid': 'dashboard-finding' } }}>
+        <TextField
+          select
+          size="small"
+          label="Finding"
+          value={filters.finding ?? ''}
+          onChange={(e) => store.setFilters({ finding: e.target.value || null })}
+          slotProps={{ select: { native: true }, inputLabel: { shrink: true }, htmlInput: { 'data-testid': 'dashboard-finding' } }}
+        >
           <option value="">All</option>
-          {NIH_FINDINGS.map((f) => <option key={f} value={f}>{f}</option>)}
+          {NIH_FINDINGS.map((f) => (
+            <option key={f} value={f}>
+              {f}
+            </option>
+          ))}
         </TextField>
-        <TextField select size="small" label="Boxes of" value={filters.readerId ?? ''} onChange={(e) => store.setFilters({ readerId: e.target.value ? Number(e.target.value) : null })}
-          slotProps={{ select: { native: true }, inputLabel: { shrink: true }, htmlInput: { 'data-testid': 'dashboard-reader' } }}>
+        <TextField
+          select
+          size="small"
+          label="Boxes of"
+          value={filters.readerId ?? ''}
+          onChange={(e) => store.setFilters({ readerId: e.target.value ? Number(e.target.value) : null })}
+          slotProps={{ select: { native: true }, inputLabel: { shrink: true }, htmlInput: { 'data-testid': 'dashboard-reader' } }}
+        >
           <option value="">Everyone (dataset + readers)</option>
-          {readerList.map((r) => <option key={r.id} value={r.id}>{r.name}</option>)}
+          {readerList.map((r) => (
+            <option key={r.id} value={r.id}>
+              {r.name}
+            </option>
+          ))}
         </TextField>
         <Box sx={{ flex: 1 }} />
-        <Button size="small" variant="outlined" onClick={() => void store.download('csv')} data-testid="dashboard-export-csv">Export CSV</Button>
-        <Button size="small" variant="outlined" onClick={() => void store.download('html')} data-testid="dashboard-export-html">Export HTML</Button>
+        <Button size="small" variant="outlined" onClick={() => void store.download('csv')} data-testid="dashboard-export-csv">
+          Export CSV
+        </Button>
+        <Button size="small" variant="outlined" onClick={() => void store.download('html')} data-testid="dashboard-export-html">
+          Export HTML
+        </Button>
       </Stack>
       {loading && <LinearProgress sx={{ mb: 1 }} />}
-      {error && <Alert severity="error" sx={{ mb: 1 }}>{error}</Alert>}
+      {error && (
+        <Alert severity="error" sx={{ mb: 1 }}>
+          {error}
+        </Alert>
+      )}
       {data && (
         <>
           <Alert severity={methodFacts(data.method).classSpecific ? 'info' : 'warning'} sx={{ mb: 1 }} data-testid="dashboard-method-facts">
             {methodSummary(data.method)}
           </Alert>
           <Typography variant="body2" color="text.secondary" sx={{ mb: 1 }}>
-            {data.model ? `${data.model.id} ${data.model.version}` : 'No model'} · {data.method} · {data.cases} case(s) with heatmaps and boxes ·
-            Otsu masks, a box found when IoBB ≥ T; beneath each figure: prior box · random map.
-            ChestX-ray8 columns: the paper's protocol (map to [0, 255], thresholds 60 and 180, IoBB &gt; T), the paper's Table 4 (Wang et al. 2017) in brackets
+            {data.model ? `${data.model.id} ${data.model.version}` : 'No model'} · {data.method} · {data.cases} case(s) with heatmaps and
+            boxes · Otsu masks, a box found when IoBB ≥ T; beneath each figure: prior box · random map. ChestX-ray8 columns: the paper's
+            protocol (map to [0, 255], thresholds 60 and 180, IoBB &gt; T), the paper's Table 4 (Wang et al. 2017) in brackets
           </Typography>
           <Table size="small" data-testid="dashboard-table" sx={{ mb: 2, maxWidth: 1100 }}>
             <TableHead>
               <TableRow>
                 <TableCell>Finding</TableCell>
                 <TableCell align="right">Boxes</TableCell>
-                {THRESHOLDS.map((t) => <TableCell key={t} align="right">T(IoBB) ≥ {t}</TableCell>)}
+                {THRESHOLDS.map((t) => (
+                  <TableCell key={t} align="right">
+                    T(IoBB) ≥ {t}
+                  </TableCell>
+                ))}
                 <TableCell align="right">Mean IoU</TableCell>
                 <TableCell align="right">Hit rate</TableCell>
-                {PAPER_THRESHOLDS.map((t) => <TableCell key={`p${t}`} align="right">ChestX-ray8 &gt; {t} <Typography component="span" variant="caption" color="text.secondary">(paper)</Typography></TableCell>)}
+                {PAPER_THRESHOLDS.map((t) => (
+                  <TableCell key={`p${t}`} align="right">
+                    ChestX-ray8 &gt; {t}{' '}
+                    <Typography component="span" variant="caption" color="text.secondary">
+                      (paper)
+                    </Typography>
+                  </TableCell>
+                ))}
                 <TableCell align="right">Reader agreement</TableCell>
               </TableRow>
             </TableHead>
@@ -87,12 +149,20 @@ export function DashboardView({ readers }: { readers: ReaderStore }) {
                         <Baselines prior={base?.prior?.iobb_acc[t]} random={base?.random.iobb_acc[t]} />
                       </TableCell>
                     ))}
-                    <TableCell align="right">{fmt(row.iou_mean, 3)}<Baselines prior={base?.prior?.iou_mean} random={base?.random.iou_mean} digits={3} /></TableCell>
-                    <TableCell align="right">{fmt(row.hit_rate)}<Baselines prior={base?.prior?.hit_rate} random={base?.random.hit_rate} /></TableCell>
+                    <TableCell align="right">
+                      {fmt(row.iou_mean, 3)}
+                      <Baselines prior={base?.prior?.iou_mean} random={base?.random.iou_mean} digits={3} />
+                    </TableCell>
+                    <TableCell align="right">
+                      {fmt(row.hit_rate)}
+                      <Baselines prior={base?.prior?.hit_rate} random={base?.random.hit_rate} />
+                    </TableCell>
                     {PAPER_THRESHOLDS.map((t) => (
                       <TableCell key={`p${t}`} align="right" data-testid={`cx8-${t}`}>
                         {fmt(data.localizationChestXray8?.[finding]?.iobb_acc[t])}{' '}
-                        <Typography component="span" variant="caption" color="text.secondary" data-testid="paper-value">({fmt(data.paper[t]?.[finding])})</Typography>
+                        <Typography component="span" variant="caption" color="text.secondary" data-testid="paper-value">
+                          ({fmt(data.paper[t]?.[finding])})
+                        </Typography>
                         <Baselines prior={base?.prior?.paper_iobb_acc[t]} random={base?.random.paper_iobb_acc[t]} />
                       </TableCell>
                     ))}
@@ -101,7 +171,9 @@ export function DashboardView({ readers }: { readers: ReaderStore }) {
                 )
               })}
               {findings.length === 0 && (
-                <TableRow><TableCell colSpan={13}>No boxed findings with heatmaps of this method yet.</TableCell></TableRow>
+                <TableRow>
+                  <TableCell colSpan={13}>No boxed findings with heatmaps of this method yet.</TableCell>
+                </TableRow>
               )}
             </TableBody>
           </Table>
@@ -109,7 +181,9 @@ export function DashboardView({ readers }: { readers: ReaderStore }) {
             Macro AUROC: {fmt(data.macroAuroc, 3)}
           </Typography>
           <RocCurves classification={data.classification} />
-          <Typography variant="subtitle1" sx={{ mt: 2 }}>Model confidence vs heatmap IoU</Typography>
+          <Typography variant="subtitle1" sx={{ mt: 2 }}>
+            Model confidence vs heatmap IoU
+          </Typography>
           <ConfidenceScatter points={data.scatter} />
         </>
       )}
@@ -118,9 +192,24 @@ export function DashboardView({ readers }: { readers: ReaderStore }) {
 }
 
 /** The trivial answers under a figure: the prior box (when the model has one) and a random map. */
-function Baselines({ prior, random, digits = 2 }: { prior: number | null | undefined; random: number | null | undefined; digits?: number }) {
+function Baselines({
+  prior,
+  random,
+  digits = 2,
+}: {
+  prior: number | null | undefined
+  random: number | null | undefined
+  digits?: number
+}) {
   return (
-    <Typography component="div" variant="caption" color="text.secondary" data-testid="baseline-values" title="prior box · random map" sx={{ whiteSpace: 'nowrap' }}>
+    <Typography
+      component="div"
+      variant="caption"
+      color="text.secondary"
+      data-testid="baseline-values"
+      title="prior box · random map"
+      sx={{ whiteSpace: 'nowrap' }}
+    >
       {fmt(prior, digits)} · {fmt(random, digits)}
     </Typography>
   )
