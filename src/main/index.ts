@@ -7,7 +7,7 @@ import { openServices, type Services } from './services/openServices'
 import { registerIpc } from './ipc/register'
 import { machinePolicy } from './config/policy'
 import { log, startLogging } from './logging/log'
-import { registerAppScheme, serveAppProtocol } from './shell/appProtocol'
+import { registerAppScheme, serveAppProtocol } from './ipc/appProtocol'
 import { createMainWindow, installContentSecurityPolicy, lockDownWebContents } from './window'
 
 app.setName(PRODUCT_NAME)

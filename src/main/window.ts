@@ -66,7 +66,7 @@ export function createMainWindow(): BrowserWindow {
   window.once('ready-to-show', () => window.show())
   lockDownWebContents(window.webContents)
 
-  // The app protocol (see shell/appProtocol.ts) serves the built renderer; a dev server only unpackaged.
+  // The app protocol (see ipc/appProtocol.ts) serves the built renderer; a dev server only unpackaged.
   const { url, ignored } = chooseRendererUrl(process.env, app.isPackaged)
   if (ignored) log().warn(ignored)
   void window.loadURL(url)

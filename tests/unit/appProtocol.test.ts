@@ -15,7 +15,7 @@ vi.mock('electron', () => ({
     handle: (scheme: string, fn: (request: Request) => Promise<Response>) => handlers.set(scheme, fn),
   },
 }))
-const { registerAppScheme, serveAppProtocol } = await import('../../src/main/shell/appProtocol')
+const { registerAppScheme, serveAppProtocol } = await import('../../src/main/ipc/appProtocol')
 
 // A stand-in for out/renderer, with a secret beside it that no URL may reach.
 const dir = tempDir('cxr-protocol-')

@@ -90,7 +90,7 @@ export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
     try {
       const target = this.started ? this.target() : null
       if (target && this.store.queue.hasMissing(target)) this.store.transaction(() => this.store.queue.sweep(target))
-      if (this.store.queue.counts().pending > 0) this.ensureWorker()
+      if (this.store.queue.hasPending()) this.ensureWorker()
     } catch (error) {
       // A sweep that fails (a busy or closed file during a restore) is tried again at the next poll.
       log().error('background sweep failed', { error: (error as Error).message })

@@ -35,6 +35,10 @@ export class AnalysisQueueRepository {
   private readonly countsStmt
   private readonly clearStmt
   private readonly failuresStmt
+  private readonly pendingStmt
+  private readonly stampStmt
+  /** The target and database state at which `hasMissing` last found nothing: unchanged, the answer is the same. */
+  private cleanAt: string | null = null
 
   constructor(db: Db) {
     // A case lacking both a queue row and a stored model map of the target: new since the last sweep
@@ -44,6 +48,9 @@ export class AnalysisQueueRepository {
       AND NOT EXISTS (SELECT 1 FROM heatmaps h WHERE h.case_id = c.id AND h.model_id = @modelId AND h.model_version = @modelVersion
         AND h.method = @method AND h.edited_from IS NULL)`
     this.missingStmt = db.prepare(`SELECT EXISTS (SELECT 1 ${missing}) AS n`).pluck()
+    // data_version moves when another connection (a worker, a CLI import) commits; total_changes when this one writes.
+    this.stampStmt = db.prepare(`SELECT (SELECT data_version FROM pragma_data_version()) || ':' || total_changes()`).pluck()
+    this.pendingStmt = db.prepare(`SELECT EXISTS (SELECT 1 FROM analysis_queue WHERE state = 'pending')`).pluck()
     this.sweepStmt = db.prepare(`INSERT OR IGNORE INTO analysis_queue (case_id, model_id, model_version, method, enqueued_at)
       SELECT c.id, @modelId, @modelVersion, @method, @at ${missing} ORDER BY c.id`)
     // An explicit request runs again even when done or failed before (a moved image put back, a new method).
@@ -69,7 +76,18 @@ export class AnalysisQueueRepository {
 
   /** True when some case has neither a queue row nor a stored map of the target (a cheap read). */
   hasMissing(target: QueueTarget): boolean {
-    return this.missingStmt.get(target) === 1
+    // The anti-join visits every case; the background poll asks every 2 s, so an unchanged database
+    // (no commit here or elsewhere since it last found nothing) is answered without it.
+    const at = `${target.modelId}\0${target.modelVersion}\0${target.method}\0${this.stampStmt.get() as string}`
+    if (at === this.cleanAt) return false
+    const missing = this.missingStmt.get(target) === 1
+    this.cleanAt = missing ? null : at
+    return missing
+  }
+
+  /** Whether any row waits (the index on state answers it without counting the queue). */
+  hasPending(): boolean {
+    return this.pendingStmt.get() === 1
   }
 
   /** Queues every case that has neither a row nor a stored map of the target; returns how many. */

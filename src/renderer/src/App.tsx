@@ -4,21 +4,7 @@
  * switching views keeps filters, choices and the open case.
  */
 import { memo, useCallback, useEffect, useState, type ReactNode } from 'react'
-import {
-  Alert,
-  AppBar,
-  Box,
-  Button,
-  CssBaseline,
-  IconButton,
-  Paper,
-  Tab,
-  Tabs,
-  ThemeProvider,
-  Toolbar,
-  Tooltip,
-  Typography,
-} from '@mui/material'
+import { Alert, AppBar, Box, Button, CssBaseline, Paper, Tab, Tabs, ThemeProvider, Toolbar, Typography } from '@mui/material'
 import type { AppInfo } from '../../shared/domain'
 import { errorMessage, useApi } from './apiContext'
 import { AnalyseCasesDialog } from './components/AnalyseCasesDialog'
@@ -29,6 +15,7 @@ import { EmptyWorklist } from './components/EmptyWorklist'
 import { ImportDialog } from './components/ImportDialog'
 import { ModelsDialog } from './components/ModelsDialog'
 import { OperationsMenu } from './components/OperationsMenu'
+import { PaneToggleStrip } from './components/PaneToggleStrip'
 import { ShortcutsActive } from './hooks/shortcutScope'
 import { useHotkey } from './hooks/useHotkey'
 import { useStoreSelector } from './hooks/useStoreSelector'
@@ -157,32 +144,14 @@ const WorklistPane = memo(function WorklistPane({ layout, children }: { layout: 
       >
         {children}
       </Paper>
-      <Paper
-        square
-        elevation={0}
-        sx={{
-          width: 28,
-          flexShrink: 0,
-          display: 'flex',
-          flexDirection: 'column',
-          alignItems: 'center',
-          borderRight: 1,
-          borderColor: 'divider',
-          pt: 0.5,
-        }}
-      >
-        <Tooltip title={worklistOpen ? 'Hide the worklist (w)' : 'Show the worklist (w)'} placement="right">
-          <IconButton
-            size="small"
-            onClick={layout.toggleWorklist}
-            data-testid="toggle-worklist"
-            aria-label={worklistOpen ? 'Hide the worklist' : 'Show the worklist'}
-            aria-expanded={worklistOpen}
-          >
-            {worklistOpen ? '‹' : '›'}
-          </IconButton>
-        </Tooltip>
-      </Paper>
+      <PaneToggleStrip
+        edge="left"
+        open={worklistOpen}
+        onToggle={layout.toggleWorklist}
+        what="worklist"
+        hotkey="w"
+        testId="toggle-worklist"
+      />
     </>
   )
 })

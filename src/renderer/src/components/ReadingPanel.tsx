@@ -5,7 +5,8 @@
  * strip (its button, or `s`); the open section and the fold are remembered (paneLayout).
  */
 import { memo, type ReactNode } from 'react'
-import { Accordion, AccordionDetails, AccordionSummary, Box, IconButton, Paper, Tooltip, Typography } from '@mui/material'
+import { Accordion, AccordionDetails, AccordionSummary, Box, Typography } from '@mui/material'
+import { PaneToggleStrip } from './PaneToggleStrip'
 import { useHotkey } from '../hooks/useHotkey'
 import { PANEL_SECTIONS, SECTION_TITLES, usePaneLayout, type PaneLayoutStore, type PanelSection } from '../stores/paneLayout'
 
@@ -32,32 +33,7 @@ export const ReadingPanel = memo(function ReadingPanel({
   useHotkey('s', layout.togglePanel)
   return (
     <>
-      <Paper
-        square
-        elevation={0}
-        sx={{
-          width: 28,
-          flexShrink: 0,
-          display: 'flex',
-          flexDirection: 'column',
-          alignItems: 'center',
-          borderLeft: 1,
-          borderColor: 'divider',
-          pt: 0.5,
-        }}
-      >
-        <Tooltip title={panelOpen ? 'Hide the side panel (s)' : 'Show the side panel (s)'} placement="left">
-          <IconButton
-            size="small"
-            onClick={layout.togglePanel}
-            data-testid="toggle-panel"
-            aria-label={panelOpen ? 'Hide the side panel' : 'Show the side panel'}
-            aria-expanded={panelOpen}
-          >
-            {panelOpen ? '›' : '‹'}
-          </IconButton>
-        </Tooltip>
-      </Paper>
+      <PaneToggleStrip edge="right" open={panelOpen} onToggle={layout.togglePanel} what="side panel" hotkey="s" testId="toggle-panel" />
       <Box
         data-testid="reading-panel"
         data-open={panelOpen ? 'true' : 'false'}

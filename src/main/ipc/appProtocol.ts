@@ -1,12 +1,12 @@
 /**
- * Electron glue for the app's custom protocol (the only shell file besides index.ts and window.ts
- * that imports electron, because `protocol` must be touched twice at fixed points of the app's
- * life: before ready, and once ready). What is served, and what is refused, is decided in
- * rendererFiles.ts under plain Node, where the unit tests run it.
+ * Electron glue for the app's custom protocol, kept with the other Electron registrations in ipc/
+ * (`protocol` is touched twice at fixed points of the app's life: before ready, and once ready).
+ * What is served, and what is refused, is decided in shell/rendererFiles.ts under plain Node,
+ * where the unit tests run it.
  */
 import { protocol } from 'electron'
-import { APP_SCHEME } from './appOrigin'
-import { serveRendererFile } from './rendererFiles'
+import { APP_SCHEME } from '../shell/appOrigin'
+import { serveRendererFile } from '../shell/rendererFiles'
 
 /**
  * Must run before the app is ready. `standard` gives the scheme a real origin (relative URLs,
