@@ -56,6 +56,10 @@ export class DataFolder {
   get pseudonymKey(): string {
     return join(this.root, 'pseudonym.key')
   }
+  /** the key of this installation's local vault (PACS secrets, original DICOM UIDs); made on first use */
+  get vaultKey(): string {
+    return join(this.root, 'vault.key')
+  }
   /** the re-identification setting (the officer's public key); absent means off */
   get reidentificationConfig(): string {
     return join(this.root, 'reidentification.json')
