@@ -4,16 +4,15 @@ import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { BOXES_CSV, csvBoxes, HAS_NIH, imageFolder, LABELS_CSV, NIH_1024, tempDir } from './helpers'
+import { CLI } from './builtCli'
 
 const run = promisify(execFile)
-const TSX = resolve(__dirname, '../../node_modules/.bin/tsx')
-const CLI = resolve(__dirname, '../../src/main/cli/cliMain.ts')
 const dir = tempDir()
 afterAll(dir.cleanup)
 
 async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(TSX, [CLI, ...args], { env: { ...process.env, ...env } })
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } })
     return { code: 0, stdout, stderr }
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string }

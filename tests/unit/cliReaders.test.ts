@@ -9,16 +9,16 @@ import { createDispatcher } from '../../src/main/api/dispatch'
 import { createHandlers } from '../../src/main/api/handlers'
 import { createSession } from '../../src/main/api/session'
 import { tempDir } from './helpers'
+import { CLI } from './builtCli'
 
 const ROOT = resolve(__dirname, '../..')
-const CLI = join(ROOT, 'src/main/cli/cliMain.ts')
 const dir = tempDir()
 const dataDir = join(dir.path, 'data')
 afterAll(() => dir.cleanup())
 
-/** Runs the CLI (node with tsx as a loader) with `stdin` written to its standard input. */
+/** Runs the built CLI with `stdin` written to its standard input. */
 function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args, '--data-dir', dataDir], { cwd: ROOT })
+  const child = spawn(process.execPath, [CLI, ...args, '--data-dir', dataDir], { cwd: ROOT })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d) => (stdout += d))

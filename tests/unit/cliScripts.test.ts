@@ -5,22 +5,21 @@
  */
 import { execFile } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { AnnotationService } from '../../src/main/annotations/annotationService'
 import { CaseStore } from '../../src/main/store/caseStore'
 import { BOXES_CSV, HAS_NIH, imageFolder, LABELS_CSV, NIH_256, tempDir } from './helpers'
+import { CLI } from './builtCli'
 
 const run = promisify(execFile)
-const TSX = resolve(__dirname, '../../node_modules/.bin/tsx')
-const CLI = resolve(__dirname, '../../src/main/cli/cliMain.ts')
 const dir = tempDir('cxr-scripts-')
 afterAll(dir.cleanup)
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(TSX, [CLI, ...args])
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args])
     return { code: 0, stdout, stderr }
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string }

@@ -14,20 +14,17 @@ import {
   jpegLsDeclaring40000,
   shortPixelData,
 } from './hostileFrames'
+import { CLI } from './builtCli'
 
 const dir = tempDir()
 afterAll(dir.cleanup)
 const ROOT = resolve(__dirname, '../..')
 const LIMIT_KB = 1.5 * 1024 * 1024
 
-/** Runs the real CLI under plain node (tsx as a loader) with the peak-RSS preload; never waits past `timeoutMs`. */
+/** Runs the real CLI (built, under plain node) with the peak-RSS preload; never waits past `timeoutMs`. */
 function cli(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; maxRssKb: number }> {
   return new Promise((done) => {
-    const child = spawn(
-      process.execPath,
-      ['--require', join(__dirname, 'maxRss.cjs'), '--import', 'tsx', join(ROOT, 'src/main/cli/cliMain.ts'), ...args],
-      { cwd: ROOT },
-    )
+    const child = spawn(process.execPath, ['--require', join(__dirname, 'maxRss.cjs'), CLI, ...args], { cwd: ROOT })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))

@@ -12,6 +12,7 @@ import { ModelRegistry } from '../../src/main/registry/modelRegistry'
 import { checkIntegrity } from '../../src/main/store/backup'
 import { CaseStore } from '../../src/main/store/caseStore'
 import { HAS_NIH, imageFolder, LABELS_CSV, NIH_256, tempDir } from './helpers'
+import { CLI } from './builtCli'
 
 const ROOT = resolve(__dirname, '../..')
 const MODEL = join(ROOT, 'tests/fixtures/engine/tiny-resnet')
@@ -20,13 +21,10 @@ const FINDINGS = 14
 const dir = tempDir()
 afterAll(dir.cleanup)
 
-/** `cxr-lens explain` as a real process: node runs the CLI (tsx as a loader), so SIGKILL hits the writer. */
+/** `cxr-lens explain` as a real process: node runs the built CLI itself, so SIGKILL hits the writer. */
 function explain(dataDir: string) {
-  const cli = join(ROOT, 'src/main/cli/cliMain.ts')
   const args = [
-    '--import',
-    'tsx',
-    cli,
+    CLI,
     'explain',
     '--model',
     'tiny-resnet',

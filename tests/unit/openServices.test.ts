@@ -7,9 +7,9 @@ import { DataFolder } from '../../src/main/config/dataFolder'
 import { openServices } from '../../src/main/services/openServices'
 import { liveHolders } from '../../src/main/store/dbHolders'
 import { tempDir } from './helpers'
+import { CLI } from './builtCli'
 
 const ROOT = resolve(__dirname, '../..')
-const CLI = join(ROOT, 'src/main/cli/cliMain.ts')
 const dir = tempDir()
 afterAll(() => dir.cleanup())
 
@@ -46,7 +46,7 @@ describe('openServices', () => {
     const folder = new DataFolder(join(dir.path, 'c'))
     await openServices(folder, { kind: 'cli' }).close()
     const backup = join(folder.backups, scheduled(folder)[0])
-    const run = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'restore', backup, '--data-dir', folder.root], {
+    const run = spawnSync(process.execPath, [CLI, 'restore', backup, '--data-dir', folder.root], {
       cwd: ROOT,
       encoding: 'utf8',
     })

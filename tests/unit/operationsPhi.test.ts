@@ -23,17 +23,16 @@ import type { DiagnosticsResult } from '../../src/shared/domain'
 import { writeDicom } from './dicomWriter'
 import { HAS_NIH, NIH_256, tempDir } from './helpers'
 import { findMarkers, plantedFile, type Hit, type Marker, type PlantedFile } from './phiMarkers'
+import { CLI } from './builtCli'
 
 const run = promisify(execFile)
-const TSX = resolve(__dirname, '../../node_modules/.bin/tsx')
-const CLI = resolve(__dirname, '../../src/main/cli/cliMain.ts')
 const TINY_MODEL = resolve(__dirname, '../fixtures/engine/tiny-resnet')
 const dir = tempDir('cxr-opsphi-')
 afterAll(dir.cleanup)
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(TSX, [CLI, ...args], { env: { ...process.env, CXR_LENS_LOG_LEVEL: 'trace' } })
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, CXR_LENS_LOG_LEVEL: 'trace' } })
     return { code: 0, stdout, stderr }
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string }

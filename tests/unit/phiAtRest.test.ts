@@ -18,16 +18,16 @@ import { CaseStore } from '../../src/main/store/caseStore'
 import { writeDicom } from './dicomWriter'
 import { HAS_NIH, NIH_256, tempDir } from './helpers'
 import { findMarkers, plantedFile, type Hit, type Marker, type PlantedFile } from './phiMarkers'
+import { CLI } from './builtCli'
 
-const CLI = resolve(__dirname, '../../src/main/cli/cliMain.ts')
 const TINY_MODEL = resolve(__dirname, '../fixtures/engine/tiny-resnet')
 const dir = tempDir('cxr-phi-')
 afterAll(dir.cleanup)
 
-/** The CLI as a real process (node with tsx as a loader), stdin given or closed. */
+/** The CLI as a real process (the built bundle under node), stdin given or closed. */
 function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    const child = spawn(process.execPath, [CLI, ...args], {
       cwd: resolve(__dirname, '../..'),
       stdio: ['pipe', 'pipe', 'pipe'],
     })

@@ -18,10 +18,9 @@ import { forgetPolicy, loadPolicy, loadPolicyFile, policyDataDir, policyInfo, Po
 import { Pseudonymizer } from '../../src/main/dicom/pseudonyms'
 import type { AppInfo } from '../../src/shared/domain'
 import { tempDir } from './helpers'
+import { CLI, WEB } from './builtCli'
 
 const run = promisify(execFile)
-const TSX = resolve(__dirname, '../../node_modules/.bin/tsx')
-const CLI = resolve(__dirname, '../../src/main/cli/cliMain.ts')
 const EXAMPLE = resolve(__dirname, '../../docs/policy.example.json')
 const dir = tempDir('cxr-policy-')
 afterAll(dir.cleanup)
@@ -39,7 +38,7 @@ function policyFile(content: unknown): string {
 
 async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(TSX, [CLI, ...args], { env: { ...process.env, ...env } })
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } })
     return { code: 0, stdout, stderr }
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string }
@@ -135,7 +134,7 @@ describe('machine policy file', () => {
     expect(train.stderr).toMatch(/Fine-tuning is turned off by the machine policy .* \(features\.fineTuning\)/)
 
     const noWeb = policyFile({ features: { browserMode: false } })
-    const web = await run(TSX, [resolve(__dirname, '../../src/main/web/webMain.ts')], {
+    const web = await run(process.execPath, [WEB], {
       env: { ...process.env, CXR_LENS_POLICY: noWeb },
     }).then(
       () => ({ code: 0, stderr: '' }),

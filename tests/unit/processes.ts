@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { resolve } from 'node:path'
 
-/** Real processes for the multi-process tests: the CLI and a box-saving server, run from source through tsx. */
+/** Real processes for the multi-process tests: the built CLI, and a box-saving server run from source through tsx. */
 export const ROOT = resolve(__dirname, '../..')
-export const CLI = resolve(ROOT, 'src/main/cli/cliMain.ts')
+export { CLI } from './builtCli'
+import { CLI } from './builtCli'
 export const SAVER = resolve(ROOT, 'tests/unit/boxSaver.ts')
 
 export interface Finished {
@@ -24,7 +25,7 @@ export function finished(child: ChildProcess): Promise<Finished> {
 }
 
 export function spawnCli(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: { ...process.env, CXR_LENS_PROVIDER: 'cpu' } })
+  return spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, CXR_LENS_PROVIDER: 'cpu' } })
 }
 
 export const runCli = (args: string[]) => finished(spawnCli(args))

@@ -16,6 +16,7 @@ import { writeDicom } from './dicomWriter'
 import { encodeJpegLossless } from './jpegLosslessEncoder'
 import { HAS_NIH, imageFolder, LABELS_CSV, NIH_256, tempDir } from './helpers'
 import { seededRandom } from '../../src/shared/random'
+import { CLI } from './builtCli'
 
 const dir = tempDir()
 afterAll(dir.cleanup)
@@ -138,13 +139,11 @@ describe.runIf(HAS_NIH)('kill -9 during an import', () => {
   it('leaves a sound database with no half-imported case, and the import can simply be rerun', async () => {
     const dataDir = join(dir.path, 'killed')
     mkdirSync(dataDir, { recursive: true })
-    const cli = resolve(__dirname, '../../src/main/cli/cliMain.ts')
-    // node itself runs the import (tsx as a loader, not a wrapper process), so SIGKILL hits the writer.
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', cli, 'import', '--images', NIH_256, '--labels', LABELS_CSV, '--data-dir', dataDir],
-      { stdio: 'ignore', cwd: resolve(__dirname, '../..') },
-    )
+    // node itself runs the import (the built CLI, not a wrapper process), so SIGKILL hits the writer.
+    const child = spawn(process.execPath, [CLI, 'import', '--images', NIH_256, '--labels', LABELS_CSV, '--data-dir', dataDir], {
+      stdio: 'ignore',
+      cwd: resolve(__dirname, '../..'),
+    })
     // Wait until some batches have committed, then kill without warning.
     const dbPath = join(dataDir, 'cxr-lens.sqlite')
     for (let i = 0; i < 200; i++) {

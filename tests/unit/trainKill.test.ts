@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { AnnotationService } from '../../src/main/annotations/annotationService'
@@ -9,6 +9,7 @@ import { databasePath } from '../../src/main/config/dataDir'
 import { ModelRegistry } from '../../src/main/registry/modelRegistry'
 import { CaseStore } from '../../src/main/store/caseStore'
 import { BOXES_CSV, HAS_NIH, imageFolder, LABELS_CSV, NIH_256, REFERENCE_VERSION, tempDir } from './helpers'
+import { CLI } from './builtCli'
 
 /**
  * A real `cxr-lens train` child process is killed with SIGKILL after it has written at least one
@@ -17,8 +18,6 @@ import { BOXES_CSV, HAS_NIH, imageFolder, LABELS_CSV, NIH_256, REFERENCE_VERSION
  * and registers exactly the weights an uninterrupted run registers.
  */
 const run = promisify(execFile)
-const TSX = resolve(__dirname, '../../node_modules/.bin/tsx')
-const CLI = resolve(__dirname, '../../src/main/cli/cliMain.ts')
 const dir = tempDir()
 afterAll(dir.cleanup)
 
@@ -46,7 +45,7 @@ async function prepare(name: string): Promise<{ dataDir: string; store: CaseStor
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(TSX, [CLI, ...args], { maxBuffer: 16 << 20 })
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { maxBuffer: 16 << 20 })
     return { code: 0, stdout, stderr }
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string }
@@ -66,8 +65,8 @@ describe.runIf(HAS_NIH)('a cxr-lens train process killed mid-run', () => {
       expect(datasetBoxes).toBeGreaterThan(0)
       const saved = [service.createBox(1, reader.id, { finding: 'Effusion', x: 10, y: 20, w: 30, h: 40 }).id]
 
-      // Node itself with tsx's loader (not the tsx launcher, whose child would outlive a SIGKILL to it).
-      const child = spawn(process.execPath, ['--require', 'tsx/cjs', CLI, ...trainArgs(dataDir)], { stdio: ['ignore', 'pipe', 'pipe'] })
+      // Node itself running the built CLI (not a launcher, whose child would outlive a SIGKILL to it).
+      const child = spawn(process.execPath, [CLI, ...trainArgs(dataDir)], { stdio: ['ignore', 'pipe', 'pipe'] })
       let stdout = ''
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
         child.on('exit', (code, signal) => done({ code, signal })),
