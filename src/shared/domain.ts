@@ -109,6 +109,13 @@ export interface CaseDetail extends WorklistRow {
   sha256: string
   format: string
   bitDepth: number | null
+  /**
+   * The file's own default window (DICOM WindowCenter/WindowWidth), in the stored image's pixel
+   * values (0–65535 for a DICOM-derived 16-bit PNG: import maps it as it maps the pixels); null when
+   * the file named none (every PNG/JPEG import). The viewer opens the case at it.
+   */
+  windowCenter: number | null
+  windowWidth: number | null
   followUp: number | null
   importedAt: string
   labels: Label[]

@@ -1,7 +1,9 @@
 // End-to-end DICOM import in browser mode: a study generated from NIH PNGs (uncompressed, MONOCHROME1,
 // JPEG 2000, JPEG-LS, one truncated file, one text file) imported through the Import dialog. The
 // summary names the two bad files and the BurnedInAnnotation warning; the four cases reach the
-// worklist and open, and no patient name, id or birth date appears anywhere in the page.
+// worklist and open, and no patient name, id or birth date appears anywhere in the page. The 12-bit
+// MONOCHROME1 file names WindowCenter 2000 / WindowWidth 3000: its case opens at that window, read
+// out in the derived 16-bit PNG's stored values; the others open at the full range.
 //
 //   npx electron-vite build && node --test tests/e2e/dicomImport.test.mjs
 import { after, before } from 'node:test'
@@ -9,6 +11,7 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import sharp from 'sharp'
 import {
   repoRoot,
   webJs,
@@ -27,6 +30,29 @@ import {
 
 const SECRETS = ['DOE', 'JANE', 'MRN-0042', '19600102', '1.2.826.0.1.3680043.10.999']
 let dicomDir = ''
+
+/**
+ * The readout makeDicomFolder's mono1.dcm must open at, computed here from its source image: stored
+ * (255 − p) × 16, inverted by import (MONOCHROME1) to min..max, then min..max → 0..65535 for the PNG;
+ * the window C 2000 W 3000 is inverted and mapped the same way.
+ */
+async function mono1Readout() {
+  const { data } = await sharp(join(repoRoot, '../shared/data/nih/images-256/00000732_005.png'))
+    .greyscale()
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+  let lo = 255
+  let hi = 0
+  for (const p of data) {
+    lo = Math.min(lo, p)
+    hi = Math.max(hi, p)
+  }
+  const [min, max] = [(255 - hi) * 16, (255 - lo) * 16]
+  const scale = 65535 / (max - min)
+  const center = (max + min - 2000 - min) * scale
+  const width = 3000 * scale
+  return `W ${Math.round((width / 65535) * 65535)} L ${Math.round((center / 65535) * 65535)}`
+}
 
 async function expectNoIdentity(page, where) {
   const text = await page.evaluate(() => document.body.innerText + document.body.innerHTML)
@@ -86,16 +112,26 @@ workflow('2. the cases carry pseudonyms only, open, and show no identifying attr
   const images = await page.$$eval('[data-testid="worklist-row"]', (rows) => rows.map((row) => row.getAttribute('data-image') ?? ''))
   assert.equal(images.length, 4)
   for (const image of images) assert.match(image, /^img-[0-9a-f]{16}\.dcm$/)
+  const readouts = []
   for (const image of images) {
     await page.click(sel.row(image))
     await page.waitForSelector(sel.loaded(image), { timeout: WAIT })
     await expectNoIdentity(page, `case ${image}`)
+    // The case is loaded only with its record, which carries the window: the readout holds it already.
+    readouts.push(/W \d+ L \d+/.exec((await page.textContent('[data-testid="viewer-status"]')) ?? '')?.[0])
+    // Window/level in the stored 16-bit PNG's values, not 0–1.
+    assert.equal(await page.getAttribute('[data-testid="viewer-status"]', 'data-pixel-max'), '65535')
   }
+  // The MONOCHROME1 file's window (C 2000 W 3000) in the PNG's stored values; the rest at the full range.
+  const expected = await mono1Readout()
+  assert.notEqual(expected, 'W 65535 L 32768')
+  assert.deepEqual(
+    [...readouts].sort(),
+    [expected, 'W 65535 L 32768', 'W 65535 L 32768', 'W 65535 L 32768'].sort(),
+    JSON.stringify(readouts),
+  )
   // The opened case names its patient by pseudonym.
   const details = await page.textContent('[data-testid="case-view"]')
   assert.match(details ?? '', /anon-[0-9a-f]{16}/)
-  // Window/level in the stored 16-bit PNG's values, not 0–1.
-  assert.equal(await page.getAttribute('[data-testid="viewer-status"]', 'data-pixel-max'), '65535')
-  assert.match((await page.textContent('[data-testid="viewer-status"]')) ?? '', /W 65535 L 32768/)
   await page.screenshot({ path: join(artifacts, 'e2e-dicom-case.png') })
 })

@@ -60,7 +60,7 @@ describe('encodeNpy', () => {
 })
 
 describe('decodeNpy', () => {
-  const cases: Array<[string, Float32Array | Float64Array, number[]]> = [
+  const cases: Array<[string, Float32Array | Float64Array | Uint8Array, number[]]> = [
     ['1-D float32', filled(new Float32Array(10)), [10]],
     ['2-D float32', filled(new Float32Array(64)), [8, 8]],
     ['3-D float32', filled(new Float32Array(24)), [2, 3, 4]],
@@ -68,6 +68,7 @@ describe('decodeNpy', () => {
     ['2-D float64', filled(new Float64Array(49)), [7, 7]],
     ['3-D float64', Float64Array.from({ length: 30 }, (_, i) => Math.PI * i - 1e-300), [5, 3, 2]],
     ['empty', new Float32Array(0), [0, 4]],
+    ['3-D uint8 (model-input pixels)', Uint8Array.from({ length: 24 }, (_, i) => i * 11), [2, 3, 4]],
   ]
 
   it.each(cases)('round-trips %s', (_name, data, shape) => {
@@ -135,5 +136,17 @@ describe.runIf(hasNumpy())('numpy interoperability', () => {
       ),
     )
     expect(numpyLoad(threeD)).toBe('(2, 3, 4) float64 276.0')
+  })
+
+  it('numpy.load reads a [3, 2, 2] uint8 tensor', () => {
+    const path = join(dir.path, 'pixels.npy')
+    writeFileSync(
+      path,
+      encodeNpy(
+        Uint8Array.from({ length: 12 }, (_, i) => 250 + (i % 6)),
+        [3, 2, 2],
+      ),
+    )
+    expect(numpyLoad(path)).toBe('(3, 2, 2) uint8 3030.0')
   })
 })

@@ -74,9 +74,80 @@ def macro(d):
     return float(np.mean(v)) if v else float("nan")
 
 
-def load_images(names, size):
-    """uint8 [N, size, size]: each 256x256 PNG resized with Lanczos (as the app's sharp 'lanczos3'
-    stretch resize does), so training/evaluation see what the engine feeds the model."""
+TENSOR_INDEX = "tensors.json"
+
+
+def add_tensors_arg(ap):
+    """`--tensors DIR`: read the app's model-input tensors (`cxr-lens preprocess`) instead of resizing with PIL."""
+    ap.add_argument("--tensors", metavar="DIR", default=None,
+                    help="model-input tensors written by `cxr-lens preprocess` (the app's own decode and "
+                         "lanczos3 resize); without it images are resized with PIL's Lanczos, which differs")
+
+
+def tensor_index(tensors):
+    """The tensors.json `cxr-lens preprocess` writes beside the tensors, checked for what this loader reads."""
+    path = Path(tensors) / TENSOR_INDEX
+    if not path.is_file():
+        raise SystemExit(f"{tensors}: no {TENSOR_INDEX}; write the folder with `cxr-lens preprocess --out {tensors}`")
+    import json
+    index = json.loads(path.read_text())
+    if index.get("format") != "cxr-lens-model-inputs" or index.get("formatVersion") != 1:
+        raise SystemExit(f"{path}: not a cxr-lens model-input index (format {index.get('format')!r})")
+    if index.get("normalized") is not False or index.get("layout") != "CHW":
+        raise SystemExit(f"{path}: this loader reads un-normalised CHW pixels, the index says otherwise")
+    return index
+
+
+def load_tensor(path):
+    """One model-input tensor [C, H, W] as `cxr-lens preprocess` wrote it: uint8 pixels (8-bit sources)
+    or float32 on the 8-bit scale (16-bit sources), before normalisation. numpy only: no torch, no PIL."""
+    a = np.load(path, allow_pickle=False)
+    if a.ndim != 3 or a.dtype not in (np.uint8, np.float32):
+        raise ValueError(f"{path}: expected a [C, H, W] uint8 or float32 tensor, got {a.dtype} {a.shape}")
+    return a
+
+
+def load_app_tensors(names, size, tensors):
+    """[N, size, size] gray, uint8 (float32 if any source was 16-bit): the app's pixels, read back
+    exactly. An RGB model's tensor carries the gray image three times; the channels are checked
+    equal and one is kept, since training feeds gray replicated to 3 channels (to_input)."""
+    index = tensor_index(tensors)
+    inp = index["input"]
+    if (inp["height"], inp["width"]) != (size, size):
+        raise SystemExit(f"{tensors}: tensors are {inp['height']}x{inp['width']} ({index['model']['id']} "
+                         f"{index['model']['version']}), this run needs {size}x{size}")
+    files = {e["image"]: e["file"] for e in index["images"]}
+    missing = [n for n in names if n not in files]
+    if missing:
+        raise SystemExit(f"{tensors}: no tensor for {len(missing)} image(s), e.g. {missing[:3]}; "
+                         "rerun `cxr-lens preprocess` with the split")
+    arrays = []
+    for n in names:
+        a = load_tensor(Path(tensors) / files[n])
+        if a.shape[1:] != (size, size) or (a != a[:1]).any():
+            raise SystemExit(f"{tensors}/{files[n]}: not a gray {size}x{size} tensor (shape {a.shape}, "
+                             "channels differ): the reference pipeline trains on gray images")
+        arrays.append(a[0])
+    dtype = np.float32 if any(a.dtype == np.float32 for a in arrays) else np.uint8
+    return np.stack(arrays).astype(dtype, copy=False) if arrays else np.empty((0, size, size), dtype)
+
+
+def normalize(pixels, normalization, channel=0):
+    """The engine's normalisation of one channel's pixels, ((v / scale) - mean) / std in float64,
+    rounded once to float32: bit for bit what src/main/model/preprocess.ts feeds the network for 8-bit
+    sources. (train.py's to_input does the same maths in float32, within one float32 rounding of it.)"""
+    mean, std = normalization["mean"], normalization["std"]
+    x = np.asarray(pixels, dtype=np.float64) / normalization["scale"]
+    return ((x - mean[min(channel, len(mean) - 1)]) / std[min(channel, len(std) - 1)]).astype(np.float32)
+
+
+def load_images(names, size, tensors=None):
+    """[N, size, size] gray pixels on the 8-bit scale. With `tensors` (a `cxr-lens preprocess` folder):
+    the app's own model-input pixels, so training and evaluation see exactly what the engine feeds the
+    model. Without: each 256x256 PNG resized with PIL's Lanczos, which differs from the app's libvips
+    lanczos3 by up to 22 grey levels (the runs up to 2.0.0 were trained so)."""
+    if tensors:
+        return load_app_tensors(names, size, tensors)
     from PIL import Image
     out = np.empty((len(names), size, size), dtype=np.uint8)
     for i, n in enumerate(names):

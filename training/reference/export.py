@@ -27,7 +27,7 @@ import onnx.checker
 import onnx.numpy_helper
 import torch
 
-from common import FINDINGS, REPO, RUNS, load_images, macro, per_finding_auroc, read_boxes, read_split, auroc, read_labels
+from common import FINDINGS, REPO, RUNS, add_tensors_arg, load_images, macro, per_finding_auroc, read_boxes, read_split, auroc, read_labels
 from models import build_model
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'fixtures'))
 from make_engine_fixtures import export_onnx, find_initializer  # noqa: E402  (one implementation for fixtures and the reference model)
@@ -255,6 +255,7 @@ def main():
     ap.add_argument("--version", default="2.0.0", help="model version written to the manifest")
     ap.add_argument("--sweep", default=str(RUNS / "sweep" / "sweep-summary.json"),
                     help="architecture sweep summary (sweep.py) quoted in the model card")
+    add_tensors_arg(ap)
     args = ap.parse_args()
     out_dir = Path(args.out)
 
@@ -296,7 +297,7 @@ def main():
     # -- verification on 2 real validation images
     split = read_split()
     val_names = sorted(n for n, s in split.items() if s == "val")[:2]
-    x = load_images(val_names, S).astype(np.float32) / 255.0
+    x = load_images(val_names, S, args.tensors).astype(np.float32) / 255.0
     x = np.repeat(((x - 0.5) / 0.5)[:, None], 3, axis=1)
     with torch.no_grad():
         tf, tl = model(torch.from_numpy(x))

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import FINDINGS, load_images, per_finding_auroc, macro, read_labels, read_split  # noqa: E402
+from common import FINDINGS, add_tensors_arg, load_images, per_finding_auroc, macro, read_labels, read_split  # noqa: E402
 from mobilenet import MobileNetV1, load_tfjs_backbone  # noqa: E402
 
 TFJS = Path(__file__).resolve().parents[3] / "shared" / "models" / "mobilenet-v1-imagenet-tfjs"
@@ -57,6 +57,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=192)
     parser.add_argument("--l2", type=float, default=1e-3)
+    add_tensors_arg(parser)
     args = parser.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(2)
@@ -66,7 +67,7 @@ def main():
     Y = np.stack([r[2] for r in rows])
     model = MobileNetV1().eval()
     load_tfjs_backbone(model, TFJS, verbose=False)
-    X = pooled_features(model, load_images(names, args.size))
+    X = pooled_features(model, load_images(names, args.size, args.tensors))
     parts = {s: np.array([split[n] == s for n in names]) for s in ("train", "val", "test")}
     mean, std = X[parts["train"]].mean(0), X[parts["train"]].std(0) + 1e-6
     Xs = (X - mean) / std

@@ -3,7 +3,9 @@
   python3 training/reference/train.py --init imagenet --name mnv1-imagenet
   python3 training/reference/train.py --init random   --name mnv1-random --bn-momentum 0.1
 
-Input: the whole image stretched (Lanczos) to SIZE x SIZE (the app's 'stretch' preprocessing; no crop),
+Input: the whole image stretched to SIZE x SIZE (the app's 'stretch' preprocessing; no crop): with
+--tensors DIR the app's own pixels (`cxr-lens preprocess`: libvips lanczos3, exactly what the engine
+feeds), else PIL's Lanczos (runs up to 2.0.0),
 gray -> 3 identical channels, (x/255 - 0.5)/0.5. Train augmentation (batched, on tensors): rotation
 +-15 deg, translation +-6 %, scale 0.9-1.1, brightness +-0.1, contrast x0.8-1.2; no horizontal flip
 (laterality matters: heart on the left, etc.).
@@ -36,7 +38,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import FINDINGS, RUNS, TFJS, load_images, macro, per_finding_auroc, read_labels, read_split
+from common import FINDINGS, RUNS, TFJS, add_tensors_arg, load_images, macro, per_finding_auroc, read_labels, read_split
 from mobilenet import load_tfjs_backbone
 from models import ARCHS, build_model, focal_bce
 
@@ -104,6 +106,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-steps", type=int, default=0, help="debug: stop an epoch after N steps")
+    add_tensors_arg(ap)
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -126,7 +129,7 @@ def main():
     for s in ("train", "val", "test"):
         sel = [r for r in rows if split[r[0]] == s]
         names = [r[0] for r in sel]
-        data[s] = (names, torch.from_numpy(load_images(names, args.size)), np.stack([r[2] for r in sel]))
+        data[s] = (names, torch.from_numpy(load_images(names, args.size, args.tensors)), np.stack([r[2] for r in sel]))
         log(fh, f"{s}: {len(names)} images, positives {data[s][2].sum(0).astype(int).tolist()}")
     Xtr, Ytr = data["train"][1], torch.from_numpy(data["train"][2])
     pos = Ytr.sum(0)

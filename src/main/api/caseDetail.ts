@@ -31,6 +31,8 @@ export function caseDetail(
     sha256: record.sha256,
     format: record.format,
     bitDepth: record.bitDepth,
+    windowCenter: record.windowCenter ?? null,
+    windowWidth: record.windowWidth ?? null,
     followUp: record.followUp,
     importedAt: record.importedAt,
     labels,

@@ -13,6 +13,7 @@ import { IMPORT_USAGE, runImport } from './cliImport'
 import { INFER_USAGE, runInfer } from './cliInfer'
 import { MAINTENANCE_USAGE, runBackup, runCheck, runRestore } from './cliMaintenance'
 import { MODELS_USAGE, runModels } from './cliModels'
+import { PREPROCESS_USAGE, runPreprocess } from './cliPreprocess'
 import { REID_USAGE, runReid } from './cliReid'
 import { READERS_USAGE, runReaders } from './cliReaders'
 import { TRAIN_USAGE, runTrain } from './cliTrain'
@@ -28,12 +29,13 @@ usage:
   ${MAINTENANCE_USAGE}
   ${EXPORT_USAGE}
   ${TRAIN_USAGE}
+  ${PREPROCESS_USAGE}
   ${REID_USAGE}
   ${READERS_USAGE}
   ${DIAGNOSTICS_USAGE}
 Every command takes --data-dir DIR (else $CXR_LENS_DATA, else the desktop app's user data folder);
 a machine policy (/etc/cxr-lens/config.json, or $CXR_LENS_POLICY) that sets the data folder refuses both.
-Exit codes: 0 done, 1 bad input, 2 bad command line, 3 import finished but files or rows were refused.
+Exit codes: 0 done, 1 bad input, 2 bad command line, 3 import or preprocess finished but files or rows were refused.
 CXR_LENS_PROVIDER=cpu|webgpu|cuda (comma-separated) restricts the execution providers tried.`
 
 const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<number> | number> = {
@@ -47,6 +49,7 @@ const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<numb
   check: (ctx) => runCheck(ctx.store, ctx.dataDir),
   export: runExport,
   train: runTrain,
+  preprocess: runPreprocess,
   readers: runReaders,
 }
 

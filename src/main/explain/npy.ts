@@ -1,10 +1,12 @@
 /**
- * NumPy .npy (format version 1.0) for exporting heatmaps as float arrays that `numpy.load` reads
- * directly. Only C-order little-endian float32/float64 is written, and only that is read back.
+ * NumPy .npy (format version 1.0) for exporting heatmaps as float arrays and model-input tensors
+ * (uint8 pixels, `cxr-lens preprocess`) that `numpy.load` reads directly. Only C-order
+ * little-endian float32/float64 and uint8 are written, and only those are read back.
  * Spec: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
  */
 
-export type NpyArray = Float32Array | Float64Array
+export type NpyArray = Float32Array | Float64Array | Uint8Array
+type Descr = '<f4' | '<f8' | '|u1'
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59] // \x93NUMPY
 // magic (6) + version (2) + uint16 header length (2)
@@ -12,8 +14,8 @@ const PREAMBLE = 10
 // numpy aligns the data start to 64 bytes so the array can be memory-mapped
 const ALIGN = 64
 
-function descrOf(data: NpyArray): '<f4' | '<f8' {
-  return data instanceof Float64Array ? '<f8' : '<f4'
+function descrOf(data: NpyArray): Descr {
+  return data instanceof Float64Array ? '<f8' : data instanceof Uint8Array ? '|u1' : '<f4'
 }
 
 function checkShape(shape: number[], length: number): void {
@@ -54,7 +56,8 @@ export function encodeNpy(data: NpyArray, shape: number[]): Uint8Array {
   for (let i = 0; i < header.length; i++) out[PREAMBLE + i] = header.charCodeAt(i)
   const start = PREAMBLE + header.length
   // DataView writes little-endian whatever the host byte order is
-  if (itemSize === 8) for (let i = 0; i < data.length; i++) view.setFloat64(start + i * 8, data[i], true)
+  if (itemSize === 1) out.set(data, start)
+  else if (itemSize === 8) for (let i = 0; i < data.length; i++) view.setFloat64(start + i * 8, data[i], true)
   else for (let i = 0; i < data.length; i++) view.setFloat32(start + i * 4, data[i], true)
   return out
 }
@@ -73,19 +76,20 @@ function parseShape(text: string): number[] {
 }
 
 /** Reads the header dict; anything but what encodeNpy writes is refused with a clear reason. */
-function parseHeader(dict: string): { descr: '<f4' | '<f8'; shape: number[] } {
+function parseHeader(dict: string): { descr: Descr; shape: number[] } {
   const descr = /'descr':\s*'([^']*)'/.exec(dict)?.[1]
   const fortran = /'fortran_order':\s*(True|False)/.exec(dict)?.[1]
   const shape = /'shape':\s*\(([^)]*)\)/.exec(dict)?.[1]
   if (descr === undefined || fortran === undefined || shape === undefined) throw new Error('npy: malformed header')
-  if (descr !== '<f4' && descr !== '<f8') throw new Error(`npy: unsupported dtype '${descr}' (only '<f4' and '<f8')`)
+  if (descr !== '<f4' && descr !== '<f8' && descr !== '|u1')
+    throw new Error(`npy: unsupported dtype '${descr}' (only '<f4', '<f8' and '|u1')`)
   if (fortran === 'True') throw new Error('npy: Fortran-order arrays are not supported')
   return { descr, shape: parseShape(shape) }
 }
 
 /**
- * Decodes .npy v1.0 bytes holding a little-endian float32/float64 C-order array. Only the tests call
- * it (round-trips of encodeNpy); it stays beside the encoder so reader and writer change together.
+ * Decodes .npy v1.0 bytes holding a little-endian float32/float64 or uint8 C-order array. Only the
+ * tests call it (round-trips of encodeNpy); it stays beside the encoder so reader and writer change together.
  */
 export function decodeNpy(bytes: Uint8Array): { data: NpyArray; shape: number[] } {
   if (bytes.length < PREAMBLE || MAGIC.some((b, i) => bytes[i] !== b)) throw new Error('npy: not an .npy file')
@@ -96,10 +100,11 @@ export function decodeNpy(bytes: Uint8Array): { data: NpyArray; shape: number[] 
   if (start > bytes.length) throw new Error('npy: truncated header')
   const { descr, shape } = parseHeader(new TextDecoder('latin1').decode(bytes.subarray(PREAMBLE, start)))
   const count = shape.reduce((a, b) => a * b, 1)
-  const itemSize = descr === '<f8' ? 8 : 4
+  const itemSize = descr === '<f8' ? 8 : descr === '|u1' ? 1 : 4
   if (bytes.length - start !== count * itemSize) {
     throw new Error(`npy: expected ${count * itemSize} data bytes for shape (${shape.join(', ')}), found ${bytes.length - start}`)
   }
+  if (itemSize === 1) return { data: new Uint8Array(bytes.subarray(start)), shape }
   const data = itemSize === 8 ? new Float64Array(count) : new Float32Array(count)
   if (itemSize === 8) for (let i = 0; i < count; i++) data[i] = view.getFloat64(start + i * 8, true)
   else for (let i = 0; i < count; i++) data[i] = view.getFloat32(start + i * 4, true)

@@ -33,11 +33,7 @@ export function transfer(wl: WindowLevel): { slope: number; intercept: number } 
 
 /** Right-drag: horizontal widens/narrows the window, vertical moves the level (drag down = brighter, as on PACS). */
 export function dragWindowLevel(start: WindowLevel, dx: number, dy: number): WindowLevel {
-  return {
-    invert: start.invert,
-    window: Math.min(2, Math.max(0.02, start.window * Math.exp(dx / 300))),
-    level: Math.min(1, Math.max(0, start.level - dy / 600)),
-  }
+  return { invert: start.invert, ...bounded(start.window * Math.exp(dx / 300), start.level - dy / 600) }
 }
 
 /**
@@ -53,4 +49,24 @@ export function pixelMaxOf(bitDepth: number | null): number {
 /** "W 115 L 184" in stored pixel values. */
 export function formatWindowLevel(wl: Pick<WindowLevel, 'window' | 'level'>, pixelMax: number): string {
   return `W ${Math.round(wl.window * pixelMax)} L ${Math.round(wl.level * pixelMax)}`
+}
+
+/** The bounds a right-drag keeps to: a window from 2 % to twice the stored range, a level inside it. */
+function bounded(window: number, level: number): Pick<WindowLevel, 'window' | 'level'> {
+  return { window: Math.min(2, Math.max(0.02, window)), level: Math.min(1, Math.max(0, level)) }
+}
+
+/**
+ * The viewer's window for one given in stored pixel values (a DICOM file's WindowCenter/WindowWidth,
+ * which import maps into the derived PNG's 0–65535 as it maps the pixels): window ÷ max, centre ÷ max,
+ * held to the drag's bounds. Null when the file named no window or a nonsensical one (no width,
+ * not finite), so the caller keeps the full range.
+ */
+export function storedWindowLevel(
+  window: { windowCenter: number | null; windowWidth: number | null },
+  pixelMax: number,
+): Pick<WindowLevel, 'window' | 'level'> | null {
+  const { windowCenter: center, windowWidth: width } = window
+  if (center === null || width === null || !Number.isFinite(center) || !Number.isFinite(width) || width <= 0 || pixelMax <= 0) return null
+  return bounded(width / pixelMax, center / pixelMax)
 }

@@ -9,7 +9,7 @@ import { useCallback, useEffect, useMemo, useRef } from 'react'
 import type { CaseStatus } from '../../../shared/domain'
 import { NIH_FINDINGS } from '../../../shared/findings'
 import { errorMessage, useApi } from '../apiContext'
-import { DEFAULT_WL, type WindowLevel } from '../canvas/windowLevel'
+import { DEFAULT_WL, pixelMaxOf, storedWindowLevel, type WindowLevel } from '../canvas/windowLevel'
 import type { HeatmapOverlay } from '../components/HeatmapImage'
 import { useCaseKeys } from '../hooks/useCaseKeys'
 import { useCaseRecord } from '../hooks/useCaseRecord'
@@ -66,8 +66,15 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
   const { detail, bitmap, status, error, setStatus, setError } = useCaseRecord(details, images, caseId, readerId)
   const [picked, setPicked] = useScopedState<string | null>(caseId, null)
   const [armed, setArmed] = useScopedState(caseId, false)
-  const [windowLevel, setWindowLevel] = useScopedState<WindowLevel>(caseId, DEFAULT_WL)
+  // Null until the reader picks a window: the case then shows its file's own window (DICOM) as soon
+  // as its record is in, in the same render, else the full range.
+  const [pickedWindow, setWindowLevel] = useScopedState<WindowLevel | null>(caseId, null)
   const [manualThreshold, setManualThreshold] = useScopedState<number | null>(caseId, null)
+  const fileWindow = useMemo(() => (detail ? storedWindowLevel(detail, pixelMaxOf(detail.bitDepth)) : null), [detail])
+  const windowLevel = useMemo(
+    () => pickedWindow ?? (fileWindow ? { ...fileWindow, invert: false } : DEFAULT_WL),
+    [pickedWindow, fileWindow],
+  )
   const statusRef = useRef(status)
   statusRef.current = status
 

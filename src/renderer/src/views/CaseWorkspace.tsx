@@ -21,7 +21,7 @@ import { ReadingPanel } from '../components/ReadingPanel'
 import { ReviewBar, type ReviewBarProps } from '../components/ReviewBar'
 import { WindowLevelControls } from '../components/WindowLevelControls'
 import { COLORMAP_LABELS } from '../canvas/colormaps'
-import { formatWindowLevel, pixelMaxOf } from '../canvas/windowLevel'
+import { formatWindowLevel, pixelMaxOf, storedWindowLevel } from '../canvas/windowLevel'
 import { useIouScores } from '../hooks/useIouScores'
 import { useStoreSelector } from '../hooks/useStoreSelector'
 import type { AnalysisStore } from '../stores/analysisStore'
@@ -147,6 +147,7 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
   const boxState = useOptionalBoxState(loaded?.boxStore ?? null)
   // W/L is shown in the stored image's own values (0–255 for 8-bit, 0–65535 for 16-bit PNGs).
   const pixelMax = pixelMaxOf(detail?.bitDepth ?? null)
+  const fileWindow = useMemo(() => (detail ? storedWindowLevel(detail, pixelMax) : null), [detail, pixelMax])
   // The IoU comparison (tens of ms: a 224² grid scored per box) is computed in a deferred render,
   // after the image and heatmap are on screen and after each box edit. Scores of another map (the
   // previous case or finding) are never shown; while only boxes or the threshold changed, the
@@ -255,7 +256,7 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
           },
           window: {
             summary: formatWindowLevel(windowLevel, pixelMax),
-            body: <WindowLevelControls value={windowLevel} onChange={setWindowLevel} pixelMax={pixelMax} />,
+            body: <WindowLevelControls value={windowLevel} onChange={setWindowLevel} pixelMax={pixelMax} fileWindow={fileWindow} />,
           },
         }}
       />
