@@ -16,11 +16,10 @@ import { loadModelPackage } from '../../src/main/model/modelPackage'
 import { modelInputPixels, normalizeModelInput, type ModelInputPixels } from '../../src/main/model/modelInputs'
 import { preprocessImage } from '../../src/main/model/preprocess'
 import { HAS_NIH, NIH_1024, NIH_256, REFERENCE_MODEL_DIR, tempDir } from './helpers'
+import { CLI } from './builtCli'
 
 const run = promisify(execFile)
 const REPO = resolve(__dirname, '../..')
-const TSX = join(REPO, 'node_modules/.bin/tsx')
-const CLI = join(REPO, 'src/main/cli/cliMain.ts')
 const PYTHON = '/usr/bin/python3'
 const DUMP = join(REPO, 'training/reference/dump_tensor.py')
 
@@ -37,7 +36,7 @@ const HAS_NUMPY = pythonWithNumpy()
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(TSX, [CLI, ...args])
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args])
     return { code: 0, stdout, stderr }
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string }
