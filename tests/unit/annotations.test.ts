@@ -192,6 +192,15 @@ describe.runIf(HAS_NIH)('readers, boxes and audit', () => {
     })
     expect(csv.content.split('\n')[0]).toMatch(/^finding,n_boxes,iobb_0.1/)
     const html = await call<{ content: string }>('validation:export', { method: 'gradcam', model: 'tiny-resnet', format: 'html' })
-    expect(html.content).toContain('<h1>Validation: tiny-resnet 0.0.1-test')
+    // the committee report (issue 20): title, versions, counts, notice, the stored sanity check's absence said
+    expect(html.content).toContain('<h1>CXR Lens validation report: tiny-resnet 0.0.1-test · gradcam</h1>')
+    for (const text of [
+      'Database schema',
+      'Cases per finding',
+      'For research and reader studies, not for diagnosis',
+      'No stored check for gradcam',
+    ])
+      expect(html.content).toContain(text)
+    expect(html.content).toMatch(/data:image\/png;base64,/)
   })
 })
