@@ -14,6 +14,8 @@ import { PDF_FOOTER_TEMPLATE, PDF_HEADER_TEMPLATE, PDF_MARGINS_MM } from '../eva
 
 const PARTITION = 'cxr-lens-report-print' // no "persist:" prefix: in memory only
 const inches = (mm: number) => mm / 25.4
+/** the report files being printed now: the only URLs the print session loads */
+const printing = new Set<string>()
 
 export async function electronRenderPdf(html: string): Promise<Uint8Array> {
   const dir = mkdtempSync(join(tmpdir(), 'cxr-lens-report-'))
@@ -21,8 +23,10 @@ export async function electronRenderPdf(html: string): Promise<Uint8Array> {
   writeFileSync(file, html)
   const url = pathToFileURL(file).href
   const printSession = session.fromPartition(PARTITION)
+  // one listener per session (a second registration replaces the first): it admits every print in progress
+  printing.add(url)
   printSession.webRequest.onBeforeRequest((details, callback) =>
-    callback({ cancel: !(details.url === url || details.url.startsWith('data:')) }),
+    callback({ cancel: !(printing.has(details.url) || details.url.startsWith('data:')) }),
   )
   const window = new BrowserWindow({
     show: false,
@@ -53,6 +57,7 @@ export async function electronRenderPdf(html: string): Promise<Uint8Array> {
     // a plain Uint8Array, not a Buffer: what the contract's transports carry unchanged
     return new Uint8Array(pdf.buffer, pdf.byteOffset, pdf.byteLength)
   } finally {
+    printing.delete(url)
     window.destroy()
     rmSync(dir, { recursive: true, force: true })
   }
