@@ -101,11 +101,13 @@ export function countsTable(counts: FindingCount[]): string {
 /** Print style shared by both reports: A4, tables that do not split a row, figures kept whole. */
 export const REPORT_STYLE =
   'body{font:13px system-ui,sans-serif;margin:0 8px;color:#222}h1{font-size:22px;margin:0 0 6px}h2{font-size:17px;margin:18px 0 6px;break-after:avoid}' +
-  'table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}td:first-child,th:first-child{text-align:left}' +
+  'table{border-collapse:collapse;margin:8px 0;font-size:11px;max-width:100%}td,th{border:1px solid #ddd;padding:2px 5px;text-align:right}td:first-child,th:first-child{text-align:left}' +
+  // a legend names the styled figures inline; in a cell each sits on its own line
+  '.legend .ci,.legend .prior,.legend .random,.legend .paper,.legend .split{display:inline}.ci{white-space:nowrap}' +
   'tr{break-inside:avoid}figure{display:inline-block;margin:6px;break-inside:avoid;vertical-align:top}figcaption{font-size:11px;text-align:center;max-width:340px}' +
   '.meta th{background:#f5f5f5;text-align:left}.meta td{text-align:left}.notice{border:2px solid #c62828;color:#c62828;font-weight:600;padding:4px 10px;display:inline-block}' +
   '.warning{border:2px solid #e65100;background:#fff3e0;padding:4px 10px;margin:8px 0}.few td{background:#f5f5f5}.few-flag{color:#e65100;font-size:11px}' +
-  '.legend{font-size:11px;color:#444}.cm{font-size:11px}.flag td{background:#ffebee}.pair{display:flex;gap:4px}.pair img{width:230px;height:230px}'
+  '.legend{font-size:11px;color:#444}.cm{font-size:11px}.flag td{background:#ffebee}.pair{display:flex;gap:4px}.pair img{width:230px;height:230px}.example figcaption{max-width:464px}'
 
 /**
  * The PDF footer on every page (Chromium's print header/footer: pageNumber and totalPages are filled
