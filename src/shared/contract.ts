@@ -161,8 +161,9 @@ export const contract = {
   },
   'validation:dashboard': { request: dashboardQuery, response: returns<DashboardData>() },
   'validation:export': {
-    request: dashboardQuery.extend({ format: z.enum(['csv', 'html']) }).strict(),
-    response: returns<{ filename: string; mime: string; content: string }>(),
+    request: dashboardQuery.extend({ format: z.enum(['csv', 'html', 'pdf']) }).strict(),
+    // a PDF is bytes (printed by the app's own renderer, or browser mode's local Chromium)
+    response: returns<{ filename: string; mime: string; content: string | Uint8Array }>(),
   },
   'backups:list': { request: z.object({}).strict(), response: returns<BackupInfo[]>() },
   'backups:restore': {

@@ -318,4 +318,25 @@ export interface DashboardData {
   scatter: Array<{ caseId: number; image: string; finding: string; probability: number; iou: number }>
   /** IoU between different readers' boxes for the same case and finding */
   agreement: Record<string, { pairs: number; meanIou: number | null }>
+  /** patient-bootstrap 95% interval of macroAuroc (null when too few cases for one) */
+  macroAurocCi?: [number, number] | null
+  /** per finding: cases with this model's predictions that are positive / negative, and the boxes scored */
+  counts?: Record<string, { positives: number; negatives: number; boxes: number }>
+  /** the method's model-randomization check as `evaluate --sanity` last stored it for this model version */
+  sanity?: DashboardSanity | null
 }
+
+/** The last stored randomization check of a model version and method, or why it could not be read. */
+export type DashboardSanity =
+  | {
+      state: 'stored'
+      method: string
+      model: { id: string; version: string }
+      recordedAt: string
+      images: number
+      seed: number
+      fails: boolean
+      /** per randomized layer set ('head', 'head+last-block'): the verdict and its reasons */
+      verdict: Record<string, { fails: boolean; reasons: string[] }>
+    }
+  | { state: 'unreadable'; file: string; error: string }

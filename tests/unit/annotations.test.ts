@@ -11,6 +11,7 @@ import { InferenceEngine } from '../../src/main/model/inferenceEngine'
 import { createSession, type Session } from '../../src/main/api/session'
 import { CLI_ACTOR, ReaderAccounts } from '../../src/main/readers/readerAccounts'
 import type { Box, DashboardData, HeatmapData, Reader } from '../../src/shared/domain'
+import { saveSanityRecord } from '../../src/main/evaluation/sanityRecord'
 import { BOXES_CSV, csvBoxes, HAS_NIH, imageFolder, LABELS_CSV, NIH_256, tempDir } from './helpers'
 
 const dir = tempDir()
@@ -192,6 +193,44 @@ describe.runIf(HAS_NIH)('readers, boxes and audit', () => {
     })
     expect(csv.content.split('\n')[0]).toMatch(/^finding,n_boxes,iobb_0.1/)
     const html = await call<{ content: string }>('validation:export', { method: 'gradcam', model: 'tiny-resnet', format: 'html' })
-    expect(html.content).toContain('<h1>Validation: tiny-resnet 0.0.1-test')
+    // the committee report (issue 20): title, versions, counts, notice, the stored sanity check's absence said
+    expect(html.content).toContain('<h1>CXR Lens validation report: tiny-resnet 0.0.1-test · gradcam</h1>')
+    for (const text of [
+      'Database schema',
+      'Cases per finding',
+      'For research and reader studies, not for diagnosis',
+      'No stored check for gradcam',
+    ])
+      expect(html.content).toContain(text)
+    expect(html.content).toMatch(/data:image\/png;base64,/)
+
+    // PDF goes through the injected printer (the desktop app's Electron printToPDF), given the same report page
+    const printed: string[] = []
+    const withPrinter = createDispatcher(
+      createHandlers(core, undefined, async (page) => (printed.push(page), new Uint8Array([0x25, 0x50, 0x44, 0x46]))),
+      () => undefined,
+    )
+    const pdf = await withPrinter('validation:export', { method: 'gradcam', model: 'tiny-resnet', format: 'pdf' }, createSession())
+    if (!pdf.ok) throw new Error(pdf.error.message)
+    expect(pdf.data).toMatchObject({ mime: 'application/pdf', filename: expect.stringMatching(/\.pdf$/) })
+    expect(Array.from((pdf.data as { content: Uint8Array }).content)).toEqual([0x25, 0x50, 0x44, 0x46])
+    expect(printed).toHaveLength(1)
+    expect(printed[0]).toContain('<h1>CXR Lens validation report: tiny-resnet 0.0.1-test · gradcam</h1>')
+
+    // a stored randomization check (evaluate --sanity) is shown on the dashboard and flagged in its report
+    saveSanityRecord(core.dataDir, board.model!, {
+      images: ['x.png'],
+      seed: 3,
+      method: 'gradcam',
+      summary: {},
+      verdict: { head: { fails: true, reasons: ['median SSIM 0.91 > 0.5'] } },
+      fails: true,
+      seconds: 1,
+    })
+    const after = await call<DashboardData>('validation:dashboard', { method: 'gradcam', model: 'tiny-resnet' })
+    expect(after.sanity).toMatchObject({ state: 'stored', fails: true, images: 1, verdict: { head: { fails: true } } })
+    const flagged = await call<{ content: string }>('validation:export', { method: 'gradcam', model: 'tiny-resnet', format: 'html' })
+    expect(flagged.content).toContain('data-sanity="fails"')
+    expect(flagged.content).toContain('fails: median SSIM 0.91 &#62; 0.5')
   })
 })

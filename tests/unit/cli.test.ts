@@ -157,7 +157,15 @@ describe.runIf(HAS_NIH)('cxr-lens CLI', () => {
     expect(JSON.parse(readFileSync(coco, 'utf8')).images).toHaveLength(12)
     if (existsSync('/usr/bin/chromium')) {
       const pdf = join(dir.path, 'report.pdf')
-      const result = await cli(['export', 'report', '--model', 'tiny-resnet', '--method', 'gradcampp', '--out', pdf, '--data-dir', dataDir])
+      const args = ['export', 'report', '--model', 'tiny-resnet', '--method', 'gradcampp', '--out', pdf, '--data-dir', dataDir]
+      // Chromium runs sandboxed; root (CI containers) cannot, and must say so explicitly (issue 20)
+      const root = process.getuid?.() === 0
+      if (root) {
+        const refused = await cli(args, { CXR_LENS_ALLOW_UNSANDBOXED_CHROMIUM: '' })
+        expect(refused.code).toBe(1)
+        expect(refused.stderr).toMatch(/--allow-unsandboxed-chromium/)
+      }
+      const result = await cli(root ? [...args, '--allow-unsandboxed-chromium'] : args)
       expect(result.stderr).toBe('')
       expect(readFileSync(pdf).subarray(0, 5).toString()).toBe('%PDF-')
     }

@@ -1,16 +1,19 @@
 import { writeFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { basename, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { EXPLAIN_METHODS, isExplainMethod } from '../../shared/explainMethods'
 import { BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED } from '../evaluation/bootstrap'
 import { evaluateModel } from '../evaluation/evaluate'
 import { htmlReport } from '../evaluation/htmlReport'
+import { saveSanityRecord } from '../evaluation/sanityRecord'
+import { machinePolicy } from '../config/policy'
+import { htmlToPdf } from '../interchange/pdf'
 import { UsageError, type CliContext } from './cliContext'
 
 export const EVALUATE_USAGE =
   `cxr-lens evaluate --images DIR --labels CSV [--boxes CSV] --model ID [--method ${EXPLAIN_METHODS.join('|')}] [--threshold otsu|tuned] [--split-file CSV --split test] ` +
   '[--protocol cxrlens|chestxray8] [--compare-method M] [--compare-predictions FILE.csv] [--faithfulness] [--sanity [--sanity-images N]] ' +
-  '[--bootstrap N] [--seed S] --out report.json [--html report.html]'
+  '[--bootstrap N] [--seed S] --out report.json [--html report.html] [--pdf report.pdf [--allow-unsandboxed-chromium]]'
 
 function integer(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback
@@ -34,6 +37,8 @@ export async function runEvaluate(ctx: CliContext, args: string[]): Promise<numb
       split: { type: 'string' },
       out: { type: 'string' },
       html: { type: 'string' },
+      pdf: { type: 'string' },
+      'allow-unsandboxed-chromium': { type: 'boolean' },
       threads: { type: 'string' },
       'data-dir': { type: 'string' },
       protocol: { type: 'string' },
@@ -59,6 +64,7 @@ export async function runEvaluate(ctx: CliContext, args: string[]): Promise<numb
   if (protocol !== 'cxrlens' && protocol !== 'chestxray8') throw new UsageError('--protocol is cxrlens or chestxray8')
   if (Boolean(values['split-file']) !== Boolean(values.split)) throw new UsageError('--split-file and --split go together')
   if (values['sanity-images'] !== undefined && !values.sanity) throw new UsageError('--sanity-images goes with --sanity')
+  if (values['allow-unsandboxed-chromium'] && !values.pdf) throw new UsageError('--allow-unsandboxed-chromium goes with --pdf')
   const bootstrap = {
     resamples: integer(values.bootstrap, 'bootstrap', BOOTSTRAP_RESAMPLES, 1000, 100_000),
     seed: integer(values.seed, 'seed', BOOTSTRAP_SEED, 0, 2 ** 31 - 1),
@@ -84,7 +90,22 @@ export async function runEvaluate(ctx: CliContext, args: string[]): Promise<numb
   })
   if (showProgress) process.stderr.write('\n')
   writeFileSync(resolve(values.out), JSON.stringify(report, null, 2))
-  if (values.html) writeFileSync(resolve(values.html), await htmlReport(report, outputs, pkg.manifest))
+  if (values.html || values.pdf) {
+    const split = values['split-file'] ? `, split "${values.split}" of ${basename(values['split-file'])}` : ''
+    const dataSource = `images ${resolve(values.images)}, labels ${basename(values.labels)}${values.boxes ? `, boxes ${basename(values.boxes)}` : ''}${split}`
+    const html = await htmlReport(report, outputs, pkg.manifest, { dataSource })
+    if (values.html) writeFileSync(resolve(values.html), html)
+    if (values.pdf)
+      writeFileSync(
+        resolve(values.pdf),
+        await htmlToPdf(html, {
+          allowUnsandboxed: values['allow-unsandboxed-chromium'],
+          policyPath: machinePolicy().settings.reports?.chromium,
+        }),
+      )
+  }
+  // the dashboard shows the last check of this model version and method (sanityRecord.ts)
+  if (report.sanity) saveSanityRecord(ctx.dataDir, report.model, report.sanity)
   console.log(
     `${report.model.id} ${report.model.version} on ${report.images} images (${report.provider}): macro AUROC ${report.classification.macro_auroc?.toFixed(3) ?? '–'}`,
   )
@@ -108,6 +129,11 @@ export async function runEvaluate(ctx: CliContext, args: string[]): Promise<numb
     )
   }
   for (const flag of report.explanation_flags ?? []) console.log(`  FLAG: ${flag}`)
-  console.log(`report: ${resolve(values.out)}${values.html ? `, ${resolve(values.html)}` : ''}`)
+  console.log(
+    `report: ${[values.out, values.html, values.pdf]
+      .filter(Boolean)
+      .map((f) => resolve(f!))
+      .join(', ')}`,
+  )
   return 0
 }

@@ -3,14 +3,14 @@ import { extname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { EXPLAIN_METHODS, type ExplainMethod } from '../../shared/explainMethods'
 import { exportBoxesCoco, exportBoxesNih, exportLabelsNih } from '../interchange/exporters'
+import { machinePolicy } from '../config/policy'
 import { htmlToPdf } from '../interchange/pdf'
 import { exportBoxesSr } from '../interchange/srExport'
-import { dashboard } from '../validation/dashboard'
-import { dashboardHtml } from '../validation/dashboardExport'
+import { dashboardReport } from '../validation/dashboardReport'
 import { UsageError, type CliContext } from './cliContext'
 
 export const EXPORT_USAGE =
-  'cxr-lens export boxes --format nih|coco [--source dataset|reader|all] [--with-author] --out FILE | export boxes --format sr [--source dataset|reader|all] --out DIR|FILE.dcm | export labels --format nih --out FILE | export report [--model ID] [--method M] --out FILE.html|.pdf'
+  'cxr-lens export boxes --format nih|coco [--source dataset|reader|all] [--with-author] --out FILE | export boxes --format sr [--source dataset|reader|all] --out DIR|FILE.dcm | export labels --format nih --out FILE | export report [--model ID] [--method M] [--allow-unsandboxed-chromium] --out FILE.html|.pdf'
 
 export async function runExport(ctx: CliContext, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -25,6 +25,7 @@ export async function runExport(ctx: CliContext, args: string[]): Promise<number
       version: { type: 'string' },
       method: { type: 'string' },
       'data-dir': { type: 'string' },
+      'allow-unsandboxed-chromium': { type: 'boolean' },
     },
   })
   const what = positionals[0]
@@ -45,8 +46,15 @@ export async function runExport(ctx: CliContext, args: string[]): Promise<number
   } else if (what === 'report') {
     const method = (values.method ?? 'gradcam') as ExplainMethod
     if (!EXPLAIN_METHODS.includes(method)) throw new UsageError(`--method must be one of ${EXPLAIN_METHODS.join(', ')}`)
-    const html = dashboardHtml(dashboard(ctx.store, ctx.registry, { model: values.model, version: values.version, method }))
-    if (extname(out).toLowerCase() === '.pdf') writeFileSync(out, await htmlToPdf(html))
+    const html = await dashboardReport(ctx.services, { model: values.model, version: values.version, method })
+    if (extname(out).toLowerCase() === '.pdf')
+      writeFileSync(
+        out,
+        await htmlToPdf(html, {
+          allowUnsandboxed: values['allow-unsandboxed-chromium'],
+          policyPath: machinePolicy().settings.reports?.chromium,
+        }),
+      )
     else writeFileSync(out, html)
   } else throw new UsageError(`export what? boxes, labels or report\nusage: ${EXPORT_USAGE}`)
   console.log(`wrote ${out}`)

@@ -58,6 +58,11 @@ export const policySchemaFor = (platform: NodeJS.Platform) =>
         .object({ level: z.enum(LOG_LEVELS).optional(), folder: absolutePath(platform).optional() })
         .strict()
         .optional(),
+      /** the Chromium, Chrome or Edge the CLI and browser mode print PDF reports with (the desktop app uses its own) */
+      reports: z
+        .object({ chromium: absolutePath(platform).optional() })
+        .strict()
+        .optional(),
     })
     .strict()
 
@@ -199,6 +204,7 @@ export function policyInfo(policy: LoadedPolicy): MachinePolicyInfo {
   if (s.features?.browserMode !== undefined) enforced.push('features.browserMode')
   if (s.logging?.level) enforced.push('logging.level')
   if (s.logging?.folder) enforced.push('logging.folder')
+  if (s.reports?.chromium) enforced.push('reports.chromium')
   return {
     file: policy.file,
     enforced,

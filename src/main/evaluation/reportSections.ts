@@ -59,7 +59,7 @@ export function paperLocalizationTable(report: EvaluationReport): string {
   })
   return (
     `<table><thead><tr><th>Finding</th><th>boxes</th>${PAPER_IOBB_THRESHOLDS.map((t) => `<th>T(IoBB &gt; ${t})</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>` +
-    '<p class="legend">The paper\'s protocol: each map normalized to [0, 255], thresholded at 60 and at 180, every connected region boxed (both thresholds\' boxes pooled); ' +
+    '<p class="legend">The paper\'s protocol (what <code>--protocol chestxray8</code> scores): each map normalized to [0, 255], thresholded at 60 and at 180, every connected region boxed (both thresholds\' boxes pooled); ' +
     'a radiologist box is found when some box has IoBB &gt; T (strict). Each cell: this model with its <span class="ci">95% CI</span> · ' +
     '<span class="paper">ChestX-ray8 (Wang et al. 2017, Table 4)</span> (ResNet-50, 32×32 CAM, on 983 images with 1,600 boxes) · <span class="prior">fixed prior box</span> · ' +
     `<span class="random">random map</span> · <span class="split">boxes of 60 only / 180 only</span>. This model's maps are ${escape(report.method)} on its own feature grid.</p>`
@@ -109,8 +109,11 @@ export function sanityTable(report: EvaluationReport): string {
       `<td>${fmt(r!.ssim.median)}<span class="ci">${fmt(r!.ssim.q25)}–${fmt(r!.ssim.q75)}</span></td><td>${r!.identical}</td><td>${v?.fails ? `fails: ${escape(v.reasons.join('; '))}` : 'passes'}</td></tr>`
     )
   })
+  const verdict = s.fails
+    ? `<p class="flags" data-sanity="fails"><strong>${escape(s.method)} fails the randomization check</strong>: its maps barely change when the model's learned weights are replaced, so they do not show what the model learned.</p>`
+    : `<p data-sanity="passes">${escape(s.method)} passes the randomization check.</p>`
   return (
-    `<h2>Sanity: model-parameter randomization (${escape(s.method)})</h2><table><thead><tr><th>randomized</th><th>image × finding pairs</th><th>Spearman ρ median (IQR)</th>` +
+    `<h2>Sanity: model-parameter randomization (${escape(s.method)})</h2>${verdict}<table><thead><tr><th>randomized</th><th>image × finding pairs</th><th>Spearman ρ median (IQR)</th>` +
     `<th>SSIM median (IQR)</th><th>maps unchanged</th><th>verdict</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
     `<p class="legend">Adebayo et al. 2018, cascading: the head, then head + last block re-initialized (seed ${s.seed}), on ${s.images.length} images; ` +
     'maps compared on the 224² evaluation grid. A method fails when the median ρ or SSIM exceeds 0.5 or over half the maps are unchanged: its maps do not depend on what the model learned.</p>'

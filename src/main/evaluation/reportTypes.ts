@@ -91,6 +91,8 @@ export interface EvaluationReport {
   sanity?: SanityResult
   /** sentences naming each failed check of the method (faithfulness, sanity); empty when none failed or none ran */
   explanation_flags?: string[]
+  /** cases the out-of-distribution screen flagged (set by the OOD check when it runs; the report shows it when present) */
+  ood_flagged?: number
   seconds: number
 }
 

@@ -5,6 +5,7 @@ import type { Services } from '../services/openServices'
 import { createDispatcher } from '../api/dispatch'
 import { createHandlers } from '../api/handlers'
 import { createSession, type Session } from '../api/session'
+import { electronRenderPdf } from './reportPdf'
 
 type Sender = IpcMainInvokeEvent['sender']
 
@@ -48,7 +49,8 @@ export function registerIpc(core: Services, getWindow: () => BrowserWindow | nul
     const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options)
     return result.canceled ? null : (result.filePaths[0] ?? null)
   }
-  const dispatch = createDispatcher(createHandlers(core, pickPath))
+  // report PDFs print with Electron's own renderer (reportPdf.ts), not a system Chromium
+  const dispatch = createDispatcher(createHandlers(core, pickPath, electronRenderPdf))
   const sessionOf = sessionsPerPage()
   const fromOwnWindow = (event: IpcMainInvokeEvent) => {
     const window = getWindow()

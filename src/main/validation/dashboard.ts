@@ -9,6 +9,9 @@ import { EVAL_GRID, evaluationGrid } from '../../shared/heatmapGrid'
 import { delong, rocCurve } from '../stats/roc'
 import type { ModelRegistry } from '../registry/modelRegistry'
 import type { CaseStore } from '../store/caseStore'
+import { patientOf } from '../evaluation/bootstrap'
+import { macroAurocBootstrap } from '../evaluation/macroAuroc'
+import { loadSanityRecord } from '../evaluation/sanityRecord'
 
 /** A box in image pixels as fractions of the image, the form the evaluation grid takes. */
 const fraction = (b: Box, width: number, height: number): Rect => ({ x: b.x / width, y: b.y / height, w: b.w / width, h: b.h / height })
@@ -18,7 +21,12 @@ const fraction = (b: Box, width: number, height: number): Rect => ({ x: b.x / wi
  * per-finding localization table on the heatmaps and boxes in the store, AUROC from the stored
  * predictions against the ground-truth labels, confidence against IoU, and inter-reader agreement.
  */
-export function dashboard(store: CaseStore, registry: ModelRegistry, query: DashboardQuery): DashboardData {
+export function dashboard(
+  store: CaseStore,
+  registry: ModelRegistry,
+  query: DashboardQuery,
+  options: { dataDir?: string } = {},
+): DashboardData {
   const empty: DashboardData = {
     model: null,
     method: query.method,
@@ -131,7 +139,15 @@ export function dashboard(store: CaseStore, registry: ModelRegistry, query: Dash
   }
   const agreement: DashboardData['agreement'] = {}
   for (const [finding, ious] of agreementIous) agreement[finding] = { pairs: ious.length, meanIou: mean(ious) }
+  const counts: NonNullable<DashboardData['counts']> = {}
+  for (const [finding, c] of Object.entries(classification)) {
+    const cases = predicted.filter((p) => p.finding === finding).length
+    counts[finding] = { positives: c.n_pos, negatives: cases - c.n_pos, boxes: localization[finding]?.n_boxes ?? 0 }
+  }
   return {
+    macroAurocCi: macroInterval(store, predicted, Object.keys(classification)),
+    counts,
+    sanity: options.dataDir ? loadSanityRecord(options.dataDir, model, query.method) : null,
     model,
     method: query.method,
     cases: caseIds.size,
@@ -144,4 +160,41 @@ export function dashboard(store: CaseStore, registry: ModelRegistry, query: Dash
     scatter,
     agreement,
   }
+}
+
+/** The macro AUROC's patient-bootstrap interval over the cases with predictions of every scored finding. */
+function macroInterval(
+  store: CaseStore,
+  predicted: Array<{ caseId: number; finding: string; probability: number; positive: number }>,
+  findings: string[],
+): [number, number] | null {
+  if (!findings.length) return null
+  const byCase = new Map<number, { labels: number[]; scores: number[]; seen: number }>()
+  for (const p of predicted) {
+    const f = findings.indexOf(p.finding)
+    if (f < 0) continue
+    let row = byCase.get(p.caseId)
+    if (!row)
+      byCase.set(
+        p.caseId,
+        (row = {
+          labels: Array.from({ length: findings.length }, () => 0),
+          scores: Array.from({ length: findings.length }, () => 0),
+          seen: 0,
+        }),
+      )
+    row.labels[f] = p.positive ? 1 : 0
+    row.scores[f] = p.probability
+    row.seen++
+  }
+  const cases = [...byCase.entries()]
+    .filter(([, r]) => r.seen === findings.length)
+    .map(([caseId, r]) => {
+      const record = store.cases.get(caseId)
+      return {
+        patient: record ? patientOf(record.imageName, record.patientId === null ? null : `p${record.patientId}`) : String(caseId),
+        ...r,
+      }
+    })
+  return macroAurocBootstrap(cases, findings.length).ci95
 }

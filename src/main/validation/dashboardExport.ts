@@ -1,6 +1,16 @@
-import type { DashboardData } from '../../shared/domain'
-import { esc, rocSvg } from '../evaluation/htmlReport'
+import type { DashboardData, DashboardSanity } from '../../shared/domain'
 import { methodSummary } from '../../shared/explainMethods'
+import {
+  countsTable,
+  esc,
+  fewMark,
+  MIN_REPORT_POSITIVES,
+  reportDocument,
+  sampleSizeWarning,
+  type FindingCount,
+  type ReportMeta,
+} from '../evaluation/reportFrame'
+import { rocSvg, scatterSvg } from '../evaluation/reportPlots'
 
 const PAPER_T = ['0.1', '0.25', '0.5', '0.75', '0.9'] as const
 const fmt = (v: number | null | undefined, d = 3) => (v === null || v === undefined ? '' : v.toFixed(d))
@@ -71,9 +81,46 @@ export function dashboardCsv(d: DashboardData): string {
   return [header.join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n'
 }
 
-/** The dashboard as a self-contained HTML page (tables, ROC curves, confidence-vs-IoU scatter). */
-export function dashboardHtml(d: DashboardData): string {
+/** What the dashboard's data does not hold: when, from where, which versions, and the example figures. */
+export interface DashboardReportContext {
+  generatedAt?: string
+  dataSource?: string
+  appVersion?: string
+  databaseSchema?: number | null
+  sha256?: string
+  intendedUse?: string | null
+  /** the examples section (HTML), made where the images can be read */
+  examples?: string
+}
+
+const ci = (c: readonly [number, number] | null | undefined) => (c ? `${fmt(c[0])}–${fmt(c[1])}` : '–')
+
+function sanitySection(s: DashboardSanity | null | undefined, method: string): string {
+  if (!s)
+    return `<h2>Sanity: model-parameter randomization</h2><p>No stored check for ${esc(method)} on this model version: run <code>cxr-lens evaluate … --method ${esc(method)} --sanity</code>.</p>`
+  if (s.state === 'unreadable')
+    return `<h2>Sanity: model-parameter randomization</h2><p class="flags">The stored check ${esc(s.file)} cannot be read: ${esc(s.error)}</p>`
+  const rows = Object.entries(s.verdict)
+    .map(
+      ([layers, v]) =>
+        `<tr${v.fails ? ' class="flag"' : ''}><td>${esc(layers)}</td><td>${v.fails ? `fails: ${esc(v.reasons.join('; '))}` : 'passes'}</td></tr>`,
+    )
+    .join('')
+  return (
+    `<h2>Sanity: model-parameter randomization (${esc(s.method)})</h2>` +
+    (s.fails
+      ? `<p class="flags" data-sanity="fails"><strong>${esc(s.method)} fails the randomization check</strong>: its maps do not depend on what the model learned.</p>`
+      : `<p data-sanity="passes">${esc(s.method)} passes the randomization check.</p>`) +
+    `<table><thead><tr><th>randomized</th><th>verdict</th></tr></thead><tbody>${rows}</tbody></table>` +
+    `<p class="legend">Stored by <code>cxr-lens evaluate --sanity</code> on ${esc(s.recordedAt)} (${s.images} images, seed ${s.seed}).</p>`
+  )
+}
+
+/** The dashboard as a self-contained report: title block, counts, tables with intervals, plots with axes, examples, sanity. */
+export function dashboardHtml(d: DashboardData, context: DashboardReportContext = {}): string {
   const base = (f: string) => d.baselines[f]
+  const counts: FindingCount[] = Object.entries(d.counts ?? {}).map(([finding, c]) => ({ finding, ...c }))
+  const cases = counts.length ? Math.max(...counts.map((c) => c.positives + c.negatives)) : d.cases
   const loc = Object.entries(d.localization)
     .map(
       ([f, l]) =>
@@ -88,25 +135,44 @@ export function dashboardHtml(d: DashboardData): string {
         `<tr><td>${esc(f)}</td><td>${l.n_boxes}</td>${PAPER_T.map((t) => `<td>${fmt(l.iobb_acc[t], 2)} <small>(${fmt(d.paper[t][f], 2) || '–'})</small> <i>${fmt(base(f)?.random.paper_iobb_acc[t], 2)}</i></td>`).join('')}</tr>`,
     )
     .join('')
-  const rocs = Object.entries(d.classification)
-    .filter(([, c]) => c.roc.length)
-    .map(([f, c]) => rocSvg(c.roc, `${f} (AUROC ${fmt(c.auroc)})`))
-    .join('')
-  const size = 320
-  const dots = d.scatter
+  const aurocRows = Object.entries(d.classification)
     .map(
-      (p) =>
-        `<circle cx="${(p.probability * size).toFixed(1)}" cy="${(size - p.iou * size).toFixed(1)}" r="3" fill="#1565c0" opacity="0.6"><title>${esc(p.image)} ${esc(p.finding)}</title></circle>`,
+      ([f, c]) =>
+        `<tr${c.n_pos < MIN_REPORT_POSITIVES ? ' class="few"' : ''}><td>${esc(f)}${fewMark(c.n_pos)}</td><td>${c.n_pos}</td><td>${fmt(c.auroc)}</td><td>${ci(c.auroc_ci)}</td></tr>`,
     )
     .join('')
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>CXR Lens validation</title>
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<style>body{font:14px system-ui,sans-serif;margin:24px}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}td:first-child{text-align:left}figure{display:inline-block;margin:6px}small{color:#6a1b9a}i{color:#777;font-size:11px}</style></head><body>
-<h1>Validation: ${esc(d.model ? `${d.model.id} ${d.model.version}` : 'no model')} · ${esc(d.method)}</h1><p>${d.cases} case(s) with heatmaps and boxes · macro AUROC ${fmt(d.macroAuroc)}</p>
+  const rocs = Object.entries(d.classification)
+    .filter(([, c]) => c.roc.length)
+    .map(([f, c]) => rocSvg(c.roc, `${f}: AUROC ${fmt(c.auroc)} (95% CI ${ci(c.auroc_ci)}), ${c.n_pos} positives`))
+    .join('')
+  const scatter = scatterSvg(
+    d.scatter.map((p) => ({ x: p.probability, y: p.iou, series: p.finding, title: `${p.image} ${p.finding}` })),
+    'model probability of the finding',
+    'mask IoU with the radiologist boxes',
+    'Model confidence against heatmap IoU, one point per case and boxed finding',
+  )
+  const meta: ReportMeta = {
+    title: `CXR Lens validation report: ${d.model ? `${d.model.id} ${d.model.version}` : 'no model'} · ${d.method}`,
+    generatedAt: context.generatedAt ?? new Date().toISOString(),
+    dataSource: context.dataSource ?? 'the case database',
+    appVersion: context.appVersion ?? '–',
+    model: d.model ? { ...d.model, sha256: context.sha256 ?? '' } : null,
+    databaseSchema: context.databaseSchema ?? null,
+    intendedUse: context.intendedUse ?? null,
+    method: d.method,
+    cases,
+  }
+  const body = `${sampleSizeWarning(cases, counts)}
 <p class="method">${esc(methodSummary(d.method))}</p>
-<h2>Localization (Otsu masks, IoBB ≥ T; <i>prior box · random map</i> in italics)</h2><table><thead><tr><th>Finding</th><th>boxes</th><th>T(IoBB) 0.1</th><th>0.25</th><th>0.5</th><th>mean IoU</th><th>hit rate</th><th>reader agreement IoU (pairs)</th></tr></thead><tbody>${loc}</tbody></table>
-<h2>ChestX-ray8 protocol (maps to [0, 255], thresholds 60 and 180, IoBB &gt; T; ChestX-ray8 Table 4 in brackets, <i>random map</i> in italics)</h2><table><thead><tr><th>Finding</th><th>boxes</th>${PAPER_T.map((t) => `<th>T(IoBB) &gt; ${t}</th>`).join('')}</tr></thead><tbody>${paperRows}</tbody></table>
-<h2>ROC curves</h2>${rocs}
-<h2>Model confidence against heatmap IoU</h2><svg width="${size}" height="${size}" role="img" aria-label="confidence against IoU"><rect width="${size}" height="${size}" fill="#fafafa" stroke="#ccc"/>${dots}</svg><p><small>x: probability, y: mask IoU with the boxes</small></p>
-</body></html>`
+${countsTable(counts)}
+<h2>Classification</h2><p>Macro AUROC ${fmt(d.macroAuroc)} (patient-bootstrap 95% CI ${ci(d.macroAurocCi)}) over ${cases} cases with this model's predictions.</p>
+<table><thead><tr><th>Finding</th><th>n pos</th><th>AUROC</th><th>95% CI (DeLong)</th></tr></thead><tbody>${aurocRows}</tbody></table>
+<h2>ROC curves</h2>${rocs || '<p>No finding has both positive and negative cases.</p>'}
+<h2>Localization (Otsu masks, IoBB ≥ T; <i>prior box · random map</i> in italics)</h2><p>${d.cases} case(s) with heatmaps and boxes.</p><table><thead><tr><th>Finding</th><th>boxes</th><th>T(IoBB) 0.1</th><th>0.25</th><th>0.5</th><th>mean IoU</th><th>hit rate</th><th>reader agreement IoU (pairs)</th></tr></thead><tbody>${loc}</tbody></table>
+<p class="legend">Localization figures here are point estimates on the stored maps; <code>cxr-lens evaluate</code> gives each with its patient-bootstrap 95% interval.</p>
+<h2>ChestX-ray8 protocol (--protocol chestxray8: maps to [0, 255], thresholds 60 and 180, IoBB &gt; T; ChestX-ray8 Table 4 in brackets, <i>random map</i> in italics)</h2><table><thead><tr><th>Finding</th><th>boxes</th>${PAPER_T.map((t) => `<th>T(IoBB) &gt; ${t}</th>`).join('')}</tr></thead><tbody>${paperRows}</tbody></table>
+<h2>Model confidence against heatmap IoU</h2>${scatter}
+${sanitySection(d.sanity, d.method)}
+${context.examples ?? ''}`
+  return reportDocument(meta, body, 'small{color:#6a1b9a}i{color:#777;font-size:11px}.flags{border:2px solid #c62828;padding:4px 12px}')
 }

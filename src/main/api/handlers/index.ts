@@ -21,9 +21,9 @@ import { modelHandlers } from './modelHandlers'
 import { readerHandlers } from './readerHandlers'
 import { reviewHandlers } from './reviewHandlers'
 import type { PickPath } from './types'
-import { validationHandlers } from './validationHandlers'
+import { validationHandlers, type RenderPdf } from './validationHandlers'
 
-export type { PickPath }
+export type { PickPath, RenderPdf }
 
 /** What still answers while the case database is damaged: enough to see why and restore a backup. */
 const RECOVERY_CHANNELS = new Set<string>(['app:info', 'backups:list', 'backups:restore', 'dialog:open', 'jobs:get', 'diagnostics:export'])
@@ -42,7 +42,8 @@ function guardDamaged(core: Services, handlers: Handlers): Handlers {
   return guarded as Handlers
 }
 
-export function createHandlers(core: Services, pickPath?: PickPath): Handlers {
+/** `renderPdf`: how report PDFs are printed (the desktop app passes Electron's; default a local Chromium). */
+export function createHandlers(core: Services, pickPath?: PickPath, renderPdf?: RenderPdf): Handlers {
   const annotations = new AnnotationService(core.store)
   const all: Handlers = {
     ...appHandlers(core, pickPath),
@@ -54,7 +55,7 @@ export function createHandlers(core: Services, pickPath?: PickPath): Handlers {
     ...readerHandlers(core),
     ...boxHandlers(annotations),
     ...reviewHandlers(annotations),
-    ...validationHandlers(core),
+    ...validationHandlers(core, renderPdf),
     ...backupHandlers(core),
     ...backgroundHandlers(core),
   }

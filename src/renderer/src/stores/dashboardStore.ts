@@ -63,10 +63,12 @@ export function createDashboardStore(api: CxrApi) {
       update({ filters: { ...state.filters, ...patch } })
       void load()
     },
-    async download(format: 'csv' | 'html'): Promise<void> {
+    async download(format: 'csv' | 'html' | 'pdf'): Promise<void> {
       try {
         const file = await api.validation.export({ ...toQuery(state.filters), format })
-        const url = URL.createObjectURL(new Blob([file.content], { type: file.mime }))
+        // a PDF arrives as bytes (a view into the received message): copied into a Blob part of its own
+        const part = typeof file.content === 'string' ? file.content : new Uint8Array(file.content)
+        const url = URL.createObjectURL(new Blob([part], { type: file.mime }))
         const link = document.createElement('a')
         link.href = url
         link.download = file.filename

@@ -2,7 +2,7 @@
  * Validation dashboard: filters (method, finding, reader), the per-finding localization table
  * (Otsu masks with the prior box and a random map beneath each figure; the ChestX-ray8 paper's
  * T(IoBB) beside ours scored by the paper's own protocol), inter-reader agreement, macro AUROC with ROC
- * curves, confidence against IoU, and CSV/HTML export.
+ * curves, confidence against IoU, the stored randomization check, and CSV/HTML/PDF export.
  */
 import { useEffect, useState } from 'react'
 import {
@@ -20,6 +20,7 @@ import {
   Typography,
 } from '@mui/material'
 import { EXPLAIN_METHODS, isExplainMethod, methodChoiceLabel, methodFacts, methodSummary } from '../../../shared/explainMethods'
+import type { DashboardData } from '../../../shared/domain'
 import { NIH_FINDINGS } from '../../../shared/findings'
 import { useApi } from '../apiContext'
 import { ConfidenceScatter, RocCurves } from '../components/DashboardCharts'
@@ -93,6 +94,9 @@ export function DashboardView({ readers }: { readers: ReaderStore }) {
         </Button>
         <Button size="small" variant="outlined" onClick={() => void store.download('html')} data-testid="dashboard-export-html">
           Export HTML
+        </Button>
+        <Button size="small" variant="outlined" onClick={() => void store.download('pdf')} data-testid="dashboard-export-pdf">
+          Export PDF
         </Button>
       </Stack>
       {loading && <LinearProgress sx={{ mb: 1 }} />}
@@ -179,7 +183,9 @@ export function DashboardView({ readers }: { readers: ReaderStore }) {
           </Table>
           <Typography variant="subtitle1" data-testid="dashboard-macro-auroc" data-value={data.macroAuroc ?? ''}>
             Macro AUROC: {fmt(data.macroAuroc, 3)}
+            {data.macroAurocCi ? ` (95% CI ${fmt(data.macroAurocCi[0], 3)}–${fmt(data.macroAurocCi[1], 3)})` : ''}
           </Typography>
+          <SanityResult sanity={data.sanity} method={data.method} />
           <RocCurves classification={data.classification} />
           <Typography variant="subtitle1" sx={{ mt: 2 }}>
             Model confidence vs heatmap IoU
@@ -188,6 +194,36 @@ export function DashboardView({ readers }: { readers: ReaderStore }) {
         </>
       )}
     </Box>
+  )
+}
+
+/** The method's randomization check as `cxr-lens evaluate --sanity` last stored it for this model version. */
+function SanityResult({ sanity, method }: { sanity: DashboardData['sanity']; method: string }) {
+  if (!sanity)
+    return (
+      <Alert severity="info" sx={{ my: 1 }} data-testid="dashboard-sanity" data-state="none">
+        No stored randomization check for {method} on this model version: run cxr-lens evaluate … --method {method} --sanity.
+      </Alert>
+    )
+  if (sanity.state === 'unreadable')
+    return (
+      <Alert severity="warning" sx={{ my: 1 }} data-testid="dashboard-sanity" data-state="unreadable">
+        The stored randomization check {sanity.file} cannot be read: {sanity.error}
+      </Alert>
+    )
+  const failing = Object.entries(sanity.verdict).filter(([, v]) => v.fails)
+  return (
+    <Alert
+      severity={sanity.fails ? 'error' : 'success'}
+      sx={{ my: 1 }}
+      data-testid="dashboard-sanity"
+      data-state={sanity.fails ? 'fails' : 'passes'}
+    >
+      {sanity.fails
+        ? `${sanity.method} fails the model-randomization check (${failing.map(([layers, v]) => `${layers}: ${v.reasons.join('; ')}`).join(', ')}): its maps do not depend on what the model learned.`
+        : `${sanity.method} passes the model-randomization check.`}{' '}
+      Checked {sanity.recordedAt} on {sanity.images} images (seed {sanity.seed}).
+    </Alert>
   )
 }
 
