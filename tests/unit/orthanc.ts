@@ -9,9 +9,9 @@
  *   await pacs.rest('/studies')                    // Orthanc's own REST API, authenticated
  */
 import { existsSync } from 'node:fs'
-import { DICOMWEB_PLUGIN, ORTHANC_BINARY, startOrthanc, type RunningOrthanc } from '../e2e/orthancProcess.mjs'
+import { DICOMWEB_PLUGIN, freePort, ORTHANC_BINARY, startOrthanc, type RunningOrthanc } from '../e2e/orthancProcess.mjs'
 
-export { startOrthanc, type RunningOrthanc }
+export { freePort, startOrthanc, type RunningOrthanc }
 
 /** Orthanc and its DICOMweb plugin are installed (.ci/run installs them; a bare machine skips these tests, saying so). */
 export const HAS_ORTHANC = existsSync(ORTHANC_BINARY) && existsSync(DICOMWEB_PLUGIN)

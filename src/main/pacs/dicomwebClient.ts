@@ -84,6 +84,8 @@ function networkReason(error: unknown): string {
   if (code === 'ECONNRESET') return 'the connection was reset'
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'host unreachable'
   if (code && /CERT|SSL|TLS/.test(code)) return `TLS failed (${code})`
+  // fetch refuses some well-known ports outright (the Fetch standard's "bad port" list).
+  if (cause?.message === 'bad port') return 'fetch refuses that port (a "bad port" of the Fetch standard); use the PACS\'s HTTP port'
   return cause?.message ?? (error as Error)?.message ?? 'network error'
 }
 
