@@ -6,6 +6,15 @@ import { z } from 'zod'
 import type { PacsPullRequest, StudyQuery } from './pacs'
 import { PACS_AUTH_KINDS } from './pacs'
 
+/** C0 controls and DEL: never part of a value typed for a PACS or of a credential. */
+export function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i)
+    if (code < 0x20 || code === 0x7f) return true
+  }
+  return false
+}
+
 /** YYYYMMDD, a real calendar date (DICOM DA, as QIDO-RS ranges take it). */
 export const dicomDateSchema = z
   .string()
@@ -47,7 +56,7 @@ const matchValue = z
   .trim()
   .min(1)
   .max(64)
-  .regex(/^[^\\\x00-\x1f\x7f]*$/, 'must not hold a backslash or control characters')
+  .refine((v) => !v.includes('\\') && !hasControlCharacter(v), 'must not hold a backslash or control characters')
 
 /** The study search of `pacs query` and `pacs:query`, checked at the boundary. */
 export const studyQuerySchema = z

@@ -74,7 +74,7 @@ export async function startOrthanc({ user = 'cxr', password = 'orthanc-test-Secr
   void exited.then(() => (gone = true))
   const url = `http://127.0.0.1:${httpPort}`
   const auth = basic(user, password)
-  const rest = (path, init = {}) => fetch(`${url}${path}`, { ...init, headers: { Authorization: auth, ...(init.headers ?? {}) } })
+  const rest = (path, init = {}) => fetch(`${url}${path}`, { ...init, headers: { Authorization: auth, ...init.headers } })
 
   const stop = async () => {
     if (!gone) {

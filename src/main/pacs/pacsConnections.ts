@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs'
 import type { PacsAuthKind, PacsConnectionInfo, PacsTestResult } from '../../shared/pacs'
 import { PACS_AUTH_KINDS } from '../../shared/pacs'
+import { hasControlCharacter } from '../../shared/pacsSchemas'
 import {
   dicomwebUrlProblem,
   isDicomwebPolicy,
@@ -63,7 +64,7 @@ export function checkNewConnection(input: NewPacsConnection): NewPacsConnection 
   if (input.auth === 'basic') {
     if (!user) throw new PacsSettingError('--user is needed with --auth basic')
     // RFC 7617: a Basic user-id cannot hold a colon, and no credential a control character.
-    if (user.includes(':') || /[\x00-\x1f\x7f]/.test(user) || user.length > 256)
+    if (user.includes(':') || hasControlCharacter(user) || user.length > 256)
       throw new PacsSettingError('--user must be 1–256 characters without ":" or control characters')
   } else if (user) throw new PacsSettingError(`--user goes only with --auth basic`)
   if (input.auth === 'none') {
@@ -73,7 +74,7 @@ export function checkNewConnection(input: NewPacsConnection): NewPacsConnection 
   const secret = input.secret ?? ''
   if (!secret)
     throw new PacsSettingError(`the ${input.auth === 'basic' ? 'password' : 'token'} is needed on standard input with --auth ${input.auth}`)
-  if (secret.length > MAX_PACS_SECRET || /[\x00-\x1f\x7f]/.test(secret))
+  if (secret.length > MAX_PACS_SECRET || hasControlCharacter(secret))
     throw new PacsSettingError(
       `the ${input.auth === 'basic' ? 'password' : 'token'} must be at most ${MAX_PACS_SECRET} characters without control characters`,
     )

@@ -51,7 +51,7 @@ export async function planPull(client: DicomwebClient, selection: PullSelection)
   const uids = selection.studies?.length ? selection.studies : await studiesInRange(client, selection.since, selection.until)
   const plan: PlannedStudy[] = []
   const notes: string[] = []
-  for (const studyUid of [...new Set(uids)]) {
+  for (const studyUid of new Set(uids)) {
     if (!isUid(studyUid)) throw new Error(`"${studyUid.slice(0, 80)}" is not a StudyInstanceUID (digits and dots, at most 64)`)
     try {
       const series = (await client.searchSeries(studyUid)) as DicomJsonObject[]
