@@ -157,6 +157,26 @@ describe('DicomwebClient against bad DICOMweb', () => {
     expect((silent as Error).message).toMatch(/no answer within/)
   })
 
+  it('the timeout is for a silent PACS, not for a slow import: a consumer slower than timeoutMs still gets every part', async () => {
+    handler = (_req, res) => {
+      multipartHead(res)
+      res.end(
+        Buffer.concat([
+          partBytes('application/dicom', Buffer.from('a')),
+          partBytes('application/dicom', Buffer.from('b')),
+          Buffer.from(`--${BOUNDARY}--`),
+        ]),
+      )
+    }
+    const seen: string[] = []
+    const result = await client({ timeoutMs: 150 }).retrieveStudy(STUDY, async (bytes) => {
+      await new Promise((resolve) => setTimeout(resolve, 400))
+      seen.push(Buffer.from(bytes).toString())
+    })
+    expect(result).toEqual({ parts: 2 })
+    expect(seen).toEqual(['a', 'b'])
+  })
+
   it('a cancel aborts a retrieve as AbortError, not as a PACS fault', async () => {
     handler = (_req, res) => {
       multipartHead(res)

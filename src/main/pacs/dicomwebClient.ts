@@ -93,6 +93,7 @@ function networkReason(error: unknown): string {
 class Deadline {
   readonly controller = new AbortController()
   timedOut = false
+  private finished = false
   private timer: NodeJS.Timeout | null = null
   private readonly onAbort = () => this.controller.abort()
 
@@ -106,6 +107,7 @@ class Deadline {
   }
 
   touch(): void {
+    if (this.finished) return
     if (this.timer) clearTimeout(this.timer)
     this.timer = setTimeout(() => {
       this.timedOut = true
@@ -113,11 +115,18 @@ class Deadline {
     }, this.ms)
   }
 
+  /** Stops the clock while we, not the PACS, are the slow side (the import is busy with a part). */
+  pause(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+  }
+
   get cancelled(): boolean {
     return this.outer?.aborted ?? false
   }
 
   done(): void {
+    this.finished = true
     if (this.timer) clearTimeout(this.timer)
     this.outer?.removeEventListener('abort', this.onAbort)
   }
@@ -339,6 +348,8 @@ export class DicomwebClient {
         touched,
         boundary,
         async (part) => {
+          // Decoding may take longer than the timeout; the PACS is not silent meanwhile, we are.
+          sent.deadline.pause()
           await onPart(part.body, part.index)
           parts++
           sent.deadline.touch()

@@ -135,7 +135,7 @@ export function PacsDialog({ administrator, onClose, onFinished }: PacsDialogPro
               value={form.modality}
               onChange={(e) => setForm({ ...form, modality: e.target.value })}
               sx={{ minWidth: 110 }}
-              slotProps={{ htmlInput: { 'data-testid': 'pacs-modality' } }}
+              slotProps={{ select: { displayEmpty: true }, inputLabel: { shrink: true }, htmlInput: { 'data-testid': 'pacs-modality' } }}
             >
               <MenuItem value="">CR or DX</MenuItem>
               <MenuItem value="CR">CR</MenuItem>
