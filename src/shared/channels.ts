@@ -44,6 +44,12 @@ export const CHANNELS = [
   'background:pause',
   'background:cancel',
   'sample:import',
+  'pacs:list',
+  'pacs:add',
+  'pacs:remove',
+  'pacs:test',
+  'pacs:query',
+  'pacs:pull',
 ] as const
 
 export type Channel = (typeof CHANNELS)[number]

@@ -9,6 +9,8 @@ import { CASE_STATUSES, READER_ROLES } from './domain'
 import { EXPLAIN_METHODS } from './explainMethods'
 import type { BackgroundRequest, BackgroundResults, BackgroundStatus } from './background'
 import { jobMap, modelIdSchema, modelVersionSchema, type JobStatus } from './jobs'
+import type { PacsConnectionInfo, PacsTestResult, StudyMatch } from './pacs'
+import { pacsAddSchema, pacsNameSchema, studyQuerySchema } from './pacsSchemas'
 import type {
   DiagnosticsResult,
   AppInfo,
@@ -207,6 +209,17 @@ export const contract = {
   'background:cancel': { request: z.object({}).strict(), response: returns<{ cancelled: number }>() },
   // The bundled first-run sample through the normal NIH import (a job like import:start).
   'sample:import': { request: z.object({}).strict(), response: returns<{ jobId: string }>() },
+  // PACS (DICOMweb): connections never carry their secret back; found studies are shown, not stored.
+  'pacs:list': { request: z.object({}).strict(), response: returns<PacsConnectionInfo[]>() },
+  'pacs:add': { request: pacsAddSchema, response: returns<PacsConnectionInfo>() },
+  'pacs:remove': { request: z.object({ name: pacsNameSchema }).strict(), response: returns<{ removed: true }>() },
+  'pacs:test': { request: z.object({ name: pacsNameSchema }).strict(), response: returns<PacsTestResult>() },
+  'pacs:query': {
+    request: z.object({ name: pacsNameSchema, query: studyQuerySchema }).strict(),
+    response: returns<{ pacs: string; studies: StudyMatch[] }>(),
+  },
+  // A job like import:dicom (followed and cancelled through jobs:get / jobs:cancel).
+  'pacs:pull': { request: jobMap.pacsPull.request, response: returns<{ jobId: string }>() },
 } as const satisfies Record<Channel, { request: z.ZodType; response: unknown }>
 
 export type Contract = typeof contract

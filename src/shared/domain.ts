@@ -189,7 +189,8 @@ export interface MachinePolicyInfo {
   /** "machine", "user" or a folder; null when the policy leaves it to the user */
   dataFolder: string | null
   pseudonymKey: string | null
-  pacs: Array<{ name: string; aeTitle: string; host: string; port: number }>
+  /** DICOMweb entries have `url`; DIMSE entries (listed, not used) `aeTitle`, `host`, `port` */
+  pacs: Array<{ name: string; url?: string; aeTitle?: string; host?: string; port?: number }>
   features: { fineTuning: boolean; browserMode: boolean }
   logLevel: string | null
 }

@@ -7,6 +7,8 @@
 import { z } from 'zod'
 import { TRAIN_LAYERS, type ImportRequest, type ImportSummary, type JobProgress, type JobState, type TrainLayers } from './domain'
 import { EXPLAIN_METHODS, type ExplainMethod } from './explainMethods'
+import type { PacsPullSummary } from './pacs'
+import { pacsPullRequestSchema } from './pacsSchemas'
 
 /** Phantom marker: carries a result type without any runtime value. */
 function yields<T>(): T {
@@ -152,6 +154,7 @@ export interface TrainResult {
 export const jobMap = {
   import: { request: importRequestSchema, result: yields<ImportSummary>() },
   importDicom: { request: dicomImportRequestSchema, result: yields<ImportSummary>() },
+  pacsPull: { request: pacsPullRequestSchema, result: yields<PacsPullSummary>() },
   analyze: { request: analysisRequestSchema, result: yields<AnalysisResult>() },
   train: { request: trainingRequestSchema, result: yields<TrainResult>() },
 } as const satisfies Record<string, { request: z.ZodType; result: unknown }>

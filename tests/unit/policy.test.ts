@@ -64,7 +64,10 @@ describe('machine policy file', () => {
       enforced: ['dataFolder', 'pseudonymKey', 'pacs', 'features.fineTuning', 'features.browserMode', 'logging.level'],
       dataFolder: 'machine',
       pseudonymKey: '\\\\fileserver\\radiology\\cxr-lens\\pseudonym.key',
-      pacs: [{ name: 'Main PACS', aeTitle: 'PACS01', host: 'pacs.hospital.example', port: 11112 }],
+      pacs: [
+        { name: 'Archive DICOMweb', url: 'https://pacs.hospital.example/dicom-web' },
+        { name: 'Main PACS', aeTitle: 'PACS01', host: 'pacs.hospital.example', port: 11112 },
+      ],
       features: { fineTuning: false, browserMode: false },
       logLevel: 'info',
     })

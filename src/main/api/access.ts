@@ -64,6 +64,14 @@ export const ACCESS: Record<Channel, Access> = {
   'background:pause': 'anyone',
   'background:cancel': 'anyone',
   'sample:import': 'anyone',
+  // Every reader searches and retrieves (a pull adds cases, like import:dicom); only an
+  // administrator adds or removes a connection (its secret opens the site's PACS).
+  'pacs:list': 'anyone',
+  'pacs:test': 'anyone',
+  'pacs:query': 'anyone',
+  'pacs:pull': 'anyone',
+  'pacs:add': 'administrator',
+  'pacs:remove': 'administrator',
 }
 
 /** The session's reader, re-read from the store on every call (a restore may have replaced it). */

@@ -13,6 +13,7 @@ import { IMPORT_USAGE, runImport } from './cliImport'
 import { INFER_USAGE, runInfer } from './cliInfer'
 import { MAINTENANCE_USAGE, runBackup, runCheck, runRestore } from './cliMaintenance'
 import { MODELS_USAGE, runModels } from './cliModels'
+import { PACS_USAGE, runPacs } from './cliPacs'
 import { PREPROCESS_USAGE, runPreprocess } from './cliPreprocess'
 import { REID_USAGE, runReid } from './cliReid'
 import { READERS_USAGE, runReaders } from './cliReaders'
@@ -21,6 +22,7 @@ import { TRAIN_USAGE, runTrain } from './cliTrain'
 const USAGE = `CXR Lens ${APP_VERSION}
 usage:
   ${IMPORT_USAGE}
+  ${PACS_USAGE}
   ${CASES_USAGE}
   ${MODELS_USAGE}
   ${INFER_USAGE}
@@ -51,6 +53,7 @@ const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<numb
   train: runTrain,
   preprocess: runPreprocess,
   readers: runReaders,
+  pacs: runPacs,
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -26,7 +26,8 @@ const absolutePath = (platform: NodeJS.Platform) =>
     .refine((p) => (platform === 'win32' ? win32 : posix).isAbsolute(p), 'must be an absolute path')
 const aeTitle = z.string().regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, 'must be 1–16 printable ASCII characters, no backslash')
 
-const pacsSchema = z
+/** A DIMSE peer (C-FIND/C-MOVE): listed for IT, not used by CXR Lens, which speaks DICOMweb. */
+const dimsePacsSchema = z
   .object({
     name: z.string().min(1).max(64),
     aeTitle,
@@ -41,6 +42,76 @@ const pacsSchema = z
   })
   .strict()
 
+/** The checks of a DICOMweb root URL, shared with `cxr-lens pacs add` (a URL never carries credentials). */
+export function dicomwebUrlProblem(value: string): string | null {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return 'must be an http:// or https:// URL'
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http:// or https:// URL'
+  if (url.username || url.password) return 'must not carry a user or password (give them with auth and user; the secret apart)'
+  if (url.search || url.hash) return 'must be the DICOMweb root, without a query or fragment'
+  return null
+}
+
+export const PACS_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/
+
+/**
+ * A DICOMweb PACS set by IT. A policy file is readable by every user, so it never holds a password
+ * or token: `secretFile` names a file (readable only by the accounts that run CXR Lens) holding it.
+ */
+const dicomwebPacsSchema = (platform: NodeJS.Platform) =>
+  z
+    .object({
+      name: z.string().regex(PACS_NAME, 'must be 1–64 letters, digits, spaces, dots, dashes or underscores'),
+      url: z
+        .string()
+        .max(2048)
+        .superRefine((value, ctx) => {
+          const problem = dicomwebUrlProblem(value)
+          if (problem) ctx.addIssue({ code: 'custom', message: problem })
+        }),
+      auth: z.enum(['none', 'basic', 'bearer']).optional(),
+      user: z.string().min(1).max(256).optional(),
+      secretFile: absolutePath(platform).optional(),
+    })
+    .strict()
+    .superRefine((entry, ctx) => {
+      const auth = entry.auth ?? 'none'
+      if (auth === 'basic' && !entry.user) ctx.addIssue({ code: 'custom', path: ['user'], message: 'is needed with auth "basic"' })
+      if (auth !== 'none' && !entry.secretFile)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['secretFile'],
+          message: `is needed with auth "${auth}" (a file holding the password or token)`,
+        })
+      if (auth === 'none' && (entry.user || entry.secretFile))
+        ctx.addIssue({ code: 'custom', path: ['auth'], message: 'is "none" but a user or secretFile is given' })
+    })
+
+export type DimsePacsPolicy = z.infer<typeof dimsePacsSchema>
+export type DicomwebPacsPolicy = z.infer<ReturnType<typeof dicomwebPacsSchema>>
+export type PacsPolicyEntry = DimsePacsPolicy | DicomwebPacsPolicy
+
+export function isDicomwebPolicy(entry: PacsPolicyEntry): entry is DicomwebPacsPolicy {
+  return 'url' in entry
+}
+
+/**
+ * An entry with `url` is DICOMweb, else DIMSE; each is checked by its own schema, so a refusal names
+ * the fields of the kind meant (a union would only say "no option matched").
+ */
+const pacsSchema = (platform: NodeJS.Platform) =>
+  z.unknown().transform((value, ctx): PacsPolicyEntry => {
+    const schema = value && typeof value === 'object' && 'url' in value ? dicomwebPacsSchema(platform) : dimsePacsSchema
+    const parsed = schema.safeParse(value)
+    if (parsed.success) return parsed.data
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: issue.path } as Parameters<typeof ctx.addIssue>[0])
+    return z.NEVER
+  })
+
 export const policySchemaFor = (platform: NodeJS.Platform) =>
   z
     .object({
@@ -52,7 +123,7 @@ export const policySchemaFor = (platform: NodeJS.Platform) =>
         .refine((d) => (d.scope === undefined) !== (d.path === undefined), 'give exactly one of "scope" ("machine" or "user") and "path"')
         .optional(),
       pseudonymKey: absolutePath(platform).optional(),
-      pacs: z.array(pacsSchema).max(32).optional(),
+      pacs: z.array(pacsSchema(platform)).max(32).optional(),
       features: z.object({ fineTuning: z.boolean().optional(), browserMode: z.boolean().optional() }).strict().optional(),
       logging: z
         .object({ level: z.enum(LOG_LEVELS).optional(), folder: absolutePath(platform).optional() })
@@ -210,7 +281,11 @@ export function policyInfo(policy: LoadedPolicy): MachinePolicyInfo {
     enforced,
     dataFolder: s.dataFolder ? (s.dataFolder.path ?? s.dataFolder.scope!) : null,
     pseudonymKey: s.pseudonymKey ?? null,
-    pacs: (s.pacs ?? []).map(({ name, aeTitle, host, port }) => ({ name, aeTitle, host, port })),
+    pacs: (s.pacs ?? []).map((entry) =>
+      isDicomwebPolicy(entry)
+        ? { name: entry.name, url: entry.url }
+        : { name: entry.name, aeTitle: entry.aeTitle, host: entry.host, port: entry.port },
+    ),
     features: { fineTuning: featureEnabled(policy, 'fineTuning'), browserMode: featureEnabled(policy, 'browserMode') },
     logLevel: s.logging?.level ?? null,
   }

@@ -10,6 +10,8 @@ import { importDicom } from '../dicom/dicomImporter'
 import { InferenceEngine } from '../model/inferenceEngine'
 import type { ModelRegistry } from '../registry/modelRegistry'
 import type { CaseStore } from '../store/caseStore'
+import { PacsConnections } from '../pacs/pacsConnections'
+import { pullStudies } from '../pacs/pacsPull'
 import { fineTune } from '../training/fineTune'
 import { fineTuneRequestOf } from '../training/trainingRequest'
 import { DEFAULT_TRAIN_OPTIONS } from '../training/trainLoop'
@@ -39,6 +41,13 @@ export const jobRunners = {
   // The pipeline's own progress message; Cancel reaches the DICOM import through the signal.
   importDicom: (request, { store, dataDir, signal, onProgress }) =>
     importDicom(store, { dicomDir: request.dicomDir, dataDir }, { signal, actor: 'workstation', onProgress }),
+  // The worker opens the connection's secret itself: it never crosses the thread boundary in a request.
+  pacsPull: (request, { store, dataDir, signal, onProgress }) =>
+    pullStudies(store, dataDir, new PacsConnections(store, dataDir).client(request.pacs), request, {
+      signal,
+      actor: 'workstation',
+      onProgress,
+    }),
   analyze: (request, { store, registry, signal, onProgress }) =>
     withEngine((engine) => analyzeCases({ store, registry, engine }, request, { signal, onProgress })),
   train: (request, { store, registry, dataDir, signal, onProgress }) =>

@@ -7,6 +7,7 @@ import { backupTo, checkIntegrity, scheduledBackup } from './backup'
 import { openDatabase, schemaVersion, writeTransaction, type Db } from './database'
 import { FeatureRepository } from './featureRepository'
 import { ModelRepository } from './modelRepository'
+import { PacsRepository } from './pacsRepository'
 import { ReaderRepository } from './readerRepository'
 import { ResultRepository } from './resultRepository'
 import { WorklistRepository } from './worklistRepository'
@@ -31,6 +32,7 @@ export class CaseStore {
   readers!: ReaderRepository
   features!: FeatureRepository
   queue!: AnalysisQueueRepository
+  pacs!: PacsRepository
 
   /** `db` null: a file too damaged to open; no connection until `reopen` swaps a sound file in. */
   constructor(
@@ -59,6 +61,7 @@ export class CaseStore {
     this.readers = new ReaderRepository(db)
     this.features = new FeatureRepository(db)
     this.queue = new AnalysisQueueRepository(db)
+    this.pacs = new PacsRepository(db)
   }
 
   /**

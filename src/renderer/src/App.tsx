@@ -15,6 +15,7 @@ import { EmptyWorklist } from './components/EmptyWorklist'
 import { ImportDialog } from './components/ImportDialog'
 import { ModelsDialog } from './components/ModelsDialog'
 import { OperationsMenu } from './components/OperationsMenu'
+import { PacsDialog } from './components/PacsDialog'
 import { PaneToggleStrip } from './components/PaneToggleStrip'
 import { ShortcutsActive } from './hooks/shortcutScope'
 import { useHotkey } from './hooks/useHotkey'
@@ -41,6 +42,7 @@ interface TopBarProps {
   view: View
   onView: (view: View) => void
   onImport: () => void
+  onPacs: () => void
   onBackups: () => void
   onAnalyse: () => void
   background: BackgroundStore
@@ -56,6 +58,7 @@ const TopBar = memo(function TopBar({
   view,
   onView,
   onImport,
+  onPacs,
   onBackups,
   onAnalyse,
   onModels,
@@ -74,6 +77,15 @@ const TopBar = memo(function TopBar({
         </Typography>
         <Button variant="contained" size="small" onClick={onImport} disabled={damaged} data-testid="open-import">
           Import
+        </Button>
+        <Button
+          size="small"
+          onClick={onPacs}
+          disabled={damaged}
+          data-testid="open-pacs"
+          title="Search the PACS and retrieve studies (DICOMweb)"
+        >
+          PACS
         </Button>
         <Button size="small" onClick={onAnalyse} disabled={damaged} data-testid="open-analyse">
           Analyse cases
@@ -212,6 +224,7 @@ export function App() {
   const [appInfo, setAppInfo] = useState<AppInfo | null>(null)
   const [infoError, setInfoError] = useState<string | null>(null)
   const [importOpen, setImportOpen] = useState(false)
+  const [pacsOpen, setPacsOpen] = useState(false)
   const [backups] = useState(() => createBackupStore(api))
   const [backupsOpen, setBackupsOpen] = useState(false)
   const [modelsOpen, setModelsOpen] = useState(false)
@@ -271,6 +284,7 @@ export function App() {
 
   const onImportFinished = useCallback(() => store.refresh(), [store])
   const openImport = useCallback(() => setImportOpen(true), [])
+  const openPacs = useCallback(() => setPacsOpen(true), [])
   const openBackups = useCallback(() => setBackupsOpen(true), [])
   const openAnalyse = useCallback(() => setAnalyseOpen(true), [])
   const openModels = useCallback(() => setModelsOpen(true), [])
@@ -285,6 +299,7 @@ export function App() {
           view={view}
           onView={setView}
           onImport={openImport}
+          onPacs={openPacs}
           onBackups={openBackups}
           onAnalyse={openAnalyse}
           onModels={openModels}
@@ -312,7 +327,7 @@ export function App() {
             </WorklistPane>
             <Box component="main" sx={{ flex: 1, display: 'flex', minWidth: 0 }}>
               <OpenCase
-                active={view === 'cases' && !backupsOpen && !importOpen && !analyseOpen && !modelsShown}
+                active={view === 'cases' && !backupsOpen && !importOpen && !pacsOpen && !analyseOpen && !modelsShown}
                 worklist={store}
                 images={images}
                 details={details}
@@ -328,6 +343,9 @@ export function App() {
       {analyseOpen && <AnalyseCasesDialog worklist={store} onClose={() => setAnalyseOpen(false)} />}
       {modelsShown && <ModelsDialog store={analysis} onClose={() => setModelsOpen(false)} />}
       {backupsOpen && <BackupsDialog store={backups} onClose={() => setBackupsOpen(false)} />}
+      {pacsOpen && (
+        <PacsDialog administrator={reader?.administrator ?? false} onClose={() => setPacsOpen(false)} onFinished={onImportFinished} />
+      )}
       {importOpen && (
         <ImportDialog
           open

@@ -18,6 +18,7 @@ import { caseHandlers } from './caseHandlers'
 import { heatmapHandlers } from './heatmapHandlers'
 import { importHandlers } from './importHandlers'
 import { modelHandlers } from './modelHandlers'
+import { pacsHandlers } from './pacs'
 import { readerHandlers } from './readerHandlers'
 import { reviewHandlers } from './reviewHandlers'
 import type { PickPath } from './types'
@@ -58,6 +59,7 @@ export function createHandlers(core: Services, pickPath?: PickPath, renderPdf?: 
     ...validationHandlers(core, renderPdf),
     ...backupHandlers(core),
     ...backgroundHandlers(core),
+    ...pacsHandlers(core),
   }
   return guardDamaged(core, guardAccess(core, guardFeatures(machinePolicy(), all)))
 }

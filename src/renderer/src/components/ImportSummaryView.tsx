@@ -19,7 +19,7 @@ function FailureList({ title, failures }: { title: string; failures: readonly Im
   )
 }
 
-export function ImportSummaryView({ status }: { status: JobStatusOf<'import' | 'importDicom'> }) {
+export function ImportSummaryView({ status }: { status: JobStatusOf<'import' | 'importDicom' | 'pacsPull'> }) {
   const summary = status.result
   return (
     <Box data-testid="import-summary" data-state={status.state}>

@@ -29,7 +29,10 @@ function policyRows(info: AppInfo): Array<[string, string]> {
     ['Policy file', p.file ?? 'none: per-user defaults'],
     ['Data folder', set('dataFolder', info.dataDir)],
     ['Pseudonym key', p.pseudonymKey ? set('pseudonymKey', p.pseudonymKey) : 'in the data folder'],
-    ['PACS connections', p.pacs.length ? p.pacs.map((c) => `${c.name} (${c.aeTitle}@${c.host}:${c.port})`).join(', ') : 'none'],
+    [
+      'PACS connections',
+      p.pacs.length ? p.pacs.map((c) => `${c.name} (${c.url ?? `${c.aeTitle}@${c.host}:${c.port}`})`).join(', ') : 'none',
+    ],
     ['Fine-tuning', set('features.fineTuning', p.features.fineTuning ? 'on' : 'off')],
     ['Browser mode', set('features.browserMode', p.features.browserMode ? 'on' : 'off')],
     ['Log level', p.logLevel ? set('logging.level', p.logLevel) : 'info (default)'],

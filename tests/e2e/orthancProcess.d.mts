@@ -1,0 +1,15 @@
+export declare const ORTHANC_BINARY: string
+export declare const DICOMWEB_PLUGIN: string
+export declare function freePort(): Promise<number>
+export declare function orthancConfig(options: { dir: string; httpPort: number; user: string; password: string }): Record<string, unknown>
+export interface RunningOrthanc {
+  url: string
+  dicomWebUrl: string
+  user: string
+  password: string
+  dir: string
+  stop(): Promise<void>
+  upload(bytes: Uint8Array): Promise<{ ID: string; Status: string }>
+  rest(path: string, init?: RequestInit): Promise<Response>
+}
+export declare function startOrthanc(options?: { user?: string; password?: string }): Promise<RunningOrthanc>
