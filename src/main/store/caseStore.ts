@@ -3,12 +3,14 @@ import { AnalysisQueueRepository } from './analysisQueueRepository'
 import { AnnotationRepository } from './annotationRepository'
 import { AuditRepository } from './auditRepository'
 import { CaseRepository } from './caseRepository'
+import { CaseSourceRepository } from './caseSourceRepository'
 import { backupTo, checkIntegrity, scheduledBackup } from './backup'
 import { openDatabase, schemaVersion, writeTransaction, type Db } from './database'
 import { FeatureRepository } from './featureRepository'
 import { ModelRepository } from './modelRepository'
 import { ReaderRepository } from './readerRepository'
 import { ResultRepository } from './resultRepository'
+import { SrImportRepository } from './srImportRepository'
 import { WorklistRepository } from './worklistRepository'
 
 /**
@@ -31,6 +33,8 @@ export class CaseStore {
   readers!: ReaderRepository
   features!: FeatureRepository
   queue!: AnalysisQueueRepository
+  caseSources!: CaseSourceRepository
+  srImports!: SrImportRepository
 
   /** `db` null: a file too damaged to open; no connection until `reopen` swaps a sound file in. */
   constructor(
@@ -59,6 +63,8 @@ export class CaseStore {
     this.readers = new ReaderRepository(db)
     this.features = new FeatureRepository(db)
     this.queue = new AnalysisQueueRepository(db)
+    this.caseSources = new CaseSourceRepository(db)
+    this.srImports = new SrImportRepository(db)
   }
 
   /**

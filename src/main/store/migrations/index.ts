@@ -4,11 +4,27 @@ import { migration003 } from './003_dicom'
 import { migration004 } from './004_feature_cache'
 import { migration005 } from './005_reader_secrets'
 import { migration006 } from './006_analysis_queue'
+import { migration008 } from './008_case_sources'
+
+/**
+ * Number 7 belongs to branch h/pacs-pull (PACS connections); until the lead merges it, this no-op
+ * keeps 008 at its number. At the merge, replace it with that branch's migration007.
+ */
+const migration007PendingMerge = 'SELECT 1;'
 
 /**
  * Numbered migrations: entry i brings the schema from version i to i + 1 (recorded in
  * PRAGMA user_version). Append only: never edit one that has shipped.
  */
-export const MIGRATIONS: readonly string[] = [migration001, migration002, migration003, migration004, migration005, migration006]
+export const MIGRATIONS: readonly string[] = [
+  migration001,
+  migration002,
+  migration003,
+  migration004,
+  migration005,
+  migration006,
+  migration007PendingMerge,
+  migration008,
+]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
