@@ -344,7 +344,7 @@ describe.runIf(HAS_ORTHANC && HAS_NIH && HAS_DCMTK)('PACS: results back and a de
         photometric: 'MONOCHROME2',
         bitsAllocated: 8,
         bitsStored: 8,
-        pixels: new Array(16).fill(7),
+        pixels: Array.from({ length: 16 }, () => 7),
         sopInstanceUid: '1.2.826.0.1.3680043.10.999.55',
       }),
     )
