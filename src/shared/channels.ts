@@ -44,6 +44,8 @@ export const CHANNELS = [
   'background:pause',
   'background:cancel',
   'sample:import',
+  'pacs:push',
+  'pacs:pushTargets',
 ] as const
 
 export type Channel = (typeof CHANNELS)[number]

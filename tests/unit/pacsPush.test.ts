@@ -11,7 +11,14 @@ import { randomUUID } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { createDispatcher } from '../../src/main/api/dispatch'
+import { createHandlers } from '../../src/main/api/handlers'
+import { createSession } from '../../src/main/api/session'
+import { CliContext, UsageError } from '../../src/main/cli/cliContext'
+import { runPacsPush } from '../../src/main/cli/cliPacsPush'
+import { DataFolder } from '../../src/main/config/dataFolder'
+import { openServices } from '../../src/main/services/openServices'
 import { AnnotationService } from '../../src/main/annotations/annotationService'
 import { importDicom } from '../../src/main/dicom/dicomImporter'
 import { openOriginalUids } from '../../src/main/dicom/originalUids'
@@ -355,5 +362,77 @@ describe.runIf(HAS_ORTHANC && HAS_NIH && HAS_DCMTK)('PACS: results back and a de
       { caseId: loneCase, image: expect.any(String), error: expect.stringMatching(/has no original study to send results to/) },
     ])
     expect(statSync(join(dataA, 'vault.key')).mode & 0o777).toBe(0o600)
+  }, 120_000)
+
+  it('cxr-lens pacs push: --case by name, --json without the original study UID, exit 1 when a case is refused', async () => {
+    const ctx = new CliContext(['--data-dir', dataA], 'pacs push')
+    const printed: string[] = []
+    const log = vi.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line))
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined)
+    try {
+      const transport = orthancTransport(orthanc)
+      const image = storeA.cases.get(caseA)!.imageName
+      const connected: string[] = []
+      const connect = (_: CliContext, name: string) => (connected.push(name), transport)
+      expect(await runPacsPush(ctx, ['orthanc-test', '--case', image, '--json', '--data-dir', dataA], connect)).toBe(0)
+      expect(connected).toEqual(['orthanc-test'])
+      const out = JSON.parse(printed.at(-1)!)
+      expect(out).toMatchObject({ pushed: [{ caseId: caseA, image, sr: expect.stringMatching(/^2\.25\./), boxes: 3 }], failed: [] })
+      // No map of the installed default model is stored for this case: said, not silently dropped.
+      expect(out.pushed[0].notes.join()).toMatch(/no Grad-CAM map of .* is stored for this case yet/)
+      for (const original of [STUDY, SERIES, ...SOPS]) expect(printed.join('\n')).not.toContain(original)
+
+      const lone = storeA.worklist.query({}).rows.find((r) => !storeA.caseSources.get(r.id))!
+      expect(await runPacsPush(ctx, ['orthanc-test', '--case', String(lone.id), '--json', '--data-dir', dataA], connect)).toBe(1)
+      expect(JSON.parse(printed.at(-1)!).failed[0]).toMatchObject({ caseId: lone.id, error: expect.stringMatching(/no original study/) })
+
+      // Nothing reviewed yet: nothing to send, and that is not an error.
+      expect(await runPacsPush(ctx, ['orthanc-test', '--all-reviewed', '--json', '--data-dir', dataA], connect)).toBe(0)
+      expect(JSON.parse(printed.at(-1)!)).toEqual({ pushed: [], failed: [] })
+      await expect(runPacsPush(ctx, ['orthanc-test', '--json'], connect)).rejects.toThrow(UsageError)
+      await expect(runPacsPush(ctx, ['orthanc-test', '--all-reviewed', '--case', image], connect)).rejects.toThrow(UsageError)
+      await expect(runPacsPush(ctx, ['--all-reviewed'], connect)).rejects.toThrow(UsageError)
+    } finally {
+      log.mockRestore()
+      errors.mockRestore()
+      await ctx.close()
+    }
+  }, 120_000)
+
+  it('pacs:push from the app: a logged-in reader only, a configured PACS only', async () => {
+    const dataC = join(dir.path, 'workstation-c')
+    const core = openServices(new DataFolder(dataC), { kind: 'web' })
+    try {
+      await importDicom(core.store, { dicomDir, dataDir: dataC })
+      const transport = orthancTransport(orthanc)
+      const dispatch = createDispatcher(
+        createHandlers(core, undefined, { names: () => ['orthanc-test'], transport: () => transport }),
+        () => undefined,
+      )
+      const session = createSession()
+      const caseId = core.store.worklist.query({}).rows[0].id
+      expect(await dispatch('pacs:pushTargets', {}, session)).toEqual({ ok: true, data: { names: ['orthanc-test'] } })
+      expect(await dispatch('pacs:push', { caseId, pacs: 'orthanc-test' }, session)).toMatchObject({
+        ok: false,
+        error: { code: 'forbidden' },
+      })
+      const enrolled = await dispatch('readers:create', { name: 'Dr Cleo Third', role: 'radiologist', secret: 'third-secret-1' }, session)
+      expect(enrolled.ok).toBe(true)
+      const readerId = (enrolled as { data: { id: number } }).data.id
+      await dispatch('boxes:create', { caseId, readerId, box: { finding: 'Mass', x: 100, y: 100, w: 30, h: 30 } }, session)
+      expect(await dispatch('pacs:push', { caseId, pacs: 'elsewhere' }, session)).toMatchObject({
+        ok: false,
+        error: { code: 'failed', message: 'No PACS named "elsewhere" is configured (configured: orthanc-test)' },
+      })
+      const sent = await dispatch('pacs:push', { caseId, pacs: 'orthanc-test' }, session)
+      expect(sent).toMatchObject({ ok: true, data: { caseId, boxes: 1, sr: expect.stringMatching(/^2\.25\./) } })
+      const audit = core.store.audit.entries(caseId).find((e) => e.action === 'pacs.push')!
+      expect(audit.actor).toBe('Dr Cleo Third')
+      // With no connection configured the app offers none.
+      const bare = createDispatcher(createHandlers(core), () => undefined)
+      expect(await bare('pacs:pushTargets', {}, session)).toEqual({ ok: true, data: { names: [] } })
+    } finally {
+      await core.close()
+    }
   }, 120_000)
 })

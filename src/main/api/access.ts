@@ -64,6 +64,9 @@ export const ACCESS: Record<Channel, Access> = {
   'background:pause': 'anyone',
   'background:cancel': 'anyone',
   'sample:import': 'anyone',
+  // Sends a reader's boxes out of the workstation under that reader's name: a logged-in reader only.
+  'pacs:push': 'reader',
+  'pacs:pushTargets': 'anyone',
 }
 
 /** The session's reader, re-read from the store on every call (a restore may have replaced it). */

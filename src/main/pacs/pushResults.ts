@@ -1,6 +1,7 @@
 import sharp from 'sharp'
 import { methodFacts, type ExplainMethod } from '../../shared/explainMethods'
 import type { Box } from '../../shared/domain'
+import type { PacsPushedCase } from '../../shared/pacsPush'
 import { openOriginalUids, type OriginalUids } from '../dicom/originalUids'
 import { Pseudonymizer } from '../dicom/pseudonyms'
 import { NotFoundError } from '../errors/domainErrors'
@@ -43,16 +44,7 @@ export interface PushOptions {
   withModel?: boolean
 }
 
-export interface PushedCase {
-  caseId: number
-  image: string
-  /** SOP Instance UIDs of what was sent (new objects, not the original image's) */
-  sr: string | null
-  sc: string | null
-  boxes: number
-  regions: number
-  notes: string[]
-}
+export type PushedCase = PacsPushedCase
 
 export interface PushSummary {
   pushed: PushedCase[]

@@ -18,6 +18,8 @@ import { caseHandlers } from './caseHandlers'
 import { heatmapHandlers } from './heatmapHandlers'
 import { importHandlers } from './importHandlers'
 import { modelHandlers } from './modelHandlers'
+import { pacsPushHandlers } from './pacsPush'
+import { NO_PACS_TARGETS, type PacsTargets } from '../../pacs/pushTargets'
 import { readerHandlers } from './readerHandlers'
 import { reviewHandlers } from './reviewHandlers'
 import type { PickPath } from './types'
@@ -42,7 +44,8 @@ function guardDamaged(core: Services, handlers: Handlers): Handlers {
   return guarded as Handlers
 }
 
-export function createHandlers(core: Services, pickPath?: PickPath): Handlers {
+/** `pacsTargets`: the configured PACS connections (none until the connections store provides them). */
+export function createHandlers(core: Services, pickPath?: PickPath, pacsTargets: PacsTargets = NO_PACS_TARGETS): Handlers {
   const annotations = new AnnotationService(core.store)
   const all: Handlers = {
     ...appHandlers(core, pickPath),
@@ -57,6 +60,7 @@ export function createHandlers(core: Services, pickPath?: PickPath): Handlers {
     ...validationHandlers(core),
     ...backupHandlers(core),
     ...backgroundHandlers(core),
+    ...pacsPushHandlers(core, pacsTargets),
   }
   return guardDamaged(core, guardAccess(core, guardFeatures(machinePolicy(), all)))
 }
