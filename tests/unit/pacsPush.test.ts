@@ -381,6 +381,12 @@ describe.runIf(HAS_ORTHANC && HAS_NIH && HAS_DCMTK)('PACS: results back and a de
       // No map of the installed default model is stored for this case: said, not silently dropped.
       expect(out.pushed[0].notes.join()).toMatch(/no Grad-CAM map of .* is stored for this case yet/)
       for (const original of [STUDY, SERIES, ...SOPS]) expect(printed.join('\n')).not.toContain(original)
+      // The same content again is the same SR instance: the PACS files no second copy.
+      const count = async () => ((await (await orthanc.rest('/statistics')).json()) as { CountInstances: number }).CountInstances
+      const before = await count()
+      expect(await runPacsPush(ctx, ['orthanc-test', '--case', image, '--json', '--data-dir', dataA], connect)).toBe(0)
+      expect(JSON.parse(printed.at(-1)!).pushed[0].sr).toBe(out.pushed[0].sr)
+      expect(await count()).toBe(before)
 
       const lone = storeA.worklist.query({}).rows.find((r) => !storeA.caseSources.get(r.id))!
       expect(await runPacsPush(ctx, ['orthanc-test', '--case', String(lone.id), '--json', '--data-dir', dataA], connect)).toBe(1)
