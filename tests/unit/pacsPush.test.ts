@@ -362,6 +362,34 @@ describe.runIf(HAS_ORTHANC && HAS_NIH && HAS_DCMTK)('PACS: results back and a de
       { caseId: loneCase, image: expect.any(String), error: expect.stringMatching(/has no original study to send results to/) },
     ])
     expect(statSync(join(dataA, 'vault.key')).mode & 0o777).toBe(0o600)
+
+    // A study the PACS does not hold (deleted there, or never stored): Orthanc answers 404, named per case.
+    const elsewhere = join(dir.path, 'elsewhere')
+    mkdirSync(elsewhere)
+    const extra = [
+      { tag: 0x0020000d, vr: 'UI', value: '1.2.826.0.1.3680043.10.999.66.1' },
+      { tag: 0x0020000e, vr: 'UI', value: '1.2.826.0.1.3680043.10.999.66.2' },
+    ] as const
+    const pixels = Array.from({ length: 16 }, () => 9)
+    writeFileSync(
+      join(elsewhere, 'y.dcm'),
+      writeDicom({
+        rows: 4,
+        columns: 4,
+        photometric: 'MONOCHROME2',
+        bitsAllocated: 8,
+        bitsStored: 8,
+        pixels,
+        sopInstanceUid: '1.2.826.0.1.3680043.10.999.66.3',
+        extra: [...extra],
+      }),
+    )
+    await importDicom(storeA, { dicomDir: elsewhere, dataDir: dataA })
+    const missing = storeA.worklist
+      .query({})
+      .rows.find((r) => storeA.caseSources.get(r.id) && openOriginalUids(storeA, dataA, r.id).study === extra[0].value)!.id
+    const notThere = await pushCases(deps(storeA, dataA, orthancTransport(orthanc)), [missing], { model: null })
+    expect(notThere.failed[0].error).toMatch(new RegExp(`^The PACS orthanc-test did not give the study of case ${missing} \\(HTTP 404`))
   }, 120_000)
 
   it('cxr-lens pacs push: --case by name, --json without the original study UID, exit 1 when a case is refused', async () => {
