@@ -50,6 +50,8 @@ export const CHANNELS = [
   'pacs:test',
   'pacs:query',
   'pacs:pull',
+  'pacs:push',
+  'pacs:pushTargets',
 ] as const
 
 export type Channel = (typeof CHANNELS)[number]

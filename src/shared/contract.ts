@@ -8,6 +8,7 @@ import type { Channel, EventName } from './channels'
 import { CASE_STATUSES, READER_ROLES } from './domain'
 import { EXPLAIN_METHODS } from './explainMethods'
 import type { BackgroundRequest, BackgroundResults, BackgroundStatus } from './background'
+import type { PacsPushedCase, PacsPushTargets } from './pacsPush'
 import { jobMap, modelIdSchema, modelVersionSchema, type JobStatus } from './jobs'
 import type { PacsConnectionInfo, PacsTestResult, StudyMatch } from './pacs'
 import { pacsAddSchema, pacsNameSchema, studyQuerySchema } from './pacsSchemas'
@@ -220,6 +221,14 @@ export const contract = {
   },
   // A job like import:dicom (followed and cancelled through jobs:get / jobs:cancel).
   'pacs:pull': { request: jobMap.pacsPull.request, response: returns<{ jobId: string }>() },
+  // One case's SR (and heatmap) into its original study on a configured PACS, sent as the logged-in reader.
+  'pacs:push': {
+    request: z
+      .object({ caseId: z.number().int().positive(), pacs: z.string().trim().min(1).max(64), withModel: z.boolean().optional() })
+      .strict(),
+    response: returns<PacsPushedCase>(),
+  },
+  'pacs:pushTargets': { request: z.object({}).strict(), response: returns<PacsPushTargets>() },
 } as const satisfies Record<Channel, { request: z.ZodType; response: unknown }>
 
 export type Contract = typeof contract

@@ -64,4 +64,10 @@ export interface PacsPullRequest {
 }
 
 /** What a pull did: the import summary (same fields, same order as `cxr-lens import --json`), then the PACS and the studies asked for. */
-export type PacsPullSummary = ImportSummary & { warnings: string[]; pacs: string; studies: number }
+export type PacsPullSummary = ImportSummary & {
+  warnings: string[]
+  pacs: string
+  studies: number
+  /** other workstations' boxes imported from the CXR Lens SRs the PACS holds for the pulled studies */
+  readerBoxes: { srs: number; boxes: number; readersAdded: string[] }
+}

@@ -21,8 +21,8 @@ import { HAS_NIH, tempDir } from './helpers'
 import { freePort, HAS_ORTHANC, startOrthanc, type RunningOrthanc } from './orthanc'
 import { buildTestInstances, PATIENTS, STUDIES, testMarkers, type TestInstance } from './pacsStudies'
 import { findMarkers, type Marker } from './phiMarkers'
+import { CLI } from './builtCli'
 
-const CLI = resolve(__dirname, '../../src/main/cli/cliMain.ts')
 const dir = tempDir('cxr-pacs-')
 let pacs: RunningOrthanc
 let instances: TestInstance[]
@@ -30,7 +30,7 @@ let endpoint: PacsEndpoint
 
 function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    const child = spawn(process.execPath, [CLI, ...args], {
       cwd: resolve(__dirname, '../..'),
       stdio: ['pipe', 'pipe', 'pipe'],
     })

@@ -200,6 +200,7 @@ describe.runIf(HAS_NIH)('no PHI at rest: re-identification off (the default)', (
       /images\/[0-9a-f]{64}\.png$/,
       /backups\/manual-.*\.sqlite$/,
       /pseudonym\.key$/,
+      /vault\.key$/,
       /boxes-nih\.csv$/,
       /boxes-coco\.json$/,
       /sr\/.*\.sr\.dcm$/,
@@ -217,6 +218,16 @@ describe.runIf(HAS_NIH)('no PHI at rest: re-identification off (the default)', (
       ).toBe(true)
     }
     expect(describeHits([...run.walHits, ...found.hits].filter((h) => !isCoded(h)))).toEqual([])
+    // The original Study/Series/SOP Instance UIDs are in the database, sealed (for sending results back
+    // to the PACS): the search above ran over them and found none of the planted UIDs in plaintext.
+    const db = new Database(join(run.dataDir, 'cxr-lens.sqlite'), { readonly: true })
+    try {
+      const sealed = db.prepare('SELECT sealed_uids FROM case_sources').pluck().all() as string[]
+      expect(sealed).toHaveLength(FILES.length)
+      for (const value of sealed) expect(value).toMatch(/^v1:/)
+    } finally {
+      db.close()
+    }
   }, 300_000)
 
   it('writes no re-identification data at all', () => {

@@ -72,6 +72,9 @@ export const ACCESS: Record<Channel, Access> = {
   'pacs:pull': 'anyone',
   'pacs:add': 'administrator',
   'pacs:remove': 'administrator',
+  // Sends a reader's boxes out of the workstation under that reader's name: a logged-in reader only.
+  'pacs:push': 'reader',
+  'pacs:pushTargets': 'anyone',
 }
 
 /** The session's reader, re-read from the store on every call (a restore may have replaced it). */

@@ -20,12 +20,14 @@ import { PacsConnections, type PacsActor } from '../pacs/pacsConnections'
 import { pullStudies } from '../pacs/pacsPull'
 import { UsageError, type CliContext } from './cliContext'
 import { formatImportSummary, importExitCode } from './cliImport'
+import { PACS_PUSH_USAGE, runPacsPush } from './cliPacsPush'
 import { readSecretLine } from './cliReaders'
 
 export const PACS_USAGE = `cxr-lens pacs add --name NAME --url URL [--auth none|basic|bearer] [--user U]   (password or token on stdin)
   cxr-lens pacs list [--json] | cxr-lens pacs test NAME [--json] | cxr-lens pacs remove NAME
   cxr-lens pacs query NAME [--since YYYYMMDD] [--until YYYYMMDD] [--modality CR|DX] [--accession A] [--patient-id ID] [--limit N] [--json]
-  cxr-lens pacs pull NAME (--study UID … | --since YYYYMMDD [--until YYYYMMDD]) [--json] [--verbose]`
+  cxr-lens pacs pull NAME (--study UID … | --since YYYYMMDD [--until YYYYMMDD]) [--json] [--verbose]
+  ${PACS_PUSH_USAGE}`
 
 const CLI_PACS_ACTOR: PacsActor = { name: 'cxr-lens CLI (administrator)', readerId: null }
 
@@ -59,6 +61,8 @@ function connectionName(positionals: string[], sub: string): string {
 
 export async function runPacs(ctx: CliContext, args: string[]): Promise<number> {
   const [sub, ...rest] = args
+  // push has flags of its own (cliPacsPush.ts); the connection store gives it its client.
+  if (sub === 'push') return runPacsPush(ctx, rest, (c, name) => new PacsConnections(c.store, c.dataDir).client(name))
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -158,6 +162,9 @@ export async function runPacs(ctx: CliContext, args: string[]): Promise<number> 
         : [
             `from PACS ${summary.pacs}: ${summary.studies} studies`,
             formatImportSummary(summary, values.verbose),
+            ...(summary.readerBoxes.boxes
+              ? [`other workstations' boxes: ${summary.readerBoxes.boxes} from ${summary.readerBoxes.srs} CXR Lens SRs in the PACS`]
+              : []),
             ...summary.warnings.map((w) => `warning: ${w}`),
           ].join('\n'),
     )

@@ -81,6 +81,11 @@ export interface DecodedDicom {
     sopInstanceUid: string | null
     studyInstanceUid: string | null
   }
+  /**
+   * The instance's place in the PACS, kept only sealed (dicomSource.ts, caseOrigin.ts) so results can
+   * be sent back into the patient's original study; never stored in plaintext.
+   */
+  uids: { study: string | null; series: string | null; sop: string | null; sopClass: string | null }
 }
 
 /** dicom-parser throws Errors, strings, or `{ exception, dataSet }` when a file ends early. */
@@ -333,6 +338,7 @@ export async function decodeDicom(bytes: Uint8Array, file: string): Promise<Deco
       sopInstanceUid: text(ds, 'x00080018'),
       studyInstanceUid: text(ds, 'x0020000d'),
     },
+    uids: { study: text(ds, 'x0020000d'), series: text(ds, 'x0020000e'), sop: text(ds, 'x00080018'), sopClass: text(ds, 'x00080016') },
   }
 }
 

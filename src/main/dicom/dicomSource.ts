@@ -8,6 +8,9 @@ import { walkFolder } from './dicomFolder'
 import { toPng16 } from './png16'
 import { Pseudonymizer } from './pseudonyms'
 import { DataFolder } from '../config/dataFolder'
+import { LocalVault } from '../reid/localVault'
+import type { CaseSourceKind } from '../store/caseSourceRepository'
+import { sealOriginalUids } from './originalUids'
 
 export interface DicomImportRequest {
   dicomDir: string
@@ -21,6 +24,8 @@ interface Prepared {
   derived: string
   window: { center: number; width: number } | null
   thumbnail: DecodedImage['thumbnail']
+  /** the original UIDs sealed by the local vault; null when the file lacks one */
+  sealedUids: string | null
 }
 
 /**
@@ -42,6 +47,9 @@ export abstract class DicomSource<M> implements ImportSource<M, Prepared> {
   readonly concurrency = DICOM_CONCURRENCY
   protected readonly imagesDir: string
   private pseudonyms: Pseudonymizer | null = null
+  private vault: LocalVault | null = null
+  /** Recorded with each case's sealed UIDs; a PACS source names its connection. */
+  protected origin: { kind: CaseSourceKind; pacsName: string | null } = { kind: 'folder', pacsName: null }
 
   constructor(protected readonly dataDir: string) {
     this.imagesDir = new DataFolder(dataDir).images
@@ -54,6 +62,7 @@ export abstract class DicomSource<M> implements ImportSource<M, Prepared> {
   protected open(): void {
     mkdirSync(this.imagesDir, { recursive: true })
     this.pseudonyms = new Pseudonymizer(this.dataDir)
+    this.vault = LocalVault.open(this.dataDir)
   }
 
   cost(size: number): number {
@@ -72,11 +81,13 @@ export abstract class DicomSource<M> implements ImportSource<M, Prepared> {
     const { thumbnail } = await decodeImage(png, item.name)
     // Sealed before the case commits (when re-identification is on), so no case lacks its record.
     const names = this.pseudonyms!.assign(image.identity, sha256)
-    return { image, names, derived, window, thumbnail }
+    // Sealed here, off the commit's transaction; what results sent back to the PACS must reference.
+    const sealedUids = sealOriginalUids(this.vault!, image.uids, sha256)
+    return { image, names, derived, window, thumbnail, sealedUids }
   }
 
   insert(store: CaseStore, prepared: Prepared, sha256: string, item: ImportItem<M>, summary: ImportTally): number {
-    const { image, names, derived, window, thumbnail } = prepared
+    const { image, names, derived, window, thumbnail, sealedUids } = prepared
     const at = new Date().toISOString()
     const patientId = store.cases.ensurePatient(names.patient, image.sex, at)
     const caseId = store.cases.insert({
@@ -103,6 +114,7 @@ export abstract class DicomSource<M> implements ImportSource<M, Prepared> {
       windowWidth: window?.width ?? null,
     })
     store.cases.putThumbnail(caseId, thumbnail.mime, thumbnail.width, thumbnail.height, thumbnail.data)
+    if (sealedUids) store.caseSources.put(caseId, this.origin.kind, this.origin.pacsName, sealedUids, at)
     // Warnings only for files that imported: a failed file is named once, in `failed`.
     if (image.burnedInAnnotation)
       summary.warnings.push(`${item.name}: BurnedInAnnotation is YES — identifying text may be in the pixels; review before sharing`)

@@ -41,6 +41,11 @@ export class Pseudonymizer {
     return `img-${this.derive('instance', sopInstanceUid ?? sha256)}.dcm`
   }
 
+  /** The key a CXR Lens SR in the PACS is remembered by (pacs_sr_imports): nothing original is stored. */
+  srKey(sopInstanceUid: string): string {
+    return `sr-${this.derive('sr', sopInstanceUid)}`
+  }
+
   /**
    * Both pseudonyms of one instance; when re-identification is on, its identifiers are sealed and
    * on disk before this returns (so call it before the case commits).

@@ -37,7 +37,11 @@ const tagText = (tag: number) =>
 
 function stringBytes(element: Extract<DicomElement, { value: string }>): Uint8Array {
   const max = MAX_CHARS[element.vr]
-  if ([...element.value].length > max)
+  // Limits hold per value of a multi-valued string (values split by \; ST and UT have one), and a
+  // person name's per component group (alphabetic=ideographic=phonetic).
+  const values = element.vr === 'ST' || element.vr === 'UT' ? [element.value] : element.value.split('\\')
+  const parts = element.vr === 'PN' ? values.flatMap((v) => v.split('=')) : values
+  if (parts.some((part) => [...part].length > max))
     throw new Error(`DICOM ${tagText(element.tag)} ${element.vr} value is longer than ${max} characters: "${element.value}"`)
   if (element.vr === 'UI' && !/^(0|[1-9]\d*)(\.(0|[1-9]\d*))*$/.test(element.value))
     throw new Error(`DICOM ${tagText(element.tag)} is not a valid UID: "${element.value}"`)

@@ -131,3 +131,22 @@ export function boxRegion(concept: Code, box: { x: number; y: number; w: number;
     ...children([image('SELECTED FROM', ref)]),
   ])
 }
+
+/** A NUM content item (PS3.3 C.18.1): one measured value with its UCUM units. */
+export function numeric(rel: Relationship, concept: Code, value: number, units: Code): DicomItem {
+  if (!Number.isFinite(value)) throw new Error(`SR ${concept.meaning}: a measured value must be a finite number`)
+  // DS holds at most 16 characters: 6 significant digits fit any probability or score.
+  const text = String(Number(value.toPrecision(6)))
+  return item(rel, 'NUM', concept, [
+    {
+      tag: 0x0040a300,
+      vr: 'SQ',
+      value: [
+        [
+          { tag: 0x004008ea, vr: 'SQ', value: [codeItem(units)] },
+          { tag: 0x0040a30a, vr: 'DS', value: text },
+        ],
+      ],
+    },
+  ])
+}

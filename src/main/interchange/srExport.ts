@@ -27,6 +27,8 @@ export const ENHANCED_SR = '1.2.840.10008.5.1.4.1.1.88.22'
 export const SECONDARY_CAPTURE = '1.2.840.10008.5.1.4.1.1.7'
 /** No standard code list covers the 14 ChestX-ray14 findings one to one, so they get a local scheme. */
 export const LOCAL_SCHEME = '99CXRLENS'
+/** Manufacturer of every SR CXR Lens writes: how a pull tells its SRs from other systems' (pacs/studyResults.ts). */
+export const SR_MANUFACTURER = 'CXR Lens'
 
 /** A UID under the 2.25 root: 128 bits of SHA-256 of the parts, with UUID version 8 and variant bits. */
 export function derivedUid(...parts: string[]): string {
@@ -89,54 +91,87 @@ function dicomDateTime(iso: string): { date: string; time: string } {
   return { date: stamp.slice(0, 10).replace(/-/g, ''), time: stamp.slice(11, 19).replace(/:/g, '') }
 }
 
-function measurementGroup(store: CaseStore, record: CaseRecord, box: Box, ref: ImageRef, perGroupObserver: boolean): DicomItem {
+/** One Measurement Group: who drew it, what it is and where; `extra` holds its measurements (NUM items). */
+export interface SrGroup {
+  /** TID 1002 observer context items of whoever made it */
+  observer: DicomItem[]
+  /** groups with the same key share one observer */
+  observerKey: string
+  trackingId: string
+  trackingUid: string
+  finding: string
+  box: { x: number; y: number; w: number; h: number }
+  extra?: DicomItem[]
+}
+
+/** Where a report goes and what it references: the export's derived UIDs, or a push's original study. */
+export interface SrPlacement {
+  studyUid: string
+  seriesUid: string
+  sopInstanceUid: string
+  /** the image the regions are drawn on, and its series */
+  ref: ImageRef
+  refSeriesUid: string
+  /** Patient and General Study module elements (the export's are pseudonyms and empty values) */
+  patientStudy: DicomItem
+  seriesNumber: string
+  seriesDescription?: string
+  /** content date and time, ISO */
+  at: string
+}
+
+/** TID 1002 observer context of a box: a reader is a person observer, the dataset a device observer. */
+export function boxObserver(store: CaseStore, box: Box): Pick<SrGroup, 'observer' | 'observerKey'> {
+  return { observer: observerItems(store, box), observerKey: observerKey(box) }
+}
+
+/** A device observer (a model): its name, and a UID derived from what identifies it. */
+export function deviceObserver(name: string, uidParts: string[]): Pick<SrGroup, 'observer' | 'observerKey'> {
+  return {
+    observer: [
+      codeValue('HAS OBS CONTEXT', DCM.observerType, DCM.device),
+      uidRef('HAS OBS CONTEXT', DCM.deviceUid, derivedUid('device', ...uidParts)),
+      text('HAS OBS CONTEXT', DCM.deviceName, name),
+    ],
+    observerKey: `device:${uidParts.join(':')}`,
+  }
+}
+
+function measurementGroup(group: SrGroup, ref: ImageRef, perGroupObserver: boolean): DicomItem {
   return container('CONTAINS', DCM.group, [
-    ...(perGroupObserver ? observerItems(store, box) : []),
-    text('CONTAINS', DCM.trackingId, `${box.finding} box ${box.id}`),
-    uidRef('CONTAINS', DCM.trackingUid, derivedUid('box', caseImageUids(record).sop, String(box.id))),
-    codeValue('CONTAINS', DCM.finding, findingCode(box.finding)),
-    boxRegion(DCM.imageRegion, box, ref),
+    ...(perGroupObserver ? group.observer : []),
+    text('CONTAINS', DCM.trackingId, group.trackingId),
+    uidRef('CONTAINS', DCM.trackingUid, group.trackingUid),
+    codeValue('CONTAINS', DCM.finding, findingCode(group.finding)),
+    boxRegion(DCM.imageRegion, group.box, ref),
+    ...(group.extra ?? []),
   ])
 }
 
-/** One TID 1500 Measurement Report (Enhanced SR, Part 10 bytes) for the given boxes of one case. */
-export function caseSr(store: CaseStore, record: CaseRecord, boxes: Box[]): { sopInstanceUid: string; bytes: Uint8Array } {
-  const uids = caseImageUids(record)
-  const ref: ImageRef = { sopClassUid: SECONDARY_CAPTURE, sopInstanceUid: uids.sop }
-  const observers = new Map(boxes.map((b) => [observerKey(b), b]))
+/** A TID 1500 Measurement Report (Enhanced SR, Part 10 bytes) of the groups, placed as `placement` says. */
+export function measurementReport(groups: SrGroup[], placement: SrPlacement): Uint8Array {
+  const { ref } = placement
+  const observers = new Map(groups.map((g) => [g.observerKey, g]))
   const content = rootContainer(DCM.report, '1500', [
     codeValue('HAS CONCEPT MOD', DCM.language, code('en-US', 'RFC5646', 'English (United States)')),
-    ...[...observers.values()].flatMap((b) => observerItems(store, b)),
+    ...[...observers.values()].flatMap((g) => g.observer),
     codeValue('HAS CONCEPT MOD', DCM.procedureReported, code('399208008', 'SCT', 'Plain chest X-ray')),
     container('CONTAINS', DCM.imageLibrary, [container('CONTAINS', DCM.imageLibraryGroup, [image('CONTAINS', ref)])]),
     container(
       'CONTAINS',
       DCM.measurements,
-      boxes.map((b) => measurementGroup(store, record, b, ref, observers.size > 1)),
+      groups.map((g) => measurementGroup(g, ref, observers.size > 1)),
     ),
   ])
-  const fingerprint = JSON.stringify(boxes.map((b) => [b.id, b.finding, b.x, b.y, b.w, b.h, b.source, b.author, b.readerId, b.updatedAt]))
-  const sopInstanceUid = derivedUid('sr', uids.sop, fingerprint)
-  const { date, time } = dicomDateTime(
-    boxes
-      .map((b) => b.updatedAt)
-      .sort()
-      .at(-1) ?? '',
-  )
-  // De-identified: the pseudonym (or image name) stands in for name and id; other patient attributes stay empty.
-  const patient = record.patientPseudoId ?? record.imageName
+  const { date, time } = dicomDateTime(placement.at)
   const dataset: DicomItem = [
     { tag: 0x00080005, vr: 'CS', value: 'ISO_IR 192' },
     { tag: 0x00080016, vr: 'UI', value: ENHANCED_SR },
-    { tag: 0x00080018, vr: 'UI', value: sopInstanceUid },
-    { tag: 0x00080020, vr: 'DA', value: '' },
+    { tag: 0x00080018, vr: 'UI', value: placement.sopInstanceUid },
     { tag: 0x00080023, vr: 'DA', value: date },
-    { tag: 0x00080030, vr: 'TM', value: '' },
     { tag: 0x00080033, vr: 'TM', value: time },
-    { tag: 0x00080050, vr: 'SH', value: '' },
     { tag: 0x00080060, vr: 'CS', value: 'SR' },
-    { tag: 0x00080070, vr: 'LO', value: 'CXR Lens' },
-    { tag: 0x00080090, vr: 'PN', value: '' },
+    { tag: 0x00080070, vr: 'LO', value: SR_MANUFACTURER },
     {
       tag: 0x00080110,
       vr: 'SQ',
@@ -149,17 +184,13 @@ export function caseSr(store: CaseStore, record: CaseRecord, boxes: Box[]): { so
       ],
     },
     { tag: 0x00080201, vr: 'SH', value: '+0000' },
+    ...(placement.seriesDescription ? [{ tag: 0x0008103e, vr: 'LO', value: placement.seriesDescription } as const] : []),
     { tag: 0x00081090, vr: 'LO', value: 'CXR Lens' },
     { tag: 0x00081111, vr: 'SQ', value: [] },
-    { tag: 0x00100010, vr: 'PN', value: patient.slice(0, 64) },
-    { tag: 0x00100020, vr: 'LO', value: patient.slice(0, 64) },
-    { tag: 0x00100030, vr: 'DA', value: '' },
-    { tag: 0x00100040, vr: 'CS', value: '' },
     { tag: 0x00181020, vr: 'LO', value: APP_VERSION },
-    { tag: 0x0020000d, vr: 'UI', value: uids.study },
-    { tag: 0x0020000e, vr: 'UI', value: derivedUid('sr-series', uids.sop) },
-    { tag: 0x00200010, vr: 'SH', value: '' },
-    { tag: 0x00200011, vr: 'IS', value: '1' },
+    { tag: 0x0020000d, vr: 'UI', value: placement.studyUid },
+    { tag: 0x0020000e, vr: 'UI', value: placement.seriesUid },
+    { tag: 0x00200011, vr: 'IS', value: placement.seriesNumber },
     { tag: 0x00200013, vr: 'IS', value: '1' },
     { tag: 0x0040a372, vr: 'SQ', value: [] },
     {
@@ -182,23 +213,68 @@ export function caseSr(store: CaseStore, record: CaseRecord, boxes: Box[]): { so
                     ],
                   ],
                 },
-                { tag: 0x0020000e, vr: 'UI', value: uids.series },
+                { tag: 0x0020000e, vr: 'UI', value: placement.refSeriesUid },
               ],
             ],
           },
-          { tag: 0x0020000d, vr: 'UI', value: uids.study },
+          { tag: 0x0020000d, vr: 'UI', value: placement.studyUid },
         ],
       ],
     },
     { tag: 0x0040a491, vr: 'CS', value: 'COMPLETE' },
     { tag: 0x0040a493, vr: 'CS', value: 'UNVERIFIED' },
+    ...placement.patientStudy,
     ...content,
   ]
-  const bytes = writePart10(dataset, {
+  return writePart10(dataset, {
     sopClassUid: ENHANCED_SR,
-    sopInstanceUid,
+    sopInstanceUid: placement.sopInstanceUid,
     implementationClassUid: derivedUid('implementation'),
     implementationVersionName: `CXRLENS_${APP_VERSION}`.slice(0, 16),
+  })
+}
+
+/** The groups of a case's boxes, each with its author as observer. */
+export function boxGroups(store: CaseStore, record: CaseRecord, boxes: Box[]): SrGroup[] {
+  return boxes.map((b) => ({
+    ...boxObserver(store, b),
+    trackingId: `${b.finding} box ${b.id}`,
+    trackingUid: derivedUid('box', caseImageUids(record).sop, String(b.id)),
+    finding: b.finding,
+    box: b,
+  }))
+}
+
+/** One TID 1500 Measurement Report (Enhanced SR, Part 10 bytes) for the given boxes of one case. */
+export function caseSr(store: CaseStore, record: CaseRecord, boxes: Box[]): { sopInstanceUid: string; bytes: Uint8Array } {
+  const uids = caseImageUids(record)
+  const fingerprint = JSON.stringify(boxes.map((b) => [b.id, b.finding, b.x, b.y, b.w, b.h, b.source, b.author, b.readerId, b.updatedAt]))
+  const sopInstanceUid = derivedUid('sr', uids.sop, fingerprint)
+  // De-identified: the pseudonym (or image name) stands in for name and id; other patient attributes stay empty.
+  const patient = record.patientPseudoId ?? record.imageName
+  const bytes = measurementReport(boxGroups(store, record, boxes), {
+    studyUid: uids.study,
+    seriesUid: derivedUid('sr-series', uids.sop),
+    sopInstanceUid,
+    ref: { sopClassUid: SECONDARY_CAPTURE, sopInstanceUid: uids.sop },
+    refSeriesUid: uids.series,
+    seriesNumber: '1',
+    at:
+      boxes
+        .map((b) => b.updatedAt)
+        .sort()
+        .at(-1) ?? '',
+    patientStudy: [
+      { tag: 0x00080020, vr: 'DA', value: '' },
+      { tag: 0x00080030, vr: 'TM', value: '' },
+      { tag: 0x00080050, vr: 'SH', value: '' },
+      { tag: 0x00080090, vr: 'PN', value: '' },
+      { tag: 0x00100010, vr: 'PN', value: patient.slice(0, 64) },
+      { tag: 0x00100020, vr: 'LO', value: patient.slice(0, 64) },
+      { tag: 0x00100030, vr: 'DA', value: '' },
+      { tag: 0x00100040, vr: 'CS', value: '' },
+      { tag: 0x00200010, vr: 'SH', value: '' },
+    ],
   })
   return { sopInstanceUid, bytes }
 }

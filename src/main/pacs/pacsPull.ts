@@ -100,8 +100,24 @@ export async function pullStudies(
     const summary = await runImport(store, source, hooks)
     if (source.fatal && summary.imported + summary.duplicates === 0) throw source.fatal
     const actor = hooks.actor ?? 'system'
-    for (const studyUid of source.pulled) await afterStudyPulled(studyUid, client, store, { dataDir, summary, signal: hooks.signal, actor })
-    return { ...summary, pacs: client.name, studies: plan.length }
+    // Other workstations' boxes for these studies (CXR Lens SRs in the PACS), once every case is committed.
+    const fromPacs = { srs: 0, boxes: 0, readersAdded: [] as string[] }
+    for (const [n, studyUid] of [...source.pulled].entries()) {
+      let results: Awaited<ReturnType<typeof afterStudyPulled>>
+      try {
+        results = await afterStudyPulled(studyUid, client, store, { dataDir, signal: hooks.signal, actor })
+      } catch (error) {
+        hooks.signal?.throwIfAborted()
+        // The images are in; a PACS that cannot list or send the study's SRs costs only the other readers' boxes.
+        summary.warnings.push(`study ${n + 1}: other workstations' boxes could not be read from the PACS (${(error as Error).message})`)
+        continue
+      }
+      fromPacs.srs += results.imported
+      fromPacs.boxes += results.boxes
+      fromPacs.readersAdded.push(...results.readersAdded)
+      summary.warnings.push(...results.skipped)
+    }
+    return { ...summary, pacs: client.name, studies: plan.length, readerBoxes: fromPacs }
   } finally {
     hooks.signal?.removeEventListener('abort', onAbort)
     stop.abort()

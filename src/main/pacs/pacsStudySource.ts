@@ -35,6 +35,8 @@ export class PacsStudySource extends DicomSource<PacsItemMeta> {
     private readonly notes: string[] = [],
   ) {
     super(dataDir)
+    // The sealed original UIDs of a pulled case say where its results go back to.
+    this.origin = { kind: 'pacs', pacsName: client.name }
   }
 
   list(summary: ImportTally) {

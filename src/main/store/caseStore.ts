@@ -3,6 +3,7 @@ import { AnalysisQueueRepository } from './analysisQueueRepository'
 import { AnnotationRepository } from './annotationRepository'
 import { AuditRepository } from './auditRepository'
 import { CaseRepository } from './caseRepository'
+import { CaseSourceRepository } from './caseSourceRepository'
 import { backupTo, checkIntegrity, scheduledBackup } from './backup'
 import { openDatabase, schemaVersion, writeTransaction, type Db } from './database'
 import { FeatureRepository } from './featureRepository'
@@ -10,6 +11,7 @@ import { ModelRepository } from './modelRepository'
 import { PacsRepository } from './pacsRepository'
 import { ReaderRepository } from './readerRepository'
 import { ResultRepository } from './resultRepository'
+import { SrImportRepository } from './srImportRepository'
 import { WorklistRepository } from './worklistRepository'
 
 /**
@@ -33,6 +35,8 @@ export class CaseStore {
   features!: FeatureRepository
   queue!: AnalysisQueueRepository
   pacs!: PacsRepository
+  caseSources!: CaseSourceRepository
+  srImports!: SrImportRepository
 
   /** `db` null: a file too damaged to open; no connection until `reopen` swaps a sound file in. */
   constructor(
@@ -62,6 +66,8 @@ export class CaseStore {
     this.features = new FeatureRepository(db)
     this.queue = new AnalysisQueueRepository(db)
     this.pacs = new PacsRepository(db)
+    this.caseSources = new CaseSourceRepository(db)
+    this.srImports = new SrImportRepository(db)
   }
 
   /**

@@ -19,6 +19,9 @@ import { heatmapHandlers } from './heatmapHandlers'
 import { importHandlers } from './importHandlers'
 import { modelHandlers } from './modelHandlers'
 import { pacsHandlers } from './pacs'
+import { pacsPushHandlers } from './pacsPush'
+import { targetsOf, type PacsTargets } from '../../pacs/pushTargets'
+import { PacsConnections } from '../../pacs/pacsConnections'
 import { readerHandlers } from './readerHandlers'
 import { reviewHandlers } from './reviewHandlers'
 import type { PickPath } from './types'
@@ -43,8 +46,16 @@ function guardDamaged(core: Services, handlers: Handlers): Handlers {
   return guarded as Handlers
 }
 
-/** `renderPdf`: how report PDFs are printed (the desktop app passes Electron's; default a local Chromium). */
-export function createHandlers(core: Services, pickPath?: PickPath, renderPdf?: RenderPdf): Handlers {
+/**
+ * `renderPdf`: how report PDFs are printed (the desktop app passes Electron's; default a local Chromium).
+ * `pacsTargets`: where "Send to PACS" may send (default: the configured connections, policy and user).
+ */
+export function createHandlers(
+  core: Services,
+  pickPath?: PickPath,
+  renderPdf?: RenderPdf,
+  pacsTargets: PacsTargets = targetsOf(new PacsConnections(core.store, core.dataDir)),
+): Handlers {
   const annotations = new AnnotationService(core.store)
   const all: Handlers = {
     ...appHandlers(core, pickPath),
@@ -60,6 +71,7 @@ export function createHandlers(core: Services, pickPath?: PickPath, renderPdf?: 
     ...backupHandlers(core),
     ...backgroundHandlers(core),
     ...pacsHandlers(core),
+    ...pacsPushHandlers(core, pacsTargets),
   }
   return guardDamaged(core, guardAccess(core, guardFeatures(machinePolicy(), all)))
 }

@@ -5,6 +5,7 @@ import { migration004 } from './004_feature_cache'
 import { migration005 } from './005_reader_secrets'
 import { migration006 } from './006_analysis_queue'
 import { migration007 } from './007_pacs_connections'
+import { migration008 } from './008_case_sources'
 
 /**
  * Numbered migrations: entry i brings the schema from version i to i + 1 (recorded in
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly string[] = [
   migration005,
   migration006,
   migration007,
+  migration008,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

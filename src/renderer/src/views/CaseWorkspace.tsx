@@ -19,6 +19,7 @@ import { ModelPanel } from '../components/ModelPanel'
 import { PredictionList } from '../components/PredictionList'
 import { ReadingPanel } from '../components/ReadingPanel'
 import { ReviewBar, type ReviewBarProps } from '../components/ReviewBar'
+import { SendToPacsButton } from '../components/SendToPacsButton'
 import { WindowLevelControls } from '../components/WindowLevelControls'
 import { COLORMAP_LABELS } from '../canvas/colormaps'
 import { formatWindowLevel, pixelMaxOf, storedWindowLevel } from '../canvas/windowLevel'
@@ -220,8 +221,9 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
         header={
           <>
             <CaseIdentity detail={detail} status={status} />
-            <Box sx={{ mt: 0.75 }}>
+            <Box sx={{ mt: 0.75, display: 'flex', gap: 1, alignItems: 'flex-start' }}>
               <ReviewBar status={status} {...props.review} />
+              <SendToPacsButton caseId={caseId} reader={props.reader} />
             </Box>
             <MapChoiceLine analysis={props.stores.analysis} />
           </>
