@@ -1,6 +1,6 @@
 /**
  * `npm run bench:engine [-- --arch mobilenet_v2|densenet121|resnet50] [--threads N] [--model-dir DIR]
- * [--repeats N] [--samples N]`: speed of the engine on real NIH images. Without --model-dir the
+ * [--repeats N] [--samples N] [--session-variants]`: speed of the engine on real NIH images. Without --model-dir the
  * benchmark model is generated here (random weights, speed only) by training/bench/export_bench_model.py
  * when Debian's python3-torch/torchvision are installed, which also times PyTorch on the same network
  * side by side; without them it falls back to the small test fixture and torch_b1_p50 is null.
@@ -24,6 +24,7 @@ import { loadModelPackage, type ModelPackage } from '../src/main/model/modelPack
 import { preprocessImage } from '../src/main/model/preprocess'
 import { median, percentile, round, timeAlternating, timeIt } from './benchTiming'
 import { measurePeakFlops } from './flopLimit'
+import { sessionVariants } from './sessionVariants'
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     images: { type: 'string' },
     repeats: { type: 'string' },
     samples: { type: 'string' },
+    'session-variants': { type: 'boolean' },
   },
 })
 const threads = values.threads ? Number(values.threads) : availableParallelism()
@@ -131,6 +133,9 @@ async function main(): Promise<void> {
       occlusionForward: () => forwardPasses(engine, pkg, tensors, (occlusionGridSize - 1) ** 2 + 1, PERTURBATION_BATCH)(),
     })
     await engine.close()
+    const variants = values['session-variants']
+      ? await sessionVariants(pkg.modelPath, pkg.manifest.input.name, one, inputDims, threads)
+      : null
     const b1p50 = median(b1)
     const limitMs = (flops.flops / peak.p50) * 1000
     const ratioRow = (method: Timed, forward: Timed) => ({
@@ -170,6 +175,7 @@ async function main(): Promise<void> {
           evaluations: (occlusionGridSize - 1) ** 2 + 1,
           ...ratioRow(perturbation.occlusion, perturbation.occlusionForward),
         },
+        session_variants: variants,
         torch_b1_p50: model.torchP50 === null ? null : round(model.torchP50),
         infer_over_torch: model.torchP50 === null ? null : round(b1p50 / model.torchP50),
         peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),

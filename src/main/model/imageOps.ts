@@ -111,9 +111,15 @@ export function composeMaskedInto(
   for (let n = 0; n < masks.length; n++) {
     const mask = masks[n]
     const offset = n * size
+    // The source covering more regions is copied whole (a memcpy); only the other one's runs loop.
+    let kept = 0
+    for (let m = 0; m < mask.length; m++) kept += mask[m] ? 1 : 0
+    const keepMost = kept * 2 >= mask.length
+    out.set(keepMost ? image.subarray(0, size) : background.subarray(0, size), offset)
+    const other = keepMost ? background : image
     for (let r = 0; r < starts.length; r++) {
-      const source = mask[regions[r]] ? image : background
-      for (let i = starts[r], end = ends[r]; i < end; i++) out[offset + i] = source[i]
+      if ((mask[regions[r]] ? 1 : 0) === (keepMost ? 1 : 0)) continue
+      for (let i = starts[r], end = ends[r]; i < end; i++) out[offset + i] = other[i]
     }
   }
   return out
