@@ -51,7 +51,8 @@ describe('composing masked images from region runs', () => {
         [grid, 25],
         [ragged, 4],
       ] as const) {
-        const masks = Array.from({ length: 6 }, () => Uint8Array.from({ length: regions }, () => (random() < 0.5 ? 1 : 0)))
+        // mostly kept, mostly removed, everything and nothing: both ways of composing are exercised
+        const masks = [0.5, 0.8, 0.2, 0.9, 0.1, 1, 0].map((keep) => Uint8Array.from({ length: regions }, () => (random() < keep ? 1 : 0)))
         expect(composeMasked(image, background, labels, masks, manifest)).toEqual(
           composeByPixel(image, background, labels, masks, manifest),
         )
