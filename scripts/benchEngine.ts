@@ -1,43 +1,74 @@
 /**
- * `npm run bench:engine [-- --arch mobilenet_v2|densenet121|resnet50] [--threads N] [--model-dir DIR]`:
- * speed of the engine on real NIH images. Until the reference model exists, the benchmark model is
- * generated here (random weights, speed only) by training/bench/export_bench_model.py when Debian's
- * python3-torch/torchvision are installed, which also times PyTorch on the same network side by
- * side; without them it falls back to the small test fixture and torch_b1_p50 is null.
- * The last line is one JSON object (fields as issue #3 names them).
+ * `npm run bench:engine [-- --arch mobilenet_v2|densenet121|resnet50] [--threads N] [--model-dir DIR]
+ * [--repeats N] [--samples N] [--session-variants]`: speed of the engine on real NIH images. Without --model-dir the
+ * benchmark model is generated here (random weights, speed only) by training/bench/export_bench_model.py
+ * when Debian's python3-torch/torchvision are installed, which also times PyTorch on the same network
+ * side by side; without them it falls back to the small test fixture and torch_b1_p50 is null.
+ * Besides latency it prints the issue-17 ratio rows: inference over the FLOP limit (the graph's FLOPs
+ * over a dense MatMul's FLOP/s measured in this process), all-findings Grad-CAM over one inference,
+ * and Kernel SHAP and occlusion over the same number of forward passes batched. Rows that are compared
+ * are timed in alternation and reported as medians over repeats, so a noisy machine skews them alike.
+ * The last line is one JSON object (fields as issues #3 and #17 name them).
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { camForAllClasses } from '../src/main/explain/camMethods'
-import { blurTensor } from '../src/main/model/imageOps'
-import { kernelShapGrid } from '../src/main/explain/perturbationMethods'
+import { kernelShapGrid, occlusionGrid } from '../src/main/explain/perturbationMethods'
+import { graphFlops } from '../src/main/model/graphFlops'
+import { blurTensor, composeMasked, gridRegions, inputGeometry } from '../src/main/model/imageOps'
 import { InferenceEngine } from '../src/main/model/inferenceEngine'
-import { loadModelPackage } from '../src/main/model/modelPackage'
+import { loadModelPackage, type ModelPackage } from '../src/main/model/modelPackage'
 import { preprocessImage } from '../src/main/model/preprocess'
+import { median, percentile, round, timeAlternating, timeIt } from './benchTiming'
+import { measurePeakFlops } from './flopLimit'
+import { sessionVariants } from './sessionVariants'
 
 const { values } = parseArgs({
-  options: { arch: { type: 'string' }, threads: { type: 'string' }, 'model-dir': { type: 'string' }, images: { type: 'string' } },
+  options: {
+    arch: { type: 'string' },
+    threads: { type: 'string' },
+    'model-dir': { type: 'string' },
+    images: { type: 'string' },
+    repeats: { type: 'string' },
+    samples: { type: 'string' },
+    'session-variants': { type: 'boolean' },
+  },
 })
 const threads = values.threads ? Number(values.threads) : availableParallelism()
 const imagesDir = resolve(values.images ?? '../shared/data/nih/images-1024')
 
-function percentile(times: number[], p: number): number {
-  const sorted = [...times].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]
-}
-const round = (x: number) => Math.round(x * 100) / 100
+type Timed = { wall: number[]; cpu: number[] }
+const repeats = Math.max(1, Number(values.repeats ?? 3))
+const samples = Math.max(2, Number(values.samples ?? 1000))
+/** Batch size of the perturbation methods (kernelShapGrid's and occlusionGrid's default). */
+const PERTURBATION_BATCH = 32
 
-async function timeIt(runs: number, fn: () => Promise<unknown>): Promise<number[]> {
-  const times: number[] = []
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now()
-    await fn()
-    times.push(performance.now() - start)
+/**
+ * `count` forward passes in batches of `batchSize`, the inputs built beforehand: the baseline of the
+ * perturbation rows. The inputs are masked images of the same image and background (half the grid
+ * regions kept), so the baseline runs the same kind of pass on the same kind of data.
+ */
+function forwardPasses(
+  engine: InferenceEngine,
+  pkg: ModelPackage,
+  image: Float32Array,
+  background: Float32Array,
+  count: number,
+  batchSize: number,
+) {
+  const { height, width } = inputGeometry(pkg.manifest)
+  const masks = Array.from({ length: batchSize }, (_, n) => Uint8Array.from({ length: 64 }, (_, m) => (m * 7 + n * 3) % 2))
+  const batch = composeMasked(image, background, gridRegions(height, width, 8), masks, pkg.manifest)
+  const size = image.length
+  return async () => {
+    for (let done = 0; done < count; done += batchSize) {
+      const n = Math.min(batchSize, count - done)
+      await engine.run(pkg, batch.subarray(0, n * size), n)
+    }
   }
-  return times
 }
 
 function benchModel(work: string): { dir: string; torchP50: number | null; source: string } {
@@ -90,18 +121,47 @@ async function main(): Promise<void> {
     tensors.slice(0, 8).forEach((t, i) => batch8.set(t, i * one.length))
     const b8 = (await timeIt(8, () => engine.run(pkg, batch8, 8))).map((ms) => ms / 8)
     const [K, h, w] = pkg.manifest.outputs.features.shape
-    const gradcamAll = await timeIt(30, async () => {
-      const out = await engine.run(pkg, one, 1)
-      return camForAllClasses('gradcam', { data: out.features, channels: K, height: h, width: w }, pkg.head)
+    const { channels, height, width } = inputGeometry(pkg.manifest)
+    const inputDims = pkg.manifest.input.layout === 'NCHW' ? [1, channels, height, width] : [1, height, width, channels]
+    const flops = await graphFlops(readFileSync(pkg.modelPath), { [pkg.manifest.input.name]: inputDims })
+    const peak = await measurePeakFlops({ threads })
+    const cam = (out: { features: Float32Array }) =>
+      camForAllClasses('gradcam', { data: out.features, channels: K, height: h, width: w }, pkg.head)
+    const features = await engine.run(pkg, one, 1)
+    const camOnly = await timeIt(100, () => cam(features))
+    const gradcam = await timeAlternating(30, {
+      infer: () => engine.run(pkg, one, 1),
+      gradcam: async () => cam(await engine.run(pkg, one, 1)),
     })
-    const shapStart = performance.now()
-    const shap = await kernelShapGrid(
-      { pkg, engine, image: one, background: blurTensor(one, pkg.manifest, pkg.manifest.input.height / 16) },
-      { grid: 8, samples: 1000, batchSize: 32 },
-    )
-    const kernelshapMs = performance.now() - shapStart
+    const input = { pkg, engine, image: one, background: blurTensor(one, pkg.manifest, pkg.manifest.input.height / 16) }
+    // grid G has (G−1)² patches: the grid closest to `samples` patches
+    const occlusionGridSize = Math.max(2, Math.round(Math.sqrt(samples)) + 1)
+    let shapEvaluations = 0
+    // the baselines' inputs are built here, outside the timed rows
+    const shapForward = forwardPasses(engine, pkg, one, input.background, samples + 2, PERTURBATION_BATCH)
+    const occlusionForward = forwardPasses(engine, pkg, one, input.background, (occlusionGridSize - 1) ** 2 + 1, PERTURBATION_BATCH)
+    const perturbation = await timeAlternating(repeats, {
+      kernelshap: async () =>
+        (shapEvaluations = (await kernelShapGrid(input, { grid: 8, samples, batchSize: PERTURBATION_BATCH })).shap.evaluations),
+      kernelshapForward: shapForward,
+      occlusion: () => occlusionGrid(input, { grid: occlusionGridSize, batchSize: PERTURBATION_BATCH }),
+      occlusionForward: occlusionForward,
+    })
     await engine.close()
-    const b1p50 = percentile(b1, 0.5)
+    const variants = values['session-variants']
+      ? await sessionVariants(pkg.modelPath, pkg.manifest.input.name, one, inputDims, threads)
+      : null
+    const b1p50 = median(b1)
+    const limitMs = (flops.flops / peak.p50) * 1000
+    const ratioRow = (method: Timed, forward: Timed) => ({
+      ms_p50: round(median(method.wall)),
+      forward_batched_ms_p50: round(median(forward.wall)),
+      over_forward: round(median(method.wall) / median(forward.wall)),
+      cpu_ms_p50: round(median(method.cpu)),
+      forward_batched_cpu_ms_p50: round(median(forward.cpu)),
+      cpu_over_forward: round(median(method.cpu) / median(forward.cpu)),
+    })
+    const shapRow = ratioRow(perturbation.kernelshap, perturbation.kernelshapForward)
     console.log(
       JSON.stringify({
         model: pkg.manifest.id,
@@ -109,12 +169,28 @@ async function main(): Promise<void> {
         provider,
         threads,
         images: images.length,
-        preprocess_ms_p50: round(percentile(preprocessTimes, 0.5)),
-        infer_ms: { b1_p50: round(b1p50), b1_p95: round(percentile(b1, 0.95)), b8_per_image_p50: round(percentile(b8, 0.5)) },
-        gradcam_all_ms_p50: round(percentile(gradcamAll, 0.5)),
-        gradcam_all_over_infer: round(percentile(gradcamAll, 0.5) / b1p50),
-        kernelshap_1000_ms: round(kernelshapMs),
-        kernelshap_evaluations: shap.shap.evaluations,
+        repeats,
+        preprocess_ms_p50: round(median(preprocessTimes)),
+        infer_ms: { b1_p50: round(b1p50), b1_p95: round(percentile(b1, 0.95)), b8_per_image_p50: round(median(b8)) },
+        flops_per_image: flops.flops,
+        peak_gflops: { p50: round(peak.p50 / 1e9), best: round(peak.best / 1e9), provider: peak.provider },
+        flop_limit_ms: round(limitMs),
+        infer_over_flop_limit: round(b1p50 / limitMs),
+        gradcam_all_ms_p50: round(median(gradcam.gradcam.wall)),
+        gradcam_infer_ms_p50: round(median(gradcam.infer.wall)),
+        gradcam_all_over_infer: round(median(gradcam.gradcam.wall) / median(gradcam.infer.wall)),
+        gradcam_all_cpu_over_infer: round(median(gradcam.gradcam.cpu) / median(gradcam.infer.cpu)),
+        gradcam_maps_only_ms_p50: round(median(camOnly)),
+        kernelshap_1000_ms: shapRow.ms_p50,
+        kernelshap_evaluations: shapEvaluations,
+        kernelshap: { samples, grid: 8, batch: PERTURBATION_BATCH, evaluations: shapEvaluations, ...shapRow },
+        occlusion: {
+          grid: occlusionGridSize,
+          batch: PERTURBATION_BATCH,
+          evaluations: (occlusionGridSize - 1) ** 2 + 1,
+          ...ratioRow(perturbation.occlusion, perturbation.occlusionForward),
+        },
+        session_variants: variants,
         torch_b1_p50: model.torchP50 === null ? null : round(model.torchP50),
         infer_over_torch: model.torchP50 === null ? null : round(b1p50 / model.torchP50),
         peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),

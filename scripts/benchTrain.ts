@@ -4,7 +4,10 @@
  * checkpoints and all): the final layer (pooled features extracted once, timed) and the last block
  * with the final layer (block inputs extracted once, timed). Uses the default model (the bundled
  * reference model) or, when none is installed, the test fixture (which has no last block).
- * Prints one JSON line: {"cases", "epoch_s_p50", "cases_per_s", "feature_extract_s", ..., "last_block": {...}}.
+ * The products run on the inference provider chain (CXR_LENS_PROVIDER=cpu forces the CPU, e.g. to put
+ * a GPU's epoch times beside the CPU's on the same machine).
+ * Prints one JSON line: {"cases", "provider", "epoch_s_p50", "cases_per_s", "feature_extract_s", ...,
+ * "last_block": {...}}.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -54,6 +57,8 @@ async function main(): Promise<void> {
     await engine.close()
     store.close()
     const summary = (r: Awaited<ReturnType<typeof run>>) => ({
+      provider: r.provider,
+      epoch_s: r.epochSeconds.map(round),
       epoch_s_p50: round(p50(r.epochSeconds)),
       cases_per_s: Math.round(r.split.train / p50(r.epochSeconds)),
       feature_extract_s: round(r.featureSeconds),
@@ -65,6 +70,7 @@ async function main(): Promise<void> {
     console.log(
       JSON.stringify({
         cases: head.cases,
+        provider_attempts: head.providerAttempts,
         ...summary(head),
         model: `${head.parent.id}@${head.parent.version}`,
         train_cases: head.split.train,

@@ -137,6 +137,9 @@ export interface TrainResult {
   cases: number
   featureSeconds: number
   featuresComputed: number
+  /** where the training products ran (the inference chain: cuda, webgpu, cpu), and every provider tried */
+  provider: ProviderAttempt['provider']
+  providerAttempts: ProviderAttempt[]
   /** the checkpoint this run continued from (null when it started fresh) */
   resumedFrom: { fold: number | null; epoch: number } | null
   split: { train: number; val: number; test: number }

@@ -55,6 +55,8 @@ describe.runIf(HAS_NIH)('fine-tuning the final layer', () => {
     )
     expect(result.cases).toBe(150)
     expect(result.featuresComputed).toBe(150)
+    // the products ran on the inference chain, and the result says where (the last attempt is the one that ran)
+    expect(result.providerAttempts.at(-1)).toEqual({ provider: result.provider, ok: true })
     expect(result.folds).toHaveLength(2)
     expect(result.tTest).not.toBeNull()
     expect(result.valMacroAuroc.parent).not.toBeNull()
@@ -110,6 +112,12 @@ describe.runIf(HAS_NIH)('fine-tuning the last block and the final layer', () => 
         expect(result.layers).toBe('head+last-block')
         expect(result.featuresComputed).toBe(60)
         expect(messages[0]).toBe("extracting the last block's inputs of 60 cases")
+        expect(messages).toContain(
+          `matrix products on ${result.provider}${result.providerAttempts
+            .filter((a) => !a.ok)
+            .map((a) => ` (${a.provider} not used: ${a.reason})`)
+            .join('')}`,
+        )
         expect(result.valMacroAuroc.parent).not.toBeNull()
 
         const parent = registry.get('cxr-mobilenet-v1', REFERENCE_VERSION).pkg

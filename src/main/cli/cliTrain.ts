@@ -88,6 +88,7 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
   console.log(
     `new version ${result.child.id} ${result.child.version} (${result.layers}${result.resumedFrom ? `, resumed after epoch ${result.resumedFrom.epoch}` : ''})`,
   )
+  console.log(`matrix products ran on ${result.provider}`)
   console.log(
     `validation macro AUROC ${fmt(result.valMacroAuroc.child)} vs parent ${result.parent.version} ${fmt(result.valMacroAuroc.parent)} on the same ${result.split.val} cases`,
   )

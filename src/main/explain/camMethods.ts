@@ -22,18 +22,27 @@ export interface CamResult {
 
 /**
  * maps[c] = Σ_k weights[c][k] · A_k for every class at once: one [C×K]·[K×cells] product on ONNX
- * Runtime's kernel (a JS loop over 14 × 1280 × 49 costs ~2 ms, this ~0.1 ms).
+ * Runtime's kernel (a JS loop over 14 × 1280 × 49 costs ~2 ms, this ~0.1 ms). Everything around the
+ * product is one pass that writes the float64 maps (and their ReLU): all-findings Grad-CAM is meant to
+ * cost next to nothing beside the inference that produced the feature map.
  */
 async function weightedMaps(features: FeatureMap, weights: Float32Array, classes: number, relu: boolean): Promise<Float64Array[]> {
   const cells = features.height * features.width
   const a = features.data instanceof Float32Array ? features.data : Float32Array.from(features.data)
   const product = await matmul(weights, classes, a, features.channels, cells)
-  return Array.from({ length: classes }, (_, c) => {
-    const map = Float64Array.from(product.subarray(c * cells, (c + 1) * cells))
-    if (relu) for (let i = 0; i < cells; i++) if (map[i] < 0) map[i] = 0
-    return map
-  })
+  const maps: Float64Array[] = []
+  for (let c = 0; c < classes; c++) {
+    const map = new Float64Array(cells)
+    const offset = c * cells
+    if (relu) for (let i = 0; i < cells; i++) map[i] = product[offset + i] > 0 ? product[offset + i] : 0
+    else for (let i = 0; i < cells; i++) map[i] = product[offset + i]
+    maps.push(map)
+  }
+  return maps
 }
+
+/** A linear head's Grad-CAM weights depend only on the head and the map size: computed once per head. */
+const linearGradcamWeights = new WeakMap<Float32Array | Float64Array, Map<number, Float32Array>>()
 
 /**
  * Grad-CAM (Selvaraju et al.) with exact gradients. Behind global average pooling the gradient of
@@ -42,6 +51,15 @@ async function weightedMaps(features: FeatureMap, weights: Float32Array, classes
 function gradcamWeights(jacobian: Float32Array | Float64Array, channels: number, classes: number, cells: number): Float32Array {
   const weights = new Float32Array(classes * channels)
   for (let i = 0; i < weights.length; i++) weights[i] = jacobian[i] / cells
+  return weights
+}
+
+function cachedGradcamWeights(head: DenseLayer[], channels: number, classes: number, cells: number): Float32Array {
+  const weight = head[0].weight
+  let byCells = linearGradcamWeights.get(weight)
+  if (!byCells) linearGradcamWeights.set(weight, (byCells = new Map()))
+  let weights = byCells.get(cells)
+  if (!weights) byCells.set(cells, (weights = gradcamWeights(weight, channels, classes, cells)))
   return weights
 }
 
@@ -151,8 +169,16 @@ export async function camForAllClasses(method: CamMethod, features: FeatureMap, 
     if (head.length !== 1) throw new Error('CAM needs a single linear head; use Grad-CAM for a head with hidden layers')
     maps = await weightedMaps(features, head[0].weight, classes, false)
   } else {
-    const jacobian = headJacobian(head, () => globalAveragePool(features.data, K, cells))
-    const weights = method === 'gradcam' ? gradcamWeights(jacobian, K, classes, cells) : gradcamppWeights(features, jacobian, classes)
+    // A linear head's Jacobian is its weight whatever the image (and head weights are never edited in
+    // place: fine-tuning writes a new package), so its Grad-CAM weights are cached.
+    const linear = head.length === 1
+    const jacobian = linear ? head[0].weight : headJacobian(head, () => globalAveragePool(features.data, K, cells))
+    const weights =
+      method === 'gradcampp'
+        ? gradcamppWeights(features, jacobian, classes)
+        : linear
+          ? cachedGradcamWeights(head, K, classes, cells)
+          : gradcamWeights(jacobian, K, classes, cells)
     maps = await weightedMaps(features, weights, classes, true)
   }
   return { method, height: features.height, width: features.width, maps }

@@ -90,31 +90,33 @@ export async function kernelShap(model: CoalitionModel, M: number, options: Kern
   if (M < 2) throw new Error('Kernel SHAP needs at least two regions')
   const [base, full] = await model([new Uint8Array(M), new Uint8Array(M).fill(1)])
   const { masks, weights, exact } = coalitions(M, options.samples, options.seed ?? 1)
-  const outputs: Float64Array[] = []
   const batch = options.batchSize ?? 64
-  for (let start = 0; start < masks.length; start += batch) {
-    if (options.signal?.aborted) throw new Error('Kernel SHAP cancelled')
-    outputs.push(...(await model(masks.slice(start, start + batch))))
-    options.onProgress?.(Math.min(start + batch, masks.length), masks.length)
-  }
   const classes = base.length
   const n = M - 1
   // Normal equations for φ_0..φ_{M−2}; φ_{M−1} = Δ − Σ others. Row i of the design: z_j − z_{M−1}.
+  // Accumulated batch by batch as outputs arrive (in mask order, so the sums are those of one pass
+  // over all masks): no output is kept, and the regression costs nothing at the end.
   const xtx = new Float64Array(n * n)
   const xty = Array.from({ length: classes }, () => new Float64Array(n))
-  masks.forEach((mask, i) => {
-    const w = weights[i]
+  const delta = Float64Array.from(full, (f, c) => f - base[c])
+  const accumulate = (mask: Uint8Array, w: number, output: Float64Array) => {
     const last = mask[M - 1]
     for (let a = 0; a < n; a++) {
       const xa = mask[a] - last
       if (xa === 0) continue
-      for (let b = 0; b < n; b++) xtx[a * n + b] += w * xa * (mask[b] - last)
-      for (let c = 0; c < classes; c++) {
-        const delta = full[c] - base[c]
-        xty[c][a] += w * xa * (outputs[i][c] - base[c] - last * delta)
-      }
+      const row = a * n
+      for (let b = 0; b < n; b++) xtx[row + b] += w * xa * (mask[b] - last)
+      for (let c = 0; c < classes; c++) xty[c][a] += w * xa * (output[c] - base[c] - last * delta[c])
     }
-  })
+  }
+  for (let start = 0; start < masks.length; start += batch) {
+    if (options.signal?.aborted) throw new Error('Kernel SHAP cancelled')
+    const chunk = masks.slice(start, start + batch)
+    const outputs = await model(chunk)
+    if (outputs.length !== chunk.length) throw new Error(`the coalition model returned ${outputs.length} outputs for ${chunk.length} masks`)
+    for (let i = 0; i < chunk.length; i++) accumulate(chunk[i], weights[start + i], outputs[i])
+    options.onProgress?.(Math.min(start + batch, masks.length), masks.length)
+  }
   const solved = solveSpd(xtx, n, xty)
   const values = solved.map((phi, c) => {
     const all = new Float64Array(M)

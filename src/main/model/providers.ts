@@ -24,7 +24,14 @@ export interface SessionOptions {
   /** Restrict or reorder providers, e.g. ['cpu'] (CXR_LENS_PROVIDER=cpu does the same). */
   providers?: readonly ProviderName[]
   threads?: number
+  /** How a session is made (onnxruntime's by default): a test injects a provider that fails. */
+  create?: SessionCreate
 }
+
+export type SessionCreate = (model: string | Uint8Array, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>
+
+const ortCreate: SessionCreate = (model, options) =>
+  typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options)
 
 export function providerOrder(requested?: readonly ProviderName[], env = process.env.CXR_LENS_PROVIDER): ProviderName[] {
   if (requested?.length) return [...requested]
@@ -78,10 +85,7 @@ export async function openSession(
         // A provider that cannot start is an expected outcome here, reported in `attempts`, not a log error.
         logSeverityLevel: provider === 'cpu' ? 2 : 4,
       }
-      const session =
-        typeof model === 'string'
-          ? await ort.InferenceSession.create(model, sessionOptions)
-          : await ort.InferenceSession.create(model, sessionOptions)
+      const session = await (options.create ?? ortCreate)(model, sessionOptions)
       attempts.push({ provider, ok: true })
       return { session, provider, attempts }
     } catch (error) {

@@ -17,6 +17,7 @@ import { DEFAULT_TRAIN_OPTIONS, logitsOf, macroAurocOf, trainLoop, type EpochRep
 import type { TrainLayers } from '../../shared/domain'
 import { DataFolder } from '../config/dataFolder'
 import type { TrainResult } from '../../shared/jobs'
+import { trainingProducts } from '../model/matmulKernel'
 
 export interface FineTuneRequest {
   model?: string
@@ -88,6 +89,9 @@ export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry
     D = K
   }
   const featureSeconds = (performance.now() - started) / 1000
+  // The products run on the inference provider chain; say which before the first epoch (issue 19).
+  const products = await trainingProducts.provider()
+  hooks.onProgress?.(`matrix products on ${products.provider}${products.attempts.filter((a) => !a.ok).map((a) => ` (${a.provider} not used: ${a.reason})`).join('')}`)
   const rowOf = new Map(items.map((item, row) => [item.caseId, row]))
   const setOf = (part: Labelled[]) => rowSet(matrix, D, part.map((i) => rowOf.get(i.caseId)!), (row) => items[row].labels, C)
   const makeModel = (params?: Float32Array[]): Trainable => {
@@ -176,6 +180,7 @@ export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry
     const tTest = meta.folds.length >= 2 ? pairedTTest(meta.folds.map((f) => f.childMacroAuroc ?? 0), meta.folds.map((f) => f.parentMacroAuroc ?? 0)) : null
     return {
       parent: { id: manifest.id, version: manifest.version }, child: created, layers: request.layers, cases: items.length, featureSeconds, featuresComputed: computed,
+      provider: products.provider, providerAttempts: products.attempts,
       resumedFrom,
       split: { train: train.n, val: val.n, test: test.n },
       valMacroAuroc: { child: macro(valRows, 'childAuroc'), parent: macro(valRows, 'parentAuroc') },
