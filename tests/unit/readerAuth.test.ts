@@ -331,8 +331,10 @@ describe('readers from before secrets existed', () => {
       const raw = new Database(path)
       for (const column of ['secret_hash', 'administrator', 'failed_logins', 'last_failed_at'])
         raw.exec(`ALTER TABLE readers DROP COLUMN ${column}`)
-      // ...and without what later migrations add (the background analysis queue, 006).
+      // ...and without what later migrations add (the background analysis queue, 006; out-of-distribution, 009).
       raw.exec('DROP TABLE analysis_queue')
+      raw.exec('DROP TABLE prediction_ood')
+      raw.exec('ALTER TABLE cases DROP COLUMN acquisition_flag')
       raw.pragma('user_version = 4')
       raw.close()
 

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util'
 import { EXPLAIN_METHODS, isExplainMethod } from '../../shared/explainMethods'
 import { BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED } from '../evaluation/bootstrap'
 import { evaluateModel } from '../evaluation/evaluate'
-import { htmlReport } from '../evaluation/htmlReport'
+import { htmlReport, oodLine } from '../evaluation/htmlReport'
 import { UsageError, type CliContext } from './cliContext'
 
 export const EVALUATE_USAGE =
@@ -108,6 +108,7 @@ export async function runEvaluate(ctx: CliContext, args: string[]): Promise<numb
     )
   }
   for (const flag of report.explanation_flags ?? []) console.log(`  FLAG: ${flag}`)
+  console.log(`  ${oodLine(report.ood)}`)
   console.log(`report: ${resolve(values.out)}${values.html ? `, ${resolve(values.html)}` : ''}`)
   return 0
 }

@@ -101,6 +101,7 @@ export abstract class DicomSource<M> implements ImportSource<M, Prepared> {
       sourceFormat: 'dicom',
       windowCenter: window?.center ?? null,
       windowWidth: window?.width ?? null,
+      acquisitionFlag: image.acquisitionFlag,
     })
     store.cases.putThumbnail(caseId, thumbnail.mime, thumbnail.width, thumbnail.height, thumbnail.data)
     // Warnings only for files that imported: a failed file is named once, in `failed`.

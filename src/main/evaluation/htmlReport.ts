@@ -83,6 +83,7 @@ figure{display:inline-block;margin:6px}figcaption{font-size:12px;text-align:cent
 <p>${report.images} images · heatmaps: ${esc(report.method)} · mask threshold: ${esc(report.threshold)} · provider ${esc(report.provider)} · ${report.seconds.toFixed(1)} s · model sha256 ${esc(manifest.sha256.slice(0, 16))}…</p>
 <p>${esc(methodSummary(report.method))}</p>
 <p>Intended use: ${esc(manifest.modelCard.intendedUse)}</p>
+<p>${esc(oodLine(report.ood))}</p>
 <h2>Classification</h2>${classificationTable(report, manifest.findings)}
 <h2>ROC curves</h2>${rocs.join('')}
 ${flagsBox(report)}
@@ -96,4 +97,11 @@ ${faithfulnessTable(report)}
 ${sanityTable(report)}
 <h2>Examples</h2><p class="legend">Heatmap (${esc(report.method)}) with the radiologist boxes in yellow.</p>${await examples(outputs, 6)}
 </body></html>`
+}
+
+/** The report's out-of-distribution line: how many images were flagged, and that none was left out. */
+export function oodLine(ood: EvaluationReport['ood']): string {
+  if (!ood) return 'Out-of-distribution check: not run.'
+  if (ood.flagged === null) return `Out-of-distribution check: none (${ood.unavailable}); no image excluded.`
+  return `Out-of-distribution check (${ood.method}, threshold ${ood.threshold.toFixed(2)}): ${ood.flagged} of ${ood.images} images flagged (${(100 * ood.rate).toFixed(1)}%); flagged images are kept in every figure, none excluded.`
 }

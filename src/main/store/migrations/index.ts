@@ -4,11 +4,22 @@ import { migration003 } from './003_dicom'
 import { migration004 } from './004_feature_cache'
 import { migration005 } from './005_reader_secrets'
 import { migration006 } from './006_analysis_queue'
+import { migration009 } from './009_ood'
 
 /**
  * Numbered migrations: entry i brings the schema from version i to i + 1 (recorded in
  * PRAGMA user_version). Append only: never edit one that has shipped.
  */
-export const MIGRATIONS: readonly string[] = [migration001, migration002, migration003, migration004, migration005, migration006]
+// 009 (out-of-distribution) was numbered beside 007/008 (PACS), which land on other branches: the
+// merge puts it after them.
+export const MIGRATIONS: readonly string[] = [
+  migration001,
+  migration002,
+  migration003,
+  migration004,
+  migration005,
+  migration006,
+  migration009,
+]
 
 export const SCHEMA_VERSION = MIGRATIONS.length
