@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ood [-- --model-dir DIR] [--images DIR] [--split-file CSV] [--threads N]`: how the
+ * `npm run bench:ood [-- --model-dir DIR] [--images DIR] [--split-file CSV] [--threads N] [--write-card]`: how the
  * package's out-of-distribution check (its ood.json, fitted by ood:fit on train/val) does on data it
  * never saw: the flag rate on the development TEST split (aim ≤ 5%), and the detection rate per kind
  * of image that is not a frontal chest radiograph (aim ≥ 95% for non-chest images):
@@ -8,9 +8,10 @@
  *   noise, gradient: seeded (seed 2; ood:fit used seed 1);
  *   rotated90, rotated180, inverted, cropQuarter, downscaled32: the test images transformed.
  * Both scores are reported at their validation thresholds; `method` is the one the package uses.
- * The last line is one JSON object.
+ * `--write-card` also stores the figures in the manifest's model card (modelCard.outOfDistribution.test;
+ * the manifest's hashes cover model.onnx and ood.json, not the card). The last line is one JSON object.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -26,7 +27,13 @@ const BENCH_SEED = 2
 const SYNTHETIC_PER_KIND = 40
 
 const { values } = parseArgs({
-  options: { 'model-dir': { type: 'string' }, images: { type: 'string' }, 'split-file': { type: 'string' }, threads: { type: 'string' } },
+  options: {
+    'model-dir': { type: 'string' },
+    images: { type: 'string' },
+    'split-file': { type: 'string' },
+    threads: { type: 'string' },
+    'write-card': { type: 'boolean' },
+  },
 })
 const modelDir = resolve(values['model-dir'] ?? 'resources/models/cxr-mobilenet-v1')
 const imagesDir = resolve(values.images ?? '../shared/data/nih/images-256')
@@ -84,6 +91,18 @@ async function main(): Promise<void> {
   const sources = Object.fromEntries(
     [...new Set(found.map((f) => f.root))].map((root) => [root, found.filter((f) => f.root === root).length]),
   )
+  const measured = {
+    test: { images: test.length, flagged: testFlagged[stats.method] },
+    detection: Object.fromEntries(Object.entries(detection).map(([kind, d]) => [kind, { images: d.images, detected: d[stats.method] }])),
+    by: 'npm run bench:ood',
+  }
+  if (values['write-card']) {
+    const path = join(modelDir, 'manifest.json')
+    const manifest = JSON.parse(readFileSync(path, 'utf8')) as { modelCard: { outOfDistribution?: Record<string, unknown> } }
+    manifest.modelCard.outOfDistribution = { ...manifest.modelCard.outOfDistribution, test: measured }
+    writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`)
+    loadModelPackage(modelDir) // still verifies
+  }
   console.log(
     JSON.stringify({
       model: { id: pkg.manifest.id, version: pkg.manifest.version, sha256: pkg.manifest.sha256 },

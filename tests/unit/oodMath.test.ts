@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  covarianceFacts,
   covarianceOf,
   fitMahalanobis,
   flaggedRate,
@@ -7,6 +8,7 @@ import {
   passThreshold,
   symmetricEigen,
   topEigen,
+  matrixProduct,
 } from '../../src/main/model/oodFit'
 import { jointEnergy, mahalanobisDistance, oodVerdict } from '../../src/main/model/oodScore'
 import type { OodStats } from '../../src/main/model/oodStats'
@@ -80,6 +82,25 @@ describe('fitting the statistics', () => {
     expect(mahalanobisDistance(fitted, x)).toBeCloseTo(Math.sqrt(1.5 ** 2 / shrunk[0] + 1.5 ** 2 / shrunk[1]), 4)
   })
 
+  it('with fewer rows than dimensions, the Gram-matrix route gives the same facts as the covariance route', () => {
+    const n = 5
+    const dims = 12 // 2n < dims: the Gram route
+    const data = Float64Array.from({ length: n * dims }, (_, i) => Math.sin(i * 1.7) + (i % 3))
+    const facts = covarianceFacts({ data, n, dims })
+    const { covariance, sumSquaredNorms2 } = covarianceOf({ data, n, dims })
+    const direct = matrixProduct(covariance, dims)
+    let trace = 0
+    let frob = 0
+    for (let a = 0; a < dims; a++) trace += covariance[a * dims + a]
+    for (const v of covariance) frob += v * v
+    expect(facts.trace).toBeCloseTo(trace, 10)
+    expect(facts.frob).toBeCloseTo(frob, 10)
+    expect(facts.sumSquaredNorms2).toBeCloseTo(sumSquaredNorms2, 10)
+    const basis = Float64Array.from({ length: dims * 2 }, (_, i) => Math.cos(i))
+    const [a, b] = [facts.product(basis, 2), direct(basis, 2)]
+    for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i], 10)
+  })
+
   it('eigen-decompositions: Jacobi on [[2, 1], [1, 2]] and subspace iteration on a diagonal matrix', () => {
     const { values, vectors } = symmetricEigen(Float64Array.of(2, 1, 1, 2), 2)
     expect(values[0]).toBeCloseTo(3, 12)
@@ -88,7 +109,7 @@ describe('fitting the statistics', () => {
     const dims = 30
     const diagonal = new Float64Array(dims * dims)
     for (let i = 0; i < dims; i++) diagonal[i * dims + i] = dims - i
-    const top = topEigen(diagonal, dims, 3)
+    const top = topEigen(matrixProduct(diagonal, dims), dims, 3)
     expect(Array.from(top.values, (v) => Number(v.toFixed(6)))).toEqual([30, 29, 28])
     expect(Math.abs(top.vectors[0])).toBeCloseTo(1, 6) // the first direction is the first axis
   })

@@ -25,6 +25,11 @@ export function ledoitWolfShrinkage(covariance: Float64Array, dims: number, n: n
   let frob = 0
   for (let a = 0; a < dims; a++) trace += covariance[a * dims + a]
   for (let i = 0; i < covariance.length; i++) frob += covariance[i] * covariance[i]
+  return shrinkageFrom(trace, frob, dims, n, sumSquaredNorms2)
+}
+
+/** The same from tr S and ‖S‖²_F. */
+function shrinkageFrom(trace: number, frob: number, dims: number, n: number, sumSquaredNorms2: number): number {
   const mu = trace / dims
   const delta = (frob - mu * mu * dims) / dims
   const beta = (sumSquaredNorms2 - n * frob) / (n * n * dims)
@@ -124,13 +129,12 @@ function orthonormalize(q: Float64Array, dims: number, m: number): void {
   }
 }
 
-/** Top-k eigenpairs of a symmetric [dims × dims] matrix: subspace iteration with oversampling, then Rayleigh–Ritz. */
-export function topEigen(matrix: Float64Array, dims: number, k: number, seed = 1): { values: Float64Array; vectors: Float64Array } {
-  const m = Math.min(dims, k + 10)
-  const random = seededRandom(seed)
-  let q = Float64Array.from({ length: dims * m }, () => random() - 0.5)
-  orthonormalize(q, dims, m)
-  const product = (basis: Float64Array) => {
+/** out = A · basis for a symmetric [dims × dims] A and a [dims × m] basis (row-major). */
+export type SymmetricProduct = (basis: Float64Array, m: number) => Float64Array
+
+/** The product by a stored matrix. */
+export function matrixProduct(matrix: Float64Array, dims: number): SymmetricProduct {
+  return (basis, m) => {
     const out = new Float64Array(dims * m)
     for (let r = 0; r < dims; r++) {
       const row = r * dims
@@ -143,22 +147,97 @@ export function topEigen(matrix: Float64Array, dims: number, k: number, seed = 1
     }
     return out
   }
-  for (let iteration = 0; iteration < 40; iteration++) {
-    q = product(q)
+}
+
+/**
+ * Top-k eigenpairs of a symmetric [dims × dims] matrix given by its product: subspace iteration with
+ * oversampling, then Rayleigh–Ritz. Vectors come back row-major [k × dims].
+ */
+export function topEigen(
+  product: SymmetricProduct,
+  dims: number,
+  k: number,
+  seed = 1,
+  iterations = 24,
+): { values: Float64Array; vectors: Float64Array } {
+  const m = Math.min(dims, k + 12)
+  const random = seededRandom(seed)
+  let q: Float64Array = Float64Array.from({ length: dims * m }, () => random() - 0.5)
+  orthonormalize(q, dims, m)
+  for (let iteration = 0; iteration < iterations; iteration++) {
+    q = product(q, m)
     orthonormalize(q, dims, m)
   }
-  const sq = product(q)
+  const sq = product(q, m)
   const small = new Float64Array(m * m)
-  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) for (let r = 0; r < dims; r++) small[i * m + j] += q[r * m + i] * sq[r * m + j]
+  for (let r = 0; r < dims; r++) for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) small[i * m + j] += q[r * m + i] * sq[r * m + j]
   for (let i = 0; i < m; i++)
     for (let j = i + 1; j < m; j++) small[i * m + j] = small[j * m + i] = (small[i * m + j] + small[j * m + i]) / 2
   const { values, vectors } = symmetricEigen(small, m)
   const kept = Math.min(k, m)
-  // Row-major [k × dims]: row j is eigenvector j.
   const out = new Float64Array(kept * dims)
   for (let j = 0; j < kept; j++)
     for (let r = 0; r < dims; r++) for (let i = 0; i < m; i++) out[j * dims + r] += q[r * m + i] * vectors[i * m + j]
   return { values: values.slice(0, kept), vectors: out }
+}
+
+/**
+ * Covariance facts of the rows without the [dims × dims] matrix when there are fewer rows than
+ * dimensions (a fine-tune's few cases): S·V = Xᵀ(X V)/n, ‖S‖²_F = ‖X Xᵀ‖²_F / n², tr S = tr(X Xᵀ)/n.
+ */
+export function covarianceFacts(rows: FeatureRows): {
+  mean: Float64Array
+  trace: number
+  frob: number
+  sumSquaredNorms2: number
+  product: SymmetricProduct
+} {
+  const { n, dims } = rows
+  if (2 * n >= dims) {
+    const { mean, covariance, sumSquaredNorms2 } = covarianceOf(rows)
+    let trace = 0
+    let frob = 0
+    for (let a = 0; a < dims; a++) trace += covariance[a * dims + a]
+    for (let i = 0; i < covariance.length; i++) frob += covariance[i] * covariance[i]
+    return { mean, trace, frob, sumSquaredNorms2, product: matrixProduct(covariance, dims) }
+  }
+  const mean = new Float64Array(dims)
+  for (let i = 0; i < n; i++) for (let a = 0; a < dims; a++) mean[a] += rows.data[i * dims + a] / n
+  const x = new Float64Array(n * dims)
+  for (let i = 0; i < n; i++) for (let a = 0; a < dims; a++) x[i * dims + a] = rows.data[i * dims + a] - mean[a]
+  const gram = new Float64Array(n * n)
+  for (let i = 0; i < n; i++)
+    for (let j = i; j < n; j++) {
+      let dot = 0
+      for (let a = 0; a < dims; a++) dot += x[i * dims + a] * x[j * dims + a]
+      gram[i * n + j] = gram[j * n + i] = dot
+    }
+  let trace = 0
+  let frob = 0
+  let sumSquaredNorms2 = 0
+  for (let i = 0; i < n; i++) {
+    trace += gram[i * n + i] / n
+    sumSquaredNorms2 += gram[i * n + i] ** 2
+  }
+  for (let i = 0; i < gram.length; i++) frob += (gram[i] / n) ** 2
+  const product: SymmetricProduct = (basis, m) => {
+    const xv = new Float64Array(n * m)
+    for (let i = 0; i < n; i++)
+      for (let a = 0; a < dims; a++) {
+        const v = x[i * dims + a]
+        if (v === 0) continue
+        for (let j = 0; j < m; j++) xv[i * m + j] += v * basis[a * m + j]
+      }
+    const out = new Float64Array(dims * m)
+    for (let i = 0; i < n; i++)
+      for (let a = 0; a < dims; a++) {
+        const v = x[i * dims + a] / n
+        if (v === 0) continue
+        for (let j = 0; j < m; j++) out[a * m + j] += v * xv[i * m + j]
+      }
+    return out
+  }
+  return { mean, trace, frob, sumSquaredNorms2, product }
 }
 
 /**
@@ -169,13 +248,11 @@ export function topEigen(matrix: Float64Array, dims: number, k: number, seed = 1
 export function fitMahalanobis(rows: FeatureRows, k: number): Omit<OodStats['mahalanobis'], 'threshold'> & { explained: number } {
   const { dims } = rows
   if (rows.n < 2) throw new Error(`fitting the out-of-distribution statistics needs at least 2 training images, got ${rows.n}`)
-  const { mean, covariance, sumSquaredNorms2 } = covarianceOf(rows)
-  const shrinkage = ledoitWolfShrinkage(covariance, dims, rows.n, sumSquaredNorms2)
-  let trace = 0
-  for (let a = 0; a < dims; a++) trace += covariance[a * dims + a]
+  const { mean, trace, frob, sumSquaredNorms2, product } = covarianceFacts(rows)
+  const shrinkage = shrinkageFrom(trace, frob, dims, rows.n, sumSquaredNorms2)
   const mu = trace / dims
   const kept = Math.min(k, dims - 1)
-  const { values, vectors } = topEigen(covariance, dims, kept)
+  const { values, vectors } = topEigen(product, dims, kept)
   const top = values.reduce((s, v) => s + Math.max(v, 0), 0)
   const rest = Math.max(trace - top, 0) / (dims - kept)
   return {

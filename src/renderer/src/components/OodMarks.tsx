@@ -41,7 +41,7 @@ export const OodChip = memo(function OodChip({ ood }: { ood: OodMark | null }) {
 export const OodBanner = memo(function OodBanner({ ood, heatmapShown }: { ood: OodMark | null; heatmapShown: boolean }) {
   if (!ood?.flagged) return null
   return (
-    <Box sx={{ position: 'absolute', top: 8, left: 16, right: 16, zIndex: 2, pointerEvents: 'none' }}>
+    <Box sx={{ position: 'absolute', top: 52, left: 16, right: 16, zIndex: 2, pointerEvents: 'none' }}>
       <Alert severity="warning" variant="filled" data-testid="ood-banner" sx={{ py: 0, pointerEvents: 'auto' }}>
         <AlertTitle sx={{ mb: 0 }}>Out of distribution: this image is not what the model was made for</AlertTitle>
         {oodScoreText(ood)}. The probabilities are not to be trusted.
