@@ -144,6 +144,7 @@ async function analyzeOne(
     )
   })
   const acquisition = deps.store.cases.get(caseId)?.acquisitionFlag ?? null
+  // The verdict as stored (a non-finite score is kept as null and flagged), beside the header's flag.
   return {
     caseId,
     probabilities,
