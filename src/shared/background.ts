@@ -1,5 +1,5 @@
 /** Background analysis: what the queue reports and what the UI asks of it (types only, no runtime). */
-import type { WorklistQuery } from './domain'
+import type { OodMark, WorklistQuery } from './domain'
 import type { ExplainMethod } from './explainMethods'
 
 export interface BackgroundCounts {
@@ -36,5 +36,5 @@ export interface BackgroundRequest {
 export interface BackgroundResults {
   model: { id: string; version: string }
   method: ExplainMethod
-  cases: Array<{ caseId: number; topFindings: Array<{ finding: string; probability: number }> }>
+  cases: Array<{ caseId: number; topFindings: Array<{ finding: string; probability: number }>; ood: OodMark | null }>
 }

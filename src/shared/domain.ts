@@ -21,6 +21,22 @@ export interface WorklistQuery {
   limit?: number
 }
 
+/**
+ * Whether a case lies outside what a model was made for (issue 18): the model's own in-distribution
+ * score against the threshold shipped with it, and what the image's header says before any model runs.
+ */
+export interface OodMark {
+  /** mahalanobis: distance of the pooled features to the training statistics; energy: the logits' joint energy */
+  method: 'mahalanobis' | 'energy' | null
+  /** higher = further from the training data; null when the model has no statistics (or gave a non-finite output) */
+  score: number | null
+  threshold: number | null
+  /** the score is above the threshold, or the header flags the image */
+  flagged: boolean
+  /** the header's reason ("DICOM ViewPosition is LL: a lateral view"), or null */
+  acquisition: string | null
+}
+
 export interface WorklistRow {
   id: number
   image: string
@@ -38,6 +54,8 @@ export interface WorklistRow {
   otherBoxes: number
   /** the default model's highest probabilities, when it has run on the case */
   topFindings: Array<{ finding: string; probability: number }>
+  /** the default model's out-of-distribution mark and the header's flag; null when neither is known */
+  ood: OodMark | null
 }
 
 export interface WorklistPage {
@@ -253,6 +271,10 @@ export const TRAIN_LAYERS: readonly TrainLayers[] = ['head', 'head+last-block']
 export interface CasePredictions {
   model: { id: string; version: string } | null
   probabilities: Array<{ finding: string; probability: number }>
+  /** this model's out-of-distribution mark on the case and the header's flag (null: neither known) */
+  ood: OodMark | null
+  /** why this model has no out-of-distribution check ("no out-of-distribution check: …"), or null */
+  oodUnavailable: string | null
 }
 
 export interface HeatmapData {

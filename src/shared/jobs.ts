@@ -5,7 +5,15 @@
  * the renderer, the CLI and the worker share one request type and one result type per kind.
  */
 import { z } from 'zod'
-import { TRAIN_LAYERS, type ImportRequest, type ImportSummary, type JobProgress, type JobState, type TrainLayers } from './domain'
+import {
+  TRAIN_LAYERS,
+  type ImportRequest,
+  type OodMark,
+  type ImportSummary,
+  type JobProgress,
+  type JobState,
+  type TrainLayers,
+} from './domain'
 import { EXPLAIN_METHODS, type ExplainMethod } from './explainMethods'
 import type { PacsPullSummary } from './pacs'
 import { pacsPullRequestSchema } from './pacsSchemas'
@@ -111,6 +119,8 @@ export interface CaseAnalysis {
   image: string
   probabilities: Record<string, number>
   heatmaps: Array<{ id: number; finding: string; method: ExplainMethod; width: number; height: number }>
+  /** the model's out-of-distribution verdict and the header's flag; null when the model has no check and the header none */
+  ood: OodMark | null
 }
 
 export interface AnalysisResult {
@@ -120,6 +130,8 @@ export interface AnalysisResult {
   providerAttempts: ProviderAttempt[]
   cases: CaseAnalysis[]
   seconds: number
+  /** why the model has no out-of-distribution check ("no out-of-distribution check: …"); null when it has one */
+  oodUnavailable: string | null
 }
 
 export interface EpochReport {

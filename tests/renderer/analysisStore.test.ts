@@ -22,12 +22,27 @@ function server(models = [model('m', true)]) {
     'analysis:predictions': ({ caseId }: { caseId: number }) => ({
       model: { id: 'm', version: '1.0.0' },
       probabilities: probabilities[caseId] ?? [],
+      // Case 2 is out of distribution for the model.
+      ood: caseId === 2 ? { method: 'mahalanobis', score: 61.5, threshold: 36.7, flagged: true, acquisition: null } : null,
+      oodUnavailable: null,
     }),
     'heatmaps:get': ({ caseId, finding }: { caseId: number; finding: string }) => heatmap(caseId * 100, caseId, finding),
   })
 }
 
 describe('analysis store', () => {
+  it("carries the model's out-of-distribution mark of the open case, and forgets it on the next case", async () => {
+    const fake = server()
+    const store = createAnalysisStore(fake.api)
+    store.openCase(2)
+    await settle()
+    expect(store.getState().ood).toMatchObject({ flagged: true, score: 61.5 })
+    store.openCase(1)
+    expect(store.getState().ood).toBeNull()
+    await settle()
+    expect(store.getState().ood).toBeNull()
+  })
+
   it("opens a case: models, then predictions highest first, then the top finding's heatmap", async () => {
     const fake = server()
     const store = createAnalysisStore(fake.api)

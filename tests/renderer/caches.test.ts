@@ -93,7 +93,12 @@ describe('LRU cache of closable values', () => {
 })
 
 describe('prefetched model results', () => {
-  const results = (finding: string): PrefetchedResults => ({ predictions: [{ finding, probability: 0.9 }], heatmap: null })
+  const results = (finding: string): PrefetchedResults => ({
+    predictions: [{ finding, probability: 0.9 }],
+    heatmap: null,
+    ood: null,
+    oodUnavailable: null,
+  })
 
   it('is taken once, by case, model and method: the value once arrived, else the promise', async () => {
     const prefetch = createResultPrefetch()

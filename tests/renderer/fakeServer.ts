@@ -55,6 +55,7 @@ export function row(id: number): WorklistRow {
     myBoxes: 0,
     otherBoxes: 0,
     topFindings: [],
+    ood: null,
   }
 }
 

@@ -84,6 +84,9 @@ describe.runIf(HAS_NIH)('cxr-lens CLI', () => {
     expect(infer).toMatchObject({ model: { id: 'tiny-resnet', version: '0.0.1-test' }, provider: 'cpu' })
     expect(infer.cases).toHaveLength(12)
     expect(Object.keys(infer.cases[0].probabilities)).toHaveLength(14)
+    // The test model has no out-of-distribution statistics: every case says null, and the output why.
+    expect(infer.cases.every((c: { ood: unknown }) => c.ood === null)).toBe(true)
+    expect(infer.ood_unavailable).toMatch(/^no out-of-distribution check: model tiny-resnet 0.0.1-test has no ood\.json/)
     const out = join(dir.path, 'overlays')
     const explained = await cli([
       'explain',
@@ -111,6 +114,36 @@ describe.runIf(HAS_NIH)('cxr-lens CLI', () => {
     })
     expect(readFileSync(`${stem}.npy`).subarray(1, 6).toString()).toBe('NUMPY')
     expect((await cli(['explain', '--model', 'tiny-resnet', '--method', 'magic', '--all', '--data-dir', dataDir])).code).toBe(2)
+  })
+
+  it('infer and explain --json carry ood {score, threshold, flagged} from the reference model', async () => {
+    const infer = JSON.parse(
+      (await cli(['infer', '--model', 'cxr-mobilenet-v1', '--case', names[0], '--json', '--data-dir', dataDir])).stdout,
+    )
+    expect(infer.ood_unavailable).toBeNull()
+    const ood = {
+      score: expect.any(Number),
+      threshold: expect.any(Number),
+      flagged: expect.any(Boolean),
+      method: 'mahalanobis',
+      acquisition: null,
+    }
+    expect(infer.cases[0]).toMatchObject({ image: names[0], ood })
+    const args = [
+      '--model',
+      'cxr-mobilenet-v1',
+      '--method',
+      'cam',
+      '--finding',
+      'Mass',
+      '--case',
+      names[0],
+      '--json',
+      '--data-dir',
+      dataDir,
+    ]
+    const explained = JSON.parse((await cli(['explain', ...args])).stdout)
+    expect(explained).toMatchObject({ ood_unavailable: null, cases: [{ ood: { ...ood, score: infer.cases[0].ood.score } }] })
   })
 
   it('explains with Score-CAM on the top N channels, and refuses a bad --channels', async () => {

@@ -6,7 +6,7 @@ import { htmlReport } from '../../src/main/evaluation/htmlReport'
 import type { ClassificationRow } from '../../src/main/evaluation/reportTypes'
 import { InferenceEngine } from '../../src/main/model/inferenceEngine'
 import { loadModelPackage } from '../../src/main/model/modelPackage'
-import { BOXES_CSV, csvBoxes, HAS_NIH, imageFolder, LABELS_CSV, NIH_256, tempDir } from './helpers'
+import { BOXES_CSV, csvBoxes, HAS_NIH, imageFolder, LABELS_CSV, NIH_256, REFERENCE_MODEL_DIR, tempDir } from './helpers'
 
 const dir = tempDir()
 const engine = new InferenceEngine({ providers: ['cpu'], threads: 1 })
@@ -51,10 +51,43 @@ describe.runIf(HAS_NIH)('evaluate on real NIH images', () => {
       expect(row.iobb_acc['0.1']!).toBeGreaterThanOrEqual(row.iobb_acc['0.5']!)
     }
     expect(Object.keys(report.localization_prior)).toEqual(report.localization.Cardiomegaly ? ['Cardiomegaly'] : [])
+    // The test model has no out-of-distribution statistics: the report says so, and excludes nothing.
+    expect(report.ood).toMatchObject({ unavailable: expect.stringMatching(/^no out-of-distribution check/), flagged: null, excluded: 0 })
     const html = await htmlReport(report, outputs, pkg.manifest)
+    expect(html).toContain('Out-of-distribution check: none (no out-of-distribution check')
     expect(html).toContain('ChestX-ray8 (Wang et al. 2017, Table 4)')
     expect(html).toMatch(/<polyline points=/)
     expect(html).toMatch(/data:image\/png;base64,/)
+  })
+
+  it("counts the images the reference model's check flags, keeping every one of them in the report", async () => {
+    const pkg = loadModelPackage(REFERENCE_MODEL_DIR)
+    const boxes = csvBoxes()
+    const folder = imageFolder(
+      join(dir.path, 'ood'),
+      NIH_256,
+      readdirSync(NIH_256)
+        .filter((n) => !boxes.has(n))
+        .slice(0, 6),
+    )
+    const { report, outputs } = await evaluateModel(pkg, engine, {
+      imagesDir: folder,
+      labelsCsv: LABELS_CSV,
+      method: 'gradcam',
+      threshold: 'otsu',
+    })
+    expect(outputs.every((o) => o.ood !== null)).toBe(true)
+    const flagged = outputs.filter((o) => o.ood!.flagged).map((o) => o.c.image)
+    expect(report.ood).toEqual({
+      method: 'mahalanobis',
+      threshold: pkg.ood!.mahalanobis.threshold,
+      images: 6,
+      flagged: flagged.length,
+      rate: flagged.length / 6,
+      flagged_images: flagged,
+      excluded: 0,
+    })
+    expect(report.images).toBe(6) // flagged images stay in the evaluation
   })
 
   it('adds the paper protocol, baselines, intervals, another model, a second method, faithfulness and the sanity check', async () => {

@@ -67,6 +67,15 @@ describe.runIf(HAS_NIH)('fine-tuning the final layer', () => {
     const child = registry.get('tiny-resnet', result.child.version).pkg
     expect(child.manifest.sha256).not.toBe(parent.manifest.sha256)
     expect(child.manifest.provenance.parent).toMatchObject({ version: '0.0.1-test' })
+    // Its own out-of-distribution statistics from its training cases, though the parent had none.
+    expect(parent.ood).toBeNull()
+    expect(child.manifest.ood?.file).toBe('ood.json')
+    expect(child.ood).toMatchObject({
+      method: 'mahalanobis',
+      passRate: 0.95,
+      mahalanobis: { dims: 32 },
+      provenance: { createdBy: 'cxr-lens train' },
+    })
     const a = readFileSync(parent.modelPath)
     const b = readFileSync(child.modelPath)
     expect(b.length).toBe(a.length)
@@ -129,6 +138,10 @@ describe.runIf(HAS_NIH)('fine-tuning the last block and the final layer', () => 
           activation: 'relu6',
         })
         expect(child.manifest.provenance.createdBy).toBe('cxr-lens train (final layer and last block)')
+        // The last block changes the features: the child's statistics are its own (the parent's choice of score).
+        expect(child.ood).toMatchObject({ method: parent.ood!.method, mahalanobis: { dims: 1024 } })
+        expect(Array.from(child.ood!.mahalanobis.mean.subarray(0, 8))).not.toEqual(Array.from(parent.ood!.mahalanobis.mean.subarray(0, 8)))
+        expect(child.manifest.modelCard.outOfDistribution).toMatchObject({ method: parent.ood!.method })
         // Only the bytes of the four trained initializers differ from the parent's file, and all four changed.
         const graph = readOnnxGraph(readFileSync(parent.modelPath))
         const ranges = [parent.lastBlock!.weight, parent.lastBlock!.bias!, 'classifier.weight', 'classifier.bias'].map((name) => {
@@ -154,6 +167,7 @@ describe.runIf(HAS_NIH)('fine-tuning the last block and the final layer', () => 
           { caseIds: [1, 2], model: 'cxr-mobilenet-v1', version: result.child.version, methods: ['gradcam'], findings: ['Effusion'] },
         )
         expect(analysis.cases.map((c) => c.heatmaps.length)).toEqual([1, 1])
+        for (const c of analysis.cases) expect(c.ood).toMatchObject({ method: parent.ood!.method, score: expect.any(Number) })
         const map = blockStore.results.heatmap(1, 'cxr-mobilenet-v1', result.child.version, 'Effusion', 'gradcam')!
         expect(map.data.every(Number.isFinite)).toBe(true)
         expect(Math.max(...map.data)).toBeGreaterThan(0)

@@ -331,8 +331,11 @@ describe('readers from before secrets existed', () => {
       const raw = new Database(path)
       for (const column of ['secret_hash', 'administrator', 'failed_logins', 'last_failed_at'])
         raw.exec(`ALTER TABLE readers DROP COLUMN ${column}`)
-      // ...and without what later migrations add (the background analysis queue, 006).
+      // ...and without what later migrations add (the background analysis queue, 006; PACS, 007 and 008; out-of-distribution, 009).
       raw.exec('DROP TABLE analysis_queue')
+      for (const table of ['pacs_connections', 'case_sources', 'pacs_sr_imports', 'pacs_boxes']) raw.exec(`DROP TABLE ${table}`)
+      raw.exec('DROP TABLE prediction_ood')
+      raw.exec('ALTER TABLE cases DROP COLUMN acquisition_flag')
       raw.pragma('user_version = 4')
       raw.close()
 

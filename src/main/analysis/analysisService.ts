@@ -8,6 +8,8 @@ import type { AnalysisRequest, AnalysisResult, CaseAnalysis } from '../../shared
 import { backgroundSource, type Background } from './backgrounds'
 import { inferInBatches, type InferredBatch } from '../model/batchedInference'
 import { log } from '../logging/log'
+import { oodScores, oodVerdict } from '../model/oodScore'
+import { oodMark, type StoredOod } from '../store/resultRepository'
 
 export interface AnalyzeHooks {
   signal?: AbortSignal
@@ -80,6 +82,7 @@ export async function analyzeCases(
     providerAttempts: attempts,
     cases: results,
     seconds: (performance.now() - started) / 1000,
+    oodUnavailable: pkg.ood ? null : (pkg.oodMissing ?? `no out-of-distribution check: model ${manifest.id} ${manifest.version} has none`),
   }
 }
 
@@ -99,6 +102,10 @@ async function analyzeOne(
   const classes = manifest.findings.length
   const probabilities = Object.fromEntries(manifest.findings.map((f, c) => [f, batch.result.probabilities[index * classes + c]]))
   const features = batch.featureMap(index)
+  // From the same engine output the probabilities came from: train (ood:fit) and serve agree.
+  const verdict: StoredOod | undefined = pkg.ood
+    ? oodVerdict(pkg.ood, oodScores(pkg.ood, batch.result.logits.subarray(index * classes, (index + 1) * classes), features))
+    : undefined
   const tensor = batch.tensors[index]
   const options = { grid: request.grid, samples: request.samples, seed: request.seed, channels: request.channels }
   const maps: Array<MethodOutput & { method: ExplainMethod }> = []
@@ -116,6 +123,7 @@ async function analyzeOne(
   }
   const stored = deps.store.transaction(() => {
     deps.store.results.putPredictions(caseId, manifest.id, manifest.version, probabilities)
+    if (verdict) deps.store.results.putOod(caseId, manifest.id, manifest.version, verdict)
     hooks.inTransaction?.(caseId)
     return maps.flatMap((m) =>
       findings.map((finding) => {
@@ -135,5 +143,12 @@ async function analyzeOne(
       }),
     )
   })
-  return { caseId, probabilities, heatmaps: stored }
+  const acquisition = deps.store.cases.get(caseId)?.acquisitionFlag ?? null
+  // The verdict as stored (a non-finite score is kept as null and flagged), beside the header's flag.
+  return {
+    caseId,
+    probabilities,
+    heatmaps: stored,
+    ood: oodMark(verdict && deps.store.results.ood(caseId, manifest.id, manifest.version), acquisition),
+  }
 }

@@ -10,6 +10,7 @@ import { isExplainMethod } from '../../shared/explainMethods'
 import type { InferenceEngine } from '../model/inferenceEngine'
 import type { ModelRegistry } from '../registry/modelRegistry'
 import type { QueueEntry } from '../store/analysisQueueRepository'
+import { oodMark } from '../store/resultRepository'
 import type { CaseStore } from '../store/caseStore'
 import { analyzeCases } from './analysisService'
 
@@ -88,7 +89,11 @@ async function analyseBatch(
     events.onResults?.({
       model: { id: modelId, version: modelVersion },
       method,
-      cases: caseIds.map((caseId) => ({ caseId, topFindings: deps.store.results.predictions(caseId, modelId, modelVersion).slice(0, 3) })),
+      cases: caseIds.map((caseId) => ({
+        caseId,
+        topFindings: deps.store.results.predictions(caseId, modelId, modelVersion).slice(0, 3),
+        ood: oodMark(deps.store.results.ood(caseId, modelId, modelVersion), deps.store.cases.get(caseId)?.acquisitionFlag ?? null),
+      })),
     })
   }
   try {

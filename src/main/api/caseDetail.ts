@@ -1,6 +1,7 @@
 import type { CaseDetail } from '../../shared/domain'
 import type { CaseRecord } from '../store/caseRepository'
 import type { CaseStore } from '../store/caseStore'
+import { oodMark } from '../store/resultRepository'
 
 /** Assembles the case view's data from the repositories. */
 export function caseDetail(
@@ -27,6 +28,7 @@ export function caseDetail(
     myBoxes,
     otherBoxes: boxList.length - myBoxes,
     topFindings,
+    ood: oodMark(context.model && store.results.ood(record.id, context.model.id, context.model.version), record.acquisitionFlag ?? null),
     path: record.path,
     sha256: record.sha256,
     format: record.format,

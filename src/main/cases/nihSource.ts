@@ -1,4 +1,5 @@
 import { readdirSync, statSync } from 'node:fs'
+import { acquisitionFlag } from './acquisitionCheck'
 import { extname, join, resolve } from 'node:path'
 import { clipBox } from '../../shared/boxClip'
 import type { ImportRequest } from '../../shared/domain'
@@ -101,6 +102,7 @@ export class NihFolderSource implements ImportSource<NihLabelRow | undefined, Pr
       pixelSpacingX: row?.pixelSpacingX ?? null,
       pixelSpacingY: row?.pixelSpacingY ?? null,
       importedAt: this.at,
+      acquisitionFlag: acquisitionFlag({ viewPosition: row?.view }, 'NIH CSV'),
     })
     const t = image.thumbnail
     store.cases.putThumbnail(caseId, t.mime, t.width, t.height, t.data)

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util'
 import { EXPLAIN_METHODS, isExplainMethod } from '../../shared/explainMethods'
 import { BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED } from '../evaluation/bootstrap'
 import { evaluateModel } from '../evaluation/evaluate'
-import { htmlReport } from '../evaluation/htmlReport'
+import { htmlReport, oodLine } from '../evaluation/htmlReport'
 import { saveSanityRecord } from '../evaluation/sanityRecord'
 import { machinePolicy } from '../config/policy'
 import { htmlToPdf } from '../interchange/pdf'
@@ -129,6 +129,7 @@ export async function runEvaluate(ctx: CliContext, args: string[]): Promise<numb
     )
   }
   for (const flag of report.explanation_flags ?? []) console.log(`  FLAG: ${flag}`)
+  console.log(`  ${oodLine(report.ood)}`)
   console.log(
     `report: ${[values.out, values.html, values.pdf]
       .filter(Boolean)

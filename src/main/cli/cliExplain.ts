@@ -8,6 +8,7 @@ import { EXPLAIN_METHOD_FACTS, EXPLAIN_METHODS, isExplainMethod } from '../../sh
 import { analyzeCases } from '../analysis/analysisService'
 import type { AnalysisRequest } from '../../shared/jobs'
 import { UsageError, type CliContext } from './cliContext'
+import { oodJson, oodText } from './cliOod'
 
 export const EXPLAIN_USAGE = `cxr-lens explain --model ID --method ${EXPLAIN_METHODS.join('|')} [--finding F] (--case NAME ... | --all) [--out DIR] [--global] [--background blur|mean] [--grid N] [--samples N] [--channels N] [--json]`
 
@@ -133,7 +134,8 @@ export async function runExplain(ctx: CliContext, args: string[]): Promise<numbe
         provider: result.provider,
         method,
         seconds: result.seconds,
-        cases: result.cases,
+        cases: result.cases.map((c) => ({ ...c, ood: oodJson(c.ood) })),
+        ood_unavailable: result.oodUnavailable,
         files: written,
       }),
     )
@@ -147,6 +149,9 @@ export async function runExplain(ctx: CliContext, args: string[]): Promise<numbe
         `wrote ${written.length} file(s) (overlays with .npy and .json maps${global ? ', global summary' : ''}) to ${resolve(values.out)}`,
       )
     for (const g of global ?? []) console.log(`  ${g.finding}\tmean Σ|φ| ${g.meanTotal.toPrecision(3)} over ${g.cases} case(s)`)
+    if (result.oodUnavailable) console.log(`  (${result.oodUnavailable})`)
+    // A flagged case's maps are stored like any other, but said to be outside the training distribution.
+    for (const c of result.cases.filter((c) => c.ood?.flagged)) console.log(`${c.image}${oodText(c.ood)}`)
   }
   return 0
 }

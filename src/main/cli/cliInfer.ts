@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { analyzeCases } from '../analysis/analysisService'
 import { UsageError, type CliContext } from './cliContext'
+import { oodJson, oodText } from './cliOod'
 
 export const INFER_USAGE = 'cxr-lens infer --model ID [--finding F] (--case NAME ... | --all) [--threads N] [--json]'
 
@@ -37,7 +38,9 @@ export async function runInfer(ctx: CliContext, args: string[]): Promise<number>
         provider: result.provider,
         provider_attempts: result.providerAttempts,
         seconds: result.seconds,
-        cases: result.cases.map((c) => ({ image: c.image, probabilities: pick(c.probabilities) })),
+        cases: result.cases.map((c) => ({ image: c.image, probabilities: pick(c.probabilities), ood: oodJson(c.ood) })),
+        // Why every case's `ood` is null (or has no score): the model has no out-of-distribution check.
+        ood_unavailable: result.oodUnavailable,
       }),
     )
     return 0
@@ -46,11 +49,12 @@ export async function runInfer(ctx: CliContext, args: string[]): Promise<number>
     `model ${result.model.id} ${result.model.version}, provider ${result.provider}, ${result.cases.length} case(s) in ${result.seconds.toFixed(2)} s`,
   )
   for (const a of result.providerAttempts.filter((a) => !a.ok)) console.log(`  (${a.provider} not used: ${a.reason})`)
+  if (result.oodUnavailable) console.log(`  (${result.oodUnavailable})`)
   for (const c of result.cases) {
     const ranked = Object.entries(pick(c.probabilities))
       .sort((a, b) => b[1] - a[1])
       .slice(0, values.finding ? 1 : 3)
-    console.log(`${c.image}\t${ranked.map(([f, p]) => `${f} ${p.toFixed(3)}`).join('  ')}`)
+    console.log(`${c.image}\t${ranked.map(([f, p]) => `${f} ${p.toFixed(3)}`).join('  ')}${oodText(c.ood)}`)
   }
   return 0
 }

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import type { ModelPackage } from '../model/modelPackage'
 import type { CliContext } from './cliContext'
 
 export const MODELS_USAGE = 'cxr-lens models [--json] | cxr-lens models import DIR'
@@ -16,9 +17,11 @@ export function runModels(ctx: CliContext, args: string[]): number {
     const m = pkg.manifest
     console.log(
       values.json
-        ? JSON.stringify({ imported: { id: m.id, version: m.version, sha256: m.sha256, dir: pkg.dir } })
+        ? JSON.stringify({ imported: { id: m.id, version: m.version, sha256: m.sha256, dir: pkg.dir, ood: oodCheck(pkg) } })
         : `imported ${m.id} ${m.version} (${m.findings.length} findings) into ${pkg.dir}`,
     )
+    // The model runs without its statistics, but whoever installed it must know.
+    if (!values.json && pkg.oodMissing) console.log(`  warning: ${pkg.oodMissing}`)
     return 0
   }
   if (positionals.length) throw new Error(`unknown models subcommand "${positionals[0]}"\nusage: ${MODELS_USAGE}`)
@@ -33,6 +36,7 @@ export function runModels(ctx: CliContext, args: string[]): number {
           findings: pkg.manifest.findings,
           source,
           default: i === 0,
+          ood: oodCheck(pkg),
         })),
         broken,
       }),
@@ -48,4 +52,10 @@ export function runModels(ctx: CliContext, args: string[]): number {
   })
   for (const b of broken) console.error(`! ${b.error}`)
   return 0
+}
+
+/** A model's out-of-distribution check as the CLI prints it: its score and threshold, or why there is none. */
+function oodCheck(pkg: ModelPackage): { method: string; threshold: number } | { unavailable: string } {
+  if (!pkg.ood) return { unavailable: pkg.oodMissing ?? 'no out-of-distribution check' }
+  return { method: pkg.ood.method, threshold: pkg.ood.method === 'mahalanobis' ? pkg.ood.mahalanobis.threshold : pkg.ood.energy.threshold }
 }

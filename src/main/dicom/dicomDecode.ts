@@ -1,5 +1,6 @@
 import dicomParser from 'dicom-parser'
 import { Decoder as JpegLosslessDecoder } from 'jpeg-lossless-decoder-js'
+import { acquisitionFlag } from '../cases/acquisitionCheck'
 import { codeAge, codeSex, codeView } from '../cases/codedAttributes'
 import { checkGeometry, CodestreamError, jpegFrameHeader, type ExpectedFrame } from './codestreamHeaders'
 import { characterSetDecoder, decodedText } from './characterSet'
@@ -64,6 +65,8 @@ export interface DecodedDicom {
   window: { center: number; width: number } | null
   pixelSpacing: [number, number] | null
   viewPosition: string | null
+  /** why the header says this is not a frontal chest film (lateral ViewPosition, BodyPartExamined not CHEST), or null */
+  acquisitionFlag: string | null
   bitsStored: number
   transferSyntax: string
   burnedInAnnotation: boolean
@@ -325,6 +328,8 @@ export async function decodeDicom(bytes: Uint8Array, file: string): Promise<Deco
     pixelSpacing:
       spacing && spacing.length === 2 && spacing.every((v) => Number.isFinite(v) && v > 0 && v <= 100) ? [spacing[0], spacing[1]] : null,
     viewPosition: coded('ViewPosition', codeView(text(ds, 'x00185101')), 'a DICOM defined term (AP, PA, LL, RL, RLD, LLD, RLO, LLO)'),
+    // Read raw: LATERAL is not a defined term, so the coded view above would be null for it.
+    acquisitionFlag: acquisitionFlag({ viewPosition: text(ds, 'x00185101'), bodyPartExamined: text(ds, 'x00180015') }, 'DICOM'),
     bitsStored,
     transferSyntax: syntax,
     burnedInAnnotation: (text(ds, 'x00280301') ?? '').toUpperCase() === 'YES',

@@ -112,6 +112,7 @@ export abstract class DicomSource<M> implements ImportSource<M, Prepared> {
       sourceFormat: 'dicom',
       windowCenter: window?.center ?? null,
       windowWidth: window?.width ?? null,
+      acquisitionFlag: image.acquisitionFlag,
     })
     store.cases.putThumbnail(caseId, thumbnail.mime, thumbnail.width, thumbnail.height, thumbnail.data)
     if (sealedUids) store.caseSources.put(caseId, this.origin.kind, this.origin.pacsName, sealedUids, at)

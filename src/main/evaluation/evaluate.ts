@@ -1,4 +1,5 @@
 import { EXPLAIN_METHOD_FACTS, type ExplainMethod } from '../../shared/explainMethods'
+import { oodScores, oodVerdict, type OodVerdict } from '../model/oodScore'
 import { EVAL_GRID, evaluationGrid } from '../../shared/heatmapGrid'
 import { checkMethodSupported, runMethod } from '../explain/methods'
 import { blurBackground } from '../analysis/backgrounds'
@@ -15,7 +16,7 @@ import { readExternalPredictions } from './externalPredictions'
 import { paperRow, randomMap, scoreArm, toCaseArm, type ScoredArm } from './localizationArms'
 import { localizationIntervals, type CaseLocalization } from './localizationStats'
 import { scoreHeatmap } from '../../shared/localization'
-import type { ClassificationRow, EvaluationReport, LocalizationRow } from './reportTypes'
+import type { ClassificationRow, EvaluationReport, LocalizationRow, OodSummary } from './reportTypes'
 import { confusionAt, delong } from '../stats/roc'
 import { mean } from '../stats/mean'
 import { summarize, toGrid } from './localizationSummary'
@@ -54,6 +55,8 @@ export interface CaseOutput {
   maps: Map<string, Float32Array>
   /** the same for the comparison method, when one is asked for */
   compareMaps?: Map<string, Float32Array>
+  /** the model's out-of-distribution verdict, when it has statistics */
+  ood: OodVerdict | null
 }
 
 async function mapsOf(
@@ -101,8 +104,12 @@ async function runModel(
         const maps = boxed.length ? await mapsOf(method, pkg, engine, tensors[i], features, boxed) : new Map<string, Float32Array>()
         const compareMaps =
           compareMethod && boxed.length ? await mapsOf(compareMethod, pkg, engine, tensors[i], features, boxed) : undefined
+        const ood = pkg.ood
+          ? oodVerdict(pkg.ood, oodScores(pkg.ood, result.logits.subarray(i * classes, (i + 1) * classes), features))
+          : null
         out.push({
           c,
+          ood,
           probabilities: result.probabilities.slice(i * classes, (i + 1) * classes),
           maps,
           ...(compareMethod ? { compareMaps: compareMaps ?? new Map() } : {}),
@@ -112,6 +119,22 @@ async function runModel(
     { batchSize: 16, onProgress },
   )
   return out
+}
+
+/** How many evaluated images the check flagged; they stay in every figure (nothing is excluded). */
+function oodSummary(pkg: ModelPackage, outputs: CaseOutput[]): OodSummary {
+  if (!pkg.ood) return { unavailable: pkg.oodMissing ?? 'no out-of-distribution check', flagged: null, excluded: 0 }
+  const flagged = outputs.filter((o) => o.ood?.flagged).map((o) => o.c.image)
+  const threshold = pkg.ood.method === 'mahalanobis' ? pkg.ood.mahalanobis.threshold : pkg.ood.energy.threshold
+  return {
+    method: pkg.ood.method,
+    threshold,
+    images: outputs.length,
+    flagged: flagged.length,
+    rate: outputs.length ? flagged.length / outputs.length : 0,
+    flagged_images: flagged,
+    excluded: 0,
+  }
 }
 
 /** Per finding, the mask threshold maximizing mean IoU on validation cases. */
@@ -292,6 +315,7 @@ export async function evaluateModel(
       ...(faithfulness ? { faithfulness } : {}),
       ...(sanity ? { sanity } : {}),
       explanation_flags: flags,
+      ood: oodSummary(pkg, outputs),
       seconds: (performance.now() - started) / 1000,
     },
     outputs,

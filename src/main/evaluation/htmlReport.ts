@@ -117,8 +117,7 @@ export async function htmlReport(
           ],
         ]
       : []),
-    // OOD screening (issue 20's sibling work) sets ood_flagged; shown here when it is there
-    ...(report.ood_flagged !== undefined ? [['Cases flagged out of distribution', String(report.ood_flagged)] as [string, string]] : []),
+    ['Out-of-distribution check', oodLine(report.ood)],
     ['Run time', `${report.seconds.toFixed(1)} s`],
   ]
   const meta: ReportMeta = {
@@ -150,4 +149,11 @@ ${faithfulnessTable(report)}
 ${sanityTable(report)}
 ${await examplesSection(pickExamples(exampleCandidates(report, outputs), findings, 8), report.method)}`
   return reportDocument(meta, body, `.paper,.prior{display:block;font-size:11px}.paper{color:#6a1b9a}.prior{color:#777}${SECTION_STYLE}`)
+}
+
+/** The report's out-of-distribution line: how many images were flagged, and that none was left out. */
+export function oodLine(ood: EvaluationReport['ood']): string {
+  if (!ood) return 'Out-of-distribution check: not run.'
+  if (ood.flagged === null) return `Out-of-distribution check: none (${ood.unavailable}); no image excluded.`
+  return `Out-of-distribution check (${ood.method}, threshold ${ood.threshold.toFixed(2)}): ${ood.flagged} of ${ood.images} images flagged (${(100 * ood.rate).toFixed(1)}%); flagged images are kept in every figure, none excluded.`
 }

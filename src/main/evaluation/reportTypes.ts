@@ -62,6 +62,22 @@ export interface ExternalComparison {
   classification: Record<string, PairedAuroc & { auroc_ci_bootstrap_external: [number, number] | null }>
 }
 
+/**
+ * How many evaluated images the model's out-of-distribution check flagged (issue 18). Flagged images
+ * stay in every figure of the report: nothing is excluded silently (`excluded` is always 0).
+ */
+export type OodSummary =
+  | {
+      method: 'mahalanobis' | 'energy'
+      threshold: number
+      images: number
+      flagged: number
+      rate: number
+      flagged_images: string[]
+      excluded: 0
+    }
+  | { unavailable: string; flagged: null; excluded: 0 }
+
 export interface EvaluationReport {
   model: { id: string; version: string; sha256: string }
   images: number
@@ -91,8 +107,7 @@ export interface EvaluationReport {
   sanity?: SanityResult
   /** sentences naming each failed check of the method (faithfulness, sanity); empty when none failed or none ran */
   explanation_flags?: string[]
-  /** cases the out-of-distribution screen flagged (set by the OOD check when it runs; the report shows it when present) */
-  ood_flagged?: number
+  ood?: OodSummary
   seconds: number
 }
 

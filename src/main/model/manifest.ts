@@ -63,6 +63,14 @@ export const manifestSchema = z
       .strict()
       .optional(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /**
+     * The out-of-distribution statistics beside model.onnx (see oodStats.ts), hashed like it. Absent:
+     * the model has no out-of-distribution check and says so.
+     */
+    ood: z
+      .object({ file: z.literal('ood.json'), sha256: z.string().regex(/^[0-9a-f]{64}$/) })
+      .strict()
+      .optional(),
     /** Per-finding operating thresholds on the probability, chosen on validation data (e.g. max F1). */
     thresholds: z.record(z.string(), z.number().min(0).max(1)).optional(),
     /**

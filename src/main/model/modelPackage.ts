@@ -4,6 +4,7 @@ import { sha256Of } from './hashing'
 import { findLastBlock, NoLastBlockError, type LastBlock } from './lastBlock'
 import { manifestSchema, type ModelManifest } from './manifest'
 import { readOnnxGraph, type OnnxGraphInfo } from './onnxProto'
+import { loadOodStats, type OodStats } from './oodStats'
 
 /** One dense layer of a model's head, as [out][in] row-major weights. */
 export interface DenseLayer {
@@ -22,6 +23,9 @@ export interface ModelPackage {
   /** the 1×1 convolution block that makes the feature map, or why there is none (fine-tuning) */
   lastBlock: LastBlock | null
   lastBlockMissing?: string
+  /** the out-of-distribution statistics (ood.json), or null and why: the model then runs without the check */
+  ood: OodStats | null
+  oodMissing?: string
 }
 
 export class ModelPackageError extends Error {
@@ -144,11 +148,14 @@ export function loadModelPackage(dirPath: string): ModelPackage {
   }
   checkTensors(dir, manifest, graph)
   const head = readHead(dir, manifest, graph)
+  // A missing, tampered or corrupt ood.json never refuses the model: it runs without the check, saying why.
+  const loaded = loadOodStats(dir, manifest)
+  const ood = loaded.stats ? { ood: loaded.stats } : { ood: null, oodMissing: (loaded as { reason: string }).reason }
   try {
-    return { dir, modelPath, manifest, head, lastBlock: findLastBlock(manifest, graph) }
+    return { dir, modelPath, manifest, head, lastBlock: findLastBlock(manifest, graph), ...ood }
   } catch (error) {
     // A block the manifest declares must be there; an undeclared one is optional.
     if (!(error instanceof NoLastBlockError) || manifest.lastBlock) throw new ModelPackageError(dir, (error as Error).message)
-    return { dir, modelPath, manifest, head, lastBlock: null, lastBlockMissing: error.message }
+    return { dir, modelPath, manifest, head, lastBlock: null, lastBlockMissing: error.message, ...ood }
   }
 }

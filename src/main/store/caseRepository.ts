@@ -24,6 +24,8 @@ export interface NewCase {
   sourceFormat?: string | null
   windowCenter?: number | null
   windowWidth?: number | null
+  /** why the image's header says it is not a frontal chest film (see acquisitionCheck.ts); null when it does not */
+  acquisitionFlag?: string | null
 }
 
 export interface CaseRecord extends NewCase {
@@ -37,7 +39,7 @@ const CASE_COLUMNS = `c.id, c.image_name AS imageName, c.patient_id AS patientId
   c.original_width AS originalWidth, c.original_height AS originalHeight,
   c.pixel_spacing_x AS pixelSpacingX, c.pixel_spacing_y AS pixelSpacingY, c.status,
   c.imported_at AS importedAt, p.pseudo_id AS patientPseudoId, c.source_format AS sourceFormat,
-  c.window_center AS windowCenter, c.window_width AS windowWidth`
+  c.window_center AS windowCenter, c.window_width AS windowWidth, c.acquisition_flag AS acquisitionFlag`
 
 export class CaseRepository {
   private readonly insertStmt
@@ -53,9 +55,9 @@ export class CaseRepository {
   constructor(db: Db) {
     this.insertStmt = db.prepare(`INSERT INTO cases (image_name, patient_id, path, sha256, format, width, height,
       bit_depth, channels, view, age, sex, follow_up, original_width, original_height, pixel_spacing_x,
-      pixel_spacing_y, imported_at, source_format, window_center, window_width) VALUES (@imageName, @patientId, @path, @sha256,
+      pixel_spacing_y, imported_at, source_format, window_center, window_width, acquisition_flag) VALUES (@imageName, @patientId, @path, @sha256,
       @format, @width, @height, @bitDepth, @channels, @view, @age, @sex, @followUp, @originalWidth, @originalHeight, @pixelSpacingX,
-      @pixelSpacingY, @importedAt, @sourceFormat, @windowCenter, @windowWidth)`)
+      @pixelSpacingY, @importedAt, @sourceFormat, @windowCenter, @windowWidth, @acquisitionFlag)`)
     this.bySha = db.prepare(`SELECT ${CASE_COLUMNS} FROM cases c LEFT JOIN patients p ON p.id = c.patient_id WHERE c.sha256 = ?`)
     this.byId = db.prepare(`SELECT ${CASE_COLUMNS} FROM cases c LEFT JOIN patients p ON p.id = c.patient_id WHERE c.id = ?`)
     this.byName = db.prepare(
@@ -70,7 +72,9 @@ export class CaseRepository {
   }
 
   insert(record: NewCase): number {
-    return Number(this.insertStmt.run({ sourceFormat: null, windowCenter: null, windowWidth: null, ...record }).lastInsertRowid)
+    return Number(
+      this.insertStmt.run({ sourceFormat: null, windowCenter: null, windowWidth: null, acquisitionFlag: null, ...record }).lastInsertRowid,
+    )
   }
 
   findBySha(sha256: string): CaseRecord | undefined {

@@ -1,4 +1,13 @@
+import type { OodMark } from '../../shared/domain'
 import type { Db } from './database'
+
+/** One stored out-of-distribution verdict of a model version on a case. */
+export interface StoredOod {
+  method: 'mahalanobis' | 'energy'
+  score: number | null
+  threshold: number
+  flagged: boolean
+}
 
 export interface StoredHeatmap {
   id: number
@@ -38,8 +47,19 @@ export class ResultRepository {
   private readonly latestPerCase
   private readonly chain
   private readonly table
+  private readonly putOodStmt
+  private readonly oodOf
+  private readonly oodTable
 
   constructor(db: Db) {
+    this.putOodStmt =
+      db.prepare(`INSERT INTO prediction_ood (case_id, model_id, model_version, method, score, threshold, flagged, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, model_id, model_version) DO UPDATE SET method = excluded.method,
+      score = excluded.score, threshold = excluded.threshold, flagged = excluded.flagged, created_at = excluded.created_at`)
+    this.oodOf = db.prepare(
+      `SELECT method, score, threshold, flagged FROM prediction_ood WHERE case_id = ? AND model_id = ? AND model_version = ?`,
+    )
+    this.oodTable = db.prepare(`SELECT case_id AS caseId, flagged FROM prediction_ood WHERE model_id = ? AND model_version = ?`)
     this.putPrediction = db.prepare(`INSERT INTO predictions (case_id, model_id, model_version, finding, probability, created_at)
       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, model_id, model_version, finding)
       DO UPDATE SET probability = excluded.probability, created_at = excluded.created_at`)
@@ -76,6 +96,23 @@ export class ResultRepository {
     at = new Date().toISOString(),
   ): void {
     for (const [finding, p] of Object.entries(probabilities)) this.putPrediction.run(caseId, modelId, version, finding, p, at)
+  }
+
+  /** Stored beside the probabilities, in the same transaction (the analysis service calls both). */
+  putOod(caseId: number, modelId: string, version: string, ood: StoredOod, at = new Date().toISOString()): void {
+    const score = ood.score !== null && Number.isFinite(ood.score) ? ood.score : null
+    this.putOodStmt.run(caseId, modelId, version, ood.method, score, ood.threshold, ood.flagged || score === null ? 1 : 0, at)
+  }
+
+  ood(caseId: number, modelId: string, version: string): StoredOod | undefined {
+    const row = this.oodOf.get(caseId, modelId, version) as (Omit<StoredOod, 'flagged'> & { flagged: number }) | undefined
+    return row && { ...row, flagged: row.flagged === 1 }
+  }
+
+  /** Case ids a model version flagged or passed (evaluation counts them). */
+  oodFlags(modelId: string, version: string): Map<number, boolean> {
+    const rows = this.oodTable.all(modelId, version) as Array<{ caseId: number; flagged: number }>
+    return new Map(rows.map((r) => [r.caseId, r.flagged === 1]))
   }
 
   predictions(caseId: number, modelId: string, version: string): Array<{ finding: string; probability: number }> {
@@ -118,6 +155,18 @@ export class ResultRepository {
 
   heatmapById(id: number): StoredHeatmap | undefined {
     return decode(this.byId.get(id) as HeatmapRow | undefined)
+  }
+}
+
+/** A case's mark for the worklist and case view: the model's stored verdict and the header's flag. */
+export function oodMark(stored: StoredOod | undefined, acquisition: string | null): OodMark | null {
+  if (!stored && !acquisition) return null
+  return {
+    method: stored?.method ?? null,
+    score: stored?.score ?? null,
+    threshold: stored?.threshold ?? null,
+    flagged: Boolean(stored?.flagged) || acquisition !== null,
+    acquisition,
   }
 }
 

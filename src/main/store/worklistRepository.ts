@@ -1,5 +1,6 @@
 import type { CaseStatus, FindingCount, WorklistPage, WorklistQuery, WorklistRow } from '../../shared/domain'
 import type { Db } from './database'
+import { oodMark, type StoredOod } from './resultRepository'
 
 /** Sort keys map to fixed SQL; user input never reaches the ORDER BY text. */
 const SORT_SQL: Record<NonNullable<WorklistQuery['sort']>, string> = {
@@ -16,9 +17,11 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (ch) => `\\${ch}`)
 }
 
-interface RawRow extends Omit<WorklistRow, 'findings' | 'topFindings'> {
+interface RawRow extends Omit<WorklistRow, 'findings' | 'topFindings' | 'ood'> {
   findings: string | null
   topFindings: string | null
+  acquisitionFlag: string | null
+  ood: string | null
 }
 
 /** Which model's predictions the rows show (the default model), if any. */
@@ -39,7 +42,10 @@ export class WorklistRepository {
         (SELECT group_concat(finding, '|') FROM (SELECT DISTINCT finding FROM labels l WHERE l.case_id = c.id ORDER BY finding)) AS findings,
         (SELECT json_group_array(json_object('finding', finding, 'probability', probability)) FROM (SELECT finding, probability
           FROM predictions r WHERE r.case_id = c.id AND r.model_id = @modelId AND r.model_version = @modelVersion
-          ORDER BY probability DESC LIMIT 3)) AS topFindings
+          ORDER BY probability DESC LIMIT 3)) AS topFindings,
+        c.acquisition_flag AS acquisitionFlag,
+        (SELECT json_object('method', method, 'score', score, 'threshold', threshold, 'flagged', flagged) FROM prediction_ood o
+          WHERE o.case_id = c.id AND o.model_id = @modelId AND o.model_version = @modelVersion) AS ood
       FROM cases c LEFT JOIN patients p ON p.id = c.patient_id WHERE c.id IN (SELECT value FROM json_each(@ids))`)
     this.findingCountsStmt = db.prepare(
       'SELECT finding, count(DISTINCT case_id) AS cases FROM labels GROUP BY finding ORDER BY cases DESC, finding',
@@ -112,12 +118,16 @@ export class WorklistRepository {
       ).map((row) => [row.id, row]),
     )
     const raw = ids.map((id) => byId.get(id)!).filter(Boolean)
-    const rows = raw.map((row) => ({
-      ...row,
-      findings: row.findings ? row.findings.split('|') : [],
-      otherBoxes: row.boxes - row.myBoxes,
-      topFindings: row.topFindings ? (JSON.parse(row.topFindings) as WorklistRow['topFindings']) : [],
-    }))
+    const rows = raw.map(({ acquisitionFlag, ood, ...row }) => {
+      const stored = ood ? (JSON.parse(ood) as Omit<StoredOod, 'flagged'> & { flagged: number }) : undefined
+      return {
+        ...row,
+        findings: row.findings ? row.findings.split('|') : [],
+        otherBoxes: row.boxes - row.myBoxes,
+        topFindings: row.topFindings ? (JSON.parse(row.topFindings) as WorklistRow['topFindings']) : [],
+        ood: oodMark(stored && { ...stored, flagged: stored.flagged === 1 }, acquisitionFlag),
+      }
+    })
     return { total, offset, rows }
   }
 

@@ -7,6 +7,7 @@ import type { CaseStore } from '../store/caseStore'
 import { blockInputs } from './blockInputs'
 import { checkpointPath, configHash, lockCheckpoint, readCheckpoint, removeCheckpoint, writeCheckpoint } from './checkpoint'
 import { pooledFeatures } from './featureExtraction'
+import { childOodStats } from './childOod'
 import { registerChild } from './registerChild'
 import { rowSet, type RowSet } from './rowSet'
 import { smote, smoteCounts } from './smote'
@@ -162,6 +163,8 @@ export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry
     const testRows = await compare(test)
     const macro = (rows: typeof valRows, key: 'childAuroc' | 'parentAuroc') => mean(rows.map((r) => r[key]))
     const param = (name: string) => child.params.find((p) => p.name === name)!.data
+    // Unbalanced rows: SMOTE points are not cases, so they must not shape the in-distribution statistics.
+    const ood = await childOodStats(child, setOf(trainItems), val, pkg.ood)
     const created = registerChild(deps.registry, pkg.modelPath, manifest, meta.version, {
       head: { weight: param('head.weight'), bias: param('head.bias') },
       block: block ? { def: block, weight: param('block.weight'), bias: param('block.bias') } : undefined,
@@ -174,6 +177,7 @@ export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry
         folds: meta.folds,
       },
       training: { cases: items.length, layers: request.layers, train: train.n, val: val.n, test: test.n, bestEpoch: trained.bestEpoch, options },
+      ood,
     })
     // Only once the version is registered: a crash before this resumes and registers the same version.
     if (path) removeCheckpoint(path)

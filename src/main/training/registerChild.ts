@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { sha256Of } from '../model/hashing'
 import type { LastBlock } from '../model/lastBlock'
 import type { ModelManifest } from '../model/manifest'
+import { OOD_FILE, serializeOodStats, type OodStats } from '../model/oodStats'
 import type { ModelRegistry } from '../registry/modelRegistry'
 import { patchInitializers, readOnnxGraph } from '../model/onnxProto'
 import type { LinearHead } from './trainables'
@@ -24,7 +25,7 @@ export function registerChild(
   parent: ModelManifest,
   version: string,
   weights: ChildWeights,
-  extra: { thresholds: Record<string, number>; metrics: Record<string, unknown>; training: Record<string, unknown> },
+  extra: { thresholds: Record<string, number>; metrics: Record<string, unknown>; training: Record<string, unknown>; ood?: OodStats },
 ) {
   const bytes = readFileSync(parentPath)
   const graph = readOnnxGraph(bytes)
@@ -38,16 +39,21 @@ export function registerChild(
   if (block) Object.assign(replacements, { [block.def.weight]: block.weight }, block.def.bias ? { [block.def.bias]: block.bias } : {})
   const patched = patchInitializers(bytes, graph, replacements)
   const what = block ? 'final layer and last block' : 'final layer'
+  // The parent's statistics describe the parent: the child gets its own file or none.
+  const oodBytes = extra.ood ? serializeOodStats(extra.ood) : null
+  const { ood: _parentOod, ...inherited } = parent
   const manifest: ModelManifest = {
-    ...parent, version, sha256: sha256Of(patched), thresholds: extra.thresholds,
+    ...inherited, version, sha256: sha256Of(patched), thresholds: extra.thresholds,
+    ...(oodBytes ? { ood: { file: OOD_FILE, sha256: sha256Of(oodBytes) } } : {}),
     ...(block ? { lastBlock: { input: block.def.input, weight: block.def.weight, ...(block.def.bias ? { bias: block.def.bias } : {}), activation: block.def.activation } } : {}),
     provenance: { ...parent.provenance, parent: { id: parent.id, version: parent.version, sha256: parent.sha256 }, createdBy: `cxr-lens train (${what})`, training: extra.training },
-    modelCard: { ...parent.modelCard, metrics: extra.metrics, trainingData: `${parent.modelCard.trainingData}; ${what} fine-tuned on ${String(extra.training.cases)} labelled cases of this workstation` },
+    modelCard: { ...parent.modelCard, metrics: extra.metrics, outOfDistribution: extra.ood ? { method: extra.ood.method, threshold: extra.ood.method === 'mahalanobis' ? extra.ood.mahalanobis.threshold : extra.ood.energy.threshold, fitted: extra.ood.provenance } : 'no out-of-distribution check', trainingData: `${parent.modelCard.trainingData}; ${what} fine-tuned on ${String(extra.training.cases)} labelled cases of this workstation` },
   }
   const dir = mkdtempSync(join(tmpdir(), 'cxr-finetune-'))
   try {
     writeFileSync(join(dir, 'model.onnx'), patched)
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2))
+    if (oodBytes) writeFileSync(join(dir, OOD_FILE), oodBytes)
     const entry = registry.import(dir)
     return { id: manifest.id, version, sha256: manifest.sha256, dir: entry.pkg.dir }
   } finally {

@@ -26,6 +26,8 @@ export interface Trainable {
   readonly params: TrainParam[]
   /** logits [n × C] without dropout */
   forward(x: Float32Array, n: number): Promise<Float32Array>
+  /** the pooled features [n × K] the head sees (what the out-of-distribution statistics describe) */
+  pooled(x: Float32Array, n: number): Promise<Float32Array>
   /** forward with dropout, then the loss gradient d loss / d logits [n × C] back to every parameter */
   backward(x: Float32Array, n: number, dropout: Dropout, lossGrad: (logits: Float32Array) => Float32Array): Promise<Float32Array[]>
 }
@@ -66,6 +68,7 @@ export function linearHeadTrainable(head: LinearHead, K: number): Trainable {
     inputSize: K,
     params: [{ name: 'head.weight', data: head.weight, decay: true, lrScale: 1 }, { name: 'head.bias', data: head.bias, decay: false, lrScale: 1 }],
     forward: logits,
+    pooled: async (x) => x,
     async backward(x, n, dropout, lossGrad) {
       const xd = Float32Array.from(x)
       dropoutInPlace(xd, dropout)
@@ -116,6 +119,7 @@ export function blockTrainable(block: { weight: Float32Array; bias: Float32Array
       { name: 'head.bias', data: head.bias, decay: false, lrScale: 1 },
     ],
     forward: async (x, n) => headLogits((await activations(x, n)).pooled, n),
+    pooled: async (x, n) => (await activations(x, n)).pooled,
     async backward(x, n, dropout, lossGrad) {
       const { z, pooled } = await activations(x, n)
       const mask = dropoutInPlace(pooled, dropout)

@@ -1,6 +1,7 @@
 import { UnsupportedError } from '../../errors/domainErrors'
 import type { Services } from '../../services/openServices'
 import type { HandlersOf } from './types'
+import { oodMark } from '../../store/resultRepository'
 
 /** Model runs and fine-tuning (worker jobs of the job map) and the stored predictions. */
 export function analysisHandlers(core: Services): HandlersOf<'analysis:start' | 'training:start' | 'analysis:predictions'> {
@@ -18,11 +19,16 @@ export function analysisHandlers(core: Services): HandlersOf<'analysis:start' | 
       return { jobId: jobs.start('train', request) }
     },
     'analysis:predictions': ({ caseId, model, version }) => {
-      if (registry.list().length === 0) return { model: null, probabilities: [] }
-      const { manifest } = registry.get(model, version).pkg
+      const acquisition = store.cases.get(caseId)?.acquisitionFlag ?? null
+      if (registry.list().length === 0)
+        return { model: null, probabilities: [], ood: oodMark(undefined, acquisition), oodUnavailable: null }
+      const { pkg } = registry.get(model, version)
+      const { manifest } = pkg
       return {
         model: { id: manifest.id, version: manifest.version },
         probabilities: store.results.predictions(caseId, manifest.id, manifest.version),
+        ood: oodMark(store.results.ood(caseId, manifest.id, manifest.version), acquisition),
+        oodUnavailable: pkg.ood ? null : (pkg.oodMissing ?? null),
       }
     },
   }

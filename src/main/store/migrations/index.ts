@@ -6,6 +6,7 @@ import { migration005 } from './005_reader_secrets'
 import { migration006 } from './006_analysis_queue'
 import { migration007 } from './007_pacs_connections'
 import { migration008 } from './008_case_sources'
+import { migration009 } from './009_ood'
 
 /**
  * Numbered migrations: entry i brings the schema from version i to i + 1 (recorded in
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly string[] = [
   migration006,
   migration007,
   migration008,
+  migration009,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -8,6 +8,7 @@ import { useVirtualizer } from '@tanstack/react-virtual'
 import type { WorklistRow } from '../../../shared/domain'
 import { findingColor } from '../canvas/findingColors'
 import { useWorklistState, type WorklistStore } from '../stores/worklistStore'
+import { OodChip } from './OodMarks'
 import { statusLabel } from './WorklistFilterBar'
 
 const ROW_HEIGHT = 52
@@ -65,14 +66,17 @@ function RowCells({ row }: { row: WorklistRow }) {
       <Typography variant="body2" sx={{ textAlign: 'right', whiteSpace: 'nowrap' }} title="Boxes: mine / others">
         {row.myBoxes} / {row.otherBoxes}
       </Typography>
-      <Chip
-        size="small"
-        label={statusLabel(row.status)}
-        title={statusLabel(row.status)}
-        color={STATUS_COLORS[row.status]}
-        variant={row.status === 'new' ? 'outlined' : 'filled'}
-        sx={{ '& .MuiChip-label': { px: 0.75 } }}
-      />
+      <Stack spacing={0.25} sx={{ alignItems: 'flex-start', minWidth: 0 }}>
+        <Chip
+          size="small"
+          label={statusLabel(row.status)}
+          title={statusLabel(row.status)}
+          color={STATUS_COLORS[row.status]}
+          variant={row.status === 'new' ? 'outlined' : 'filled'}
+          sx={{ '& .MuiChip-label': { px: 0.75 } }}
+        />
+        <OodChip ood={row.ood} />
+      </Stack>
     </>
   )
 }
@@ -98,6 +102,7 @@ const WorklistRowView = memo(function WorklistRowView({ row, index, start, selec
       data-status={row?.status}
       data-my-boxes={row?.myBoxes}
       data-other-boxes={row?.otherBoxes}
+      data-ood={row?.ood?.flagged ? 'flagged' : undefined}
       data-index={index}
       onClick={() => onOpen(index)}
       sx={{

@@ -8,7 +8,7 @@
  * boxes, the top probability; `hints` tells the store the first two.
  */
 import type { CxrApi } from '../../../shared/api'
-import type { HeatmapData, ModelSummary } from '../../../shared/domain'
+import type { HeatmapData, ModelSummary, OodMark } from '../../../shared/domain'
 import { headSupportsMethod, type ExplainMethod } from '../../../shared/explainMethods'
 import { errorMessage } from '../apiContext'
 import type { ColormapName } from '../canvas/colormaps'
@@ -39,6 +39,10 @@ export interface AnalysisState {
   /** Why `finding` is the one shown (null while there is none). */
   findingReason: MapReason | null
   heatmap: HeatmapData | null
+  /** The chosen model's out-of-distribution mark on the open case and the header's flag (null: neither known). */
+  ood: OodMark | null
+  /** Why the chosen model has no out-of-distribution check, or null. */
+  oodUnavailable: string | null
   /** Execution provider of the last run in this case view ('cpu', 'webgpu', 'cuda'). */
   provider: string | null
   colormap: ColormapName
@@ -97,6 +101,8 @@ export function createAnalysisStore(api: CxrApi, hints: AnalysisHints = NO_HINTS
     finding: null,
     findingReason: null,
     heatmap: null,
+    ood: null,
+    oodUnavailable: null,
     provider: null,
     colormap: DEFAULT_COLORMAP,
     opacity: 0.6,
@@ -181,6 +187,7 @@ export function createAnalysisStore(api: CxrApi, hints: AnalysisHints = NO_HINTS
   async function usePrefetched(results: PrefetchedResults | Promise<PrefetchedResults>, ticket: number): Promise<boolean> {
     const ready = results instanceof Promise ? await results : results
     if (ticket !== seq) return false
+    update({ ood: ready.ood, oodUnavailable: ready.oodUnavailable })
     const applied = applyPredictions(ready.predictions, ticket)
     const finding = applied instanceof Promise ? await applied : applied
     if (finding === undefined || ready.predictions.length === 0) return false
@@ -198,7 +205,7 @@ export function createAnalysisStore(api: CxrApi, hints: AnalysisHints = NO_HINTS
     const caseId = state.caseId
     const ticket = ++seq
     if (!model || caseId === null) {
-      update({ predictions: [], finding: null, findingReason: null, heatmap: null })
+      update({ predictions: [], finding: null, findingReason: null, heatmap: null, ood: null, oodUnavailable: null })
       return false
     }
     const ahead = prefetched.take(caseId, modelKey(model), state.method)
@@ -210,8 +217,9 @@ export function createAnalysisStore(api: CxrApi, hints: AnalysisHints = NO_HINTS
       }
     }
     try {
-      const { probabilities } = await api.analysis.predictions({ caseId, model: model.id, version: model.version })
+      const { probabilities, ood, oodUnavailable } = await api.analysis.predictions({ caseId, model: model.id, version: model.version })
       if (ticket !== seq) return false
+      update({ ood, oodUnavailable })
       const finding = await applyPredictions(byProbability(probabilities), ticket)
       return finding !== undefined && probabilities.length > 0 && (await loadHeatmap(finding))
     } catch (error) {
@@ -252,7 +260,17 @@ export function createAnalysisStore(api: CxrApi, hints: AnalysisHints = NO_HINTS
      * the known model list while the list is refreshed beside them.
      */
     openCase(caseId: number): void {
-      update({ caseId, predictions: [], finding: null, findingReason: null, heatmap: null, provider: null, error: null })
+      update({
+        caseId,
+        predictions: [],
+        finding: null,
+        findingReason: null,
+        heatmap: null,
+        ood: null,
+        oodUnavailable: null,
+        provider: null,
+        error: null,
+      })
       if (state.models !== null) void loadResults()
       void loadModels(state.models === null)
     },
@@ -265,7 +283,7 @@ export function createAnalysisStore(api: CxrApi, hints: AnalysisHints = NO_HINTS
         const filter = hints.filterFinding()
         // The boxes' findings matter only without a filter; a failure to get them just means the top finding.
         const boxes = filter ? null : (hints.boxFindingsAhead?.(caseId).catch(() => null) ?? null)
-        const [{ probabilities }, boxFindings] = await Promise.all([
+        const [{ probabilities, ood, oodUnavailable }, boxFindings] = await Promise.all([
           api.analysis.predictions({ caseId, model: model.id, version: model.version }),
           boxes,
         ])
@@ -273,7 +291,7 @@ export function createAnalysisStore(api: CxrApi, hints: AnalysisHints = NO_HINTS
         // The map the case will open on (a wrong guess costs one fetch at opening).
         const top = chooseMapFinding(predictions, { filter, boxFindings })?.finding
         const heatmap = top ? await api.heatmaps.get({ caseId, model: model.id, version: model.version, finding: top, method }) : null
-        return { predictions, heatmap }
+        return { predictions, heatmap, ood, oodUnavailable }
       })
     },
     selectModel(key: string): void {

@@ -3,13 +3,16 @@
  * An entry is taken once, when its case opens: what the case view shows afterwards is always asked
  * of the server again, so a result can only be as old as the reader's stay on the neighbour.
  */
-import type { HeatmapData } from '../../../shared/domain'
+import type { HeatmapData, OodMark } from '../../../shared/domain'
 
 export interface PrefetchedResults {
   /** Highest probability first. */
   predictions: Array<{ finding: string; probability: number }>
   /** The heatmap of the finding the case should open on as far as known ahead (the worklist filter, else the top one), or null. */
   heatmap: HeatmapData | null
+  /** the model's out-of-distribution mark on the case (and the header's flag) */
+  ood: OodMark | null
+  oodUnavailable: string | null
 }
 
 interface Entry {

@@ -192,7 +192,10 @@ export function createWorklistStore(api: CxrApi, onOpen: (caseId: number) => voi
      * as they land (top findings), to the loaded row in place, so the list stays in step without
      * refetching (and without losing the scroll position).
      */
-    patchRow(caseId: number, patch: Partial<Pick<WorklistRow, 'status' | 'boxes' | 'myBoxes' | 'otherBoxes' | 'topFindings'>>): void {
+    patchRow(
+      caseId: number,
+      patch: Partial<Pick<WorklistRow, 'status' | 'boxes' | 'myBoxes' | 'otherBoxes' | 'topFindings' | 'ood'>>,
+    ): void {
       const pages: Record<number, readonly WorklistRow[]> = {}
       let changed = false
       for (const [page, rows] of Object.entries(state.pages)) {

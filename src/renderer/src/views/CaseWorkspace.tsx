@@ -18,6 +18,7 @@ import { IouPanel } from '../components/IouPanel'
 import { ModelPanel } from '../components/ModelPanel'
 import { PredictionList } from '../components/PredictionList'
 import { ReadingPanel } from '../components/ReadingPanel'
+import { OodBanner } from '../components/OodMarks'
 import { ReviewBar, type ReviewBarProps } from '../components/ReviewBar'
 import { SendToPacsButton } from '../components/SendToPacsButton'
 import { WindowLevelControls } from '../components/WindowLevelControls'
@@ -143,6 +144,12 @@ const HeatmapSection = memo(function HeatmapSection({
   )
 })
 
+/** The open case's out-of-distribution banner (and heatmap label), from the chosen model's mark. */
+const CaseOodBanner = memo(function CaseOodBanner({ analysis, heatmapShown }: { analysis: AnalysisStore; heatmapShown: boolean }) {
+  const ood = useStoreSelector(analysis, (s) => s.ood)
+  return <OodBanner ood={ood} heatmapShown={heatmapShown} />
+})
+
 export function CaseWorkspace(props: CaseWorkspaceProps) {
   const { caseId, loaded, detail, error, status, overlay, finding, armed, paint, windowLevel, setWindowLevel, image, threshold } = props
   const boxState = useOptionalBoxState(loaded?.boxStore ?? null)
@@ -205,6 +212,7 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
             onDrawn={onDrawn}
           />
         )}
+        <CaseOodBanner analysis={props.stores.analysis} heatmapShown={overlay !== null} />
         {!loaded && !error && (
           <Box sx={{ flex: 1, display: 'grid', placeItems: 'center' }}>
             <CircularProgress />
