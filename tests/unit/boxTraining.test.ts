@@ -8,9 +8,14 @@ import { InferenceEngine } from '../../src/main/model/inferenceEngine'
 import { ModelRegistry } from '../../src/main/registry/modelRegistry'
 import { CaseStore } from '../../src/main/store/caseStore'
 import { databasePath } from '../../src/main/config/dataDir'
+import { evaluateModel } from '../../src/main/evaluation/evaluate'
+import { blockInputs } from '../../src/main/training/blockInputs'
+import { camLocalization } from '../../src/main/training/boxLocalization'
 import { boxSelection } from '../../src/main/training/boxSelection'
 import { boxTargets, caseBoxes } from '../../src/main/training/boxTargets'
 import { fineTune } from '../../src/main/training/fineTune'
+import { rowSet } from '../../src/main/training/rowSet'
+import { blockTrainable } from '../../src/main/training/trainables'
 import { BOXES_CSV, csvBoxes, HAS_NIH, imageFolder, LABELS_CSV, NIH_256, REFERENCE_VERSION, tempDir } from './helpers'
 
 /**
@@ -122,6 +127,65 @@ describe.runIf(HAS_NIH)('fine-tuning with boxes', () => {
         expect(child.manifest.modelCard.metrics).toHaveProperty('localization_val.weight', loc.weight)
         expect(child.manifest.provenance.training).toMatchObject({ boxSupervision: { weight: loc.weight, candidates: [0, 1] } })
         expect(readdirSync(join(root, 'training')).filter((f) => f.endsWith('.ckpt'))).toEqual([])
+      } finally {
+        store.close()
+      }
+    },
+  )
+
+  it(
+    'scores Grad-CAM on boxes as cxr-lens evaluate does: the parent on the same cases gets the same figures',
+    { timeout: 300_000 },
+    async () => {
+      const root = join(dir.path, 'same-as-evaluate')
+      const boxed = names.filter((n) => boxes.has(n)).slice(0, 16)
+      const folder = imageFolder(root, NIH_256, boxed)
+      const store = CaseStore.open(databasePath(root))
+      try {
+        await importNih(store, { imagesDir: folder, labelsCsv: LABELS_CSV, boxesCsv: BOXES_CSV })
+        const registry = new ModelRegistry(store, join(root, 'models'))
+        const pkg = registry.get('cxr-mobilenet-v1').pkg
+        const { report } = await evaluateModel(pkg, engine, {
+          imagesDir: folder,
+          labelsCsv: LABELS_CSV,
+          boxesCsv: BOXES_CSV,
+          method: 'gradcam',
+          threshold: 'otsu',
+        })
+        const ids = store.worklist.query({ offset: 0, limit: 100 }).rows.map((r) => r.id)
+        const block = pkg.lastBlock!
+        const { matrix, cells } = await blockInputs({ store, engine }, pkg, block, ids)
+        const findings = pkg.manifest.findings
+        const set = rowSet(
+          matrix,
+          cells * block.inChannels,
+          ids.map((_, i) => i),
+          () => new Uint8Array(findings.length),
+          findings.length,
+        )
+        const head = pkg.head[0]
+        const parent = blockTrainable(
+          {
+            weight: Float32Array.from(block.weightData),
+            bias: Float32Array.from(block.biasData),
+            activation: block.activation,
+            inChannels: block.inChannels,
+          },
+          { weight: Float32Array.from(head.weight), bias: Float32Array.from(head.bias) },
+          cells,
+          1,
+        )
+        const byCase = caseBoxes(store, ids, findings)
+        const [, h, w] = pkg.manifest.outputs.features.shape
+        const mine = await camLocalization(parent, set, (p) => byCase.get(ids[p]), { height: h, width: w })
+        expect(mine.size).toBeGreaterThan(2)
+        for (const [c, f] of mine) {
+          const theirs = report.localization[findings[c]]
+          expect(f.boxes, findings[c]).toBe(theirs.n_boxes)
+          expect(f.iouMean!, findings[c]).toBeCloseTo(theirs.iou_mean!, 2)
+          expect(f.iobb25!, findings[c]).toBeCloseTo(theirs.iobb_acc['0.25']!, 2)
+          expect(f.hitRate!, findings[c]).toBeCloseTo(theirs.hit_rate!, 2)
+        }
       } finally {
         store.close()
       }

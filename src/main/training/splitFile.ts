@@ -26,8 +26,8 @@ export function readSplitFile(path: string): Map<string, SplitPart> {
     const image = r.fields[col.get('image')!]?.trim() ?? ''
     const part = r.fields[col.get('split')!]?.trim() ?? ''
     if (!image) throw new Error(`${file} line ${r.line}: no image name`)
-    if (!PARTS.includes(part)) throw new Error(`${file} line ${r.line}: split is train, val or test, not "${part}"`)
-    if (out.has(image)) throw new Error(`${file} line ${r.line}: ${image} is listed twice`)
+    if (!PARTS.includes(part)) throw new Error(`${file} line ${r.line}: split is train, val or test, not "${part.slice(0, 40)}"`)
+    if (out.has(image)) throw new Error(`${file} line ${r.line}: ${image.slice(0, 80)} is listed twice`)
     out.set(image, part as SplitPart)
   }
   return out
