@@ -9,7 +9,7 @@
  *     --version 3.0.0 --command "…" --minutes 42 --out resources/models/cxr-mobilenet-v1
  */
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadModelPackage } from '../src/main/model/modelPackage'
 
@@ -36,7 +36,11 @@ const notes = values.notes ? JSON.parse(readFileSync(values.notes, 'utf8')) : {}
 const test = figures.models.find((m: { sha256: string }) => m.sha256 === child.sha256)
 if (!test) throw new Error(`${values.figures} has no figures for ${child.sha256}`)
 const parentTest = figures.models.find((m: { sha256: string }) => m.sha256 === parent.sha256) ?? null
-const training = child.provenance.training
+// the split file as the repository names it, not this machine's absolute path
+const training = {
+  ...child.provenance.training,
+  ...(child.provenance.training.splitFile ? { splitFile: relative(process.cwd(), child.provenance.training.splitFile) } : {}),
+}
 
 const manifest = {
   ...child,

@@ -271,7 +271,10 @@ describe.runIf(HAS_NIH)('a fine-tune below its parent', () => {
     const first = await cli([])
     expect(first.code, first.stderr).toBe(4)
     expect(first.stdout).toMatch(
-      /^not registered: 2\.0\.0\+ft\.\d+ scores below its parent \(validation macro AUROC .* vs .*\); run the same command with --register-if-worse/m,
+      new RegExp(
+        `^not registered: ${REFERENCE_VERSION.replace(/\./g, '\\.')}\\+ft\\.\\d+ scores below its parent \\(validation macro AUROC .* vs .*\\); run the same command with --register-if-worse`,
+        'm',
+      ),
     )
     const json = await cli(['--json'])
     expect(json.code).toBe(4)
