@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     const run = (layers: TrainLayers, maxEpochs: number) =>
       fineTune(
         { store, registry, engine, dataDir: work },
-        { model: values.model, layers, options: { maxEpochs } },
+        { model: values.model, layers, options: { maxEpochs }, registerIfWorse: true },
         {
           onEpoch: (r) =>
             process.stderr.write(`${layers} epoch ${r.epoch}: ${r.seconds.toFixed(2)} s, val macro AUROC ${r.valMacroAuroc?.toFixed(3)}\n`),

@@ -90,6 +90,14 @@ export interface TrainingRequest {
   seed?: number
   /** discard a checkpoint of the same configuration instead of resuming it */
   fresh?: boolean
+  /** the cases' boxes (dataset and readers') supervise where the class activation falls (needs head+last-block) */
+  boxes?: boolean
+  /** with `boxes`: the candidate box-loss weights λ (0, labels only, is always tried), one chosen on validation boxes */
+  boxWeights?: number[]
+  /** a CSV with columns image, split (train/val/test) fixing the split instead of drawing one; unlisted cases are left out */
+  splitFile?: string
+  /** register the new version even when it scores below its parent on validation (otherwise it waits for this decision) */
+  registerIfWorse?: boolean
 }
 
 export const trainingRequestSchema = z
@@ -105,6 +113,10 @@ export const trainingRequestSchema = z
     learningRate: z.number().positive().max(10).optional(),
     seed: z.number().int().optional(),
     fresh: z.boolean().optional(),
+    boxes: z.boolean().optional(),
+    boxWeights: z.array(z.number().min(0).max(100)).min(1).max(8).optional(),
+    splitFile: absolutePath.optional(),
+    registerIfWorse: z.boolean().optional(),
   })
   .strict() satisfies z.ZodType<TrainingRequest>
 
@@ -142,9 +154,58 @@ export interface EpochReport {
   seconds: number
 }
 
+/** Grad-CAM against boxes of one finding, scored as `cxr-lens evaluate` does (Otsu mask on the evaluation grid). */
+export interface BoxLocalizationFigures {
+  cases: number
+  boxes: number
+  /** mean IoU of the thresholded map with the boxes */
+  iouMean: number | null
+  /** T(IoBB ≥ 0.25): share of boxes some predicted box covers at IoBB ≥ 0.25 */
+  iobb25: number | null
+  /** pointing game: the map's maximum inside a box */
+  hitRate: number | null
+}
+
+export interface BoxLocalizationMeans {
+  iouMean: number | null
+  iobb25: number | null
+  hitRate: number | null
+}
+
+/** What box supervision did: the λ tried and chosen, and validation localization beside the parent's and the prior box's. */
+export interface TrainLocalization {
+  /** the box-loss weight of the new version */
+  weight: number
+  rule: string
+  candidates: Array<{
+    weight: number
+    valMacroAuroc: number | null
+    valIouMean: number | null
+    valIobb25: number | null
+    eligible: boolean
+  }>
+  /** cases with at least one box, per part of the split */
+  boxedCases: { train: number; val: number; test: number }
+  perFinding: Array<{
+    finding: string
+    child: BoxLocalizationFigures
+    parent: BoxLocalizationFigures
+    prior: BoxLocalizationFigures | null
+  }>
+  /** means over the findings with validation boxes (the prior's over those with a prior box) */
+  mean: { child: BoxLocalizationMeans; parent: BoxLocalizationMeans; prior: BoxLocalizationMeans | null }
+}
+
 export interface TrainResult {
   parent: { id: string; version: string }
-  child: { id: string; version: string; sha256: string; dir: string }
+  /** the registered version; null while a run below its parent waits for the decision */
+  child: { id: string; version: string; sha256: string; dir: string } | null
+  /** false: scored below the parent and not registered (run again with registerIfWorse to register it without retraining) */
+  registered: boolean
+  /** the version name the run has (or will have, once registered) */
+  version: string
+  /** why it is below its parent (validation macro AUROC, or localization with boxes); null when it is not */
+  belowParent: { reasons: string[] } | null
   layers: TrainLayers
   cases: number
   featureSeconds: number
@@ -163,6 +224,8 @@ export interface TrainResult {
   history: EpochReport[]
   epochSeconds: number[]
   checkpointSeconds: number[]
+  /** with boxes: localization on validation boxes and the λ search; null without */
+  localization: TrainLocalization | null
 }
 
 /** Each job kind: the request schema its start channel validates, and what the job yields. */

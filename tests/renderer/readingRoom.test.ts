@@ -212,6 +212,27 @@ describe('fine-tuning outcome', () => {
     expect(fineTuneOutcome(result(0.75, 0.74)).kind).toBe('ok')
     expect(fineTuneOutcome(result(null, 0.74)).kind).toBe('ok')
   })
+
+  it('asks before registering a version below its parent, naming the figures, with localization beside the parent and the prior box', () => {
+    const figures = (iouMean: number, iobb25: number, hitRate: number) => ({ iouMean, iobb25, hitRate })
+    const pending = { ...result(0.741, 0.752), child: null, registered: false, version: '1.0.0+ft.1', belowParent: { reasons: ['…'] } }
+    expect(fineTuneOutcome(pending)).toEqual({
+      kind: 'ask',
+      text: 'This version scores below its parent (0.741 vs 0.752 validation AUROC). Register anyway?',
+    })
+    const localization = {
+      weight: 1,
+      boxedCases: { train: 90, val: 20, test: 18 },
+      mean: { child: figures(0.14, 0.3, 0.4), parent: figures(0.15, 0.35, 0.45), prior: figures(0.13, 0.2, 0.5) },
+    }
+    const boxed = fineTuneOutcome({ ...pending, valMacroAuroc: { child: 0.76, parent: 0.752 }, localization })
+    expect(boxed.text).toBe('This version scores below its parent (0.140 vs 0.150 validation mean IoU). Register anyway?')
+    expect(boxed.localization).toBe(
+      'Grad-CAM on 20 validation cases with boxes (box weight 1): mean IoU 0.140 vs 0.150 (prior box 0.130), T(IoBB ≥ 0.25) 0.300 vs 0.350 (prior box 0.200), hit rate 0.400 vs 0.450 (prior box 0.500)',
+    )
+    // Registered anyway after the question: the plain below-parent message.
+    expect(fineTuneOutcome({ ...result(0.741, 0.752), registered: true, belowParent: { reasons: ['…'] } }).kind).toBe('below')
+  })
 })
 
 describe('model management', () => {

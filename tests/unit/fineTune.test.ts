@@ -50,7 +50,7 @@ describe.runIf(HAS_NIH)('fine-tuning the final layer', () => {
     const epochs: number[] = []
     const result = await fineTune(
       { store, registry, engine },
-      { model: 'tiny-resnet', layers: 'head', folds: 2, options: { maxEpochs: 4 } },
+      { model: 'tiny-resnet', layers: 'head', folds: 2, options: { maxEpochs: 4 }, registerIfWorse: true },
       { onEpoch: (r) => epochs.push(r.epoch) },
     )
     expect(result.cases).toBe(150)
@@ -64,7 +64,7 @@ describe.runIf(HAS_NIH)('fine-tuning the final layer', () => {
     expect(epochs.length).toBeGreaterThanOrEqual(3 * 2)
 
     const parent = registry.get('tiny-resnet', '0.0.1-test').pkg
-    const child = registry.get('tiny-resnet', result.child.version).pkg
+    const child = registry.get('tiny-resnet', result.child!.version).pkg
     expect(child.manifest.sha256).not.toBe(parent.manifest.sha256)
     expect(child.manifest.provenance.parent).toMatchObject({ version: '0.0.1-test' })
     // Its own out-of-distribution statistics from its training cases, though the parent had none.
@@ -95,7 +95,7 @@ describe.runIf(HAS_NIH)('fine-tuning the final layer', () => {
     // SMOTE adds synthetic positives to the training part only.
     expect(again.split.train).toBeGreaterThan(result.split.train)
     expect(again.split.val).toBe(result.split.val)
-    expect(again.child.sha256).not.toBe(result.child.sha256)
+    expect(again.child!.sha256).not.toBe(result.child!.sha256)
   })
 })
 
@@ -115,7 +115,7 @@ describe.runIf(HAS_NIH)('fine-tuning the last block and the final layer', () => 
         const messages: string[] = []
         const result = await fineTune(
           { store: blockStore, registry, engine, dataDir: root },
-          { model: 'cxr-mobilenet-v1', layers: 'head+last-block', options: { maxEpochs: 2, patience: 2 } },
+          { model: 'cxr-mobilenet-v1', layers: 'head+last-block', options: { maxEpochs: 2, patience: 2 }, registerIfWorse: true },
           { onProgress: (m) => messages.push(m) },
         )
         expect(result.layers).toBe('head+last-block')
@@ -130,7 +130,7 @@ describe.runIf(HAS_NIH)('fine-tuning the last block and the final layer', () => 
         expect(result.valMacroAuroc.parent).not.toBeNull()
 
         const parent = registry.get('cxr-mobilenet-v1', REFERENCE_VERSION).pkg
-        const child = registry.get('cxr-mobilenet-v1', result.child.version).pkg
+        const child = registry.get('cxr-mobilenet-v1', result.child!.version).pkg
         expect(child.manifest.lastBlock).toEqual({
           input: parent.lastBlock!.input,
           weight: parent.lastBlock!.weight,
@@ -164,11 +164,11 @@ describe.runIf(HAS_NIH)('fine-tuning the last block and the final layer', () => 
         // The engine's head check passes on the new version, its features differ, and Grad-CAM runs on it as on any model.
         const analysis = await analyzeCases(
           { store: blockStore, registry, engine },
-          { caseIds: [1, 2], model: 'cxr-mobilenet-v1', version: result.child.version, methods: ['gradcam'], findings: ['Effusion'] },
+          { caseIds: [1, 2], model: 'cxr-mobilenet-v1', version: result.child!.version, methods: ['gradcam'], findings: ['Effusion'] },
         )
         expect(analysis.cases.map((c) => c.heatmaps.length)).toEqual([1, 1])
         for (const c of analysis.cases) expect(c.ood).toMatchObject({ method: parent.ood!.method, score: expect.any(Number) })
-        const map = blockStore.results.heatmap(1, 'cxr-mobilenet-v1', result.child.version, 'Effusion', 'gradcam')!
+        const map = blockStore.results.heatmap(1, 'cxr-mobilenet-v1', result.child!.version, 'Effusion', 'gradcam')!
         expect(map.data.every(Number.isFinite)).toBe(true)
         expect(Math.max(...map.data)).toBeGreaterThan(0)
         const input = new Float32Array(3 * parent.manifest.input.height * parent.manifest.input.width).fill(0.1)
@@ -178,7 +178,13 @@ describe.runIf(HAS_NIH)('fine-tuning the last block and the final layer', () => 
         // A second run reads the block inputs from the cache in the data folder.
         const again = await fineTune(
           { store: blockStore, registry, engine, dataDir: root },
-          { model: 'cxr-mobilenet-v1', version: REFERENCE_VERSION, layers: 'head+last-block', options: { maxEpochs: 1 } },
+          {
+            model: 'cxr-mobilenet-v1',
+            version: REFERENCE_VERSION,
+            layers: 'head+last-block',
+            options: { maxEpochs: 1 },
+            registerIfWorse: true,
+          },
         )
         expect(again.featuresComputed).toBe(0)
       } finally {
@@ -212,7 +218,7 @@ describe.runIf(HAS_NIH)('training job', () => {
       const dispatch = createDispatcher(createHandlers(core), () => undefined)
       const messages: string[] = []
       core.jobs.on('progress', (p) => messages.push(p.message))
-      const started = await dispatch('training:start', { model: 'tiny-resnet', epochs: 3 })
+      const started = await dispatch('training:start', { model: 'tiny-resnet', epochs: 3, registerIfWorse: true })
       if (!started.ok) throw new Error(started.error.message)
       const finished = await core.jobs.wait((started.data as { jobId: string }).jobId)
       expect(finished.state).toBe('succeeded')

@@ -34,6 +34,8 @@ const trainArgs = (dataDir: string) => [
   '6',
   '--patience',
   '6',
+  // what is under test is resuming to the same weights, registered whatever they score
+  '--register-if-worse',
 ]
 
 async function prepare(name: string): Promise<{ dataDir: string; store: CaseStore }> {

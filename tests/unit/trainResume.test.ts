@@ -111,7 +111,13 @@ describe.runIf(HAS_NIH)('fine-tuning resumes from its checkpoint in the data fol
       registry.import(resolve(__dirname, '../fixtures/engine/tiny-resnet'))
       return { store, registry, engine, dataDir }
     }
-    const request = { model: 'tiny-resnet', layers: 'head' as const, folds: 2, options: { maxEpochs: 5, patience: 5 } }
+    const request = {
+      model: 'tiny-resnet',
+      layers: 'head' as const,
+      folds: 2,
+      options: { maxEpochs: 5, patience: 5 },
+      registerIfWorse: true,
+    }
     try {
       const a = await open('uninterrupted')
       const whole = await fineTune(a, request)
@@ -131,8 +137,8 @@ describe.runIf(HAS_NIH)('fine-tuning resumes from its checkpoint in the data fol
       expect(resumed.resumedFrom).toEqual({ fold: 2, epoch: 2 })
       expect(epochs).toEqual(['2:3', '2:4', '2:5', 'null:1', 'null:2', 'null:3', 'null:4', 'null:5'])
       expect(resumed.folds).toEqual(whole.folds)
-      expect(resumed.child.sha256).toBe(whole.child.sha256)
-      expect(readFileSync(join(resumed.child.dir, 'model.onnx')).equals(readFileSync(join(whole.child.dir, 'model.onnx')))).toBe(true)
+      expect(resumed.child!.sha256).toBe(whole.child!.sha256)
+      expect(readFileSync(join(resumed.child!.dir, 'model.onnx')).equals(readFileSync(join(whole.child!.dir, 'model.onnx')))).toBe(true)
       // Registered, so the checkpoint is gone; a third run starts afresh.
       expect(readdirSync(join(b.dataDir, 'training')).filter((f) => f.endsWith('.ckpt'))).toHaveLength(0)
       const again = await fineTune(b, { ...request, folds: undefined, options: { maxEpochs: 1 } })
@@ -146,7 +152,7 @@ describe.runIf(HAS_NIH)('fine-tuning resumes from its checkpoint in the data fol
       )
       const fresh = await fineTune(c, { ...request, fresh: true })
       expect(fresh.resumedFrom).toBeNull()
-      expect(fresh.child.sha256).toBe(whole.child.sha256)
+      expect(fresh.child!.sha256).toBe(whole.child!.sha256)
       for (const deps of [a, b, c]) deps.store.close()
       expect(existsSync(join(c.dataDir, 'training'))).toBe(true)
     } finally {

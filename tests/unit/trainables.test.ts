@@ -115,3 +115,87 @@ describe('trainable layers', () => {
     expect(Array.from(dropped[1])).toEqual(Array.from(all[1]))
   })
 })
+
+/**
+ * The CAM loss against a float64 reference written from its definition (−log of the softmax mass of
+ * CAM_c inside the box): its value, and the gradient of label loss + λ · box loss for every parameter
+ * by central differences; a row without boxes and a box on a finding leave the others untouched.
+ */
+describe('box supervision (CAM loss)', () => {
+  const targets = [
+    [
+      { finding: 0, mask: Uint8Array.of(1, 1, 0, 0) },
+      { finding: 2, mask: Uint8Array.of(0, 0, 0, 1) },
+    ],
+    null,
+    [{ finding: 1, mask: Uint8Array.of(0, 1, 1, 0) }],
+  ]
+  const lambda = 0.7
+
+  function referenceBoxLoss(p: Float64Array[], x: Float32Array): number {
+    const [wb, bb, wh] = p
+    let total = 0
+    targets.forEach((list, i) => {
+      for (const t of list ?? []) {
+        const cam = Array.from({ length: cells }, (_, s) => {
+          let v = 0
+          for (let k = 0; k < K; k++) {
+            let z = bb[k]
+            for (let j = 0; j < Cin; j++) z += wb[k * Cin + j] * x[(i * cells + s) * Cin + j]
+            v += wh[t.finding * K + k] * Math.min(6, Math.max(0, z))
+          }
+          return v
+        })
+        const all = cam.reduce((s, v) => s + Math.exp(v), 0)
+        const inside = cam.reduce((s, v, c) => s + (t.mask[c] ? Math.exp(v) : 0), 0)
+        total += -Math.log(inside / all)
+      }
+    })
+    return total
+  }
+
+  it('matches its definition and its gradient matches central differences, through the block and the head', async () => {
+    const block = { weight: uniform(K * Cin, -1.5, 2.5), bias: uniform(K, -1, 1), activation: 'relu6' as const, inChannels: Cin }
+    const x = uniform(n * cells * Cin, 0, 3)
+    const model = blockTrainable(block, { weight: uniform(C * K, -1, 1), bias: uniform(C, -1, 1) }, cells, 0.1)
+    const params = model.params.map((p) => Float64Array.from(p.data))
+    let reported = 0
+    const grads = await model.backward(x, n, { keep: 1, random }, () => R, { weight: lambda, targets, onLoss: (l) => (reported = l) })
+    const total = (p: Float64Array[]) => lossOf(referenceLogits(p, x, 'relu6')) + (lambda / n) * referenceBoxLoss(p, x)
+    expect(reported).toBeCloseTo(lambda * referenceBoxLoss(params, x), 4)
+    expect(reported).toBeGreaterThan(0)
+    const h = 1e-4
+    let checked = 0
+    params.forEach((p, pi) => {
+      for (let i = 0; i < p.length; i++) {
+        const saved = p[i]
+        p[i] = saved + h
+        const up = total(params)
+        p[i] = saved - h
+        const down = total(params)
+        p[i] = saved
+        expect(grads[pi][i], `${model.params[pi].name}[${i}]`).toBeCloseTo((up - down) / (2 * h), 3)
+        checked++
+      }
+    })
+    expect(checked).toBe(K * Cin + K + C * K + C)
+    // The box term moves the weights: the same batch without it gives another gradient.
+    const plain = await model.backward(x, n, { keep: 1, random }, () => R)
+    expect(Math.max(...Array.from(plain[0], (v, i) => Math.abs(v - grads[0][i])))).toBeGreaterThan(1e-3)
+  })
+
+  it('the class activation maps are the head applied per cell: their mean plus the bias is the logit', async () => {
+    const head = { weight: uniform(C * K, -1, 1), bias: uniform(C, -1, 1) }
+    const block = { weight: uniform(K * Cin, -1, 1), bias: uniform(K, -1, 1), activation: 'relu6' as const, inChannels: Cin }
+    const x = uniform(n * cells * Cin, 0, 3)
+    const model = blockTrainable(block, head, cells, 1)
+    const cams = await model.cams!(x, n)
+    const logits = await model.forward(x, n)
+    for (let i = 0; i < n; i++)
+      for (let c = 0; c < C; c++) {
+        let s = 0
+        for (let cell = 0; cell < cells; cell++) s += cams[(i * cells + cell) * C + c]
+        expect(s / cells + head.bias[c]).toBeCloseTo(logits[i * C + c], 4)
+      }
+  })
+})

@@ -1,16 +1,64 @@
+import { resolve } from 'node:path'
+import { createInterface } from 'node:readline/promises'
 import { parseArgs } from 'node:util'
 import { TRAIN_LAYERS, type TrainLayers } from '../../shared/domain'
-import type { TrainingRequest } from '../../shared/jobs'
+import type { BoxLocalizationFigures, TrainingRequest, TrainResult } from '../../shared/jobs'
 import { fineTune } from '../training/fineTune'
 import { fineTuneRequestOf } from '../training/trainingRequest'
 import { UsageError, type CliContext } from './cliContext'
 
 export const TRAIN_USAGE = `cxr-lens train --model ID [--version V] [--layers head|head+last-block] [--folds 5] [--epochs N] [--patience N]
       [--loss bce|focal] [--balance weights|smote|none] [--lr X] [--seed N] [--fresh] [--json]
+      [--boxes [--box-weights 0.3,1,3]] [--split-file CSV] [--register-if-worse]
       (every epoch leaves a checkpoint in the data folder; the same command run again after a crash or a
-      cancel resumes from it and ends with the same weights; --fresh discards it and starts over)`
+      cancel resumes from it and ends with the same weights; --fresh discards it and starts over.
+      --boxes: the cases' boxes supervise the class activation maps (needs --layers head+last-block), the
+      box weight chosen on validation boxes. A version scoring below its parent on validation is not
+      registered (exit 4) unless --register-if-worse, or you answer yes on a terminal)`
+
+/** Exit code of a run that finished below its parent and was not registered. */
+export const EXIT_BELOW_PARENT = 4
 
 const fmt = (v: number | null) => (v === null ? '–' : v.toFixed(3))
+
+const pct = (v: number | null) => (v === null ? '–' : v.toFixed(3))
+const figureLine = (f: Pick<BoxLocalizationFigures, 'iouMean' | 'iobb25' | 'hitRate'>) =>
+  `IoU ${pct(f.iouMean)}, T(IoBB≥0.25) ${pct(f.iobb25)}, hit ${pct(f.hitRate)}`
+
+function printLocalization(result: TrainResult): void {
+  const loc = result.localization
+  if (!loc) return
+  for (const c of loc.candidates)
+    console.log(
+      `box weight ${c.weight}: val macro AUROC ${fmt(c.valMacroAuroc)}, val mean IoU ${fmt(c.valIouMean)}${c.eligible ? '' : ' (AUROC too low)'}`,
+    )
+  console.log(`chosen box weight ${loc.weight} (${loc.rule})`)
+  console.log(`localization on ${loc.boxedCases.val} validation cases with boxes (Grad-CAM; new | parent | prior box):`)
+  for (const r of loc.perFinding)
+    console.log(
+      `  ${r.finding} (${r.child.boxes} boxes): ${figureLine(r.child)} | ${figureLine(r.parent)} | ${r.prior ? figureLine(r.prior) : '–'}`,
+    )
+  console.log(
+    `  mean: ${figureLine(loc.mean.child)} | ${figureLine(loc.mean.parent)} | ${loc.mean.prior ? figureLine(loc.mean.prior) : '–'}`,
+  )
+}
+
+function boxWeightList(value: string | undefined): number[] | undefined {
+  if (value === undefined) return undefined
+  const list = value.split(',').map((v) => Number(v.trim()))
+  if (list.length === 0 || list.length > 8 || list.some((v) => !Number.isFinite(v) || v < 0 || v > 100))
+    throw new UsageError(`--box-weights is a comma-separated list of up to 8 numbers in 0…100, not "${value}"`)
+  return list
+}
+
+async function askToRegister(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr })
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim())
+  } finally {
+    rl.close()
+  }
+}
 
 function positiveInt(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined
@@ -40,6 +88,10 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
       lr: { type: 'string' },
       seed: { type: 'string' },
       fresh: { type: 'boolean' },
+      boxes: { type: 'boolean' },
+      'box-weights': { type: 'string' },
+      'split-file': { type: 'string' },
+      'register-if-worse': { type: 'boolean' },
       json: { type: 'boolean' },
       'data-dir': { type: 'string' },
     },
@@ -62,9 +114,17 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
     learningRate: lr,
     seed,
     fresh: values.fresh,
+    boxes: values.boxes,
+    boxWeights: boxWeightList(values['box-weights']),
+    splitFile: values['split-file'] === undefined ? undefined : resolve(values['split-file']),
+    registerIfWorse: values['register-if-worse'],
   }
-  const result = await fineTune(
-    { store: ctx.store, registry: ctx.registry, engine: ctx.engine(), dataDir: ctx.dataDir },
+  if (request.boxWeights && !request.boxes) throw new UsageError('--box-weights goes with --boxes')
+  if (request.boxes && layers !== 'head+last-block')
+    throw new UsageError('--boxes trains the class activation map, which the last block makes: add --layers head+last-block')
+  const deps = { store: ctx.store, registry: ctx.registry, engine: ctx.engine(), dataDir: ctx.dataDir }
+  let result = await fineTune(
+    deps,
     fineTuneRequestOf(request),
     values.json
       ? {}
@@ -76,17 +136,29 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
             ),
         },
   )
+  // Below its parent: a terminal asks; a script gets exit 4 and nothing registered (the finished run
+  // stays in its checkpoint, so --register-if-worse later registers it without training again).
+  if (!result.registered && !values.json && process.stdin.isTTY && process.stderr.isTTY) {
+    printLocalization(result)
+    const answer = await askToRegister(
+      `${result.version} scores below its parent (${result.belowParent?.reasons.join('; ')}). Register anyway? [y/N] `,
+    )
+    if (answer) result = await fineTune(deps, fineTuneRequestOf({ ...request, registerIfWorse: true, fresh: false }))
+  }
   if (values.json) {
     console.log(JSON.stringify(result))
-    return 0
+    return result.registered ? 0 : EXIT_BELOW_PARENT
   }
   for (const f of result.folds) console.log(`fold ${f.fold}: macro AUROC ${fmt(f.childMacroAuroc)} (parent ${fmt(f.parentMacroAuroc)})`)
   if (result.tTest)
     console.log(
       `paired t-test across folds: mean difference ${result.tTest.meanDifference.toFixed(4)}, t = ${result.tTest.t.toFixed(2)}, p = ${result.tTest.p.toFixed(4)}`,
     )
+  printLocalization(result)
   console.log(
-    `new version ${result.child.id} ${result.child.version} (${result.layers}${result.resumedFrom ? `, resumed after epoch ${result.resumedFrom.epoch}` : ''})`,
+    result.child
+      ? `new version ${result.child.id} ${result.child.version} (${result.layers}${result.resumedFrom ? `, resumed after epoch ${result.resumedFrom.epoch}` : ''})`
+      : `not registered: ${result.version} scores below its parent (${result.belowParent?.reasons.join('; ')}); run the same command with --register-if-worse to register it without training again`,
   )
   console.log(`matrix products ran on ${result.provider}`)
   console.log(
@@ -95,5 +167,5 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
   console.log(
     `test macro AUROC ${fmt(result.testMacroAuroc.child)} vs parent ${fmt(result.testMacroAuroc.parent)} (${result.split.test} cases)`,
   )
-  return 0
+  return result.registered ? 0 : EXIT_BELOW_PARENT
 }

@@ -5,16 +5,21 @@ import type { LastBlock } from '../model/lastBlock'
 import type { ModelRegistry } from '../registry/modelRegistry'
 import type { CaseStore } from '../store/caseStore'
 import { blockInputs } from './blockInputs'
+import { camLocalization, priorLocalization } from './boxLocalization'
+import { boxSelection, DEFAULT_BOX_WEIGHTS, localizationReport, meanOverFindings, type BoxCandidate } from './boxSelection'
+import { boxTargets, caseBoxes } from './boxTargets'
+import type { BoxTarget } from './camLoss'
 import { checkpointPath, configHash, lockCheckpoint, readCheckpoint, removeCheckpoint, writeCheckpoint } from './checkpoint'
 import { pooledFeatures } from './featureExtraction'
 import { childOodStats } from './childOod'
 import { registerChild } from './registerChild'
 import { rowSet, type RowSet } from './rowSet'
 import { smote, smoteCounts } from './smote'
+import { readSplitFile } from './splitFile'
 import { patientFolds, stratifiedPatientSplit, type Labelled } from './splits'
 import { blockTrainable, linearHeadTrainable, type Trainable } from './trainables'
 import { labelledItems } from './trainingData'
-import { DEFAULT_TRAIN_OPTIONS, logitsOf, macroAurocOf, trainLoop, type EpochReport, type TrainOptions } from './trainLoop'
+import { DEFAULT_TRAIN_OPTIONS, logitsOf, macroAurocOf, trainLoop, type EpochReport, type TrainerState, type TrainOptions } from './trainLoop'
 import type { TrainLayers } from '../../shared/domain'
 import { DataFolder } from '../config/dataFolder'
 import type { TrainResult } from '../../shared/jobs'
@@ -28,6 +33,14 @@ export interface FineTuneRequest {
   options?: Partial<TrainOptions>
   /** start over instead of resuming a checkpoint of the same configuration */
   fresh?: boolean
+  /** the cases' boxes supervise the class activation maps (CAM loss); needs head+last-block */
+  boxes?: boolean
+  /** candidate λ for the CAM loss (0 is always added); the one kept is chosen on validation boxes */
+  boxWeights?: number[]
+  /** a fixed train/val/test split by image name (columns image, split) instead of a drawn one */
+  splitFile?: string
+  /** register even when the new version scores below its parent on validation */
+  registerIfWorse?: boolean
 }
 
 export interface FineTuneHooks {
@@ -48,6 +61,8 @@ interface RunMeta {
   /** 0..folds−1: that cross-validation fold; folds: the final training */
   stage: number
   folds: FoldResult[]
+  /** with boxes: the λ candidates trained so far and their validation figures */
+  candidates?: BoxCandidate[]
 }
 
 const mean = (v: Array<number | null>) => {
@@ -68,11 +83,22 @@ export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry
   if (pkg.head.length !== 1) throw new Error(`${manifest.id} has a head with hidden layers; fine-tuning supports a linear head`)
   const block: LastBlock | null = request.layers === 'head+last-block' ? pkg.lastBlock : null
   if (request.layers === 'head+last-block' && !block) throw new Error(pkg.lastBlockMissing ?? `${manifest.id} has no trainable last block`)
+  if (request.boxes && !block) throw new Error('Box supervision shapes the class activation map, which the last block makes: train head+last-block (--layers head+last-block)')
   const options: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...request.options }
   const K = pkg.head[0].inputs
   const C = manifest.findings.length
-  const items = labelledItems(deps.store, manifest.findings)
-  if (items.length < 20) throw new Error(`Fine-tuning needs labelled cases; the store has ${items.length}`)
+  const [, gridH, gridW] = manifest.outputs.features.shape
+  const labelled = labelledItems(deps.store, manifest.findings)
+  // A fixed split (the reference model's split.csv) keeps the parent's own test images out of fitting and choosing.
+  const fixed = request.splitFile ? readSplitFile(request.splitFile) : null
+  const partOf = new Map(fixed ? labelled.map((i) => [i.caseId, fixed.get(deps.store.cases.get(i.caseId)?.imageName ?? '')]) : [])
+  const items = fixed ? labelled.filter((i) => partOf.get(i.caseId)) : labelled
+  if (fixed && items.length < labelled.length) hooks.onProgress?.(`${labelled.length - items.length} labelled cases are not in ${request.splitFile} and are left out`)
+  if (items.length < 20) throw new Error(`Fine-tuning needs labelled cases; the store has ${items.length}${fixed ? ` in ${request.splitFile}` : ''}`)
+  const boxesOf = request.boxes ? caseBoxes(deps.store, items.map((i) => i.caseId), manifest.findings) : new Map()
+  if (request.boxes && boxesOf.size === 0) throw new Error('Box supervision needs cases with boxes; none of the labelled cases has a box of a finding this model predicts')
+  const boxWeights = request.boxes ? [...new Set([0, ...(request.boxWeights ?? DEFAULT_BOX_WEIGHTS)])].sort((a, b) => a - b) : []
+  if (boxWeights.some((w) => !(w >= 0) || !Number.isFinite(w))) throw new Error(`box weights must be numbers ≥ 0, not ${boxWeights.join(', ')}`)
 
   hooks.onProgress?.(`extracting ${block ? `the last block's inputs` : 'features'} of ${items.length} cases`)
   const started = performance.now()
@@ -109,7 +135,12 @@ export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry
 
   const folds = request.folds && request.folds >= 2 ? request.folds : 0
   // Same parent file, layers, options and labelled cases ⇒ same run, so its checkpoint may be resumed.
-  const hash = configHash({ parent: manifest.sha256, layers: request.layers, folds, options, cases: items.map((i) => [i.caseId, i.patient, Array.from(i.labels)]) })
+  const hash = configHash({
+    parent: manifest.sha256, layers: request.layers, folds, options, cases: items.map((i) => [i.caseId, i.patient, Array.from(i.labels)]),
+    // only present when used, so runs without them keep the hash (and checkpoint) they had
+    ...(fixed ? { split: items.map((i) => partOf.get(i.caseId)) } : {}),
+    ...(request.boxes ? { boxWeights, boxes: [...boxesOf].map(([id, b]) => [id, [...b].map(([c, rects]) => [c, rects.map((r: { x: number; y: number; w: number; h: number }) => [r.x, r.y, r.w, r.h])])]) } : {}),
+  })
   const path = deps.dataDir ? checkpointPath(deps.dataDir, manifest.id, hash) : null
   // One run per configuration at a time: the app's job and the CLI share the data folder.
   const release = path ? lockCheckpoint(path) : () => undefined
@@ -120,19 +151,23 @@ export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry
     if (resumedFrom) hooks.onProgress?.(`resuming from the checkpoint after ${resumedFrom.fold ? `fold ${resumedFrom.fold}, ` : ''}epoch ${resumedFrom.epoch}`)
     const meta: RunMeta = resumed?.meta ?? { version: newVersionName(manifest.version, deps.store.models.list().filter((m) => m.id === manifest.id).map((m) => m.version)), stage: 0, folds: [] }
     const checkpointSeconds: number[] = []
-    const runStage = async (stage: number, train: RowSet, val: RowSet, fold: number | null) => {
+    const runStage = async (stage: number, train: RowSet, val: RowSet, fold: number | null, boxes?: { weight: number; targets: Array<BoxTarget[] | null> }) => {
       const model = makeModel()
+      let last: TrainerState | null = null
       const result = await trainLoop(model, train, val, options, {
         signal: hooks.signal,
         resume: resumed && resumed.meta.stage === stage ? resumed.state : undefined,
         onEpoch: (r) => hooks.onEpoch?.({ ...r, fold }),
-        onCheckpoint: path ? (state) => {
+        onCheckpoint: (state) => {
+          last = state
+          if (!path) return
           const t = performance.now()
           writeCheckpoint(path, { hash, meta: { ...meta, stage }, state })
           checkpointSeconds.push((performance.now() - t) / 1000)
-        } : undefined,
+        },
+        boxes,
       })
-      return { model: makeModel(result.params), result }
+      return { model: makeModel(result.params), result, state: last as TrainerState | null }
     }
 
     const parts = folds ? patientFolds(items, folds, options.seed) : []
@@ -143,11 +178,41 @@ export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry
       meta.folds.push({ fold: f + 1, parentMacroAuroc: (await macroAurocOf(await logitsOf(parent, held), held)).macro, childMacroAuroc: (await macroAurocOf(await logitsOf(model, held), held)).macro })
     }
 
-    const [trainItems, valItems, testItems] = stratifiedPatientSplit(items, [0.7, 0.15, 0.15], options.seed)
+    const [trainItems, valItems, testItems] = fixed
+      ? (['train', 'val', 'test'] as const).map((part) => items.filter((i) => partOf.get(i.caseId) === part))
+      : stratifiedPatientSplit(items, [0.7, 0.15, 0.15], options.seed)
+    if (fixed && (trainItems.length === 0 || valItems.length === 0)) throw new Error(`${request.splitFile} leaves no labelled case in ${trainItems.length ? 'val' : 'train'}`)
     const train = await balanced(setOf(trainItems), folds)
     const val = setOf(valItems)
     const test = setOf(testItems)
-    const { model: child, result: trained } = await runStage(folds, train, val, null)
+    // Box targets by training position (SMOTE's synthetic rows, past the real ones, have none).
+    const trainTargets = trainItems.map((i) => (boxesOf.has(i.caseId) ? boxTargets(boxesOf.get(i.caseId)!, gridW, gridH) : null))
+    const valBoxes = (position: number) => boxesOf.get(valItems[position].caseId)
+    const grid = { height: gridH, width: gridW }
+
+    // With boxes, one run per λ (stages folds…folds+λs−1), each scored on validation, then the chosen one.
+    const finalStage = folds + boxWeights.length
+    const trainedParams = new Map<number, { params: Float32Array[]; state: TrainerState | null }>()
+    meta.candidates ??= []
+    for (let j = meta.candidates.length; j < boxWeights.length; j++) {
+      hooks.onProgress?.(`box weight λ = ${boxWeights[j]} (${j + 1} of ${boxWeights.length})`)
+      const { model, state } = await runStage(folds + j, train, val, null, { weight: boxWeights[j], targets: trainTargets })
+      const loc = await camLocalization(model, val, valBoxes, grid)
+      meta.candidates.push({ weight: boxWeights[j], valMacroAuroc: (await macroAurocOf(await logitsOf(model, val), val)).macro, ...meanOverFindings(loc) })
+      trainedParams.set(j, { params: model.params.map((p) => Float32Array.from(p.data)), state })
+    }
+    const selection = boxWeights.length ? boxSelection(meta.candidates) : null
+    const kept = selection ? trainedParams.get(selection.index) : undefined
+    let stage: Awaited<ReturnType<typeof runStage>>
+    if (kept && kept.state) {
+      // The chosen λ's run, as the final stage's finished state: a rerun (the register decision) resumes it at once.
+      if (path) writeCheckpoint(path, { hash, meta: { ...meta, stage: finalStage }, state: kept.state })
+      stage = { model: makeModel(kept.params), result: { params: kept.params, bestEpoch: kept.state.best.epoch, bestValMacroAuroc: kept.state.best.auroc, history: kept.state.history }, state: kept.state }
+    } else {
+      // No box search, or its chosen run was trained before a resume: train (or resume) it as the final stage.
+      stage = await runStage(finalStage, train, val, null, selection ? { weight: selection.weight, targets: trainTargets } : undefined)
+    }
+    const { model: child, result: trained } = stage
     const compare = async (set: RowSet) => {
       const a = await logitsOf(child, set)
       const b = await logitsOf(parent, set)
@@ -162,6 +227,43 @@ export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry
     const valRows = await compare(val)
     const testRows = await compare(test)
     const macro = (rows: typeof valRows, key: 'childAuroc' | 'parentAuroc') => mean(rows.map((r) => r[key]))
+    const localization = selection
+      ? localizationReport({
+          findings: manifest.findings,
+          selection,
+          candidates: meta.candidates,
+          child: await camLocalization(child, val, valBoxes, grid),
+          parent: await camLocalization(parent, val, valBoxes, grid),
+          prior: priorLocalization(manifest.localizationPrior, manifest.findings, valItems.flatMap((i) => (boxesOf.has(i.caseId) ? [boxesOf.get(i.caseId)!] : []))),
+          boxedCases: { train: trainItems.filter((i) => boxesOf.has(i.caseId)).length, val: valItems.filter((i) => boxesOf.has(i.caseId)).length, test: testItems.filter((i) => boxesOf.has(i.caseId)).length },
+        })
+      : null
+    const valMacroAuroc = { child: macro(valRows, 'childAuroc'), parent: macro(valRows, 'parentAuroc') }
+    const reasons = [
+      ...(valMacroAuroc.child !== null && valMacroAuroc.parent !== null && valMacroAuroc.child < valMacroAuroc.parent
+        ? [`validation macro AUROC ${valMacroAuroc.child.toFixed(3)} vs ${valMacroAuroc.parent.toFixed(3)}`]
+        : []),
+      ...(localization && localization.mean.child.iouMean !== null && localization.mean.parent.iouMean !== null && localization.mean.child.iouMean < localization.mean.parent.iouMean
+        ? [`validation Grad-CAM mean IoU ${localization.mean.child.iouMean.toFixed(3)} vs ${localization.mean.parent.iouMean.toFixed(3)}`]
+        : []),
+    ]
+    const belowParent = reasons.length ? { reasons } : null
+    const summary = {
+      parent: { id: manifest.id, version: manifest.version }, version: meta.version, belowParent, layers: request.layers, cases: items.length, featureSeconds, featuresComputed: computed,
+      resumedFrom,
+      split: { train: train.n, val: val.n, test: test.n },
+      valMacroAuroc,
+      testMacroAuroc: { child: macro(testRows, 'childAuroc'), parent: macro(testRows, 'parentAuroc') },
+      perFinding: valRows.map(({ finding, childAuroc, parentAuroc, p }) => ({ finding, childAuroc, parentAuroc, p })),
+      folds: meta.folds, history: trained.history, epochSeconds: trained.history.map((h) => h.seconds), checkpointSeconds, localization,
+      provider: products.provider, providerAttempts: products.attempts,
+    }
+    const tTest = meta.folds.length >= 2 ? pairedTTest(meta.folds.map((f) => f.childMacroAuroc ?? 0), meta.folds.map((f) => f.parentMacroAuroc ?? 0)) : null
+    if (belowParent && !request.registerIfWorse) {
+      // Not registered: the finished run stays in its checkpoint, so the same request with registerIfWorse registers it without retraining.
+      hooks.onProgress?.(`not registered: ${meta.version} scores below its parent (${reasons.join('; ')})`)
+      return { ...summary, child: null, registered: false, tTest }
+    }
     const param = (name: string) => child.params.find((p) => p.name === name)!.data
     // Unbalanced rows: SMOTE points are not cases, so they must not shape the in-distribution statistics.
     const ood = await childOodStats(child, setOf(trainItems), val, pkg.ood)
@@ -175,23 +277,19 @@ export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry
         test: { macro_auroc: macro(testRows, 'childAuroc'), parent_macro_auroc: macro(testRows, 'parentAuroc'), n: test.n,
           per_finding: Object.fromEntries(testRows.map((r) => [r.finding, { auroc: r.childAuroc, ci95: delong(r.probabilities, r.labels)?.ci95 ?? null }])) },
         folds: meta.folds,
+        ...(localization ? { localization_val: localization } : {}),
+        ...(belowParent ? { below_parent: belowParent.reasons, registered_anyway: true } : {}),
       },
-      training: { cases: items.length, layers: request.layers, train: train.n, val: val.n, test: test.n, bestEpoch: trained.bestEpoch, options },
+      training: {
+        cases: items.length, layers: request.layers, train: train.n, val: val.n, test: test.n, bestEpoch: trained.bestEpoch, options,
+        ...(fixed ? { splitFile: request.splitFile } : {}),
+        ...(selection ? { boxSupervision: { weight: selection.weight, candidates: boxWeights, boxedCases: localization!.boxedCases } } : {}),
+      },
       ood,
     })
     // Only once the version is registered: a crash before this resumes and registers the same version.
     if (path) removeCheckpoint(path)
-    const tTest = meta.folds.length >= 2 ? pairedTTest(meta.folds.map((f) => f.childMacroAuroc ?? 0), meta.folds.map((f) => f.parentMacroAuroc ?? 0)) : null
-    return {
-      parent: { id: manifest.id, version: manifest.version }, child: created, layers: request.layers, cases: items.length, featureSeconds, featuresComputed: computed,
-      provider: products.provider, providerAttempts: products.attempts,
-      resumedFrom,
-      split: { train: train.n, val: val.n, test: test.n },
-      valMacroAuroc: { child: macro(valRows, 'childAuroc'), parent: macro(valRows, 'parentAuroc') },
-      testMacroAuroc: { child: macro(testRows, 'childAuroc'), parent: macro(testRows, 'parentAuroc') },
-      perFinding: valRows.map(({ finding, childAuroc, parentAuroc, p }) => ({ finding, childAuroc, parentAuroc, p })),
-      folds: meta.folds, tTest, history: trained.history, epochSeconds: trained.history.map((h) => h.seconds), checkpointSeconds,
-    }
+    return { ...summary, child: created, registered: true, tTest }
   } finally {
     release()
   }

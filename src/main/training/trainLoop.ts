@@ -2,6 +2,7 @@ import { delong } from '../stats/roc'
 import { seededRandom } from '../../shared/random'
 import type { EpochReport } from '../../shared/jobs'
 import type { RowSet } from './rowSet'
+import type { BoxTarget } from './camLoss'
 import type { Trainable } from './trainables'
 
 export interface TrainOptions {
@@ -109,7 +110,21 @@ export function initialState(model: Trainable, n: number, seed: number): Trainer
  * state the loop continues from it and ends with the same weights as a run never interrupted (the
  * generator, the shuffled order and the optimizer moments are all part of the state).
  */
-export async function trainLoop(model: Trainable, train: RowSet, val: RowSet, options: TrainOptions, hooks: { signal?: AbortSignal; resume?: TrainerState; onEpoch?: (r: EpochReport) => void; onCheckpoint?: (s: TrainerState) => void } = {}) {
+export async function trainLoop(
+  model: Trainable,
+  train: RowSet,
+  val: RowSet,
+  options: TrainOptions,
+  hooks: {
+    signal?: AbortSignal
+    resume?: TrainerState
+    onEpoch?: (r: EpochReport) => void
+    onCheckpoint?: (s: TrainerState) => void
+    /** box supervision: λ and each training row's box targets (by position in `train`; null or absent: none) */
+    boxes?: { weight: number; targets: Array<BoxTarget[] | null> }
+  } = {},
+) {
+  const boxes = hooks.boxes && hooks.boxes.weight > 0 ? hooks.boxes : undefined
   const C = train.classes
   const state = hooks.resume ?? { ...initialState(model, train.n, options.seed), lr: options.learningRate }
   if (hooks.resume) model.params.forEach((p, i) => p.data.set(state.params[i]))
@@ -134,11 +149,18 @@ export async function trainLoop(model: Trainable, train: RowSet, val: RowSet, op
       const n = rows.length
       const labels = new Uint8Array(n * C)
       rows.forEach((r, i) => labels.set(train.labels.subarray(r * C, (r + 1) * C), i * C))
-      const grads = await model.backward(train.gather(rows), n, { keep: 1 - options.dropout, random }, (logits) => {
-        const { loss, grad } = lossGradient(logits, labels, n, C, posWeight, options)
-        lossSum += loss
-        return grad
-      })
+      const localization = boxes && { weight: boxes.weight, targets: rows.map((r) => boxes.targets[r] ?? null), onLoss: (l: number) => (lossSum += l) }
+      const grads = await model.backward(
+        train.gather(rows),
+        n,
+        { keep: 1 - options.dropout, random },
+        (logits) => {
+          const { loss, grad } = lossGradient(logits, labels, n, C, posWeight, options)
+          lossSum += loss
+          return grad
+        },
+        localization,
+      )
       state.step++
       const c1 = 1 - b1 ** state.step
       const c2 = 1 - b2 ** state.step

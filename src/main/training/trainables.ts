@@ -1,5 +1,6 @@
 import { gemm } from '../model/matmulKernel'
 import type { LastBlock } from '../model/lastBlock'
+import { boxLossColumn, type BoxTarget } from './camLoss'
 
 /**
  * What fine-tuning can train, as forward and backward passes whose matrix products run on ONNX
@@ -20,16 +21,30 @@ export interface Dropout {
   random: () => number
 }
 
+/**
+ * Box supervision for one batch: per row its box targets (null: none), the weight λ of the CAM loss
+ * (added to the label loss as λ/n · Σ box losses, n the batch size), and where its summed loss goes.
+ */
+export interface Localization {
+  weight: number
+  targets: Array<BoxTarget[] | null>
+  onLoss?: (loss: number) => void
+}
+
 export interface Trainable {
   /** values per input row */
   readonly inputSize: number
   readonly params: TrainParam[]
+  /** feature-map cells per row when the model has a map (class activation maps), else absent */
+  readonly cells?: number
   /** logits [n × C] without dropout */
   forward(x: Float32Array, n: number): Promise<Float32Array>
   /** the pooled features [n × K] the head sees (what the out-of-distribution statistics describe) */
   pooled(x: Float32Array, n: number): Promise<Float32Array>
-  /** forward with dropout, then the loss gradient d loss / d logits [n × C] back to every parameter */
-  backward(x: Float32Array, n: number, dropout: Dropout, lossGrad: (logits: Float32Array) => Float32Array): Promise<Float32Array[]>
+  /** forward with dropout, then the loss gradient d loss / d logits [n × C] (and the CAM loss, when given) back to every parameter */
+  backward(x: Float32Array, n: number, dropout: Dropout, lossGrad: (logits: Float32Array) => Float32Array, localization?: Localization): Promise<Float32Array[]>
+  /** class activation maps [n·cells × C]: CAM_c(s) = Σ_k W[c,k]·A[s,k], without the bias (models with a map only) */
+  cams?(x: Float32Array, n: number): Promise<Float32Array>
 }
 
 export interface LinearHead {
@@ -110,8 +125,46 @@ export function blockTrainable(block: { weight: Float32Array; bias: Float32Array
     return { z, pooled }
   }
   const headLogits = (pooled: Float32Array, n: number) => gemm({ data: pooled, rows: n, cols: K }, { data: head.weight, rows: C, cols: K, transpose: true }).then((z) => addBias(z, head.bias))
+  /** The clamped activations A of the chosen rows, [rows·cells × K], from the pre-activations z. */
+  const clamped = (z: Float32Array, rows: number[]) => {
+    const a = new Float32Array(rows.length * cells * K)
+    rows.forEach((i, r) => {
+      const from = i * cells * K
+      for (let j = 0; j < cells * K; j++) {
+        const v = z[from + j]
+        a[r * cells * K + j] = v < lo ? lo : v > hi ? hi : v
+      }
+    })
+    return a
+  }
+  const camsOf = (a: Float32Array, rows: number) => gemm({ data: a, rows: rows * cells, cols: K }, { data: head.weight, rows: C, cols: K, transpose: true })
+  /**
+   * The CAM loss of the rows with boxes: its gradient with respect to A ([boxed rows·cells × K],
+   * null when no row has a box) and to the head's weight, already scaled by λ/n.
+   */
+  const localizationGradient = async (z: Float32Array, n: number, localization: Localization | undefined) => {
+    const rows = localization && localization.weight > 0 ? localization.targets.flatMap((t, i) => (t?.length ? [i] : [])) : []
+    if (!localization || rows.length === 0) return null
+    const a = clamped(z, rows)
+    const cam = await camsOf(a, rows.length)
+    const dCam = new Float32Array(cam.length)
+    const scale = localization.weight / n
+    let loss = 0
+    rows.forEach((i, r) => {
+      const camRow = cam.subarray(r * cells * C, (r + 1) * cells * C)
+      const gradRow = dCam.subarray(r * cells * C, (r + 1) * cells * C)
+      for (const target of localization.targets[i]!) loss += boxLossColumn(camRow, gradRow, cells, C, target, scale)
+    })
+    localization.onLoss?.(localization.weight * loss)
+    const dA = await gemm({ data: dCam, rows: rows.length * cells, cols: C }, { data: head.weight, rows: C, cols: K })
+    const dWh = await gemm({ data: dCam, rows: rows.length * cells, cols: C, transpose: true }, { data: a, rows: rows.length * cells, cols: K })
+    const slot = new Int32Array(n).fill(-1)
+    rows.forEach((i, r) => (slot[i] = r))
+    return { dA, dWh, slot }
+  }
   return {
     inputSize: cells * Cin,
+    cells,
     params: [
       { name: 'block.weight', data: block.weight, decay: true, lrScale: blockLrScale },
       { name: 'block.bias', data: block.bias, decay: false, lrScale: blockLrScale },
@@ -120,8 +173,18 @@ export function blockTrainable(block: { weight: Float32Array; bias: Float32Array
     ],
     forward: async (x, n) => headLogits((await activations(x, n)).pooled, n),
     pooled: async (x, n) => (await activations(x, n)).pooled,
-    async backward(x, n, dropout, lossGrad) {
+    cams: async (x, n) =>
+      camsOf(
+        clamped(
+          (await activations(x, n)).z,
+          Array.from({ length: n }, (_, i) => i),
+        ),
+        n,
+      ),
+    async backward(x, n, dropout, lossGrad, localization) {
       const { z, pooled } = await activations(x, n)
+      // Before z is overwritten by dZ below: the box term reads the activations themselves.
+      const boxed = await localizationGradient(z, n, localization)
       const mask = dropoutInPlace(pooled, dropout)
       const g = lossGrad(await headLogits(pooled, n))
       const gradWh = await gemm({ data: g, rows: n, cols: C, transpose: true }, { data: pooled, rows: n, cols: K })
@@ -131,15 +194,19 @@ export function blockTrainable(block: { weight: Float32Array; bias: Float32Array
       const gradBb = new Float32Array(K)
       for (let i = 0; i < n; i++) {
         const p = i * K
+        const r = boxed ? boxed.slot[i] : -1
+        // a boxed row's map gradient adds to every cell's activation gradient, through the same clamp gate
+        const extra = r >= 0 ? boxed!.dA.subarray(r * cells * K, (r + 1) * cells * K) : null
         for (let c = 0, o = i * cells * K; c < cells; c++) {
           for (let k = 0; k < K; k++, o++) {
-            const d = z[o] > lo && z[o] < hi ? dPooled[p + k] : 0
+            const d = z[o] > lo && z[o] < hi ? dPooled[p + k] + (extra ? extra[c * K + k] : 0) : 0
             z[o] = d
             gradBb[k] += d
           }
         }
       }
       const gradWb = await gemm({ data: z, rows: n * cells, cols: K, transpose: true }, { data: x, rows: n * cells, cols: Cin })
+      if (boxed) for (let j = 0; j < gradWh.length; j++) gradWh[j] += boxed.dWh[j]
       return [gradWb, gradBb, gradWh, columnSums(g, C)]
     },
   }

@@ -12,5 +12,9 @@ export function fineTuneRequestOf(request: TrainingRequest): FineTuneRequest {
     maxEpochs: request.epochs, patience: request.patience, loss: request.loss, balance: request.balance, learningRate: request.learningRate, seed: request.seed,
   }
   const options = Object.fromEntries(Object.entries(chosen).filter(([, v]) => v !== undefined)) as Partial<TrainOptions>
-  return { model: request.model, version: request.version, layers: request.layers ?? 'head', folds: request.folds, options, fresh: request.fresh }
+  return { model: request.model, version: request.version, layers: request.layers ?? 'head', folds: request.folds, options, fresh: request.fresh,
+    ...(request.boxes ? { boxes: true, ...(request.boxWeights ? { boxWeights: request.boxWeights } : {}) } : {}),
+    ...(request.splitFile ? { splitFile: request.splitFile } : {}),
+    ...(request.registerIfWorse ? { registerIfWorse: true } : {}),
+  }
 }

@@ -30,14 +30,20 @@ export function FineTunePanel({
   const [layers, setLayers] = useState<TrainLayers>('head')
   const [balance, setBalance] = useState<Balance>('weights')
   const [fresh, setFresh] = useState(false)
+  const [boxes, setBoxes] = useState(false)
+  // The request of the run whose result waits for Register / Discard (sent again with registerIfWorse).
+  const [pending, setPending] = useState<TrainingRequest | null>(null)
+  const [lastRequest, setLastRequest] = useState<TrainingRequest | null>(null)
   const onFinished = useCallback(
     (status: JobStatusOf<'train'>) => {
       if (status.state === 'succeeded' && status.result) {
-        setMessage(fineTuneOutcome(status.result))
-        onNewVersion()
+        const outcome = fineTuneOutcome(status.result)
+        setMessage(outcome)
+        setPending(outcome.kind === 'ask' ? lastRequest : null)
+        if (status.result.registered) onNewVersion()
       } else setMessage({ kind: 'error', text: status.error ?? `Fine-tuning ${status.state}` })
     },
-    [onNewVersion],
+    [onNewVersion, lastRequest],
   )
   const job = useJob<'train'>(api, onFinished)
   const busy = job.state.phase === 'starting' || job.state.phase === 'running'
@@ -45,6 +51,14 @@ export function FineTunePanel({
   const progress = job.state.progress
   if (model.trainableLayers.length === 0) return null
   const chosenLayers = model.trainableLayers.includes(layers) ? layers : 'head'
+  // Boxes shape the class activation map, which only the last block makes.
+  const useBoxes = boxes && chosenLayers === 'head+last-block'
+  const start = (request: TrainingRequest) => {
+    setMessage(null)
+    setPending(null)
+    setLastRequest(request)
+    void job.start(() => api.training.start(request))
+  }
   return (
     <Box data-testid="fine-tune-panel">
       <Stack direction="row" spacing={1} sx={{ alignItems: 'center', mb: 1 }}>
@@ -86,12 +100,16 @@ export function FineTunePanel({
           variant="outlined"
           disabled={busy}
           data-testid="fine-tune"
-          onClick={() => {
-            setMessage(null)
-            void job.start(() =>
-              api.training.start({ model: model.id, version: model.version, layers: chosenLayers, balance, ...(fresh ? { fresh } : {}) }),
-            )
-          }}
+          onClick={() =>
+            start({
+              model: model.id,
+              version: model.version,
+              layers: chosenLayers,
+              balance,
+              ...(fresh ? { fresh } : {}),
+              ...(useBoxes ? { boxes: true } : {}),
+            })
+          }
         >
           Fine-tune on labelled cases
         </Button>
@@ -99,6 +117,19 @@ export function FineTunePanel({
           label="Start over"
           title="Ignore the checkpoint a cancelled or interrupted run of the same settings left"
           control={<Checkbox size="small" checked={fresh} disabled={busy} onChange={(e) => setFresh(e.target.checked)} />}
+        />
+        <FormControlLabel
+          label="Use readers' and dataset boxes as localization supervision"
+          title="Fine-tunes the last block so Grad-CAM falls inside the cases' boxes; the box weight is chosen on validation boxes. Needs 'Final layer + last block'."
+          control={
+            <Checkbox
+              size="small"
+              checked={useBoxes}
+              disabled={busy || chosenLayers !== 'head+last-block'}
+              onChange={(e) => setBoxes(e.target.checked)}
+              slotProps={{ input: { 'data-testid': 'fine-tune-boxes' } as object }}
+            />
+          }
         />
         {busy && (
           <Button size="small" color="warning" onClick={() => void job.cancel()}>
@@ -116,12 +147,51 @@ export function FineTunePanel({
       )}
       {message && (
         <Alert
-          severity={message.kind === 'ok' ? 'success' : message.kind === 'below' ? 'warning' : 'error'}
+          severity={
+            message.kind === 'ok'
+              ? 'success'
+              : message.kind === 'discarded'
+                ? 'info'
+                : message.kind === 'below' || message.kind === 'ask'
+                  ? 'warning'
+                  : 'error'
+          }
           sx={{ mt: 0.5 }}
           data-testid="fine-tune-result"
           data-kind={message.kind}
         >
           {message.text}
+          {message.localization && (
+            <Typography variant="caption" component="div" data-testid="fine-tune-localization">
+              {message.localization}
+            </Typography>
+          )}
+          {message.kind === 'ask' && pending && (
+            <Stack direction="row" spacing={1} sx={{ mt: 0.5 }}>
+              <Button
+                size="small"
+                variant="contained"
+                data-testid="fine-tune-register"
+                // the finished run waits in its checkpoint: this registers it without training again
+                onClick={() => start({ ...pending, fresh: undefined, registerIfWorse: true })}
+              >
+                Register
+              </Button>
+              <Button
+                size="small"
+                data-testid="fine-tune-discard"
+                onClick={() => {
+                  setPending(null)
+                  setMessage({
+                    kind: 'discarded',
+                    text: `Discarded: nothing was registered; ${model.version} stays the model you read with`,
+                  })
+                }}
+              >
+                Discard
+              </Button>
+            </Stack>
+          )}
         </Alert>
       )}
     </Box>

@@ -1,0 +1,100 @@
+/**
+ * Turns a version fine-tuned by `cxr-lens train` into the bundled reference model: copies its ONNX
+ * file (unchanged: same graph, same initializer names, so the engine contract holds) and writes its
+ * manifest with the new version, the parent's localization prior (the same training boxes), the
+ * thresholds the fine-tune chose on validation, and a model card that records the data, the split,
+ * the selection rules, the validation and test figures, and what was tried and did not help.
+ *
+ *   npx tsx scripts/packageReferenceModel.ts --from DATA/models/<version dir> --figures test.json \
+ *     --version 3.0.0 --command "…" --minutes 42 --out resources/models/cxr-mobilenet-v1
+ */
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, relative, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { loadModelPackage } from '../src/main/model/modelPackage'
+
+const { values } = parseArgs({
+  options: {
+    from: { type: 'string' },
+    figures: { type: 'string' },
+    version: { type: 'string' },
+    command: { type: 'string' },
+    minutes: { type: 'string' },
+    notes: { type: 'string' },
+    out: { type: 'string', default: 'resources/models/cxr-mobilenet-v1' },
+  },
+})
+if (!values.from || !values.figures || !values.version || !values.command || !values.minutes)
+  throw new Error(
+    'usage: packageReferenceModel.ts --from DIR --figures JSON --version V --command CMD --minutes M [--notes FILE.json] [--out DIR]',
+  )
+
+const child = JSON.parse(readFileSync(join(values.from, 'manifest.json'), 'utf8'))
+const parent = JSON.parse(readFileSync(join(values.out!, 'manifest.json'), 'utf8'))
+const figures = JSON.parse(readFileSync(values.figures, 'utf8'))
+const notes = values.notes ? JSON.parse(readFileSync(values.notes, 'utf8')) : {}
+const test = figures.models.find((m: { sha256: string }) => m.sha256 === child.sha256)
+if (!test) throw new Error(`${values.figures} has no figures for ${child.sha256}`)
+const parentTest = figures.models.find((m: { sha256: string }) => m.sha256 === parent.sha256) ?? null
+// the split file as the repository names it, not this machine's absolute path
+const training = {
+  ...child.provenance.training,
+  ...(child.provenance.training.splitFile ? { splitFile: relative(process.cwd(), child.provenance.training.splitFile) } : {}),
+}
+
+const manifest = {
+  ...child,
+  version: values.version,
+  localizationPrior: parent.localizationPrior,
+  provenance: {
+    createdBy: 'cxr-lens train --boxes (final layer and last block) + scripts/packageReferenceModel.ts',
+    command: values.command,
+    trainingMinutes2Cpu: Number(values.minutes),
+    parent: { id: parent.id, version: parent.version, sha256: parent.sha256 },
+    parentProvenance: parent.provenance,
+    split: 'training/reference/split.csv',
+    training,
+  },
+  modelCard: {
+    ...parent.modelCard,
+    trainingData: `${parent.modelCard.trainingData} Then conv_pw_13 and the final layer fine-tuned by CXR Lens's own trainer (cxr-lens train --boxes) on the same split: ${training.train} train images fit (${training.boxSupervision.boxedCases.train} of them with radiologist boxes supervising Grad-CAM through a CAM loss), ${training.val} validation images choose the epoch, the box weight and whether to ship, ${training.test} test images only reported.`,
+    training: `${parent.modelCard.training} Fine-tune (3.0): BCE with class weights plus λ × CAM loss (−log of the spatial-softmax mass of the class activation map inside the radiologist box, on the 12×12 map; λ = ${training.boxSupervision.weight} chosen on validation boxes from {${training.boxSupervision.candidates.join(', ')}}), Adam lr ${training.options.learningRate} (block ×${training.options.blockLrScale}), L2 ${training.options.l2}, dropout ${training.options.dropout}, batch ${training.options.batchSize}, at most ${training.options.maxEpochs} epochs, best epoch ${training.bestEpoch} by validation macro AUROC; ${values.minutes} min on 2 CPU cores.`,
+    selection: 'training/reference/runs/model3/RULES.md (written before the test split was scored)',
+    metrics: {
+      ci_method: parent.modelCard.metrics.ci_method,
+      val: child.modelCard.metrics.val,
+      localization_val: child.modelCard.metrics.localization_val,
+      test: {
+        n_images: test.images,
+        macro_auroc_all: test.macro_auroc_all,
+        macro_auroc_box8: test.macro_auroc_box8,
+        iou_mean: test.iou_mean,
+        findings_beating_prior_on_iou: test.findings_beating_prior_on_iou,
+        mean_iou: test.mean_iou,
+        mean_iobb_025: test.mean_iobb_025,
+        hit_rate: test.hit_rate,
+        chestxray8_iobb_01: test.chestxray8_iobb_01,
+        per_finding: child.modelCard.metrics.test.per_finding,
+      },
+      ...(parentTest
+        ? {
+            parent_test: {
+              version: parent.version,
+              macro_auroc_box8: parentTest.macro_auroc_box8,
+              mean_iou: parentTest.mean_iou,
+              mean_iobb_025: parentTest.mean_iobb_025,
+              findings_beating_prior_on_iou: parentTest.findings_beating_prior_on_iou,
+            },
+          }
+        : {}),
+      ...(figures.paired ? { paired_difference: figures.paired } : {}),
+      parent_metrics: parent.modelCard.metrics,
+    },
+    ...notes,
+  },
+}
+copyFileSync(join(values.from, 'model.onnx'), join(values.out!, 'model.onnx'))
+writeFileSync(join(values.out!, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`)
+// The package must load as any model does (schema, sha256 of the file, head and feature outputs).
+const pkg = loadModelPackage(resolve(values.out!))
+console.log(`${pkg.manifest.id} ${pkg.manifest.version} ${pkg.manifest.sha256}`)
