@@ -1,5 +1,5 @@
 /**
- * Results back and a department, against a real Orthanc (tests/unit/orthancForPush.ts): a study
+ * Results back and a department, against a real Orthanc (tests/unit/orthanc.ts): a study
  * carrying PHI is stored in Orthanc and imported (a DICOM folder import, as the PACS pull does through
  * the same DicomSource); its original UIDs are kept sealed; a reader's boxes, the model's regions and
  * the heatmap go back by STOW-RS into the SAME study and are read back from Orthanc's REST API
@@ -28,7 +28,7 @@ import { afterStudyPulled } from '../../src/main/pacs/studyResults'
 import { CaseStore } from '../../src/main/store/caseStore'
 import { writeDicom } from './dicomWriter'
 import { HAS_NIH, NIH_256, tempDir } from './helpers'
-import { HAS_ORTHANC, startOrthancForPush, type OrthancForPush } from './orthancForPush'
+import { HAS_ORTHANC, startOrthanc, type RunningOrthanc } from './orthanc'
 
 const HAS_DCMTK = spawnSync('dsrdump', ['--version']).status === 0 && spawnSync('dcmdump', ['--version']).status === 0
 const STUDY = '1.2.826.0.1.3680043.10.999.4711.1'
@@ -39,7 +39,7 @@ const ORIGINALS = [STUDY, SERIES, ...SOPS, PATIENT.id, PATIENT.accession, 'MÜLL
 const MODEL = { id: 'push-test-model', version: '1.0.0' }
 
 /** A transport over Orthanc's DICOMweb (QIDO, metadata, STOW) and REST (retrieve), as a PACS client would be. */
-function orthancTransport(o: OrthancForPush, options: { password?: string; stowStudy?: string } = {}) {
+function orthancTransport(o: RunningOrthanc, options: { password?: string; stowStudy?: string } = {}) {
   const authorization = `Basic ${Buffer.from(`${o.user}:${options.password ?? o.password}`).toString('base64')}`
   const calls: string[] = []
   const get = async (url: string, accept: string) => {
@@ -113,7 +113,7 @@ const dcmtk = (tool: string, file: string, args: string[] = []) => {
 
 describe.runIf(HAS_ORTHANC && HAS_NIH && HAS_DCMTK)('PACS: results back and a department (real Orthanc)', () => {
   const dir = tempDir('cxr-pacs-push-')
-  let orthanc: OrthancForPush
+  let orthanc: RunningOrthanc
   const dicomDir = join(dir.path, 'study')
   const dataA = join(dir.path, 'workstation-a')
   const dataB = join(dir.path, 'workstation-b')
@@ -123,7 +123,7 @@ describe.runIf(HAS_ORTHANC && HAS_NIH && HAS_DCMTK)('PACS: results back and a de
   let caseB: number
 
   beforeAll(async () => {
-    orthanc = await startOrthancForPush()
+    orthanc = await startOrthanc()
     mkdirSync(dicomDir, { recursive: true })
     const names = readdirSync(NIH_256).sort().slice(0, 2)
     for (const [i, sop] of SOPS.entries()) {
