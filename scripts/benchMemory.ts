@@ -240,13 +240,16 @@ async function main(): Promise<void> {
     if (finished.get(jobId)!.state !== 'succeeded') throw new Error(`import ${finished.get(jobId)!.state}: ${finished.get(jobId)!.error}`)
     s.seconds.import = (performance.now() - t) / 1000
 
+    // What the import stored (a file it refused, or a name twice, is not a case to wait for).
+    const { total: cases } = await api.call<{ total: number }>('cases:list', { limit: 1 })
+
     // Background analysis started during the import; this phase is the rest of it.
     s.phase = 'analysis'
     t = performance.now()
     let status = await api.call<Status>('background:status', {})
     await until('background analysis', async () => {
       status = await api.call<Status>('background:status', {})
-      return status.pending + status.running === 0 && status.done + status.failed >= count
+      return status.pending + status.running === 0 && status.done + status.failed >= cases
     })
     s.seconds.analysis = (performance.now() - t) / 1000
     if (!status.target) throw new Error('no model is installed: background analysis had nothing to run')
@@ -280,6 +283,7 @@ async function main(): Promise<void> {
       JSON.stringify({
         images: count,
         images_dir: imagesDir,
+        cases,
         model: `${status.target.model}@${status.target.version}`,
         method: status.target.method,
         analysed: status.done,

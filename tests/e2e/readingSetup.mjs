@@ -183,7 +183,7 @@ export function timeOpen(page, image) {
   )
 }
 
-/** p50 and p95 (nearest rank, as before: the largest of 12) of a list of times. */
+/** p50 and p95 (nearest rank: of 30 times, the 29th smallest) of a list of times. */
 export function percentiles(times) {
   assert.ok(times.length > 0)
   const sorted = [...times].sort((a, b) => a - b)

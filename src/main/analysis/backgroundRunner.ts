@@ -30,8 +30,13 @@ export interface RunnerEvents {
   onResults?(results: BackgroundResults): void
 }
 
-/** Cases per model pass once the first has been answered; the first batch of a run is a single case. */
-export const BACKGROUND_BATCH = 8
+/**
+ * Cases per model pass once the first has been answered; the first batch of a run is a single case.
+ * Four, not more: on CPU a larger batch is no faster per case, while onnxruntime's activations, the
+ * decoded inputs of this batch and of the one decoding ahead all grow with it (8 peaked about 35 MB
+ * higher in npm run bench:memory).
+ */
+export const BACKGROUND_BATCH = 4
 
 type Deps = { store: CaseStore; registry: ModelRegistry; engine: InferenceEngine }
 
