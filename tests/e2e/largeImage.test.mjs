@@ -64,7 +64,11 @@ workflow(
     await page.waitForTimeout(1500)
     const boxed = ctx.imageNames.find((n) => ctx.csvBoxes.has(n))
     if ((await page.getAttribute('[data-testid="case-view"]', 'data-image')) !== boxed) await timeOpen(page, boxed)
-    await page.waitForFunction(() => window.__cxrViewer?.heatmapValues?.values?.length > 0)
+    // The map can be published before the image is in (its results were prefetched, the image was not
+    // cached): wait until it is published against a loaded image.
+    await page.waitForFunction(
+      () => window.__cxrViewer?.heatmapValues?.values?.length > 0 && window.__cxrViewer.heatmapValues.imageWidth > 1,
+    )
     const hook = await viewer(page)
     assert.equal(hook.heatmapValues.imageWidth, SIDE)
     assert.equal(hook.heatmapValues.imageHeight, SIDE)
