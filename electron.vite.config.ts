@@ -16,6 +16,7 @@ export default defineConfig({
           jobWorker: resolve('src/main/jobs/jobWorker.ts'),
           backgroundWorker: resolve('src/main/jobs/backgroundWorker.ts'),
           benchBackground: resolve('scripts/benchBackground.ts'),
+          benchMemory: resolve('scripts/benchMemory.ts'),
           benchWorklist: resolve('scripts/benchWorklist.ts'),
           benchImport: resolve('scripts/benchImport.ts'),
           benchEngine: resolve('scripts/benchEngine.ts'),

@@ -4,8 +4,11 @@
  * upscaled to 1024² with Lanczos, so every file is a distinct 1024² PNG). Prints one JSON line:
  * - first_heatmap_s: from the first case committed by a fresh import (background on, as in the app)
  *   to its stored Grad-CAM; import_s and import_to_drained_s for the same run;
- * - background_s: the queue of all N cases (re-queued after that run) drained by the worker alone;
- * - cli_s: analyzeCases over the same N cases, as `cxr-lens explain --method gradcam --all` runs it.
+ * - background_s: the queue of all N cases (re-queued after that run) drained by the worker alone,
+ *   with background_cases_per_s and background_cpu_ms_per_case (the process's CPU time, all threads,
+ *   per case: unlike the wall time it barely moves when other work shares the cores);
+ * - cli_s: analyzeCases over the same N cases, as `cxr-lens explain --method gradcam --all` runs it
+ *   (cli_cases_per_s, cli_cpu_ms_per_case).
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
@@ -54,15 +57,24 @@ function until(core: Core, predicate: () => boolean): Promise<void> {
     const poll = () => {
       if (predicate()) return resolveWait()
       if (Date.now() > deadline) return reject(new Error(`background analysis did not finish: ${JSON.stringify(core.background.status())}`))
-      setTimeout(poll, 20)
+      setTimeout(poll, 50)
     }
     poll()
   })
 }
 
+/** Queue counts only (status() also lists failures): the poll must not compete with the worker. */
 const drained = (core: Core) => () => {
-  const s = core.background.status()
-  return s.pending + s.running === 0 && !s.active
+  const s = core.store.queue.counts()
+  return s.pending + s.running === 0 && !core.background.busy
+}
+const emptied = (core: Core) => () => {
+  const s = core.store.queue.counts()
+  return s.pending + s.running === 0
+}
+const cpuMs = (since: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(since)
+  return (d.user + d.system) / 1000
 }
 
 async function main(): Promise<void> {
@@ -96,9 +108,11 @@ async function main(): Promise<void> {
     // The worker alone over all N (comparable to the CLI run below).
     core.store.transaction(() => core.store.queue.clearPending())
     const again = performance.now()
+    const backgroundCpu = process.cpuUsage()
     const { queued } = core.background.enqueue({ scope: { kind: 'all' } })
-    await until(core, () => core.background.status().pending + core.background.status().running === 0)
+    await until(core, emptied(core))
     const backgroundSeconds = (performance.now() - again) / 1000
+    const backgroundCpuMs = cpuMs(backgroundCpu)
     const target = core.background.target()!
     await core.close()
 
@@ -110,8 +124,10 @@ async function main(): Promise<void> {
     const engine = new InferenceEngine()
     const registry = new ModelRegistry(store, join(cliDir, 'models'))
     const cliStart = performance.now()
+    const cliCpu = process.cpuUsage()
     const result = await analyzeCases({ store, registry, engine }, { caseIds: store.worklist.matchingIds({}), methods: ['gradcam'] })
     const cliSeconds = (performance.now() - cliStart) / 1000
+    const cliCpuMs = cpuMs(cliCpu)
     await engine.close()
     store.close()
 
@@ -129,8 +145,12 @@ async function main(): Promise<void> {
         failed: status.failed,
         background_s: round(backgroundSeconds),
         background_queued: queued,
+        background_cases_per_s: round(queued / backgroundSeconds),
+        background_cpu_ms_per_case: round(backgroundCpuMs / queued),
         cli_s: round(cliSeconds),
         cli_cases: result.cases.length,
+        cli_cases_per_s: round(result.cases.length / cliSeconds),
+        cli_cpu_ms_per_case: round(cliCpuMs / result.cases.length),
       }),
     )
   } finally {

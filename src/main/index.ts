@@ -7,6 +7,7 @@ import { openServices, type Services } from './services/openServices'
 import { registerIpc } from './ipc/register'
 import { machinePolicy } from './config/policy'
 import { log, startLogging } from './logging/log'
+import { startMemoryTrace } from './diagnostics/memoryTrace'
 import { registerAppScheme, serveAppProtocol } from './ipc/appProtocol'
 import { createMainWindow, installContentSecurityPolicy, lockDownWebContents } from './window'
 
@@ -36,6 +37,7 @@ if (!app.requestSingleInstanceLock()) {
       startLogging({ dataDir, kind: 'app', policy: machinePolicy() })
       log().info('desktop app started', { platform: process.platform, electron: process.versions.electron ?? null })
       core = openServices(new DataFolder(dataDir), { kind: 'app', background: true })
+      startMemoryTrace()
     } catch (error) {
       // A refused machine policy lands here too: its message names the file and the field.
       log().error('desktop app could not start', { error: (error as Error).message })

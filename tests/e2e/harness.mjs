@@ -151,9 +151,12 @@ export function viewer(page) {
   return page.evaluate(() => window.__cxrViewer ?? null)
 }
 
-/** Runs a workflow; on failure saves a screenshot and prints browser errors and the server log tail. */
-export function workflow(name, body) {
-  test(name, TEST, async () => {
+/**
+ * Runs a workflow; on failure saves a screenshot and prints browser errors and the server log tail.
+ * `options` is node:test's (a series of timed opens needs more than the default minute on a loaded machine).
+ */
+export function workflow(name, body, options = TEST) {
+  test(name, options, async () => {
     try {
       await body()
     } catch (error) {

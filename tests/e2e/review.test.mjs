@@ -23,6 +23,9 @@ before(async () => {
 after(closeAll)
 
 const status = (page, image) => page.getAttribute(sel.row(image), 'data-status')
+/** Opens per series of test 5 (issue 17 asks for p95 over at least 30), and the reader's look at each case before the next. */
+const OPENS = 30
+const LOOK_MS = 500
 
 workflow('1. keyboard-only review of three cases (r, n)', async () => {
   const { page } = ctx
@@ -210,30 +213,35 @@ workflow('4. window/level by preset and by right-drag changes the displayed pixe
   await page.click('[data-testid="show-others-toggle"]')
 })
 
-workflow('5. time from a worklist click to image + heatmap drawn (printed)', async () => {
-  const { page } = ctx
-  const series = async (label, pick, lookMs) => {
-    const times = []
-    for (let i = 0; times.length < 12; i++) {
-      const image = pick(i)
-      if ((await caseView(page, 'data-image')) === image) continue
-      // The reader looks at the open case first (neighbours are fetched meanwhile) unless lookMs is 0.
-      if (lookMs) await page.waitForTimeout(lookMs)
-      times.push(await timeOpen(page, image))
+workflow(
+  '5. time from a worklist click to image + heatmap drawn (printed)',
+  async () => {
+    const { page } = ctx
+    const series = async (label, pick, lookMs) => {
+      const times = []
+      for (let i = 0; times.length < OPENS; i++) {
+        const image = pick(i)
+        if ((await caseView(page, 'data-image')) === image) continue
+        // The reader looks at the open case first (neighbours are fetched meanwhile) unless lookMs is 0.
+        if (lookMs) await page.waitForTimeout(lookMs)
+        times.push(await timeOpen(page, image))
+      }
+      const { p50, p95 } = percentiles(times)
+      console.log(
+        `# worklist click → image + heatmap visible, ${label} (${times.length} opens): p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms`,
+      )
+      return p95
     }
-    const { p50, p95 } = percentiles(times)
-    console.log(
-      `# worklist click → image + heatmap visible, ${label} (${times.length} opens): p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms`,
-    )
-    return p95
-  }
-  const names = ctx.imageNames
-  // As measured before this spec existed: the next row at once, no time on the case.
-  const backToBack = await series('next row back-to-back', (i) => names[i % IMAGES], 0)
-  const next = await series('next row after 1 s on the case', (i) => names[(i + 1) % IMAGES], 1000)
-  const jump = await series('3 rows away after 1 s (nothing prefetched)', (i) => names[(i * 3) % IMAGES], 1000)
-  assert.ok(Math.max(backToBack, next, jump) < 1500, 'loose bound: no open stalls')
-})
+    const names = ctx.imageNames
+    // As measured before this spec existed: the next row at once, no time on the case.
+    const backToBack = await series('next row back-to-back', (i) => names[i % IMAGES], 0)
+    const next = await series(`next row after ${LOOK_MS} ms on the case`, (i) => names[(i + 1) % IMAGES], LOOK_MS)
+    const jump = await series(`3 rows away after ${LOOK_MS} ms (nothing prefetched)`, (i) => names[(i * 3) % IMAGES], LOOK_MS)
+    // Only a stall fails here (the figures are printed; a loaded CI machine is slower, not broken).
+    assert.ok(Math.max(backToBack, next, jump) < 5000, 'loose bound: no open stalls')
+  },
+  { timeout: 240_000 },
+)
 
 workflow('6. a reader box beside the dataset boxes; screenshot', async () => {
   const { page } = ctx

@@ -86,6 +86,34 @@ describe('worklist store', () => {
     expect(await store.openRelative(1)).toBe(false)
   })
 
+  it('patches a batch of background results in one update; rows not loaded or not named stay as they were', async () => {
+    const { store } = worklist()
+    await settle()
+    let updates = 0
+    store.subscribe(() => updates++)
+    const top = (finding: string) => [{ finding, probability: 0.9 }]
+    const before = store.getState().pages[0]
+    store.patchRows(
+      new Map([
+        [1, { topFindings: top('Mass') }],
+        [3, { topFindings: top('Nodule') }],
+        [99, { topFindings: top('Edema') }],
+      ]),
+    )
+    expect(updates).toBe(1)
+    const after = store.getState().pages[0]
+    expect(after.map((r) => r.topFindings?.[0]?.finding ?? null)).toEqual([
+      'Mass',
+      before[1].topFindings?.[0]?.finding ?? null,
+      'Nodule',
+      before[3].topFindings?.[0]?.finding ?? null,
+    ])
+    expect(after[1]).toBe(before[1])
+    store.patchRows(new Map([[99, { topFindings: top('Edema') }]]))
+    store.patchRows(new Map())
+    expect(updates).toBe(1)
+  })
+
   it('sends filters as the api wants them: absent means any', () => {
     expect(toWorklistQuery(DEFAULT_FILTERS, 0, 100)).toEqual({ sort: 'image', order: 'asc', offset: 0, limit: 100 })
     expect(toWorklistQuery({ ...DEFAULT_FILTERS, finding: 'Mass', hasBoxes: 'no', status: 'reviewed', search: '  032 ' }, 100, 50)).toEqual(

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { importNih } from '../../src/main/cases/nihImporter'
@@ -17,6 +17,7 @@ import { fineTune } from '../../src/main/training/fineTune'
 import { rowSet } from '../../src/main/training/rowSet'
 import { blockTrainable } from '../../src/main/training/trainables'
 import { BOXES_CSV, csvBoxes, HAS_NIH, imageFolder, LABELS_CSV, NIH_256, REFERENCE_VERSION, tempDir } from './helpers'
+import { CLI } from './builtCli'
 
 /**
  * Box-supervised fine-tuning (`cxr-lens train --boxes`) and the ask-before-register rule for a run
@@ -25,8 +26,6 @@ import { BOXES_CSV, csvBoxes, HAS_NIH, imageFolder, LABELS_CSV, NIH_256, REFEREN
  * decision flow through fineTune and through the CLI's exit code.
  */
 const run = promisify(execFile)
-const TSX = resolve(__dirname, '../../node_modules/.bin/tsx')
-const CLI = resolve(__dirname, '../../src/main/cli/cliMain.ts')
 const dir = tempDir()
 const engine = new InferenceEngine({ providers: ['cpu'], threads: 1 })
 afterAll(async () => {
@@ -261,7 +260,7 @@ describe.runIf(HAS_NIH)('a fine-tune below its parent', () => {
     const cli = async (extra: string[]) => {
       const args = [CLI, 'train', '--data-dir', dataDir, '--model', 'cxr-mobilenet-v1', '--epochs', '1', '--lr', '5', ...extra]
       try {
-        const { stdout, stderr } = await run(TSX, args, { maxBuffer: 16 << 20 })
+        const { stdout, stderr } = await run(process.execPath, args, { maxBuffer: 16 << 20 })
         return { code: 0, stdout, stderr }
       } catch (error) {
         const e = error as { code: number; stdout: string; stderr: string }

@@ -1,8 +1,9 @@
 /**
  * Works the background analysis queue: claims a batch, runs the model (probabilities and every
- * finding's map in one backbone pass per batch) and marks each case done inside that case's results
- * transaction. A batch that fails is retried case by case, so one unreadable image is marked failed
- * with its reason and the others still get their results. Runs in the background worker thread;
+ * finding's map in one backbone pass per batch) and marks its cases done inside the batch's results
+ * transaction, while the next batch's images decode. An image that cannot be read or decoded is
+ * marked failed with its reason and the others still get their results; a batch the model or a
+ * method fails is retried case by case. Runs in the background worker thread;
  * tests drive it in-process.
  */
 import type { BackgroundResults } from '../../shared/background'
@@ -12,7 +13,8 @@ import type { ModelRegistry } from '../registry/modelRegistry'
 import type { QueueEntry } from '../store/analysisQueueRepository'
 import { oodMark } from '../store/resultRepository'
 import type { CaseStore } from '../store/caseStore'
-import { analyzeCases } from './analysisService'
+import { analyzeInferred, planAnalysis, type AnalysisPlan } from './analysisService'
+import { inferPrepared, prepareCases, type PreparedCase } from './preparedBatch'
 
 export interface RunnerControl {
   /** The case the reader has open (analysed before anything else), or null. */
@@ -29,66 +31,92 @@ export interface RunnerEvents {
   onResults?(results: BackgroundResults): void
 }
 
-/** Cases per model pass once the first has been answered; the first batch of a run is a single case. */
-export const BACKGROUND_BATCH = 8
+/**
+ * Cases per model pass once the first has been answered; the first batch of a run is a single case.
+ * Four, not more: on CPU a larger batch is no faster per case, while onnxruntime's activations, the
+ * decoded inputs of this batch and of the one decoding ahead all grow with it (8 peaked about 35 MB
+ * higher in npm run bench:memory).
+ */
+export const BACKGROUND_BATCH = 4
+
+type Deps = { store: CaseStore; registry: ModelRegistry; engine: InferenceEngine }
+
+/** A claimed batch on its way: its model, and its images being decoded (or why it cannot run at all). */
+interface Claimed {
+  entries: QueueEntry[]
+  ready: Promise<{ plan: AnalysisPlan; cases: PreparedCase[] } | { refused: string }>
+}
 
 function reasonOf(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
   return message.trim() || 'analysis failed without a reason given'
 }
 
+/** Resolves the batch's model and method and starts decoding its images; never rejects. */
+function startBatch(deps: Deps, entries: QueueEntry[]): Claimed {
+  const { modelId, modelVersion, method } = entries[0]
+  const ready = (async () => {
+    if (!isExplainMethod(method)) return { refused: `unknown explanation method ${JSON.stringify(method)}` }
+    let plan: AnalysisPlan
+    try {
+      plan = planAnalysis(deps, { caseIds: entries.map((e) => e.caseId), model: modelId, version: modelVersion, methods: [method] })
+    } catch (error) {
+      return { refused: reasonOf(error) }
+    }
+    return { plan, cases: await prepareCases(deps.store, plan.pkg, entries) }
+  })()
+  return { entries, ready }
+}
+
 /**
  * Claims and analyses until the queue is empty or `control` halts; returns the number of queue rows
  * finished (done or failed). The first claim takes one case, so a fresh import's first heatmap
- * comes after one model pass, not eight.
+ * comes after one model pass, not eight. One batch ahead is claimed and decoding while the model
+ * runs (the batch in hand when halted is finished, as is that one).
  */
 export async function drainQueue(
-  deps: { store: CaseStore; registry: ModelRegistry; engine: InferenceEngine },
+  deps: Deps,
   control: RunnerControl,
   events: RunnerEvents = {},
   batchSize = BACKGROUND_BATCH,
 ): Promise<number> {
+  const claim = (size: number): Claimed | null => {
+    if (control.halted() || control.signal?.aborted) return null
+    const entries = deps.store.transaction(() => deps.store.queue.claim(size, control.focus()))
+    return entries.length ? startBatch(deps, entries) : null
+  }
   let finished = 0
-  let size = 1
-  while (!control.halted() && !control.signal?.aborted) {
-    const batch = deps.store.transaction(() => deps.store.queue.claim(size, control.focus()))
-    if (batch.length === 0) break
-    size = batchSize
-    finished += await analyseBatch(deps, batch, events)
+  let current = claim(1)
+  while (current) {
+    const ready = await current.ready
+    const next = claim(batchSize)
+    finished += await analyseBatch(deps, current.entries, ready, events)
     events.onProgress?.()
+    current = next
   }
   return finished
 }
 
-async function analyseBatch(
-  deps: { store: CaseStore; registry: ModelRegistry; engine: InferenceEngine },
-  batch: QueueEntry[],
-  events: RunnerEvents,
-): Promise<number> {
-  const { modelId, modelVersion, method } = batch[0]
-  if (!isExplainMethod(method)) {
-    fail(deps.store, batch, `unknown explanation method ${JSON.stringify(method)}`)
-    return batch.length
-  }
-  const rowOf = new Map(batch.map((entry) => [entry.caseId, entry.id]))
-  const stored = new Set<number>()
-  const run = (entries: QueueEntry[]) =>
-    analyzeCases(
-      deps,
-      { caseIds: entries.map((e) => e.caseId), model: modelId, version: modelVersion, methods: [method] },
-      {
-        batchSize: entries.length,
-        inTransaction: (caseId) => {
-          deps.store.queue.markDone(rowOf.get(caseId)!)
-          stored.add(caseId)
-        },
-      },
+async function analyseBatch(deps: Deps, entries: QueueEntry[], ready: Awaited<Claimed['ready']>, events: RunnerEvents): Promise<number> {
+  if ('refused' in ready) {
+    fail(
+      deps.store,
+      entries.map((e) => [e, ready.refused]),
     )
+    return entries.length
+  }
+  const { plan, cases } = ready
+  fail(
+    deps.store,
+    cases.filter((c) => c.tensor === null).map((c) => [c.entry, c.reason!]),
+  )
+  const good = cases.filter((c): c is PreparedCase & { tensor: Float32Array } => c.tensor !== null)
+  const { id: modelId, version: modelVersion } = plan.pkg.manifest
   const publish = (caseIds: number[]) => {
     if (caseIds.length === 0) return
     events.onResults?.({
       model: { id: modelId, version: modelVersion },
-      method,
+      method: plan.request.methods[0],
       cases: caseIds.map((caseId) => ({
         caseId,
         topFindings: deps.store.results.predictions(caseId, modelId, modelVersion).slice(0, 3),
@@ -96,30 +124,35 @@ async function analyseBatch(
       })),
     })
   }
+  const run = async (some: typeof good) => {
+    const rowOf = new Map(some.map((c) => [c.entry.caseId, c.entry.id]))
+    const batch = await inferPrepared(deps.engine, plan.pkg, some)
+    const stored = await analyzeInferred(deps, plan, batch, { inTransaction: (caseId) => deps.store.queue.markDone(rowOf.get(caseId)!) })
+    publish(stored.map((c) => c.caseId))
+  }
+  if (good.length === 0) return entries.length
   try {
-    const result = await run(batch)
-    publish(result.cases.map((c) => c.caseId))
+    await run(good)
   } catch (batchError) {
-    if (batch.length === 1) {
-      fail(deps.store, batch, reasonOf(batchError))
-    } else {
-      // Some case of the batch broke it: each on its own, so only that one is marked failed.
-      publish(batch.filter((e) => stored.has(e.caseId)).map((e) => e.caseId))
-      for (const entry of batch.filter((e) => !stored.has(e.caseId))) {
+    if (good.length === 1) fail(deps.store, [[good[0].entry, reasonOf(batchError)]])
+    else {
+      // Some case of the batch broke it (nothing of the batch was stored): each on its own, so only that one is failed.
+      for (const one of good) {
         try {
-          await run([entry])
-          publish([entry.caseId])
+          await run([one])
         } catch (error) {
-          fail(deps.store, [entry], reasonOf(error))
+          fail(deps.store, [[one.entry, reasonOf(error)]])
         }
       }
     }
   }
-  return batch.length
+  return entries.length
 }
 
-function fail(store: CaseStore, entries: QueueEntry[], reason: string): void {
+/** Marks each entry failed with its reason, in one transaction. */
+function fail(store: CaseStore, failures: Array<[QueueEntry, string]>): void {
+  if (failures.length === 0) return
   store.transaction(() => {
-    for (const entry of entries) store.queue.markFailed(entry.id, reason)
+    for (const [entry, reason] of failures) store.queue.markFailed(entry.id, reason)
   })
 }

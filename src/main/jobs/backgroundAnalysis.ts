@@ -16,6 +16,7 @@ import type { QueueTarget } from '../store/analysisQueueRepository'
 import type { CaseStore } from '../store/caseStore'
 import type { BackgroundManagerMessage, BackgroundWorkerInput, BackgroundWorkerMessage } from './backgroundProtocol'
 import { log } from '../logging/log'
+import { WORKER_HEAP_LIMITS } from './workerLimits'
 
 /** What every imported case gets without anyone asking. */
 export const BACKGROUND_METHOD: ExplainMethod = 'gradcam'
@@ -31,9 +32,10 @@ export interface BackgroundEvents {
 function spawnBackgroundWorker(input: BackgroundWorkerInput): Worker {
   // As jobManager: the bundled entry beside this module, else the source through tsx (tests).
   const built = join(__dirname, 'backgroundWorker.js')
-  if (existsSync(built)) return new Worker(built, { workerData: input })
+  const options = { workerData: input, resourceLimits: WORKER_HEAP_LIMITS }
+  if (existsSync(built)) return new Worker(built, options)
   const source = `require('tsx/cjs'); require(${JSON.stringify(join(__dirname, 'backgroundWorker.ts'))})`
-  return new Worker(source, { eval: true, workerData: input })
+  return new Worker(source, { ...options, eval: true })
 }
 
 export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {

@@ -7,6 +7,7 @@ import type { JobProgress } from '../../shared/domain'
 import type { JobKind, JobRequestOf, JobResultOf, JobStatus, JobStatusOf } from '../../shared/jobs'
 import type { JobInput, WorkerMessage } from './jobProtocol'
 import { log } from '../logging/log'
+import { WORKER_HEAP_LIMITS } from './workerLimits'
 
 export interface JobEvents {
   progress: [JobProgress]
@@ -21,9 +22,10 @@ function spawnWorker(input: JobInput): Worker {
   // A packaged app loads it from inside app.asar (Electron reads the archive in worker threads since
   // v18), so its requires resolve through the archive's node_modules like the main thread's do.
   const built = join(__dirname, 'jobWorker.js')
-  if (existsSync(built)) return new Worker(built, { workerData: input })
+  const options = { workerData: input, resourceLimits: WORKER_HEAP_LIMITS }
+  if (existsSync(built)) return new Worker(built, options)
   const source = `require('tsx/cjs'); require(${JSON.stringify(join(__dirname, 'jobWorker.ts'))})`
-  return new Worker(source, { eval: true, workerData: input })
+  return new Worker(source, { ...options, eval: true })
 }
 
 /** Runs long work in worker threads and streams `{jobId, done, total, message}` with cancel. */

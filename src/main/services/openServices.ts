@@ -9,6 +9,7 @@ import { CaseStore } from '../store/caseStore'
 import { registerHolder, type HolderKind } from '../store/dbHolders'
 import type { DatabaseHealth } from '../../shared/domain'
 import { createBackupService, type BackupService } from './backupService'
+import { boundNativeMemory } from './nativeMemory'
 
 /**
  * What opens a data folder: the desktop app, browser mode, a CLI command, or a job worker (a thread
@@ -80,6 +81,7 @@ function openChecked(dbPath: string, keepDamagedOpen: boolean): { store: CaseSto
  */
 export function openServices(folder: DataFolder, options: ServiceOptions): Services {
   const { kind } = options
+  boundNativeMemory()
   mkdirSync(folder.root, { recursive: true })
   const dbPath = folder.database
   // Listed before the file opens, so a `cxr-lens restore` in another process sees us and refuses.

@@ -8,6 +8,7 @@ import { openServices } from '../services/openServices'
 import { FeatureDisabledError, featureEnabled, machinePolicy } from '../config/policy'
 import { log, startLogging } from '../logging/log'
 import { startWebServer } from './webServer'
+import { startMemoryTrace } from '../diagnostics/memoryTrace'
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
   const logFile = startLogging({ dataDir, kind: 'web', policy })
   const core = openServices(new DataFolder(dataDir), { kind: 'web', background: true })
   log().info('browser mode started')
+  startMemoryTrace()
   const server = await startWebServer({ core, rendererDir, port: values.port ? Number(values.port) : 0 })
   console.log(
     `CXR Lens ${core.version} (browser mode)\n  data:  ${core.dataDir}\n  log:   ${logFile ?? 'stderr (no log folder could be written)'}\n  open:  ${server.url}`,

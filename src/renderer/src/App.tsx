@@ -262,7 +262,7 @@ export function App() {
         const models = analysis.getState().models
         const shown = models?.find((m) => m.isDefault) ?? models?.[0]
         if (shown && shown.id === results.model.id && shown.version === results.model.version) {
-          for (const c of results.cases) store.patchRow(c.caseId, { topFindings: c.topFindings, ood: c.ood })
+          store.patchRows(new Map(results.cases.map((c) => [c.caseId, { topFindings: c.topFindings, ood: c.ood }])))
         }
         const { caseId, heatmap, method } = analysis.getState()
         const current = analysis.currentModel()

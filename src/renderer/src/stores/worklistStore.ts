@@ -9,6 +9,9 @@ import type { CxrApi } from '../../../shared/api'
 import type { CaseStatus, FindingCount, WorklistQuery, WorklistRow, WorklistSort } from '../../../shared/domain'
 import { errorMessage } from '../apiContext'
 
+/** What a row may be patched with in place (review status, box counts, the model's top findings). */
+type RowPatch = Partial<Pick<WorklistRow, 'status' | 'boxes' | 'myBoxes' | 'otherBoxes' | 'topFindings' | 'ood'>>
+
 export const PAGE_SIZE = 100
 
 export type HasBoxesFilter = 'any' | 'yes' | 'no'
@@ -192,15 +195,21 @@ export function createWorklistStore(api: CxrApi, onOpen: (caseId: number) => voi
      * as they land (top findings), to the loaded row in place, so the list stays in step without
      * refetching (and without losing the scroll position).
      */
-    patchRow(
-      caseId: number,
-      patch: Partial<Pick<WorklistRow, 'status' | 'boxes' | 'myBoxes' | 'otherBoxes' | 'topFindings' | 'ood'>>,
-    ): void {
+    patchRow(caseId: number, patch: RowPatch): void {
+      this.patchRows(new Map([[caseId, patch]]))
+    },
+    /**
+     * Several rows in one update (a batch of background results): one render of the worklist per
+     * batch, not one per case, while the worker fills it in.
+     */
+    patchRows(patches: ReadonlyMap<number, RowPatch>): void {
+      if (patches.size === 0) return
       const pages: Record<number, readonly WorklistRow[]> = {}
       let changed = false
       for (const [page, rows] of Object.entries(state.pages)) {
         pages[Number(page)] = rows.map((row) => {
-          if (row.id !== caseId) return row
+          const patch = patches.get(row.id)
+          if (!patch) return row
           changed = true
           return { ...row, ...patch }
         })

@@ -1,0 +1,60 @@
+/**
+ * A claimed batch of the background queue, its images decoded into model inputs ahead of time: the
+ * runner starts the next batch's decoding (libvips on the libuv pool) before it runs the model on
+ * the current one (onnxruntime's run holds the JS thread), so decoding and inference overlap
+ * instead of taking turns. Each image is prepared on its own: one unreadable file is that case's
+ * failure, not the batch's.
+ */
+import type { InferenceEngine } from '../model/inferenceEngine'
+import type { ModelPackage } from '../model/modelPackage'
+import { packBatch, type InferredBatch } from '../model/batchedInference'
+import { preprocessImage } from '../model/preprocess'
+import type { QueueEntry } from '../store/analysisQueueRepository'
+import type { CaseStore } from '../store/caseStore'
+
+export interface PreparedCase {
+  entry: QueueEntry
+  /** the model input, or null when the image could not be read or decoded */
+  tensor: Float32Array | null
+  /** why the case cannot be analysed (names the image), when tensor is null */
+  reason: string | null
+}
+
+function reasonOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  return message.trim() || 'analysis failed without a reason given'
+}
+
+/** Decodes every entry's image for `pkg`; never rejects (a failure becomes that case's reason). */
+export async function prepareCases(store: CaseStore, pkg: ModelPackage, entries: readonly QueueEntry[]): Promise<PreparedCase[]> {
+  return Promise.all(
+    entries.map(async (entry) => {
+      try {
+        const record = store.cases.get(entry.caseId)
+        if (!record) throw new Error(`Case ${entry.caseId} was not found`)
+        return { entry, tensor: await preprocessImage(record.path, pkg.manifest, record.imageName), reason: null }
+      } catch (error) {
+        return { entry, tensor: null, reason: reasonOf(error) }
+      }
+    }),
+  )
+}
+
+/** One engine call over prepared inputs, shaped as inferInBatches hands a batch to its caller. */
+export async function inferPrepared(
+  engine: InferenceEngine,
+  pkg: ModelPackage,
+  cases: ReadonlyArray<{ entry: QueueEntry; tensor: Float32Array }>,
+): Promise<InferredBatch<{ id: number }>> {
+  const tensors = cases.map((c) => c.tensor)
+  const result = await engine.run(pkg, packBatch(tensors), tensors.length)
+  const [K, h, w] = pkg.manifest.outputs.features.shape
+  const mapSize = K * h * w
+  return {
+    items: cases.map((c) => ({ id: c.entry.caseId })),
+    tensors,
+    result,
+    start: 0,
+    featureMap: (i) => ({ data: result.features.subarray(i * mapSize, (i + 1) * mapSize), channels: K, height: h, width: w }),
+  }
+}
