@@ -25,6 +25,8 @@ import { openOriginalUids } from '../../src/main/dicom/originalUids'
 import { pushCases, type PushDeps } from '../../src/main/pacs/pushResults'
 import type { DicomJson, PacsResultsTransport } from '../../src/main/pacs/resultsTransport'
 import { afterStudyPulled } from '../../src/main/pacs/studyResults'
+import { DicomwebClient } from '../../src/main/pacs/dicomwebClient'
+import { pullStudies } from '../../src/main/pacs/pacsPull'
 import { CaseStore } from '../../src/main/store/caseStore'
 import { writeDicom } from './dicomWriter'
 import { HAS_NIH, NIH_256, tempDir } from './helpers'
@@ -322,6 +324,33 @@ describe.runIf(HAS_ORTHANC && HAS_NIH && HAS_DCMTK)('PACS: results back and a de
         .sort(),
     ).toEqual(['Dr Ada Reader', 'Dr Ada Reader', 'Dr Bob Second'])
     expect(plaintextOriginals(dataB)).toEqual([])
+  }, 120_000)
+
+  it('a pacs pull of the study brings the other workstations’ boxes with the images, and a re-pull adds nothing', async () => {
+    const dataC = join(dir.path, 'workstation-c')
+    const storeC = CaseStore.open(join(dataC, 'cxr-lens.sqlite'))
+    try {
+      const client = new DicomwebClient({
+        name: 'orthanc-test',
+        url: orthanc.dicomWebUrl,
+        auth: { kind: 'basic', user: orthanc.user, password: orthanc.password },
+      })
+      const pulled = await pullStudies(storeC, dataC, client, { studies: [STUDY] })
+      expect(pulled).toMatchObject({ imported: 2, failed: [] })
+      // Ada's two boxes (from A) and Bob's (from B), through the SRs the PACS holds; the SR and SC objects are not cases.
+      expect(pulled.readerBoxes).toMatchObject({ srs: 2, boxes: 3 })
+      expect(pulled.readerBoxes.readersAdded.sort()).toEqual(['Dr Ada Reader', 'Dr Bob Second'])
+      const authors = storeC.worklist
+        .query({})
+        .rows.flatMap((r) => storeC.annotations.boxes(r.id).map((b) => b.author))
+        .sort()
+      expect(authors).toEqual(['Dr Ada Reader', 'Dr Ada Reader', 'Dr Bob Second'])
+      const again = await pullStudies(storeC, dataC, client, { studies: [STUDY] })
+      expect(again).toMatchObject({ imported: 0, duplicates: 2, readerBoxes: { srs: 0, boxes: 0 } })
+      expect(plaintextOriginals(dataC)).toEqual([])
+    } finally {
+      storeC.close()
+    }
   }, 120_000)
 
   it('names each refusal and records nothing for a case that was not sent', async () => {
