@@ -164,13 +164,15 @@ describe.runIf(HAS_NIH)('fine-tuning the last block and the final layer', () => 
         // The engine's head check passes on the new version, its features differ, and Grad-CAM runs on it as on any model.
         const analysis = await analyzeCases(
           { store: blockStore, registry, engine },
-          { caseIds: [1, 2], model: 'cxr-mobilenet-v1', version: result.child!.version, methods: ['gradcam'], findings: ['Effusion'] },
+          { caseIds: [1, 2], model: 'cxr-mobilenet-v1', version: result.child!.version, methods: ['gradcam'] },
         )
-        expect(analysis.cases.map((c) => c.heatmaps.length)).toEqual([1, 1])
+        const findings = parent.manifest.findings
+        expect(analysis.cases.map((c) => c.heatmaps.length)).toEqual([findings.length, findings.length])
         for (const c of analysis.cases) expect(c.ood).toMatchObject({ method: parent.ood!.method, score: expect.any(Number) })
-        const map = blockStore.results.heatmap(1, 'cxr-mobilenet-v1', result.child!.version, 'Effusion', 'gradcam')!
-        expect(map.data.every(Number.isFinite)).toBe(true)
-        expect(Math.max(...map.data)).toBeGreaterThan(0)
+        // Every map is finite; a map may be all zero (no positive evidence for that finding anywhere), not every map.
+        const maps = findings.map((f) => blockStore.results.heatmap(1, 'cxr-mobilenet-v1', result.child!.version, f, 'gradcam')!)
+        for (const map of maps) expect(map.data.every(Number.isFinite)).toBe(true)
+        expect(Math.max(...maps.map((map) => Math.max(...map.data)))).toBeGreaterThan(0)
         const input = new Float32Array(3 * parent.manifest.input.height * parent.manifest.input.width).fill(0.1)
         const [before, after] = await Promise.all([engine.run(parent, input, 1), engine.run(child, input, 1)])
         expect(Array.from(after.features)).not.toEqual(Array.from(before.features))
