@@ -40,9 +40,10 @@ export const OodChip = memo(function OodChip({ ood }: { ood: OodMark | null }) {
 /** The case view's banner over the image, and the heatmap's label while a map is drawn. */
 export const OodBanner = memo(function OodBanner({ ood, heatmapShown }: { ood: OodMark | null; heatmapShown: boolean }) {
   if (!ood?.flagged) return null
+  // pointer-events none throughout: the banner has nothing to click, and the image under it must still pan and zoom.
   return (
     <Box sx={{ position: 'absolute', top: 52, left: 16, right: 16, zIndex: 2, pointerEvents: 'none' }}>
-      <Alert severity="warning" variant="filled" data-testid="ood-banner" sx={{ py: 0, pointerEvents: 'auto' }}>
+      <Alert severity="warning" variant="filled" data-testid="ood-banner" sx={{ py: 0 }}>
         <AlertTitle sx={{ mb: 0 }}>Out of distribution: this image is not what the model was made for</AlertTitle>
         {oodScoreText(ood)}. The probabilities are not to be trusted.
         {heatmapShown && (
