@@ -18,6 +18,7 @@ import { PREPROCESS_USAGE, runPreprocess } from './cliPreprocess'
 import { REID_USAGE, runReid } from './cliReid'
 import { READERS_USAGE, runReaders } from './cliReaders'
 import { TRAIN_USAGE, runTrain } from './cliTrain'
+import { threadProviderMemory } from '../model/providerMemory'
 
 const USAGE = `CXR Lens ${APP_VERSION}
 usage:
@@ -38,7 +39,9 @@ usage:
 Every command takes --data-dir DIR (else $CXR_LENS_DATA, else the desktop app's user data folder);
 a machine policy (/etc/cxr-lens/config.json, or $CXR_LENS_POLICY) that sets the data folder refuses both.
 Exit codes: 0 done, 1 bad input, 2 bad command line, 3 import or preprocess finished but files or rows were refused.
-CXR_LENS_PROVIDER=cpu|webgpu|cuda (comma-separated) restricts the execution providers tried.`
+CXR_LENS_PROVIDER=cpu|webgpu|cuda (comma-separated) restricts the execution providers tried; a provider that
+failed for want of a device is remembered in the data folder and skipped until onnxruntime changes or
+a command is given --retry-providers.`
 
 const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<number> | number> = {
   import: (ctx, args) => runImport(ctx.store, args, ctx.dataDir),
@@ -57,7 +60,8 @@ const COMMANDS: Record<string, (ctx: CliContext, args: string[]) => Promise<numb
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv
+  const [command] = argv
+  let rest = argv.slice(1)
   if (!command || command === '--help' || command === 'help') {
     console.log(USAGE)
     return command ? 0 : 2
@@ -67,6 +71,9 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   if (command === 'reid') return runReid(rest) // keygen and open run on the officer's machine, with no data folder
+  // --retry-providers, on any command: forget the providers this machine is remembered to lack first.
+  const retryProviders = rest.includes('--retry-providers')
+  if (retryProviders) rest = rest.filter((arg) => arg !== '--retry-providers')
   const run = COMMANDS[command]
   if (!run && command !== 'restore' && command !== 'diagnostics') throw new UsageError(`unknown command "${command}"\n${USAGE}`)
   // The policy first: a bad file or a refused --data-dir stops every command, naming the file and field.
@@ -77,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'diagnostics') return runDiagnostics(rest)
   if (command === 'train' && !featureEnabled(policy, 'fineTuning')) throw new FeatureDisabledError(policy, 'fineTuning', 'Fine-tuning')
   const ctx = new CliContext(rest, command)
+  if (retryProviders) threadProviderMemory()?.forget()
   try {
     return await run(ctx, rest)
   } finally {

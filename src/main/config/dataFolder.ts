@@ -72,6 +72,10 @@ export class DataFolder {
   get legacyReidentification(): string {
     return join(this.root, 'reidentification.sqlite')
   }
+  /** execution providers that failed on a machine for want of a device (model/providerMemory.ts) */
+  get providerFailures(): string {
+    return join(this.root, 'provider-failures.json')
+  }
   /** the installation's rotating log */
   get logs(): string {
     return join(this.root, 'logs')

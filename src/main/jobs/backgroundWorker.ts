@@ -9,6 +9,8 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { drainQueue } from '../analysis/backgroundRunner'
 import { databasePath } from '../config/dataDir'
 import { InferenceEngine } from '../model/inferenceEngine'
+import { rememberProviderFailuresIn } from '../model/providerMemory'
+import { DataFolder } from '../config/dataFolder'
 import { ModelRegistry } from '../registry/modelRegistry'
 import { CaseStore } from '../store/caseStore'
 import { machinePolicy } from '../config/policy'
@@ -18,6 +20,8 @@ import type { BackgroundManagerMessage, BackgroundWorkerInput, BackgroundWorkerM
 const input = workerData as BackgroundWorkerInput
 // The worker's own logger (module state is per thread) appends to the same installation log.
 startLogging({ dataDir: input.dataDir, kind: 'job', policy: machinePolicy() })
+// Its sessions skip a provider this machine is known to lack, as every openServices thread's do.
+rememberProviderFailuresIn(new DataFolder(input.dataDir).providerFailures)
 const post = (message: BackgroundWorkerMessage) => parentPort!.postMessage(message)
 let focus = input.focus
 let stopping = false

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import type { ProviderAttempt } from '../../shared/jobs'
+import { threadProviderMemory, type ProviderMemory } from './providerMemory'
 
 /**
  * Execution providers in order of preference: CUDA (needs binaries a user's install downloads),
@@ -24,6 +25,20 @@ export interface SessionOptions {
   /** Restrict or reorder providers, e.g. ['cpu'] (CXR_LENS_PROVIDER=cpu does the same). */
   providers?: readonly ProviderName[]
   threads?: number
+  /**
+   * Where machine-level provider failures are remembered (providerMemory.ts); undefined: this thread's
+   * (set by openServices), null: none. Only the default chain skips a remembered provider: one named
+   * in `providers` or CXR_LENS_PROVIDER is always tried.
+   */
+  memory?: ProviderMemory | null
+  /**
+   * Let onnxruntime's intra-op threads spin-wait between kernels (default off). Spinning trims a
+   * little latency on an idle machine but burns the cores that image decoding and the UI need
+   * (see SESSION_DEFAULTS).
+   */
+  spinning?: boolean
+  /** onnxruntime's CPU memory arena (default on: see SESSION_DEFAULTS). */
+  cpuMemArena?: boolean
   /** How a session is made (onnxruntime's by default): a test injects a provider that fails. */
   create?: SessionCreate
 }
@@ -60,6 +75,28 @@ function cudaInstalled(): boolean {
   }
 }
 
+/**
+ * The engine's session defaults, measured with `npm run bench:engine -- --session-variants` (README,
+ * Benchmarks): spinning off, the CPU arena on.
+ */
+export const SESSION_DEFAULTS = { spinning: false, cpuMemArena: true } as const
+
+/** onnxruntime session options for one provider under `options`. */
+export function sessionOptionsFor(provider: ProviderName, options: SessionOptions = {}): ort.InferenceSession.SessionOptions {
+  const spinning = options.spinning ?? SESSION_DEFAULTS.spinning
+  return {
+    executionProviders: [provider],
+    intraOpNumThreads: options.threads ?? 0,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    enableCpuMemArena: options.cpuMemArena ?? SESSION_DEFAULTS.cpuMemArena,
+    extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
+    // A provider that cannot start is an expected outcome here, reported in `attempts`, not a log error.
+    logSeverityLevel: provider === 'cpu' ? 2 : 4,
+  }
+}
+
 /** `model` is a file, or the bytes of one (a copy with extra outputs); `label` names it in errors. */
 export async function openSession(
   model: string | Uint8Array,
@@ -67,6 +104,8 @@ export async function openSession(
   label = typeof model === 'string' ? model : 'model',
 ): Promise<OpenedSession> {
   const attempts: ProviderAttempt[] = []
+  const explicit = !!options.providers?.length || !!process.env.CXR_LENS_PROVIDER
+  const memory = options.memory === undefined ? threadProviderMemory() : options.memory
   for (const provider of providerOrder(options.providers)) {
     if (provider === 'cuda' && !cudaInstalled()) {
       attempts.push({
@@ -76,20 +115,25 @@ export async function openSession(
       })
       continue
     }
+    const recalled = provider === 'cpu' ? null : memory?.recalled(provider)
+    if (recalled && !explicit) {
+      attempts.push({
+        provider,
+        ok: false,
+        reason: `not tried: it failed on this machine on ${recalled.at.slice(0, 10)} with onnxruntime ${recalled.onnxruntime} (${recalled.reason}); --retry-providers tries it again`,
+      })
+      continue
+    }
     try {
-      const sessionOptions: ort.InferenceSession.SessionOptions = {
-        executionProviders: [provider],
-        intraOpNumThreads: options.threads ?? 0,
-        interOpNumThreads: 1,
-        graphOptimizationLevel: 'all',
-        // A provider that cannot start is an expected outcome here, reported in `attempts`, not a log error.
-        logSeverityLevel: provider === 'cpu' ? 2 : 4,
-      }
-      const session = await (options.create ?? ortCreate)(model, sessionOptions)
+      const session = await (options.create ?? ortCreate)(model, sessionOptionsFor(provider, options))
       attempts.push({ provider, ok: true })
+      // A provider asked for by name that works now is no longer a remembered failure.
+      if (recalled) memory?.clear(provider)
       return { session, provider, attempts }
     } catch (error) {
-      attempts.push({ provider, ok: false, reason: (error as Error).message.split('\n')[0] })
+      const reason = (error as Error).message.split('\n')[0]
+      attempts.push({ provider, ok: false, reason })
+      memory?.remember(provider, reason)
     }
   }
   throw new Error(`No execution provider could run ${label}: ${attempts.map((a) => `${a.provider}: ${a.reason}`).join('; ')}`)

@@ -10,6 +10,7 @@ import { registerHolder, type HolderKind } from '../store/dbHolders'
 import type { DatabaseHealth } from '../../shared/domain'
 import { createBackupService, type BackupService } from './backupService'
 import { boundNativeMemory } from './nativeMemory'
+import { rememberProviderFailuresIn } from '../model/providerMemory'
 
 /**
  * What opens a data folder: the desktop app, browser mode, a CLI command, or a job worker (a thread
@@ -82,6 +83,8 @@ function openChecked(dbPath: string, keepDamagedOpen: boolean): { store: CaseSto
 export function openServices(folder: DataFolder, options: ServiceOptions): Services {
   const { kind } = options
   boundNativeMemory()
+  // This thread's sessions skip a provider this machine is known to lack (a failed WebGPU costs ~65 MB).
+  rememberProviderFailuresIn(folder.providerFailures)
   mkdirSync(folder.root, { recursive: true })
   const dbPath = folder.database
   // Listed before the file opens, so a `cxr-lens restore` in another process sees us and refuses.
