@@ -1,6 +1,6 @@
 /**
  * `npm run bench:engine [-- --arch mobilenet_v2|densenet121|resnet50] [--threads N] [--model-dir DIR]
- * [--repeats N] [--samples N] [--session-variants] [--provider cpu|webgpu|cuda] [--peak-size N]`: speed of the engine on real NIH images. Without --model-dir the
+ * [--repeats N] [--samples N] [--runs N] [--session-variants] [--provider cpu|webgpu|cuda] [--peak-size N]`: speed of the engine on real NIH images. Without --model-dir the
  * benchmark model is generated here (random weights, speed only) by training/bench/export_bench_model.py
  * when Debian's python3-torch/torchvision are installed, which also times PyTorch on the same network
  * side by side; without them it falls back to the small test fixture and torch_b1_p50 is null.
@@ -45,6 +45,7 @@ const { values } = parseArgs({
     'session-variants': { type: 'boolean' },
     provider: { type: 'string' },
     'peak-size': { type: 'string' },
+    runs: { type: 'string' },
   },
 })
 const PROVIDERS: readonly ProviderName[] = ['cpu', 'webgpu', 'cuda']
@@ -59,6 +60,8 @@ const imagesDir = resolve(values.images ?? '../shared/data/nih/images-1024')
 type Timed = { wall: number[]; cpu: number[] }
 const repeats = Math.max(1, Number(values.repeats ?? 3))
 const samples = Math.max(2, Number(values.samples ?? 1000))
+/** Runs of each latency row (batch 1, the FLOP-limit pairs, Grad-CAM pairs per repeat); batch 8 gets a quarter. */
+const runs = Math.max(2, Number(values.runs ?? 30))
 /** Batch size of the perturbation methods (kernelShapGrid's and occlusionGrid's default). */
 const PERTURBATION_BATCH = 32
 
@@ -133,11 +136,11 @@ async function main(): Promise<void> {
     const one = tensors[0]
     const { provider } = await engine.run(pkg, one, 1) // warm-up, and the head check
     const { attempts } = await engine.session(pkg)
-    await timeIt(3, () => engine.run(pkg, one, 1))
-    const b1 = await timeIt(30, () => engine.run(pkg, tensors[Math.floor(Math.random() * tensors.length)], 1))
+    await timeIt(Math.min(3, runs), () => engine.run(pkg, one, 1))
+    const b1 = await timeIt(runs, () => engine.run(pkg, tensors[Math.floor(Math.random() * tensors.length)], 1))
     const batch8 = new Float32Array(one.length * 8)
     tensors.slice(0, 8).forEach((t, i) => batch8.set(t, i * one.length))
-    const b8 = (await timeIt(8, () => engine.run(pkg, batch8, 8))).map((ms) => ms / 8)
+    const b8 = (await timeIt(Math.max(2, Math.round(runs / 4)), () => engine.run(pkg, batch8, 8))).map((ms) => ms / 8)
     const [K, h, w] = pkg.manifest.outputs.features.shape
     const { channels, height, width } = inputGeometry(pkg.manifest)
     const inputDims = pkg.manifest.input.layout === 'NCHW' ? [1, channels, height, width] : [1, height, width, channels]
@@ -147,13 +150,13 @@ async function main(): Promise<void> {
     const peak = await measurePeakFlops(peakOptions, peakSize)
     // The limit pair by pair: each inference beside a peak MatMul run just before it.
     const peakMatmul = await openPeakMatmul(peakOptions, peakSize)
-    const limitPairs = await timeAlternating(30, { peak: peakMatmul.run, infer: () => engine.run(pkg, one, 1) })
+    const limitPairs = await timeAlternating(runs, { peak: peakMatmul.run, infer: () => engine.run(pkg, one, 1) })
     await peakMatmul.close()
     const cam = (out: { features: Float32Array }) =>
       camForAllClasses('gradcam', { data: out.features, channels: K, height: h, width: w }, pkg.head)
     const features = await engine.run(pkg, one, 1)
     const camOnly = await timeIt(100, () => cam(features))
-    const gradcam = await timeAlternating(30 * repeats, {
+    const gradcam = await timeAlternating(runs * repeats, {
       infer: () => engine.run(pkg, one, 1),
       gradcam: async () => cam(await engine.run(pkg, one, 1)),
     })
@@ -172,7 +175,7 @@ async function main(): Promise<void> {
       occlusionForward: occlusionForward,
     })
     await engine.close()
-    const variants = values['session-variants']
+    const variants = values['session-variants'] && provider === 'cpu'
       ? await sessionVariants(pkg.modelPath, pkg.manifest.input.name, one, inputDims, threads)
       : null
     const b1p50 = median(b1)
