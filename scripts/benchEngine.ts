@@ -175,9 +175,10 @@ async function main(): Promise<void> {
       occlusionForward: occlusionForward,
     })
     await engine.close()
-    const variants = values['session-variants'] && provider === 'cpu'
-      ? await sessionVariants(pkg.modelPath, pkg.manifest.input.name, one, inputDims, threads)
-      : null
+    const variants =
+      values['session-variants'] && provider === 'cpu'
+        ? await sessionVariants(pkg.modelPath, pkg.manifest.input.name, one, inputDims, threads)
+        : null
     const b1p50 = median(b1)
     const limitMs = (flops.flops / peak.best) * 1000
     // per pair: inference time over the time the peak MatMul would take for the network's FLOPs
