@@ -18,7 +18,8 @@ import { PREPROCESS_USAGE, runPreprocess } from './cliPreprocess'
 import { REID_USAGE, runReid } from './cliReid'
 import { READERS_USAGE, runReaders } from './cliReaders'
 import { TRAIN_USAGE, runTrain } from './cliTrain'
-import { threadProviderMemory } from '../model/providerMemory'
+import { ProviderMemory } from '../model/providerMemory'
+import { DataFolder } from '../config/dataFolder'
 
 const USAGE = `CXR Lens ${APP_VERSION}
 usage:
@@ -79,12 +80,12 @@ async function main(argv: string[]): Promise<number> {
   // The policy first: a bad file or a refused --data-dir stops every command, naming the file and field.
   const policy = machinePolicy()
   startLogging({ dataDir: resolveDataDir(rest), kind: 'cli', policy })
+  if (retryProviders) new ProviderMemory(new DataFolder(resolveDataDir(rest)).providerFailures).forget()
   log().info('cli command started', { command })
   if (command === 'restore') return runRestore(rest) // the database must not be open while it is swapped
   if (command === 'diagnostics') return runDiagnostics(rest)
   if (command === 'train' && !featureEnabled(policy, 'fineTuning')) throw new FeatureDisabledError(policy, 'fineTuning', 'Fine-tuning')
   const ctx = new CliContext(rest, command)
-  if (retryProviders) threadProviderMemory()?.forget()
   try {
     return await run(ctx, rest)
   } finally {

@@ -76,8 +76,10 @@ function cudaInstalled(): boolean {
 }
 
 /**
- * The engine's session defaults, measured with `npm run bench:engine -- --session-variants` (README,
- * Benchmarks): spinning off, the CPU arena on.
+ * The engine's session defaults, measured with `npm run bench:engine -- --session-variants` and
+ * `scripts/sessionMemory.ts` (README, Benchmarks): spinning off (with two threads it took ~40% more
+ * CPU time for the same work, time the decoders and the UI need), the CPU arena on (off, the peak RSS
+ * rose by 15–60 MB at no saving in CPU time).
  */
 export const SESSION_DEFAULTS = { spinning: false, cpuMemArena: true } as const
 
