@@ -2,10 +2,10 @@
 // one click imports it and opens a case that gets its Grad-CAM from background analysis (nobody clicks
 // Run) over the radiologists' boxes; then an import through the UI gets the model's top 3 in the
 // worklist from background analysis alone; then "Analyse cases" runs another model and method on the
-// worklist's filtered cases and on the open case only.
+// worklist's filtered cases and on the open case only, and on all cases across a restart of the server.
 import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -19,6 +19,7 @@ import {
   WAIT,
   ctx,
   startServer,
+  stopServer,
   waitForTotal,
   viewer,
   workflow,
@@ -71,6 +72,16 @@ workflow(
   async () => {
     const { page } = ctx
     assert.ok(sampleImages.length > 0 && sampleImages.length <= 16, `the sample has ${sampleImages.length} images`)
+    // At most 10 MB under resources/, its source named (public domain NIH ChestX-ray14).
+    const bytes = readdirSync(SAMPLE, { recursive: true })
+      .map((name) => statSync(join(SAMPLE, name)))
+      .filter((s) => s.isFile())
+      .reduce((sum, s) => sum + s.size, 0)
+    assert.ok(bytes <= 10 * 1024 * 1024, `the sample weighs ${bytes} bytes`)
+    assert.match(
+      readFileSync(join(SAMPLE, 'README.md'), 'utf8'),
+      /NIH Clinical Center ChestX-ray14[\s\S]*https:\/\/nihcc\.app\.box\.com\/v\/ChestXray-NIHCC/,
+    )
     await page.waitForSelector('[data-testid="empty-worklist"]', { timeout: WAIT })
     const started = Date.now()
     await page.click('[data-testid="open-sample"]')
@@ -211,3 +222,38 @@ workflow(
     assert.deepEqual(ctx.pageErrors, [])
   },
 )
+
+workflow('4. "Analyse cases" → all cases: the queue outlives a restart of the server and finishes after it', async () => {
+  const { page } = ctx
+  const model = (await callApi('models:list', {})).data.find((m) => m.id === 'tiny-resnet')
+  const rows = (await callApi('cases:list', { limit: 100 })).data.rows
+  // Paused first, so that the queue is certainly still full when the server stops.
+  await page.click('[data-testid="background-chip"]')
+  await page.click('[data-testid="background-pause"]')
+  await page.waitForSelector('[data-testid="background-chip"][data-paused="true"]')
+  await page.click('[data-testid="open-analyse"]')
+  await page.waitForSelector('[data-testid="analyse-dialog"]')
+  await page.click('[data-testid="analyse-scope-all"]')
+  await pick(page, 'Model', `tiny-resnet ${model.version}`)
+  await page.click('[data-testid="analyse-start"]')
+  await page.waitForSelector('[data-testid="analyse-dialog"]', { state: 'detached' })
+  await page.waitForFunction(
+    (n) => Number(document.querySelector('[data-testid="background-chip"]')?.getAttribute('data-pending')) === n,
+    rows.length,
+  )
+  await stopServer()
+  ctx.serverLog = ''
+  ctx.url = await startServer(ctx.dataDir)
+  await page.goto(ctx.url)
+  await waitForTotal(page, rows.length)
+  await page.waitForSelector('[data-testid="background-chip"]')
+  if ((await page.getAttribute('[data-testid="background-chip"]', 'data-paused')) === 'true') {
+    await page.click('[data-testid="background-chip"]')
+    await page.click('[data-testid="background-pause"]')
+  }
+  await page.waitForFunction(() => document.querySelector('[data-testid="background-chip"]')?.getAttribute('data-pending') === '0', null, {
+    timeout: 120_000,
+  })
+  for (const row of rows) assert.ok(await hasMap(row.id, 'Atelectasis', 'gradcam', model), `${row.image}: tiny-resnet Grad-CAM stored`)
+  assert.deepEqual(ctx.pageErrors, [])
+})

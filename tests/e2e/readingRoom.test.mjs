@@ -303,6 +303,17 @@ workflow(
         assert.ok(apart, `labels overlap: ${JSON.stringify(a)} ${JSON.stringify(b)}`)
       }
     }
+    // This case is flagged out of distribution: the banner takes two lines beside the zoom toolbar
+    // and hides no label (the Pneumothorax box lies at the apex, just under it).
+    const stageBox = await box(page, '[data-testid="case-stage"]')
+    const banner = await box(page, '[data-testid="ood-banner"]')
+    assert.ok(banner, 'the reference model flags this case')
+    assert.ok(banner.height <= 60, `banner ${banner.height} px high`)
+    for (const l of labels) {
+      const [x, y] = [stageBox.x + l.x, stageBox.y + l.y]
+      const apart = x + l.w <= banner.x || banner.x + banner.width <= x || y + l.h <= banner.y || banner.y + banner.height <= y
+      assert.ok(apart, `label ${l.text} at ${x},${y} clear of the banner ${JSON.stringify(banner)}`)
+    }
     // Zoomed in on a corner, the labels stay on screen.
     const stage = await box(page, '[data-testid="case-stage"]')
     const fitted = (await viewer(page)).scale

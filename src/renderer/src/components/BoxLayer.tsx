@@ -11,6 +11,7 @@
 import { memo, useEffect, useMemo, useRef } from 'react'
 import type Konva from 'konva'
 import { Group, Label, Rect, Tag, Text, Transformer } from 'react-konva'
+import { displayFinding } from '../../../shared/findings'
 import type { Rect as GridRect } from '../../../shared/localization'
 import { shapeToDraft, type ImageSize } from '../canvas/boxShapes'
 import { findingColor } from '../canvas/findingColors'
@@ -209,7 +210,7 @@ export const BoxLabels = memo(function BoxLabels({ boxes, showOthers, predicted,
         .filter((b) => b.mine || showOthers)
         .map((b) => ({
           key: `b${b.id}`,
-          text: b.mine ? `${b.finding} · mine` : `${b.finding} · ${b.author}`,
+          text: `${displayFinding(b.finding)} · ${b.mine ? 'mine' : b.author}`,
           color: findingColor(b.finding),
           box: toScreen(b),
           predicted: false,
