@@ -239,7 +239,7 @@ export const BoxLabels = memo(function BoxLabels({ boxes, showOthers, predicted,
             fill="rgba(0, 0, 0, 0.82)"
             cornerRadius={2}
             stroke={item.color}
-            strokeWidth={item.predicted ? 0.75 : 1.5}
+            strokeWidth={item.predicted ? 0.75 : 1}
             dash={item.predicted ? [2, 2] : undefined}
           />
           {/* The laid-out width, so the tag covers an italic label's slant too. */}
