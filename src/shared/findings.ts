@@ -33,3 +33,8 @@ export function normalizeFinding(label: string): string {
 export function isKnownFinding(label: string): boolean {
   return label === NO_FINDING || (NIH_FINDINGS as readonly string[]).includes(label)
 }
+
+/** A finding as a reader reads it: NIH's underscore ("Pleural_Thickening") shown as a space. */
+export function displayFinding(finding: string): string {
+  return finding.replace(/_/g, ' ')
+}

@@ -103,7 +103,20 @@ workflow('1. dashboard: a row per boxed finding with the paper value, macro AURO
     assert.deepEqual([roc.xTicks, roc.yTicks, roc.x, roc.y], [5, 5, 'False positive rate', 'True positive rate'], roc.name)
     assert.deepEqual(roc.legend, [roc.name.slice(4), 'chance'], roc.name)
   }
-  await readmeScreenshot(page, 'dashboard', { fullPage: true })
+  // The dashboard scrolls inside the window (fullPage would stop at 1000 px): the window is made tall
+  // enough for all of it, at the same width, for the README's picture, then set back.
+  const { scrollHeight, clientHeight } = await page.$eval('[data-testid="dashboard"]', (e) => ({
+    scrollHeight: e.scrollHeight,
+    clientHeight: e.clientHeight,
+  }))
+  await page.setViewportSize({ width: 1600, height: 1000 + scrollHeight - clientHeight })
+  await page.waitForFunction(() => {
+    const e = document.querySelector('[data-testid="dashboard"]')
+    return !!e && e.scrollHeight <= e.clientHeight + 1
+  })
+  await page.waitForSelector('svg[data-testid="dashboard-scatter"]')
+  await readmeScreenshot(page, 'dashboard')
+  await page.setViewportSize({ width: 1600, height: 1000 })
 })
 
 workflow('2. CSV export downloads a file with the expected header', async () => {

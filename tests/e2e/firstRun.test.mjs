@@ -1,10 +1,11 @@
 // End-to-end first run in browser mode: an empty data folder, the worklist offers the bundled sample,
 // one click imports it and opens a case that gets its Grad-CAM from background analysis (nobody clicks
 // Run) over the radiologists' boxes; then an import through the UI gets the model's top 3 in the
-// worklist from background analysis alone.
+// worklist from background analysis alone; then "Analyse cases" runs another model and method on the
+// worklist's filtered cases and on the open case only, and on all cases across a restart of the server.
 import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -18,13 +19,14 @@ import {
   WAIT,
   ctx,
   startServer,
+  stopServer,
   waitForTotal,
   viewer,
   workflow,
   openBrowserPage,
   closeAll,
 } from './harness.mjs'
-import { callApi } from './readingSetup.mjs'
+import { callApi, cli } from './readingSetup.mjs'
 
 const SAMPLE = join(repoRoot, 'resources/sample')
 const sampleImages = readdirSync(join(SAMPLE, 'images'))
@@ -37,6 +39,7 @@ for (const line of readFileSync(join(SAMPLE, 'boxes.csv'), 'utf8').trim().split(
   sampleBoxes.set(image, [...(sampleBoxes.get(image) ?? []), finding === 'Infiltrate' ? 'Infiltration' : finding])
 }
 const EXTRA = 4
+const MODEL_DIR = join(repoRoot, 'tests/fixtures/engine/tiny-resnet')
 
 before(async () => {
   for (const [what, path] of [
@@ -69,6 +72,16 @@ workflow(
   async () => {
     const { page } = ctx
     assert.ok(sampleImages.length > 0 && sampleImages.length <= 16, `the sample has ${sampleImages.length} images`)
+    // At most 10 MB under resources/, its source named (public domain NIH ChestX-ray14).
+    const bytes = readdirSync(SAMPLE, { recursive: true })
+      .map((name) => statSync(join(SAMPLE, name)))
+      .filter((s) => s.isFile())
+      .reduce((sum, s) => sum + s.size, 0)
+    assert.ok(bytes <= 10 * 1024 * 1024, `the sample weighs ${bytes} bytes`)
+    assert.match(
+      readFileSync(join(SAMPLE, 'README.md'), 'utf8'),
+      /NIH Clinical Center ChestX-ray14[\s\S]*https:\/\/nihcc\.app\.box\.com\/v\/ChestXray-NIHCC/,
+    )
     await page.waitForSelector('[data-testid="empty-worklist"]', { timeout: WAIT })
     const started = Date.now()
     await page.click('[data-testid="open-sample"]')
@@ -140,4 +153,107 @@ workflow("2. background analysis fills the worklist's model top 3 after an impor
     page1.rows.every((row) => row.topFindings.length === 3),
     "every case has the default model's top 3",
   )
+})
+
+/** Whether case `caseId` has a stored map of `finding` by tiny-resnet with `method`. */
+async function hasMap(caseId, finding, method, model) {
+  const map = await callApi('heatmaps:get', { caseId, model: model.id, version: model.version, finding, method })
+  assert.ok(map.ok, JSON.stringify(map))
+  return map.data !== null && map.data !== undefined
+}
+
+/** Picks an option of one of the Analyse dialog's selects by its label. */
+async function pick(page, label, option) {
+  await page.getByTestId('analyse-dialog').getByRole('combobox', { name: label }).click()
+  await page.getByRole('option', { name: option }).click()
+}
+
+workflow(
+  '3. "Analyse cases": the filtered cases and the open case, with another model and method, through the background queue',
+  async () => {
+    const { page } = ctx
+    await cli('models', 'import', MODEL_DIR)
+    const model = (await callApi('models:list', {})).data.find((m) => m.id === 'tiny-resnet')
+    assert.ok(model, 'the test model is installed')
+    const rows = (await callApi('cases:list', { limit: 100 })).data.rows
+    // The sample's Pneumothorax cases (two of the 16): the worklist filter the run takes.
+    await page.getByTestId('worklist-filters').getByRole('combobox', { name: 'Finding' }).click()
+    await page.getByRole('option', { name: /^Pneumothorax \(/ }).click()
+    const filtered = rows.filter((r) => r.findings.includes('Pneumothorax'))
+    assert.ok(filtered.length >= 2 && filtered.length < rows.length, `${filtered.length} of ${rows.length} cases have Pneumothorax`)
+    await waitForTotal(page, filtered.length)
+
+    const runAndWait = async (scope, method, methodLabel) => {
+      await page.click('[data-testid="open-analyse"]')
+      await page.waitForSelector('[data-testid="analyse-dialog"]')
+      await page.click(`[data-testid="analyse-scope-${scope}"]`)
+      await pick(page, 'Model', `tiny-resnet ${model.version}`)
+      await pick(page, 'Method', methodLabel)
+      assert.equal(await page.inputValue('[data-testid="analyse-method"]'), method)
+      await page.click('[data-testid="analyse-start"]')
+      await page.waitForSelector('[data-testid="analyse-dialog"]', { state: 'detached' })
+      // The chip shows the run, then that it is through.
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid="background-chip"]')?.getAttribute('data-pending') === '0',
+        null,
+        { timeout: 120_000 },
+      )
+      assert.equal(await page.getAttribute('[data-testid="background-chip"]', 'data-failed'), '0')
+    }
+
+    await runAndWait('filtered', 'gradcampp', /^Grad-CAM\+\+/)
+    const outside = rows.filter((r) => !r.findings.includes('Pneumothorax'))
+    for (const row of filtered) assert.ok(await hasMap(row.id, 'Pneumothorax', 'gradcampp', model), `${row.image}: Grad-CAM++ stored`)
+    for (const row of outside.slice(0, 3))
+      assert.equal(await hasMap(row.id, 'Pneumothorax', 'gradcampp', model), false, `${row.image} is outside the filter`)
+    const probabilities = (await callApi('analysis:predictions', { caseId: filtered[0].id, model: model.id, version: model.version })).data
+    assert.equal(probabilities.probabilities.length, 14, "the run stored the other model's 14 probabilities")
+
+    // The open case only: a case outside the filter, opened from the unfiltered worklist.
+    await page.getByTestId('worklist-filters').getByRole('combobox', { name: 'Finding' }).click()
+    await page.getByRole('option', { name: 'Any' }).click()
+    await waitForTotal(page, rows.length)
+    const [open, other] = outside
+    await page.click(`[data-testid="worklist-row"][data-image="${open.image}"]`)
+    await page.waitForSelector(`[data-testid="case-view"][data-loaded="true"][data-image="${open.image}"]`)
+    await runAndWait('selected', 'cam', /^CAM/)
+    assert.ok(await hasMap(open.id, 'Atelectasis', 'cam', model), `${open.image}: CAM stored`)
+    assert.equal(await hasMap(other.id, 'Atelectasis', 'cam', model), false, `${other.image} was not asked for`)
+    assert.deepEqual(ctx.pageErrors, [])
+  },
+)
+
+workflow('4. "Analyse cases" → all cases: the queue outlives a restart of the server and finishes after it', async () => {
+  const { page } = ctx
+  const model = (await callApi('models:list', {})).data.find((m) => m.id === 'tiny-resnet')
+  const rows = (await callApi('cases:list', { limit: 100 })).data.rows
+  // Paused first, so that the queue is certainly still full when the server stops.
+  await page.click('[data-testid="background-chip"]')
+  await page.click('[data-testid="background-pause"]')
+  await page.waitForSelector('[data-testid="background-chip"][data-paused="true"]')
+  await page.click('[data-testid="open-analyse"]')
+  await page.waitForSelector('[data-testid="analyse-dialog"]')
+  await page.click('[data-testid="analyse-scope-all"]')
+  await pick(page, 'Model', `tiny-resnet ${model.version}`)
+  await page.click('[data-testid="analyse-start"]')
+  await page.waitForSelector('[data-testid="analyse-dialog"]', { state: 'detached' })
+  await page.waitForFunction(
+    (n) => Number(document.querySelector('[data-testid="background-chip"]')?.getAttribute('data-pending')) === n,
+    rows.length,
+  )
+  await stopServer()
+  ctx.serverLog = ''
+  ctx.url = await startServer(ctx.dataDir)
+  await page.goto(ctx.url)
+  await waitForTotal(page, rows.length)
+  await page.waitForSelector('[data-testid="background-chip"]')
+  if ((await page.getAttribute('[data-testid="background-chip"]', 'data-paused')) === 'true') {
+    await page.click('[data-testid="background-chip"]')
+    await page.click('[data-testid="background-pause"]')
+  }
+  await page.waitForFunction(() => document.querySelector('[data-testid="background-chip"]')?.getAttribute('data-pending') === '0', null, {
+    timeout: 120_000,
+  })
+  for (const row of rows) assert.ok(await hasMap(row.id, 'Atelectasis', 'gradcam', model), `${row.image}: tiny-resnet Grad-CAM stored`)
+  assert.deepEqual(ctx.pageErrors, [])
 })

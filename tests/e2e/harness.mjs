@@ -3,11 +3,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { chromium } from 'playwright-core'
+import sharp from 'sharp'
 import WebSocket from 'ws'
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -268,6 +269,13 @@ export async function readmeScreenshot(page, name, options = {}) {
   await page.screenshot({ path: file, ...options })
   if (process.env.CXR_LENS_UPDATE_SCREENSHOTS === '1') {
     mkdirSync(screenshotsDir, { recursive: true })
-    copyFileSync(file, join(screenshotsDir, `${name}.png`))
+    // The repository's copy as a 256-colour palette PNG (dithered: the heatmap's gradient stays
+    // smooth), so that the README's images stay small; one over the limit fails the run.
+    const out = join(screenshotsDir, `${name}.png`)
+    const { size } = await sharp(file).png({ palette: true, quality: 90, effort: 10, compressionLevel: 9, dither: 1 }).toFile(out)
+    assert.ok(size <= README_SCREENSHOT_BYTES, `${out}: ${size} bytes > ${README_SCREENSHOT_BYTES}`)
   }
 }
+
+/** The most a README screenshot may weigh. */
+export const README_SCREENSHOT_BYTES = 400 * 1024

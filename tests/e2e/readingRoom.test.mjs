@@ -10,8 +10,10 @@
 //
 // Setup: 8 NIH images (5 with radiologist boxes, one with five findings), imported with the built
 // CLI; the default model's Grad-CAM maps for all of them but one (that one is run from the UI).
-// Screenshots: test-artifacts/e2e-reading-room.png (the worklist folded, a case with its boxes) and
-// e2e-panel-<section>.png (each section of the side panel open).
+// Screenshots: test-artifacts/e2e-reading-room.png (the README's: the worklist folded, a sample case
+// with its map over the radiologist's box; docs/screenshots/ with CXR_LENS_UPDATE_SCREENSHOTS=1),
+// e2e-reading-room-labels.png (a case with five findings and two boxes) and e2e-panel-<section>.png
+// (each section of the side panel open).
 import { after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
@@ -37,7 +39,9 @@ import {
 import { cli, freshReadingDirs, createReader, loginReader, blur, heatmapValues } from './readingSetup.mjs'
 
 const MODEL_DIR = join(repoRoot, 'tests/fixtures/engine/tiny-resnet')
-const BOXED = ['00000211_019.png', '00000344_003.png', '00000732_005.png', '00000830_000.png', '00000902_001.png']
+const BOXED = ['00000211_019.png', '00000344_003.png', '00000377_004.png', '00000732_005.png', '00000830_000.png', '00000902_001.png']
+/** One Cardiomegaly box, not flagged out of distribution by the reference model: the README's reading-room screenshot. */
+const SHOWN = '00000377_004.png'
 /** Cardiomegaly and Pneumothorax boxes; five labelled findings (more chips than fit). */
 const MANY = '00000732_005.png'
 /** Atelectasis and Mass boxes. */
@@ -85,7 +89,7 @@ workflow(
       chips.map((c) => c.text),
       ['Cardiomegaly', 'Effusion', 'Fibrosis', '+2'],
     )
-    assert.equal(chips[3].title, 'Pleural_Thickening, Pneumothorax')
+    assert.equal(chips[3].title, 'Pleural Thickening, Pneumothorax')
     // The chips' column does not hide a third line either.
     const hidden = await page.$$eval(
       '[data-testid="worklist-findings"]',
@@ -215,6 +219,14 @@ workflow(
     assert.match((await page.textContent('[data-testid="heatmap-threshold-text"]')) ?? '', /^Transparent below \S+ \(30% of the range\)/)
     // The bar is transparent below the threshold too (over a grey like a radiograph's).
     assert.match(await page.$eval('[data-testid="heatmap-colorbar"]', (e) => getComputedStyle(e).backgroundImage), /rgba\(0, 0, 0, 0\)/)
+    // The same bar on the image, with the same range and threshold, so the reader need not open the section.
+    const legendOf = (selector) => page.$eval(selector, (e) => ['data-low', 'data-high', 'data-floor'].map((a) => e.getAttribute(a)))
+    await page.waitForSelector('[data-testid="image-colorbar"]')
+    assert.deepEqual(await legendOf('[data-testid="image-colorbar"]'), await legendOf('[data-testid="heatmap-legend"]'))
+    assert.match(await page.$eval('[data-testid="image-colorbar-bar"]', (e) => getComputedStyle(e).backgroundImage), /rgba\(0, 0, 0, 0\)/)
+    assert.ok(await page.$('[data-testid="image-colorbar-bar-threshold"]'), 'the threshold is marked on the image bar')
+    const thresholdValue = /^Transparent below (\S+) /.exec((await page.textContent('[data-testid="heatmap-threshold-text"]')) ?? '')?.[1]
+    assert.equal(await page.textContent('[data-testid="image-colorbar-threshold-text"]'), `transparent below ${thresholdValue}`)
 
     // On the image: where the map is lowest the radiograph is untouched; where it is highest it is tinted.
     await openSection(page, 'boxes')
@@ -230,6 +242,9 @@ workflow(
       y: (Math.floor(i / map.width) + 0.5) * (1024 / map.height),
     }))
     const at = await Promise.all(cells.map((c) => page.evaluate(([x, y]) => window.__cxrViewer.imageToStage(x, y), [c.x, c.y])))
+    // The colour bar on the image goes with the map (it is not drawn while the map is hidden): cells under it are not probed.
+    const bar = await box(page, '[data-testid="image-colorbar"]')
+    const underBar = (p) => p.clientX >= bar.x && p.clientX <= bar.x + bar.width && p.clientY >= bar.y && p.clientY <= bar.y + bar.height
     const shot = async () => {
       const { data, info } = await sharp(await page.screenshot())
         .removeAlpha()
@@ -246,10 +261,11 @@ workflow(
     await page.waitForFunction(() => window.__cxrViewer.heatmap.visible === false)
     await page.mouse.move(0, 0)
     const off = await shot()
+    assert.equal(await page.$('[data-testid="image-colorbar"]'), null, 'no colour bar on the image while the map is hidden')
     await page.keyboard.press('h')
     await page.waitForFunction(() => window.__cxrViewer.heatmap.visible === true)
     const diff = (a, b) => Math.max(...a.map((v, i) => Math.abs(v - b[i])))
-    const below = cells.map((c, i) => ({ ...c, i })).filter((c) => c.norm < 0.2)
+    const below = cells.map((c, i) => ({ ...c, i })).filter((c) => c.norm < 0.2 && !underBar(at[c.i]))
     const bright = below.filter((c) => off[c.i][0] > 60)
     const top = cells.findIndex((c) => c.norm === 1)
     console.log(
@@ -265,7 +281,7 @@ workflow(
     await page.waitForFunction(() => window.__cxrViewer.boxesDrawn > 0 && (window.__cxrViewer.predictedBoxes?.length ?? 0) > 0)
     assert.match(
       (await page.textContent('[data-testid="iou-predicted-legend"]')) ?? '',
-      /predicted regions?: the map ≥ Otsu \(\d\.\d\d\) — not ground truth/,
+      /predicted regions?: the map ≥ Otsu \(\d\.\d\d on the map scaled to 0–1\) — not ground truth/,
     )
     await page.waitForFunction(() => (window.__cxrViewer.labels ?? []).some((l) => l.text === 'Grad-CAM ≥ Otsu'))
     const { labels, viewport } = await viewer(page)
@@ -287,6 +303,17 @@ workflow(
         assert.ok(apart, `labels overlap: ${JSON.stringify(a)} ${JSON.stringify(b)}`)
       }
     }
+    // This case is flagged out of distribution: the banner takes two lines beside the zoom toolbar
+    // and hides no label (the Pneumothorax box lies at the apex, just under it).
+    const stageBox = await box(page, '[data-testid="case-stage"]')
+    const banner = await box(page, '[data-testid="ood-banner"]')
+    assert.ok(banner, 'the reference model flags this case')
+    assert.ok(banner.height <= 60, `banner ${banner.height} px high`)
+    for (const l of labels) {
+      const [x, y] = [stageBox.x + l.x, stageBox.y + l.y]
+      const apart = x + l.w <= banner.x || banner.x + banner.width <= x || y + l.h <= banner.y || banner.y + banner.height <= y
+      assert.ok(apart, `label ${l.text} at ${x},${y} clear of the banner ${JSON.stringify(banner)}`)
+    }
     // Zoomed in on a corner, the labels stay on screen.
     const stage = await box(page, '[data-testid="case-stage"]')
     const fitted = (await viewer(page)).scale
@@ -302,7 +329,7 @@ workflow(
       )
     await page.click('[data-testid="fit-button"]')
     await page.mouse.move(0, 0)
-    await readmeScreenshot(page, 'reading-room')
+    await page.screenshot({ path: join(artifacts, 'e2e-reading-room-labels.png') })
   },
 )
 
@@ -339,3 +366,43 @@ workflow("5. the worklist's model top 3 fills in as a run of the default model f
   )
   assert.deepEqual(ctx.pageErrors, [])
 })
+
+workflow(
+  "6. the README's reading room: a sample case with its map over the radiologist's box, the colour bar, the labelled predicted region",
+  async () => {
+    const { page } = ctx
+    await page.click(sel.row(SHOWN))
+    await page.waitForSelector(sel.loaded(SHOWN))
+    await page.waitForSelector('[data-testid="map-choice"][data-reason="boxes"][data-finding="Cardiomegaly"]')
+    await page.click('[data-testid="toggle-worklist"]')
+    await page.waitForSelector('[data-testid="worklist-pane"][data-open="false"]', { state: 'attached' })
+    await openSection(page, 'boxes')
+    await page.waitForSelector('[data-testid="iou-row"]')
+    await page.click('[data-testid="fit-button"]')
+    await page.waitForFunction(
+      () =>
+        window.__cxrViewer?.heatmap?.finding === 'Cardiomegaly' &&
+        window.__cxrViewer.boxesDrawn === 1 &&
+        (window.__cxrViewer.labels ?? []).some((l) => l.text === 'Grad-CAM ≥ Otsu'),
+    )
+    await page.waitForSelector('[data-testid="image-colorbar"]')
+    assert.equal(await page.$('[data-testid="ood-banner"]'), null, 'the shown case is not flagged out of distribution')
+    // Nothing drawn on the image hides another: the colour bar lies clear of every label.
+    const stage = await box(page, '[data-testid="case-stage"]')
+    const bar = await box(page, '[data-testid="image-colorbar"]')
+    const { labels } = await viewer(page)
+    for (const text of ['Cardiomegaly · NIH ChestX-ray14', 'Grad-CAM ≥ Otsu'])
+      assert.ok(
+        labels.some((l) => l.text === text),
+        `labelled: ${text} (${labels.map((l) => l.text)})`,
+      )
+    for (const l of labels) {
+      const [x, y] = [stage.x + l.x, stage.y + l.y]
+      const apart = x + l.w <= bar.x || bar.x + bar.width <= x || y + l.h <= bar.y || bar.y + bar.height <= y
+      assert.ok(apart, `label ${l.text} clear of the colour bar`)
+    }
+    await page.mouse.move(0, 0)
+    await readmeScreenshot(page, 'reading-room')
+    assert.deepEqual(ctx.pageErrors, [])
+  },
+)

@@ -71,7 +71,8 @@ const TopBar = memo(function TopBar({
   const manager = canManageModels(reader)
   return (
     <AppBar position="static" color="default" elevation={1}>
-      <Toolbar variant="dense" sx={{ gap: 2 }}>
+      {/* Nothing in the bar wraps or shrinks but the data folder's path (ellipsised, in full in its tooltip). */}
+      <Toolbar variant="dense" sx={{ gap: 2, '& > *': { flexShrink: 0, whiteSpace: 'nowrap' } }}>
         <Typography variant="h6" component="h1">
           CXR Lens
         </Typography>
@@ -121,7 +122,14 @@ const TopBar = memo(function TopBar({
         >
           {reader ? `${reader.name} · ${ROLE_LABELS[reader.role]}` : 'Choose reader'}
         </Button>
-        <Typography variant="caption" color="text.secondary" noWrap title={appInfo?.dataDir} data-testid="data-dir">
+        <Typography
+          variant="caption"
+          color="text.secondary"
+          noWrap
+          title={appInfo?.dataDir}
+          data-testid="data-dir"
+          sx={{ flexShrink: '1 !important', minWidth: 0 }}
+        >
           {appInfo ? `Data: ${appInfo.dataDir} · v${appInfo.version} · ${appInfo.transport}` : ''}
         </Typography>
       </Toolbar>

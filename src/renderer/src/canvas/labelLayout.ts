@@ -23,7 +23,11 @@ export interface LabelRequest {
 
 const GAP = 1
 
-const overlaps = (a: ScreenRect, b: ScreenRect): boolean => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h
+/** Labels keep this far apart, so that their outlines (drawn half outside the tag) never touch. */
+const APART = 2
+
+const overlaps = (a: ScreenRect, b: ScreenRect): boolean =>
+  a.x < b.x + b.w + APART && b.x < a.x + a.w + APART && a.y < b.y + b.h + APART && b.y < a.y + a.h + APART
 
 function inside(r: ScreenRect, view: { width: number; height: number }): boolean {
   return r.x >= 0 && r.y >= 0 && r.x + r.w <= view.width && r.y + r.h <= view.height

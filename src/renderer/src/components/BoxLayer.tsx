@@ -11,6 +11,7 @@
 import { memo, useEffect, useMemo, useRef } from 'react'
 import type Konva from 'konva'
 import { Group, Label, Rect, Tag, Text, Transformer } from 'react-konva'
+import { displayFinding } from '../../../shared/findings'
 import type { Rect as GridRect } from '../../../shared/localization'
 import { shapeToDraft, type ImageSize } from '../canvas/boxShapes'
 import { findingColor } from '../canvas/findingColors'
@@ -209,7 +210,7 @@ export const BoxLabels = memo(function BoxLabels({ boxes, showOthers, predicted,
         .filter((b) => b.mine || showOthers)
         .map((b) => ({
           key: `b${b.id}`,
-          text: b.mine ? `${b.finding} · mine` : `${b.finding} · ${b.author}`,
+          text: `${displayFinding(b.finding)} · ${b.mine ? 'mine' : b.author}`,
           color: findingColor(b.finding),
           box: toScreen(b),
           predicted: false,
@@ -232,11 +233,13 @@ export const BoxLabels = memo(function BoxLabels({ boxes, showOthers, predicted,
     <Group listening={false}>
       {items.map((item) => (
         <Label key={item.key} name={BOX_LABEL_NAME} x={item.at.x} y={item.at.y} listening={false}>
+          {/* White text on a dark tag reads over any heatmap colour (a dark finding colour such as
+              Cardiomegaly's blue would not, as text); the finding's colour is the tag's outline. */}
           <Tag
-            fill="rgba(0, 0, 0, 0.78)"
+            fill="rgba(0, 0, 0, 0.82)"
             cornerRadius={2}
-            stroke={item.predicted ? PREDICTED_STROKE : undefined}
-            strokeWidth={item.predicted ? 0.75 : 0}
+            stroke={item.color}
+            strokeWidth={item.predicted ? 0.75 : 1}
             dash={item.predicted ? [2, 2] : undefined}
           />
           {/* The laid-out width, so the tag covers an italic label's slant too. */}
@@ -245,7 +248,7 @@ export const BoxLabels = memo(function BoxLabels({ boxes, showOthers, predicted,
             width={item.at.w}
             fontSize={LABEL_PX}
             fontStyle={item.predicted ? 'italic' : 'normal'}
-            fill={item.color}
+            fill="#fff"
             padding={LABEL_PAD}
             wrap="none"
           />

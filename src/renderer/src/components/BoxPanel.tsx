@@ -16,7 +16,7 @@ import {
   TextField,
   Typography,
 } from '@mui/material'
-import { NIH_FINDINGS } from '../../../shared/findings'
+import { displayFinding, NIH_FINDINGS } from '../../../shared/findings'
 import { findingColor } from '../canvas/findingColors'
 import { useBoxState, type BoxStore, type SaveState } from '../stores/boxStore'
 
@@ -74,7 +74,7 @@ export const BoxPanel = memo(function BoxPanel({
       >
         {NIH_FINDINGS.map((f) => (
           <option key={f} value={f}>
-            {f}
+            {displayFinding(f)}
           </option>
         ))}
       </TextField>
@@ -111,7 +111,7 @@ export const BoxPanel = memo(function BoxPanel({
             sx={{ borderLeft: 3, borderColor: findingColor(box.finding), pl: 1, my: 0.5, borderStyle: box.mine ? 'solid' : 'dashed' }}
           >
             <ListItemText
-              primary={`${box.finding} · ${box.mine ? 'mine' : box.author}`}
+              primary={`${displayFinding(box.finding)} · ${box.mine ? 'mine' : box.author}`}
               secondary={`x ${Math.round(box.x)}  y ${Math.round(box.y)}  w ${Math.round(box.w)}  h ${Math.round(box.h)}`}
             />
             {box.mine && (

@@ -5,6 +5,7 @@
 import { memo } from 'react'
 import { Chip, Stack, Typography } from '@mui/material'
 import type { CaseDetail, CaseStatus } from '../../../shared/domain'
+import { displayFinding } from '../../../shared/findings'
 import { findingColor } from '../canvas/findingColors'
 import { statusLabel } from './WorklistFilterBar'
 
@@ -47,7 +48,7 @@ export const CaseLabels = memo(function CaseLabels({ detail }: { detail: CaseDet
           key={`${label.finding}-${label.source}-${label.author}`}
           data-testid="case-label"
           size="small"
-          label={label.finding}
+          label={displayFinding(label.finding)}
           title={`${label.source} · ${label.author}`}
           variant="outlined"
           sx={{ borderColor: findingColor(label.finding) }}

@@ -31,6 +31,9 @@ export function FineTunePanel({
   const [balance, setBalance] = useState<Balance>('weights')
   const [fresh, setFresh] = useState(false)
   const [boxes, setBoxes] = useState(false)
+  // Blank: the trainer's defaults (README, Fine-tuning). Kept as typed; sent only when a valid number.
+  const [epochs, setEpochs] = useState('')
+  const [learningRate, setLearningRate] = useState('')
   // The request of the run whose result waits for Register / Discard (sent again with registerIfWorse).
   const [pending, setPending] = useState<TrainingRequest | null>(null)
   const [lastRequest, setLastRequest] = useState<TrainingRequest | null>(null)
@@ -53,6 +56,10 @@ export function FineTunePanel({
   const chosenLayers = model.trainableLayers.includes(layers) ? layers : 'head'
   // Boxes shape the class activation map, which only the last block makes.
   const useBoxes = boxes && chosenLayers === 'head+last-block'
+  const epochCount = /^\d+$/.test(epochs.trim()) ? Number(epochs) : null
+  const rate = learningRate.trim() === '' ? null : Number(learningRate)
+  const epochsBad = epochs.trim() !== '' && (epochCount === null || epochCount < 1 || epochCount > 500)
+  const rateBad = rate !== null && !(rate > 0 && rate <= 10)
   const start = (request: TrainingRequest) => {
     setMessage(null)
     setPending(null)
@@ -93,12 +100,36 @@ export function FineTunePanel({
             </option>
           ))}
         </TextField>
+        <TextField
+          size="small"
+          label="Epochs"
+          placeholder="default"
+          value={epochs}
+          disabled={busy}
+          error={epochsBad}
+          helperText={epochsBad ? '1–500' : undefined}
+          onChange={(event) => setEpochs(event.target.value)}
+          sx={{ width: 100 }}
+          slotProps={{ htmlInput: { inputMode: 'numeric', 'data-testid': 'fine-tune-epochs' } }}
+        />
+        <TextField
+          size="small"
+          label="Learning rate"
+          placeholder="default"
+          value={learningRate}
+          disabled={busy}
+          error={rateBad}
+          helperText={rateBad ? 'above 0, at most 10' : undefined}
+          onChange={(event) => setLearningRate(event.target.value)}
+          sx={{ width: 120 }}
+          slotProps={{ htmlInput: { inputMode: 'decimal', 'data-testid': 'fine-tune-learning-rate' } }}
+        />
       </Stack>
       <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
         <Button
           size="small"
           variant="outlined"
-          disabled={busy}
+          disabled={busy || epochsBad || rateBad}
           data-testid="fine-tune"
           onClick={() =>
             start({
@@ -108,6 +139,8 @@ export function FineTunePanel({
               balance,
               ...(fresh ? { fresh } : {}),
               ...(useBoxes ? { boxes: true } : {}),
+              ...(epochCount !== null ? { epochs: epochCount } : {}),
+              ...(rate !== null ? { learningRate: rate } : {}),
             })
           }
         >

@@ -10,11 +10,9 @@ import { Box, Stack, Typography } from '@mui/material'
 import type { HeatmapData } from '../../../shared/domain'
 import { methodFacts } from '../../../shared/explainMethods'
 import type { ColormapName } from '../canvas/colormaps'
-import { floorValue, legendGradient, legendText } from '../canvas/heatmapLegend'
+import { floorValue, legendText } from '../canvas/heatmapLegend'
 import { displayScaleFor } from '../canvas/heatmapPixels'
-
-/** A radiograph-like grey under the bar, so its transparent part looks as it will on the image. */
-const UNDER = 'repeating-linear-gradient(45deg, #555 0 4px, #777 4px 8px)'
+import { ColorBar } from './ColorBar'
 
 export const HeatmapLegend = memo(function HeatmapLegend({
   map,
@@ -28,10 +26,6 @@ export const HeatmapLegend = memo(function HeatmapLegend({
   const text = useMemo(() => legendText(map), [map])
   const minmax = displayScaleFor(map.method) === 'minmax'
   const ramp = minmax ? floor : 0
-  const background = useMemo(
-    () => `linear-gradient(to right, ${legendGradient(map.method, colormap, ramp)}), ${UNDER}`,
-    [map, colormap, ramp],
-  )
   const threshold = useMemo(() => (ramp > 0 ? floorValue(map.values, ramp) : null), [map, ramp])
   return (
     <Stack
@@ -51,22 +45,7 @@ export const HeatmapLegend = memo(function HeatmapLegend({
           Fails the model-randomization check: this map barely depends on what the model learned
         </Typography>
       )}
-      <Box sx={{ position: 'relative', height: 12, borderRadius: 0.5, background }} data-testid="heatmap-colorbar" aria-hidden>
-        {threshold !== null && (
-          <Box
-            sx={{
-              position: 'absolute',
-              left: `${ramp * 100}%`,
-              top: -2,
-              bottom: -2,
-              width: 2,
-              ml: '-1px',
-              bgcolor: '#fff',
-              boxShadow: '0 0 0 1px #000',
-            }}
-          />
-        )}
-      </Box>
+      <ColorBar method={map.method} colormap={colormap} ramp={ramp} testId="heatmap-colorbar" />
       <Box sx={{ position: 'relative', height: 16 }}>
         <Typography variant="caption" color="text.secondary" data-testid="heatmap-legend-low" sx={{ position: 'absolute', left: 0 }}>
           {text.low}

@@ -30,7 +30,7 @@ export const IouPanel = memo(function IouPanel({
           component="span"
           sx={{ display: 'inline-block', width: 18, height: 10, mr: 0.5, border: '1.5px dotted #fff', verticalAlign: 'middle' }}
         />
-        {`${scores.predicted.length} predicted region${scores.predicted.length === 1 ? '' : 's'}: the map ≥ ${manual === null ? 'Otsu' : 'T'} (${scores.threshold.toFixed(2)}) — not ground truth`}
+        {`${scores.predicted.length} predicted region${scores.predicted.length === 1 ? '' : 's'}: the map ≥ ${manual === null ? 'Otsu' : 'T'} (${scores.threshold.toFixed(2)} on the map scaled to 0–1) — not ground truth`}
       </Typography>
       <Stack direction="row" spacing={1.5} sx={{ alignItems: 'center' }}>
         <Typography variant="caption" sx={{ whiteSpace: 'nowrap' }}>

@@ -4,7 +4,7 @@
  * administrator's task, so the top bar offers this dialog to them only (readerStore's
  * canManageModels); the reading panel keeps just the model and method a reader looks at.
  */
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import {
   Button,
   Dialog,
@@ -30,11 +30,17 @@ export function ModelsDialog({ store, onClose }: { store: AnalysisStore; onClose
   // A fine-tuning run reports its progress here: the dialog stays open until it ends or is cancelled.
   const [training, setTraining] = useState(false)
   const model = models?.find((m) => modelKey(m) === key) ?? models?.find((m) => m.isDefault) ?? models?.[0]
+  // The list is otherwise loaded when a case opens: an advisor may come here first (or after an import).
+  useEffect(() => void store.loadModels(false), [store])
   return (
     <Dialog open onClose={training ? undefined : onClose} maxWidth="md" fullWidth data-testid="models-dialog">
       <DialogTitle>Models</DialogTitle>
       <DialogContent>
-        {!models?.length ? (
+        {models === null ? (
+          <Typography color="text.secondary" data-testid="models-loading">
+            Loading the installed models…
+          </Typography>
+        ) : !models.length ? (
           <Typography color="text.secondary" data-testid="no-model">
             No model installed — import one with <code>cxr-lens models import DIR</code>
           </Typography>

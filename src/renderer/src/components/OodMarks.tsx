@@ -4,7 +4,7 @@
  * the model was not made for the image.
  */
 import { memo } from 'react'
-import { Alert, AlertTitle, Box, Chip, Tooltip } from '@mui/material'
+import { Alert, Box, Chip, Tooltip } from '@mui/material'
 import type { OodMark } from '../../../shared/domain'
 
 export const OOD_HEATMAP_LABEL = "Outside the model's training distribution: the map may mean nothing"
@@ -37,17 +37,40 @@ export const OodChip = memo(function OodChip({ ood }: { ood: OodMark | null }) {
   )
 })
 
-/** The case view's banner over the image, and the heatmap's label while a map is drawn. */
+/**
+ * The case view's banner over the image, and the heatmap's label while a map is drawn: dense lines in
+ * the strip beside the zoom toolbar (below it on a narrow canvas), so that it covers no more of the
+ * image (the apices, where a pneumothorax is drawn) than it must.
+ */
 export const OodBanner = memo(function OodBanner({ ood, heatmapShown }: { ood: OodMark | null; heatmapShown: boolean }) {
   if (!ood?.flagged) return null
   // pointer-events none throughout: the banner has nothing to click, and the image under it must still pan and zoom.
   return (
-    <Box sx={{ position: 'absolute', top: 52, left: 16, right: 16, zIndex: 2, pointerEvents: 'none' }}>
-      <Alert severity="warning" variant="filled" data-testid="ood-banner" sx={{ py: 0 }}>
-        <AlertTitle sx={{ mb: 0 }}>Out of distribution: this image is not what the model was made for</AlertTitle>
-        {oodScoreText(ood)}. The probabilities are not to be trusted.
+    <Box
+      sx={{ position: 'absolute', top: 8, left: 8, right: 8, zIndex: 2, pointerEvents: 'none', display: 'flex', flexWrap: 'wrap', gap: 1 }}
+    >
+      {/* The zoom toolbar's place: on a wide canvas the banner sits beside it; on a narrow one it wraps below, full width. */}
+      <Box sx={{ width: 216, height: 36 }} />
+      <Alert
+        severity="warning"
+        variant="filled"
+        data-testid="ood-banner"
+        sx={{
+          flex: '1 1 560px',
+          minWidth: 0,
+          py: 0,
+          px: 1.5,
+          fontSize: 13,
+          lineHeight: 1.35,
+          '& .MuiAlert-icon': { py: 0.5, mr: 1 },
+          '& .MuiAlert-message': { py: 0.5 },
+        }}
+      >
+        <b>Out of distribution: this image is not what the model was made for</b> ({oodScoreText(ood)}). The probabilities are not to be
+        trusted.
         {heatmapShown && (
-          <Box component="div" data-testid="ood-heatmap-label" sx={{ fontWeight: 600 }}>
+          <Box component="span" data-testid="ood-heatmap-label" sx={{ fontWeight: 600 }}>
+            {' '}
             Heatmap: {OOD_HEATMAP_LABEL.charAt(0).toLowerCase() + OOD_HEATMAP_LABEL.slice(1)}.
           </Box>
         )}

@@ -4,6 +4,7 @@
  */
 import { memo } from 'react'
 import { Box, List, ListItemButton, Typography } from '@mui/material'
+import { displayFinding } from '../../../shared/findings'
 import { findingColor } from '../canvas/findingColors'
 import { useStoreSelector } from '../hooks/useStoreSelector'
 import type { AnalysisStore } from '../stores/analysisStore'
@@ -64,7 +65,7 @@ const PredictionRow = memo(function PredictionRow({
     >
       <Box sx={{ display: 'flex', justifyContent: 'space-between', gap: 1 }}>
         <Typography variant="body2" noWrap sx={{ fontWeight: selected ? 600 : 400 }}>
-          {finding}
+          {displayFinding(finding)}
         </Typography>
         <Typography variant="body2" sx={{ fontFamily: 'monospace' }}>
           {(probability * 100).toFixed(1)}%

@@ -6,8 +6,9 @@ import { memo, useCallback, useEffect, useRef, type KeyboardEvent } from 'react'
 import { Alert, Box, Chip, Stack, Typography } from '@mui/material'
 import { useVirtualizer } from '@tanstack/react-virtual'
 import type { WorklistRow } from '../../../shared/domain'
+import { displayFinding } from '../../../shared/findings'
 import { findingColor } from '../canvas/findingColors'
-import { useWorklistState, type WorklistStore } from '../stores/worklistStore'
+import { DEFAULT_FILTERS, useWorklistState, type WorklistStore } from '../stores/worklistStore'
 import { OodChip } from './OodMarks'
 import { statusLabel } from './WorklistFilterBar'
 
@@ -42,12 +43,21 @@ function RowCells({ row }: { row: WorklistRow }) {
         data-testid="worklist-findings"
       >
         {row.findings.slice(0, row.findings.length > MAX_CHIPS ? MAX_CHIPS - 1 : MAX_CHIPS).map((finding) => (
-          <Chip key={finding} label={finding} title={finding} variant="outlined" sx={{ ...CHIP_SX, borderColor: findingColor(finding) }} />
+          <Chip
+            key={finding}
+            label={displayFinding(finding)}
+            title={displayFinding(finding)}
+            variant="outlined"
+            sx={{ ...CHIP_SX, borderColor: findingColor(finding) }}
+          />
         ))}
         {row.findings.length > MAX_CHIPS && (
           <Chip
             label={`+${row.findings.length - MAX_CHIPS + 1}`}
-            title={row.findings.slice(MAX_CHIPS - 1).join(', ')}
+            title={row.findings
+              .slice(MAX_CHIPS - 1)
+              .map(displayFinding)
+              .join(', ')}
             variant="outlined"
             sx={CHIP_SX}
           />
@@ -59,7 +69,7 @@ function RowCells({ row }: { row: WorklistRow }) {
             <Box component="span" sx={{ color: findingColor(finding) }}>
               ■
             </Box>{' '}
-            {finding.replace('_', ' ')} {(probability * 100).toFixed(0)}%
+            {displayFinding(finding)} {(probability * 100).toFixed(0)}%
           </Typography>
         ))}
       </Box>
@@ -230,8 +240,9 @@ export const WorklistTable = memo(function WorklistTable({ store }: { store: Wor
             )
           })}
         </Box>
-        {state.total === 0 && (
-          <Typography color="text.secondary" sx={{ p: 2 }}>
+        {/* An empty store without filters gets the first-run offer above it (EmptyWorklist) instead. */}
+        {state.total === 0 && JSON.stringify(state.filters) !== JSON.stringify(DEFAULT_FILTERS) && (
+          <Typography color="text.secondary" sx={{ p: 2 }} data-testid="worklist-no-match">
             No cases match. Import a dataset or relax the filters.
           </Typography>
         )}

@@ -14,6 +14,7 @@ import { CaseIdentity, CaseLabels } from '../components/CaseDetailsPanel'
 import { HeatmapControls } from '../components/HeatmapControls'
 import { HeatmapEditPanel } from '../components/HeatmapEditPanel'
 import type { HeatmapOverlay } from '../components/HeatmapImage'
+import { ImageColorBar } from '../components/ImageColorBar'
 import { IouPanel } from '../components/IouPanel'
 import { ModelPanel } from '../components/ModelPanel'
 import { PredictionList } from '../components/PredictionList'
@@ -30,6 +31,7 @@ import type { AnalysisStore } from '../stores/analysisStore'
 import { MAP_REASON_TEXT } from '../stores/mapChoice'
 import type { PaneLayoutStore } from '../stores/paneLayout'
 import { methodFacts } from '../../../shared/explainMethods'
+import { displayFinding } from '../../../shared/findings'
 import type { BoxState, BoxStore } from '../stores/boxStore'
 import type { HeatmapEditStore } from '../stores/heatmapEditStore'
 
@@ -101,7 +103,7 @@ const MapChoiceLine = memo(function MapChoiceLine({ analysis }: { analysis: Anal
 
 const FindingsSummary = memo(function FindingsSummary({ analysis }: { analysis: AnalysisStore }) {
   const top = useStoreSelector(analysis, (s) => s.predictions[0] ?? null)
-  return <>{top ? `top: ${top.finding} ${(top.probability * 100).toFixed(0)}%` : 'not analysed'}</>
+  return <>{top ? `top: ${displayFinding(top.finding)} ${(top.probability * 100).toFixed(0)}%` : 'not analysed'}</>
 })
 
 const HeatmapSummary = memo(function HeatmapSummary({ analysis }: { analysis: AnalysisStore }) {
@@ -213,6 +215,7 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
           />
         )}
         <CaseOodBanner analysis={props.stores.analysis} heatmapShown={overlay !== null} />
+        {loaded && <ImageColorBar overlay={overlay} />}
         {!loaded && !error && (
           <Box sx={{ flex: 1, display: 'grid', placeItems: 'center' }}>
             <CircularProgress />
