@@ -1,7 +1,9 @@
 /**
  * Worker-thread entry of background analysis: its own database connection and inference engine,
  * draining the persistent queue (the open case first) until it is empty, then waiting a while for
- * more before it exits. Every case's results and its queue row commit in one short transaction.
+ * more before it exits. A batch's results and its queue rows commit in one short transaction. Its
+ * images decode in a thread of its own (backgroundDecoder.ts) while the model runs here, and both
+ * threads run below the UI's priority where the OS allows it per thread (backgroundPriority.ts).
  */
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
@@ -12,10 +14,14 @@ import { InferenceEngine } from '../model/inferenceEngine'
 import { ModelRegistry } from '../registry/modelRegistry'
 import { CaseStore } from '../store/caseStore'
 import { machinePolicy } from '../config/policy'
-import { startLogging } from '../logging/log'
+import { log, startLogging } from '../logging/log'
+import { lowerThreadPriority } from './backgroundPriority'
+import { DecoderThread } from './backgroundDecoderClient'
 import type { BackgroundManagerMessage, BackgroundWorkerInput, BackgroundWorkerMessage } from './backgroundProtocol'
 
 const input = workerData as BackgroundWorkerInput
+// Before the engine exists: onnxruntime's threads (if it makes any) inherit this thread's nice value.
+const lowered = lowerThreadPriority()
 // The worker's own logger (module state is per thread) appends to the same installation log.
 startLogging({ dataDir: input.dataDir, kind: 'job', policy: machinePolicy() })
 const post = (message: BackgroundWorkerMessage) => parentPort!.postMessage(message)
@@ -53,9 +59,10 @@ function idle(ms: number): Promise<boolean> {
 
 /**
  * onnxruntime's threads for background analysis: half the cores, so the other half decodes the next
- * batch (libvips on the libuv pool) and serves the UI meanwhile. With every core given to the model
- * its threads spin-wait against the decoders: on 2 cores, one thread took the CPU time per case from
- * about 95 to 61 ms at the same or better speed (npm run bench:background, background_cpu_ms_per_case).
+ * batch (the decoder thread, libvips on the libuv pool) and serves the UI meanwhile. With every core
+ * given to the model its threads spin-wait against the decoders: on 2 cores, one thread took the CPU
+ * time per case from about 95 to 61 ms at the same or better speed (npm run bench:background,
+ * background_cpu_ms_per_case). One thread means the model runs in this (lowered) thread itself.
  */
 function backgroundThreads(): number {
   return Math.max(1, Math.floor(availableParallelism() / 2))
@@ -64,12 +71,14 @@ function backgroundThreads(): number {
 async function run(): Promise<void> {
   const store = CaseStore.open(databasePath(input.dataDir))
   const engine = new InferenceEngine({ threads: backgroundThreads() })
+  const decoder = new DecoderThread()
+  log().info('background analysis started', { lowered, decoderThread: decoder.threaded, threads: backgroundThreads() })
   try {
     const registry = new ModelRegistry(store, join(input.dataDir, 'models'))
     post({ type: 'ready' })
     while (!stopping) {
       await drainQueue(
-        { store, registry, engine },
+        { store, registry, engine, decoder },
         { focus: () => focus, halted: () => stopping },
         {
           onProgress: () => post({ type: 'progress' }),
@@ -82,6 +91,7 @@ async function run(): Promise<void> {
       if (!(await idle(input.idleMs))) break
     }
   } finally {
+    await decoder.close()
     await engine.close()
     store.close()
   }
