@@ -8,7 +8,11 @@
  *   with background_cases_per_s and background_cpu_ms_per_case (the process's CPU time, all threads,
  *   per case: unlike the wall time it barely moves when other work shares the cores);
  * - cli_s: analyzeCases over the same N cases, as `cxr-lens explain --method gradcam --all` runs it
- *   (cli_cases_per_s, cli_cpu_ms_per_case).
+ *   (cli_cases_per_s, cli_cpu_ms_per_case);
+ * - background_cores_used, cli_cores_used: CPU time over wall time (2.0 = both cores of a 2-core machine);
+ * - stages_cpu_ms: CPU ms per case of each stage of the background path run alone, one after another,
+ *   over the first stages_cases cases (scripts/backgroundStages.ts): what the two threads share out.
+ * Wall times move with whatever else shares the machine; the CPU figures barely do.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
@@ -22,10 +26,12 @@ import { InferenceEngine } from '../src/main/model/inferenceEngine'
 import { ModelRegistry } from '../src/main/registry/modelRegistry'
 import { CaseStore } from '../src/main/store/caseStore'
 import type { ImportRequest } from '../src/shared/domain'
+import { backgroundStages } from './backgroundStages'
 
 const NIH = resolve('../shared/data/nih')
 const count = Number(process.argv[2] ?? 714)
 const round = (s: number) => Math.round(s * 1000) / 1000
+const STAGE_CASES = 64
 
 async function imagesFolder(dir: string): Promise<string> {
   const out = join(dir, 'images')
@@ -129,6 +135,8 @@ async function main(): Promise<void> {
     const cliSeconds = (performance.now() - cliStart) / 1000
     const cliCpuMs = cpuMs(cliCpu)
     await engine.close()
+    const stagesCases = Math.min(STAGE_CASES, count)
+    const stages = await backgroundStages(store, registry.get(target.modelId, target.modelVersion).pkg, stagesCases)
     store.close()
 
     console.log(
@@ -147,10 +155,14 @@ async function main(): Promise<void> {
         background_queued: queued,
         background_cases_per_s: round(queued / backgroundSeconds),
         background_cpu_ms_per_case: round(backgroundCpuMs / queued),
+        background_cores_used: round(backgroundCpuMs / 1000 / backgroundSeconds),
         cli_s: round(cliSeconds),
         cli_cases: result.cases.length,
         cli_cases_per_s: round(result.cases.length / cliSeconds),
         cli_cpu_ms_per_case: round(cliCpuMs / result.cases.length),
+        cli_cores_used: round(cliCpuMs / 1000 / cliSeconds),
+        stages_cases: stagesCases,
+        stages_cpu_ms: stages,
       }),
     )
   } finally {

@@ -1,12 +1,13 @@
-import { readdirSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { spawn } from 'node:child_process'
 import { Worker } from 'node:worker_threads'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { drainQueue } from '../../src/main/analysis/backgroundRunner'
 import { analyzeCases } from '../../src/main/analysis/analysisService'
 import { importNih } from '../../src/main/cases/nihImporter'
-import { DecoderThread } from '../../src/main/jobs/backgroundDecoderClient'
+import { DecoderProcess } from '../../src/main/jobs/backgroundDecoderClient'
 import { lowerThreadPriority } from '../../src/main/jobs/backgroundPriority'
 import { ResultsCoalescer } from '../../src/main/jobs/backgroundResults'
 import { InferenceEngine } from '../../src/main/model/inferenceEngine'
@@ -19,15 +20,16 @@ import { BOXES_CSV, HAS_NIH, imageFolder, LABELS_CSV, NIH_1024, NIH_256, REFEREN
 
 const pkg = loadModelPackage(REFERENCE_MODEL_DIR)
 const spec = { input: pkg.manifest.input, preprocess: pkg.manifest.preprocess }
+const bytes = (t: Float32Array) => Buffer.from(t.buffer, t.byteOffset, t.byteLength)
 const pngs = (dir: string, n: number) =>
   readdirSync(dir)
     .filter((f) => f.endsWith('.png'))
     .sort()
     .slice(0, n)
 
-describe.skipIf(!HAS_NIH)('the background decoder thread', () => {
+describe.skipIf(!HAS_NIH)('the background decoder process', () => {
   const dir = tempDir()
-  const decoder = new DecoderThread()
+  const decoder = new DecoderProcess()
   afterAll(async () => {
     await decoder.close()
     dir.cleanup()
@@ -50,15 +52,38 @@ describe.skipIf(!HAS_NIH)('the background decoder thread', () => {
     ]
     // Several at once, paced up and down meanwhile: each answer is its own image's.
     decoder.pace(2)
-    const threaded = await Promise.all(images.map((image) => decoder.decode(image, spec)))
+    const separate = await Promise.all(images.map((image) => decoder.decode(image, spec)))
     decoder.pace(1)
-    expect(decoder.threaded).toBe(true)
+    expect(decoder.separate).toBe(true)
     for (let i = 0; i < images.length; i++) {
       const local = await preprocessImage(images[i].path, pkg.manifest, images[i].name)
-      expect(threaded[i].length).toBe(3 * 192 * 192)
-      expect(Buffer.from(threaded[i].buffer).equals(Buffer.from(local.buffer)), images[i].name).toBe(true)
+      expect(separate[i].length).toBe(3 * 192 * 192)
+      expect(bytes(separate[i]).equals(bytes(local)), images[i].name).toBe(true)
     }
   })
+
+  it.skipIf(process.platform !== 'linux')(
+    'runs below the UI: every thread of the decoder process, libvips’ included, at nice ≥ 10',
+    async () => {
+      decoder.pace(2)
+      await Promise.all(pngs(NIH_1024, 2).map((name) => decoder.decode({ path: join(NIH_1024, name), name }, spec)))
+      decoder.pace(1)
+      const pid = decoder.pid!
+      expect(pid).toBeGreaterThan(0)
+      const tasks = readdirSync(`/proc/${pid}/task`)
+      expect(tasks.length).toBeGreaterThan(1)
+      // The decode threads (libuv's pool, made after the process lowered itself) ran the images above.
+      const nice = (tid: string) => {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])
+      }
+      const names = (tid: string) => readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
+      expect(nice(String(pid))).toBeGreaterThanOrEqual(10)
+      const pool = tasks.filter((t) => /libuv|vips|worker/i.test(names(t)))
+      expect(pool.length).toBeGreaterThan(0)
+      for (const t of pool) expect(nice(t), names(t)).toBeGreaterThanOrEqual(10)
+    },
+  )
 
   it('fails a missing or corrupt file with a reason naming it, and keeps serving the next image', async () => {
     const broken = join(dir.path, 'broken.png')
@@ -71,20 +96,22 @@ describe.skipIf(!HAS_NIH)('the background decoder thread', () => {
     )
     const name = pngs(NIH_256, 1)[0]
     expect(await decoder.decode({ path: join(NIH_256, name), name }, spec)).toHaveLength(3 * 192 * 192)
-    expect(decoder.threaded).toBe(true)
+    expect(decoder.separate).toBe(true)
   })
 
-  it('a thread that dies hands its images to in-process decoding: the same tensors, no case failed for it', async () => {
-    // A stand-in thread that exits without answering, as a decoder that crashed would.
-    const dying = new DecoderThread(() => new Worker('setTimeout(() => process.exit(3), 50)', { eval: true }))
+  it('a decoder process that dies hands its images to in-process decoding: the same tensors, no case failed for it', async () => {
+    // A stand-in process that exits without answering, as a decoder that crashed would.
+    const dying = new DecoderProcess(() =>
+      spawn(process.execPath, ['-e', 'setTimeout(() => process.exit(3), 50)'], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] }),
+    )
     const name = pngs(NIH_1024, 1)[0]
     const image = { path: join(NIH_1024, name), name }
     const held = await dying.decode(image, spec)
-    expect(dying.threaded).toBe(false)
+    expect(dying.separate).toBe(false)
     const local = await preprocessImage(image.path, pkg.manifest, name)
-    expect(Buffer.from(held.buffer).equals(Buffer.from(local.buffer))).toBe(true)
+    expect(bytes(held).equals(bytes(local))).toBe(true)
     // Later images decode in process too.
-    expect(Buffer.from((await dying.decode(image, spec)).buffer).equals(Buffer.from(local.buffer))).toBe(true)
+    expect(bytes(await dying.decode(image, spec)).equals(bytes(local))).toBe(true)
     await dying.close()
   })
 })
@@ -93,10 +120,10 @@ describe.skipIf(!HAS_NIH)('background analysis gives what the CLI’s explain --
   const dir = tempDir()
   const store = CaseStore.open(join(dir.path, 'cxr-lens.sqlite'))
   const registry = new ModelRegistry(store, join(dir.path, 'models'))
-  // As the CLI runs (all cores, batches of 8) and as the background worker runs (one thread, batches of 4, its decoder thread).
+  // As the CLI runs (all cores, batches of 8) and as the background worker runs (one thread, batches of 4, its decoder process).
   const cliEngine = new InferenceEngine({ providers: ['cpu'] })
   const backgroundEngine = new InferenceEngine({ providers: ['cpu'], threads: 1 })
-  const decoder = new DecoderThread()
+  const decoder = new DecoderProcess()
 
   beforeAll(async () => {
     const root = join(dir.path, 'nih')
@@ -129,7 +156,7 @@ describe.skipIf(!HAS_NIH)('background analysis gives what the CLI’s explain --
       4,
     )
     expect(finished).toBe(6)
-    expect(decoder.threaded).toBe(true)
+    expect(decoder.separate).toBe(true)
     expect(store.queue.counts()).toMatchObject({ pending: 0, running: 0, done: 6, failed: 0 })
     // The open case was answered first, on its own.
     expect(published[0].cases.map((c) => c.caseId)).toEqual([caseIds[3]])

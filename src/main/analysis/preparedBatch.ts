@@ -7,8 +7,8 @@
  * Where the decoding runs is the `ImageDecoder`'s business. onnxruntime's run holds the calling JS
  * thread, and a libvips decode needs that thread between its steps (its completion, the next
  * image's start), so decodes started beside the model in the same thread stall until the model
- * returns; the background worker therefore decodes in a thread of its own (jobs/backgroundDecoder)
- * whose event loop stays free. In-process decoding (tests, callers without that thread) gives the
+ * returns; the background worker therefore decodes in a process of its own (jobs/backgroundDecoder)
+ * whose event loop stays free. In-process decoding (tests, callers without that process) gives the
  * same tensors: both call preprocessImage.
  */
 import type { InferenceEngine } from '../model/inferenceEngine'

@@ -1,12 +1,12 @@
 /**
  * Background analysis runs below the UI. On Linux a thread has its own nice value and
  * setpriority(PRIO_PROCESS, 0) from a thread changes only that thread, which the threads it creates
- * afterwards inherit (onnxruntime's pool, when it has one): called first thing in a background worker
- * thread, the model and its bookkeeping yield the cores to the main thread and the renderer whenever
- * they want them. On macOS and Windows the same call would lower the whole process, the main thread
- * with it, so there it is not made and background work runs at normal priority. libvips decodes on
- * libuv's shared pool, whose threads serve the main thread too, so they keep their priority; the
- * decoder keeps at most one image in flight while the model runs (see backgroundDecoder.ts).
+ * afterwards inherit (onnxruntime's pool, when it has one): called first thing in the background
+ * worker thread, the model and its bookkeeping yield the cores to the main thread and the renderer
+ * whenever they want them. On macOS and Windows the same call would lower the whole process, the
+ * main thread with it, so in the worker thread it is not made there and the model runs at normal
+ * priority. The decoder is a process of its own (backgroundDecoder.ts) and lowers itself on every
+ * OS: there the whole process is what should go below the UI.
  */
 import { getPriority, setPriority } from 'node:os'
 
@@ -19,10 +19,20 @@ export const BACKGROUND_NICE = 10
  * BACKGROUND_NICE or lower.
  */
 export function lowerThreadPriority(platform: NodeJS.Platform = process.platform): boolean {
-  if (platform !== 'linux') return false
+  return platform === 'linux' && lower()
+}
+
+/**
+ * Lowers a background process (the decoder): on Linux its calling thread and every thread made
+ * afterwards, elsewhere the whole process (BACKGROUND_NICE is "below normal" on Windows).
+ */
+export function lowerProcessPriority(): boolean {
+  return lower()
+}
+
+function lower(): boolean {
   try {
-    const current = getPriority(0)
-    if (current < BACKGROUND_NICE) setPriority(0, BACKGROUND_NICE)
+    if (getPriority(0) < BACKGROUND_NICE) setPriority(0, BACKGROUND_NICE)
     return true
   } catch {
     // Not permitted (a sandbox without setpriority): the work still runs, at normal priority.

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { WORKER_HEAP_LIMITS } from './workerLimits'
 
-export function spawnBackgroundThread(entry: 'backgroundWorker' | 'backgroundDecoder', workerData: unknown): Worker {
+export function spawnBackgroundThread(entry: 'backgroundWorker', workerData: unknown): Worker {
   const built = join(__dirname, `${entry}.js`)
   const options = { workerData, resourceLimits: WORKER_HEAP_LIMITS }
   if (existsSync(built)) return new Worker(built, options)

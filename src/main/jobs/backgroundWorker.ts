@@ -2,8 +2,8 @@
  * Worker-thread entry of background analysis: its own database connection and inference engine,
  * draining the persistent queue (the open case first) until it is empty, then waiting a while for
  * more before it exits. A batch's results and its queue rows commit in one short transaction. Its
- * images decode in a thread of its own (backgroundDecoder.ts) while the model runs here, and both
- * threads run below the UI's priority where the OS allows it per thread (backgroundPriority.ts).
+ * images decode in a process of its own (backgroundDecoder.ts) while the model runs here; both run
+ * below the UI's priority (this thread on Linux only: backgroundPriority.ts).
  */
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
@@ -16,7 +16,7 @@ import { CaseStore } from '../store/caseStore'
 import { machinePolicy } from '../config/policy'
 import { log, startLogging } from '../logging/log'
 import { lowerThreadPriority } from './backgroundPriority'
-import { DecoderThread } from './backgroundDecoderClient'
+import { DecoderProcess } from './backgroundDecoderClient'
 import type { BackgroundManagerMessage, BackgroundWorkerInput, BackgroundWorkerMessage } from './backgroundProtocol'
 
 const input = workerData as BackgroundWorkerInput
@@ -71,8 +71,8 @@ function backgroundThreads(): number {
 async function run(): Promise<void> {
   const store = CaseStore.open(databasePath(input.dataDir))
   const engine = new InferenceEngine({ threads: backgroundThreads() })
-  const decoder = new DecoderThread()
-  log().info('background analysis started', { lowered, decoderThread: decoder.threaded, threads: backgroundThreads() })
+  const decoder = new DecoderProcess()
+  log().info('background analysis started', { lowered, decoderProcess: decoder.separate, threads: backgroundThreads() })
   try {
     const registry = new ModelRegistry(store, join(input.dataDir, 'models'))
     post({ type: 'ready' })
