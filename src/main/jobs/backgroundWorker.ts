@@ -20,8 +20,6 @@ import { DecoderProcess } from './backgroundDecoderClient'
 import type { BackgroundManagerMessage, BackgroundWorkerInput, BackgroundWorkerMessage } from './backgroundProtocol'
 
 const input = workerData as BackgroundWorkerInput
-// Before the engine exists: onnxruntime's threads (if it makes any) inherit this thread's nice value.
-const lowered = lowerThreadPriority()
 // The worker's own logger (module state is per thread) appends to the same installation log.
 startLogging({ dataDir: input.dataDir, kind: 'job', policy: machinePolicy() })
 const post = (message: BackgroundWorkerMessage) => parentPort!.postMessage(message)
@@ -59,10 +57,11 @@ function idle(ms: number): Promise<boolean> {
 
 /**
  * onnxruntime's threads for background analysis: half the cores, so the other half decodes the next
- * batch (the decoder thread, libvips on the libuv pool) and serves the UI meanwhile. With every core
+ * batch (the decoder process) and serves the UI meanwhile. With every core
  * given to the model its threads spin-wait against the decoders: on 2 cores, one thread took the CPU
  * time per case from about 95 to 61 ms at the same or better speed (npm run bench:background,
- * background_cpu_ms_per_case). One thread means the model runs in this (lowered) thread itself.
+ * background_cpu_ms_per_case). One thread means the model runs in this (lowered) thread itself, and
+ * onnxruntime creates no threads that could keep another priority.
  */
 function backgroundThreads(): number {
   return Math.max(1, Math.floor(availableParallelism() / 2))
@@ -71,10 +70,21 @@ function backgroundThreads(): number {
 async function run(): Promise<void> {
   const store = CaseStore.open(databasePath(input.dataDir))
   const engine = new InferenceEngine({ threads: backgroundThreads() })
+  // Started first: it boots (Node, sharp) while the model loads.
   const decoder = new DecoderProcess()
-  log().info('background analysis started', { lowered, decoderProcess: decoder.separate, threads: backgroundThreads() })
   try {
     const registry = new ModelRegistry(store, join(input.dataDir, 'models'))
+    // With one thread (2 cores) the default model loads at normal priority, a one-off of a few hundred
+    // ms of CPU that a fresh import's first heatmap waits for (at nice 10 beside a busy import it took
+    // seconds): onnxruntime then makes no pool whose threads would keep that priority. With more
+    // threads the pool is made after lowering, so that it inherits it.
+    const lowerFirst = backgroundThreads() > 1
+    let lowered = lowerFirst && lowerThreadPriority()
+    const first = registry.list()[0]
+    // A model that cannot load is not this step's to report: its cases fail with the reason.
+    if (first) await engine.session(first.pkg).catch(() => undefined)
+    if (!lowerFirst) lowered = lowerThreadPriority()
+    log().info('background analysis started', { lowered, decoderProcess: decoder.separate, threads: backgroundThreads() })
     post({ type: 'ready' })
     while (!stopping) {
       await drainQueue(
