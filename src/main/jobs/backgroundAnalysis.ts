@@ -240,6 +240,8 @@ export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
       if (this.statusTimer) clearTimeout(this.statusTimer)
       this.statusTimer = null
       this.lastStatus = Date.now()
+      // Held results go first: a status never counts as done a case whose results a window has not had.
+      this.results.flush()
       this.emit('status', this.status())
     } else if (!this.statusTimer) {
       this.statusTimer = setTimeout(() => this.emitStatus(true), wait)

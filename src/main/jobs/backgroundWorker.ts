@@ -17,6 +17,7 @@ import { machinePolicy } from '../config/policy'
 import { log, startLogging } from '../logging/log'
 import { lowerThreadPriority } from './backgroundPriority'
 import { DecoderProcess } from './backgroundDecoderClient'
+import { inProcessDecoder, type ImageDecoder } from '../analysis/preparedBatch'
 import type { BackgroundManagerMessage, BackgroundWorkerInput, BackgroundWorkerMessage } from './backgroundProtocol'
 
 const input = workerData as BackgroundWorkerInput
@@ -74,27 +75,43 @@ async function run(): Promise<void> {
   const decoder = new DecoderProcess()
   try {
     const registry = new ModelRegistry(store, join(input.dataDir, 'models'))
-    // With one thread (2 cores) the default model loads at normal priority, a one-off of a few hundred
-    // ms of CPU that a fresh import's first heatmap waits for (at nice 10 beside a busy import it took
-    // seconds): onnxruntime then makes no pool whose threads would keep that priority. With more
-    // threads the pool is made after lowering, so that it inherits it.
+    // With one thread (2 cores) the model loads and a worker's first case (the open case, or a fresh
+    // import's first) is analysed at normal priority, decoded here, and only then is this thread
+    // lowered: at nice 10 beside a busy import the model's load and that first heatmap took seconds.
+    // onnxruntime makes no pool on one thread, so nothing made before keeps the normal priority. With
+    // more threads its pool must inherit the lowered priority: lowered before the model loads.
     const lowerFirst = backgroundThreads() > 1
     let lowered = lowerFirst && lowerThreadPriority()
+    const lowerNow = () => {
+      if (!lowered) lowered = lowerThreadPriority()
+    }
+    let firstHere = !lowerFirst
+    const decode: ImageDecoder = {
+      decode(image, spec) {
+        if (!firstHere) return decoder.decode(image, spec)
+        firstHere = false
+        return inProcessDecoder.decode(image, spec)
+      },
+      pace: (inFlight) => decoder.pace(inFlight),
+    }
     const first = registry.list()[0]
     // A model that cannot load is not this step's to report: its cases fail with the reason.
     if (first) await engine.session(first.pkg).catch(() => undefined)
-    if (!lowerFirst) lowered = lowerThreadPriority()
-    log().info('background analysis started', { lowered, decoderProcess: decoder.separate, threads: backgroundThreads() })
+    log().info('background analysis started', { decoderProcess: decoder.separate, threads: backgroundThreads(), lowered })
     post({ type: 'ready' })
     while (!stopping) {
       await drainQueue(
-        { store, registry, engine, decoder },
+        { store, registry, engine, decoder: decode },
         { focus: () => focus, halted: () => stopping },
         {
-          onProgress: () => post({ type: 'progress' }),
+          onProgress: () => {
+            lowerNow()
+            post({ type: 'progress' })
+          },
           onResults: (results) => post({ type: 'results', results }),
         },
       )
+      lowerNow()
       if (stopping) break
       woken = false
       post({ type: 'idle' })
