@@ -15,6 +15,8 @@ export default defineConfig({
           web: resolve('src/main/web/webMain.ts'),
           jobWorker: resolve('src/main/jobs/jobWorker.ts'),
           backgroundWorker: resolve('src/main/jobs/backgroundWorker.ts'),
+          backgroundDecoder: resolve('src/main/jobs/backgroundDecoder.ts'),
+          backgroundDecoderLoop: resolve('src/main/jobs/backgroundDecoderLoop.ts'),
           benchBackground: resolve('scripts/benchBackground.ts'),
           benchMemory: resolve('scripts/benchMemory.ts'),
           benchWorklist: resolve('scripts/benchWorklist.ts'),

@@ -5,12 +5,17 @@
  * - first_heatmap_s: from the first case committed by a fresh import (background on, as in the app)
  *   to its stored Grad-CAM; import_s and import_to_drained_s for the same run;
  * - background_s: the queue of all N cases (re-queued after that run) drained by the worker alone,
- *   with background_cases_per_s and background_cpu_ms_per_case (the process's CPU time, all threads,
- *   per case: unlike the wall time it barely moves when other work shares the cores);
+ *   with background_cases_per_s and background_cpu_ms_per_case (CPU time per case of this process,
+ *   all threads, and of its decoder process, whose part is background_decoder_cpu_ms_per_case (Linux:
+ *   read from /proc; 0 elsewhere): unlike the wall time it barely moves when other work shares the cores);
  * - cli_s: analyzeCases over the same N cases, as `cxr-lens explain --method gradcam --all` runs it
- *   (cli_cases_per_s, cli_cpu_ms_per_case).
+ *   (cli_cases_per_s, cli_cpu_ms_per_case);
+ * - background_cores_used, cli_cores_used: CPU time over wall time (2.0 = both cores of a 2-core machine);
+ * - stages_cpu_ms: CPU ms per case of each stage of the background path run alone, one after another,
+ *   over the first stages_cases cases (scripts/backgroundStages.ts): what the two threads share out.
+ * Wall times move with whatever else shares the machine; the CPU figures barely do.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import sharp from 'sharp'
@@ -22,10 +27,12 @@ import { InferenceEngine } from '../src/main/model/inferenceEngine'
 import { ModelRegistry } from '../src/main/registry/modelRegistry'
 import { CaseStore } from '../src/main/store/caseStore'
 import type { ImportRequest } from '../src/shared/domain'
+import { backgroundStages } from './backgroundStages'
 
 const NIH = resolve('../shared/data/nih')
 const count = Number(process.argv[2] ?? 714)
 const round = (s: number) => Math.round(s * 1000) / 1000
+const STAGE_CASES = 64
 
 async function imagesFolder(dir: string): Promise<string> {
   const out = join(dir, 'images')
@@ -77,6 +84,34 @@ const cpuMs = (since: NodeJS.CpuUsage) => {
   return (d.user + d.system) / 1000
 }
 
+/**
+ * CPU ms so far of each live child process (the background decoder), by pid, from /proc (Linux; empty
+ * elsewhere): process.cpuUsage counts this process's threads only, and the decoder's share of a
+ * case is about half.
+ */
+function childCpuMs(): Map<number, number> {
+  const out = new Map<number, number>()
+  if (process.platform !== 'linux') return out
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      // After the command: state, ppid, …; utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 Hz).
+      if (Number(fields[1]) === process.pid) out.set(Number(pid), (Number(fields[11]) + Number(fields[12])) * 10)
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return out
+}
+
+/** CPU ms the child processes spent since `since` (a child that started meanwhile counts from zero). */
+function childCpuSince(since: Map<number, number>): number {
+  let total = 0
+  for (const [pid, ms] of childCpuMs()) total += ms - (since.get(pid) ?? 0)
+  return total
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'cxr-bench-background-'))
   try {
@@ -109,10 +144,12 @@ async function main(): Promise<void> {
     core.store.transaction(() => core.store.queue.clearPending())
     const again = performance.now()
     const backgroundCpu = process.cpuUsage()
+    const decoderCpu = childCpuMs()
     const { queued } = core.background.enqueue({ scope: { kind: 'all' } })
     await until(core, emptied(core))
     const backgroundSeconds = (performance.now() - again) / 1000
-    const backgroundCpuMs = cpuMs(backgroundCpu)
+    const decoderCpuMs = childCpuSince(decoderCpu)
+    const backgroundCpuMs = cpuMs(backgroundCpu) + decoderCpuMs
     const target = core.background.target()!
     await core.close()
 
@@ -129,6 +166,8 @@ async function main(): Promise<void> {
     const cliSeconds = (performance.now() - cliStart) / 1000
     const cliCpuMs = cpuMs(cliCpu)
     await engine.close()
+    const stagesCases = Math.min(STAGE_CASES, count)
+    const stages = await backgroundStages(store, registry.get(target.modelId, target.modelVersion).pkg, stagesCases)
     store.close()
 
     console.log(
@@ -147,10 +186,15 @@ async function main(): Promise<void> {
         background_queued: queued,
         background_cases_per_s: round(queued / backgroundSeconds),
         background_cpu_ms_per_case: round(backgroundCpuMs / queued),
+        background_cores_used: round(backgroundCpuMs / 1000 / backgroundSeconds),
+        background_decoder_cpu_ms_per_case: round(decoderCpuMs / queued),
         cli_s: round(cliSeconds),
         cli_cases: result.cases.length,
         cli_cases_per_s: round(result.cases.length / cliSeconds),
         cli_cpu_ms_per_case: round(cliCpuMs / result.cases.length),
+        cli_cores_used: round(cliCpuMs / 1000 / cliSeconds),
+        stages_cases: stagesCases,
+        stages_cpu_ms: stages,
       }),
     )
   } finally {

@@ -14,7 +14,7 @@ import type { QueueEntry } from '../store/analysisQueueRepository'
 import { oodMark } from '../store/resultRepository'
 import type { CaseStore } from '../store/caseStore'
 import { analyzeInferred, planAnalysis, type AnalysisPlan } from './analysisService'
-import { inferPrepared, prepareCases, type PreparedCase } from './preparedBatch'
+import { inferPrepared, prepareCases, type ImageDecoder, type PreparedCase } from './preparedBatch'
 
 export interface RunnerControl {
   /** The case the reader has open (analysed before anything else), or null. */
@@ -39,7 +39,8 @@ export interface RunnerEvents {
  */
 export const BACKGROUND_BATCH = 4
 
-type Deps = { store: CaseStore; registry: ModelRegistry; engine: InferenceEngine }
+/** `decoder`: where images decode (default: in this thread, as the CLI does). */
+type Deps = { store: CaseStore; registry: ModelRegistry; engine: InferenceEngine; decoder?: ImageDecoder }
 
 /** A claimed batch on its way: its model, and its images being decoded (or why it cannot run at all). */
 interface Claimed {
@@ -63,7 +64,7 @@ function startBatch(deps: Deps, entries: QueueEntry[]): Claimed {
     } catch (error) {
       return { refused: reasonOf(error) }
     }
-    return { plan, cases: await prepareCases(deps.store, plan.pkg, entries) }
+    return { plan, cases: await prepareCases(deps.store, plan.pkg, entries, deps.decoder) }
   })()
   return { entries, ready }
 }
@@ -88,7 +89,11 @@ export async function drainQueue(
   let finished = 0
   let current = claim(1)
   while (current) {
+    // Nothing runs the model while it waits for this batch's images: two may decode at once. Once
+    // they are in, the next batch decodes one image at a time beside the model, a core each.
+    deps.decoder?.pace?.(2)
     const ready = await current.ready
+    deps.decoder?.pace?.(1)
     const next = claim(batchSize)
     finished += await analyseBatch(deps, current.entries, ready, events)
     events.onProgress?.()

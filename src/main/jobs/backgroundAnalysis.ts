@@ -5,9 +5,7 @@
  * tells it which case is open, and turns its messages into `background:*` events.
  */
 import { EventEmitter } from 'node:events'
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import type { BackgroundRequest, BackgroundResults, BackgroundStatus } from '../../shared/background'
 import type { ExplainMethod } from '../../shared/explainMethods'
 import { checkMethodSupported } from '../explain/methods'
@@ -16,27 +14,23 @@ import type { QueueTarget } from '../store/analysisQueueRepository'
 import type { CaseStore } from '../store/caseStore'
 import type { BackgroundManagerMessage, BackgroundWorkerInput, BackgroundWorkerMessage } from './backgroundProtocol'
 import { log } from '../logging/log'
-import { WORKER_HEAP_LIMITS } from './workerLimits'
+import { spawnBackgroundThread } from './backgroundThreads'
+import { ResultsCoalescer } from './backgroundResults'
 
 /** What every imported case gets without anyone asking. */
 export const BACKGROUND_METHOD: ExplainMethod = 'gradcam'
 const POLL_MS = 2000
 const IDLE_MS = 30_000
-const STATUS_INTERVAL_MS = 200
+/** At most four status and four results events a second: each one re-renders the chip or worklist rows in every window. */
+const STATUS_INTERVAL_MS = 250
+const RESULTS_INTERVAL_MS = 250
 
 export interface BackgroundEvents {
   status: [BackgroundStatus]
   results: [BackgroundResults]
 }
 
-function spawnBackgroundWorker(input: BackgroundWorkerInput): Worker {
-  // As jobManager: the bundled entry beside this module, else the source through tsx (tests).
-  const built = join(__dirname, 'backgroundWorker.js')
-  const options = { workerData: input, resourceLimits: WORKER_HEAP_LIMITS }
-  if (existsSync(built)) return new Worker(built, options)
-  const source = `require('tsx/cjs'); require(${JSON.stringify(join(__dirname, 'backgroundWorker.ts'))})`
-  return new Worker(source, { ...options, eval: true })
-}
+const spawnBackgroundWorker = (input: BackgroundWorkerInput): Worker => spawnBackgroundThread('backgroundWorker', input)
 
 export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
   private worker: Worker | null = null
@@ -52,6 +46,8 @@ export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
   private suspended = false
   /** Set by start(): only then are new cases swept in without being asked (the app, browser mode). */
   private started = false
+  /** Batches' results go out together, at most every RESULTS_INTERVAL_MS (the first of a run at once). */
+  private readonly results = new ResultsCoalescer(RESULTS_INTERVAL_MS, (results) => this.emit('results', results))
 
   constructor(
     private readonly store: CaseStore,
@@ -184,6 +180,7 @@ export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
     if (this.statusTimer) clearTimeout(this.statusTimer)
     this.suspended = true
     await this.stopWorker()
+    this.results.flush()
   }
 
   private async stopWorker(): Promise<void> {
@@ -208,12 +205,15 @@ export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
     const worker = spawnBackgroundWorker({ dataDir: this.dataDir, focus: this.focusId, idleMs: this.options.idleMs ?? IDLE_MS })
     this.worker = worker
     worker.on('message', (message: BackgroundWorkerMessage) => {
-      if (message.type === 'results') this.emit('results', message.results)
+      if (message.type === 'results') this.results.add(message.results)
       else if (message.type === 'error') log().error('background analysis error', { error: message.message })
+      // The queue drained: what is held goes out now, before the status that says so.
+      if (message.type === 'idle') this.results.flush()
       this.emitStatus(message.type === 'idle')
     })
     worker.on('error', (error) => log().error('background worker failed', { error: error.message }))
     worker.on('exit', (code) => {
+      this.results.flush()
       if (this.worker !== worker) return
       this.worker = null
       if (code !== 0 && this.store.isOpen) {
@@ -240,6 +240,8 @@ export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
       if (this.statusTimer) clearTimeout(this.statusTimer)
       this.statusTimer = null
       this.lastStatus = Date.now()
+      // Held results go first: a status never counts as done a case whose results a window has not had.
+      this.results.flush()
       this.emit('status', this.status())
     } else if (!this.statusTimer) {
       this.statusTimer = setTimeout(() => this.emitStatus(true), wait)

@@ -1,5 +1,6 @@
 /** Messages between the background analysis controller (main thread) and its worker. */
 import type { BackgroundResults } from '../../shared/background'
+import type { PreprocessSpec } from '../model/preprocess'
 
 export interface BackgroundWorkerInput {
   dataDir: string
@@ -21,3 +22,12 @@ export type BackgroundWorkerMessage =
   | { type: 'results'; results: BackgroundResults }
   | { type: 'idle' }
   | { type: 'error'; message: string }
+
+/** From the background worker to its decoder thread. */
+export type DecoderRequest =
+  | { type: 'decode'; id: number; path: string; name: string; spec: PreprocessSpec }
+  /** How many images may decode at once (see ImageDecoder.pace). */
+  | { type: 'pace'; inFlight: 1 | 2 }
+
+/** From the decoder thread: one answer per request id (the tensor's buffer is transferred). */
+export type DecoderAnswer = { type: 'decoded'; id: number; tensor: Float32Array } | { type: 'failed'; id: number; reason: string }

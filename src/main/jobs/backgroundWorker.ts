@@ -1,7 +1,9 @@
 /**
  * Worker-thread entry of background analysis: its own database connection and inference engine,
  * draining the persistent queue (the open case first) until it is empty, then waiting a while for
- * more before it exits. Every case's results and its queue row commit in one short transaction.
+ * more before it exits. A batch's results and its queue rows commit in one short transaction. Its
+ * images decode in a process of its own (backgroundDecoder.ts) while the model runs here; both run
+ * below the UI's priority (this thread on Linux only: backgroundPriority.ts).
  */
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
@@ -14,7 +16,10 @@ import { DataFolder } from '../config/dataFolder'
 import { ModelRegistry } from '../registry/modelRegistry'
 import { CaseStore } from '../store/caseStore'
 import { machinePolicy } from '../config/policy'
-import { startLogging } from '../logging/log'
+import { log, startLogging } from '../logging/log'
+import { lowerThreadPriority } from './backgroundPriority'
+import { DecoderProcess } from './backgroundDecoderClient'
+import { inProcessDecoder, type ImageDecoder } from '../analysis/preparedBatch'
 import type { BackgroundManagerMessage, BackgroundWorkerInput, BackgroundWorkerMessage } from './backgroundProtocol'
 
 const input = workerData as BackgroundWorkerInput
@@ -57,9 +62,11 @@ function idle(ms: number): Promise<boolean> {
 
 /**
  * onnxruntime's threads for background analysis: half the cores, so the other half decodes the next
- * batch (libvips on the libuv pool) and serves the UI meanwhile. With every core given to the model
- * its threads spin-wait against the decoders: on 2 cores, one thread took the CPU time per case from
- * about 95 to 61 ms at the same or better speed (npm run bench:background, background_cpu_ms_per_case).
+ * batch (the decoder process) and serves the UI meanwhile. With every core
+ * given to the model its threads spin-wait against the decoders: on 2 cores, one thread took the CPU
+ * time per case from about 95 to 61 ms at the same or better speed (npm run bench:background,
+ * background_cpu_ms_per_case). One thread means the model runs in this (lowered) thread itself, and
+ * onnxruntime creates no threads that could keep another priority.
  */
 function backgroundThreads(): number {
   return Math.max(1, Math.floor(availableParallelism() / 2))
@@ -68,24 +75,54 @@ function backgroundThreads(): number {
 async function run(): Promise<void> {
   const store = CaseStore.open(databasePath(input.dataDir))
   const engine = new InferenceEngine({ threads: backgroundThreads() })
+  // Started first: it boots (Node, sharp) while the model loads.
+  const decoder = new DecoderProcess()
   try {
     const registry = new ModelRegistry(store, join(input.dataDir, 'models'))
+    // With one thread (2 cores) the model loads and a worker's first case (the open case, or a fresh
+    // import's first) is analysed at normal priority, decoded here, and only then is this thread
+    // lowered: at nice 10 beside a busy import the model's load and that first heatmap took seconds.
+    // onnxruntime makes no pool on one thread, so nothing made before keeps the normal priority. With
+    // more threads its pool must inherit the lowered priority: lowered before the model loads.
+    const lowerFirst = backgroundThreads() > 1
+    let lowered = lowerFirst && lowerThreadPriority()
+    const lowerNow = () => {
+      if (!lowered) lowered = lowerThreadPriority()
+    }
+    let firstHere = !lowerFirst
+    const decode: ImageDecoder = {
+      decode(image, spec) {
+        if (!firstHere) return decoder.decode(image, spec)
+        firstHere = false
+        return inProcessDecoder.decode(image, spec)
+      },
+      pace: (inFlight) => decoder.pace(inFlight),
+    }
+    const first = registry.list()[0]
+    // A model that cannot load is not this step's to report: its cases fail with the reason.
+    if (first) await engine.session(first.pkg).catch(() => undefined)
+    log().info('background analysis started', { decoderProcess: decoder.separate, threads: backgroundThreads(), lowered })
     post({ type: 'ready' })
     while (!stopping) {
       await drainQueue(
-        { store, registry, engine },
+        { store, registry, engine, decoder: decode },
         { focus: () => focus, halted: () => stopping },
         {
-          onProgress: () => post({ type: 'progress' }),
+          onProgress: () => {
+            lowerNow()
+            post({ type: 'progress' })
+          },
           onResults: (results) => post({ type: 'results', results }),
         },
       )
+      lowerNow()
       if (stopping) break
       woken = false
       post({ type: 'idle' })
       if (!(await idle(input.idleMs))) break
     }
   } finally {
+    await decoder.close()
     await engine.close()
     store.close()
   }
