@@ -142,6 +142,8 @@ workflow('2. zoom, pan, draw and window/level stay smooth on 3000²', async () =
   const [still] = await myBoxes(page)
   assert.deepEqual(still, box, 'the box is where it was drawn')
   await page.keyboard.press('=')
+  await page.waitForFunction((s) => Math.abs(window.__cxrViewer.scale - s) < 1e-9, fitScale)
+  assert.equal((await viewer(page)).shownImage.width, SIDE, 'the full image stays once loaded')
 
   const f = (s) => `p50 ${s.p50ms.toFixed(1)} ms p95 ${s.p95ms.toFixed(1)} ms (${s.frames} frames)`
   console.log(

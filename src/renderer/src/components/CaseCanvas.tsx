@@ -6,7 +6,7 @@
  * heatmap in edit mode), right-drag sets window/level, wheel zooms around the cursor.
  */
 import { memo, useCallback, useEffect, useMemo, useRef } from 'react'
-import { Box as MuiBox, Button, Paper, Typography } from '@mui/material'
+import { Box as MuiBox } from '@mui/material'
 import type Konva from 'konva'
 import { Circle, Group, Image as KonvaImage, Layer, Stage } from 'react-konva'
 import type { Rect } from '../../../shared/localization'
@@ -16,11 +16,12 @@ import { createPixelProbe } from '../canvas/pixelProbe'
 import { markOpen } from '../canvas/openTrace'
 import { publishViewer, resetViewer } from '../canvas/testHook'
 import { fitTransform, wheelZoomFactor, zoomAround, type ViewTransform } from '../canvas/viewTransform'
-import { dragWindowLevel, formatWindowLevel, isIdentity, type WindowLevel } from '../canvas/windowLevel'
+import { dragWindowLevel, isIdentity, type WindowLevel } from '../canvas/windowLevel'
 import { useElementSize } from '../hooks/useElementSize'
 import { useHotkey } from '../hooks/useHotkey'
 import { useScopedState } from '../hooks/useScopedState'
 import type { BoxStore, ViewBox } from '../stores/boxStore'
+import { ViewerStatus, ZoomBar } from './CanvasBars'
 import { BOX_LABEL_NAME, BOX_RECT_NAME, BoxLabels, BoxShapes, BoxTransformer, EDITABLE_NAME } from './BoxLayer'
 import { describeOverlay, HeatmapImage, type HeatmapOverlay } from './HeatmapImage'
 import { WindowLevelFilter, WL_FILTER_ID } from './WindowLevelFilter'
@@ -142,13 +143,17 @@ export const CaseCanvas = memo(function CaseCanvas(props: CaseCanvasProps) {
   propsRef.current = props
   const ready = size.width > 0 && size.height > 0
 
-  const fit = useCallback(() => setUserView(null), [])
+  // The setter is the case's own (useScopedState): a callback kept from an earlier case would be ignored.
+  const fit = useCallback(() => setUserView(null), [setUserView])
   const zoomBy = (factor: number) =>
     setUserView(zoomAround(viewRef.current, { x: size.width / 2, y: size.height / 2 }, factor, fitted.scale / 4))
   useHotkey('=', fit)
   useHotkey('+', () => zoomBy(1.25))
   useHotkey('-', () => zoomBy(0.8))
-  useHotkey('1', () => zoomBy(1 / viewRef.current.scale))
+  const zoomByRef = useRef(zoomBy)
+  zoomByRef.current = zoomBy
+  const actualPixels = useCallback(() => zoomByRef.current(1 / viewRef.current.scale), [])
+  useHotkey('1', actualPixels)
   useHotkey('i', () => props.onWindowLevel({ ...windowLevel, invert: !windowLevel.invert }))
 
   const toImage = useCallback((x: number, y: number) => {
@@ -376,38 +381,14 @@ export const CaseCanvas = memo(function CaseCanvas(props: CaseCanvasProps) {
           </Stage>
         )}
       </MuiBox>
-      <Paper
-        elevation={3}
-        sx={{ position: 'absolute', top: 8, left: 8, display: 'flex', alignItems: 'center', gap: 1, px: 1, py: 0.5, opacity: 0.9 }}
-      >
-        <Button size="small" onClick={fit} data-testid="fit-button" title="Fit image (=)">
-          Fit
-        </Button>
-        <Button size="small" onClick={() => zoomBy(1 / view.scale)} title="Actual pixels (1)">
-          1:1
-        </Button>
-        <Typography variant="caption" data-testid="zoom-level" sx={{ minWidth: 44, textAlign: 'right' }}>
-          {Math.round(view.scale * 100)}%
-        </Typography>
-      </Paper>
-      <Paper
-        elevation={0}
-        sx={{ position: 'absolute', bottom: 0, left: 0, right: 0, px: 1, bgcolor: 'rgba(0,0,0,0.6)', pointerEvents: 'none' }}
-      >
-        <Typography
-          variant="caption"
-          sx={{ fontFamily: 'monospace' }}
-          data-testid="viewer-status"
-          data-window={windowLevel.window}
-          data-level={windowLevel.level}
-          data-pixel-max={pixelMax}
-        >
-          <span ref={statusRef} />
-          {`   ${formatWindowLevel(windowLevel, pixelMax)}${windowLevel.invert ? ' · inverted' : ''}`}
-          {drawFinding ? `   · drawing ${drawFinding}: drag on the image` : ''}
-          {paint && brush ? `   · brush: ${brush.mode === 'add' ? 'add evidence' : 'erase evidence'} (drag on the image)` : ''}
-        </Typography>
-      </Paper>
+      <ZoomBar scale={view.scale} onFit={fit} onActual={actualPixels} />
+      <ViewerStatus
+        probeRef={statusRef}
+        windowLevel={windowLevel}
+        pixelMax={pixelMax}
+        drawFinding={drawFinding}
+        brush={paint && brush ? brush : null}
+      />
     </MuiBox>
   )
 })
