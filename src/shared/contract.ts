@@ -93,7 +93,11 @@ export const contract = {
     request: z.object({ caseId: z.number().int().positive(), readerId: z.number().int().positive().optional() }).strict(),
     response: returns<CaseDetail>(),
   },
-  'cases:image': { request: caseId, response: returns<ImageBytes>() },
+  // rendition 'display': a large image's display-sized copy (the original when it is small enough); absent or 'full': the stored file's bytes.
+  'cases:image': {
+    request: z.object({ caseId: z.number().int().positive(), rendition: z.enum(['full', 'display']).optional() }).strict(),
+    response: returns<ImageBytes>(),
+  },
   'cases:thumbnail': { request: caseId, response: returns<ImageBytes>() },
   'cases:findings': { request: z.object({}).strict(), response: returns<FindingCount[]>() },
   // Job requests are the job map's schemas (src/shared/jobs.ts): the CLI reaches the same options.

@@ -21,7 +21,21 @@ import {
   closeAll,
   openSection,
 } from './harness.mjs'
-import { cli, dragImage, timeOpen, percentiles, createReader, myBoxes, blur, saved, waitMine, freshReadingDirs } from './readingSetup.mjs'
+import {
+  cli,
+  dragImage,
+  timeOpen,
+  percentiles,
+  createReader,
+  myBoxes,
+  blur,
+  saved,
+  waitMine,
+  freshReadingDirs,
+  lastOpenTrace,
+  openBreakdown,
+  cpuMeter,
+} from './readingSetup.mjs'
 
 const SIDE = 3000
 const OPENS = 30
@@ -54,12 +68,17 @@ workflow(
     const { page } = ctx
     await createReader(page, 'Dr Large', 'radiologist')
     const times = []
+    const traces = []
+    const cpu = await cpuMeter(page)
     // As a reader goes down the worklist: the next case after a short look at this one (its neighbour prefetches meanwhile).
     for (let i = 0; i < OPENS; i++) {
       if (i > 0) await page.waitForTimeout(LOOK_MS)
       times.push(await timeOpen(page, ctx.imageNames[i % ctx.imageNames.length]))
+      traces.push(await lastOpenTrace(page))
     }
     stats.open = percentiles(times)
+    stats.breakdown = openBreakdown(`3000², ${ctx.imageNames.length} cases in turn`, traces)
+    stats.cpu = await cpu(`3000², ${ctx.imageNames.length} cases in turn`, times.length)
     // The last open's neighbours finish prefetching (3000² decodes) before anything below is timed.
     await page.waitForTimeout(1500)
     const boxed = ctx.imageNames.find((n) => ctx.csvBoxes.has(n))
@@ -72,6 +91,8 @@ workflow(
     const hook = await viewer(page)
     assert.equal(hook.heatmapValues.imageWidth, SIDE)
     assert.equal(hook.heatmapValues.imageHeight, SIDE)
+    // At fit the canvas draws the display rendition (made at import), in the image's own coordinates.
+    assert.deepEqual(hook.shownImage, { width: 1536, height: 1536 })
     // The dataset box arrives in stored-image pixels: the CSV's 1024-space box × 3000/1024.
     const [csv] = ctx.csvBoxes.get(boxed)
     const shown = hook.boxes.find((b) => !b.mine)
@@ -112,10 +133,24 @@ workflow('2. zoom, pan, draw and window/level stay smooth on 3000²', async () =
   assert.ok(before && (await wl()), 'window/level is shown')
   assert.notDeepEqual(await wl(), before, 'the right-drag changed window/level')
 
+  // Actual pixels (1) is past the 1536² rendition's resolution: the full 3000² image is fetched and
+  // drawn instead, in the same image coordinates (the box stays where it was drawn); fit (=) keeps it.
+  assert.equal((await viewer(page)).shownImage.width, 1536, 'the rendition is enough at this zoom')
+  await blur(page)
+  await page.keyboard.press('1')
+  await page.waitForFunction((side) => window.__cxrViewer.shownImage?.width === side, SIDE)
+  const [still] = await myBoxes(page)
+  assert.deepEqual(still, box, 'the box is where it was drawn')
+  await page.keyboard.press('=')
+  await page.waitForFunction((s) => Math.abs(window.__cxrViewer.scale - s) < 1e-9, fitScale)
+  assert.equal((await viewer(page)).shownImage.width, SIDE, 'the full image stays once loaded')
+
   const f = (s) => `p50 ${s.p50ms.toFixed(1)} ms p95 ${s.p95ms.toFixed(1)} ms (${s.frames} frames)`
   console.log(
     `# 3000² image: worklist click → image + heatmap visible (${OPENS} opens, ${ctx.imageNames.length} cases in turn, ${LOOK_MS} ms on each): p50 ${stats.open.p50.toFixed(0)} ms, p95 ${stats.open.p95.toFixed(0)} ms`,
   )
+  console.log(stats.breakdown)
+  console.log(stats.cpu)
   console.log(`# 3000² frame intervals: pan ${f(stats.pan)}; box draw ${f(stats.draw)}; window/level ${f(stats.windowLevel)}`)
   for (const [name, s] of Object.entries({ pan: stats.pan, draw: stats.draw, windowLevel: stats.windowLevel })) {
     assert.ok(s.frames > 3, `${name}: frames were recorded`)

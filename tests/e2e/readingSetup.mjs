@@ -4,7 +4,7 @@
 // what is tested), the server and one browser page; plus the page helpers those specs use.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import WebSocket from 'ws'
@@ -25,6 +25,7 @@ import {
   waitForTotal,
   viewer,
   openBrowserPage,
+  median,
 } from './harness.mjs'
 
 export const IMAGES = 8
@@ -215,4 +216,87 @@ export function callApi(channel, request, login = null) {
       resolve(envelope)
     })
   })
+}
+
+/** The renderer's trace of the last opening (src/renderer/src/canvas/openTrace.ts): steps in ms after the click. */
+export const lastOpenTrace = (page) => page.evaluate(() => window.__cxrOpenTrace?.() ?? null)
+
+const OPEN_STEPS = [
+  ['view committed', 'view'],
+  ['answered cases:get', 'record answered'],
+  ['record in view', 'record shown'],
+  ['answered analysis:predictions', 'predictions answered'],
+  ['answered heatmaps:get', 'map answered'],
+  ['image bytes in', 'image bytes in'],
+  ['image decoded', 'decoded'],
+  ['image drawn', 'image drawn'],
+  ['heatmap drawn', 'heatmap drawn'],
+]
+
+/**
+ * One line on where the time of a series of openings went: the median time after the click of each
+ * step (over the openings that had it: a prefetched image has no transfer or decode of its own),
+ * the server's median handling time per request, and the main thread's long tasks.
+ */
+export function openBreakdown(label, traces) {
+  const found = traces.filter(Boolean)
+  if (found.length === 0) return `# open breakdown, ${label}: no trace (the renderer publishes none)`
+  const steps = OPEN_STEPS.map(([step, name]) => {
+    const at = found.map((t) => t.steps.find((s) => s.name === step)?.at).filter((v) => v !== undefined)
+    return at.length ? `${name} ${median(at).toFixed(0)} (${at.length})` : null
+  }).filter(Boolean)
+  const server = new Map()
+  for (const t of found)
+    for (const s of t.steps)
+      if (s.serverMs !== undefined)
+        server.set(s.name.replace('answered ', ''), [...(server.get(s.name.replace('answered ', '')) ?? []), s.serverMs])
+  const serverText = [...server].map(([channel, ms]) => `${channel} ${median(ms).toFixed(1)}`).join(', ')
+  const long = found.map((t) => t.longTasks.filter(([start]) => start < (t.steps.find((s) => s.name === 'heatmap drawn')?.at ?? Infinity)))
+  const longMs = long.map((tasks) => tasks.reduce((sum, [, d]) => sum + d, 0))
+  return (
+    `# open breakdown, ${label} (${found.length} opens; median ms after the click, openings with the step): ${steps.join(', ')}; ` +
+    `server ms per request (median): ${serverText}; main-thread long tasks before the map was drawn: median ${median(longMs).toFixed(0)} ms per open`
+  )
+}
+
+/** CPU seconds (user + system) the server process has used, from /proc; null where there is none. */
+function serverCpuMs() {
+  try {
+    const stat = readFileSync(`/proc/${ctx.server?.pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return null
+  }
+}
+
+/**
+ * CPU time of a series of openings, per opening: the renderer's main thread (and the script and
+ * style/layout parts of it), the whole renderer process (image decoding and rasterizing included)
+ * and the server. Unlike the wall times, these hardly move when other work shares the cores.
+ */
+export async function cpuMeter(page) {
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('Performance.enable', { timeDomain: 'threadTicks' })
+  const read = async () => {
+    const m = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((x) => [x.name, x.value * 1000]))
+    return {
+      main: m.ThreadTime,
+      script: m.ScriptDuration,
+      layout: m.LayoutDuration + m.RecalcStyleDuration,
+      process: m.ProcessTime,
+      server: serverCpuMs(),
+    }
+  }
+  const start = await read()
+  return async (label, opens) => {
+    const end = await read()
+    await cdp.detach().catch(() => undefined)
+    const per = (k) => ((end[k] - start[k]) / opens).toFixed(0)
+    const server = start.server === null || end.server === null ? 'n/a' : `${per('server')} ms`
+    return (
+      `# open CPU time per opening, ${label} (${opens} opens, neighbour prefetch included): renderer main thread ${per('main')} ms ` +
+      `(script ${per('script')}, style+layout ${per('layout')}), renderer process ${per('process')} ms, server ${server}`
+    )
+  }
 }

@@ -12,7 +12,21 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import sharp from 'sharp'
 import { ctx, viewer, workflow, sel, clearSearch, closeAll, openSection, readmeScreenshot } from './harness.mjs'
-import { IMAGES, setupReading, createReader, blur, caseView, dragImage, saved, waitMine, timeOpen, percentiles } from './readingSetup.mjs'
+import {
+  IMAGES,
+  setupReading,
+  createReader,
+  blur,
+  caseView,
+  dragImage,
+  saved,
+  waitMine,
+  timeOpen,
+  percentiles,
+  lastOpenTrace,
+  openBreakdown,
+  cpuMeter,
+} from './readingSetup.mjs'
 
 let boxed = ''
 
@@ -219,17 +233,22 @@ workflow(
     const { page } = ctx
     const series = async (label, pick, lookMs) => {
       const times = []
+      const traces = []
+      const cpu = await cpuMeter(page)
       for (let i = 0; times.length < OPENS; i++) {
         const image = pick(i)
         if ((await caseView(page, 'data-image')) === image) continue
         // The reader looks at the open case first (neighbours are fetched meanwhile) unless lookMs is 0.
         if (lookMs) await page.waitForTimeout(lookMs)
         times.push(await timeOpen(page, image))
+        traces.push(await lastOpenTrace(page))
       }
       const { p50, p95 } = percentiles(times)
       console.log(
         `# worklist click → image + heatmap visible, ${label} (${times.length} opens): p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms`,
       )
+      console.log(openBreakdown(label, traces))
+      console.log(await cpu(label, times.length))
       return p95
     }
     const names = ctx.imageNames

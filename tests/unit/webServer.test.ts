@@ -116,3 +116,39 @@ describe('wire codec', () => {
     expect(Buffer.from(reply.envelope.data.bytes).equals(readFileSync(join(NIH_256, name)))).toBe(true)
   })
 })
+
+describe('case images over HTTP', () => {
+  it.runIf(HAS_NIH)('serves the stored bytes with the token, an ETag and 304 when unchanged; refuses the rest by status', async () => {
+    const name = readdirSync(NIH_256)
+      .filter((n) => n.endsWith('.png'))
+      .sort()[1]!
+    await importNih(core.store, { imagesDir: imageFolder(join(dir.path, 'http'), NIH_256, [name]), labelsCsv: LABELS_CSV })
+    const record = core.store.cases.get(core.store.worklist.query({ search: name }).rows[0]!.id)!
+    const url = `${origin}/api/case-image/${record.id}`
+    const headers = { 'X-CXR-Lens-Token': server.token }
+
+    const shown = await fetch(`${url}?rendition=display`, { headers })
+    expect(shown.status).toBe(200)
+    expect(shown.headers.get('content-type')).toBe('image/png')
+    expect(shown.headers.get('cache-control')).toBe('private, no-cache')
+    expect(shown.headers.get('etag')).toBe(`"${record.sha256}-display"`)
+    expect(Buffer.from(await shown.arrayBuffer()).equals(readFileSync(join(NIH_256, name)))).toBe(true)
+    const again = await fetch(`${url}?rendition=display`, { headers: { ...headers, 'If-None-Match': `"${record.sha256}-display"` } })
+    expect(again.status).toBe(304)
+    expect((await fetch(url, { headers })).headers.get('etag')).toBe(`"${record.sha256}-full"`)
+
+    // no token, a wrong one, or one in the query string (a page of another site could put it in an <img>)
+    expect((await fetch(url)).status).toBe(403)
+    expect((await fetch(url, { headers: { 'X-CXR-Lens-Token': 'wrong' } })).status).toBe(403)
+    expect((await fetch(`${url}?token=${server.token}`)).status).toBe(403)
+    const refused = async (path: string) => {
+      const response = await fetch(`${origin}/api/case-image/${path}`, { headers })
+      return [response.status, await response.text()]
+    }
+    expect(await refused('0')).toEqual([400, 'not a case id: "0"'])
+    expect(await refused('1e3')).toEqual([400, 'not a case id: "1e3"'])
+    expect(await refused('%2e%2e%2fsecret.txt')).toEqual([400, expect.stringMatching(/^not a case id/)])
+    expect(await refused(`${record.id}?rendition=thumb`)).toEqual([400, 'rendition must be display or full, got "thumb"'])
+    expect(await refused('999999')).toEqual([404, expect.stringMatching(/Case 999999/)])
+  })
+})

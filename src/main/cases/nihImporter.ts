@@ -1,5 +1,7 @@
 import type { ImportRequest } from '../../shared/domain'
 import type { CaseStore } from '../store/caseStore'
+import { DataFolder } from '../config/dataFolder'
+import { DisplayRenditions } from './displayRendition'
 import { runImport } from './importPipeline'
 import { ImportCancelledError, type ImportHooks, type ImportTally } from './importSource'
 import { NihFolderSource } from './nihSource'
@@ -14,5 +16,6 @@ export { BOX_IMAGE_NOT_IN_FOLDER } from './nihSource'
  * never loses the rest; the content hash makes re-imports add nothing twice.
  */
 export function importNih(store: CaseStore, request: ImportRequest, hooks: ImportHooks = {}): Promise<ImportTally> {
-  return runImport(store, new NihFolderSource(request), hooks)
+  const renditions = store.path === ':memory:' ? null : new DisplayRenditions(DataFolder.ofDatabase(store.path).displayRenditions)
+  return runImport(store, new NihFolderSource(request, renditions), hooks)
 }

@@ -4,6 +4,7 @@ import { extname, join, resolve } from 'node:path'
 import { clipBox } from '../../shared/boxClip'
 import type { ImportRequest } from '../../shared/domain'
 import type { CaseStore } from '../store/caseStore'
+import type { DisplayRenditions } from './displayRendition'
 import { decodeImage, IMPORTABLE_EXTENSIONS, type DecodedImage } from './imageIntake'
 import type { ImportItem, ImportSource, ImportTally } from './importSource'
 import { readNihBoxes, readNihLabels, type NihBoxRow, type NihLabelRow, type Parsed } from './nihCsv'
@@ -53,7 +54,11 @@ export class NihFolderSource implements ImportSource<NihLabelRow | undefined, Pr
   private readonly caseOf = new Map<string, { id: number; width: number; height: number }>()
   private readonly at = new Date().toISOString()
 
-  constructor(private readonly request: ImportRequest) {
+  /** `renditions`: where large images' display renditions go (none for an in-memory store). */
+  constructor(
+    private readonly request: ImportRequest,
+    private readonly renditions: DisplayRenditions | null = null,
+  ) {
     this.imagesDir = resolve(request.imagesDir)
   }
 
@@ -76,8 +81,14 @@ export class NihFolderSource implements ImportSource<NihLabelRow | undefined, Pr
     return { items, total: files.length }
   }
 
-  prepare(bytes: Uint8Array, _sha256: string, item: ImportItem) {
-    return decodeImage(bytes, item.name)
+  async prepare(bytes: Uint8Array, sha256: string, item: ImportItem) {
+    const decoded = await decodeImage(bytes, item.name)
+    // A large image's display rendition, made while its bytes are in memory, so that the viewer's
+    // first opening reads a file; should it fail, the viewer makes it when first asked.
+    await this.renditions
+      ?.get({ sha256, width: decoded.width, height: decoded.height, bitDepth: decoded.bitDepth }, bytes)
+      .catch(() => null)
+    return decoded
   }
 
   insert(store: CaseStore, image: Prepared, sha256: string, item: ImportItem<NihLabelRow | undefined>, summary: ImportTally): number {

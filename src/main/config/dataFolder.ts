@@ -40,6 +40,10 @@ export class DataFolder {
   get cache(): string {
     return join(this.root, 'cache')
   }
+  /** display-sized copies of large images, one per image hash (cases/displayRendition.ts); safe to delete */
+  get displayRenditions(): string {
+    return join(this.cache, 'display')
+  }
   /** images derived from DICOM files on import */
   get images(): string {
     return join(this.root, 'images')

@@ -13,6 +13,7 @@ import { allowedHost, clientErrorStatus, HOST, refuseSocket, requestTarget, same
 import { parseSocketMessage, type RequestId } from './socketMessage'
 import { createSession } from '../api/session'
 import { serveStatic } from './staticFiles'
+import { CASE_IMAGE_PATH, serveCaseImage, type ImageRouteDeps } from './imageRoute'
 import { log as appLog } from '../logging/log'
 
 export interface WebServerOptions {
@@ -39,11 +40,11 @@ function sameToken(given: string | null, token: string): boolean {
 }
 
 /** Sends an answer if the socket is still open; an answer that cannot be encoded becomes a `failed` envelope. */
-function reply(ws: WebSocket, id: RequestId, envelope: Envelope<unknown>, log: (message: string) => void): void {
+function reply(ws: WebSocket, id: RequestId, envelope: Envelope<unknown>, log: (message: string) => void, serverMs?: number): void {
   if (ws.readyState !== ws.OPEN) return
   let frame: string | Uint8Array
   try {
-    frame = encodeWire({ id, envelope })
+    frame = encodeWire(serverMs === undefined ? { id, envelope } : { id, envelope, serverMs })
   } catch (error) {
     log(`[web] answer ${JSON.stringify(id)} could not be encoded: ${(error as Error).message}`)
     frame = encodeWire({ id, envelope: { ok: false, error: { code: 'failed', message: 'The answer could not be encoded' } } })
@@ -62,6 +63,12 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const token = options.token ?? randomBytes(24).toString('base64url')
   const log = options.log ?? ((message: string) => appLog().error(message))
   const dispatch = createDispatcher(createHandlers(options.core))
+  // Case images over HTTP (imageRoute.ts): the same channel, anonymous as the socket's reading is.
+  const images: ImageRouteDeps = {
+    authorized: (given) => sameToken(given, token),
+    image: (request) => dispatch('cases:image', request),
+    sha256Of: (caseId) => (options.core.store.isOpen ? (options.core.store.cases.get(caseId)?.sha256 ?? null) : null),
+  }
   // read once listening: address() is null again after close, and a late request must not throw on it
   let listeningPort = 0
   const port = () => listeningPort
@@ -72,6 +79,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     if (!allowedHost(request.headers.host, port()))
       return void response.writeHead(403, { 'Content-Type': 'text/plain' }).end('Host not allowed')
     if (request.method !== 'GET' && request.method !== 'HEAD') return void response.writeHead(405, { Allow: 'GET, HEAD' }).end()
+    if (url.pathname.startsWith(CASE_IMAGE_PATH)) return void serveCaseImage(url, request, response, images)
     serveStatic(options.rendererDir, url.pathname, response).catch((error: Error) => {
       log(`[web] static ${url.pathname}: ${error.message}`)
       response.destroy()
@@ -120,12 +128,14 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       const parsed = parseSocketMessage(data, isBinary)
       if (!parsed.ok) return reply(ws, parsed.id, parsed.envelope, log)
       const { id, channel, request } = parsed.message
+      const started = performance.now()
       dispatch(channel, request, session)
         .catch((error: Error): Envelope<never> => {
           log(`[web] ${channel}: ${error.stack ?? error.message}`)
           return { ok: false, error: { code: 'failed', message: error.message } }
         })
-        .then((envelope) => reply(ws, id, envelope, log))
+        // serverMs: how long the request took here (the renderer's trace of a case opening shows it beside the round trip)
+        .then((envelope) => reply(ws, id, envelope, log, Math.round((performance.now() - started) * 10) / 10))
         .catch((error: Error) => log(`[web] answer to ${channel}: ${error.message}`))
     })
   })

@@ -33,6 +33,7 @@ import { createPaneLayoutStore, usePaneLayout, type PaneLayoutStore } from './st
 import { canManageModels, createReaderStore, type ReaderStore } from './stores/readerStore'
 import { createWorklistStore } from './stores/worklistStore'
 import { theme } from './theme'
+import { beginOpen } from './canvas/openTrace'
 import { CaseView, type CaseViewProps } from './views/CaseView'
 import { DashboardView } from './views/DashboardView'
 
@@ -203,6 +204,7 @@ export function App() {
   // Loading starts as a case is opened, before React renders it.
   const [store] = useState(() =>
     createWorklistStore(api, (caseId) => {
+      beginOpen(caseId)
       details.start(caseId, readers.getState().current?.id ?? null)
       images.prefetch(caseId)
       analysis.openCase(caseId)

@@ -26,6 +26,8 @@ export interface ViewerHook {
   /** Box and predicted-region labels as drawn, screen pixels of the stage. */
   labels?: Array<{ text: string; x: number; y: number; w: number; h: number }>
   viewport?: { width: number; height: number }
+  /** Pixel size of the bitmap drawn (smaller than the image while its display rendition is shown). */
+  shownImage?: { width: number; height: number }
   boxes?: Array<{ id: number; finding: string; x: number; y: number; w: number; h: number; mine: boolean }>
   /** Stage-local point → image pixels (and back); `clientX/clientY` are page coordinates for mouse events. */
   stageToImage?: (x: number, y: number) => { x: number; y: number }
@@ -51,7 +53,7 @@ declare global {
 }
 
 /** Read once at load: the URL does not change while the app runs (navigation is by state, not pages). */
-const TEST_MODE = !window.api && new URLSearchParams(location.search).has('testHooks')
+export const TEST_MODE = !window.api && new URLSearchParams(location.search).has('testHooks')
 
 export function publishViewer(patch: Partial<ViewerHook>): void {
   if (!TEST_MODE) return

@@ -5,26 +5,42 @@
  * transform is display only. Left-drag pans (or draws a box when armed with `b`, or paints the
  * heatmap in edit mode), right-drag sets window/level, wheel zooms around the cursor.
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
-import { Box as MuiBox, Button, Paper, Typography } from '@mui/material'
+import { memo, useCallback, useEffect, useMemo, useRef } from 'react'
+import { Box as MuiBox } from '@mui/material'
 import type Konva from 'konva'
 import { Circle, Group, Image as KonvaImage, Layer, Stage } from 'react-konva'
 import type { Rect } from '../../../shared/localization'
 import { cornersToDraft } from '../canvas/boxShapes'
 import { frameStats, startFrames, stopFrames } from '../canvas/frameRecorder'
 import { createPixelProbe } from '../canvas/pixelProbe'
+import { markOpen } from '../canvas/openTrace'
 import { publishViewer, resetViewer } from '../canvas/testHook'
 import { fitTransform, wheelZoomFactor, zoomAround, type ViewTransform } from '../canvas/viewTransform'
-import { dragWindowLevel, formatWindowLevel, isIdentity, type WindowLevel } from '../canvas/windowLevel'
+import { dragWindowLevel, isIdentity, type WindowLevel } from '../canvas/windowLevel'
 import { useElementSize } from '../hooks/useElementSize'
 import { useHotkey } from '../hooks/useHotkey'
+import { useScopedState } from '../hooks/useScopedState'
 import type { BoxStore, ViewBox } from '../stores/boxStore'
+import { ViewerStatus, ZoomBar } from './CanvasBars'
 import { BOX_LABEL_NAME, BOX_RECT_NAME, BoxLabels, BoxShapes, BoxTransformer, EDITABLE_NAME } from './BoxLayer'
 import { describeOverlay, HeatmapImage, type HeatmapOverlay } from './HeatmapImage'
 import { WindowLevelFilter, WL_FILTER_ID } from './WindowLevelFilter'
 
 export interface CaseCanvasProps {
-  bitmap: ImageBitmap
+  /** The case shown: the view, zoom and drawing state are its own and start afresh with another. */
+  caseId: number
+  /**
+   * The image as first shown: the original, or its display rendition (smaller) for a large image;
+   * null while the case loads (the stage stays, empty: nothing of the previous case is drawn).
+   */
+  bitmap: ImageBitmap | null
+  /** The stored image's size: boxes, heatmaps and the view are in these pixels, whatever size `bitmap` is. */
+  imageSize: { width: number; height: number }
+  /**
+   * The full-resolution image, for a case shown through a display rendition: asked for once the view
+   * is zoomed past the rendition's resolution, then drawn instead of it. Absent when `bitmap` is full size.
+   */
+  loadFull?: (() => Promise<ImageBitmap>) | null
   boxes: readonly ViewBox[]
   selectedId: number | null
   showOthers: boolean
@@ -50,9 +66,26 @@ export interface CaseCanvasProps {
 
 const BRUSH_COLORS = { add: '#7CFC9A', erase: '#FF8A80' } as const
 
-export function CaseCanvas(props: CaseCanvasProps) {
+/**
+ * Whether the view shows the rendition's pixels larger than one device pixel each: then the full
+ * image has detail the rendition lacks.
+ */
+export function needsFullImage(viewScale: number, shownWidth: number, imageWidth: number, pixelRatio: number): boolean {
+  return shownWidth < imageWidth && viewScale * pixelRatio * (imageWidth / shownWidth) > 1.01
+}
+
+/**
+ * Memoized: the case view renders for every answer of an opening (record, predictions, map) and
+ * react-konva redraws its whole tree on each render of the stage, so the canvas renders only when
+ * one of its own props changed. It stays mounted from case to case: the stage, its layers' canvases
+ * and the measured size are reused (building them took a good part of an opening), while its
+ * per-case state (view, rubber band, full-resolution image) starts afresh with the case id.
+ */
+export const CaseCanvas = memo(function CaseCanvas(props: CaseCanvasProps) {
   const {
-    bitmap,
+    bitmap: shownFirst,
+    imageSize,
+    loadFull = null,
     boxes,
     selectedId,
     showOthers,
@@ -70,28 +103,57 @@ export function CaseCanvas(props: CaseCanvasProps) {
   const brushRef = useRef<Konva.Circle>(null)
   const [containerRef, size] = useElementSize<HTMLDivElement>()
   // null: follow the fitted view (also across panel resizes) until the user zooms or pans.
-  const [userView, setUserView] = useState<ViewTransform | null>(null)
-  const [band, setBand] = useState<Rect | null>(null)
+  const [userView, setUserView] = useScopedState<ViewTransform | null>(props.caseId, null)
+  const [band, setBand] = useScopedState<Rect | null>(props.caseId, null)
   const imageLayerRef = useRef<Konva.Layer>(null)
   const overlayLayerRef = useRef<Konva.Layer>(null)
   const statusRef = useRef<HTMLSpanElement>(null)
-  const image = useMemo(() => ({ width: bitmap.width, height: bitmap.height }), [bitmap])
-  const probe = useMemo(() => createPixelProbe(bitmap), [bitmap])
+  const image = useMemo(() => ({ width: imageSize.width, height: imageSize.height }), [imageSize.width, imageSize.height])
+  // The full-resolution image replaces the display rendition once it is in (kept for this case).
+  const [full, setFull] = useScopedState<ImageBitmap | null>(props.caseId, null)
+  const bitmap = full ?? shownFirst
+  const probeBitmap = useMemo(() => (bitmap ? createPixelProbe(bitmap) : null), [bitmap])
+  // The probe reads the bitmap drawn: image pixels scaled to its size (a rendition is smaller).
+  const probe = useCallback(
+    (x: number, y: number) =>
+      bitmap && probeBitmap ? probeBitmap((x * bitmap.width) / image.width, (y * bitmap.height) / image.height) : null,
+    [probeBitmap, bitmap, image],
+  )
   const fitted = useMemo(() => fitTransform(image, size), [image, size])
   const view = userView ?? fitted
+  const wantFull =
+    loadFull !== null &&
+    shownFirst !== null &&
+    !full &&
+    needsFullImage(view.scale, shownFirst.width, image.width, window.devicePixelRatio || 1)
+  useEffect(() => {
+    if (!wantFull || !loadFull) return
+    let cancelled = false
+    loadFull().then(
+      (b) => !cancelled && setFull(b),
+      (error: unknown) => console.warn('full-resolution image not loaded:', error),
+    )
+    return () => void (cancelled = true)
+  }, [wantFull, loadFull, setFull])
+  // The full image is this canvas's own (36 MB decoded for 3000²): freed with it.
+  useEffect(() => () => full?.close(), [full])
   const viewRef = useRef(view)
   viewRef.current = view
   const propsRef = useRef(props)
   propsRef.current = props
   const ready = size.width > 0 && size.height > 0
 
-  const fit = useCallback(() => setUserView(null), [])
+  // The setter is the case's own (useScopedState): a callback kept from an earlier case would be ignored.
+  const fit = useCallback(() => setUserView(null), [setUserView])
   const zoomBy = (factor: number) =>
     setUserView(zoomAround(viewRef.current, { x: size.width / 2, y: size.height / 2 }, factor, fitted.scale / 4))
   useHotkey('=', fit)
   useHotkey('+', () => zoomBy(1.25))
   useHotkey('-', () => zoomBy(0.8))
-  useHotkey('1', () => zoomBy(1 / viewRef.current.scale))
+  const zoomByRef = useRef(zoomBy)
+  zoomByRef.current = zoomBy
+  const actualPixels = useCallback(() => zoomByRef.current(1 / viewRef.current.scale), [])
+  useHotkey('1', actualPixels)
   useHotkey('i', () => props.onWindowLevel({ ...windowLevel, invert: !windowLevel.invert }))
 
   const toImage = useCallback((x: number, y: number) => {
@@ -105,12 +167,22 @@ export function CaseCanvas(props: CaseCanvasProps) {
     if (canvas) canvas.style.filter = isIdentity(windowLevel) ? '' : `url(#${WL_FILTER_ID})`
   }, [windowLevel, ready])
 
-  // Draw synchronously once the stage exists, then report what is on it.
+  // Draw synchronously once the stage exists, then report what is on it. The image layer (a
+  // software-scaled drawImage of up to 9 MP without a GPU) is drawn again only when the image or
+  // the view changed, not for each overlay that arrives during an opening.
   const reported = useRef<ImageBitmap | null>(null)
+  const reportedCase = useRef<number | null>(null)
+  const reportedMap = useRef<HeatmapOverlay['map'] | null>(null)
+  const imageDrawn = useRef('')
   useEffect(() => {
     const layer = overlayLayerRef.current
     if (!ready || !layer) return
-    imageLayerRef.current?.draw()
+    const imageKey = `${view.scale}:${view.x}:${view.y}:${size.width}:${size.height}`
+    if (reported.current !== bitmap || imageDrawn.current !== imageKey) {
+      imageLayerRef.current?.draw()
+      imageDrawn.current = imageKey
+      reported.current = bitmap
+    }
     layer.draw()
     const container = containerRef.current
     publishViewer({
@@ -122,6 +194,8 @@ export function CaseCanvas(props: CaseCanvasProps) {
         return { text: (node as Konva.Label).getText().text(), x: r.x, y: r.y, w: r.width, h: r.height }
       }),
       viewport: { width: size.width, height: size.height },
+      // The bitmap drawn: the display rendition of a large image at fit, the full image once zoomed past it.
+      shownImage: bitmap ? { width: bitmap.width, height: bitmap.height } : undefined,
       heatmap: describeOverlay(heatmap),
       boxes: boxes.map(({ id, finding, x, y, w, h, mine }) => ({ id, finding, x, y, w, h, mine })),
       stageToImage: toImage,
@@ -134,9 +208,15 @@ export function CaseCanvas(props: CaseCanvasProps) {
       },
       frameStats,
     })
-    if (reported.current !== bitmap) {
-      reported.current = bitmap
+    // Once per case, when its image is first on the stage (not again when the full image swaps in).
+    if (bitmap && reportedCase.current !== props.caseId) {
+      reportedCase.current = props.caseId
+      markOpen('image drawn')
       onDrawn()
+    }
+    if (heatmap && reportedMap.current !== heatmap.map) {
+      reportedMap.current = heatmap.map
+      markOpen('heatmap drawn')
     }
   }, [
     ready,
@@ -154,6 +234,7 @@ export function CaseCanvas(props: CaseCanvasProps) {
     predictedLabel,
     size.width,
     size.height,
+    props.caseId,
   ])
   useEffect(() => resetViewer, [])
 
@@ -256,12 +337,12 @@ export function CaseCanvas(props: CaseCanvasProps) {
           <Stage width={size.width} height={size.height} onWheel={onWheel} onMouseDown={onMouseDown} onMouseMove={onMouseMove}>
             <Layer ref={imageLayerRef} listening={false}>
               <Group x={view.x} y={view.y} scaleX={view.scale} scaleY={view.scale}>
-                <KonvaImage image={bitmap} width={bitmap.width} height={bitmap.height} />
+                {bitmap && <KonvaImage image={bitmap} width={image.width} height={image.height} />}
               </Group>
             </Layer>
             <Layer ref={overlayLayerRef}>
               <Group x={view.x} y={view.y} scaleX={view.scale} scaleY={view.scale}>
-                {heatmap && <HeatmapImage overlay={heatmap} width={bitmap.width} height={bitmap.height} />}
+                {bitmap && heatmap && <HeatmapImage overlay={heatmap} width={image.width} height={image.height} />}
                 <BoxShapes
                   boxes={boxes}
                   showOthers={showOthers}
@@ -300,38 +381,14 @@ export function CaseCanvas(props: CaseCanvasProps) {
           </Stage>
         )}
       </MuiBox>
-      <Paper
-        elevation={3}
-        sx={{ position: 'absolute', top: 8, left: 8, display: 'flex', alignItems: 'center', gap: 1, px: 1, py: 0.5, opacity: 0.9 }}
-      >
-        <Button size="small" onClick={fit} data-testid="fit-button" title="Fit image (=)">
-          Fit
-        </Button>
-        <Button size="small" onClick={() => zoomBy(1 / view.scale)} title="Actual pixels (1)">
-          1:1
-        </Button>
-        <Typography variant="caption" data-testid="zoom-level" sx={{ minWidth: 44, textAlign: 'right' }}>
-          {Math.round(view.scale * 100)}%
-        </Typography>
-      </Paper>
-      <Paper
-        elevation={0}
-        sx={{ position: 'absolute', bottom: 0, left: 0, right: 0, px: 1, bgcolor: 'rgba(0,0,0,0.6)', pointerEvents: 'none' }}
-      >
-        <Typography
-          variant="caption"
-          sx={{ fontFamily: 'monospace' }}
-          data-testid="viewer-status"
-          data-window={windowLevel.window}
-          data-level={windowLevel.level}
-          data-pixel-max={pixelMax}
-        >
-          <span ref={statusRef} />
-          {`   ${formatWindowLevel(windowLevel, pixelMax)}${windowLevel.invert ? ' · inverted' : ''}`}
-          {drawFinding ? `   · drawing ${drawFinding}: drag on the image` : ''}
-          {paint && brush ? `   · brush: ${brush.mode === 'add' ? 'add evidence' : 'erase evidence'} (drag on the image)` : ''}
-        </Typography>
-      </Paper>
+      <ZoomBar scale={view.scale} onFit={fit} onActual={actualPixels} />
+      <ViewerStatus
+        probeRef={statusRef}
+        windowLevel={windowLevel}
+        pixelMax={pixelMax}
+        drawFinding={drawFinding}
+        brush={paint && brush ? brush : null}
+      />
     </MuiBox>
   )
-}
+})

@@ -169,26 +169,35 @@ export function createAnalysisStore(api: CxrApi, hints: AnalysisHints = NO_HINTS
     predictions: Prediction[],
     choice: { finding: string; reason: MapReason } | null,
     ticket: number,
+    extra: Partial<AnalysisState> = {},
   ): string | null | undefined {
     if (ticket !== seq) return undefined
-    update({ predictions, finding: choice?.finding ?? null, findingReason: choice?.reason ?? null, error: null })
+    update({ ...extra, predictions, finding: choice?.finding ?? null, findingReason: choice?.reason ?? null, error: null })
     const model = currentModel()
     if (model && state.caseId !== null && predictions.length > 0) hints.onPredictions(state.caseId, model, predictions)
     return choice?.finding ?? null
   }
 
-  /** Predictions in, finding chosen (awaiting the case's boxes only when they decide). */
-  function applyPredictions(predictions: Prediction[], ticket: number): string | null | undefined | Promise<string | null | undefined> {
+  /**
+   * Predictions in, finding chosen (awaiting the case's boxes only when they decide); `extra` (the
+   * OOD mark) goes in the same update, one render of the panel rather than two.
+   */
+  function applyPredictions(
+    predictions: Prediction[],
+    ticket: number,
+    extra: Partial<AnalysisState> = {},
+  ): string | null | undefined | Promise<string | null | undefined> {
     const choice = pick(predictions)
-    return choice instanceof Promise ? choice.then((c) => applyChoice(predictions, c, ticket)) : applyChoice(predictions, choice, ticket)
+    return choice instanceof Promise
+      ? choice.then((c) => applyChoice(predictions, c, ticket, extra))
+      : applyChoice(predictions, choice, ticket, extra)
   }
 
   /** Applies prefetched results; synchronous when they have arrived, so the case opens complete. */
   async function usePrefetched(results: PrefetchedResults | Promise<PrefetchedResults>, ticket: number): Promise<boolean> {
     const ready = results instanceof Promise ? await results : results
     if (ticket !== seq) return false
-    update({ ood: ready.ood, oodUnavailable: ready.oodUnavailable })
-    const applied = applyPredictions(ready.predictions, ticket)
+    const applied = applyPredictions(ready.predictions, ticket, { ood: ready.ood, oodUnavailable: ready.oodUnavailable })
     const finding = applied instanceof Promise ? await applied : applied
     if (finding === undefined || ready.predictions.length === 0) return false
     if (finding !== ready.heatmap?.finding) return loadHeatmap(finding)
@@ -219,8 +228,7 @@ export function createAnalysisStore(api: CxrApi, hints: AnalysisHints = NO_HINTS
     try {
       const { probabilities, ood, oodUnavailable } = await api.analysis.predictions({ caseId, model: model.id, version: model.version })
       if (ticket !== seq) return false
-      update({ ood, oodUnavailable })
-      const finding = await applyPredictions(byProbability(probabilities), ticket)
+      const finding = await applyPredictions(byProbability(probabilities), ticket, { ood, oodUnavailable })
       return finding !== undefined && probabilities.length > 0 && (await loadHeatmap(finding))
     } catch (error) {
       if (ticket === seq) update({ error: errorMessage(error) })

@@ -5,13 +5,14 @@
 import { buildApi, type CxrApi } from '../../../shared/api'
 import type { Channel, Envelope, EventMap, EventName } from '../../../shared/contract'
 import { decodeWire, encodeWire, MAX_MESSAGE_BYTES } from '../../../shared/wireCodec'
+import { markOpen } from '../canvas/openTrace'
 
 /** UTF-8 size of a text frame; most are far under the limit even at 3 bytes a UTF-16 unit, and are not encoded twice. */
 function utf8Length(text: string): number {
   return text.length * 3 <= MAX_MESSAGE_BYTES ? text.length : new TextEncoder().encode(text).byteLength
 }
 
-type Pending = { resolve: (value: Envelope<unknown>) => void; reject: (error: Error) => void }
+type Pending = { channel: Channel; resolve: (value: Envelope<unknown>) => void; reject: (error: Error) => void }
 
 export function connectWebApi(token: string): Promise<CxrApi> {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
@@ -24,7 +25,8 @@ export function connectWebApi(token: string): Promise<CxrApi> {
 
   socket.addEventListener('message', (event) => {
     const data: unknown = event.data
-    let message: { id?: number; envelope?: Envelope<unknown>; event?: EventName; payload?: unknown }
+    // serverMs: the server's handling time of the request (for the opening's trace)
+    let message: { id?: number; envelope?: Envelope<unknown>; serverMs?: number; event?: EventName; payload?: unknown }
     try {
       message = decodeWire(typeof data === 'string' ? data : new Uint8Array(data as ArrayBuffer)) as typeof message
     } catch (error) {
@@ -33,7 +35,9 @@ export function connectWebApi(token: string): Promise<CxrApi> {
       return
     }
     if (message.id !== undefined && message.envelope) {
-      pending.get(message.id)?.resolve(message.envelope)
+      const request = pending.get(message.id)
+      if (request) markOpen(`answered ${request.channel}`, undefined, typeof message.serverMs === 'number' ? message.serverMs : undefined)
+      request?.resolve(message.envelope)
       pending.delete(message.id)
     } else if (message.event) {
       for (const listener of listeners.get(message.event) ?? []) listener(message.payload as never)
@@ -53,7 +57,8 @@ export function connectWebApi(token: string): Promise<CxrApi> {
       // the server would close the socket (1009) and fail every pending request with it
       if (size > MAX_MESSAGE_BYTES)
         return reject(new Error(`The ${channel} request is ${size} bytes, over the ${MAX_MESSAGE_BYTES}-byte message limit.`))
-      pending.set(id, { resolve, reject })
+      pending.set(id, { channel, resolve, reject })
+      markOpen(`issued ${channel}`)
       socket.send(frame)
     })
 

@@ -9,6 +9,7 @@ import { useCallback, useEffect, useMemo, useRef } from 'react'
 import type { CaseStatus } from '../../../shared/domain'
 import { NIH_FINDINGS } from '../../../shared/findings'
 import { errorMessage, useApi } from '../apiContext'
+import { markOpen } from '../canvas/openTrace'
 import { DEFAULT_WL, pixelMaxOf, storedWindowLevel, type WindowLevel } from '../canvas/windowLevel'
 import type { HeatmapOverlay } from '../components/HeatmapImage'
 import { useCaseKeys } from '../hooks/useCaseKeys'
@@ -104,6 +105,12 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
     [shownMap, colormap, opacity, floor, visible],
   )
 
+  // The opening's trace (canvas/openTrace): when each part reached the view.
+  useEffect(() => markOpen('view committed', caseId), [caseId])
+  useEffect(() => void (detail && markOpen('record in view', caseId)), [detail, caseId])
+  useEffect(() => void (bitmap && markOpen('bitmap in view', caseId)), [bitmap, caseId])
+  useEffect(() => void (shownMap && markOpen('map in view', caseId)), [shownMap, caseId])
+
   const changeStatus = useCallback(
     async (next: CaseStatus) => {
       const who = readers.requireReader(
@@ -144,18 +151,18 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
     reopen: () => detail && reopen(),
   })
 
-  // Once this case is on screen, the cases next/previous would open are fetched and decoded, in
-  // idle time so that it does not compete with the case being drawn.
+  // Once this case is on screen, the images of the cases next/previous would open are fetched and
+  // decoded at once (both off the main thread: HTTP and the image decoder), and their results in
+  // idle time so that the answers do not compete with the case being drawn.
   const idle = useRef<number | null>(null)
   const onDrawn = useCallback(() => {
     if (idle.current !== null) window.cancelIdleCallback(idle.current)
+    const neighbours = worklist.neighbours()
+    for (const id of neighbours) images.prefetch(id)
     idle.current = window.requestIdleCallback(
       () => {
         idle.current = null
-        for (const id of worklist.neighbours()) {
-          images.prefetch(id)
-          analysis.prefetch(id)
-        }
+        for (const id of neighbours) analysis.prefetch(id)
       },
       { timeout: 300 },
     )
@@ -168,12 +175,30 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
   )
 
   const onDrawEnd = useCallback(() => setArmed(false), [setArmed])
-  const image = useMemo(() => ({ width: bitmap?.width ?? 1, height: bitmap?.height ?? 1 }), [bitmap])
+  // Image pixels are the stored image's (the record's size), not the bitmap's: a large case is first
+  // shown through a smaller display rendition, and boxes and maps stay in original-pixel coordinates.
+  const width = detail?.width ?? bitmap?.width ?? 1
+  const height = detail?.height ?? bitmap?.height ?? 1
+  const image = useMemo(() => ({ width, height }), [width, height])
+  const loadFull = useCallback(() => images.full(caseId), [images, caseId])
   const paint = useMemo(
     () => (edit.editing ? (p: { x: number; y: number }) => heatmapEdit.paintAt(p.x, p.y, image.width, image.height) : null),
     [edit.editing, heatmapEdit, image],
   )
-  const loaded = detail && bitmap && boxStore ? { detail, bitmap, boxStore } : null
+  const loaded = useMemo(
+    () => (detail && bitmap && boxStore ? { detail, bitmap, boxStore, loadFull: bitmap.width < detail.width ? loadFull : null } : null),
+    [detail, bitmap, boxStore, loadFull],
+  )
+  const review = useMemo(
+    () => ({ ready: detail !== null, onPrevious: previous, onNext: next, onReviewed: markReviewed, onReopen: reopen }),
+    [detail, previous, next, markReviewed, reopen],
+  )
+  const threshold = useMemo(
+    () => ({ map: shownMap, manual: manualThreshold, setManual: setManualThreshold }),
+    [shownMap, manualThreshold, setManualThreshold],
+  )
+  const stores = useMemo(() => ({ analysis, heatmapEdit, layout }), [analysis, heatmapEdit, layout])
+  const onCloseError = useCallback(() => setError(null), [setError])
   // The brush cursor's radius: the painted cells' reach (brush size in map cells) in image pixels.
   const brush = useMemo(
     () => (edit.editing && shownMap ? { radius: (edit.brushSize - 0.5) * (image.width / shownMap.width), mode: edit.brushMode } : null),
@@ -200,10 +225,10 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
         image,
         reader,
       }}
-      stores={{ analysis, heatmapEdit, layout }}
-      onCloseError={loaded ? () => setError(null) : undefined}
-      review={{ ready: detail !== null, onPrevious: previous, onNext: next, onReviewed: markReviewed, onReopen: reopen }}
-      threshold={{ map: shownMap, manual: manualThreshold, setManual: setManualThreshold }}
+      stores={stores}
+      onCloseError={loaded ? onCloseError : undefined}
+      review={review}
+      threshold={threshold}
       onFinding={setPicked}
     />
   )

@@ -7,6 +7,7 @@
 import { memo, useCallback, useDeferredValue, useLayoutEffect, useMemo, useRef, useSyncExternalStore } from 'react'
 import { Alert, Box, CircularProgress, Stack, Typography } from '@mui/material'
 import type { CaseDetail, CaseStatus, HeatmapData, Reader } from '../../../shared/domain'
+import type { Rect } from '../../../shared/localization'
 import type { WindowLevel } from '../canvas/windowLevel'
 import { BoxPanel } from '../components/BoxPanel'
 import { CaseCanvas } from '../components/CaseCanvas'
@@ -25,7 +26,7 @@ import { SendToPacsButton } from '../components/SendToPacsButton'
 import { WindowLevelControls } from '../components/WindowLevelControls'
 import { COLORMAP_LABELS } from '../canvas/colormaps'
 import { formatWindowLevel, pixelMaxOf, storedWindowLevel } from '../canvas/windowLevel'
-import { useIouScores } from '../hooks/useIouScores'
+import { useIouScores, type IouScores } from '../hooks/useIouScores'
 import { useStoreSelector } from '../hooks/useStoreSelector'
 import type { AnalysisStore } from '../stores/analysisStore'
 import { MAP_REASON_TEXT } from '../stores/mapChoice'
@@ -38,7 +39,7 @@ import type { HeatmapEditStore } from '../stores/heatmapEditStore'
 export interface CaseWorkspaceProps {
   caseId: number
   /** Everything the canvas needs, once the case's record and image are in. */
-  loaded: { detail: CaseDetail; bitmap: ImageBitmap; boxStore: BoxStore } | null
+  loaded: { detail: CaseDetail; bitmap: ImageBitmap; boxStore: BoxStore; loadFull: (() => Promise<ImageBitmap>) | null } | null
   detail: CaseDetail | null
   error: string | null
   onCloseError?: () => void
@@ -152,6 +153,79 @@ const CaseOodBanner = memo(function CaseOodBanner({ analysis, heatmapShown }: { 
   return <OodBanner ood={ood} heatmapShown={heatmapShown} />
 })
 
+const NO_RECTS: readonly Rect[] = []
+
+/** What the reading panel shows; rendered one deferred render after the canvas (see CaseWorkspace). */
+interface CasePanelProps {
+  caseId: number
+  detail: CaseDetail | null
+  status: CaseStatus
+  reader: Reader | null
+  stores: CaseWorkspaceProps['stores']
+  review: CaseWorkspaceProps['review']
+  boxes: BoxState['boxes']
+  boxStore: BoxStore | null
+  scores: IouScores | null
+  threshold: CaseWorkspaceProps['threshold']
+  finding: string
+  onFinding: (finding: string) => void
+  armed: boolean
+  windowLevel: WindowLevel
+  setWindowLevel: (wl: WindowLevel) => void
+  pixelMax: number
+  fileWindow: ReturnType<typeof storedWindowLevel> | null
+}
+
+const CasePanel = memo(function CasePanel(p: CasePanelProps) {
+  const { analysis, heatmapEdit, layout } = p.stores
+  return (
+    <ReadingPanel
+      layout={layout}
+      header={
+        <>
+          <CaseIdentity detail={p.detail} status={p.status} />
+          <Box sx={{ mt: 0.75, display: 'flex', gap: 1, alignItems: 'flex-start' }}>
+            <ReviewBar status={p.status} {...p.review} />
+            <SendToPacsButton caseId={p.caseId} reader={p.reader} />
+          </Box>
+          <MapChoiceLine analysis={analysis} />
+        </>
+      }
+      sections={{
+        findings: {
+          summary: <FindingsSummary analysis={analysis} />,
+          body: <FindingsSection analysis={analysis} detail={p.detail} />,
+        },
+        heatmap: {
+          summary: <HeatmapSummary analysis={analysis} />,
+          body: <HeatmapSection analysis={analysis} heatmapEdit={heatmapEdit} reader={p.reader} />,
+        },
+        boxes: {
+          summary: `${p.boxes.length} box${p.boxes.length === 1 ? '' : 'es'}${p.scores && p.threshold.map ? ` · ${p.threshold.map.finding}` : ''}`,
+          body: (
+            <Stack spacing={1}>
+              {p.boxStore && <BoxPanel store={p.boxStore} finding={p.finding} onFinding={p.onFinding} armed={p.armed} />}
+              {p.scores && p.threshold.map && (
+                <IouPanel
+                  finding={p.threshold.map.finding}
+                  scores={p.scores}
+                  boxes={p.boxes}
+                  manual={p.threshold.manual}
+                  onThreshold={p.threshold.setManual}
+                />
+              )}
+            </Stack>
+          ),
+        },
+        window: {
+          summary: formatWindowLevel(p.windowLevel, p.pixelMax),
+          body: <WindowLevelControls value={p.windowLevel} onChange={p.setWindowLevel} pixelMax={p.pixelMax} fileWindow={p.fileWindow} />,
+        },
+      }}
+    />
+  )
+})
+
 export function CaseWorkspace(props: CaseWorkspaceProps) {
   const { caseId, loaded, detail, error, status, overlay, finding, armed, paint, windowLevel, setWindowLevel, image, threshold } = props
   const boxState = useOptionalBoxState(loaded?.boxStore ?? null)
@@ -170,8 +244,51 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
   const current = deferred.map === iouInput.map ? deferred : null
   const scores = useIouScores(current?.map ?? null, current?.boxes ?? NO_BOXES.boxes, current?.image ?? image, current?.manual ?? null)
 
-  // The box editor appears one deferred render after the canvas: not on the way to the image.
-  const panelStore = useDeferredValue(loaded?.boxStore ?? null)
+  // The reading panel (MUI: most of a render's cost) follows in a deferred render: an opening's
+  // urgent renders reach only the canvas, so the image and map are drawn without waiting for the
+  // panel, and the panel catches up once per settled state rather than once per answer. The box
+  // editor is shown once the case's own box store is in (not the previous case's).
+  const panel = useMemo<CasePanelProps>(
+    () => ({
+      caseId,
+      detail,
+      status,
+      reader: props.reader,
+      stores: props.stores,
+      review: props.review,
+      boxes: boxState.boxes,
+      boxStore: loaded?.boxStore ?? null,
+      scores,
+      threshold,
+      finding,
+      onFinding: props.onFinding,
+      armed,
+      windowLevel,
+      setWindowLevel,
+      pixelMax,
+      fileWindow,
+    }),
+    [
+      caseId,
+      detail,
+      status,
+      props.reader,
+      props.stores,
+      props.review,
+      boxState.boxes,
+      loaded?.boxStore,
+      scores,
+      threshold,
+      finding,
+      props.onFinding,
+      armed,
+      windowLevel,
+      setWindowLevel,
+      pixelMax,
+      fileWindow,
+    ],
+  )
+  const deferredPanel = useDeferredValue(panel)
 
   // data-loaded says the image is drawn: written to the DOM as the canvas reports it, without a
   // React render of the whole view for one attribute; a new case starts at "false" before paint.
@@ -182,6 +299,7 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
     root.current?.setAttribute('data-loaded', 'true')
     drawnNow()
   }, [drawnNow])
+  const label = scores ? predictedLabel(threshold.map, threshold.manual) : ''
 
   return (
     <Box
@@ -193,31 +311,32 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
       sx={{ display: 'flex', flex: 1, minWidth: 0, minHeight: 0 }}
     >
       <Box sx={{ position: 'relative', display: 'flex', flex: 1, minWidth: 0, bgcolor: '#000' }}>
-        {loaded && (
-          <CaseCanvas
-            key={caseId}
-            bitmap={loaded.bitmap}
-            boxes={boxState.boxes}
-            selectedId={boxState.selectedId}
-            showOthers={boxState.showOthers}
-            boxStore={loaded.boxStore}
-            heatmap={overlay}
-            drawFinding={armed ? finding : null}
-            onDrawEnd={props.onDrawEnd}
-            paint={paint}
-            brush={props.brush}
-            predicted={scores?.predicted ?? []}
-            windowLevel={windowLevel}
-            onWindowLevel={setWindowLevel}
-            pixelMax={pixelMax}
-            predictedLabel={scores ? predictedLabel(threshold.map, threshold.manual) : ''}
-            onDrawn={onDrawn}
-          />
-        )}
+        {/* One canvas for every case (its stage is reused); empty until this case's record and image are in. */}
+        <CaseCanvas
+          caseId={caseId}
+          bitmap={loaded?.bitmap ?? null}
+          imageSize={image}
+          loadFull={loaded?.loadFull ?? null}
+          boxes={loaded ? boxState.boxes : NO_BOXES.boxes}
+          selectedId={loaded ? boxState.selectedId : null}
+          showOthers={boxState.showOthers}
+          boxStore={loaded?.boxStore ?? null}
+          heatmap={loaded ? overlay : null}
+          drawFinding={armed ? finding : null}
+          onDrawEnd={props.onDrawEnd}
+          paint={loaded ? paint : null}
+          brush={props.brush}
+          predicted={(loaded && scores?.predicted) || NO_RECTS}
+          windowLevel={windowLevel}
+          onWindowLevel={setWindowLevel}
+          pixelMax={pixelMax}
+          predictedLabel={label}
+          onDrawn={onDrawn}
+        />
         <CaseOodBanner analysis={props.stores.analysis} heatmapShown={overlay !== null} />
         {loaded && <ImageColorBar overlay={overlay} />}
         {!loaded && !error && (
-          <Box sx={{ flex: 1, display: 'grid', placeItems: 'center' }}>
+          <Box sx={{ position: 'absolute', inset: 0, display: 'grid', placeItems: 'center', pointerEvents: 'none' }}>
             <CircularProgress />
           </Box>
         )}
@@ -227,52 +346,7 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
           </Alert>
         )}
       </Box>
-      <ReadingPanel
-        layout={props.stores.layout}
-        header={
-          <>
-            <CaseIdentity detail={detail} status={status} />
-            <Box sx={{ mt: 0.75, display: 'flex', gap: 1, alignItems: 'flex-start' }}>
-              <ReviewBar status={status} {...props.review} />
-              <SendToPacsButton caseId={caseId} reader={props.reader} />
-            </Box>
-            <MapChoiceLine analysis={props.stores.analysis} />
-          </>
-        }
-        sections={{
-          findings: {
-            summary: <FindingsSummary analysis={props.stores.analysis} />,
-            body: <FindingsSection analysis={props.stores.analysis} detail={detail} />,
-          },
-          heatmap: {
-            summary: <HeatmapSummary analysis={props.stores.analysis} />,
-            body: <HeatmapSection analysis={props.stores.analysis} heatmapEdit={props.stores.heatmapEdit} reader={props.reader} />,
-          },
-          boxes: {
-            summary: `${boxState.boxes.length} box${boxState.boxes.length === 1 ? '' : 'es'}${scores && threshold.map ? ` · ${threshold.map.finding}` : ''}`,
-            body: (
-              <Stack spacing={1}>
-                {panelStore && panelStore === loaded?.boxStore && (
-                  <BoxPanel store={panelStore} finding={finding} onFinding={props.onFinding} armed={armed} />
-                )}
-                {scores && threshold.map && (
-                  <IouPanel
-                    finding={threshold.map.finding}
-                    scores={scores}
-                    boxes={boxState.boxes}
-                    manual={threshold.manual}
-                    onThreshold={threshold.setManual}
-                  />
-                )}
-              </Stack>
-            ),
-          },
-          window: {
-            summary: formatWindowLevel(windowLevel, pixelMax),
-            body: <WindowLevelControls value={windowLevel} onChange={setWindowLevel} pixelMax={pixelMax} fileWindow={fileWindow} />,
-          },
-        }}
-      />
+      <CasePanel {...deferredPanel} />
     </Box>
   )
 }
