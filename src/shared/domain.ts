@@ -106,6 +106,14 @@ export interface Reader {
   createdAt: string
 }
 
+/**
+ * Model management and fine-tuning are for clinical advisors and administrators, not for reading: the
+ * renderer shows the Models dialog by it and the server's access table ('advisor') refuses by it.
+ */
+export function canManageModels(reader: Pick<Reader, 'role' | 'administrator'> | null): boolean {
+  return !!reader && (reader.role === 'clinical_advisor' || reader.administrator)
+}
+
 /** A box as the reader draws it, in image pixels. */
 export interface BoxDraft {
   finding: string

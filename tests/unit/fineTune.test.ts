@@ -218,16 +218,25 @@ describe.runIf(HAS_NIH)('training job', () => {
       })
       core.registry.import(resolve(__dirname, '../fixtures/engine/tiny-resnet'))
       const dispatch = createDispatcher(createHandlers(core), () => undefined)
+      // Fine-tuning is a clinical advisor's (or an administrator's): log in as one, as the Models dialog does.
+      const { CLI_ACTOR, ReaderAccounts } = await import('../../src/main/readers/readerAccounts')
+      const { createSession } = await import('../../src/main/api/session')
+      const advisor = await new ReaderAccounts(core.store).create(
+        { name: 'Dr Tuner', role: 'clinical_advisor', secret: 'tuner-secret' },
+        CLI_ACTOR,
+      )
+      const session = createSession()
+      expect(await dispatch('readers:login', { readerId: advisor.id, secret: 'tuner-secret' }, session)).toMatchObject({ ok: true })
       const messages: string[] = []
       core.jobs.on('progress', (p) => messages.push(p.message))
-      const started = await dispatch('training:start', { model: 'tiny-resnet', epochs: 3, registerIfWorse: true })
+      const started = await dispatch('training:start', { model: 'tiny-resnet', epochs: 3, registerIfWorse: true }, session)
       if (!started.ok) throw new Error(started.error.message)
       const finished = await core.jobs.wait((started.data as { jobId: string }).jobId)
       expect(finished.state).toBe('succeeded')
       expect((finished.result as { child: { version: string } }).child.version).toMatch(/^0\.0\.1-test\+ft\./)
       expect(messages.some((m) => /epoch \d+: loss/.test(m))).toBe(true)
       expect(core.registry.list().some((m) => m.pkg.manifest.version.startsWith('0.0.1-test+ft.'))).toBe(true)
-      const refused = await dispatch('training:start', { model: 'tiny-resnet', layers: 'head+last-block' })
+      const refused = await dispatch('training:start', { model: 'tiny-resnet', layers: 'head+last-block' }, session)
       expect(refused.ok).toBe(false)
       if (!refused.ok) expect(refused.error.message).toMatch(/no trainable last block/)
       const models = await dispatch('models:list', {})

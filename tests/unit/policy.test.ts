@@ -12,6 +12,8 @@ import { DataFolder } from '../../src/main/config/dataFolder'
 import { openServices } from '../../src/main/services/openServices'
 import { createDispatcher } from '../../src/main/api/dispatch'
 import { createHandlers } from '../../src/main/api/handlers'
+import { createSession } from '../../src/main/api/session'
+import { CLI_ACTOR, ReaderAccounts } from '../../src/main/readers/readerAccounts'
 import { resolveDataDir } from '../../src/main/config/dataDir'
 import { machineDataDir, machineLogDir, machinePolicyPath } from '../../src/main/config/machinePaths'
 import { forgetPolicy, loadPolicy, loadPolicyFile, policyDataDir, policyInfo, PolicyError } from '../../src/main/config/policy'
@@ -165,7 +167,14 @@ describe('machine policy file', () => {
         features: { fineTuning: false, browserMode: true },
       })
       expect(info.data.policy.pacs).toEqual([{ name: 'P', aeTitle: 'AE1', host: '10.0.0.5', port: 104 }])
-      expect(await dispatch('training:start', {})).toMatchObject({
+      // As a clinical advisor (training:start needs one): the policy, not the role, refuses it.
+      const advisor = await new ReaderAccounts(core.store).create(
+        { name: 'Dr Policy', role: 'clinical_advisor', secret: 'policy-secret' },
+        CLI_ACTOR,
+      )
+      const session = createSession()
+      expect(await dispatch('readers:login', { readerId: advisor.id, secret: 'policy-secret' }, session)).toMatchObject({ ok: true })
+      expect(await dispatch('training:start', {}, session)).toMatchObject({
         ok: false,
         error: { code: 'failed', message: expect.stringMatching(/Fine-tuning is turned off by the machine policy .*features\.fineTuning/) },
       })

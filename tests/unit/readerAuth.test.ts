@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import WebSocket from 'ws'
 import { SCHEMA_VERSION } from '../../src/main/store/migrations'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -283,6 +283,52 @@ describe('sessions over the dispatcher', () => {
       after: { role: 'clinical_advisor', administrator: false },
     })
     await ok('readers:setRole', { id: rad.id, role: 'radiologist' }, session)
+  })
+})
+
+describe('model management over the dispatcher', () => {
+  const tinyResnet = resolve(__dirname, '../fixtures/engine/tiny-resnet')
+  // Both reach their handler only past the access table: the import installs the fixture, and the
+  // fine-tune of a model without a last block is refused by the handler (no job starts).
+  const calls: Array<[string, unknown]> = [
+    ['training:start', { model: 'tiny-resnet', layers: 'head+last-block' }],
+    ['models:import', { dir: tinyResnet }],
+  ]
+
+  it('refuses fine-tuning and installing a model to an anonymous connection and to a radiologist', async () => {
+    const before = core.registry.list().length
+    for (const [channel, request] of calls) {
+      expect(await dispatch(channel, request, createSession()), channel).toMatchObject({
+        ok: false,
+        error: { code: 'forbidden', message: `${channel} needs a clinical advisor or an administrator: log in first (readers:login)` },
+      })
+      expect(await dispatch(channel, request, await loggedIn(rad, 'rita-secret-1')), channel).toMatchObject({
+        ok: false,
+        error: { code: 'forbidden', message: `${channel} needs a clinical advisor or an administrator; Rita Rad is a radiologist` },
+      })
+    }
+    expect(core.registry.list().length).toBe(before)
+    expect(core.jobs.running()).toEqual([])
+  })
+
+  it('accepts them from a clinical advisor and from an administrator who is a radiologist', async () => {
+    expect(admin).toMatchObject({ role: 'radiologist', administrator: true })
+    const before = core.registry.list().length
+    const advisorSession = await loggedIn(advisor, 'advisor-secret')
+    const installed = await ok<{ id: string }>('models:import', { dir: tinyResnet }, advisorSession)
+    expect(installed.id).toBe('tiny-resnet')
+    expect(core.registry.list().length).toBe(before + 1)
+    for (const session of [advisorSession, await loggedIn(admin, 'admin-secret-1')]) {
+      expect(await dispatch(...calls[0], session)).toMatchObject({
+        ok: false,
+        error: { message: expect.stringMatching(/no trainable last block/) },
+      })
+    }
+    // The administrator passes the table too: the import reaches the registry (which says why it fails).
+    const again = await dispatch('models:import', { dir: join(dir.path, 'no-such-model') }, await loggedIn(admin, 'admin-secret-1'))
+    expect(again.ok).toBe(false)
+    if (!again.ok) expect(again.error.code).not.toBe('forbidden')
+    expect(core.jobs.running()).toEqual([])
   })
 })
 

@@ -3,20 +3,29 @@
  * own gate (the app window, or browser mode's token). Writing a reader's work needs a logged-in
  * reader, and a request naming another reader is refused; reader management needs an administrator.
  *
- * Imports, model runs and fine-tuning stay open to an anonymous connection: they add cases and derived
- * results but change no reader's attributed work, and the first run in browser mode (import, then
- * analyse) works before anyone has logged in. Installing a model and restoring a backup replace what
- * everyone reads, so they need a logged-in reader; in recovery (database damaged, no reader can be
- * checked) restoring a backup is the one way back and stays open.
+ * Imports and model runs (analysis, background analysis, the sample) stay open to an anonymous
+ * connection: they add cases and derived results but change no reader's attributed work, and the
+ * first run in browser mode (import, then analyse) works before anyone has logged in.
+ *
+ * Model management (fine-tuning, installing a model) needs a clinical advisor or an administrator
+ * ('advisor'): it adds models whose results every reader then reads, and the decision to fine-tune
+ * or trust a model is the advisor's, not the radiologist's. The renderer hides the Models dialog from
+ * anyone else (canManageModels), and this table refuses it at the boundary, whatever the UI showed.
+ * The `cxr-lens` CLI (`train`, `models import`) is the workstation's own operator, a shell on the
+ * machine, and does not pass through this table.
+ *
+ * Restoring a backup replaces what everyone reads, so it needs a logged-in reader; in recovery
+ * (database damaged, no reader can be checked) it is the one way back and stays open.
  */
 import type { Channel } from '../../shared/channels'
-import type { Reader } from '../../shared/domain'
+import { canManageModels, type Reader } from '../../shared/domain'
 import type { Services } from '../services/openServices'
 import type { Handlers } from './dispatch'
 import { ForbiddenError } from '../errors/domainErrors'
 import type { RequestContext } from './session'
 
-export type Access = 'anyone' | 'reader' | 'administrator'
+/** 'advisor': a logged-in reader whose role is clinical_advisor, or an administrator (canManageModels). */
+export type Access = 'anyone' | 'reader' | 'advisor' | 'administrator'
 
 export const ACCESS: Record<Channel, Access> = {
   'app:info': 'anyone',
@@ -31,9 +40,10 @@ export const ACCESS: Record<Channel, Access> = {
   'jobs:cancel': 'anyone',
   'dialog:open': 'anyone',
   'models:list': 'anyone',
-  'models:import': 'reader',
+  // Model management: a clinical advisor or an administrator (see the comment at the top).
+  'models:import': 'advisor',
   'analysis:start': 'anyone',
-  'training:start': 'anyone',
+  'training:start': 'advisor',
   'analysis:predictions': 'anyone',
   'heatmaps:get': 'anyone',
   'heatmaps:byId': 'anyone',
@@ -91,7 +101,10 @@ function check(core: Services, channel: Channel, request: unknown, context: Requ
   if (access === 'anyone') return
   if (channel === 'backups:restore' && core.health.state === 'damaged') return
   const reader = sessionReader(core, context)
-  if (!reader) throw new ForbiddenError(`${channel} needs a logged-in reader: log in first (readers:login)`)
+  if (!reader) {
+    const who = access === 'advisor' ? 'a clinical advisor or an administrator' : 'a logged-in reader'
+    throw new ForbiddenError(`${channel} needs ${who}: log in first (readers:login)`)
+  }
   const named = (request as { readerId?: unknown }).readerId
   if (named !== undefined && named !== reader.id) {
     throw new ForbiddenError(
@@ -100,6 +113,10 @@ function check(core: Services, channel: Channel, request: unknown, context: Requ
   }
   if (access === 'administrator' && !reader.administrator)
     throw new ForbiddenError(`${channel} needs an administrator; ${reader.name} is not one`)
+  if (access === 'advisor' && !canManageModels(reader))
+    throw new ForbiddenError(
+      `${channel} needs a clinical advisor or an administrator; ${reader.name} is a ${reader.role.replace('_', ' ')}`,
+    )
 }
 
 export function guardAccess(core: Services, handlers: Handlers): Handlers {

@@ -7,7 +7,7 @@
  */
 import { useSyncExternalStore } from 'react'
 import type { CxrApi } from '../../../shared/api'
-import type { Reader, ReaderRole } from '../../../shared/domain'
+import { canManageModels, type Reader, type ReaderRole } from '../../../shared/domain'
 import { errorMessage } from '../apiContext'
 
 const NAME_KEY = 'cxr-lens.readerName'
@@ -28,10 +28,8 @@ export interface ReaderState {
   busy: boolean
 }
 
-/** Model management and fine-tuning are for clinical advisors and administrators, not for reading. */
-export function canManageModels(reader: Pick<Reader, 'role' | 'administrator'> | null): boolean {
-  return !!reader && (reader.role === 'clinical_advisor' || reader.administrator)
-}
+/** Model management and fine-tuning are for clinical advisors and administrators (shared with the server's access table). */
+export { canManageModels }
 
 export type ReaderStore = ReturnType<typeof createReaderStore>
 
