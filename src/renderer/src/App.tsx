@@ -31,7 +31,7 @@ import { createDetailRequest } from './stores/detailRequest'
 import { createHeatmapEditStore } from './stores/heatmapEditStore'
 import { createPaneLayoutStore, usePaneLayout, type PaneLayoutStore } from './stores/paneLayout'
 import { canManageModels, createReaderStore, type ReaderStore } from './stores/readerStore'
-import { createWorklistStore } from './stores/worklistStore'
+import { createWorklistStore, type RowPatch } from './stores/worklistStore'
 import { theme } from './theme'
 import { beginOpen } from './canvas/openTrace'
 import { CaseView, type CaseViewProps } from './views/CaseView'
@@ -266,28 +266,42 @@ export function App() {
 
   // Results of the background queue as they land: the worklist's model top 3 in place, and the open
   // case's map when it was still waiting for one.
-  useEffect(
-    () =>
-      api.on('background:results', (results) => {
-        const models = analysis.getState().models
-        const shown = models?.find((m) => m.isDefault) ?? models?.[0]
-        if (shown && shown.id === results.model.id && shown.version === results.model.version) {
-          store.patchRows(new Map(results.cases.map((c) => [c.caseId, { topFindings: c.topFindings, ood: c.ood }])))
-        }
-        const { caseId, heatmap, method } = analysis.getState()
-        const current = analysis.currentModel()
-        if (
-          caseId !== null &&
-          heatmap === null &&
-          method === results.method &&
-          current?.id === results.model.id &&
-          current.version === results.model.version &&
-          results.cases.some((c) => c.caseId === caseId)
-        )
-          void analysis.loadResults()
-      }),
-    [api, analysis, store],
-  )
+  // The worklist's rows are patched in the browser's idle time, not in the frame the message lands in:
+  // while the queue runs, a batch lands every quarter second, and re-rendering the visible rows then
+  // is what dropped pan frames (tests/e2e/responsiveness.test.mjs).
+  useEffect(() => {
+    const pending = new Map<number, RowPatch>()
+    let idle: number | null = null
+    const flush = () => {
+      idle = null
+      const patches = new Map(pending)
+      pending.clear()
+      store.patchRows(patches)
+    }
+    const off = api.on('background:results', (results) => {
+      const models = analysis.getState().models
+      const shown = models?.find((m) => m.isDefault) ?? models?.[0]
+      if (shown && shown.id === results.model.id && shown.version === results.model.version) {
+        for (const c of results.cases) pending.set(c.caseId, { topFindings: c.topFindings, ood: c.ood })
+        idle ??= window.requestIdleCallback(flush, { timeout: 1000 })
+      }
+      const { caseId, heatmap, method } = analysis.getState()
+      const current = analysis.currentModel()
+      if (
+        caseId !== null &&
+        heatmap === null &&
+        method === results.method &&
+        current?.id === results.model.id &&
+        current.version === results.model.version &&
+        results.cases.some((c) => c.caseId === caseId)
+      )
+        void analysis.loadResults()
+    })
+    return () => {
+      off()
+      if (idle !== null) window.cancelIdleCallback(idle)
+    }
+  }, [api, analysis, store])
 
   // Row counts split into "mine / others" for whoever reads now.
   useEffect(() => store.setReader(reader?.id ?? null), [store, reader])

@@ -10,7 +10,7 @@ import type { CaseStatus, FindingCount, WorklistQuery, WorklistRow, WorklistSort
 import { errorMessage } from '../apiContext'
 
 /** What a row may be patched with in place (review status, box counts, the model's top findings). */
-type RowPatch = Partial<Pick<WorklistRow, 'status' | 'boxes' | 'myBoxes' | 'otherBoxes' | 'topFindings' | 'ood'>>
+export type RowPatch = Partial<Pick<WorklistRow, 'status' | 'boxes' | 'myBoxes' | 'otherBoxes' | 'topFindings' | 'ood'>>
 
 export const PAGE_SIZE = 100
 
