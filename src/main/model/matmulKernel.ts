@@ -103,10 +103,13 @@ export class TrainingProducts {
   }
 
   /**
-   * Y = op(A) · op(B), op the optional transpose, on ORT's Gemm kernel. `threads` 0 lets ORT use
-   * every physical core; the result is the same for a given thread count, so reruns are exact.
+   * Y = op(A) · op(B), op the optional transpose, on ORT's Gemm kernel. `threads` 0 takes the
+   * products' own setting (`threads` given to the constructor, e.g. bench:train --threads), and
+   * without one lets ORT use every physical core; the result is the same for a given thread count,
+   * so reruns are exact.
    */
   async gemm(a: GemmOperand, b: GemmOperand, threads = 0): Promise<Float32Array> {
+    threads ||= this.options.threads ?? 0
     const inner = a.transpose ? a.rows : a.cols
     const innerB = b.transpose ? b.cols : b.rows
     if (inner !== innerB) throw new Error(`gemm: inner dimensions differ (${inner} and ${innerB})`)
@@ -128,7 +131,10 @@ export class TrainingProducts {
   }
 }
 
-/** The products fine-tuning and SMOTE use (one chain walk per process). */
+/** What runs training's products: a TrainingProducts, or anything with its gemm (a test's stand-in). */
+export type Products = Pick<TrainingProducts, 'gemm'>
+
+/** The products fine-tuning and SMOTE use unless a run is given its own (one chain walk per process). */
 export const trainingProducts = new TrainingProducts()
 
 export interface GemmOperand {
