@@ -53,22 +53,33 @@ const maxRelative = (a: Float32Array, b: Float32Array) => {
   }
   return diff / Math.max(scale, 1e-30)
 }
+/** Runs webgpuTrainingRun.ts with the software adapter; resolves with its stderr. */
+async function runChild(args: string[]): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, 'webgpuTrainingRun.ts'), ...args], {
+    cwd: resolve(__dirname, '../..'),
+    env: { ...process.env, CXR_LENS_PROVIDER: '', XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', VK_ICD_FILENAMES: ICD },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr!.on('data', (d) => (stderr += d))
+  const code = await new Promise<number | null>((done) => child.on('close', done))
+  if (code !== 0) throw new Error(`webgpuTrainingRun ${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`)
+  return stderr
+}
+
 const round3 = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000)
 
 describe.skipIf(!HAS_ICD)('fine-tuning on WebGPU (software adapter)', () => {
   beforeAll(async () => {
     // cpu twice (bit-reproducibility), then webgpu, each on its own TrainingProducts forced to that provider
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve(__dirname, 'webgpuTrainingRun.ts'), dir.path, 'cpu,cpu,webgpu'], {
-      cwd: resolve(__dirname, '../..'),
-      env: { ...process.env, CXR_LENS_PROVIDER: '', XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', VK_ICD_FILENAMES: ICD },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stderr = ''
-    child.stderr.on('data', (d) => (stderr += d))
-    const code = await new Promise<number | null>((done) => child.on('close', done))
-    if (code !== 0) throw new Error(`webgpuTrainingRun exited ${code}: ${stderr.slice(-2000)}`)
+    await runChild([dir.path, 'cpu,cpu,webgpu'])
     runs = JSON.parse(readFileSync(join(dir.path, 'runs.json'), 'utf8')) as Run[]
   }, 240_000)
+
+  it('every node of the three product graphs is placed on the WebGPU provider (none handed back to the CPU)', async () => {
+    const log = await runChild(['--placements'])
+    expect(log.match(/All nodes placed on \[WebGpuExecutionProvider\]\. Number of nodes: 1/g)).toHaveLength(3)
+  })
 
   it('runs on WebGPU when asked, and says so', () => {
     expect(runs.map((r) => r.provider)).toEqual(['cpu', 'cpu', 'webgpu'])

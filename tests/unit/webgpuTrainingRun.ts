@@ -10,12 +10,17 @@
  * Writes OUT_DIR/runs.json (per run: provider, attempts, validation figures, weight files) and each
  * tensor as raw float32 (OUT_DIR/<run>-<part>-<param>.f32). The CPU process env is left as given:
  * the test sets VK_ICD_FILENAMES to the software adapter.
+ *   node --import tsx webgpuTrainingRun.ts --placements
+ * opens the three Gemm graphs the products use on WebGPU with onnxruntime's verbose log, whose "Node
+ * placements" lines (on stderr) say whether every node runs on the WebGPU provider (a provider can
+ * accept a session yet hand nodes it lacks to the CPU).
  */
 import { readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { importNih } from '../../src/main/cases/nihImporter'
 import { InferenceEngine } from '../../src/main/model/inferenceEngine'
-import { TrainingProducts } from '../../src/main/model/matmulKernel'
+import * as ort from 'onnxruntime-node'
+import { gemmModelBytes, TrainingProducts } from '../../src/main/model/matmulKernel'
 import type { ProviderName } from '../../src/main/model/providers'
 import { ModelRegistry } from '../../src/main/registry/modelRegistry'
 import { CaseStore } from '../../src/main/store/caseStore'
@@ -27,7 +32,7 @@ import { DEFAULT_TRAIN_OPTIONS, logitsOf, macroAurocOf, trainLoop } from '../../
 import { HAS_NIH, imageFolder, LABELS_CSV, NIH_256, REFERENCE_VERSION } from './helpers'
 import { blockFixture } from './webgpuTrainingFixture'
 
-const [outDir, list] = process.argv.slice(2)
+const [outDir, list = ''] = process.argv.slice(2)
 const providers = list.split(',') as ProviderName[]
 const options = { ...DEFAULT_TRAIN_OPTIONS, maxEpochs: 1, batchSize: 16 }
 /** Pools the head fixture's inputs, the same for every run. */
@@ -125,7 +130,22 @@ async function main(): Promise<void> {
   store.close()
 }
 
-main().catch((error: Error) => {
+async function placements(): Promise<void> {
+  for (const [a, b] of [
+    [false, true],
+    [true, false],
+    [false, false],
+  ]) {
+    const session = await ort.InferenceSession.create(gemmModelBytes(a, b), {
+      executionProviders: ['webgpu'],
+      logSeverityLevel: 0,
+      logVerbosityLevel: 0,
+    })
+    await session.release()
+  }
+}
+
+;(outDir === '--placements' ? placements() : main()).catch((error: Error) => {
   process.stderr.write(`${error.stack ?? error.message}\n`)
   process.exit(1)
 })

@@ -19,7 +19,8 @@ export function matmulModelBytes(): Uint8Array {
   })
 }
 
-function gemmModelBytes(transA: boolean, transB: boolean): Uint8Array {
+/** One Gemm node, Y = op(A) · op(B): the graph of every training product. */
+export function gemmModelBytes(transA: boolean, transB: boolean): Uint8Array {
   return modelProto({
     name: 'gemm',
     nodes: [nodeProto('Gemm', ['A', 'B'], ['Y'], 'gemm', { transA: transA ? 1 : 0, transB: transB ? 1 : 0 })],

@@ -118,7 +118,7 @@ export async function fineTune(
   const caseIds = items.map((i) => i.caseId)
   let matrix: Float32Array, D: number, cells = 1, computed: number
   if (block) {
-    ;({ matrix, cells, computed } = await blockInputs({ ...deps, cacheDir: deps.dataDir && new DataFolder(deps.dataDir).cache }, pkg, block, caseIds, { signal: hooks.signal, onProgress }))
+    ;({ matrix, cells, computed } = await blockInputs({ ...deps, cacheDir: deps.dataDir && new DataFolder(deps.dataDir).cache, products: productsOf }, pkg, block, caseIds, { signal: hooks.signal, onProgress }))
     D = cells * block.inChannels
   } else {
     const pooled = await pooledFeatures(deps, pkg, caseIds, { signal: hooks.signal, onProgress })
