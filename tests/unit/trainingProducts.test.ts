@@ -69,4 +69,22 @@ describe('training products on the provider chain', () => {
     await expect(products.gemm(operand(2, 3, 1), operand(2, 3, 2))).rejects.toThrow(/inner dimensions differ \(3 and 2\)/)
     expect(tried).toEqual([])
   })
+
+  it('runs on the thread count the products were made with unless a call names one (bench:train --threads)', async () => {
+    const threads: number[] = []
+    const create: SessionCreate = async (model, options) => {
+      threads.push(options.intraOpNumThreads ?? -1)
+      return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options)
+    }
+    const products = new TrainingProducts({ providers: ['cpu'], threads: 2, create })
+    try {
+      const a = operand(4, 3, 1)
+      const b = operand(3, 5, 2)
+      expect(await products.gemm(a, b)).toEqual(await cpu.gemm(a, b, 2))
+      await products.gemm(a, b, 1)
+      expect(threads).toEqual([2, 1])
+    } finally {
+      await products.close()
+    }
+  })
 })

@@ -19,7 +19,8 @@ export function matmulModelBytes(): Uint8Array {
   })
 }
 
-function gemmModelBytes(transA: boolean, transB: boolean): Uint8Array {
+/** One Gemm node, Y = op(A) · op(B): the graph of every training product. */
+export function gemmModelBytes(transA: boolean, transB: boolean): Uint8Array {
   return modelProto({
     name: 'gemm',
     nodes: [nodeProto('Gemm', ['A', 'B'], ['Y'], 'gemm', { transA: transA ? 1 : 0, transB: transB ? 1 : 0 })],
@@ -103,10 +104,13 @@ export class TrainingProducts {
   }
 
   /**
-   * Y = op(A) · op(B), op the optional transpose, on ORT's Gemm kernel. `threads` 0 lets ORT use
-   * every physical core; the result is the same for a given thread count, so reruns are exact.
+   * Y = op(A) · op(B), op the optional transpose, on ORT's Gemm kernel. `threads` 0 takes the
+   * products' own setting (`threads` given to the constructor, e.g. bench:train --threads), and
+   * without one lets ORT use every physical core; the result is the same for a given thread count,
+   * so reruns are exact.
    */
   async gemm(a: GemmOperand, b: GemmOperand, threads = 0): Promise<Float32Array> {
+    threads ||= this.options.threads ?? 0
     const inner = a.transpose ? a.rows : a.cols
     const innerB = b.transpose ? b.cols : b.rows
     if (inner !== innerB) throw new Error(`gemm: inner dimensions differ (${inner} and ${innerB})`)
@@ -128,7 +132,10 @@ export class TrainingProducts {
   }
 }
 
-/** The products fine-tuning and SMOTE use (one chain walk per process). */
+/** What runs training's products: a TrainingProducts, or anything with its gemm (a test's stand-in). */
+export type Products = Pick<TrainingProducts, 'gemm'>
+
+/** The products fine-tuning and SMOTE use unless a run is given its own (one chain walk per process). */
 export const trainingProducts = new TrainingProducts()
 
 export interface GemmOperand {

@@ -8,6 +8,7 @@ import { ModelPackageError, type ModelPackage } from '../model/modelPackage'
 import { inferInBatches } from '../model/batchedInference'
 import type { CaseStore } from '../store/caseStore'
 import { blockTrainable } from './trainables'
+import { trainingProducts, type Products } from '../model/matmulKernel'
 
 /**
  * The activations entering the last block, per case, from onnxruntime-node (the tensor is tapped as
@@ -27,7 +28,8 @@ export interface BlockInputs {
 const BLOCK_TOLERANCE = 1e-3
 
 export async function blockInputs(
-  deps: { store: CaseStore; engine: InferenceEngine; cacheDir?: string },
+  /** `products`: the run's training products (the check below runs the block on them, as training will) */
+  deps: { store: CaseStore; engine: InferenceEngine; cacheDir?: string; products?: Products },
   pkg: ModelPackage,
   block: LastBlock,
   caseIds: number[],
@@ -74,7 +76,7 @@ export async function blockInputs(
       }
     })
     if (!checked) {
-      await checkBlock(pkg, block, matrix.subarray(rows[0] * D, (rows[0] + 1) * D), out.logits.subarray(0, manifest.findings.length), cells)
+      await checkBlock(pkg, block, matrix.subarray(rows[0] * D, (rows[0] + 1) * D), out.logits.subarray(0, manifest.findings.length), cells, deps.products ?? trainingProducts)
       checked = true
     }
   }, { batchSize: 16, taps: [block.input], signal: hooks.signal, cancelled: () => new Error('Feature extraction cancelled; what was computed is cached'), onProgress: hooks.onProgress })
@@ -82,9 +84,9 @@ export async function blockInputs(
 }
 
 /** The block as trained here, fed the tapped input, must give the network's own logits. */
-async function checkBlock(pkg: ModelPackage, block: LastBlock, input: Float32Array, logits: Float32Array, cells: number): Promise<void> {
+async function checkBlock(pkg: ModelPackage, block: LastBlock, input: Float32Array, logits: Float32Array, cells: number, products: Products): Promise<void> {
   const head = pkg.head[0]
-  const model = blockTrainable({ weight: Float32Array.from(block.weightData), bias: Float32Array.from(block.biasData), activation: block.activation, inChannels: block.inChannels }, { weight: Float32Array.from(head.weight), bias: Float32Array.from(head.bias) }, cells, 1)
+  const model = blockTrainable({ weight: Float32Array.from(block.weightData), bias: Float32Array.from(block.biasData), activation: block.activation, inChannels: block.inChannels }, { weight: Float32Array.from(head.weight), bias: Float32Array.from(head.bias) }, cells, 1, products)
   const mine = await model.forward(Float32Array.from(input), 1)
   const worst = Math.max(...Array.from(mine, (v, c) => Math.abs(v - logits[c])))
   if (!(worst <= BLOCK_TOLERANCE * Math.max(1, ...Array.from(logits, Math.abs)))) {

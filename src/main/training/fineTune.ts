@@ -23,7 +23,7 @@ import { DEFAULT_TRAIN_OPTIONS, logitsOf, macroAurocOf, trainLoop, type EpochRep
 import type { TrainLayers } from '../../shared/domain'
 import { DataFolder } from '../config/dataFolder'
 import type { TrainResult } from '../../shared/jobs'
-import { trainingProducts } from '../model/matmulKernel'
+import { trainingProducts, type TrainingProducts } from '../model/matmulKernel'
 
 export interface FineTuneRequest {
   model?: string
@@ -76,7 +76,19 @@ const mean = (v: Array<number | null>) => {
  * with the parent on the same cases, and registers it as a new model version. With a data folder,
  * every epoch leaves a checkpoint there, and a run of the same configuration resumes from it.
  */
-export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry; engine: InferenceEngine; dataDir?: string }, request: FineTuneRequest, hooks: FineTuneHooks = {}): Promise<TrainResult> {
+export async function fineTune(
+  deps: {
+    store: CaseStore
+    registry: ModelRegistry
+    engine: InferenceEngine
+    dataDir?: string
+    /** where the matrix products run: the process's provider chain unless given (bench:train --provider, the GPU equality test) */
+    products?: TrainingProducts
+  },
+  request: FineTuneRequest,
+  hooks: FineTuneHooks = {},
+): Promise<TrainResult> {
+  const productsOf = deps.products ?? trainingProducts
   const { pkg } = deps.registry.get(request.model, request.version)
   const { manifest } = pkg
   if (request.layers !== 'head' && request.layers !== 'head+last-block') throw new Error(`layers must be "head" or "head+last-block", not "${String(request.layers)}"`)
@@ -106,7 +118,7 @@ export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry
   const caseIds = items.map((i) => i.caseId)
   let matrix: Float32Array, D: number, cells = 1, computed: number
   if (block) {
-    ;({ matrix, cells, computed } = await blockInputs({ ...deps, cacheDir: deps.dataDir && new DataFolder(deps.dataDir).cache }, pkg, block, caseIds, { signal: hooks.signal, onProgress }))
+    ;({ matrix, cells, computed } = await blockInputs({ ...deps, cacheDir: deps.dataDir && new DataFolder(deps.dataDir).cache, products: productsOf }, pkg, block, caseIds, { signal: hooks.signal, onProgress }))
     D = cells * block.inChannels
   } else {
     const pooled = await pooledFeatures(deps, pkg, caseIds, { signal: hooks.signal, onProgress })
@@ -117,21 +129,21 @@ export async function fineTune(deps: { store: CaseStore; registry: ModelRegistry
   }
   const featureSeconds = (performance.now() - started) / 1000
   // The products run on the inference provider chain; say which before the first epoch (issue 19).
-  const products = await trainingProducts.provider()
+  const products = await productsOf.provider()
   hooks.onProgress?.(`matrix products on ${products.provider}${products.attempts.filter((a) => !a.ok).map((a) => ` (${a.provider} not used: ${a.reason})`).join('')}`)
   const rowOf = new Map(items.map((item, row) => [item.caseId, row]))
   const setOf = (part: Labelled[]) => rowSet(matrix, D, part.map((i) => rowOf.get(i.caseId)!), (row) => items[row].labels, C)
   const makeModel = (params?: Float32Array[]): Trainable => {
     const head = { weight: Float32Array.from(pkg.head[0].weight), bias: Float32Array.from(pkg.head[0].bias) }
     const model = block
-      ? blockTrainable({ weight: Float32Array.from(block.weightData), bias: Float32Array.from(block.biasData), activation: block.activation, inChannels: block.inChannels }, head, cells, options.blockLrScale)
-      : linearHeadTrainable(head, K)
+      ? blockTrainable({ weight: Float32Array.from(block.weightData), bias: Float32Array.from(block.biasData), activation: block.activation, inChannels: block.inChannels }, head, cells, options.blockLrScale, productsOf)
+      : linearHeadTrainable(head, K, productsOf)
     params?.forEach((p, i) => model.params[i].data.set(p))
     return model
   }
   const parent = makeModel()
   const balanced = async (set: RowSet, stage: number) =>
-    options.balance === 'smote' ? set.withSynthetic(await smote(set, smoteCounts(set, options.smoteRatio), { k: options.smoteK, seed: options.seed + stage, findings: manifest.findings })) : set
+    options.balance === 'smote' ? set.withSynthetic(await smote(set, smoteCounts(set, options.smoteRatio), { k: options.smoteK, seed: options.seed + stage, findings: manifest.findings, products: productsOf })) : set
 
   const folds = request.folds && request.folds >= 2 ? request.folds : 0
   // Same parent file, layers, options and labelled cases ⇒ same run, so its checkpoint may be resumed.

@@ -1,4 +1,4 @@
-import { gemm } from '../model/matmulKernel'
+import { trainingProducts, type Products } from '../model/matmulKernel'
 import { seededRandom } from '../../shared/random'
 import type { RowSet } from './rowSet'
 
@@ -15,10 +15,10 @@ export interface SyntheticRow {
 }
 
 /** Indices of each positive's k nearest other positives (ties by position). */
-async function nearestNeighbours(set: RowSet, positives: number[], k: number): Promise<number[][]> {
+async function nearestNeighbours(set: RowSet, positives: number[], k: number, products: Products): Promise<number[][]> {
   const p = positives.length
   const x = set.gather(positives)
-  const gram = await gemm({ data: x, rows: p, cols: set.D }, { data: x, rows: p, cols: set.D, transpose: true })
+  const gram = await products.gemm({ data: x, rows: p, cols: set.D }, { data: x, rows: p, cols: set.D, transpose: true })
   return positives.map((_, i) => {
     const others = positives.map((_, j) => j).filter((j) => j !== i)
     const d2 = (j: number) => gram[i * p + i] + gram[j * p + j] - 2 * gram[i * p + j]
@@ -30,7 +30,8 @@ async function nearestNeighbours(set: RowSet, positives: number[], k: number): P
  * `counts[c]` synthetic rows for finding c, from the real rows of `set` (references into its matrix).
  * Deterministic for a seed. A finding asked for rows but with fewer than two positives is an error.
  */
-export async function smote(set: RowSet, counts: number[], options: { k: number; seed: number; findings?: string[] }): Promise<SyntheticRow[]> {
+export async function smote(set: RowSet, counts: number[], options: { k: number; seed: number; findings?: string[]; products?: Products },
+): Promise<SyntheticRow[]> {
   const C = set.classes
   const out: SyntheticRow[] = []
   for (let c = 0; c < C; c++) {
@@ -38,7 +39,7 @@ export async function smote(set: RowSet, counts: number[], options: { k: number;
     if (count <= 0) continue
     const positives = set.refs.flatMap((ref, i) => (typeof ref === 'number' && set.labels[i * C + c] ? [i] : []))
     if (positives.length < 2) throw new Error(`SMOTE: ${options.findings?.[c] ?? `finding ${c}`} has ${positives.length} positive training case(s); it needs at least 2`)
-    const neighbours = await nearestNeighbours(set, positives, Math.min(options.k, positives.length - 1))
+    const neighbours = await nearestNeighbours(set, positives, Math.min(options.k, positives.length - 1), options.products ?? trainingProducts)
     const random = seededRandom((options.seed * 7919 + c * 104729) | 0)
     // Every positive serves as a base equally often (a fresh shuffled pass each cycle), as in SMOTE.
     let cycle: number[] = []

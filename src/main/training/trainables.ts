@@ -1,4 +1,4 @@
-import { gemm } from '../model/matmulKernel'
+import { trainingProducts, type Products } from '../model/matmulKernel'
 import type { LastBlock } from '../model/lastBlock'
 import { boxLossColumn, type BoxTarget } from './camLoss'
 
@@ -75,9 +75,13 @@ function dropoutInPlace(x: Float32Array, { keep, random }: Dropout): Float32Arra
   return mask
 }
 
-/** The model's last layer on pooled features: logits = x · Wᵀ + b. */
-export function linearHeadTrainable(head: LinearHead, K: number): Trainable {
+/**
+ * The model's last layer on pooled features: logits = x · Wᵀ + b. `products` is where its matrix
+ * products run (the process's provider chain unless a run or a test chose one).
+ */
+export function linearHeadTrainable(head: LinearHead, K: number, products: Products = trainingProducts): Trainable {
   const C = head.bias.length
+  const gemm = products.gemm.bind(products)
   const logits = (x: Float32Array, n: number) => gemm({ data: x, rows: n, cols: K }, { data: head.weight, rows: C, cols: K, transpose: true }).then((z) => addBias(z, head.bias))
   return {
     inputSize: K,
@@ -102,7 +106,14 @@ const clampOf = (activation: LastBlock['activation']) => (activation === 'relu6'
  * mean of A over cells, logits = pooled · Whᵀ + bh. Backward: dWh = Gᵀ·pooled, dpooled = G·Wh, dZ =
  * dpooled/cells where the clamp passes, dWb = dZᵀ·X.
  */
-export function blockTrainable(block: { weight: Float32Array; bias: Float32Array; activation: LastBlock['activation']; inChannels: number }, head: LinearHead, cells: number, blockLrScale: number): Trainable {
+export function blockTrainable(
+  block: { weight: Float32Array; bias: Float32Array; activation: LastBlock['activation']; inChannels: number },
+  head: LinearHead,
+  cells: number,
+  blockLrScale: number,
+  products: Products = trainingProducts,
+): Trainable {
+  const gemm = products.gemm.bind(products)
   const Cin = block.inChannels
   const K = block.bias.length
   const C = head.bias.length
