@@ -4,6 +4,7 @@ import type { EpochReport } from '../../shared/jobs'
 import type { RowSet } from './rowSet'
 import type { BoxTarget } from './camLoss'
 import type { Trainable } from './trainables'
+import { addDistillation, smoothedBce } from './softTargets'
 
 export interface TrainOptions {
   loss: 'bce' | 'focal'
@@ -23,6 +24,8 @@ export interface TrainOptions {
   /** SMOTE tops each finding's training positives up to this fraction of its negatives (at most 4× the real ones) */
   smoteRatio: number
   seed: number
+  /** label smoothing ε (BCE only; absent or 0: none — left out of the defaults so older runs keep their configuration hash) */
+  labelSmoothing?: number
 }
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
@@ -122,9 +125,14 @@ export async function trainLoop(
     onCheckpoint?: (s: TrainerState) => void
     /** box supervision: λ and each training row's box targets (by position in `train`; null or absent: none) */
     boxes?: { weight: number; targets: Array<BoxTarget[] | null> }
+    /** distillation: β and each training row's teacher probabilities (by position in `train`; null or absent: none) */
+    distill?: { weight: number; targets: Array<Float32Array | null> }
   } = {},
 ) {
   const boxes = hooks.boxes && hooks.boxes.weight > 0 ? hooks.boxes : undefined
+  const distill = hooks.distill && hooks.distill.weight > 0 ? hooks.distill : undefined
+  const smoothing = options.labelSmoothing ?? 0
+  if (smoothing && options.loss !== 'bce') throw new Error('label smoothing goes with the BCE loss, not focal')
   const C = train.classes
   const state = hooks.resume ?? { ...initialState(model, train.n, options.seed), lr: options.learningRate }
   if (hooks.resume) model.params.forEach((p, i) => p.data.set(state.params[i]))
@@ -155,8 +163,10 @@ export async function trainLoop(
         n,
         { keep: 1 - options.dropout, random },
         (logits) => {
-          const { loss, grad } = lossGradient(logits, labels, n, C, posWeight, options)
+          // Without smoothing or distillation this is the loss path of every earlier run, unchanged.
+          const { loss, grad } = smoothing ? smoothedBce(logits, labels, n, C, posWeight, smoothing) : lossGradient(logits, labels, n, C, posWeight, options)
           lossSum += loss
+          if (distill) lossSum += addDistillation(logits, grad, rows.map((r) => distill.targets[r] ?? null), n, C, distill.weight)
           return grad
         },
         localization,
