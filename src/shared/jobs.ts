@@ -104,6 +104,8 @@ export interface TrainingRequest {
   distill?: string
   /** with `distill`: the weight of the distillation term (default 1) */
   distillWeight?: number
+  /** mixup α on the trained layers' cached inputs (BCE only) */
+  mixup?: number
 }
 
 export const trainingRequestSchema = z
@@ -126,6 +128,7 @@ export const trainingRequestSchema = z
     labelSmoothing: z.number().min(0).max(0.5).optional(),
     distill: absolutePath.optional(),
     distillWeight: z.number().positive().max(100).optional(),
+    mixup: z.number().min(0).max(4).optional(),
   })
   .strict() satisfies z.ZodType<TrainingRequest>
 

@@ -2,6 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { teacherTargets } from '../../src/main/training/distillTargets'
+import { mixBatch, mixupLambda } from '../../src/main/training/mixup'
 import { rowSet } from '../../src/main/training/rowSet'
 import { addDistillation, smoothedBce } from '../../src/main/training/softTargets'
 import { readTeacherFile } from '../../src/main/training/teacherFile'
@@ -181,13 +182,20 @@ describe('the trainer with soft targets', () => {
   const options = { ...DEFAULT_TRAIN_OPTIONS, maxEpochs: 4, patience: 4, batchSize: 16, learningRate: 0.01 }
   const same = (a: Float32Array[], b: Float32Array[]) => a.every((p, i) => Buffer.from(p.buffer).equals(Buffer.from(b[i].buffer)))
 
-  it('off (ε = 0, β = 0) gives exactly the weights of a run without them; on is reproducible and changes them', async () => {
+  it('off (ε = 0, β = 0, α = 0) gives exactly the weights of a run without them; on is reproducible and changes them', async () => {
     const plain = await trainLoop(make(), train, val, options)
-    const off = await trainLoop(make(), train, val, { ...options, labelSmoothing: 0 }, { distill: { weight: 0, targets: teacher } })
+    const off = await trainLoop(
+      make(),
+      train,
+      val,
+      { ...options, labelSmoothing: 0, mixup: 0 },
+      { distill: { weight: 0, targets: teacher } },
+    )
     expect(same(off.params, plain.params)).toBe(true)
     for (const run of [
       { opts: { ...options, labelSmoothing: 0.1 }, hooks: {} },
       { opts: options, hooks: { distill: { weight: 1, targets: teacher } } },
+      { opts: { ...options, mixup: 0.4 }, hooks: {} },
     ]) {
       const a = await trainLoop(make(), train, val, run.opts, run.hooks)
       const b = await trainLoop(make(), train, val, run.opts, run.hooks)
@@ -196,17 +204,58 @@ describe('the trainer with soft targets', () => {
     }
   })
 
-  it('refuses label smoothing with the focal loss', async () => {
+  it('refuses label smoothing or mixup with the focal loss, and mixup with distillation', async () => {
     await expect(trainLoop(make(), train, val, { ...options, loss: 'focal', labelSmoothing: 0.1 })).rejects.toThrow(
       /label smoothing goes with the BCE loss/,
+    )
+    await expect(trainLoop(make(), train, val, { ...options, loss: 'focal', mixup: 0.4 })).rejects.toThrow(/mixup goes with the BCE loss/)
+    await expect(trainLoop(make(), train, val, { ...options, mixup: 0.4 }, { distill: { weight: 1, targets: teacher } })).rejects.toThrow(
+      /mixup and distillation/,
     )
   })
 
   it('the request mapping adds the options only when asked (an older run keeps its configuration hash)', () => {
-    expect(fineTuneRequestOf({ layers: 'head', labelSmoothing: 0 })).toEqual(fineTuneRequestOf({ layers: 'head' }))
+    expect(fineTuneRequestOf({ layers: 'head', labelSmoothing: 0, mixup: 0 })).toEqual(fineTuneRequestOf({ layers: 'head' }))
+    expect(fineTuneRequestOf({ layers: 'head', mixup: 0.4 }).options).toEqual({ mixup: 0.4 })
     expect(fineTuneRequestOf({ layers: 'head' })).not.toHaveProperty('distill')
     expect(fineTuneRequestOf({ layers: 'head', labelSmoothing: 0.1 }).options).toEqual({ labelSmoothing: 0.1 })
     expect(fineTuneRequestOf({ layers: 'head', distill: '/t.csv' }).distill).toEqual({ file: '/t.csv', weight: 1 })
     expect(fineTuneRequestOf({ layers: 'head', distill: '/t.csv', distillWeight: 0.5 }).distill).toEqual({ file: '/t.csv', weight: 0.5 })
+  })
+})
+
+describe('mixup on cached inputs', () => {
+  const D = 5,
+    nb = 6,
+    Cm = 2
+  const x = uniform(nb * D, -1, 1)
+  const labels = Uint8Array.from({ length: nb * Cm }, (_, j) => (j % 3 === 0 ? 1 : 0))
+
+  it('blends each row with one partner by one λ in [0.5, 1]; labels blend alike; seeded', () => {
+    const a = mixBatch(x, nb, D, labels, Cm, 0.4, seededRandom(9))
+    const b = mixBatch(x, nb, D, labels, Cm, 0.4, seededRandom(9))
+    expect(Buffer.from(a.x.buffer).equals(Buffer.from(b.x.buffer))).toBe(true)
+    expect(a.lambda).toBeGreaterThanOrEqual(0.5)
+    expect(a.lambda).toBeLessThanOrEqual(1)
+    for (let i = 0; i < nb; i++) {
+      // the partner is the row j whose blend reproduces row i
+      const j = Array.from({ length: nb }, (_, k) => k).find((k) =>
+        Array.from({ length: D }, (_, d) => a.lambda * x[i * D + d] + (1 - a.lambda) * x[k * D + d]).every(
+          (v, d) => Math.abs(v - a.x[i * D + d]) < 1e-6,
+        ),
+      )
+      expect(j).toBeDefined()
+      for (let c = 0; c < Cm; c++)
+        expect(a.targets[i * Cm + c]).toBeCloseTo(a.lambda * labels[i * Cm + c] + (1 - a.lambda) * labels[j! * Cm + c], 6)
+    }
+  })
+
+  it('λ follows Beta(α, α) folded to [0.5, 1]: mean 0.75 for α = 1 (uniform), near 1 for small α', () => {
+    const random = seededRandom(3)
+    const draws = (alpha: number) => Array.from({ length: 4000 }, () => mixupLambda(alpha, random))
+    const meanOf = (v: number[]) => v.reduce((s, d) => s + d, 0) / v.length
+    expect(meanOf(draws(1))).toBeCloseTo(0.75, 1)
+    expect(meanOf(draws(0.2))).toBeGreaterThan(0.85)
+    expect(Math.min(...draws(0.4))).toBeGreaterThanOrEqual(0.5)
   })
 })

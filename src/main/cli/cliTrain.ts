@@ -10,7 +10,7 @@ import { UsageError, type CliContext } from './cliContext'
 export const TRAIN_USAGE = `cxr-lens train --model ID [--version V] [--layers head|head+last-block] [--folds 5] [--epochs N] [--patience N]
       [--loss bce|focal] [--balance weights|smote|none] [--lr X] [--seed N] [--fresh] [--json]
       [--boxes [--box-weights 0.3,1,3]] [--split-file CSV] [--register-if-worse]
-      [--label-smoothing E] [--distill CSV [--distill-weight W]]
+      [--label-smoothing E] [--distill CSV [--distill-weight W]] [--mixup ALPHA]
       (every epoch leaves a checkpoint in the data folder; the same command run again after a crash or a
       cancel resumes from it and ends with the same weights; --fresh discards it and starts over.
       --boxes: the cases' boxes supervise the class activation maps (needs --layers head+last-block), the
@@ -104,6 +104,7 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
       'label-smoothing': { type: 'string' },
       distill: { type: 'string' },
       'distill-weight': { type: 'string' },
+      mixup: { type: 'string' },
       json: { type: 'boolean' },
       'data-dir': { type: 'string' },
     },
@@ -133,9 +134,12 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
     labelSmoothing: numberIn('label-smoothing', values['label-smoothing'], 0, 0.5),
     distill: values.distill === undefined ? undefined : resolve(values.distill),
     distillWeight: numberIn('distill-weight', values['distill-weight'], Number.MIN_VALUE, 100),
+    mixup: numberIn('mixup', values.mixup, 0, 4),
   }
   if (request.distillWeight !== undefined && !request.distill) throw new UsageError('--distill-weight goes with --distill')
   if (request.labelSmoothing && request.loss === 'focal') throw new UsageError('--label-smoothing goes with the BCE loss, not --loss focal')
+  if (request.mixup && request.loss === 'focal') throw new UsageError('--mixup goes with the BCE loss, not --loss focal')
+  if (request.mixup && request.distill) throw new UsageError('--mixup and --distill together are not supported')
   if (request.boxWeights && !request.boxes) throw new UsageError('--box-weights goes with --boxes')
   if (request.boxes && layers !== 'head+last-block')
     throw new UsageError('--boxes trains the class activation map, which the last block makes: add --layers head+last-block')

@@ -17,10 +17,13 @@
 const EPS = 1e-12
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z))
 
-/** Positive-weighted BCE against smoothed targets; loss summed, gradient divided by n (as the plain loss). */
+/**
+ * Positive-weighted BCE against smoothed targets; loss summed, gradient divided by n (as the plain
+ * loss). `labels` may be soft already (mixup's blends of two rows' labels); ε then smooths those.
+ */
 export function smoothedBce(
   logits: Float32Array,
-  labels: Uint8Array,
+  labels: ArrayLike<number>,
   n: number,
   C: number,
   posWeight: number[],
