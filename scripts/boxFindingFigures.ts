@@ -27,8 +27,11 @@ const { values, positionals } = parseArgs({
     split: { type: 'string', default: 'test' },
     out: { type: 'string' },
     threads: { type: 'string', default: '2' },
+    // the CAM mask: Otsu (every selection used it), or per-finding thresholds tuned on the val split
+    threshold: { type: 'string', default: 'otsu' },
   },
 })
+if (values.threshold !== 'otsu' && values.threshold !== 'tuned') throw new Error(`--threshold is otsu or tuned, not "${values.threshold}"`)
 if (positionals.length === 0 || !values.out)
   throw new Error('usage: boxFindingFigures.ts --out FILE.json [--split test] MODEL_DIR [MODEL_DIR…]')
 
@@ -50,7 +53,7 @@ async function main() {
         labelsCsv: resolve(values.labels!),
         boxesCsv: resolve(values.boxes!),
         method: 'gradcam',
-        threshold: 'otsu',
+        threshold: values.threshold === 'tuned' ? 'tuned' : 'otsu',
         protocol: 'chestxray8',
         split: { file: resolve(values['split-file']!), name: values.split! },
       })
@@ -160,6 +163,7 @@ async function main() {
         split: values.split,
         splitFile: values['split-file'],
         method: 'gradcam',
+        threshold: values.threshold,
         bootstrap: { unit: 'patient', resamples: BOOTSTRAP_RESAMPLES, seed: BOOTSTRAP_SEED },
         models,
         paired,

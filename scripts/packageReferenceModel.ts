@@ -21,12 +21,13 @@ const { values } = parseArgs({
     command: { type: 'string' },
     minutes: { type: 'string' },
     notes: { type: 'string' },
+    rules: { type: 'string', default: 'training/reference/runs/model3/RULES.md' },
     out: { type: 'string', default: 'resources/models/cxr-mobilenet-v1' },
   },
 })
 if (!values.from || !values.figures || !values.version || !values.command || !values.minutes)
   throw new Error(
-    'usage: packageReferenceModel.ts --from DIR --figures JSON --version V --command CMD --minutes M [--notes FILE.json] [--out DIR]',
+    'usage: packageReferenceModel.ts --from DIR --figures JSON --version V --command CMD --minutes M [--notes FILE.json] [--rules FILE.md] [--out DIR]',
   )
 
 const child = JSON.parse(readFileSync(join(values.from, 'manifest.json'), 'utf8'))
@@ -42,6 +43,16 @@ const training = {
   ...(child.provenance.training.splitFile ? { splitFile: relative(process.cwd(), child.provenance.training.splitFile) } : {}),
 }
 
+// A parent that is itself a fine-tune (3.1 on 3.0) already says how it was fine-tuned: add this round, do not repeat it.
+const release = values.version.split('.').slice(0, 2).join('.')
+const again = /fine-tuned by CXR Lens/.test(parent.modelCard.trainingData)
+const soft = [
+  training.options.labelSmoothing ? `label smoothing ε = ${training.options.labelSmoothing}` : '',
+  training.options.mixup ? `mixup α = ${training.options.mixup} on the cached last-block inputs` : '',
+  training.distillation
+    ? `distillation (weight ${training.distillation.weight}) toward ${training.distillation.file} on the ${training.distillation.trainImages} train images it lists`
+    : '',
+].filter(Boolean)
 const manifest = {
   ...child,
   version: values.version,
@@ -57,9 +68,11 @@ const manifest = {
   },
   modelCard: {
     ...parent.modelCard,
-    trainingData: `${parent.modelCard.trainingData} Then conv_pw_13 and the final layer fine-tuned by CXR Lens's own trainer (cxr-lens train --boxes) on the same split: ${training.train} train images fit (${training.boxSupervision.boxedCases.train} of them with radiologist boxes supervising Grad-CAM through a CAM loss), ${training.val} validation images choose the epoch, the box weight and whether to ship, ${training.test} test images only reported.`,
-    training: `${parent.modelCard.training} Fine-tune (3.0): BCE with class weights plus λ × CAM loss (−log of the spatial-softmax mass of the class activation map inside the radiologist box, on the 12×12 map; λ = ${training.boxSupervision.weight} chosen on validation boxes from {${training.boxSupervision.candidates.join(', ')}}), Adam lr ${training.options.learningRate} (block ×${training.options.blockLrScale}), L2 ${training.options.l2}, dropout ${training.options.dropout}, batch ${training.options.batchSize}, at most ${training.options.maxEpochs} epochs, best epoch ${training.bestEpoch} by validation macro AUROC; ${values.minutes} min on 2 CPU cores.`,
-    selection: 'training/reference/runs/model3/RULES.md (written before the test split was scored)',
+    trainingData: again
+      ? `${parent.modelCard.trainingData} ${release}: conv_pw_13 and the final layer of ${parent.version} fine-tuned again the same way, on the same split.`
+      : `${parent.modelCard.trainingData} Then conv_pw_13 and the final layer fine-tuned by CXR Lens's own trainer (cxr-lens train --boxes) on the same split: ${training.train} train images fit (${training.boxSupervision.boxedCases.train} of them with radiologist boxes supervising Grad-CAM through a CAM loss), ${training.val} validation images choose the epoch, the box weight and whether to ship, ${training.test} test images only reported.`,
+    training: `${parent.modelCard.training} Fine-tune (${release}${again ? `, from ${parent.version}` : ''}): BCE with class weights${soft.length ? ` (${soft.join('; ')})` : ''} plus λ × CAM loss (−log of the spatial-softmax mass of the class activation map inside the radiologist box, on the 12×12 map; λ = ${training.boxSupervision.weight} chosen on validation boxes from {${training.boxSupervision.candidates.join(', ')}}), Adam lr ${training.options.learningRate} (block ×${training.options.blockLrScale}), L2 ${training.options.l2}, dropout ${training.options.dropout}, batch ${training.options.batchSize}, at most ${training.options.maxEpochs} epochs, best epoch ${training.bestEpoch} by validation macro AUROC; ${values.minutes} min on 2 CPU cores.`,
+    selection: `${values.rules} (written before the test split was scored)`,
     metrics: {
       ci_method: parent.modelCard.metrics.ci_method,
       val: child.modelCard.metrics.val,

@@ -98,6 +98,14 @@ export interface TrainingRequest {
   splitFile?: string
   /** register the new version even when it scores below its parent on validation (otherwise it waits for this decision) */
   registerIfWorse?: boolean
+  /** label smoothing ε of the BCE targets (0…0.5; BCE only) */
+  labelSmoothing?: number
+  /** a teacher's probabilities (CSV: image, prob_<Finding>…) as soft targets on the train split's images it lists */
+  distill?: string
+  /** with `distill`: the weight of the distillation term (default 1) */
+  distillWeight?: number
+  /** mixup α on the trained layers' cached inputs (BCE only) */
+  mixup?: number
 }
 
 export const trainingRequestSchema = z
@@ -117,6 +125,10 @@ export const trainingRequestSchema = z
     boxWeights: z.array(z.number().min(0).max(100)).min(1).max(8).optional(),
     splitFile: absolutePath.optional(),
     registerIfWorse: z.boolean().optional(),
+    labelSmoothing: z.number().min(0).max(0.5).optional(),
+    distill: absolutePath.optional(),
+    distillWeight: z.number().positive().max(100).optional(),
+    mixup: z.number().min(0).max(4).optional(),
   })
   .strict() satisfies z.ZodType<TrainingRequest>
 

@@ -10,6 +10,7 @@ import { UsageError, type CliContext } from './cliContext'
 export const TRAIN_USAGE = `cxr-lens train --model ID [--version V] [--layers head|head+last-block] [--folds 5] [--epochs N] [--patience N]
       [--loss bce|focal] [--balance weights|smote|none] [--lr X] [--seed N] [--fresh] [--json]
       [--boxes [--box-weights 0.3,1,3]] [--split-file CSV] [--register-if-worse]
+      [--label-smoothing E] [--distill CSV [--distill-weight W]] [--mixup ALPHA]
       (every epoch leaves a checkpoint in the data folder; the same command run again after a crash or a
       cancel resumes from it and ends with the same weights; --fresh discards it and starts over.
       --boxes: the cases' boxes supervise the class activation maps (needs --layers head+last-block), the
@@ -67,6 +68,14 @@ function positiveInt(name: string, value: string | undefined): number | undefine
   return n
 }
 
+function numberIn(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined
+  const n = value.trim() === '' ? NaN : Number(value)
+  if (!(n >= min && n <= max))
+    throw new UsageError(`--${name} must be a number in ${min === Number.MIN_VALUE ? '(0' : `[${min}`}, ${max}], not "${value}"`)
+  return n
+}
+
 function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined
   if (!allowed.includes(value as T)) throw new UsageError(`--${name} is ${allowed.join(' or ')}, not "${value}"`)
@@ -92,6 +101,10 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
       'box-weights': { type: 'string' },
       'split-file': { type: 'string' },
       'register-if-worse': { type: 'boolean' },
+      'label-smoothing': { type: 'string' },
+      distill: { type: 'string' },
+      'distill-weight': { type: 'string' },
+      mixup: { type: 'string' },
       json: { type: 'boolean' },
       'data-dir': { type: 'string' },
     },
@@ -118,7 +131,15 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
     boxWeights: boxWeightList(values['box-weights']),
     splitFile: values['split-file'] === undefined ? undefined : resolve(values['split-file']),
     registerIfWorse: values['register-if-worse'],
+    labelSmoothing: numberIn('label-smoothing', values['label-smoothing'], 0, 0.5),
+    distill: values.distill === undefined ? undefined : resolve(values.distill),
+    distillWeight: numberIn('distill-weight', values['distill-weight'], Number.MIN_VALUE, 100),
+    mixup: numberIn('mixup', values.mixup, 0, 4),
   }
+  if (request.distillWeight !== undefined && !request.distill) throw new UsageError('--distill-weight goes with --distill')
+  if (request.labelSmoothing && request.loss === 'focal') throw new UsageError('--label-smoothing goes with the BCE loss, not --loss focal')
+  if (request.mixup && request.loss === 'focal') throw new UsageError('--mixup goes with the BCE loss, not --loss focal')
+  if (request.mixup && request.distill) throw new UsageError('--mixup and --distill together are not supported')
   if (request.boxWeights && !request.boxes) throw new UsageError('--box-weights goes with --boxes')
   if (request.boxes && layers !== 'head+last-block')
     throw new UsageError('--boxes trains the class activation map, which the last block makes: add --layers head+last-block')

@@ -16,6 +16,7 @@ import { registerChild } from './registerChild'
 import { rowSet, type RowSet } from './rowSet'
 import { smote, smoteCounts } from './smote'
 import { readSplitFile } from './splitFile'
+import { teacherTargets } from './distillTargets'
 import { patientFolds, stratifiedPatientSplit, type Labelled } from './splits'
 import { blockTrainable, linearHeadTrainable, type Trainable } from './trainables'
 import { labelledItems } from './trainingData'
@@ -41,6 +42,8 @@ export interface FineTuneRequest {
   splitFile?: string
   /** register even when the new version scores below its parent on validation */
   registerIfWorse?: boolean
+  /** distillation: a teacher's probabilities (CSV, see teacherFile.ts) as soft targets on the train split's images that it lists */
+  distill?: { file: string; weight: number }
 }
 
 export interface FineTuneHooks {
@@ -109,6 +112,8 @@ export async function fineTune(
   if (items.length < 20) throw new Error(`Fine-tuning needs labelled cases; the store has ${items.length}${fixed ? ` in ${request.splitFile}` : ''}`)
   const boxesOf = request.boxes ? caseBoxes(deps.store, items.map((i) => i.caseId), manifest.findings) : new Map()
   if (request.boxes && boxesOf.size === 0) throw new Error('Box supervision needs cases with boxes; none of the labelled cases has a box of a finding this model predicts')
+  // Read before any extraction, so a bad file is refused at once.
+  const teacher = request.distill ? teacherTargets(request.distill, manifest.findings, (id) => deps.store.cases.get(id)?.imageName ?? '') : null
   const boxWeights = request.boxes ? [...new Set([0, ...(request.boxWeights ?? DEFAULT_BOX_WEIGHTS)])].sort((a, b) => a - b) : []
   if (boxWeights.some((w) => !(w >= 0) || !Number.isFinite(w))) throw new Error(`box weights must be numbers ≥ 0, not ${boxWeights.join(', ')}`)
 
@@ -151,6 +156,7 @@ export async function fineTune(
     parent: manifest.sha256, layers: request.layers, folds, options, cases: items.map((i) => [i.caseId, i.patient, Array.from(i.labels)]),
     // only present when used, so runs without them keep the hash (and checkpoint) they had
     ...(fixed ? { split: items.map((i) => partOf.get(i.caseId)) } : {}),
+    ...(teacher ? { distill: teacher.hashInput } : {}),
     ...(request.boxes ? { boxWeights, boxes: [...boxesOf].map(([id, b]) => [id, [...b].map(([c, rects]) => [c, rects.map((r: { x: number; y: number; w: number; h: number }) => [r.x, r.y, r.w, r.h])])]) } : {}),
   })
   const path = deps.dataDir ? checkpointPath(deps.dataDir, manifest.id, hash) : null
@@ -163,7 +169,14 @@ export async function fineTune(
     if (resumedFrom) hooks.onProgress?.(`resuming from the checkpoint after ${resumedFrom.fold ? `fold ${resumedFrom.fold}, ` : ''}epoch ${resumedFrom.epoch}`)
     const meta: RunMeta = resumed?.meta ?? { version: newVersionName(manifest.version, deps.store.models.list().filter((m) => m.id === manifest.id).map((m) => m.version)), stage: 0, folds: [] }
     const checkpointSeconds: number[] = []
-    const runStage = async (stage: number, train: RowSet, val: RowSet, fold: number | null, boxes?: { weight: number; targets: Array<BoxTarget[] | null> }) => {
+    const runStage = async (
+      stage: number,
+      train: RowSet,
+      val: RowSet,
+      fold: number | null,
+      boxes?: { weight: number; targets: Array<BoxTarget[] | null> },
+      distill?: { weight: number; targets: Array<Float32Array | null> },
+    ) => {
       const model = makeModel()
       let last: TrainerState | null = null
       const result = await trainLoop(model, train, val, options, {
@@ -178,6 +191,7 @@ export async function fineTune(
           checkpointSeconds.push((performance.now() - t) / 1000)
         },
         boxes,
+        distill,
       })
       return { model: makeModel(result.params), result, state: last as TrainerState | null }
     }
@@ -185,7 +199,7 @@ export async function fineTune(
     const parts = folds ? patientFolds(items, folds, options.seed) : []
     for (let f = meta.folds.length; f < folds; f++) {
       const [train, val] = stratifiedPatientSplit(parts.filter((_, i) => i !== f).flat(), [0.85, 0.15], options.seed + f)
-      const { model } = await runStage(f, await balanced(setOf(train), f), setOf(val), f + 1)
+      const { model } = await runStage(f, await balanced(setOf(train), f), setOf(val), f + 1, undefined, teacher?.forRows(train.map((i) => i.caseId)))
       const held = setOf(parts[f])
       meta.folds.push({ fold: f + 1, parentMacroAuroc: (await macroAurocOf(await logitsOf(parent, held), held)).macro, childMacroAuroc: (await macroAurocOf(await logitsOf(model, held), held)).macro })
     }
@@ -199,6 +213,9 @@ export async function fineTune(
     const test = setOf(testItems)
     // Box targets by training position (SMOTE's synthetic rows, past the real ones, have none).
     const trainTargets = trainItems.map((i) => (boxesOf.has(i.caseId) ? boxTargets(boxesOf.get(i.caseId)!, gridW, gridH) : null))
+    // Teacher probabilities by training position, for train-split images only: the val and test images never meet the teacher.
+    const stageDistill = teacher?.forRows(trainItems.map((i) => i.caseId))
+    if (teacher && stageDistill) hooks.onProgress?.(`distillation: ${stageDistill.targets.filter(Boolean).length} of ${trainItems.length} training images have teacher probabilities (weight ${teacher.weight})`)
     const valBoxes = (position: number) => boxesOf.get(valItems[position].caseId)
     const grid = { height: gridH, width: gridW }
 
@@ -208,7 +225,7 @@ export async function fineTune(
     meta.candidates ??= []
     for (let j = meta.candidates.length; j < boxWeights.length; j++) {
       hooks.onProgress?.(`box weight λ = ${boxWeights[j]} (${j + 1} of ${boxWeights.length})`)
-      const { model, state } = await runStage(folds + j, train, val, null, { weight: boxWeights[j], targets: trainTargets })
+      const { model, state } = await runStage(folds + j, train, val, null, { weight: boxWeights[j], targets: trainTargets }, stageDistill)
       const loc = await camLocalization(model, val, valBoxes, grid)
       meta.candidates.push({ weight: boxWeights[j], valMacroAuroc: (await macroAurocOf(await logitsOf(model, val), val)).macro, ...meanOverFindings(loc) })
       trainedParams.set(j, { params: model.params.map((p) => Float32Array.from(p.data)), state })
@@ -222,7 +239,7 @@ export async function fineTune(
       stage = { model: makeModel(kept.params), result: { params: kept.params, bestEpoch: kept.state.best.epoch, bestValMacroAuroc: kept.state.best.auroc, history: kept.state.history }, state: kept.state }
     } else {
       // No box search, or its chosen run was trained before a resume: train (or resume) it as the final stage.
-      stage = await runStage(finalStage, train, val, null, selection ? { weight: selection.weight, targets: trainTargets } : undefined)
+      stage = await runStage(finalStage, train, val, null, selection ? { weight: selection.weight, targets: trainTargets } : undefined, stageDistill)
     }
     const { model: child, result: trained } = stage
     const compare = async (set: RowSet) => {
@@ -295,6 +312,7 @@ export async function fineTune(
       training: {
         cases: items.length, layers: request.layers, train: train.n, val: val.n, test: test.n, bestEpoch: trained.bestEpoch, options,
         ...(fixed ? { splitFile: request.splitFile } : {}),
+        ...(teacher && stageDistill ? { distillation: { file: teacher.file, weight: teacher.weight, trainImages: stageDistill.targets.filter(Boolean).length } } : {}),
         ...(selection ? { boxSupervision: { weight: selection.weight, candidates: boxWeights, boxedCases: localization!.boxedCases } } : {}),
       },
       ood,

@@ -4,6 +4,8 @@ import type { EpochReport } from '../../shared/jobs'
 import type { RowSet } from './rowSet'
 import type { BoxTarget } from './camLoss'
 import type { Trainable } from './trainables'
+import { mixBatch } from './mixup'
+import { addDistillation, smoothedBce } from './softTargets'
 
 export interface TrainOptions {
   loss: 'bce' | 'focal'
@@ -23,6 +25,10 @@ export interface TrainOptions {
   /** SMOTE tops each finding's training positives up to this fraction of its negatives (at most 4× the real ones) */
   smoteRatio: number
   seed: number
+  /** label smoothing ε (BCE only; absent or 0: none — left out of the defaults so older runs keep their configuration hash) */
+  labelSmoothing?: number
+  /** mixup α on the trained layers' cached inputs (BCE only; absent or 0: none), see mixup.ts */
+  mixup?: number
 }
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
@@ -122,9 +128,17 @@ export async function trainLoop(
     onCheckpoint?: (s: TrainerState) => void
     /** box supervision: λ and each training row's box targets (by position in `train`; null or absent: none) */
     boxes?: { weight: number; targets: Array<BoxTarget[] | null> }
+    /** distillation: β and each training row's teacher probabilities (by position in `train`; null or absent: none) */
+    distill?: { weight: number; targets: Array<Float32Array | null> }
   } = {},
 ) {
   const boxes = hooks.boxes && hooks.boxes.weight > 0 ? hooks.boxes : undefined
+  const distill = hooks.distill && hooks.distill.weight > 0 ? hooks.distill : undefined
+  const smoothing = options.labelSmoothing ?? 0
+  if (smoothing && options.loss !== 'bce') throw new Error('label smoothing goes with the BCE loss, not focal')
+  const mixup = options.mixup ?? 0
+  if (mixup && options.loss !== 'bce') throw new Error('mixup goes with the BCE loss, not focal')
+  if (mixup && distill) throw new Error('mixup and distillation together are not supported (the teacher has no probabilities for a blend of two images)')
   const C = train.classes
   const state = hooks.resume ?? { ...initialState(model, train.n, options.seed), lr: options.learningRate }
   if (hooks.resume) model.params.forEach((p, i) => p.data.set(state.params[i]))
@@ -150,13 +164,18 @@ export async function trainLoop(
       const labels = new Uint8Array(n * C)
       rows.forEach((r, i) => labels.set(train.labels.subarray(r * C, (r + 1) * C), i * C))
       const localization = boxes && { weight: boxes.weight, targets: rows.map((r) => boxes.targets[r] ?? null), onLoss: (l: number) => (lossSum += l) }
+      // Mixup draws its λ and partners before dropout's draws; without it the generator's sequence is as before.
+      const mixed = mixup ? mixBatch(train.gather(rows), n, train.D, labels, C, mixup, random) : null
       const grads = await model.backward(
-        train.gather(rows),
+        mixed ? mixed.x : train.gather(rows),
         n,
         { keep: 1 - options.dropout, random },
         (logits) => {
-          const { loss, grad } = lossGradient(logits, labels, n, C, posWeight, options)
+          // Without smoothing, mixup or distillation this is the loss path of every earlier run, unchanged.
+          const soft = mixed ? mixed.targets : smoothing ? labels : null
+          const { loss, grad } = soft ? smoothedBce(logits, soft, n, C, posWeight, smoothing) : lossGradient(logits, labels, n, C, posWeight, options)
           lossSum += loss
+          if (distill) lossSum += addDistillation(logits, grad, rows.map((r) => distill.targets[r] ?? null), n, C, distill.weight)
           return grad
         },
         localization,

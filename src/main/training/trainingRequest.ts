@@ -10,11 +10,14 @@ import type { TrainOptions } from './trainLoop'
 export function fineTuneRequestOf(request: TrainingRequest): FineTuneRequest {
   const chosen: Partial<TrainOptions> = {
     maxEpochs: request.epochs, patience: request.patience, loss: request.loss, balance: request.balance, learningRate: request.learningRate, seed: request.seed,
+    labelSmoothing: request.labelSmoothing || undefined,
+    mixup: request.mixup || undefined,
   }
   const options = Object.fromEntries(Object.entries(chosen).filter(([, v]) => v !== undefined)) as Partial<TrainOptions>
   return { model: request.model, version: request.version, layers: request.layers ?? 'head', folds: request.folds, options, fresh: request.fresh,
     ...(request.boxes ? { boxes: true, ...(request.boxWeights ? { boxWeights: request.boxWeights } : {}) } : {}),
     ...(request.splitFile ? { splitFile: request.splitFile } : {}),
     ...(request.registerIfWorse ? { registerIfWorse: true } : {}),
+    ...(request.distill ? { distill: { file: request.distill, weight: request.distillWeight ?? 1 } } : {}),
   }
 }
