@@ -169,7 +169,12 @@ describe.skipIf(!HAS_NIH)('background analysis in the core (worker thread, bundl
       const box = core.store.annotations.boxes(caseId)[0]
       expect(core.store.results.heatmap(caseId, target!.modelId, target!.modelVersion, box.finding, 'gradcam')).toBeDefined()
     }
-    expect(new Set(results.flatMap((r) => r.cases.map((c) => c.caseId))).size).toBe(sampleCount)
+    // The queue's counts come from the store, where the worker commits a batch before it reports it;
+    // the report reaches the windows within the coalescing interval (at most 4 a second), or at once
+    // when the worker says it is idle.
+    const published = () => new Set(results.flatMap((r) => r.cases.map((c) => c.caseId))).size
+    await until('every case to be published', () => published() === sampleCount)
+    expect(published()).toBe(sampleCount)
     // The worklist shows the default model's top three for every case now.
     const page = core.store.worklist.query({ limit: 100 }, { model: { id: target!.modelId, version: target!.modelVersion } })
     expect(page.rows.every((row) => row.topFindings.length === 3)).toBe(true)
