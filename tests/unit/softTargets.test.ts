@@ -10,6 +10,7 @@ import { blockTrainable } from '../../src/main/training/trainables'
 import { fineTuneRequestOf } from '../../src/main/training/trainingRequest'
 import { DEFAULT_TRAIN_OPTIONS, trainLoop } from '../../src/main/training/trainLoop'
 import { seededRandom } from '../../src/shared/random'
+import { NIH_FINDINGS } from '../../src/shared/findings'
 import { tempDir } from './helpers'
 
 /**
@@ -137,22 +138,7 @@ describe('the teacher file', () => {
 
   const shared = resolve(__dirname, '../../../shared/data/nih/reference/chexnet_dev_preds.csv')
   it.skipIf(!existsSync(shared))('reads the CheXNet reproduction predictions: 696 images, 14 findings', () => {
-    const all = [
-      'Atelectasis',
-      'Cardiomegaly',
-      'Effusion',
-      'Infiltration',
-      'Mass',
-      'Nodule',
-      'Pneumonia',
-      'Pneumothorax',
-      'Consolidation',
-      'Edema',
-      'Emphysema',
-      'Fibrosis',
-      'Pleural_Thickening',
-      'Hernia',
-    ]
+    const all = [...NIH_FINDINGS]
     const map = readTeacherFile(shared, all)
     expect(map.size).toBe(696)
     for (const q of map.values()) expect(q).toHaveLength(14)

@@ -2,6 +2,9 @@
  * A small RFC 4180 reader (quotes, doubled quotes, CRLF/LF). Errors carry the file name and line so
  * a user can find the bad row.
  */
+import { readFileSync } from 'node:fs'
+import { basename } from 'node:path'
+
 export class CsvError extends Error {
   constructor(file: string, line: number, problem: string) {
     super(`${file}, line ${line}: ${problem}`)
@@ -115,4 +118,22 @@ export function columnCountProblem(header: CsvRecord, record: CsvRecord): string
   if (n === named) return null
   if (n > named && n <= header.fields.length && record.fields.slice(named).every((f) => f.trim() === '')) return null
   return `row has ${n} column${n === 1 ? '' : 's'}, the header has ${named}${n > named ? ' (an unquoted comma in a field?)' : ''}; row refused`
+}
+
+/**
+ * Reads and parses a small CSV the user names (a split file, a teacher's predictions), refusing one that
+ * cannot be read or has no data row with `what` and the path in the message. `file` is its base name,
+ * the name later errors cite with a line.
+ */
+export function readCsvFile(path: string, what: string): { file: string; records: CsvRecord[] } {
+  const file = basename(path)
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new Error(`${what} ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
+  }
+  const records = parseCsv(text, file)
+  if (records.length < 2) throw new Error(`${what} ${file} has no rows`)
+  return { file, records }
 }

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs'
-import { basename } from 'node:path'
-import { columnIndex, parseCsv } from '../cases/csv'
+import { columnIndex, readCsvFile } from '../cases/csv'
 
 export type SplitPart = 'train' | 'val' | 'test'
 const PARTS: readonly string[] = ['train', 'val', 'test']
@@ -11,15 +9,7 @@ const PARTS: readonly string[] = ['train', 'val', 'test']
  * reported. A row naming another part, or an image twice, is refused with its line.
  */
 export function readSplitFile(path: string): Map<string, SplitPart> {
-  const file = basename(path)
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (error) {
-    throw new Error(`split file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
-  }
-  const records = parseCsv(text, file)
-  if (records.length < 2) throw new Error(`split file ${file} has no rows`)
+  const { file, records } = readCsvFile(path, 'split file')
   const col = columnIndex(records[0], file, ['image', 'split'])
   const out = new Map<string, SplitPart>()
   for (const r of records.slice(1)) {

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs'
-import { basename } from 'node:path'
-import { columnIndex, parseCsv } from '../cases/csv'
+import { columnIndex, readCsvFile } from '../cases/csv'
 
 /**
  * A teacher's probabilities for distillation (`--distill FILE`): a CSV with an image column (`Image
@@ -10,15 +8,7 @@ import { columnIndex, parseCsv } from '../cases/csv'
  * listed twice is refused with the file and line.
  */
 export function readTeacherFile(path: string, findings: readonly string[]): Map<string, Float32Array> {
-  const file = basename(path)
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (error) {
-    throw new Error(`distillation file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
-  }
-  const records = parseCsv(text, file)
-  if (records.length < 2) throw new Error(`distillation file ${file} has no rows`)
+  const { file, records } = readCsvFile(path, 'distillation file')
   const header = records[0].fields.map((f) => f.trim().toLowerCase())
   const imageColumn = header.includes('image index') ? 'Image Index' : 'image'
   const col = columnIndex(records[0], file, [imageColumn, ...findings.map((f) => `prob_${f}`)])
