@@ -92,7 +92,10 @@ export function privateKeyFromPem(pem: string, source: string, passphrase?: stri
     return key
   } catch (error) {
     if ((error as Error).message.startsWith(source)) throw error
-    if (passphrase !== undefined && /bad decrypt/.test((error as Error).message))
+    // PKCS#8 encryption has no integrity check: a wrong passphrase usually fails the CBC padding ("bad
+    // decrypt"), but about one time in 256 the padding happens to pass and the garbage then fails to parse
+    // as a key. Both mean the passphrase (or the file) is wrong, so an encrypted PEM gets the one message.
+    if (passphrase !== undefined && (/ENCRYPTED PRIVATE KEY/.test(pem) || /bad decrypt/.test((error as Error).message)))
       throw new Error(`${source}: the passphrase does not open this key`)
     throw new Error(`${source} is not a readable PEM private key (${(error as Error).message})`)
   }
