@@ -106,7 +106,15 @@ export interface TrainingRequest {
   distillWeight?: number
   /** mixup α on the trained layers' cached inputs (BCE only) */
   mixup?: number
+  /** with `boxes`: the localization term, `mass` (default), `fill` or `fill+mass` (src/main/training/boxLoss.ts) */
+  boxLoss?: BoxLoss
+  /** with `boxes`: do not train the labels-only (λ = 0) run; λ is then chosen against the parent's validation AUROC */
+  skipLabelsOnly?: boolean
 }
+
+/** Box supervision's localization terms (src/main/training/boxLoss.ts): the softmax mass inside the box, the per-cell fill loss, or both. */
+export const BOX_LOSSES = ['mass', 'fill', 'fill+mass'] as const
+export type BoxLoss = (typeof BOX_LOSSES)[number]
 
 export const trainingRequestSchema = z
   .object({
@@ -129,6 +137,8 @@ export const trainingRequestSchema = z
     distill: absolutePath.optional(),
     distillWeight: z.number().positive().max(100).optional(),
     mixup: z.number().min(0).max(4).optional(),
+    boxLoss: z.enum(BOX_LOSSES).optional(),
+    skipLabelsOnly: z.boolean().optional(),
   })
   .strict() satisfies z.ZodType<TrainingRequest>
 

@@ -2,19 +2,22 @@ import { resolve } from 'node:path'
 import { createInterface } from 'node:readline/promises'
 import { parseArgs } from 'node:util'
 import { TRAIN_LAYERS, type TrainLayers } from '../../shared/domain'
-import type { BoxLocalizationFigures, TrainingRequest, TrainResult } from '../../shared/jobs'
+import { BOX_LOSSES, type BoxLocalizationFigures, type TrainingRequest, type TrainResult } from '../../shared/jobs'
 import { fineTune } from '../training/fineTune'
 import { fineTuneRequestOf } from '../training/trainingRequest'
 import { UsageError, type CliContext } from './cliContext'
 
 export const TRAIN_USAGE = `cxr-lens train --model ID [--version V] [--layers head|head+last-block] [--folds 5] [--epochs N] [--patience N]
       [--loss bce|focal] [--balance weights|smote|none] [--lr X] [--seed N] [--fresh] [--json]
-      [--boxes [--box-weights 0.3,1,3]] [--split-file CSV] [--register-if-worse]
+      [--boxes [--box-weights 0.3,1,3] [--box-loss mass|fill|fill+mass] [--skip-labels-only]] [--split-file CSV] [--register-if-worse]
       [--label-smoothing E] [--distill CSV [--distill-weight W]] [--mixup ALPHA]
       (every epoch leaves a checkpoint in the data folder; the same command run again after a crash or a
       cancel resumes from it and ends with the same weights; --fresh discards it and starts over.
       --boxes: the cases' boxes supervise the class activation maps (needs --layers head+last-block), the
-      box weight chosen on validation boxes. A version scoring below its parent on validation is not
+      box weight chosen on validation boxes; --box-loss picks the localization term (mass: the softmax mass
+      inside the box, the default; fill: every cell, inside the box high, outside low; fill+mass: both);
+      --skip-labels-only does not train the λ = 0 run beside them (the parent's validation AUROC is the
+      rule's base then). A version scoring below its parent on validation is not
       registered (exit 4) unless --register-if-worse, or you answer yes on a terminal)`
 
 /** Exit code of a run that finished below its parent and was not registered. */
@@ -99,6 +102,8 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
       fresh: { type: 'boolean' },
       boxes: { type: 'boolean' },
       'box-weights': { type: 'string' },
+      'box-loss': { type: 'string' },
+      'skip-labels-only': { type: 'boolean' },
       'split-file': { type: 'string' },
       'register-if-worse': { type: 'boolean' },
       'label-smoothing': { type: 'string' },
@@ -135,12 +140,16 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
     distill: values.distill === undefined ? undefined : resolve(values.distill),
     distillWeight: numberIn('distill-weight', values['distill-weight'], Number.MIN_VALUE, 100),
     mixup: numberIn('mixup', values.mixup, 0, 4),
+    boxLoss: oneOf('box-loss', values['box-loss'], BOX_LOSSES),
+    skipLabelsOnly: values['skip-labels-only'],
   }
   if (request.distillWeight !== undefined && !request.distill) throw new UsageError('--distill-weight goes with --distill')
   if (request.labelSmoothing && request.loss === 'focal') throw new UsageError('--label-smoothing goes with the BCE loss, not --loss focal')
   if (request.mixup && request.loss === 'focal') throw new UsageError('--mixup goes with the BCE loss, not --loss focal')
   if (request.mixup && request.distill) throw new UsageError('--mixup and --distill together are not supported')
   if (request.boxWeights && !request.boxes) throw new UsageError('--box-weights goes with --boxes')
+  if (request.boxLoss && !request.boxes) throw new UsageError('--box-loss goes with --boxes')
+  if (request.skipLabelsOnly && !request.boxes) throw new UsageError('--skip-labels-only goes with --boxes')
   if (request.boxes && layers !== 'head+last-block')
     throw new UsageError('--boxes trains the class activation map, which the last block makes: add --layers head+last-block')
   const deps = { store: ctx.store, registry: ctx.registry, engine: ctx.engine(), dataDir: ctx.dataDir }

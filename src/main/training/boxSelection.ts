@@ -10,6 +10,8 @@ import type { BoxLocalizationFigures, BoxLocalizationMeans, TrainLocalization } 
 export const DEFAULT_BOX_WEIGHTS = [0.3, 1, 3]
 export const AUROC_SLACK = 0.005
 export const BOX_RULE = `highest validation mean IoU among the box weights whose validation macro AUROC is at least the labels-only (λ = 0) run's minus ${AUROC_SLACK}; ties to the smaller weight`
+/** The rule when the labels-only run is skipped (`--skip-labels-only`): the parent's validation AUROC is the base. */
+export const BOX_RULE_PARENT_BASE = `highest validation mean IoU among the box weights whose validation macro AUROC is at least the parent's minus ${AUROC_SLACK}; ties to the smaller weight (no labels-only run)`
 
 export interface BoxCandidate {
   weight: number
@@ -32,12 +34,16 @@ function means(rows: BoxLocalizationFigures[]): BoxLocalizationMeans {
   return { iouMean: mean(rows.map((r) => r.iouMean)), iobb25: mean(rows.map((r) => r.iobb25)), hitRate: mean(rows.map((r) => r.hitRate)) }
 }
 
-/** The rule above over candidates sorted by λ, the first being λ = 0. */
-export function boxSelection(candidates: BoxCandidate[]): { index: number; weight: number; eligible: boolean[] } {
-  const base = candidates.find((c) => c.weight === 0)?.valMacroAuroc ?? null
+/**
+ * The rule above over candidates sorted by λ, the first being λ = 0. Without a λ = 0 candidate (the
+ * labels-only run skipped) the base is `parentAuroc`, the parent's validation macro AUROC; when no
+ * weight is eligible then, the smallest is kept (and the run reports itself below its parent).
+ */
+export function boxSelection(candidates: BoxCandidate[], parentAuroc: number | null = null): { index: number; weight: number; eligible: boolean[] } {
+  const base = candidates.find((c) => c.weight === 0)?.valMacroAuroc ?? parentAuroc
   const eligible = candidates.map((c) => c.weight === 0 || base === null || (c.valMacroAuroc !== null && c.valMacroAuroc >= base - AUROC_SLACK))
   let index = candidates.findIndex((c) => c.weight === 0)
-  if (index < 0) index = 0
+  if (index < 0) index = Math.max(0, eligible.indexOf(true))
   candidates.forEach((c, i) => {
     if (!eligible[i]) return
     const best = candidates[index].valIouMean ?? -Infinity
@@ -54,12 +60,14 @@ export function localizationReport(input: {
   parent: Map<number, BoxLocalizationFigures>
   prior: Map<number, BoxLocalizationFigures>
   boxedCases: TrainLocalization['boxedCases']
+  /** the rule's wording (default: against the labels-only run) */
+  rule?: string
 }): TrainLocalization {
   const columns = [...input.child.keys()]
   const priors = columns.flatMap((c) => (input.prior.has(c) ? [input.prior.get(c)!] : []))
   return {
     weight: input.selection.weight,
-    rule: BOX_RULE,
+    rule: input.rule ?? BOX_RULE,
     candidates: input.candidates.map((c, i) => ({ ...c, eligible: input.selection.eligible[i] })),
     boxedCases: input.boxedCases,
     perFinding: columns.map((c) => ({ finding: input.findings[c], child: input.child.get(c)!, parent: input.parent.get(c)!, prior: input.prior.get(c) ?? null })),

@@ -6,7 +6,7 @@ import type { ModelRegistry } from '../registry/modelRegistry'
 import type { CaseStore } from '../store/caseStore'
 import { blockInputs } from './blockInputs'
 import { camLocalization, priorLocalization } from './boxLocalization'
-import { boxSelection, DEFAULT_BOX_WEIGHTS, localizationReport, meanOverFindings, type BoxCandidate } from './boxSelection'
+import { BOX_RULE_PARENT_BASE, boxSelection, DEFAULT_BOX_WEIGHTS, localizationReport, meanOverFindings, type BoxCandidate } from './boxSelection'
 import { boxTargets, caseBoxes } from './boxTargets'
 import type { BoxTarget } from './camLoss'
 import { checkpointPath, configHash, lockCheckpoint, readCheckpoint, removeCheckpoint, writeCheckpoint } from './checkpoint'
@@ -36,8 +36,10 @@ export interface FineTuneRequest {
   fresh?: boolean
   /** the cases' boxes supervise the class activation maps (CAM loss); needs head+last-block */
   boxes?: boolean
-  /** candidate λ for the CAM loss (0 is always added); the one kept is chosen on validation boxes */
+  /** candidate λ for the CAM loss (0 is added unless skipLabelsOnly); the one kept is chosen on validation boxes */
   boxWeights?: number[]
+  /** do not train the labels-only (λ = 0) run beside the box weights; the parent's validation AUROC is the rule's base instead */
+  skipLabelsOnly?: boolean
   /** a fixed train/val/test split by image name (columns image, split) instead of a drawn one */
   splitFile?: string
   /** register even when the new version scores below its parent on validation */
@@ -114,7 +116,9 @@ export async function fineTune(
   if (request.boxes && boxesOf.size === 0) throw new Error('Box supervision needs cases with boxes; none of the labelled cases has a box of a finding this model predicts')
   // Read before any extraction, so a bad file is refused at once.
   const teacher = request.distill ? teacherTargets(request.distill, manifest.findings, (id) => deps.store.cases.get(id)?.imageName ?? '') : null
-  const boxWeights = request.boxes ? [...new Set([0, ...(request.boxWeights ?? DEFAULT_BOX_WEIGHTS)])].sort((a, b) => a - b) : []
+  const skipLabelsOnly = Boolean(request.boxes && request.skipLabelsOnly)
+  const boxWeights = request.boxes ? [...new Set([...(skipLabelsOnly ? [] : [0]), ...(request.boxWeights ?? DEFAULT_BOX_WEIGHTS)])].sort((a, b) => a - b) : []
+  if (skipLabelsOnly && !boxWeights.some((w) => w > 0)) throw new Error('Skipping the labels-only run leaves no box weight above 0 to train')
   if (boxWeights.some((w) => !(w >= 0) || !Number.isFinite(w))) throw new Error(`box weights must be numbers ≥ 0, not ${boxWeights.join(', ')}`)
 
   hooks.onProgress?.(`extracting ${block ? `the last block's inputs` : 'features'} of ${items.length} cases`)
@@ -157,6 +161,7 @@ export async function fineTune(
     // only present when used, so runs without them keep the hash (and checkpoint) they had
     ...(fixed ? { split: items.map((i) => partOf.get(i.caseId)) } : {}),
     ...(teacher ? { distill: teacher.hashInput } : {}),
+    ...(skipLabelsOnly ? { skipLabelsOnly } : {}),
     ...(request.boxes ? { boxWeights, boxes: [...boxesOf].map(([id, b]) => [id, [...b].map(([c, rects]) => [c, rects.map((r: { x: number; y: number; w: number; h: number }) => [r.x, r.y, r.w, r.h])])]) } : {}),
   })
   const path = deps.dataDir ? checkpointPath(deps.dataDir, manifest.id, hash) : null
@@ -230,7 +235,9 @@ export async function fineTune(
       meta.candidates.push({ weight: boxWeights[j], valMacroAuroc: (await macroAurocOf(await logitsOf(model, val), val)).macro, ...meanOverFindings(loc) })
       trainedParams.set(j, { params: model.params.map((p) => Float32Array.from(p.data)), state })
     }
-    const selection = boxWeights.length ? boxSelection(meta.candidates) : null
+    // Without a labels-only run the parent's validation AUROC is the λ rule's base.
+    const parentValAuroc = skipLabelsOnly ? (await macroAurocOf(await logitsOf(parent, val), val)).macro : null
+    const selection = boxWeights.length ? boxSelection(meta.candidates, parentValAuroc) : null
     const kept = selection ? trainedParams.get(selection.index) : undefined
     let stage: Awaited<ReturnType<typeof runStage>>
     if (kept && kept.state) {
@@ -264,6 +271,7 @@ export async function fineTune(
           child: await camLocalization(child, val, valBoxes, grid),
           parent: await camLocalization(parent, val, valBoxes, grid),
           prior: priorLocalization(manifest.localizationPrior, manifest.findings, valItems.flatMap((i) => (boxesOf.has(i.caseId) ? [boxesOf.get(i.caseId)!] : []))),
+          ...(skipLabelsOnly ? { rule: BOX_RULE_PARENT_BASE } : {}),
           boxedCases: { train: trainItems.filter((i) => boxesOf.has(i.caseId)).length, val: valItems.filter((i) => boxesOf.has(i.caseId)).length, test: testItems.filter((i) => boxesOf.has(i.caseId)).length },
         })
       : null
@@ -313,7 +321,7 @@ export async function fineTune(
         cases: items.length, layers: request.layers, train: train.n, val: val.n, test: test.n, bestEpoch: trained.bestEpoch, options,
         ...(fixed ? { splitFile: request.splitFile } : {}),
         ...(teacher && stageDistill ? { distillation: { file: teacher.file, weight: teacher.weight, trainImages: stageDistill.targets.filter(Boolean).length } } : {}),
-        ...(selection ? { boxSupervision: { weight: selection.weight, candidates: boxWeights, boxedCases: localization!.boxedCases } } : {}),
+        ...(selection ? { boxSupervision: { weight: selection.weight, candidates: boxWeights, ...(options.boxLoss ? { loss: options.boxLoss } : {}), boxedCases: localization!.boxedCases } } : {}),
       },
       ood,
     })

@@ -3,6 +3,7 @@ import { seededRandom } from '../../shared/random'
 import type { EpochReport } from '../../shared/jobs'
 import type { RowSet } from './rowSet'
 import type { BoxTarget } from './camLoss'
+import type { BoxLoss } from './boxLoss'
 import type { Trainable } from './trainables'
 import { mixBatch } from './mixup'
 import { addDistillation, smoothedBce } from './softTargets'
@@ -29,6 +30,8 @@ export interface TrainOptions {
   labelSmoothing?: number
   /** mixup α on the trained layers' cached inputs (BCE only; absent or 0: none), see mixup.ts */
   mixup?: number
+  /** box supervision's localization term (absent: `mass`; left out of the defaults so older runs keep their configuration hash), see boxLoss.ts */
+  boxLoss?: BoxLoss
 }
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
@@ -163,7 +166,12 @@ export async function trainLoop(
       const n = rows.length
       const labels = new Uint8Array(n * C)
       rows.forEach((r, i) => labels.set(train.labels.subarray(r * C, (r + 1) * C), i * C))
-      const localization = boxes && { weight: boxes.weight, targets: rows.map((r) => boxes.targets[r] ?? null), onLoss: (l: number) => (lossSum += l) }
+      const localization = boxes && {
+        weight: boxes.weight,
+        targets: rows.map((r) => boxes.targets[r] ?? null),
+        onLoss: (l: number) => (lossSum += l),
+        loss: options.boxLoss,
+      }
       // Mixup draws its λ and partners before dropout's draws; without it the generator's sequence is as before.
       const mixed = mixup ? mixBatch(train.gather(rows), n, train.D, labels, C, mixup, random) : null
       const grads = await model.backward(

@@ -1,6 +1,7 @@
 import { trainingProducts, type Products } from '../model/matmulKernel'
 import type { LastBlock } from '../model/lastBlock'
-import { boxLossColumn, type BoxTarget } from './camLoss'
+import type { BoxTarget } from './camLoss'
+import { boxLossColumnOf, type BoxLoss } from './boxLoss'
 
 /**
  * What fine-tuning can train, as forward and backward passes whose matrix products run on ONNX
@@ -29,6 +30,8 @@ export interface Localization {
   weight: number
   targets: Array<BoxTarget[] | null>
   onLoss?: (loss: number) => void
+  /** the localization term (absent: `mass`, the CAM loss of every earlier run) */
+  loss?: BoxLoss
 }
 
 export interface Trainable {
@@ -160,11 +163,12 @@ export function blockTrainable(
     const cam = await camsOf(a, rows.length)
     const dCam = new Float32Array(cam.length)
     const scale = localization.weight / n
+    const lossColumn = boxLossColumnOf(localization.loss)
     let loss = 0
     rows.forEach((i, r) => {
       const camRow = cam.subarray(r * cells * C, (r + 1) * cells * C)
       const gradRow = dCam.subarray(r * cells * C, (r + 1) * cells * C)
-      for (const target of localization.targets[i]!) loss += boxLossColumn(camRow, gradRow, cells, C, target, scale)
+      for (const target of localization.targets[i]!) loss += lossColumn(camRow, gradRow, cells, C, target, scale)
     })
     localization.onLoss?.(localization.weight * loss)
     const dA = await gemm({ data: dCam, rows: rows.length * cells, cols: C }, { data: head.weight, rows: C, cols: K })

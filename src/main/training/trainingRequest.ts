@@ -12,10 +12,14 @@ export function fineTuneRequestOf(request: TrainingRequest): FineTuneRequest {
     maxEpochs: request.epochs, patience: request.patience, loss: request.loss, balance: request.balance, learningRate: request.learningRate, seed: request.seed,
     labelSmoothing: request.labelSmoothing || undefined,
     mixup: request.mixup || undefined,
+    // `mass` is the default: left out, so a run without --box-loss keeps its configuration hash
+    boxLoss: request.boxLoss && request.boxLoss !== 'mass' ? request.boxLoss : undefined,
   }
   const options = Object.fromEntries(Object.entries(chosen).filter(([, v]) => v !== undefined)) as Partial<TrainOptions>
   return { model: request.model, version: request.version, layers: request.layers ?? 'head', folds: request.folds, options, fresh: request.fresh,
-    ...(request.boxes ? { boxes: true, ...(request.boxWeights ? { boxWeights: request.boxWeights } : {}) } : {}),
+    ...(request.boxes
+      ? { boxes: true, ...(request.boxWeights ? { boxWeights: request.boxWeights } : {}), ...(request.skipLabelsOnly ? { skipLabelsOnly: true } : {}) }
+      : {}),
     ...(request.splitFile ? { splitFile: request.splitFile } : {}),
     ...(request.registerIfWorse ? { registerIfWorse: true } : {}),
     ...(request.distill ? { distill: { file: request.distill, weight: request.distillWeight ?? 1 } } : {}),

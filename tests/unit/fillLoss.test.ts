@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest'
+import { boxLossColumnOf } from '../../src/main/training/boxLoss'
+import { AUROC_SLACK, boxSelection } from '../../src/main/training/boxSelection'
+import { boxLossColumn } from '../../src/main/training/camLoss'
+import { FILL_TEMPERATURE, fillLossColumn } from '../../src/main/training/fillLoss'
+import { blockTrainable } from '../../src/main/training/trainables'
+import { seededRandom } from '../../src/shared/random'
+
+/**
+ * The fill loss (fillLoss.ts): its value against a float64 reference written from its definition,
+ * its gradient against central differences of that reference, the properties it exists for (a map
+ * covering the box beats a blob inside it, which the mass loss cannot tell apart; the head's bias and
+ * the map's scale do not matter), and its use by the trainable through `Localization.loss`.
+ */
+const random = seededRandom(5)
+const uniform = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * random())
+
+/** The definition, in float64: balanced BCE of σ(τ·z) against the mask, z the map standardized over the cells. */
+function reference(map: Float64Array, mask: Uint8Array, tau = FILL_TEMPERATURE): number {
+  const N = map.length
+  const inside = mask.reduce((a, b) => a + b, 0)
+  const mean = map.reduce((a, b) => a + b, 0) / N
+  const sd = Math.sqrt(map.reduce((a, v) => a + (v - mean) ** 2, 0) / N + 1e-6)
+  let loss = 0
+  map.forEach((v, s) => {
+    const p = 1 / (1 + Math.exp(-tau * ((v - mean) / sd)))
+    loss += mask[s] ? -Math.log(p) / (2 * inside) : -Math.log(1 - p) / (2 * (N - inside))
+  })
+  return loss
+}
+
+const column = (cam: Float32Array, cells: number, C: number, c: number) => Float64Array.from({ length: cells }, (_, s) => cam[s * C + c])
+
+describe('fill loss', () => {
+  const cells = 16
+  const C = 3
+  const mask = Uint8Array.from({ length: cells }, (_, s) => (s % 4 >= 1 && s % 4 <= 2 && s >= 4 && s < 12 ? 1 : 0)) // a 2×2 box in a 4×4 map
+
+  it('matches its definition, and its gradient matches central differences; other columns are untouched', () => {
+    const cam = uniform(cells * C, -2, 3)
+    const grad = new Float32Array(cells * C)
+    const scale = 0.8
+    const loss = fillLossColumn(cam, grad, cells, C, { finding: 1, mask }, scale)
+    const map = column(cam, cells, C, 1)
+    expect(loss).toBeCloseTo(reference(map, mask), 5)
+    const h = 1e-4
+    for (let s = 0; s < cells; s++) {
+      const up = Float64Array.from(map)
+      const down = Float64Array.from(map)
+      up[s] += h
+      down[s] -= h
+      expect(grad[s * C + 1], `cell ${s}`).toBeCloseTo((scale * (reference(up, mask) - reference(down, mask))) / (2 * h), 4)
+      expect(grad[s * C], `column 0, cell ${s}`).toBe(0)
+      expect(grad[s * C + 2], `column 2, cell ${s}`).toBe(0)
+    }
+    // The gradient sums to zero over the cells: to first order the pooled logit (mean CAM + bias) is left to the label loss.
+    expect(Math.abs(Array.from({ length: cells }, (_, s) => grad[s * C + 1]).reduce((a, b) => a + b, 0))).toBeLessThan(1e-6)
+  })
+
+  it('prefers a map that fills the box to a blob inside it, which the mass loss scores alike; blind to bias and scale', () => {
+    const filled = new Float32Array(cells).map((_, s) => (mask[s] ? 5 : 0))
+    const blob = new Float32Array(cells).map((_, s) => (s === 5 ? 20 : 0)) // one cell of the box
+    const lossOf = (f: typeof fillLossColumn, map: Float32Array) => f(map, new Float32Array(cells), cells, 1, { finding: 0, mask }, 1)
+    expect(lossOf(fillLossColumn, filled)).toBeLessThan(lossOf(fillLossColumn, blob) - 0.1)
+    // Both put (almost) all the softmax mass inside the box.
+    expect(lossOf(boxLossColumn, blob)).toBeLessThan(1e-6)
+    expect(lossOf(boxLossColumn, filled)).toBeLessThan(0.05)
+    const map = uniform(cells, -1, 1)
+    const moved = map.map((v) => 3 * v + 7)
+    expect(lossOf(fillLossColumn, moved)).toBeCloseTo(lossOf(fillLossColumn, map), 4)
+  })
+
+  it('a mask covering no cell or every cell supervises nothing', () => {
+    for (const m of [new Uint8Array(cells), new Uint8Array(cells).fill(1)]) {
+      const grad = new Float32Array(cells)
+      expect(fillLossColumn(uniform(cells, -1, 1), grad, cells, 1, { finding: 0, mask: m }, 1)).toBe(0)
+      expect(grad.every((v) => v === 0)).toBe(true)
+    }
+  })
+
+  it('a flat map gets a finite loss and gradient', () => {
+    const grad = new Float32Array(cells)
+    const loss = fillLossColumn(new Float32Array(cells).fill(2), grad, cells, 1, { finding: 0, mask }, 1)
+    expect(loss).toBeCloseTo(Math.log(2), 6)
+    expect(grad.every(Number.isFinite)).toBe(true)
+  })
+
+  it('the box-loss kinds: mass is the CAM loss, fill+mass the sum of both; anything else is refused by name', () => {
+    const cam = uniform(cells * C, -2, 2)
+    const target = { finding: 2, mask }
+    const run = (f: ReturnType<typeof boxLossColumnOf>) => {
+      const grad = new Float32Array(cells * C)
+      return { loss: f(cam, grad, cells, C, target, 0.5), grad }
+    }
+    const mass = run(boxLossColumnOf('mass'))
+    const fill = run(boxLossColumnOf('fill'))
+    const both = run(boxLossColumnOf('fill+mass'))
+    expect(boxLossColumnOf()).toBe(boxLossColumn)
+    expect(mass).toEqual(run(boxLossColumn))
+    expect(fill.loss).not.toBeCloseTo(mass.loss, 2)
+    expect(both.loss).toBeCloseTo(mass.loss + fill.loss, 5)
+    both.grad.forEach((v, i) => expect(v).toBeCloseTo(mass.grad[i] + fill.grad[i], 6))
+    expect(() => boxLossColumnOf('inside' as never)).toThrow(/mass, fill, fill\+mass, not "inside"/)
+  })
+
+  it('the trainable applies the chosen term: its reported box loss is λ × the fill loss of the rows with boxes', async () => {
+    const n = 2,
+      K = 4,
+      Cin = 3
+    const block = { weight: uniform(K * Cin, -1, 2), bias: uniform(K, -0.5, 0.5), activation: 'relu6' as const, inChannels: Cin }
+    const head = { weight: uniform(C * K, -1, 1), bias: uniform(C, -1, 1) }
+    const model = blockTrainable(block, head, cells, 0.1)
+    const x = uniform(n * cells * Cin, 0, 3)
+    const targets = [[{ finding: 1, mask }], null]
+    const zeros = () => new Float32Array(n * C)
+    let fillReported = 0
+    let massReported = 0
+    const viaFill = await model.backward(x, n, { keep: 1, random }, zeros, {
+      weight: 2,
+      targets,
+      loss: 'fill',
+      onLoss: (l) => (fillReported = l),
+    })
+    const viaMass = await model.backward(x, n, { keep: 1, random }, zeros, { weight: 2, targets, onLoss: (l) => (massReported = l) })
+    const cams = await model.cams!(x, n)
+    const first = cams.subarray(0, cells * C)
+    expect(fillReported).toBeCloseTo(2 * fillLossColumn(first, new Float32Array(cells * C), cells, C, targets[0][0], 1), 5)
+    expect(massReported).toBeCloseTo(2 * boxLossColumn(first, new Float32Array(cells * C), cells, C, targets[0][0], 1), 5)
+    expect(Math.max(...Array.from(viaFill[0], (v, i) => Math.abs(v - viaMass[0][i])))).toBeGreaterThan(1e-4)
+  })
+})
+
+describe('choosing λ without a labels-only run', () => {
+  const c = (weight: number, valMacroAuroc: number, valIouMean: number) => ({ weight, valMacroAuroc, valIouMean, valIobb25: null })
+
+  it("the parent's validation AUROC is the base; with none eligible the smallest weight is kept", () => {
+    expect(boxSelection([c(3, 0.766, 0.16), c(10, 0.762, 0.2), c(30, 0.75, 0.3)], 0.766)).toEqual({
+      index: 1,
+      weight: 10,
+      eligible: [true, true, false],
+    })
+    expect(boxSelection([c(3, 0.7, 0.16), c(10, 0.69, 0.2)], 0.766)).toEqual({ index: 0, weight: 3, eligible: [false, false] })
+    // With a λ = 0 run the parent's AUROC is not used.
+    expect(boxSelection([c(0, 0.8, 0.1), c(3, 0.8 - AUROC_SLACK / 2, 0.2)], 0.9).weight).toBe(3)
+  })
+})
