@@ -4,6 +4,8 @@ import { AUROC_SLACK, boxSelection } from '../../src/main/training/boxSelection'
 import { boxLossColumn } from '../../src/main/training/camLoss'
 import { FILL_TEMPERATURE, fillLossColumn } from '../../src/main/training/fillLoss'
 import { blockTrainable } from '../../src/main/training/trainables'
+import { fineTuneRequestOf } from '../../src/main/training/trainingRequest'
+import { trainingRequestSchema } from '../../src/shared/jobs'
 import { seededRandom } from '../../src/shared/random'
 
 /**
@@ -111,7 +113,8 @@ describe('fill loss', () => {
     const head = { weight: uniform(C * K, -1, 1), bias: uniform(C, -1, 1) }
     const model = blockTrainable(block, head, cells, 0.1)
     const x = uniform(n * cells * Cin, 0, 3)
-    const targets = [[{ finding: 1, mask }], null]
+    const boxed = { finding: 1, mask }
+    const targets = [[boxed], null]
     const zeros = () => new Float32Array(n * C)
     let fillReported = 0
     let massReported = 0
@@ -124,8 +127,8 @@ describe('fill loss', () => {
     const viaMass = await model.backward(x, n, { keep: 1, random }, zeros, { weight: 2, targets, onLoss: (l) => (massReported = l) })
     const cams = await model.cams!(x, n)
     const first = cams.subarray(0, cells * C)
-    expect(fillReported).toBeCloseTo(2 * fillLossColumn(first, new Float32Array(cells * C), cells, C, targets[0][0], 1), 5)
-    expect(massReported).toBeCloseTo(2 * boxLossColumn(first, new Float32Array(cells * C), cells, C, targets[0][0], 1), 5)
+    expect(fillReported).toBeCloseTo(2 * fillLossColumn(first, new Float32Array(cells * C), cells, C, boxed, 1), 5)
+    expect(massReported).toBeCloseTo(2 * boxLossColumn(first, new Float32Array(cells * C), cells, C, boxed, 1), 5)
     expect(Math.max(...Array.from(viaFill[0], (v, i) => Math.abs(v - viaMass[0][i])))).toBeGreaterThan(1e-4)
   })
 })
@@ -142,5 +145,25 @@ describe('choosing λ without a labels-only run', () => {
     expect(boxSelection([c(3, 0.7, 0.16), c(10, 0.69, 0.2)], 0.766)).toEqual({ index: 0, weight: 3, eligible: [false, false] })
     // With a λ = 0 run the parent's AUROC is not used.
     expect(boxSelection([c(0, 0.8, 0.1), c(3, 0.8 - AUROC_SLACK / 2, 0.2)], 0.9).weight).toBe(3)
+  })
+})
+
+describe('the request: --box-loss and --skip-labels-only', () => {
+  it('mass is the default and leaves the options (and so the checkpoint hash) as before; fill and skipping reach fineTune', () => {
+    const plain = fineTuneRequestOf({ layers: 'head+last-block', boxes: true, boxWeights: [3] })
+    expect(fineTuneRequestOf({ layers: 'head+last-block', boxes: true, boxWeights: [3], boxLoss: 'mass' })).toEqual(plain)
+    expect(plain.options).not.toHaveProperty('boxLoss')
+    expect(plain).not.toHaveProperty('skipLabelsOnly')
+    const fill = fineTuneRequestOf({ layers: 'head+last-block', boxes: true, boxWeights: [3], boxLoss: 'fill', skipLabelsOnly: true })
+    expect(fill.options).toEqual({ boxLoss: 'fill' })
+    expect(fill.skipLabelsOnly).toBe(true)
+    // Without boxes there is nothing to skip.
+    expect(fineTuneRequestOf({ layers: 'head', skipLabelsOnly: true })).not.toHaveProperty('skipLabelsOnly')
+  })
+
+  it('the job map refuses an unknown box loss', () => {
+    expect(trainingRequestSchema.safeParse({ boxes: true, boxLoss: 'fill+mass' }).success).toBe(true)
+    expect(trainingRequestSchema.safeParse({ boxes: true, boxLoss: 'inside' }).success).toBe(false)
+    expect(trainingRequestSchema.safeParse({ boxes: true, skipLabelsOnly: 'yes' }).success).toBe(false)
   })
 })

@@ -304,7 +304,14 @@ export async function fineTune(
     const param = (name: string) => child.params.find((p) => p.name === name)!.data
     // Unbalanced rows: SMOTE points are not cases, so they must not shape the in-distribution statistics.
     const ood = await childOodStats(child, setOf(trainItems), val, pkg.ood)
-    const created = registerChild(deps.registry, pkg.modelPath, manifest, meta.version, {
+    // The name was drawn when the run started; two runs started in the same second draw the same one, and
+    // the first to finish takes it. A version of that name with this very file is this run's own (a crash
+    // after registering, resumed): registering it again is a no-op. Any other file gets a fresh name.
+    const versionOf = (sha256: string) => {
+      const mine = deps.store.models.list().filter((m) => m.id === manifest.id)
+      return mine.some((m) => m.version === meta.version && m.sha256 !== sha256) ? newVersionName(manifest.version, mine.map((m) => m.version)) : meta.version
+    }
+    const created = registerChild(deps.registry, pkg.modelPath, manifest, versionOf, {
       head: { weight: param('head.weight'), bias: param('head.bias') },
       block: block ? { def: block, weight: param('block.weight'), bias: param('block.bias') } : undefined,
     }, {
@@ -327,7 +334,7 @@ export async function fineTune(
     })
     // Only once the version is registered: a crash before this resumes and registers the same version.
     if (path) removeCheckpoint(path)
-    return { ...summary, child: created, registered: true, tTest }
+    return { ...summary, version: created.version, child: created, registered: true, tTest }
   } finally {
     release()
   }

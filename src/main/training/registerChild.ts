@@ -23,7 +23,8 @@ export function registerChild(
   registry: ModelRegistry,
   parentPath: string,
   parent: ModelManifest,
-  version: string,
+  /** the version, or how to name it once the file's SHA-256 is known (fineTune: another run may have taken the name meanwhile) */
+  versionOf: string | ((sha256: string) => string),
   weights: ChildWeights,
   extra: { thresholds: Record<string, number>; metrics: Record<string, unknown>; training: Record<string, unknown>; ood?: OodStats },
 ) {
@@ -42,8 +43,10 @@ export function registerChild(
   // The parent's statistics describe the parent: the child gets its own file or none.
   const oodBytes = extra.ood ? serializeOodStats(extra.ood) : null
   const { ood: _parentOod, ...inherited } = parent
+  const sha256 = sha256Of(patched)
+  const version = typeof versionOf === 'string' ? versionOf : versionOf(sha256)
   const manifest: ModelManifest = {
-    ...inherited, version, sha256: sha256Of(patched), thresholds: extra.thresholds,
+    ...inherited, version, sha256, thresholds: extra.thresholds,
     ...(oodBytes ? { ood: { file: OOD_FILE, sha256: sha256Of(oodBytes) } } : {}),
     ...(block ? { lastBlock: { input: block.def.input, weight: block.def.weight, ...(block.def.bias ? { bias: block.def.bias } : {}), activation: block.def.activation } } : {}),
     provenance: { ...parent.provenance, parent: { id: parent.id, version: parent.version, sha256: parent.sha256 }, createdBy: `cxr-lens train (${what})`, training: extra.training },
