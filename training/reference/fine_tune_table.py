@@ -2,7 +2,11 @@
 each `cxr-lens train --boxes --json` result, plus the kept version's full validation figures beside the
 parent's, and the run's wall and CPU time from the `/usr/bin/time -v` log next to it.
 
-    python3 training/reference/fine_tune_table.py NAME=RESULT.json[:TIME.log[:WHAT]] ... > table.md
+    python3 training/reference/fine_tune_table.py [--iobb-rule] NAME=RESULT.json[:TIME.log[:WHAT]] ... > table.md
+
+--iobb-rule: the 3.2 ship rule (runs/model3.2/RULES.md), which also asks for validation T(IoBB >= 0.25)
+above the parent's; a third table gives each kept version's validation IoU per finding beside the
+parent's and the fixed prior box's.
 """
 import json
 import re
@@ -38,7 +42,10 @@ def box8(rows, key):
 print("| run | what it changed | λ | val macro AUROC (14) | val mean IoU | val T(IoBB≥0.25) | kept |")
 print("| --- | --- | --- | --- | --- | --- | --- |")
 kept_rows = []
-for arg in sys.argv[1:]:
+args = sys.argv[1:]
+iobb_rule = "--iobb-rule" in args
+args = [a for a in args if a != "--iobb-rule"]
+for arg in args:
     name, _, rest = arg.partition("=")
     result_path, time_path, what = (rest.split(":", 2) + ["", ""])[:3]
     text = open(result_path).read()
@@ -65,4 +72,16 @@ for name, result, loc, (wall, cpu) in kept_rows:
     # RULES.md: val IoU above the parent's and val macro AUROC (14) at least the parent's − 0.005
     p = loc["mean"]["parent"]
     passes = c["iouMean"] > p["iouMean"] and result["valMacroAuroc"]["child"] >= result["valMacroAuroc"]["parent"] - 0.005
+    if iobb_rule:
+        passes = passes and c["iobb25"] > p["iobb25"]
     print(f"| {name} | {result['version']} | {f(result['valMacroAuroc']['child'])} | {f(box8(result['perFinding'], 'childAuroc'))} | {f(c['iouMean'])} | {f(c['iobb25'])} | {f(c['hitRate'])} | {best} | {wall} | {cpu} | {'passes' if passes else 'fails'} |")
+
+if iobb_rule and kept_rows:
+    print()
+    first = kept_rows[0][2]
+    print("| finding | val boxes | parent IoU | prior box IoU | " + " | ".join(name for name, *_ in kept_rows) + " |")
+    print("| --- | --- | --- | --- | " + " | ".join("---" for _ in kept_rows) + " |")
+    for i, row in enumerate(first["perFinding"]):
+        cells = [f(loc["perFinding"][i]["child"]["iouMean"]) for _, _, loc, _ in kept_rows]
+        prior = row["prior"]["iouMean"] if row["prior"] else None
+        print(f"| {row['finding']} | {row['child']['boxes']} | {f(row['parent']['iouMean'])} | {f(prior)} | " + " | ".join(cells) + " |")
