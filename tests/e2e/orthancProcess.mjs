@@ -50,17 +50,39 @@ export function orthancConfig({ dir, httpPort, user, password }) {
 /** @param {string} user @param {string} password */
 const basic = (user, password) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
 
+/** Orthanc's words when its HTTP port is taken (main.cpp: "…privileged or already in use (port = N)"). */
+const PORT_TAKEN = /port of the HTTP server is privileged or already in use/
+
+/** Times a start is tried with another port when the one picked was taken meanwhile. */
+const PORT_TRIES = 3
+
 /**
- * Starts Orthanc and resolves once `/system` answers.
+ * Starts Orthanc and resolves once `/system` answers. freePort() releases its port before Orthanc
+ * binds it, and any process may take it in between (another test file's server or Orthanc, running
+ * in parallel): Orthanc then exits saying so, and the start is tried again with a new port.
+ * `pickPort` is for the test of that retry.
+ * @param {{ user?: string, password?: string, pickPort?: () => Promise<number> }} [options]
  * @returns {Promise<{ url: string, dicomWebUrl: string, user: string, password: string, dir: string,
  *   stop: () => Promise<void>, upload: (bytes: Uint8Array) => Promise<{ ID: string, Status: string }>,
- *   rest: (path: string, init?: RequestInit) => Promise<Response> }>}
+ *   rest: (path: string, init?: RequestInit) => Promise<Response>, portTries: number }>}
  */
-export async function startOrthanc({ user = 'cxr', password = 'orthanc-test-Secret-7' } = {}) {
+export async function startOrthanc({ user = 'cxr', password = 'orthanc-test-Secret-7', pickPort = freePort } = {}) {
+  for (let tries = 1; ; tries++) {
+    const started = await startOnce(user, password, await pickPort())
+    if (started.portTaken && tries < PORT_TRIES) continue
+    if (started.portTaken) throw new Error(`Orthanc found its HTTP port taken ${tries} times:\n${started.log}`)
+    return { ...started.running, portTries: tries }
+  }
+}
+
+/**
+ * One start on `httpPort`: the running Orthanc, or `portTaken` (it exited because the port was in use).
+ * @param {string} user @param {string} password @param {number} httpPort
+ */
+async function startOnce(user, password, httpPort) {
   const dir = mkdtempSync(join(tmpdir(), 'cxr-orthanc-'))
   mkdirSync(join(dir, 'storage'))
   mkdirSync(join(dir, 'index'))
-  const httpPort = await freePort()
   const configFile = join(dir, 'orthanc.json')
   writeFileSync(configFile, JSON.stringify(orthancConfig({ dir, httpPort, user, password }), null, 2))
   // detached: its own process group, so stop() reaches any child it might start.
@@ -71,7 +93,11 @@ export async function startOrthanc({ user = 'cxr', password = 'orthanc-test-Secr
   child.stderr.on('data', keep)
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
   let gone = false
-  void exited.then(() => (gone = true))
+  const exit = new AbortController()
+  void exited.then(() => {
+    gone = true
+    exit.abort()
+  })
   const url = `http://127.0.0.1:${httpPort}`
   const auth = basic(user, password)
   const rest = (path, init = {}) => fetch(`${url}${path}`, { ...init, headers: { Authorization: auth, ...init.headers } })
@@ -100,10 +126,14 @@ export async function startOrthanc({ user = 'cxr', password = 'orthanc-test-Secr
   for (;;) {
     if (gone) {
       await stop()
+      // Its output may still be arriving when the exit is seen: wait for the pipes to close.
+      await new Promise((resolve) => (child.stdout.closed && child.stderr.closed ? resolve() : child.once('close', resolve)))
+      if (PORT_TAKEN.test(log)) return { portTaken: true, log }
       throw new Error(`Orthanc exited before answering (${ORTHANC_BINARY} ${configFile}):\n${log}`)
     }
     try {
-      const response = await rest('/system')
+      // Bounded: whatever else holds the port may accept and never answer; Orthanc's exit ends it too.
+      const response = await rest('/system', { signal: AbortSignal.any([exit.signal, AbortSignal.timeout(2000)]) })
       if (response.ok) break
       await response.body?.cancel()
     } catch {
@@ -123,5 +153,5 @@ export async function startOrthanc({ user = 'cxr', password = 'orthanc-test-Secr
     return JSON.parse(text)
   }
 
-  return { url, dicomWebUrl: `${url}/dicom-web`, user, password, dir, stop, upload, rest }
+  return { portTaken: false, log, running: { url, dicomWebUrl: `${url}/dicom-web`, user, password, dir, stop, upload, rest } }
 }

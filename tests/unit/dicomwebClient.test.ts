@@ -169,8 +169,10 @@ describe('DicomwebClient against bad DICOMweb', () => {
       )
     }
     const seen: string[] = []
-    const result = await client({ timeoutMs: 150 }).retrieveStudy(STUDY, async (bytes) => {
-      await new Promise((resolve) => setTimeout(resolve, 400))
+    // The limit also covers connecting and the answer's headers: 600 ms, not less, so that a loaded
+    // machine's slow first answer is not taken for a silent PACS; the consumer is slower than it.
+    const result = await client({ timeoutMs: 600 }).retrieveStudy(STUDY, async (bytes) => {
+      await new Promise((resolve) => setTimeout(resolve, 800))
       seen.push(Buffer.from(bytes).toString())
     })
     expect(result).toEqual({ parts: 2 })
