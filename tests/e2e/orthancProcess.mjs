@@ -93,11 +93,7 @@ async function startOnce(user, password, httpPort) {
   child.stderr.on('data', keep)
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
   let gone = false
-  const exit = new AbortController()
-  void exited.then(() => {
-    gone = true
-    exit.abort()
-  })
+  void exited.then(() => (gone = true))
   const url = `http://127.0.0.1:${httpPort}`
   const auth = basic(user, password)
   const rest = (path, init = {}) => fetch(`${url}${path}`, { ...init, headers: { Authorization: auth, ...init.headers } })
@@ -131,13 +127,22 @@ async function startOnce(user, password, httpPort) {
       if (PORT_TAKEN.test(log)) return { portTaken: true, log }
       throw new Error(`Orthanc exited before answering (${ORTHANC_BINARY} ${configFile}):\n${log}`)
     }
-    try {
-      // Bounded: whatever else holds the port may accept and never answer; Orthanc's exit ends it too.
-      const response = await rest('/system', { signal: AbortSignal.any([exit.signal, AbortSignal.timeout(2000)]) })
-      if (response.ok) break
-      await response.body?.cancel()
-    } catch {
-      // not listening yet
+    // Bounded by a race, not by an abort signal (fetch can lose one: src/main/pacs/dicomwebTransport.ts):
+    // whatever else holds the port may accept and never answer, and Orthanc's exit ends the wait too.
+    const controller = new AbortController()
+    let timer
+    const giveUp = new Promise((resolve) => {
+      timer = setTimeout(resolve, 2000)
+      void exited.then(resolve)
+    }).then(() => null)
+    const asked = rest('/system', { signal: controller.signal }).catch(() => null) // null: not listening yet
+    const response = await Promise.race([asked, giveUp])
+    clearTimeout(timer)
+    if (response?.ok) break
+    if (response) await response.body?.cancel()
+    else {
+      controller.abort()
+      void asked.then((late) => late?.body?.cancel().catch(() => undefined))
     }
     if (Date.now() > deadline) {
       await stop()
