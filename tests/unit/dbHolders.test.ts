@@ -127,7 +127,7 @@ describe('the registry of processes holding a database', () => {
     const dataDir = folder()
     // Another process takes the restore lock and lets go only once it has seen this opener step
     // aside (its holder file made and removed again), so the wait is proven by events, not by a
-    // clock: a lock held for a fixed time raced this process's own start-up on a loaded machine.
+    // clock: a lock held for a fixed 800 ms could be gone before a slowed-down test got to wait for it.
     const marker = join(dir.path, `stepped-aside-${n}`)
     const restorer = await otherProcess(`${takeLock(dataDir)}; ${releaseWhenSteppedAside(dataDir, marker)}`)
     const release = registerHolder(dataDir, 'web', 'browser mode')

@@ -185,7 +185,7 @@ describe('sessions over the dispatcher', () => {
     }
     // Each refusal is followed at once by the right secret: within the backoff that is refused too,
     // with a message that says to wait, for a known and an unknown id alike. The clock stands still
-    // meanwhile: "at once" on a loaded machine was sometimes more than the 250 ms backoff.
+    // meanwhile: "at once" on a loaded machine can take longer than the 250 ms backoff.
     vi.useFakeTimers({ toFake: ['Date'] })
     let wrong: Awaited<ReturnType<Dispatch>>
     let unknown: Awaited<ReturnType<Dispatch>>

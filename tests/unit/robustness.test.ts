@@ -145,7 +145,7 @@ describe.runIf(HAS_NIH)('kill -9 during an import', () => {
       cwd: resolve(__dirname, '../..'),
     })
     // Wait until some batches have committed, however long a loaded machine takes to get there (the
-    // test's limit bounds it; a fixed 20 s once did), then kill without warning.
+    // test's limit bounds it, not a fixed 20 s), then kill without warning.
     let running = true
     const exited = new Promise((r) => child.once('exit', r)).then(() => (running = false))
     const dbPath = join(dataDir, 'cxr-lens.sqlite')
