@@ -1,7 +1,7 @@
 /**
  * "Does this sealed text hold the plaintext?" without false alarms. Sealed values are random bytes
- * in base64, so a short pattern like /DOE|MRN/ matches them by chance (in an RSA-3072 envelope 1 time
- * in 230; scripts/sealedPatternOdds.ts counts it). A secret is looked for whole, verbatim, and
+ * in base64, so a short pattern like /DOE|MRN/ matches them by chance (an RSA-3072 envelope about
+ * 1 time in 240; scripts/chanceMatchOdds.ts counts it). A secret is looked for whole, verbatim, and
  * inside every base64 run decoded back to bytes (a value stored base64-encoded but not sealed).
  * Secrets of at least 5 bytes make a chance match in random bytes negligible (< 2^-40 per position).
  */

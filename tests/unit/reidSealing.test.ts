@@ -42,7 +42,7 @@ describe('sealing re-identification records', () => {
   it('the plaintext search sees a leak verbatim or base64-encoded, and not the letters of a name that random base64 spells by chance', () => {
     const envelope = seal(Buffer.from('DOE^JANE MRN-1'), recipientFromPem(x25519.publicPem, 'dpo.pem'))
     // Ciphertext whose base64 happens to spell DOE and MRN, as real ones do by chance: the old checks
-    // (not.toMatch(/DOE|MRN/) here and below) failed 1 run of this file in 114 (scripts/sealedPatternOdds.ts).
+    // (not.toMatch(/DOE|MRN/) here and below) failed about 1 run of this file in 115 (scripts/chanceMatchOdds.ts).
     const unlucky = { ...envelope, ct: Buffer.from('xxDOExxMRNxx', 'base64').toString('base64') }
     expect(JSON.stringify(unlucky)).toMatch(/DOE|MRN/)
     expect(plaintextIn(JSON.stringify(unlucky), ['DOE^JANE', 'MRN-1'])).toEqual([])
