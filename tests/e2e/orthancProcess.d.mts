@@ -11,5 +11,11 @@ export interface RunningOrthanc {
   stop(): Promise<void>
   upload(bytes: Uint8Array): Promise<{ ID: string; Status: string }>
   rest(path: string, init?: RequestInit): Promise<Response>
+  /** how many ports the start took: more than 1 when a picked port was taken before Orthanc bound it */
+  portTries: number
 }
-export declare function startOrthanc(options?: { user?: string; password?: string }): Promise<RunningOrthanc>
+export declare function startOrthanc(options?: {
+  user?: string
+  password?: string
+  pickPort?: () => Promise<number>
+}): Promise<RunningOrthanc>

@@ -50,17 +50,39 @@ export function orthancConfig({ dir, httpPort, user, password }) {
 /** @param {string} user @param {string} password */
 const basic = (user, password) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
 
+/** Orthanc's words when its HTTP port is taken (main.cpp: "…privileged or already in use (port = N)"). */
+const PORT_TAKEN = /port of the HTTP server is privileged or already in use/
+
+/** Times a start is tried with another port when the one picked was taken meanwhile. */
+const PORT_TRIES = 3
+
 /**
- * Starts Orthanc and resolves once `/system` answers.
+ * Starts Orthanc and resolves once `/system` answers. freePort() releases its port before Orthanc
+ * binds it, and any process may take it in between (another test file's server or Orthanc, running
+ * in parallel): Orthanc then exits saying so, and the start is tried again with a new port.
+ * `pickPort` is for the test of that retry.
+ * @param {{ user?: string, password?: string, pickPort?: () => Promise<number> }} [options]
  * @returns {Promise<{ url: string, dicomWebUrl: string, user: string, password: string, dir: string,
  *   stop: () => Promise<void>, upload: (bytes: Uint8Array) => Promise<{ ID: string, Status: string }>,
- *   rest: (path: string, init?: RequestInit) => Promise<Response> }>}
+ *   rest: (path: string, init?: RequestInit) => Promise<Response>, portTries: number }>}
  */
-export async function startOrthanc({ user = 'cxr', password = 'orthanc-test-Secret-7' } = {}) {
+export async function startOrthanc({ user = 'cxr', password = 'orthanc-test-Secret-7', pickPort = freePort } = {}) {
+  for (let tries = 1; ; tries++) {
+    const started = await startOnce(user, password, await pickPort())
+    if (started.portTaken && tries < PORT_TRIES) continue
+    if (started.portTaken) throw new Error(`Orthanc found its HTTP port taken ${tries} times:\n${started.log}`)
+    return { ...started.running, portTries: tries }
+  }
+}
+
+/**
+ * One start on `httpPort`: the running Orthanc, or `portTaken` (it exited because the port was in use).
+ * @param {string} user @param {string} password @param {number} httpPort
+ */
+async function startOnce(user, password, httpPort) {
   const dir = mkdtempSync(join(tmpdir(), 'cxr-orthanc-'))
   mkdirSync(join(dir, 'storage'))
   mkdirSync(join(dir, 'index'))
-  const httpPort = await freePort()
   const configFile = join(dir, 'orthanc.json')
   writeFileSync(configFile, JSON.stringify(orthancConfig({ dir, httpPort, user, password }), null, 2))
   // detached: its own process group, so stop() reaches any child it might start.
@@ -100,14 +122,27 @@ export async function startOrthanc({ user = 'cxr', password = 'orthanc-test-Secr
   for (;;) {
     if (gone) {
       await stop()
+      // Its output may still be arriving when the exit is seen: wait for the pipes to close.
+      await new Promise((resolve) => (child.stdout.closed && child.stderr.closed ? resolve() : child.once('close', resolve)))
+      if (PORT_TAKEN.test(log)) return { portTaken: true, log }
       throw new Error(`Orthanc exited before answering (${ORTHANC_BINARY} ${configFile}):\n${log}`)
     }
-    try {
-      const response = await rest('/system')
-      if (response.ok) break
-      await response.body?.cancel()
-    } catch {
-      // not listening yet
+    // Bounded by a race, not by an abort signal (fetch can lose one: src/main/pacs/dicomwebTransport.ts):
+    // whatever else holds the port may accept and never answer, and Orthanc's exit ends the wait too.
+    const controller = new AbortController()
+    let timer
+    const giveUp = new Promise((resolve) => {
+      timer = setTimeout(resolve, 2000)
+      void exited.then(resolve)
+    }).then(() => null)
+    const asked = rest('/system', { signal: controller.signal }).catch(() => null) // null: not listening yet
+    const response = await Promise.race([asked, giveUp])
+    clearTimeout(timer)
+    if (response?.ok) break
+    if (response) await response.body?.cancel()
+    else {
+      controller.abort()
+      void asked.then((late) => late?.body?.cancel().catch(() => undefined))
     }
     if (Date.now() > deadline) {
       await stop()
@@ -123,5 +158,5 @@ export async function startOrthanc({ user = 'cxr', password = 'orthanc-test-Secr
     return JSON.parse(text)
   }
 
-  return { url, dicomWebUrl: `${url}/dicom-web`, user, password, dir, stop, upload, rest }
+  return { portTaken: false, log, running: { url, dicomWebUrl: `${url}/dicom-web`, user, password, dir, stop, upload, rest } }
 }

@@ -202,7 +202,7 @@ describe.runIf(HAS_NIH)('cxr-lens CLI', () => {
       expect(result.stderr).toBe('')
       expect(readFileSync(pdf).subarray(0, 5).toString()).toBe('%PDF-')
     }
-  })
+  }, 180_000) // four CLI runs and a Chromium print: 14.5 s in the CI run of 1 December, a quarter of the default minute
 
   it('exits 2 with usage on a bad command line and 1 with a named input on a bad file', async () => {
     expect((await cli(['import', '--data-dir', dataDir])).code).toBe(2)

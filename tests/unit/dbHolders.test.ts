@@ -42,6 +42,19 @@ function otherProcess(setup = ''): Promise<ChildProcess> {
 const takeLock = (dataDir: string) =>
   `require('fs').writeFileSync(${JSON.stringify(restoreLockPath(dataDir))}, JSON.stringify({ pid: process.pid, kind: 'cli', host: require('os').hostname(), since: 'now', what: 'cxr-lens restore' }))`
 
+/**
+ * Code for the restorer: removes its restore lock once the parent (this test) has written its holder
+ * file and removed it again, i.e. stepped aside for the restore (fs.watch: inotify misses no event).
+ */
+const releaseWhenSteppedAside = (dataDir: string, marker: string) =>
+  `const fs = require('fs'); const dir = ${JSON.stringify(holdersDir(dataDir))}; fs.mkdirSync(dir, { recursive: true });
+  let seen = 0;
+  fs.watch(dir, (event, name) => {
+    if (name !== process.ppid + '.json' || ++seen !== 2) return;
+    fs.writeFileSync(${JSON.stringify(marker)}, 'stepped aside');
+    fs.rmSync(${JSON.stringify(restoreLockPath(dataDir))});
+  })`
+
 /** A pid that is not running: a finished child's. */
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '0'])
@@ -112,14 +125,14 @@ describe('the registry of processes holding a database', () => {
 
   it('an opener waits while another process restores, then proceeds; it gives up naming the restorer when the wait is too long', async () => {
     const dataDir = folder()
-    // Another process takes the restore lock, holds it 800 ms, then lets go.
-    const restorer = await otherProcess(
-      `${takeLock(dataDir)}; setTimeout(() => require('fs').rmSync(${JSON.stringify(restoreLockPath(dataDir))}), 800)`,
-    )
-    const started = Date.now()
+    // Another process takes the restore lock and lets go only once it has seen this opener step
+    // aside (its holder file made and removed again), so the wait is proven by events, not by a
+    // clock: a lock held for a fixed 800 ms could be gone before a slowed-down test got to wait for it.
+    const marker = join(dir.path, `stepped-aside-${n}`)
+    const restorer = await otherProcess(`${takeLock(dataDir)}; ${releaseWhenSteppedAside(dataDir, marker)}`)
     const release = registerHolder(dataDir, 'web', 'browser mode')
-    const waited = Date.now() - started
-    expect(waited).toBeGreaterThanOrEqual(500)
+    expect(existsSync(marker)).toBe(true)
+    expect(existsSync(restoreLockPath(dataDir))).toBe(false)
     expect(liveHolders(dataDir, null).map((h) => h.pid)).toEqual([process.pid])
     release()
     restorer.kill('SIGKILL')

@@ -6,6 +6,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ImportCancelledError } from '../../src/main/cases/importSource'
@@ -169,8 +171,10 @@ describe('DicomwebClient against bad DICOMweb', () => {
       )
     }
     const seen: string[] = []
-    const result = await client({ timeoutMs: 150 }).retrieveStudy(STUDY, async (bytes) => {
-      await new Promise((resolve) => setTimeout(resolve, 400))
+    // The limit also covers connecting and the answer's headers: 600 ms, not less, so that a loaded
+    // machine's slow first answer is not taken for a silent PACS; the consumer is slower than it.
+    const result = await client({ timeoutMs: 600 }).retrieveStudy(STUDY, async (bytes) => {
+      await new Promise((resolve) => setTimeout(resolve, 800))
       seen.push(Buffer.from(bytes).toString())
     })
     expect(result).toEqual({ parts: 2 })
@@ -189,6 +193,54 @@ describe('DicomwebClient against bad DICOMweb', () => {
       .catch((e: unknown) => e)
     expect((error as Error).name).toBe('AbortError')
   })
+})
+
+describe('DicomwebClient after a garbage collection', () => {
+  // fetch follows its signal through a WeakRef that a collection clears (dicomwebTransport.ts): then
+  // neither a cancel nor the timeout ended a download, and the Cancel test below hung 2 runs in 17 on
+  // a loaded machine (whenever a collection fell between the answer and the cancel). Forced here.
+  setFlagsFromString('--expose-gc')
+  const collect = () => {
+    const gc = runInNewContext('gc') as () => void
+    gc()
+    gc()
+  }
+  const stalled: Handler = (_req, res) => {
+    multipartHead(res)
+    res.write(Buffer.concat([partBytes('application/dicom', Buffer.alloc(100)), Buffer.from(`--${BOUNDARY}\r\n`)]))
+  }
+
+  it('a cancel still ends a download', async () => {
+    handler = stalled
+    const controller = new AbortController()
+    const error = await client({ timeoutMs: 60_000 })
+      .retrieveStudy(
+        STUDY,
+        async () => {
+          collect()
+          controller.abort()
+        },
+        controller.signal,
+      )
+      .catch((e: unknown) => e)
+    expect((error as Error).name).toBe('AbortError')
+  }, 10_000)
+
+  it('a PACS silent mid-body still times out, and one that never answers too', async () => {
+    handler = stalled
+    const error = await client({ timeoutMs: 300 })
+      .retrieveStudy(STUDY, async () => collect())
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(PacsUnreachableError)
+    expect((error as Error).message).toMatch(/no further bytes within/)
+    handler = () => undefined
+    const silent = client({ timeoutMs: 300 })
+      .searchStudies({})
+      .catch((e: unknown) => e)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    collect()
+    expect(await silent).toBeInstanceOf(PacsUnreachableError)
+  }, 10_000)
 })
 
 describe.skipIf(!HAS_NIH)('pull through bad DICOMweb', () => {

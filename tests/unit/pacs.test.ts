@@ -7,6 +7,7 @@
  * a wrong password, an unknown study and a PACS that is down give named errors.
  */
 import { spawn } from 'node:child_process'
+import { createServer, type AddressInfo } from 'node:net'
 import { lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
@@ -57,9 +58,24 @@ const suite = usable ? describe : describe.skip
 if (!usable)
   console.warn('pacs.test.ts skipped: needs /usr/sbin/Orthanc with orthanc-dicomweb (.ci/run installs them) and ../shared/data/nih')
 
+/** A loopback port with a listening socket on it: taken, as freePort()'s port can be by another process before Orthanc binds it. */
+async function takenPort(): Promise<{ port: number; release: () => void }> {
+  const server = createServer()
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening))
+  return { port: (server.address() as AddressInfo).port, release: () => server.close() }
+}
+
 beforeAll(async () => {
   if (!usable) return
-  ;[pacs, instances] = await Promise.all([startOrthanc(), buildTestInstances()])
+  // The first port offered is taken: the start must go on with another (else the whole file fails).
+  const taken = await takenPort()
+  let offers = 0
+  const pickPort = async () => (offers++ === 0 ? taken.port : freePort())
+  try {
+    ;[pacs, instances] = await Promise.all([startOrthanc({ pickPort }), buildTestInstances()])
+  } finally {
+    taken.release()
+  }
   for (const instance of instances) await pacs.upload(instance.bytes)
   endpoint = { name: 'orthanc', url: pacs.dicomWebUrl, auth: { kind: 'basic', user: pacs.user, password: pacs.password } }
 }, 60_000)
@@ -67,6 +83,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await pacs?.stop()
   dir.cleanup()
+})
+
+suite('the test PACS itself', () => {
+  it('starts on another port when the one it picked is taken before Orthanc binds it', () => {
+    expect(pacs.portTries).toBe(2)
+  })
 })
 
 suite('DICOMweb client against Orthanc', () => {

@@ -270,14 +270,38 @@ const lowerAscii = (bytes: Buffer) => {
   return out
 }
 
-/** Every occurrence of any marker in the bytes, ASCII case-insensitive, as UTF-8 and as UTF-16LE. */
+/**
+ * Where the bytes hold a hash-derived UID (2.25.<decimal>, srExport's derivedUid), as [start, end)
+ * byte ranges. Its digits are a hash of a pseudonym that is random per data folder, so an 8-digit
+ * date marker turns up in one such UID in about 80,000 by chance (scripts/chanceMatchOdds.ts); no
+ * plaintext can be in it.
+ */
+function derivedUidSpans(bytes: Buffer): Array<[number, number]> {
+  return [...bytes.toString('latin1').matchAll(/2\.25\.\d+/g)].map((m) => [m.index, m.index + m[0].length])
+}
+
+/** Whether `needle` occurs in `haystack` anywhere but wholly inside one of `spans` (asked for only once it occurs at all). */
+function occursOutside(haystack: Buffer, needle: Buffer, spans: () => Array<[number, number]>): boolean {
+  for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + 1))
+    if (!spans().some(([start, end]) => at >= start && at + needle.length <= end)) return true
+  return false
+}
+
+/**
+ * Every occurrence of any marker in the bytes, ASCII case-insensitive, as UTF-8 and as UTF-16LE;
+ * a marker of digits only does not count inside a hash-derived UID (see derivedUidSpans).
+ */
 export function findMarkers(file: string, bytes: Buffer, markers: Marker[]): Hit[] {
   const haystack = lowerAscii(bytes)
+  let uids: Array<[number, number]> | null = null
+  const uidSpans = () => (uids ??= derivedUidSpans(haystack))
+  const none = () => []
   const hits: Hit[] = []
   for (const m of markers) {
     const needle = m.value.replace(/[A-Z]/g, (c) => c.toLowerCase())
+    const spans = /^\d+$/.test(needle) ? uidSpans : none
     for (const encoding of ['utf8', 'utf16le'] as const) {
-      if (haystack.includes(Buffer.from(needle, encoding))) hits.push({ file, where: m.where, value: m.value, encoding })
+      if (occursOutside(haystack, Buffer.from(needle, encoding), spans)) hits.push({ file, where: m.where, value: m.value, encoding })
     }
   }
   return hits

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import WebSocket from 'ws'
 import { SCHEMA_VERSION } from '../../src/main/store/migrations'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { DataFolder } from '../../src/main/config/dataFolder'
 import { openServices, type Services } from '../../src/main/services/openServices'
 import { createDispatcher, type Dispatch } from '../../src/main/api/dispatch'
@@ -184,11 +184,19 @@ describe('sessions over the dispatcher', () => {
       },
     }
     // Each refusal is followed at once by the right secret: within the backoff that is refused too,
-    // with a message that says to wait, for a known and an unknown id alike.
-    const wrong = await dispatch('readers:login', { readerId: rad.id, secret: 'not-her-secret' }, session)
-    expect(await dispatch('readers:login', { readerId: rad.id, secret: 'rita-secret-1' }, session)).toMatchObject(lockedOut)
-    const unknown = await dispatch('readers:login', { readerId: 9999, secret: 'rita-secret-1' }, session)
-    expect(await dispatch('readers:login', { readerId: 9999, secret: 'rita-secret-1' }, session)).toMatchObject(lockedOut)
+    // with a message that says to wait, for a known and an unknown id alike. The clock stands still
+    // meanwhile: "at once" on a loaded machine can take longer than the 250 ms backoff.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    let wrong: Awaited<ReturnType<Dispatch>>
+    let unknown: Awaited<ReturnType<Dispatch>>
+    try {
+      wrong = await dispatch('readers:login', { readerId: rad.id, secret: 'not-her-secret' }, session)
+      expect(await dispatch('readers:login', { readerId: rad.id, secret: 'rita-secret-1' }, session)).toMatchObject(lockedOut)
+      unknown = await dispatch('readers:login', { readerId: 9999, secret: 'rita-secret-1' }, session)
+      expect(await dispatch('readers:login', { readerId: 9999, secret: 'rita-secret-1' }, session)).toMatchObject(lockedOut)
+    } finally {
+      vi.useRealTimers()
+    }
     expect(wrong).toEqual({ ok: false, error: { code: 'forbidden', message: LOGIN_REFUSED } })
     expect(unknown).toEqual({ ok: false, error: { code: 'forbidden', message: LOGIN_REFUSED } })
     expect(session.readerId).toBeNull()

@@ -9,6 +9,7 @@ import { generateSealingKeyPair, privateKeyFromPem, recipientFromPem, seal, unse
 import { CaseStore } from '../../src/main/store/caseStore'
 import { writeDicom } from './dicomWriter'
 import { tempDir } from './helpers'
+import { plaintextIn } from './plaintextSearch'
 
 const dir = tempDir('cxr-reid-')
 afterAll(dir.cleanup)
@@ -33,9 +34,23 @@ describe('sealing re-identification records', () => {
     ]) {
       const recipient = recipientFromPem(publicPem, 'dpo.pem')
       const envelope = seal(Buffer.from('DOE^JANE MRN-1'), recipient)
-      expect(JSON.stringify(envelope)).not.toMatch(/DOE|MRN/)
+      expect(plaintextIn(JSON.stringify(envelope), ['DOE^JANE', 'MRN-1'])).toEqual([])
       expect(unseal(envelope, privateKeyFromPem(privatePem, 'key.pem')).toString()).toBe('DOE^JANE MRN-1')
     }
+  })
+
+  it('the plaintext search sees a leak verbatim or base64-encoded, and not the letters of a name that random base64 spells by chance', () => {
+    const envelope = seal(Buffer.from('DOE^JANE MRN-1'), recipientFromPem(x25519.publicPem, 'dpo.pem'))
+    // Ciphertext whose base64 happens to spell DOE and MRN, as real ones do by chance: the old checks
+    // (not.toMatch(/DOE|MRN/) here and below) failed about 1 run of this file in 115 (scripts/chanceMatchOdds.ts).
+    const unlucky = { ...envelope, ct: Buffer.from('xxDOExxMRNxx', 'base64').toString('base64') }
+    expect(JSON.stringify(unlucky)).toMatch(/DOE|MRN/)
+    expect(plaintextIn(JSON.stringify(unlucky), ['DOE^JANE', 'MRN-1'])).toEqual([])
+    // A real leak is found, as written or merely base64-encoded.
+    expect(plaintextIn(JSON.stringify({ ...envelope, note: 'DOE^JANE' }), ['DOE^JANE', 'MRN-1'])).toEqual(['DOE^JANE (verbatim)'])
+    const encoded = { ...envelope, ct: Buffer.from('DOE^JANE MRN-1').toString('base64') }
+    expect(plaintextIn(JSON.stringify(encoded), ['DOE^JANE', 'MRN-1'])).toEqual(['DOE^JANE (base64)', 'MRN-1 (base64)'])
+    expect(() => plaintextIn('x', ['DOE'])).toThrow(/too short/)
   })
 
   it('refuses a short RSA key, a non-encryption key and a private key given as the public one', () => {
@@ -85,7 +100,7 @@ describe('sealing re-identification records', () => {
     writer.append(record)
     writer.append({ ...record, patient: 'anon-2' })
     writer.close()
-    expect(readFileSync(file, 'utf8')).not.toMatch(/DOE|MRN|anon-/)
+    expect(plaintextIn(readFileSync(file, 'utf8'), ['DOE^JANE', 'MRN-1', 'anon-1', 'anon-2', 'img-1.dcm'])).toEqual([])
     writeFileSync(file, `${readFileSync(file, 'utf8')}{"half a line\n`)
     const opened = openSealedFile(file, privateKeyFromPem(x25519.privatePem, 'key.pem'))
     expect(opened).toEqual([

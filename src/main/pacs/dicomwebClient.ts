@@ -24,7 +24,18 @@ import {
   PacsUnauthorizedError,
   PacsUnreachableError,
 } from './pacsErrors'
-import { authorization, cancelledError, Deadline, isAbort, isUid, networkReason, type PacsAuth } from './dicomwebTransport'
+import {
+  authorization,
+  bodyChunks,
+  cancelledError,
+  Deadline,
+  isAbort,
+  isUid,
+  networkReason,
+  releaseLateAnswer,
+  untilAborted,
+  type PacsAuth,
+} from './dicomwebTransport'
 
 export { authKind, authorization, isUid, type PacsAuth } from './dicomwebTransport'
 
@@ -99,16 +110,12 @@ export class DicomwebClient {
     if (this.auth) headers.Authorization = this.auth
     if (init.contentType) headers['Content-Type'] = init.contentType
     const deadline = new Deadline(this.timeoutMs, signal)
+    const answer = this.fetchFn(url, { method, headers, body: init.body, signal: deadline.controller.signal, redirect: 'error' })
     let response: Response
     try {
-      response = await this.fetchFn(url, {
-        method,
-        headers,
-        body: init.body,
-        signal: deadline.controller.signal,
-        redirect: 'error',
-      })
+      response = await untilAborted(answer, deadline.controller.signal)
     } catch (error) {
+      if (deadline.controller.signal.aborted) releaseLateAnswer(answer)
       deadline.done()
       if (deadline.cancelled) throw cancelledError()
       if (deadline.timedOut) throw new PacsUnreachableError(this.name, label, `no answer within ${Math.round(this.timeoutMs / 1000)} s`)
@@ -129,8 +136,7 @@ export class DicomwebClient {
     let size = 0
     try {
       if (!sent.response.body) return Buffer.alloc(0)
-      for await (const chunk of sent.response.body) {
-        sent.deadline.touch()
+      for await (const chunk of bodyChunks(sent.response.body, sent.deadline)) {
         size += chunk.byteLength
         if (size > max) {
           await sent.response.body.cancel().catch(() => undefined)
@@ -259,14 +265,8 @@ export class DicomwebClient {
       const boundary = boundaryOf(media)
       const body = sent.response.body
       if (!body) throw new PacsTruncatedError(this.name, sent.label, 0)
-      const touched = (async function* (deadline: Deadline) {
-        for await (const chunk of body) {
-          deadline.touch()
-          yield chunk
-        }
-      })(sent.deadline)
       await readMultipart(
-        touched,
+        bodyChunks(body, sent.deadline),
         boundary,
         async (part) => {
           // Decoding may take longer than the timeout; the PACS is not silent meanwhile, we are.

@@ -82,6 +82,74 @@ export class Deadline {
   }
 }
 
+/*
+ * fetch (Node's undici 6) follows the signal it is given only through a WeakRef to a controller of
+ * its own, which nothing else holds once fetch has returned: after a garbage collection, aborting the
+ * signal stops neither the wait for the answer nor the download of its body. A PACS that went silent
+ * then hung a pull past every timeout, and Cancel did nothing (tests/unit/dicomwebClient.test.ts
+ * forces a collection to show it). So the deadline's abort ends the waits itself: untilAborted for the
+ * answer, bodyChunks (which cancels the body stream, closing the connection) for the body.
+ */
+
+const abortError = () => Object.assign(new Error('The PACS request was aborted'), { name: 'AbortError' })
+
+/** `work`, or an AbortError as soon as `signal` aborts (the work is left to settle on its own). */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError())
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
+}
+
+/** An answer that comes after its deadline gave up on it: nobody reads its body, so it is cancelled (the connection freed). */
+export function releaseLateAnswer(answer: Promise<Response>): void {
+  answer.then(
+    (late) => late.body?.cancel().catch(() => undefined),
+    () => undefined,
+  )
+}
+
+/**
+ * The body's chunks, touching the deadline per chunk; when the deadline aborts (silence or cancel)
+ * the stream is cancelled and the read ends with an AbortError. Leaving early also cancels it.
+ */
+export async function* bodyChunks(body: ReadableStream<Uint8Array>, deadline: Deadline): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader()
+  const signal = deadline.controller.signal
+  // A cancel resolves the pending read as done: the check after each read tells that from the body's end.
+  const cancel = () => void reader.cancel(signal.reason).catch(() => undefined)
+  signal.addEventListener('abort', cancel, { once: true })
+  let ended = false
+  try {
+    for (;;) {
+      if (signal.aborted) throw abortError()
+      const { done, value } = await reader.read()
+      if (signal.aborted) throw abortError()
+      if (done) {
+        ended = true
+        return
+      }
+      deadline.touch()
+      yield value
+    }
+  } finally {
+    signal.removeEventListener('abort', cancel)
+    if (!ended) await reader.cancel().catch(() => undefined)
+    reader.releaseLock()
+  }
+}
+
 export function cancelledError(): Error {
   const error = new Error('The PACS request was cancelled')
   error.name = 'AbortError'

@@ -47,7 +47,8 @@ export class ReaderAccounts {
 
   constructor(
     private readonly store: CaseStore,
-    private readonly now: () => number = Date.now,
+    // Looked up at each call, not captured: a test that freezes Date (vi.useFakeTimers) freezes this clock too.
+    private readonly now: () => number = () => Date.now(),
   ) {}
 
   private async slowHash<T>(work: () => Promise<T>): Promise<T> {
