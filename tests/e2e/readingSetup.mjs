@@ -172,6 +172,8 @@ export function timeOpen(page, image) {
       new Promise((resolve, reject) => {
         const row = document.querySelector(`[data-testid="worklist-row"][data-image="${name}"]`)
         if (!row) return reject(new Error(`no worklist row ${name}`))
+        // (a mark in a Chromium trace when one is recorded, see traceOpens; nothing otherwise)
+        console.timeStamp(`open ${name}`)
         const start = performance.now()
         row.click()
         const poll = () =>
@@ -298,5 +300,73 @@ export async function cpuMeter(page) {
       `# open CPU time per opening, ${label} (${opens} opens, neighbour prefetch included): renderer main thread ${per('main')} ms ` +
       `(script ${per('script')}, style+layout ${per('layout')}), renderer process ${per('process')} ms, server ${server}`
     )
+  }
+}
+
+/**
+ * Opt-in (CXR_E2E_PROFILE=1): a CPU profile of the renderer's main thread over a series of openings
+ * (CDP Profiler, 100 µs sampling), written to test-artifacts/<name>.cpuprofile and summed up as self
+ * time per function (and per source file) per opening. Build the renderer unminified for readable
+ * names (see the report of issue 17). Returns a stop function that resolves the summary lines, or
+ * null when not asked for: the timed series stay unprofiled otherwise.
+ */
+export async function profileOpens(page, name) {
+  if (!process.env.CXR_E2E_PROFILE) return null
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('Profiler.enable')
+  await cdp.send('Profiler.setSamplingInterval', { interval: 100 })
+  await cdp.send('Profiler.start')
+  return async (opens, top = 30) => {
+    const { profile } = await cdp.send('Profiler.stop')
+    await cdp.detach().catch(() => undefined)
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(join(artifacts, `${name}.cpuprofile`), JSON.stringify(profile))
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+    const self = new Map()
+    const dt = profile.timeDeltas
+    for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (dt[i] ?? 0) / 1000)
+    const byFn = new Map()
+    const byFile = new Map()
+    for (const [id, ms] of self) {
+      const { callFrame: f } = byId.get(id)
+      const file = (f.url.split('/').pop() || '(native)').replace(/\?.*$/, '')
+      const fn = `${f.functionName || '(anonymous)'} ${file}:${f.lineNumber + 1}`
+      byFn.set(fn, (byFn.get(fn) ?? 0) + ms)
+      byFile.set(file, (byFile.get(file) ?? 0) + ms)
+    }
+    const fmt = (m) =>
+      [...m]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, top)
+        .map(([k, ms]) => `    ${(ms / opens).toFixed(2).padStart(7)} ms  ${k}`)
+        .join('\n')
+    const idle = [...byFn].filter(([k]) => /^\(idle\)|^\(program\)|^\(garbage collector\)/.test(k))
+    return `# profile ${name} (${opens} opens, self ms per open)\n  by function:\n${fmt(byFn)}\n  by file:\n${fmt(byFile)}\n  ${idle.map(([k, ms]) => `${k.split(' ')[0]} ${(ms / opens).toFixed(1)}`).join(', ')}`
+  }
+}
+
+/**
+ * Opt-in (CXR_E2E_TRACE=1): a Chromium trace (devtools timeline categories) over a series of
+ * openings, written to test-artifacts/<name>.trace.json for chrome://tracing or Perfetto; each
+ * opening's click is marked in it by a console.timeStamp('open <image>'). Null when not asked for.
+ */
+export async function traceOpens(page, name) {
+  if (!process.env.CXR_E2E_TRACE) return null
+  const cdp = await page.context().newCDPSession(page)
+  const events = []
+  cdp.on('Tracing.dataCollected', ({ value }) => events.push(...value))
+  await cdp.send('Tracing.start', {
+    categories:
+      'devtools.timeline,disabled-by-default-devtools.timeline,v8.execute,blink.user_timing,loading,disabled-by-default-v8.cpu_profiler',
+    transferMode: 'ReportEvents',
+  })
+  return async () => {
+    const done = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve))
+    await cdp.send('Tracing.end')
+    await done
+    await cdp.detach().catch(() => undefined)
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(join(artifacts, `${name}.trace.json`), JSON.stringify({ traceEvents: events }))
+    return `# trace ${name}: ${events.length} events in test-artifacts/${name}.trace.json`
   }
 }

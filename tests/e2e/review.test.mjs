@@ -26,6 +26,8 @@ import {
   lastOpenTrace,
   openBreakdown,
   cpuMeter,
+  profileOpens,
+  traceOpens,
 } from './readingSetup.mjs'
 
 let boxed = ''
@@ -235,6 +237,8 @@ workflow(
       const times = []
       const traces = []
       const cpu = await cpuMeter(page)
+      const profile = await profileOpens(page, `review-${label.split(' ')[0]}`)
+      const trace = await traceOpens(page, `review-${label.split(' ')[0]}`)
       for (let i = 0; times.length < OPENS; i++) {
         const image = pick(i)
         if ((await caseView(page, 'data-image')) === image) continue
@@ -249,6 +253,8 @@ workflow(
       )
       console.log(openBreakdown(label, traces))
       console.log(await cpu(label, times.length))
+      if (profile) console.log(await profile(times.length))
+      if (trace) console.log(await trace())
       return p95
     }
     const names = ctx.imageNames

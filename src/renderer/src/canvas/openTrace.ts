@@ -42,6 +42,14 @@ export function markOpen(name: string, caseId?: number, serverMs?: number): void
   trace.steps.push(serverMs === undefined ? { name, at } : { name, at, serverMs })
 }
 
+/** As markOpen, for a step that happened at `time` (performance.now()), e.g. reported later by a worker. */
+export function markOpenAt(name: string, caseId: number, time: number): void {
+  if (!trace || caseId !== trace.caseId) return
+  const at = time - trace.t0
+  if (at < 0 || at > WINDOW_MS || trace.steps.length >= MAX_STEPS) return
+  trace.steps.push({ name, at })
+}
+
 export function lastOpenTrace(): OpenTrace | null {
   if (!trace) return null
   const { caseId, steps, longTasks } = trace

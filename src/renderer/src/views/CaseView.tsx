@@ -22,6 +22,7 @@ import type { CaseImages } from '../stores/caseImages'
 import type { DetailRequest } from '../stores/detailRequest'
 import { displayedMap, type HeatmapEditStore } from '../stores/heatmapEditStore'
 import type { PaneLayoutStore } from '../stores/paneLayout'
+import { gatedStore, type PanelGate } from '../stores/panelGate'
 import type { ReaderStore } from '../stores/readerStore'
 import type { WorklistStore } from '../stores/worklistStore'
 import { CaseWorkspace } from './CaseWorkspace'
@@ -35,11 +36,13 @@ export interface CaseViewProps {
   readers: ReaderStore
   heatmapEdit: HeatmapEditStore
   layout: PaneLayoutStore
+  /** Held from a worklist click until this view shows the case's image and map (see panelGate). */
+  panelGate: PanelGate
 }
 
 const known = (f: string | null | undefined): f is string => !!f && (NIH_FINDINGS as readonly string[]).includes(f)
 
-export function CaseView({ caseId, images, details, analysis, worklist, readers, heatmapEdit, layout }: CaseViewProps) {
+export function CaseView({ caseId, images, details, analysis, worklist, readers, heatmapEdit, layout, panelGate }: CaseViewProps) {
   const api = useApi()
   const reader = useStoreSelector(readers, (s) => s.current)
   const readerId = reader?.id ?? null
@@ -197,7 +200,10 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
     () => ({ map: shownMap, manual: manualThreshold, setManual: setManualThreshold }),
     [shownMap, manualThreshold, setManualThreshold],
   )
-  const stores = useMemo(() => ({ analysis, heatmapEdit, layout }), [analysis, heatmapEdit, layout])
+  const stores = useMemo(
+    () => ({ analysis: gatedStore(analysis, panelGate), heatmapEdit: gatedStore(heatmapEdit, panelGate), layout }),
+    [analysis, heatmapEdit, layout, panelGate],
+  )
   const onCloseError = useCallback(() => setError(null), [setError])
   // The brush cursor's radius: the painted cells' reach (brush size in map cells) in image pixels.
   const brush = useMemo(
@@ -226,6 +232,8 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
         reader,
       }}
       stores={stores}
+      analysis={analysis}
+      panelGate={panelGate}
       onCloseError={loaded ? onCloseError : undefined}
       review={review}
       threshold={threshold}

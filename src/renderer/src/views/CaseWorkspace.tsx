@@ -4,7 +4,7 @@
  * and the findings, heatmap, boxes-and-IoU and window sections. Panel parts that only read stores
  * are memoized, so a re-render of the view reaches only what changed.
  */
-import { memo, useCallback, useDeferredValue, useLayoutEffect, useMemo, useRef, useSyncExternalStore } from 'react'
+import { memo, useCallback, useDeferredValue, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
 import { Alert, Box, CircularProgress, Stack, Typography } from '@mui/material'
 import type { CaseDetail, CaseStatus, HeatmapData, Reader } from '../../../shared/domain'
 import type { Rect } from '../../../shared/localization'
@@ -35,6 +35,7 @@ import { methodFacts } from '../../../shared/explainMethods'
 import { displayFinding } from '../../../shared/findings'
 import type { BoxState, BoxStore } from '../stores/boxStore'
 import type { HeatmapEditStore } from '../stores/heatmapEditStore'
+import type { PanelGate } from '../stores/panelGate'
 
 export interface CaseWorkspaceProps {
   caseId: number
@@ -57,7 +58,11 @@ export interface CaseWorkspaceProps {
   onDrawEnd: () => void
   image: { width: number; height: number }
   reader: Reader | null
+  /** The reading panel's stores (their reads held back while a case opens, see panelGate). */
   stores: { analysis: AnalysisStore; heatmapEdit: HeatmapEditStore; layout: PaneLayoutStore }
+  /** The analysis store itself, for what is drawn over the image (the out-of-distribution banner). */
+  analysis: AnalysisStore
+  panelGate: PanelGate
   review: Omit<ReviewBarProps, 'status'>
   threshold: { map: HeatmapData | null; manual: number | null; setManual: (t: number | null) => void }
 }
@@ -72,6 +77,16 @@ const NO_BOXES: BoxState = {
   canRedo: false,
 }
 const noSubscription = () => () => undefined
+
+/**
+ * `value`, except while `held`: then the value it had when the hold began (a render-phase update of
+ * its own state, React's pattern for keeping a value from an earlier render).
+ */
+function useHeldValue<T>(value: T, held: boolean): T {
+  const [kept, setKept] = useState(value)
+  if (!held && kept !== value) setKept(value)
+  return held ? kept : value
+}
 
 /** The box store's state, or an empty one while the case has none yet. */
 function useOptionalBoxState(store: BoxStore | null): BoxState {
@@ -229,6 +244,9 @@ const CasePanel = memo(function CasePanel(p: CasePanelProps) {
 export function CaseWorkspace(props: CaseWorkspaceProps) {
   const { caseId, loaded, detail, error, status, overlay, finding, armed, paint, windowLevel, setWindowLevel, image, threshold } = props
   const boxState = useOptionalBoxState(loaded?.boxStore ?? null)
+  const { panelGate } = props
+  // While a case opens, everything but the canvas keeps what it showed (see panelGate).
+  const held = useSyncExternalStore(panelGate.subscribe, () => panelGate.held)
   // W/L is shown in the stored image's own values (0–255 for 8-bit, 0–65535 for 16-bit PNGs).
   const pixelMax = pixelMaxOf(detail?.bitDepth ?? null)
   const fileWindow = useMemo(() => (detail ? storedWindowLevel(detail, pixelMax) : null), [detail, pixelMax])
@@ -240,7 +258,7 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
     () => ({ map: threshold.map, boxes: boxState.boxes, image, manual: threshold.manual }),
     [threshold.map, boxState.boxes, image, threshold.manual],
   )
-  const deferred = useDeferredValue(iouInput)
+  const deferred = useDeferredValue(useHeldValue(iouInput, held))
   const current = deferred.map === iouInput.map ? deferred : null
   const scores = useIouScores(current?.map ?? null, current?.boxes ?? NO_BOXES.boxes, current?.image ?? image, current?.manual ?? null)
 
@@ -288,7 +306,7 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
       fileWindow,
     ],
   )
-  const deferredPanel = useDeferredValue(panel)
+  const deferredPanel = useDeferredValue(useHeldValue(panel, held))
 
   // data-loaded says the image is drawn: written to the DOM as the canvas reports it, without a
   // React render of the whole view for one attribute; a new case starts at "false" before paint.
@@ -297,8 +315,11 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
   const { onDrawn: drawnNow } = props
   const onDrawn = useCallback(() => {
     root.current?.setAttribute('data-loaded', 'true')
+    // The map usually follows within tens of ms; a case without one lets the panel go shortly after.
+    panelGate.releaseSoon()
     drawnNow()
-  }, [drawnNow])
+  }, [drawnNow, panelGate])
+  const onMapDrawn = useCallback(() => panelGate.release(), [panelGate])
   const label = scores ? predictedLabel(threshold.map, threshold.manual) : ''
 
   return (
@@ -332,8 +353,9 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
           pixelMax={pixelMax}
           predictedLabel={label}
           onDrawn={onDrawn}
+          onMapDrawn={onMapDrawn}
         />
-        <CaseOodBanner analysis={props.stores.analysis} heatmapShown={overlay !== null} />
+        <CaseOodBanner analysis={props.analysis} heatmapShown={overlay !== null} />
         {loaded && <ImageColorBar overlay={overlay} />}
         {!loaded && !error && (
           <Box sx={{ position: 'absolute', inset: 0, display: 'grid', placeItems: 'center', pointerEvents: 'none' }}>
