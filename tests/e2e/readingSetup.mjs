@@ -304,44 +304,56 @@ export async function cpuMeter(page) {
 }
 
 /**
- * Opt-in (CXR_E2E_PROFILE=1): a CPU profile of the renderer's main thread over a series of openings
- * (CDP Profiler, 100 µs sampling), written to test-artifacts/<name>.cpuprofile and summed up as self
- * time per function (and per source file) per opening. Build the renderer unminified for readable
- * names (see the report of issue 17). Returns a stop function that resolves the summary lines, or
- * null when not asked for: the timed series stay unprofiled otherwise.
+ * Opt-in (CXR_E2E_PROFILE=1): CPU profiles of the renderer's main thread (CDP Profiler, 100 µs
+ * sampling), one per opening, from just before the click until the image and map are drawn:
+ * `around(open)` profiles one, `summary(opens)` sums them up as self time per function, and as time
+ * per function with what it called (each function once per sample), per opening; the profiles are
+ * written to test-artifacts/<name>-<n>.cpuprofile. Null when not asked for: the timed series stay
+ * unprofiled otherwise.
  */
 export async function profileOpens(page, name) {
   if (!process.env.CXR_E2E_PROFILE) return null
   const cdp = await page.context().newCDPSession(page)
   await cdp.send('Profiler.enable')
   await cdp.send('Profiler.setSamplingInterval', { interval: 100 })
-  await cdp.send('Profiler.start')
-  return async (opens, top = 30) => {
-    const { profile } = await cdp.send('Profiler.stop')
-    await cdp.detach().catch(() => undefined)
-    const { writeFileSync } = await import('node:fs')
-    writeFileSync(join(artifacts, `${name}.cpuprofile`), JSON.stringify(profile))
-    const byId = new Map(profile.nodes.map((n) => [n.id, n]))
-    const self = new Map()
-    const dt = profile.timeDeltas
-    for (let i = 0; i < profile.samples.length; i++) self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (dt[i] ?? 0) / 1000)
-    const byFn = new Map()
-    const byFile = new Map()
-    for (const [id, ms] of self) {
-      const { callFrame: f } = byId.get(id)
-      const file = (f.url.split('/').pop() || '(native)').replace(/\?.*$/, '')
-      const fn = `${f.functionName || '(anonymous)'} ${file}:${f.lineNumber + 1}`
-      byFn.set(fn, (byFn.get(fn) ?? 0) + ms)
-      byFile.set(file, (byFile.get(file) ?? 0) + ms)
-    }
-    const fmt = (m) =>
-      [...m]
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, top)
-        .map(([k, ms]) => `    ${(ms / opens).toFixed(2).padStart(7)} ms  ${k}`)
-        .join('\n')
-    const idle = [...byFn].filter(([k]) => /^\(idle\)|^\(program\)|^\(garbage collector\)/.test(k))
-    return `# profile ${name} (${opens} opens, self ms per open)\n  by function:\n${fmt(byFn)}\n  by file:\n${fmt(byFile)}\n  ${idle.map(([k, ms]) => `${k.split(' ')[0]} ${(ms / opens).toFixed(1)}`).join(', ')}`
+  const self = new Map()
+  const total = new Map()
+  let count = 0
+  const add = (map, key, ms) => map.set(key, (map.get(key) ?? 0) + ms)
+  const { writeFileSync } = await import('node:fs')
+  return {
+    async around(open) {
+      await cdp.send('Profiler.start')
+      const result = await open()
+      const { profile } = await cdp.send('Profiler.stop')
+      writeFileSync(join(artifacts, `${name}-${count++}.cpuprofile`), JSON.stringify(profile))
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+      const parent = new Map()
+      for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+      const label = (n) =>
+        `${n.callFrame.functionName || '(anonymous)'} ${(n.callFrame.url.split('/').pop() || '(native)').replace(/-[\w]{8}\.js$/, '.js')}:${n.callFrame.lineNumber + 1}`
+      for (let i = 0; i < profile.samples.length; i++) {
+        const ms = (profile.timeDeltas[i + 1] ?? 100) / 1000
+        let node = byId.get(profile.samples[i])
+        add(self, label(node), ms)
+        const seen = new Set()
+        for (; node; node = byId.get(parent.get(node.id))) {
+          const key = label(node)
+          if (!seen.has(key)) add(total, key, ms)
+          seen.add(key)
+        }
+      }
+      return result
+    },
+    summary(opens, top = 40) {
+      const fmt = (m) =>
+        [...m]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, top)
+          .map(([k, ms]) => `#   ${(ms / opens).toFixed(2).padStart(7)} ms  ${k}`)
+          .join('\n')
+      return `# profile ${name} (${opens} opens, ms per open from the click to image + map drawn)\n# self:\n${fmt(self)}\n# with callees:\n${fmt(total)}`
+    },
   }
 }
 

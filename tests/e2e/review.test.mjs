@@ -244,7 +244,7 @@ workflow(
         if ((await caseView(page, 'data-image')) === image) continue
         // The reader looks at the open case first (neighbours are fetched meanwhile) unless lookMs is 0.
         if (lookMs) await page.waitForTimeout(lookMs)
-        times.push(await timeOpen(page, image))
+        times.push(await (profile ? profile.around(() => timeOpen(page, image)) : timeOpen(page, image)))
         traces.push(await lastOpenTrace(page))
       }
       const { p50, p95 } = percentiles(times)
@@ -253,7 +253,7 @@ workflow(
       )
       console.log(openBreakdown(label, traces))
       console.log(await cpu(label, times.length))
-      if (profile) console.log(await profile(times.length))
+      if (profile) console.log(profile.summary(times.length))
       if (trace) console.log(await trace())
       return p95
     }

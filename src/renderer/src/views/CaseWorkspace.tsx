@@ -4,7 +4,7 @@
  * and the findings, heatmap, boxes-and-IoU and window sections. Panel parts that only read stores
  * are memoized, so a re-render of the view reaches only what changed.
  */
-import { memo, useCallback, useDeferredValue, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
+import { memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
 import { Alert, Box, CircularProgress, Stack, Typography } from '@mui/material'
 import type { CaseDetail, CaseStatus, HeatmapData, Reader } from '../../../shared/domain'
 import type { Rect } from '../../../shared/localization'
@@ -170,6 +170,28 @@ const CaseOodBanner = memo(function CaseOodBanner({ analysis, heatmapShown }: { 
 
 const NO_RECTS: readonly Rect[] = []
 
+/** How long a case may take to show before the spinner says it is loading. */
+const SPINNER_DELAY_MS = 300
+
+/**
+ * The loading spinner, shown only once a case takes long enough for a reader to wonder: its
+ * animation repaints every frame on the main thread, which the few tens of ms of a usual opening
+ * need for the image and map.
+ */
+function LoadingSpinner() {
+  const [shown, setShown] = useState(false)
+  useEffect(() => {
+    const timer = window.setTimeout(() => setShown(true), SPINNER_DELAY_MS)
+    return () => window.clearTimeout(timer)
+  }, [])
+  if (!shown) return null
+  return (
+    <Box sx={{ position: 'absolute', inset: 0, display: 'grid', placeItems: 'center', pointerEvents: 'none' }}>
+      <CircularProgress />
+    </Box>
+  )
+}
+
 /** What the reading panel shows; rendered one deferred render after the canvas (see CaseWorkspace). */
 interface CasePanelProps {
   caseId: number
@@ -321,6 +343,9 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
   }, [drawnNow, panelGate])
   const onMapDrawn = useCallback(() => panelGate.release(), [panelGate])
   const label = scores ? predictedLabel(threshold.map, threshold.manual) : ''
+  // The canvas draws nothing of a case before its image is in: the record arriving first (its size)
+  // would only render the stage again for nothing.
+  const canvasImage = useHeldValue(image, loaded === null)
 
   return (
     <Box
@@ -336,7 +361,7 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
         <CaseCanvas
           caseId={caseId}
           bitmap={loaded?.bitmap ?? null}
-          imageSize={image}
+          imageSize={canvasImage}
           loadFull={loaded?.loadFull ?? null}
           boxes={loaded ? boxState.boxes : NO_BOXES.boxes}
           selectedId={loaded ? boxState.selectedId : null}
@@ -357,11 +382,7 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
         />
         <CaseOodBanner analysis={props.analysis} heatmapShown={overlay !== null} />
         {loaded && <ImageColorBar overlay={overlay} />}
-        {!loaded && !error && (
-          <Box sx={{ position: 'absolute', inset: 0, display: 'grid', placeItems: 'center', pointerEvents: 'none' }}>
-            <CircularProgress />
-          </Box>
-        )}
+        {!loaded && !error && <LoadingSpinner />}
         {error && (
           <Alert severity="error" sx={{ position: 'absolute', top: 48, left: 16, right: 16 }} onClose={props.onCloseError}>
             {error}
