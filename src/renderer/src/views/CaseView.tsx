@@ -154,25 +154,41 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
     reopen: () => detail && reopen(),
   })
 
-  // Once this case is on screen, the images of the cases next/previous would open are fetched and
-  // decoded at once (both off the main thread: HTTP and the image decoder), and their results in
-  // idle time so that the answers do not compete with the case being drawn.
+  // Once this case is on screen with its map (the panel gate's release), the images of the cases
+  // next/previous would open are fetched and decoded (both off the main thread: the image worker),
+  // and their results in idle time, so that neither competes with the case being opened for the
+  // server or the cores; a case opened without the gate held starts them once its image is drawn.
   const idle = useRef<number | null>(null)
+  const waiting = useRef<(() => void) | null>(null)
   const onDrawn = useCallback(() => {
-    if (idle.current !== null) window.cancelIdleCallback(idle.current)
-    const neighbours = worklist.neighbours()
-    for (const id of neighbours) images.prefetch(id)
-    idle.current = window.requestIdleCallback(
-      () => {
-        idle.current = null
-        for (const id of neighbours) analysis.prefetch(id)
-      },
-      { timeout: 300 },
-    )
-  }, [worklist, images, analysis])
+    const prefetch = () => {
+      if (idle.current !== null) window.cancelIdleCallback(idle.current)
+      const neighbours = worklist.neighbours()
+      for (const id of neighbours) images.prefetch(id)
+      idle.current = window.requestIdleCallback(
+        () => {
+          idle.current = null
+          for (const id of neighbours) analysis.prefetch(id)
+        },
+        { timeout: 300 },
+      )
+    }
+    waiting.current?.()
+    waiting.current = null
+    if (!panelGate.held) return prefetch()
+    const off = panelGate.subscribe(() => {
+      if (panelGate.held) return
+      off()
+      waiting.current = null
+      prefetch()
+    })
+    waiting.current = off
+  }, [worklist, images, analysis, panelGate])
   useEffect(
     () => () => {
       if (idle.current !== null) window.cancelIdleCallback(idle.current)
+      waiting.current?.()
+      waiting.current = null
     },
     [caseId],
   )
