@@ -172,8 +172,8 @@ export function timeOpen(page, image) {
       new Promise((resolve, reject) => {
         const row = document.querySelector(`[data-testid="worklist-row"][data-image="${name}"]`)
         if (!row) return reject(new Error(`no worklist row ${name}`))
-        // (a mark in a Chromium trace when one is recorded, see traceOpens; nothing otherwise)
-        console.timeStamp(`open ${name}`)
+        // a mark in a Chromium trace while one is recorded (see traceOpens)
+        if (window.__cxrTraceMarks) console.timeStamp(`open ${name}`)
         const start = performance.now()
         row.click()
         const poll = () =>
@@ -372,7 +372,9 @@ export async function traceOpens(page, name) {
       'devtools.timeline,disabled-by-default-devtools.timeline,v8.execute,blink.user_timing,loading,disabled-by-default-v8.cpu_profiler',
     transferMode: 'ReportEvents',
   })
+  await page.evaluate(() => void (window.__cxrTraceMarks = true))
   return async () => {
+    await page.evaluate(() => void (window.__cxrTraceMarks = false))
     const done = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve))
     await cdp.send('Tracing.end')
     await done
