@@ -342,6 +342,8 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
     drawnNow()
   }, [drawnNow, panelGate])
   const onMapDrawn = useCallback(() => panelGate.release(), [panelGate])
+  // A case that fails to load shows its error, and the panel its record (when it has one), at once.
+  useEffect(() => void (error && panelGate.release()), [error, panelGate])
   const label = scores ? predictedLabel(threshold.map, threshold.manual) : ''
   // The canvas draws nothing of a case before its image is in: the record arriving first (its size)
   // would only render the stage again for nothing.
@@ -389,7 +391,12 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
           </Alert>
         )}
       </Box>
-      <CasePanel {...deferredPanel} />
+      {/* While held the panel still shows the case before: a cover takes its clicks then (they would act on
+          that case); shown and hidden without restyling the panel itself. */}
+      <Box sx={{ position: 'relative', display: 'flex', flexShrink: 0, minHeight: 0 }}>
+        <CasePanel {...deferredPanel} />
+        <div data-testid="panel-cover" style={{ position: 'absolute', inset: 0, zIndex: 1, display: held ? 'block' : 'none' }} />
+      </Box>
     </Box>
   )
 }
