@@ -155,23 +155,17 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
   })
 
   // Once this case is on screen with its map (the panel gate's release), the images of the cases
-  // next/previous would open are fetched and decoded (both off the main thread: the image worker),
-  // and their results in idle time, so that neither competes with the case being opened for the
-  // server or the cores; a case opened without the gate held starts them once its image is drawn.
-  const idle = useRef<number | null>(null)
+  // next/previous would open are fetched and decoded (off the main thread: the image worker) and
+  // their results fetched, so that a reader going on at once finds them on their way; before that
+  // neither competes with the case being opened for the server or the cores. A case opened without
+  // the gate held starts them once its image is drawn.
   const waiting = useRef<(() => void) | null>(null)
   const onDrawn = useCallback(() => {
     const prefetch = () => {
-      if (idle.current !== null) window.cancelIdleCallback(idle.current)
-      const neighbours = worklist.neighbours()
-      for (const id of neighbours) images.prefetch(id)
-      idle.current = window.requestIdleCallback(
-        () => {
-          idle.current = null
-          for (const id of neighbours) analysis.prefetch(id)
-        },
-        { timeout: 300 },
-      )
+      for (const id of worklist.neighbours()) {
+        images.prefetch(id)
+        analysis.prefetch(id)
+      }
     }
     waiting.current?.()
     waiting.current = null
@@ -186,7 +180,6 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
   }, [worklist, images, analysis, panelGate])
   useEffect(
     () => () => {
-      if (idle.current !== null) window.cancelIdleCallback(idle.current)
       waiting.current?.()
       waiting.current = null
     },
