@@ -35,6 +35,7 @@ import {
   lastOpenTrace,
   openBreakdown,
   cpuMeter,
+  traceOpens,
 } from './readingSetup.mjs'
 
 const SIDE = 3000
@@ -70,6 +71,7 @@ workflow(
     const times = []
     const traces = []
     const cpu = await cpuMeter(page)
+    const trace = await traceOpens(page, 'large')
     // As a reader goes down the worklist: the next case after a short look at this one (its neighbour prefetches meanwhile).
     for (let i = 0; i < OPENS; i++) {
       if (i > 0) await page.waitForTimeout(LOOK_MS)
@@ -79,6 +81,8 @@ workflow(
     stats.open = percentiles(times)
     stats.breakdown = openBreakdown(`3000², ${ctx.imageNames.length} cases in turn`, traces)
     stats.cpu = await cpu(`3000², ${ctx.imageNames.length} cases in turn`, times.length)
+    if (trace) console.log(await trace())
+    if (process.env.CXR_E2E_TRACE) console.log(`# 3000² open times: ${times.map((t) => t.toFixed(0)).join(' ')}`)
     // The last open's neighbours finish prefetching (3000² decodes) before anything below is timed.
     await page.waitForTimeout(1500)
     const boxed = ctx.imageNames.find((n) => ctx.csvBoxes.has(n))

@@ -172,6 +172,8 @@ export function timeOpen(page, image) {
       new Promise((resolve, reject) => {
         const row = document.querySelector(`[data-testid="worklist-row"][data-image="${name}"]`)
         if (!row) return reject(new Error(`no worklist row ${name}`))
+        // a mark in a Chromium trace while one is recorded (see traceOpens)
+        if (window.__cxrTraceMarks) console.timeStamp(`open ${name}`)
         const start = performance.now()
         row.click()
         const poll = () =>
@@ -298,5 +300,87 @@ export async function cpuMeter(page) {
       `# open CPU time per opening, ${label} (${opens} opens, neighbour prefetch included): renderer main thread ${per('main')} ms ` +
       `(script ${per('script')}, style+layout ${per('layout')}), renderer process ${per('process')} ms, server ${server}`
     )
+  }
+}
+
+/**
+ * Opt-in (CXR_E2E_PROFILE=1): CPU profiles of the renderer's main thread (CDP Profiler, 100 µs
+ * sampling), one per opening, from just before the click until the image and map are drawn:
+ * `around(open)` profiles one, `summary(opens)` sums them up as self time per function, and as time
+ * per function with what it called (each function once per sample), per opening; the profiles are
+ * written to test-artifacts/<name>-<n>.cpuprofile. Null when not asked for: the timed series stay
+ * unprofiled otherwise.
+ */
+export async function profileOpens(page, name) {
+  if (!process.env.CXR_E2E_PROFILE) return null
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('Profiler.enable')
+  await cdp.send('Profiler.setSamplingInterval', { interval: 100 })
+  const self = new Map()
+  const total = new Map()
+  let count = 0
+  const add = (map, key, ms) => map.set(key, (map.get(key) ?? 0) + ms)
+  const { writeFileSync } = await import('node:fs')
+  return {
+    async around(open) {
+      await cdp.send('Profiler.start')
+      const result = await open()
+      const { profile } = await cdp.send('Profiler.stop')
+      writeFileSync(join(artifacts, `${name}-${count++}.cpuprofile`), JSON.stringify(profile))
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+      const parent = new Map()
+      for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+      const label = (n) =>
+        `${n.callFrame.functionName || '(anonymous)'} ${(n.callFrame.url.split('/').pop() || '(native)').replace(/-[\w]{8}\.js$/, '.js')}:${n.callFrame.lineNumber + 1}`
+      for (let i = 0; i < profile.samples.length; i++) {
+        const ms = (profile.timeDeltas[i + 1] ?? 100) / 1000
+        let node = byId.get(profile.samples[i])
+        add(self, label(node), ms)
+        const seen = new Set()
+        for (; node; node = byId.get(parent.get(node.id))) {
+          const key = label(node)
+          if (!seen.has(key)) add(total, key, ms)
+          seen.add(key)
+        }
+      }
+      return result
+    },
+    summary(opens, top = 40) {
+      const fmt = (m) =>
+        [...m]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, top)
+          .map(([k, ms]) => `#   ${(ms / opens).toFixed(2).padStart(7)} ms  ${k}`)
+          .join('\n')
+      return `# profile ${name} (${opens} opens, ms per open from the click to image + map drawn)\n# self:\n${fmt(self)}\n# with callees:\n${fmt(total)}`
+    },
+  }
+}
+
+/**
+ * Opt-in (CXR_E2E_TRACE=1): a Chromium trace (devtools timeline categories) over a series of
+ * openings, written to test-artifacts/<name>.trace.json for chrome://tracing or Perfetto; each
+ * opening's click is marked in it by a console.timeStamp('open <image>'). Null when not asked for.
+ */
+export async function traceOpens(page, name) {
+  if (!process.env.CXR_E2E_TRACE) return null
+  const cdp = await page.context().newCDPSession(page)
+  const events = []
+  cdp.on('Tracing.dataCollected', ({ value }) => events.push(...value))
+  await cdp.send('Tracing.start', {
+    categories:
+      'devtools.timeline,disabled-by-default-devtools.timeline,v8.execute,blink.user_timing,loading,disabled-by-default-v8.cpu_profiler',
+    transferMode: 'ReportEvents',
+  })
+  await page.evaluate(() => void (window.__cxrTraceMarks = true))
+  return async () => {
+    await page.evaluate(() => void (window.__cxrTraceMarks = false))
+    const done = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve))
+    await cdp.send('Tracing.end')
+    await done
+    await cdp.detach().catch(() => undefined)
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(join(artifacts, `${name}.trace.json`), JSON.stringify({ traceEvents: events }))
+    return `# trace ${name}: ${events.length} events in test-artifacts/${name}.trace.json`
   }
 }

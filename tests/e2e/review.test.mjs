@@ -26,6 +26,8 @@ import {
   lastOpenTrace,
   openBreakdown,
   cpuMeter,
+  profileOpens,
+  traceOpens,
 } from './readingSetup.mjs'
 
 let boxed = ''
@@ -235,12 +237,14 @@ workflow(
       const times = []
       const traces = []
       const cpu = await cpuMeter(page)
+      const profile = await profileOpens(page, `review-${label.split(' ')[0]}`)
+      const trace = await traceOpens(page, `review-${label.split(' ')[0]}`)
       for (let i = 0; times.length < OPENS; i++) {
         const image = pick(i)
         if ((await caseView(page, 'data-image')) === image) continue
         // The reader looks at the open case first (neighbours are fetched meanwhile) unless lookMs is 0.
         if (lookMs) await page.waitForTimeout(lookMs)
-        times.push(await timeOpen(page, image))
+        times.push(await (profile ? profile.around(() => timeOpen(page, image)) : timeOpen(page, image)))
         traces.push(await lastOpenTrace(page))
       }
       const { p50, p95 } = percentiles(times)
@@ -249,6 +253,8 @@ workflow(
       )
       console.log(openBreakdown(label, traces))
       console.log(await cpu(label, times.length))
+      if (profile) console.log(profile.summary(times.length))
+      if (trace) console.log(await trace())
       return p95
     }
     const names = ctx.imageNames

@@ -30,6 +30,7 @@ import { createCaseImages } from './stores/caseImages'
 import { createDetailRequest } from './stores/detailRequest'
 import { createHeatmapEditStore } from './stores/heatmapEditStore'
 import { createPaneLayoutStore, usePaneLayout, type PaneLayoutStore } from './stores/paneLayout'
+import { createPanelGate } from './stores/panelGate'
 import { canManageModels, createReaderStore, type ReaderStore } from './stores/readerStore'
 import { createWorklistStore, type RowPatch } from './stores/worklistStore'
 import { theme } from './theme'
@@ -201,10 +202,12 @@ export function App() {
   const [images] = useState(() => createCaseImages(api))
   const [details] = useState(() => createDetailRequest(api))
   const [layout] = useState(() => createPaneLayoutStore())
-  // Loading starts as a case is opened, before React renders it.
+  const [panelGate] = useState(() => createPanelGate())
+  // Loading starts as a case is opened, before React renders it; the reading panel waits for the canvas.
   const [store] = useState(() =>
     createWorklistStore(api, (caseId) => {
       beginOpen(caseId)
+      panelGate.hold()
       details.start(caseId, readers.getState().current?.id ?? null)
       images.prefetch(caseId)
       analysis.openCase(caseId)
@@ -359,6 +362,7 @@ export function App() {
                 readers={readers}
                 heatmapEdit={heatmapEdit}
                 layout={layout}
+                panelGate={panelGate}
               />
             </Box>
           </Box>

@@ -62,6 +62,8 @@ export interface CaseCanvasProps {
   /** Heatmap edit mode's brush: its radius in image pixels and what it does (drawn as the cursor). */
   brush?: { radius: number; mode: 'add' | 'erase' } | null
   onDrawn: () => void
+  /** A heatmap (a new one: of this case, or another finding's) is drawn on the stage. */
+  onMapDrawn?: () => void
 }
 
 const BRUSH_COLORS = { add: '#7CFC9A', erase: '#FF8A80' } as const
@@ -217,6 +219,7 @@ export const CaseCanvas = memo(function CaseCanvas(props: CaseCanvasProps) {
     if (heatmap && reportedMap.current !== heatmap.map) {
       reportedMap.current = heatmap.map
       markOpen('heatmap drawn')
+      propsRef.current.onMapDrawn?.()
     }
   }, [
     ready,

@@ -2,7 +2,7 @@
  * The virtualized worklist: only the rows in view are in the DOM, and the store fetches the pages
  * they fall in. ArrowUp/ArrowDown move the selection, Enter or a click opens the case.
  */
-import { memo, useCallback, useEffect, useRef, type KeyboardEvent } from 'react'
+import { memo, useCallback, useDeferredValue, useEffect, useRef, type KeyboardEvent } from 'react'
 import { Alert, Box, Chip, Stack, Typography } from '@mui/material'
 import { useVirtualizer } from '@tanstack/react-virtual'
 import type { WorklistRow } from '../../../shared/domain'
@@ -26,7 +26,8 @@ function demographics(row: WorklistRow): string {
   return [row.age ?? '–', row.sex ?? '–', row.view ?? '–'].join(' / ')
 }
 
-function RowCells({ row }: { row: WorklistRow }) {
+/** A row's cells (chips: most of a row's rendering), rendered again only when the row itself changed, not its highlight. */
+const RowCells = memo(function RowCells({ row }: { row: WorklistRow }) {
   return (
     <>
       <Box sx={{ minWidth: 0 }}>
@@ -89,7 +90,7 @@ function RowCells({ row }: { row: WorklistRow }) {
       </Stack>
     </>
   )
-}
+})
 
 interface RowViewProps {
   row: WorklistRow | undefined
@@ -170,6 +171,10 @@ export const WorklistTable = memo(function WorklistTable({ store }: { store: Wor
     useFlushSync: false,
   })
   const items = virtualizer.getVirtualItems()
+  // The highlight of the selected and open rows follows in a deferred render: a click's urgent
+  // render goes to opening the case (image and map first, see CaseView), not to the rows' styles.
+  const selectedIndex = useDeferredValue(state.selectedIndex)
+  const openCaseId = useDeferredValue(state.openCaseId)
   const first = items[0]?.index ?? 0
   const last = items.at(-1)?.index ?? 0
 
@@ -233,8 +238,8 @@ export const WorklistTable = memo(function WorklistTable({ store }: { store: Wor
                 row={row}
                 index={item.index}
                 start={item.start}
-                selected={item.index === state.selectedIndex}
-                open={row !== undefined && row.id === state.openCaseId}
+                selected={item.index === selectedIndex}
+                open={row !== undefined && row.id === openCaseId}
                 onOpen={onRowClick}
               />
             )

@@ -7,8 +7,8 @@
  * full-resolution image is fetched only when the reader zooms past the rendition (`full`).
  */
 import type { CxrApi } from '../../../shared/api'
-import { markOpen } from '../canvas/openTrace'
-import { caseImageBytes } from '../transport/caseImageBytes'
+import { markOpenAt } from '../canvas/openTrace'
+import { caseImageLoader, ImageDecodeError, type CaseImageLoader } from '../transport/caseImageLoader'
 import { createLruCache, type LruCache } from './lruCache'
 
 /** The open case, the one before and after it, and the last two left. */
@@ -19,16 +19,19 @@ export type CaseImages = LruCache<number, ImageBitmap> & {
   full(caseId: number): Promise<ImageBitmap>
 }
 
-export function createCaseImages(api: CxrApi): CaseImages {
-  const bytes = caseImageBytes(api)
-  const full = async (caseId: number) => createImageBitmap(await bytes(caseId, 'full'))
+export function createCaseImages(api: CxrApi, load: CaseImageLoader = caseImageLoader(api)): CaseImages {
+  const full = async (caseId: number) => (await load(caseId, 'full')).bitmap
   const display = createLruCache(async (caseId: number) => {
-    const blob = await bytes(caseId, 'display')
-    markOpen('image bytes in', caseId)
-    // A rendition that does not decode (a damaged cache file) must not hide the case: the stored file then.
-    const bitmap = await createImageBitmap(blob).catch(() => full(caseId))
-    markOpen('image decoded', caseId)
-    return bitmap
+    try {
+      const { bitmap, bytesAt, decodedAt } = await load(caseId, 'display')
+      markOpenAt('image bytes in', caseId, bytesAt)
+      markOpenAt('image decoded', caseId, decodedAt)
+      return bitmap
+    } catch (error) {
+      // A rendition that does not decode (a damaged cache file) must not hide the case: the stored file then.
+      if (error instanceof ImageDecodeError) return full(caseId)
+      throw error
+    }
   }, CAPACITY)
   return Object.assign(display, { full })
 }

@@ -22,6 +22,7 @@ import type { CaseImages } from '../stores/caseImages'
 import type { DetailRequest } from '../stores/detailRequest'
 import { displayedMap, type HeatmapEditStore } from '../stores/heatmapEditStore'
 import type { PaneLayoutStore } from '../stores/paneLayout'
+import { gatedStore, type PanelGate } from '../stores/panelGate'
 import type { ReaderStore } from '../stores/readerStore'
 import type { WorklistStore } from '../stores/worklistStore'
 import { CaseWorkspace } from './CaseWorkspace'
@@ -35,11 +36,13 @@ export interface CaseViewProps {
   readers: ReaderStore
   heatmapEdit: HeatmapEditStore
   layout: PaneLayoutStore
+  /** Held from a worklist click until this view shows the case's image and map (see panelGate). */
+  panelGate: PanelGate
 }
 
 const known = (f: string | null | undefined): f is string => !!f && (NIH_FINDINGS as readonly string[]).includes(f)
 
-export function CaseView({ caseId, images, details, analysis, worklist, readers, heatmapEdit, layout }: CaseViewProps) {
+export function CaseView({ caseId, images, details, analysis, worklist, readers, heatmapEdit, layout, panelGate }: CaseViewProps) {
   const api = useApi()
   const reader = useStoreSelector(readers, (s) => s.current)
   const readerId = reader?.id ?? null
@@ -151,25 +154,34 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
     reopen: () => detail && reopen(),
   })
 
-  // Once this case is on screen, the images of the cases next/previous would open are fetched and
-  // decoded at once (both off the main thread: HTTP and the image decoder), and their results in
-  // idle time so that the answers do not compete with the case being drawn.
-  const idle = useRef<number | null>(null)
+  // Once this case is on screen with its map (the panel gate's release), the images of the cases
+  // next/previous would open are fetched and decoded (off the main thread: the image worker) and
+  // their results fetched, so that a reader going on at once finds them on their way; before that
+  // neither competes with the case being opened for the server or the cores. A case opened without
+  // the gate held starts them once its image is drawn.
+  const waiting = useRef<(() => void) | null>(null)
   const onDrawn = useCallback(() => {
-    if (idle.current !== null) window.cancelIdleCallback(idle.current)
-    const neighbours = worklist.neighbours()
-    for (const id of neighbours) images.prefetch(id)
-    idle.current = window.requestIdleCallback(
-      () => {
-        idle.current = null
-        for (const id of neighbours) analysis.prefetch(id)
-      },
-      { timeout: 300 },
-    )
-  }, [worklist, images, analysis])
+    const prefetch = () => {
+      for (const id of worklist.neighbours()) {
+        images.prefetch(id)
+        analysis.prefetch(id)
+      }
+    }
+    waiting.current?.()
+    waiting.current = null
+    if (!panelGate.held) return prefetch()
+    const off = panelGate.subscribe(() => {
+      if (panelGate.held) return
+      off()
+      waiting.current = null
+      prefetch()
+    })
+    waiting.current = off
+  }, [worklist, images, analysis, panelGate])
   useEffect(
     () => () => {
-      if (idle.current !== null) window.cancelIdleCallback(idle.current)
+      waiting.current?.()
+      waiting.current = null
     },
     [caseId],
   )
@@ -197,7 +209,10 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
     () => ({ map: shownMap, manual: manualThreshold, setManual: setManualThreshold }),
     [shownMap, manualThreshold, setManualThreshold],
   )
-  const stores = useMemo(() => ({ analysis, heatmapEdit, layout }), [analysis, heatmapEdit, layout])
+  const stores = useMemo(
+    () => ({ analysis: gatedStore(analysis, panelGate), heatmapEdit: gatedStore(heatmapEdit, panelGate), layout }),
+    [analysis, heatmapEdit, layout, panelGate],
+  )
   const onCloseError = useCallback(() => setError(null), [setError])
   // The brush cursor's radius: the painted cells' reach (brush size in map cells) in image pixels.
   const brush = useMemo(
@@ -226,6 +241,8 @@ export function CaseView({ caseId, images, details, analysis, worklist, readers,
         reader,
       }}
       stores={stores}
+      analysis={analysis}
+      panelGate={panelGate}
       onCloseError={loaded ? onCloseError : undefined}
       review={review}
       threshold={threshold}

@@ -4,7 +4,7 @@
  * and the findings, heatmap, boxes-and-IoU and window sections. Panel parts that only read stores
  * are memoized, so a re-render of the view reaches only what changed.
  */
-import { memo, useCallback, useDeferredValue, useLayoutEffect, useMemo, useRef, useSyncExternalStore } from 'react'
+import { memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
 import { Alert, Box, CircularProgress, Stack, Typography } from '@mui/material'
 import type { CaseDetail, CaseStatus, HeatmapData, Reader } from '../../../shared/domain'
 import type { Rect } from '../../../shared/localization'
@@ -35,6 +35,7 @@ import { methodFacts } from '../../../shared/explainMethods'
 import { displayFinding } from '../../../shared/findings'
 import type { BoxState, BoxStore } from '../stores/boxStore'
 import type { HeatmapEditStore } from '../stores/heatmapEditStore'
+import type { PanelGate } from '../stores/panelGate'
 
 export interface CaseWorkspaceProps {
   caseId: number
@@ -57,7 +58,11 @@ export interface CaseWorkspaceProps {
   onDrawEnd: () => void
   image: { width: number; height: number }
   reader: Reader | null
+  /** The reading panel's stores (their reads held back while a case opens, see panelGate). */
   stores: { analysis: AnalysisStore; heatmapEdit: HeatmapEditStore; layout: PaneLayoutStore }
+  /** The analysis store itself, for what is drawn over the image (the out-of-distribution banner). */
+  analysis: AnalysisStore
+  panelGate: PanelGate
   review: Omit<ReviewBarProps, 'status'>
   threshold: { map: HeatmapData | null; manual: number | null; setManual: (t: number | null) => void }
 }
@@ -72,6 +77,16 @@ const NO_BOXES: BoxState = {
   canRedo: false,
 }
 const noSubscription = () => () => undefined
+
+/**
+ * `value`, except while `held`: then the value it had when the hold began (a render-phase update of
+ * its own state, React's pattern for keeping a value from an earlier render).
+ */
+function useHeldValue<T>(value: T, held: boolean): T {
+  const [kept, setKept] = useState(value)
+  if (!held && kept !== value) setKept(value)
+  return held ? kept : value
+}
 
 /** The box store's state, or an empty one while the case has none yet. */
 function useOptionalBoxState(store: BoxStore | null): BoxState {
@@ -155,6 +170,28 @@ const CaseOodBanner = memo(function CaseOodBanner({ analysis, heatmapShown }: { 
 
 const NO_RECTS: readonly Rect[] = []
 
+/** How long a case may take to show before the spinner says it is loading. */
+const SPINNER_DELAY_MS = 300
+
+/**
+ * The loading spinner, shown only once a case takes long enough for a reader to wonder: its
+ * animation repaints every frame on the main thread, which the few tens of ms of a usual opening
+ * need for the image and map.
+ */
+function LoadingSpinner() {
+  const [shown, setShown] = useState(false)
+  useEffect(() => {
+    const timer = window.setTimeout(() => setShown(true), SPINNER_DELAY_MS)
+    return () => window.clearTimeout(timer)
+  }, [])
+  if (!shown) return null
+  return (
+    <Box sx={{ position: 'absolute', inset: 0, display: 'grid', placeItems: 'center', pointerEvents: 'none' }}>
+      <CircularProgress />
+    </Box>
+  )
+}
+
 /** What the reading panel shows; rendered one deferred render after the canvas (see CaseWorkspace). */
 interface CasePanelProps {
   caseId: number
@@ -229,6 +266,9 @@ const CasePanel = memo(function CasePanel(p: CasePanelProps) {
 export function CaseWorkspace(props: CaseWorkspaceProps) {
   const { caseId, loaded, detail, error, status, overlay, finding, armed, paint, windowLevel, setWindowLevel, image, threshold } = props
   const boxState = useOptionalBoxState(loaded?.boxStore ?? null)
+  const { panelGate } = props
+  // While a case opens, everything but the canvas keeps what it showed (see panelGate).
+  const held = useSyncExternalStore(panelGate.subscribe, () => panelGate.held)
   // W/L is shown in the stored image's own values (0–255 for 8-bit, 0–65535 for 16-bit PNGs).
   const pixelMax = pixelMaxOf(detail?.bitDepth ?? null)
   const fileWindow = useMemo(() => (detail ? storedWindowLevel(detail, pixelMax) : null), [detail, pixelMax])
@@ -240,7 +280,7 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
     () => ({ map: threshold.map, boxes: boxState.boxes, image, manual: threshold.manual }),
     [threshold.map, boxState.boxes, image, threshold.manual],
   )
-  const deferred = useDeferredValue(iouInput)
+  const deferred = useDeferredValue(useHeldValue(iouInput, held))
   const current = deferred.map === iouInput.map ? deferred : null
   const scores = useIouScores(current?.map ?? null, current?.boxes ?? NO_BOXES.boxes, current?.image ?? image, current?.manual ?? null)
 
@@ -288,7 +328,7 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
       fileWindow,
     ],
   )
-  const deferredPanel = useDeferredValue(panel)
+  const deferredPanel = useDeferredValue(useHeldValue(panel, held))
 
   // data-loaded says the image is drawn: written to the DOM as the canvas reports it, without a
   // React render of the whole view for one attribute; a new case starts at "false" before paint.
@@ -297,9 +337,17 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
   const { onDrawn: drawnNow } = props
   const onDrawn = useCallback(() => {
     root.current?.setAttribute('data-loaded', 'true')
+    // The map usually follows within tens of ms; a case without one lets the panel go shortly after.
+    panelGate.releaseSoon()
     drawnNow()
-  }, [drawnNow])
+  }, [drawnNow, panelGate])
+  const onMapDrawn = useCallback(() => panelGate.release(), [panelGate])
+  // A case that fails to load shows its error, and the panel its record (when it has one), at once.
+  useEffect(() => void (error && panelGate.release()), [error, panelGate])
   const label = scores ? predictedLabel(threshold.map, threshold.manual) : ''
+  // The canvas draws nothing of a case before its image is in: the record arriving first (its size)
+  // would only render the stage again for nothing.
+  const canvasImage = useHeldValue(image, loaded === null)
 
   return (
     <Box
@@ -315,7 +363,7 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
         <CaseCanvas
           caseId={caseId}
           bitmap={loaded?.bitmap ?? null}
-          imageSize={image}
+          imageSize={canvasImage}
           loadFull={loaded?.loadFull ?? null}
           boxes={loaded ? boxState.boxes : NO_BOXES.boxes}
           selectedId={loaded ? boxState.selectedId : null}
@@ -332,21 +380,23 @@ export function CaseWorkspace(props: CaseWorkspaceProps) {
           pixelMax={pixelMax}
           predictedLabel={label}
           onDrawn={onDrawn}
+          onMapDrawn={onMapDrawn}
         />
-        <CaseOodBanner analysis={props.stores.analysis} heatmapShown={overlay !== null} />
+        <CaseOodBanner analysis={props.analysis} heatmapShown={overlay !== null} />
         {loaded && <ImageColorBar overlay={overlay} />}
-        {!loaded && !error && (
-          <Box sx={{ position: 'absolute', inset: 0, display: 'grid', placeItems: 'center', pointerEvents: 'none' }}>
-            <CircularProgress />
-          </Box>
-        )}
+        {!loaded && !error && <LoadingSpinner />}
         {error && (
           <Alert severity="error" sx={{ position: 'absolute', top: 48, left: 16, right: 16 }} onClose={props.onCloseError}>
             {error}
           </Alert>
         )}
       </Box>
-      <CasePanel {...deferredPanel} />
+      {/* While held the panel still shows the case before: a cover takes its clicks then (they would act on
+          that case); shown and hidden without restyling the panel itself. */}
+      <Box sx={{ position: 'relative', display: 'flex', flexShrink: 0, minHeight: 0 }}>
+        <CasePanel {...deferredPanel} />
+        <div data-testid="panel-cover" style={{ position: 'absolute', inset: 0, zIndex: 1, display: held ? 'block' : 'none' }} />
+      </Box>
     </Box>
   )
 }
