@@ -1,4 +1,5 @@
 import sharp from 'sharp'
+import { resampleForModel, type DecodedPixels, type PreprocessSpec, type ResampledImage } from '../model/preprocess'
 import { reasonOf } from './failureReason'
 
 export const THUMBNAIL_SIZE = 192
@@ -11,6 +12,8 @@ export interface DecodedImage {
   bitDepth: number | null
   channels: number
   thumbnail: { mime: string; width: number; height: number; data: Uint8Array }
+  /** The model input asked for (modelInputCache.ts), or null when none was asked or it could not be made. */
+  modelInput: ResampledImage | null
 }
 
 export class ImageDecodeError extends Error {
@@ -25,14 +28,25 @@ export class ImageDecodeError extends Error {
 }
 
 const DEPTH_BITS: Record<string, number> = { uchar: 8, char: 8, ushort: 16, short: 16, uint: 32, float: 32 }
+/**
+ * Decoded sample bytes an image may hold to be decoded once for both the thumbnail and the model's
+ * input (a 1024² gray PNG is 1 MiB, a 2048² RGB one 12 MiB): a larger one is decoded once for each,
+ * so six decoders in flight never hold six huge bitmaps.
+ */
+const ONE_DECODE_BYTES = 16 * 1024 * 1024
 
 /**
  * Fully decodes and thumbnails one image. The thumbnail pass decodes every pixel, so a truncated or
  * corrupt file fails here (failOn 'truncated' and worse) instead of in the viewer later. libvips
  * runs on the libuv thread pool, so several of these in flight use all cores; its pixel limit
  * (sharp's default, 16383² pixels) refuses a small file declaring a huge image.
+ *
+ * `modelInput`: the model's preprocessing whose resampled input is wanted too. An 8-bit PNG is then
+ * decoded once to raw pixels, and the thumbnail and the model's input are both resized from those
+ * (the same pixels libvips would decode from the file, so the same results); a 16-bit PNG or a JPEG
+ * (which may shrink on load) is decoded again for the model's input, exactly as analysis would.
  */
-export async function decodeImage(bytes: Uint8Array, name: string): Promise<DecodedImage> {
+export async function decodeImage(bytes: Uint8Array, name: string, modelInput: PreprocessSpec | null = null): Promise<DecodedImage> {
   try {
     const meta = await sharp(bytes).metadata()
     if (!meta.format || !['png', 'jpeg'].includes(meta.format)) {
@@ -40,12 +54,21 @@ export async function decodeImage(bytes: Uint8Array, name: string): Promise<Deco
     }
     if (!meta.width || !meta.height) throw new Error('image has no size')
     const bitDepth = meta.depth ? (DEPTH_BITS[meta.depth] ?? null) : null
-    let pipeline = sharp(bytes, { failOn: 'truncated' })
-      .resize({ width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE, fit: 'inside', kernel: 'lanczos3' })
-      .toColourspace('b-w')
+    const pixels =
+      modelInput && meta.format === 'png' && bitDepth === 8 && meta.width * meta.height * (meta.channels ?? 4) <= ONE_DECODE_BYTES
+        ? await decodePixels(bytes)
+        : null
+    const source = pixels
+      ? sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } })
+      : sharp(bytes, { failOn: 'truncated' })
+    let pipeline = source.resize({ width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE, fit: 'inside', kernel: 'lanczos3' }).toColourspace('b-w')
     // 16-bit radiographs rarely use the full range; stretch so the thumbnail is not black.
     if (bitDepth !== null && bitDepth > 8) pipeline = pipeline.normalise()
-    const { data, info } = await pipeline.jpeg({ quality: 82 }).toBuffer({ resolveWithObject: true })
+    const [{ data, info }, resampled] = await Promise.all([
+      pipeline.jpeg({ quality: 82 }).toBuffer({ resolveWithObject: true }),
+      // The model's input is a convenience for analysis: without it the image is decoded there.
+      modelInput ? resampleForModel(pixels ?? bytes, modelInput, name).catch(() => null) : null,
+    ])
     return {
       format: meta.format,
       width: meta.width,
@@ -58,11 +81,18 @@ export async function decodeImage(bytes: Uint8Array, name: string): Promise<Deco
         height: info.height,
         data: new Uint8Array(data.buffer, data.byteOffset, data.length),
       },
+      modelInput: resampled,
     }
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error
     throw new ImageDecodeError(name, `not a readable image: ${reasonOf(error)}`)
   }
+}
+
+/** Every pixel of an 8-bit image, as decoded (failOn 'truncated': a damaged file fails here). */
+async function decodePixels(bytes: Uint8Array): Promise<DecodedPixels> {
+  const { data, info } = await sharp(bytes, { failOn: 'truncated' }).raw().toBuffer({ resolveWithObject: true })
+  return { data, width: info.width, height: info.height, channels: info.channels }
 }
 
 export function mimeOf(format: string): string {
