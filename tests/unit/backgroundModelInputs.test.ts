@@ -44,9 +44,12 @@ const names = () =>
 describe.skipIf(!HAS_NIH)('model inputs kept by the import', () => {
   it('an imported image’s kept input is the tensor decoding its file gives, for every kind of image and spec', async () => {
     const base = specOf(manifest())
-    const nih = readFileSync(join(NIH_1024, names()[0]))
+    // names()[1]: a grey one (the first of the 50 is RGBA, which the variants below cover)
+    const nih = readFileSync(join(NIH_1024, names()[1]))
     const images: Array<[string, Buffer]> = [
       ['8-bit gray PNG (NIH)', nih],
+      ['8-bit gray PNG, not square', await sharp(nih).resize(900, 1000).png().toBuffer()],
+      ['8-bit gray PNG, 192²', await sharp(nih).resize(192, 192).png().toBuffer()],
       ['8-bit RGBA PNG', await sharp(nih).resize(700, 600).ensureAlpha().png().toBuffer()],
       ['8-bit gray+alpha PNG', await sharp(nih).resize(300, 500).ensureAlpha().toColourspace('b-w').png().toBuffer()],
       ['palette PNG', await sharp(nih).resize(400, 400).png({ palette: true, colours: 64 }).toBuffer()],
@@ -60,8 +63,11 @@ describe.skipIf(!HAS_NIH)('model inputs kept by the import', () => {
       specVariant(base, { layout: 'NHWC', channels: 'rgb' }),
     ]
     for (const [what, bytes] of images) {
+      const thumbnail = (await decodeImage(bytes, what)).thumbnail
       for (const spec of specs) {
         const decoded = await decodeImage(bytes, what, spec)
+        // Decoded once for both, the thumbnail is the one a plain decode makes.
+        expect(firstDifference(decoded.thumbnail.data, thumbnail.data), `${what}: thumbnail`).toBe(-1)
         expect(decoded.modelInput, what).not.toBeNull()
         const kept = decodeModelInput(encodeModelInput(decoded.modelInput!))!
         const fromCache = normalizeResampled(kept, spec)

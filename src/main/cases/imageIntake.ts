@@ -1,5 +1,5 @@
-import sharp from 'sharp'
-import { resampleForModel, type DecodedPixels, type PreprocessSpec, type ResampledImage } from '../model/preprocess'
+import sharp, { type OutputInfo } from 'sharp'
+import { RESAMPLER, resampleForModel, type DecodedPixels, type PreprocessSpec, type ResampledImage } from '../model/preprocess'
 import { reasonOf } from './failureReason'
 
 export const THUMBNAIL_SIZE = 192
@@ -56,19 +56,16 @@ export async function decodeImage(bytes: Uint8Array, name: string, modelInput: P
     const bitDepth = meta.depth ? (DEPTH_BITS[meta.depth] ?? null) : null
     const pixels =
       modelInput && meta.format === 'png' && bitDepth === 8 && meta.width * meta.height * (meta.channels ?? 4) <= ONE_DECODE_BYTES
-        ? await decodePixels(bytes)
+        ? await decodePixels(bytes, meta.channels === 1)
         : null
-    const source = pixels
-      ? sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } })
-      : sharp(bytes, { failOn: 'truncated' })
-    let pipeline = source.resize({ width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE, fit: 'inside', kernel: 'lanczos3' }).toColourspace('b-w')
-    // 16-bit radiographs rarely use the full range; stretch so the thumbnail is not black.
-    if (bitDepth !== null && bitDepth > 8) pipeline = pipeline.normalise()
-    const [{ data, info }, resampled] = await Promise.all([
-      pipeline.jpeg({ quality: 82 }).toBuffer({ resolveWithObject: true }),
-      // The model's input is a convenience for analysis: without it the image is decoded there.
-      modelInput ? resampleForModel(pixels ?? bytes, modelInput, name).catch(() => null) : null,
-    ])
+    const [{ data, info }, resampled] =
+      pixels && modelInput && resizesAlike(pixels, modelInput)
+        ? await thumbnailIsModelInput(pixels)
+        : await Promise.all([
+            thumbnailOf(pixels ?? bytes, bitDepth),
+            // The model's input is a convenience for analysis: without it the image is decoded there.
+            modelInput ? resampleForModel(pixels ?? bytes, modelInput, name).catch(() => null) : null,
+          ])
     return {
       format: meta.format,
       width: meta.width,
@@ -89,9 +86,49 @@ export async function decodeImage(bytes: Uint8Array, name: string, modelInput: P
   }
 }
 
-/** Every pixel of an 8-bit image, as decoded (failOn 'truncated': a damaged file fails here). */
-async function decodePixels(bytes: Uint8Array): Promise<DecodedPixels> {
-  const { data, info } = await sharp(bytes, { failOn: 'truncated' }).raw().toBuffer({ resolveWithObject: true })
+function thumbnailOf(image: Uint8Array | DecodedPixels, bitDepth: number | null): Promise<{ data: Buffer; info: OutputInfo }> {
+  const source =
+    image instanceof Uint8Array
+      ? sharp(image, { failOn: 'truncated' })
+      : sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
+  let pipeline = source.resize({ width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE, fit: 'inside', kernel: 'lanczos3' }).toColourspace('b-w')
+  // 16-bit radiographs rarely use the full range; stretch so the thumbnail is not black.
+  if (bitDepth !== null && bitDepth > 8) pipeline = pipeline.normalise()
+  return pipeline.jpeg({ quality: 82 }).toBuffer({ resolveWithObject: true })
+}
+
+/**
+ * True when the thumbnail's resize and the model's are one and the same: a square grey image, and a
+ * model input of the thumbnail's size (the reference model's 192²), where 'inside', 'fill' and
+ * 'contain' all scale both sides alike with the same kernel. Then one resize serves both.
+ */
+function resizesAlike(pixels: DecodedPixels, spec: PreprocessSpec): boolean {
+  const { input } = spec
+  return pixels.channels === 1 && pixels.width === pixels.height && input.width === THUMBNAIL_SIZE && input.height === THUMBNAIL_SIZE
+}
+
+/** The one resize of resizesAlike: its pixels are the model's input, and the thumbnail is their JPEG. */
+async function thumbnailIsModelInput(pixels: DecodedPixels): Promise<[{ data: Buffer; info: OutputInfo }, ResampledImage]> {
+  const small = await sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: 1 } })
+    .resize({ width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE, fit: 'fill', kernel: RESAMPLER })
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer()
+  // b-w spelled out: raw pixels are taken for sRGB, and the JPEG would hold three channels.
+  const thumbnail = await sharp(small, { raw: { width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE, channels: 1 } })
+    .toColourspace('b-w')
+    .jpeg({ quality: 82 })
+    .toBuffer({ resolveWithObject: true })
+  return [thumbnail, { width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE, channels: 1, maxValue: 255, pixels: small }]
+}
+
+/**
+ * Every pixel of an 8-bit image, as decoded (failOn 'truncated': a damaged file fails here). A grey
+ * image stays one channel (sharp would write three copies of it: three times the bytes to resize).
+ */
+async function decodePixels(bytes: Uint8Array, grey: boolean): Promise<DecodedPixels> {
+  const pipeline = sharp(bytes, { failOn: 'truncated' })
+  const { data, info } = await (grey ? pipeline.toColourspace('b-w') : pipeline).raw().toBuffer({ resolveWithObject: true })
   return { data, width: info.width, height: info.height, channels: info.channels }
 }
 

@@ -86,12 +86,18 @@ export async function resampleForModel(
       ? sharp(decoded.data, { raw: { width: decoded.width, height: decoded.height, channels: decoded.channels } })
       : sharp(image as Uint8Array | string, { failOn: 'truncated' })
     // greyscale() would drop a 16-bit image to 8-bit values; the 16-bit colour spaces keep the range.
+    // One grey plane of decoded pixels stays one plane for an RGB model: libvips would make the three
+    // channels by copying it (b-w to sRGB) and resize each alike, and normalizeResampled repeats a
+    // single channel, so the tensor is the same for a third of the resizing.
+    const onePlane = decoded !== null && decoded.channels === 1
     pipeline =
       input.channels === 'gray'
         ? wide
           ? pipeline.toColourspace('grey16')
           : pipeline.greyscale()
-        : pipeline.removeAlpha().toColourspace(wide ? 'rgb16' : 'srgb')
+        : onePlane
+          ? pipeline.toColourspace('b-w')
+          : pipeline.removeAlpha().toColourspace(wide ? 'rgb16' : 'srgb')
     pipeline = pipeline.resize({
       width: input.width,
       height: input.height,
@@ -122,11 +128,17 @@ export function normalizeResampled(resampled: ResampledImage, manifest: Preproce
     const m = mean[Math.min(c, mean.length - 1)]
     const s = std[Math.min(c, std.length - 1)]
     const src = Math.min(c, got - 1) // a gray image fed to an RGB model repeats its one channel
-    for (let p = 0; p < plane; p++) {
-      const value = ((pixels[p * got + src] * toEight) / scale - m) / s
-      if (input.layout === 'NCHW') out[c * plane + p] = value
-      else out[p * channels + c] = value
-    }
+    const normalize = (v: number) => ((v * toEight) / scale - m) / s
+    const at = input.layout === 'NCHW' ? (p: number) => c * plane + p : (p: number) => p * channels + c
+    if (maxValue === 255) {
+      // 8-bit samples take one of 256 values: each is normalized once (the same arithmetic, so the same float).
+      const table = Float32Array.from({ length: 256 }, (_, v) => normalize(v))
+      const bytes = pixels as Uint8Array
+      if (input.layout === 'NCHW') {
+        const base = c * plane
+        for (let p = 0; p < plane; p++) out[base + p] = table[bytes[p * got + src]]
+      } else for (let p = 0; p < plane; p++) out[at(p)] = table[bytes[p * got + src]]
+    } else for (let p = 0; p < plane; p++) out[at(p)] = normalize(pixels[p * got + src])
   }
   return out
 }
