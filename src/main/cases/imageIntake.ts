@@ -41,10 +41,11 @@ const ONE_DECODE_BYTES = 16 * 1024 * 1024
  * runs on the libuv thread pool, so several of these in flight use all cores; its pixel limit
  * (sharp's default, 16383² pixels) refuses a small file declaring a huge image.
  *
- * `modelInput`: the model's preprocessing whose resampled input is wanted too. An 8-bit PNG is then
- * decoded once to raw pixels, and the thumbnail and the model's input are both resized from those
- * (the same pixels libvips would decode from the file, so the same results); a 16-bit PNG or a JPEG
- * (which may shrink on load) is decoded again for the model's input, exactly as analysis would.
+ * `modelInput`: the model's preprocessing whose resampled input is wanted too, made from this one
+ * decode where that gives the very pixels analysis would decode: a square grey 8-bit PNG at the
+ * reference model's 192² needs one resize for thumbnail and model input (thumbnailIsModelInput);
+ * another 8-bit PNG is decoded once to raw pixels and both are resized from those. A 16-bit PNG or
+ * a JPEG (which may shrink on load) is decoded again for the model's input, exactly as analysis does.
  */
 export async function decodeImage(bytes: Uint8Array, name: string, modelInput: PreprocessSpec | null = null): Promise<DecodedImage> {
   try {
@@ -54,18 +55,19 @@ export async function decodeImage(bytes: Uint8Array, name: string, modelInput: P
     }
     if (!meta.width || !meta.height) throw new Error('image has no size')
     const bitDepth = meta.depth ? (DEPTH_BITS[meta.depth] ?? null) : null
+    const eightBitPng = modelInput !== null && meta.format === 'png' && bitDepth === 8
+    const alike = eightBitPng && meta.channels === 1 && resizesAlike(meta.width, meta.height, modelInput)
     const pixels =
-      modelInput && meta.format === 'png' && bitDepth === 8 && meta.width * meta.height * (meta.channels ?? 4) <= ONE_DECODE_BYTES
+      eightBitPng && !alike && meta.width * meta.height * (meta.channels ?? 4) <= ONE_DECODE_BYTES
         ? await decodePixels(bytes, meta.channels === 1)
         : null
-    const [{ data, info }, resampled] =
-      pixels && modelInput && resizesAlike(pixels, modelInput)
-        ? await thumbnailIsModelInput(pixels)
-        : await Promise.all([
-            thumbnailOf(pixels ?? bytes, bitDepth),
-            // The model's input is a convenience for analysis: without it the image is decoded there.
-            modelInput ? resampleForModel(pixels ?? bytes, modelInput, name).catch(() => null) : null,
-          ])
+    const [{ data, info }, resampled] = alike
+      ? await thumbnailIsModelInput(bytes)
+      : await Promise.all([
+          thumbnailOf(pixels ?? bytes, bitDepth),
+          // The model's input is a convenience for analysis: without it the image is decoded there.
+          modelInput ? resampleForModel(pixels ?? bytes, modelInput, name).catch(() => null) : null,
+        ])
     return {
       format: meta.format,
       width: meta.width,
@@ -98,18 +100,20 @@ function thumbnailOf(image: Uint8Array | DecodedPixels, bitDepth: number | null)
 }
 
 /**
- * True when the thumbnail's resize and the model's are one and the same: a square grey image, and a
- * model input of the thumbnail's size (the reference model's 192²), where 'inside', 'fill' and
- * 'contain' all scale both sides alike with the same kernel. Then one resize serves both.
+ * True when the thumbnail's resize and the model's are one and the same for a grey image of this
+ * size: a square one, and a model input of the thumbnail's size (the reference model's 192²), where
+ * 'inside', 'fill' and 'contain' all scale both sides alike with the same kernel.
  */
-function resizesAlike(pixels: DecodedPixels, spec: PreprocessSpec): boolean {
-  const { input } = spec
-  return pixels.channels === 1 && pixels.width === pixels.height && input.width === THUMBNAIL_SIZE && input.height === THUMBNAIL_SIZE
+function resizesAlike(width: number, height: number, spec: PreprocessSpec): boolean {
+  return width === height && spec.input.width === THUMBNAIL_SIZE && spec.input.height === THUMBNAIL_SIZE
 }
 
-/** The one resize of resizesAlike: its pixels are the model's input, and the thumbnail is their JPEG. */
-async function thumbnailIsModelInput(pixels: DecodedPixels): Promise<[{ data: Buffer; info: OutputInfo }, ResampledImage]> {
-  const small = await sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: 1 } })
+/**
+ * The one resize of resizesAlike, streamed from the file as a plain thumbnail is (no bitmap of the
+ * whole image is held): its pixels are the model's input, and the thumbnail is their JPEG.
+ */
+async function thumbnailIsModelInput(bytes: Uint8Array): Promise<[{ data: Buffer; info: OutputInfo }, ResampledImage]> {
+  const small = await sharp(bytes, { failOn: 'truncated' })
     .resize({ width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE, fit: 'fill', kernel: RESAMPLER })
     .toColourspace('b-w')
     .raw()
