@@ -39,13 +39,6 @@ export interface RunnerEvents {
  * higher in npm run bench:memory).
  */
 export const BACKGROUND_BATCH = 4
-/**
- * Cases per model pass when onnxruntime runs on several threads: its threads split each operator of
- * a pass, and a batch of 8 keeps two of them busier than a batch of 4 (on 2 cores about 115 against
- * 84 cases a second of the model alone). The kept model inputs are small (a 192² input is 430 KB as
- * a tensor), so the larger batch costs mainly onnxruntime's activations.
- */
-export const BACKGROUND_BATCH_THREADED = 8
 
 /**
  * `decoder`: where images decode (default: in this thread, as the CLI does); `kept`: the model inputs
