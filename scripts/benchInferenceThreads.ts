@@ -3,10 +3,12 @@
  * cores for the model alone (its inputs read from the import's kept files, no decode beside it): the
  * reference model over N cases (default 192) of a fixed input, on CPU, as
  * - one session on 1 thread, batches of 4 (the worker before), and of 8;
- * - one session on 2 threads (onnxruntime's intra-op pool), batches of 4 and of 8;
+ * - one session on 2 threads (onnxruntime's intra-op pool), batches of 4, 6 and 8;
  * - two sessions of 1 thread in two worker threads, each over half the cases, batches of 4.
  * Prints one JSON line per layout: cases_per_s (wall) and cpu_ms_per_case (this process, every
  * thread). On a shared machine read the CPU figure too: the wall time moves with the other load.
+ * Two workers stall least when other programs take cores, but each worker of the app costs about
+ * 130 MB (bench:memory), so the app runs one worker on every core (jobs/backgroundWorker.ts).
  */
 import { parseArgs } from 'node:util'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
@@ -57,8 +59,8 @@ async function twoWorkers(batch: number, cases: number) {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { cases: { type: 'string', default: '192' } } })
-  const cases = Math.max(16, Math.floor(Number(values.cases) / 16) * 16)
+  const { values } = parseArgs({ options: { cases: { type: 'string', default: '240' } } })
+  const cases = Math.max(48, Math.floor(Number(values.cases) / 48) * 48)
   const print = (layout: string, r: { wall: number; cpu: NodeJS.CpuUsage }) =>
     console.log(
       JSON.stringify({
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
   print('1 session, 1 thread, batch 4', await inThisThread(1, 4, cases))
   print('1 session, 1 thread, batch 8', await inThisThread(1, 8, cases))
   print('1 session, 2 threads, batch 4', await inThisThread(2, 4, cases))
+  print('1 session, 2 threads, batch 6', await inThisThread(2, 6, cases))
   print('1 session, 2 threads, batch 8', await inThisThread(2, 8, cases))
   print('2 sessions of 1 thread in 2 worker threads, batch 4', await twoWorkers(4, cases))
 }

@@ -6,7 +6,6 @@ import { openServices, type Services as Core } from '../../src/main/services/ope
 import { createDispatcher } from '../../src/main/api/dispatch'
 import { createHandlers } from '../../src/main/api/handlers'
 import { drainQueue } from '../../src/main/analysis/backgroundRunner'
-import { backgroundWorkers } from '../../src/main/jobs/backgroundAnalysis'
 import { importNih } from '../../src/main/cases/nihImporter'
 import { sampleImportRequest } from '../../src/main/config/sampleDir'
 import { InferenceEngine } from '../../src/main/model/inferenceEngine'
@@ -216,14 +215,5 @@ describe.skipIf(!HAS_NIH)('background analysis in the core (worker thread, bundl
     expect(core.background.cancel().cancelled).toBe(queued)
     expect(core.background.setPaused(false).paused).toBe(false)
     expect(core.background.status().pending).toBe(0)
-  })
-})
-
-describe('background workers', () => {
-  it('two workers share the cores out (one on a single core), each with its own onnxruntime threads', () => {
-    expect(backgroundWorkers(1)).toEqual({ workers: 1, threads: 1 })
-    expect(backgroundWorkers(2)).toEqual({ workers: 2, threads: 1 })
-    expect(backgroundWorkers(3)).toEqual({ workers: 2, threads: 1 })
-    expect(backgroundWorkers(8)).toEqual({ workers: 2, threads: 4 })
   })
 })

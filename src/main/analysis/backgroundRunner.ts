@@ -39,6 +39,14 @@ export interface RunnerEvents {
  * higher in npm run bench:memory).
  */
 export const BACKGROUND_BATCH = 4
+/**
+ * Cases per model pass when onnxruntime runs on several threads: its threads split each operator of
+ * a pass, and a larger batch gives each more to do per operator. The kept model inputs are small (a
+ * 192² input is 430 KB as a tensor), so the batch costs mainly onnxruntime's activations, held for
+ * as long as the worker lives: bench:memory peaked at 342 MB with 4, 355 MB with 6 and 387 MB with 8
+ * over 400 images, and at 403 MB with 8 over all 1,716 (over the 400 MB a workstation allows).
+ */
+export const BACKGROUND_BATCH_THREADED = 6
 
 /**
  * `decoder`: where images decode (default: in this thread, as the CLI does); `kept`: the model inputs

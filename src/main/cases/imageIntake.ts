@@ -29,11 +29,11 @@ export class ImageDecodeError extends Error {
 
 const DEPTH_BITS: Record<string, number> = { uchar: 8, char: 8, ushort: 16, short: 16, uint: 32, float: 32 }
 /**
- * Decoded sample bytes an image may hold to be decoded once for both the thumbnail and the model's
- * input (a 1024² gray PNG is 1 MiB, a 2048² RGB one 12 MiB): a larger one is decoded once for each,
- * so six decoders in flight never hold six huge bitmaps.
+ * Decoded sample bytes an image may hold to be decoded once to a bitmap for both the thumbnail and
+ * the model's input (a 2048² grey PNG is 4 MiB): a larger one is decoded once for each, so the six
+ * decoders in flight never hold more than about 24 MiB of bitmaps between them.
  */
-const ONE_DECODE_BYTES = 16 * 1024 * 1024
+const ONE_DECODE_BYTES = 4 * 1024 * 1024
 
 /**
  * Fully decodes and thumbnails one image. The thumbnail pass decodes every pixel, so a truncated or

@@ -1,12 +1,10 @@
 /**
  * Background analysis, main-thread side: keeps the persistent queue filled (every case without the
  * default model's Grad-CAM, swept on start, when an import reports progress and every few seconds, so
- * a CLI import in another process is picked up too), runs its worker threads while there is work
- * (backgroundWorkers(): two on a machine of two cores or more, each claiming its own batches),
- * tells them which case is open, and turns their messages into `background:*` events.
+ * a CLI import in another process is picked up too), runs one worker thread while there is work,
+ * tells it which case is open, and turns its messages into `background:*` events.
  */
 import { EventEmitter } from 'node:events'
-import { availableParallelism } from 'node:os'
 import type { Worker } from 'node:worker_threads'
 import type { BackgroundRequest, BackgroundResults, BackgroundStatus } from '../../shared/background'
 import type { ExplainMethod } from '../../shared/explainMethods'
@@ -34,24 +32,8 @@ export interface BackgroundEvents {
 
 const spawnBackgroundWorker = (input: BackgroundWorkerInput): Worker => startWorkerThread('backgroundWorker', input)
 
-/**
- * How many worker threads analyse at once, and onnxruntime's threads in each. With the import's
- * kept model inputs a case costs little but the model, so the model gets every core: as two
- * sessions of their own, not one session's thread pool, since a pool's threads meet at every
- * operator and one of them descheduled (the UI, another program) stalls the other. On 2 busy cores
- * two one-thread sessions ran about 64 cases a second of the model alone against about 34 for one
- * two-thread session, at less CPU time a case (scripts/benchInferenceThreads.ts). Two, not more:
- * each worker holds its own session and heap (bench:memory); more cores go to each one's threads.
- */
-export function backgroundWorkers(cores = availableParallelism()): { workers: number; threads: number } {
-  const workers = Math.min(2, Math.max(1, cores))
-  return { workers, threads: Math.max(1, Math.floor(cores / workers)) }
-}
-
 export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
-  private workers: Worker[] = []
-  /** Workers that said they are idle (the queue drained for them) and have claimed nothing since. */
-  private readonly idleWorkers = new Set<Worker>()
+  private worker: Worker | null = null
   private focusId: number | null = null
   private paused = false
   private timer: NodeJS.Timeout | null = null
@@ -116,7 +98,7 @@ export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
   /** The reader opened a case: it goes first. */
   focus(caseId: number | null): void {
     this.focusId = caseId
-    for (const worker of this.workers) worker.postMessage({ type: 'focus', caseId } satisfies BackgroundManagerMessage)
+    this.worker?.postMessage({ type: 'focus', caseId } satisfies BackgroundManagerMessage)
   }
 
   /** "Analyse all / selected / filtered cases" with any installed model and method. */
@@ -141,7 +123,7 @@ export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
   /** Pausing lets the batch in hand finish and stops the worker; queued rows stay for the resume. */
   setPaused(paused: boolean): BackgroundStatus {
     this.paused = paused
-    if (paused) for (const worker of this.workers) worker.postMessage({ type: 'stop' } satisfies BackgroundManagerMessage)
+    if (paused) this.worker?.postMessage({ type: 'stop' } satisfies BackgroundManagerMessage)
     else this.sweep()
     this.emitStatus(true)
     return this.status()
@@ -161,7 +143,7 @@ export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
 
   /** True while a worker holds the database (a restore waits for it). */
   get busy(): boolean {
-    return this.workers.length > 0
+    return this.worker !== null
   }
 
   status(): BackgroundStatus {
@@ -175,7 +157,7 @@ export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
     return {
       ...counts,
       paused: this.paused,
-      active: this.workers.length > 0,
+      active: this.worker !== null,
       run: { done, failed, total: counts.pending + counts.running + done + failed },
       target: target ? { model: target.modelId, version: target.modelVersion, method: BACKGROUND_METHOD } : null,
       failures: this.store.queue.failures(10),
@@ -202,13 +184,9 @@ export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
   }
 
   private async stopWorker(): Promise<void> {
-    const workers = this.workers
-    this.workers = []
-    this.idleWorkers.clear()
-    await Promise.all(workers.map((worker) => this.stopOne(worker)))
-  }
-
-  private async stopOne(worker: Worker): Promise<void> {
+    const worker = this.worker
+    this.worker = null
+    if (!worker) return
     // Let the batch in hand commit; a worker that does not stop in time is terminated (its rows are
     // reset to pending by the next start).
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
@@ -218,46 +196,29 @@ export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
     await worker.terminate()
   }
 
-  /** Wakes the running workers and starts the missing ones (none running, or one that stopped). */
   private ensureWorker(): void {
     if (this.paused || this.suspended || !this.store.isOpen) return
-    for (const worker of this.workers) worker.postMessage({ type: 'wake' } satisfies BackgroundManagerMessage)
-    const { workers, threads } = backgroundWorkers()
-    // The first worker of a run analyses its first case at normal priority (a fresh import's first
-    // heatmap); the others go below the UI at once.
-    while (this.workers.length < workers) this.startWorker(this.workers.length === 0, threads)
-  }
-
-  private startWorker(first: boolean, threads: number): void {
-    const worker = spawnBackgroundWorker({
-      dataDir: this.dataDir,
-      focus: this.focusId,
-      idleMs: this.options.idleMs ?? IDLE_MS,
-      threads,
-      firstAtNormalPriority: first,
-    })
-    this.workers.push(worker)
+    if (this.worker) {
+      this.worker.postMessage({ type: 'wake' } satisfies BackgroundManagerMessage)
+      return
+    }
+    const worker = spawnBackgroundWorker({ dataDir: this.dataDir, focus: this.focusId, idleMs: this.options.idleMs ?? IDLE_MS })
+    this.worker = worker
     worker.on('message', (message: BackgroundWorkerMessage) => {
       if (message.type === 'results') this.results.add(message.results)
       else if (message.type === 'error') log().error('background analysis error', { error: message.message })
-      if (message.type === 'idle') this.idleWorkers.add(worker)
-      else if (message.type === 'progress' || message.type === 'results') this.idleWorkers.delete(worker)
-      // The queue drained (every worker idle): what is held goes out now, before the status that says so.
-      const drained = message.type === 'idle' && this.workers.every((w) => this.idleWorkers.has(w))
-      if (drained) this.results.flush()
-      this.emitStatus(drained)
+      // The queue drained: what is held goes out now, before the status that says so.
+      if (message.type === 'idle') this.results.flush()
+      this.emitStatus(message.type === 'idle')
     })
     worker.on('error', (error) => log().error('background worker failed', { error: error.message }))
     worker.on('exit', (code) => {
       this.results.flush()
-      this.idleWorkers.delete(worker)
-      if (!this.workers.includes(worker)) return
-      this.workers = this.workers.filter((w) => w !== worker)
+      if (this.worker !== worker) return
+      this.worker = null
       if (code !== 0 && this.store.isOpen) {
-        // A worker that died mid-batch (a native crash on one image): the running cases are marked
-        // failed, so a restart does not meet the same crash again and the rest of the queue goes on.
-        // The rows say not which worker held them: another worker's rows in hand are marked too, and
-        // turn done again when it stores their results a moment later.
+        // A worker that died mid-batch (a native crash on one image): those cases are marked failed,
+        // so a restart does not meet the same crash again and the rest of the queue goes on.
         try {
           this.store.transaction(() =>
             this.store.queue.failRunning(`the analysis worker stopped (exit code ${code}) while analysing this case`),

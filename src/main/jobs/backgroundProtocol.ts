@@ -7,10 +7,6 @@ export interface BackgroundWorkerInput {
   focus: number | null
   /** How long an idle worker waits for more work before it exits (closing its model and database). */
   idleMs: number
-  /** onnxruntime's threads in this worker's session */
-  threads: number
-  /** Whether its first case runs before it lowers its priority (the first worker of a run), or it lowers at once. */
-  firstAtNormalPriority: boolean
 }
 
 export type BackgroundManagerMessage =

@@ -1,14 +1,15 @@
 /**
- * Worker-thread entry of background analysis (one of backgroundWorkers(), each claiming its own
- * batches): its own database connection and inference engine, draining the persistent queue (the
- * open case first) until it is empty, then waiting a while for more before it exits. A batch's results and its queue rows commit in one short transaction. Its
+ * Worker-thread entry of background analysis: its own database connection and inference engine,
+ * draining the persistent queue (the open case first) until it is empty, then waiting a while for
+ * more before it exits. A batch's results and its queue rows commit in one short transaction. Its
  * model inputs are the ones the import kept (cases/modelInputCache.ts); an image without one decodes
  * in a process of its own (backgroundDecoder.ts, started on the first such image) while the model
  * runs here; both run below the UI's priority (this thread on Linux only: backgroundPriority.ts).
  */
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
-import { drainQueue } from '../analysis/backgroundRunner'
+import { BACKGROUND_BATCH, BACKGROUND_BATCH_THREADED, drainQueue } from '../analysis/backgroundRunner'
 import { databasePath } from '../config/dataDir'
 import { InferenceEngine } from '../model/inferenceEngine'
 import { rememberProviderFailuresIn } from '../model/providerMemory'
@@ -60,28 +61,51 @@ function idle(ms: number): Promise<boolean> {
   })
 }
 
+/**
+ * onnxruntime's threads for background analysis: every core, in this one worker. The import keeps
+ * each image's model input (cases/modelInputCache.ts), so a case costs the model's time and little
+ * else, and the cores go to the model: bench:memory, 400 images, one worker on 1 thread in batches
+ * of 4 analysed them in 18 s, on 2 threads in batches of 6 in 13 s (2 shared, busy cores). A
+ * second worker thread with a session of its own would stall less when another program takes a
+ * core (scripts/benchInferenceThreads.ts) but cost about 130 MB (bench:memory peaked at 466 MB
+ * against 338 MB: its heap, its model registry and session, its malloc arenas), over the 400 MB a
+ * workstation allows. The threads run below the UI's priority (the pool is made after this thread
+ * is lowered, so it inherits that) and do not spin between kernels (providers.ts), so the main
+ * process and the renderer get a core the moment they want one. Images that must be decoded (no
+ * kept input: a PACS retrieval, an older data folder, another model) decode in the decoder process,
+ * which then shares the cores with the model.
+ */
+function backgroundThreads(): number {
+  return Math.max(1, availableParallelism())
+}
+
 async function run(): Promise<void> {
   const store = CaseStore.open(databasePath(input.dataDir))
-  const { threads } = input
-  const engine = new InferenceEngine({ threads })
+  // The worker's first case (the open case, or a fresh import's first) runs on one thread at normal
+  // priority, decoded here if need be: at nice 10 beside a busy import the model's load and that
+  // first heatmap took seconds. onnxruntime makes no pool on one thread, so nothing made then keeps
+  // the normal priority. Then this thread is lowered and the rest runs on every core: that session
+  // is made after the lowering, so its pool inherits the lowered priority (backgroundPriority.ts).
+  const firstEngine = new InferenceEngine({ threads: 1 })
+  const threads = backgroundThreads()
+  const engines: { rest: InferenceEngine | null; firstClosed: Promise<void> | null } = { rest: null, firstClosed: null }
   // Started when an image must be decoded after all: with the import's kept inputs, most runs never need it.
   const started: { decoder: DecoderProcess | null } = { decoder: null }
   const decoderProcess = () => (started.decoder ??= new DecoderProcess())
   try {
     const registry = new ModelRegistry(store, join(input.dataDir, 'models'))
-    // The first worker of a run, on one thread, loads the model and analyses its first case (the
-    // open case, or a fresh import's first) at normal priority, decoded here if need be, and only
-    // then lowers this thread: at nice 10 beside a busy import the model's load and that first
-    // heatmap took seconds. onnxruntime makes no pool on one thread, so nothing made before keeps
-    // the normal priority. With more threads its pool must inherit the lowered priority, and any
-    // other worker has no first case to hurry: lowered before the model loads.
-    const lowerFirst = !input.firstAtNormalPriority || threads > 1
-    let lowered = lowerFirst && lowerThreadPriority()
-    const lowerNow = () => {
+    let lowered = false
+    let firstHere = true
+    const deps = { store, registry, engine: firstEngine, decoder: null as unknown as ImageDecoder }
+    const afterFirst = () => {
       if (!lowered) lowered = lowerThreadPriority()
+      if (threads > 1 && !engines.rest) {
+        engines.rest = new InferenceEngine({ threads })
+        deps.engine = engines.rest
+        engines.firstClosed = firstEngine.close()
+      }
     }
-    let firstHere = !lowerFirst
-    const decode: ImageDecoder = {
+    deps.decoder = {
       decode(image, spec) {
         if (!firstHere) return decoderProcess().decode(image, spec)
         firstHere = false
@@ -91,22 +115,23 @@ async function run(): Promise<void> {
     }
     const first = registry.list()[0]
     // A model that cannot load is not this step's to report: its cases fail with the reason.
-    if (first) await engine.session(first.pkg).catch(() => undefined)
-    log().info('background analysis started', { threads, lowered })
+    if (first) await firstEngine.session(first.pkg).catch(() => undefined)
+    log().info('background analysis started', { threads })
     post({ type: 'ready' })
     while (!stopping) {
       await drainQueue(
-        { store, registry, engine, decoder: decode },
+        deps,
         { focus: () => focus, halted: () => stopping },
         {
           onProgress: () => {
-            lowerNow()
+            afterFirst()
             post({ type: 'progress' })
           },
           onResults: (results) => post({ type: 'results', results }),
         },
+        threads > 1 ? BACKGROUND_BATCH_THREADED : BACKGROUND_BATCH,
       )
-      lowerNow()
+      afterFirst()
       if (stopping) break
       woken = false
       post({ type: 'idle' })
@@ -114,7 +139,8 @@ async function run(): Promise<void> {
     }
   } finally {
     await started.decoder?.close()
-    await engine.close()
+    await (engines.firstClosed ?? firstEngine.close())
+    await engines.rest?.close()
     store.close()
   }
 }
