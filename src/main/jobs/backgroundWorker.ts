@@ -96,7 +96,16 @@ async function run(): Promise<void> {
     const registry = new ModelRegistry(store, join(input.dataDir, 'models'))
     let lowered = false
     let firstHere = true
-    const deps = { store, registry, engine: firstEngine, decoder: null as unknown as ImageDecoder }
+    const decoder: ImageDecoder = {
+      decode(image, spec) {
+        if (!firstHere) return decoderProcess().decode(image, spec)
+        firstHere = false
+        return inProcessDecoder.decode(image, spec)
+      },
+      pace: (inFlight) => started.decoder?.pace(inFlight),
+    }
+    // Its engine is swapped after the first batch (afterFirst): drainQueue reads it batch by batch.
+    const deps = { store, registry, engine: firstEngine, decoder }
     const afterFirst = () => {
       if (!lowered) lowered = lowerThreadPriority()
       if (threads > 1 && !engines.rest) {
@@ -104,14 +113,6 @@ async function run(): Promise<void> {
         deps.engine = engines.rest
         engines.firstClosed = firstEngine.close()
       }
-    }
-    deps.decoder = {
-      decode(image, spec) {
-        if (!firstHere) return decoderProcess().decode(image, spec)
-        firstHere = false
-        return inProcessDecoder.decode(image, spec)
-      },
-      pace: (inFlight) => started.decoder?.pace(inFlight),
     }
     const first = registry.list()[0]
     // A model that cannot load is not this step's to report: its cases fail with the reason.
