@@ -56,13 +56,15 @@ export async function decodeImage(bytes: Uint8Array, name: string, modelInput: P
     if (!meta.width || !meta.height) throw new Error('image has no size')
     const bitDepth = meta.depth ? (DEPTH_BITS[meta.depth] ?? null) : null
     const eightBitPng = modelInput !== null && meta.format === 'png' && bitDepth === 8
-    const alike = eightBitPng && meta.channels === 1 && resizesAlike(meta.width, meta.height, modelInput)
+    // One grey channel for any model, or three (no alpha) for an RGB model: the model's resize is then the thumbnail's.
+    const bands = meta.channels === 1 ? 1 : meta.channels === 3 && modelInput?.input.channels === 'rgb' ? 3 : null
+    const alike = eightBitPng && bands !== null && resizesAlike(meta.width, meta.height, modelInput)
     const pixels =
       eightBitPng && !alike && meta.width * meta.height * (meta.channels ?? 4) <= ONE_DECODE_BYTES
         ? await decodePixels(bytes, meta.channels === 1)
         : null
     const [{ data, info }, resampled] = alike
-      ? await thumbnailIsModelInput(bytes)
+      ? await thumbnailIsModelInput(bytes, bands!)
       : await Promise.all([
           thumbnailOf(pixels ?? bytes, bitDepth),
           // The model's input is a convenience for analysis: without it the image is decoded there.
@@ -112,18 +114,23 @@ function resizesAlike(width: number, height: number, spec: PreprocessSpec): bool
  * The one resize of resizesAlike, streamed from the file as a plain thumbnail is (no bitmap of the
  * whole image is held): its pixels are the model's input, and the thumbnail is their JPEG.
  */
-async function thumbnailIsModelInput(bytes: Uint8Array): Promise<[{ data: Buffer; info: OutputInfo }, ResampledImage]> {
-  const small = await sharp(bytes, { failOn: 'truncated' })
-    .resize({ width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE, fit: 'fill', kernel: RESAMPLER })
-    .toColourspace('b-w')
+async function thumbnailIsModelInput(bytes: Uint8Array, bands: 1 | 3): Promise<[{ data: Buffer; info: OutputInfo }, ResampledImage]> {
+  const resized = sharp(bytes, { failOn: 'truncated' }).resize({
+    width: THUMBNAIL_SIZE,
+    height: THUMBNAIL_SIZE,
+    fit: 'fill',
+    kernel: RESAMPLER,
+  })
+  // b-w or sRGB spelled out: raw output is sRGB unless told, and a grey JPEG would hold three channels.
+  const small = await resized
+    .toColourspace(bands === 1 ? 'b-w' : 'srgb')
     .raw()
     .toBuffer()
-  // b-w spelled out: raw pixels are taken for sRGB, and the JPEG would hold three channels.
-  const thumbnail = await sharp(small, { raw: { width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE, channels: 1 } })
+  const thumbnail = await sharp(small, { raw: { width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE, channels: bands } })
     .toColourspace('b-w')
     .jpeg({ quality: 82 })
     .toBuffer({ resolveWithObject: true })
-  return [thumbnail, { width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE, channels: 1, maxValue: 255, pixels: small }]
+  return [thumbnail, { width: THUMBNAIL_SIZE, height: THUMBNAIL_SIZE, channels: bands, maxValue: 255, pixels: small }]
 }
 
 /**
