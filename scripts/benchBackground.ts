@@ -12,10 +12,13 @@
  *   (cli_cases_per_s, cli_cpu_ms_per_case);
  * - background_cores_used, cli_cores_used: CPU time over wall time (2.0 = both cores of a 2-core machine);
  * - stages_cpu_ms: CPU ms per case of each stage of the background path run alone, one after another,
- *   over the first stages_cases cases (scripts/backgroundStages.ts): what the two threads share out.
+ *   over the first stages_cases cases (scripts/backgroundStages.ts): what the two threads share out;
+ *   kept_input and total_kept: reading the import's kept model input instead of read + decode_resize;
+ * - cli_import_s, cli_import_cpu_ms_per_image: the CLI copy's import alone (no analysis beside it),
+ *   what the import pays, model-input cache included; model_inputs_kept: the cache files it wrote.
  * Wall times move with whatever else shares the machine; the CPU figures barely do.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import sharp from 'sharp'
@@ -157,7 +160,13 @@ async function main(): Promise<void> {
     const cliDir = join(work, 'cli')
     mkdirSync(cliDir)
     const store = CaseStore.open(join(cliDir, 'cxr-lens.sqlite'))
-    await importNih(store, request)
+    const cliImportStart = performance.now()
+    const cliImportCpu = process.cpuUsage()
+    const cliImport = await importNih(store, request)
+    const cliImportSeconds = (performance.now() - cliImportStart) / 1000
+    const cliImportCpuMs = cpuMs(cliImportCpu)
+    const modelInputsDir = new DataFolder(cliDir).modelInputs
+    const modelInputsKept = existsSync(modelInputsDir) ? readdirSync(modelInputsDir).length : 0
     const engine = new InferenceEngine()
     const registry = new ModelRegistry(store, join(cliDir, 'models'))
     const cliStart = performance.now()
@@ -195,6 +204,9 @@ async function main(): Promise<void> {
         cli_cores_used: round(cliCpuMs / 1000 / cliSeconds),
         stages_cases: stagesCases,
         stages_cpu_ms: stages,
+        cli_import_s: round(cliImportSeconds),
+        cli_import_cpu_ms_per_image: round(cliImportCpuMs / Math.max(1, cliImport.imported)),
+        model_inputs_kept: modelInputsKept,
       }),
     )
   } finally {

@@ -114,6 +114,24 @@ describe('worklist store', () => {
     expect(updates).toBe(1)
   })
 
+  it('a background result that repeats what a row shows changes nothing: no update, the rows and pages keep their identity', async () => {
+    const { store } = worklist()
+    await settle()
+    const top = (finding: string, probability: number) => [{ finding, probability }]
+    store.patchRows(new Map([[1, { topFindings: top('Mass', 0.9), ood: null }]]))
+    let updates = 0
+    store.subscribe(() => updates++)
+    const page = store.getState().pages[0]
+    // The same model again (a re-run, or another method of it): equal values, new objects.
+    store.patchRows(new Map([[1, { topFindings: top('Mass', 0.9), ood: null }]]))
+    expect(updates).toBe(0)
+    expect(store.getState().pages[0]).toBe(page)
+    store.patchRows(new Map([[1, { topFindings: top('Mass', 0.8) }]]))
+    expect(updates).toBe(1)
+    expect(store.getState().pages[0][0].topFindings).toEqual(top('Mass', 0.8))
+    expect(store.getState().pages[0][1]).toBe(page[1])
+  })
+
   it('sends filters as the api wants them: absent means any', () => {
     expect(toWorklistQuery(DEFAULT_FILTERS, 0, 100)).toEqual({ sort: 'image', order: 'asc', offset: 0, limit: 100 })
     expect(toWorklistQuery({ ...DEFAULT_FILTERS, finding: 'Mass', hasBoxes: 'no', status: 'reviewed', search: '  032 ' }, 100, 50)).toEqual(

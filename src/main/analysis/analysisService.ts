@@ -11,6 +11,7 @@ import { inferInBatches, type InferredBatch } from '../model/batchedInference'
 import { log } from '../logging/log'
 import { oodScores, oodVerdict } from '../model/oodScore'
 import { oodMark, type StoredOod } from '../store/resultRepository'
+import { ModelInputCache } from '../cases/modelInputCache'
 
 export interface AnalyzeHooks {
   signal?: AbortSignal
@@ -69,10 +70,13 @@ export async function analyzeCases(
   const results: CaseAnalysis[] = []
   let provider = 'unknown'
   const records = request.caseIds.map((id) => ({ id }))
+  // The import kept the default model's input of each image: read, not decoded again (the same tensor).
+  const kept = ModelInputCache.ofDatabase(deps.store.path)
+  const spec = { input: manifest.input, preprocess: manifest.preprocess }
   const input = ({ id }: { id: number }) => {
     const record = deps.store.cases.get(id)
     if (!record) throw new Error(`Case ${id} was not found`)
-    return { image: record.path, name: record.imageName }
+    return { image: record.path, name: record.imageName, kept: kept ? () => kept.tensor(record.sha256, spec) : undefined }
   }
   await inferInBatches(
     deps.engine,

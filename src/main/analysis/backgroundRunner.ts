@@ -14,6 +14,7 @@ import type { QueueEntry } from '../store/analysisQueueRepository'
 import { oodMark } from '../store/resultRepository'
 import type { CaseStore } from '../store/caseStore'
 import { analyzeInferred, planAnalysis, type AnalysisPlan } from './analysisService'
+import { ModelInputCache } from '../cases/modelInputCache'
 import { inferPrepared, prepareCases, type ImageDecoder, type PreparedCase } from './preparedBatch'
 
 export interface RunnerControl {
@@ -38,9 +39,20 @@ export interface RunnerEvents {
  * higher in npm run bench:memory).
  */
 export const BACKGROUND_BATCH = 4
+/**
+ * Cases per model pass when onnxruntime runs on several threads: its threads split each operator of
+ * a pass, and a larger batch gives each more to do per operator. The kept model inputs are small (a
+ * 192² input is 430 KB as a tensor), so the batch costs mainly onnxruntime's activations, held for
+ * as long as the worker lives: bench:memory peaked at 342 MB with 4, 355 MB with 6 and 387 MB with 8
+ * over 400 images, and at 403 MB with 8 over all 1,716 (over the 400 MB a workstation allows).
+ */
+export const BACKGROUND_BATCH_THREADED = 6
 
-/** `decoder`: where images decode (default: in this thread, as the CLI does). */
-type Deps = { store: CaseStore; registry: ModelRegistry; engine: InferenceEngine; decoder?: ImageDecoder }
+/**
+ * `decoder`: where images decode (default: in this thread, as the CLI does); `kept`: the model inputs
+ * the import kept (read instead of decoding; default: the store's data folder's).
+ */
+type Deps = { store: CaseStore; registry: ModelRegistry; engine: InferenceEngine; decoder?: ImageDecoder; kept?: ModelInputCache | null }
 
 /** A claimed batch on its way: its model, and its images being decoded (or why it cannot run at all). */
 interface Claimed {
@@ -64,7 +76,8 @@ function startBatch(deps: Deps, entries: QueueEntry[]): Claimed {
     } catch (error) {
       return { refused: reasonOf(error) }
     }
-    return { plan, cases: await prepareCases(deps.store, plan.pkg, entries, deps.decoder) }
+    const kept = deps.kept === undefined ? ModelInputCache.ofDatabase(deps.store.path) : deps.kept
+    return { plan, cases: await prepareCases(deps.store, plan.pkg, entries, deps.decoder, kept) }
   })()
   return { entries, ready }
 }

@@ -17,6 +17,7 @@ import { packBatch, type InferredBatch } from '../model/batchedInference'
 import { preprocessImage, type PreprocessSpec } from '../model/preprocess'
 import type { QueueEntry } from '../store/analysisQueueRepository'
 import type { CaseStore } from '../store/caseStore'
+import type { ModelInputCache } from '../cases/modelInputCache'
 
 export interface PreparedCase {
   entry: QueueEntry
@@ -47,20 +48,27 @@ export const inProcessDecoder: ImageDecoder = {
   decode: (image, spec) => preprocessImage(image.path, spec, image.name),
 }
 
-/** Decodes every entry's image for `pkg`; never rejects (a failure becomes that case's reason). */
+/**
+ * Every entry's model input for `pkg`: the one the import kept (`kept`, the model-input cache), else
+ * the image decoded by `decoder`; never rejects (a failure becomes that case's reason).
+ */
 export async function prepareCases(
   store: CaseStore,
   pkg: ModelPackage,
   entries: readonly QueueEntry[],
   decoder: ImageDecoder = inProcessDecoder,
+  kept: ModelInputCache | null = null,
 ): Promise<PreparedCase[]> {
   const { input, preprocess } = pkg.manifest
+  const spec = { input, preprocess }
   return Promise.all(
     entries.map(async (entry) => {
       try {
         const record = store.cases.get(entry.caseId)
         if (!record) throw new Error(`Case ${entry.caseId} was not found`)
-        return { entry, tensor: await decoder.decode({ path: record.path, name: record.imageName }, { input, preprocess }), reason: null }
+        const tensor =
+          (await kept?.tensor(record.sha256, spec)) ?? (await decoder.decode({ path: record.path, name: record.imageName }, spec))
+        return { entry, tensor, reason: null }
       } catch (error) {
         return { entry, tensor: null, reason: reasonOf(error) }
       }

@@ -2,6 +2,7 @@ import type { ImportRequest } from '../../shared/domain'
 import type { CaseStore } from '../store/caseStore'
 import { DataFolder } from '../config/dataFolder'
 import { DisplayRenditions } from './displayRendition'
+import { defaultModelInputs } from './defaultModelInputs'
 import { runImport } from './importPipeline'
 import { ImportCancelledError, type ImportHooks, type ImportTally } from './importSource'
 import { NihFolderSource } from './nihSource'
@@ -16,6 +17,7 @@ export { BOX_IMAGE_NOT_IN_FOLDER } from './nihSource'
  * never loses the rest; the content hash makes re-imports add nothing twice.
  */
 export function importNih(store: CaseStore, request: ImportRequest, hooks: ImportHooks = {}): Promise<ImportTally> {
-  const renditions = store.path === ':memory:' ? null : new DisplayRenditions(DataFolder.ofDatabase(store.path).displayRenditions)
-  return runImport(store, new NihFolderSource(request, renditions), hooks)
+  const folder = store.path === ':memory:' ? null : DataFolder.ofDatabase(store.path)
+  const renditions = folder ? new DisplayRenditions(folder.displayRenditions) : null
+  return runImport(store, new NihFolderSource(request, renditions, folder ? defaultModelInputs(store, folder) : null), hooks)
 }

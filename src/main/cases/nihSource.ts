@@ -5,6 +5,7 @@ import { clipBox } from '../../shared/boxClip'
 import type { ImportRequest } from '../../shared/domain'
 import type { CaseStore } from '../store/caseStore'
 import type { DisplayRenditions } from './displayRendition'
+import type { ModelInputTarget } from './modelInputCache'
 import { decodeImage, IMPORTABLE_EXTENSIONS, type DecodedImage } from './imageIntake'
 import type { ImportItem, ImportSource, ImportTally } from './importSource'
 import { readNihBoxes, readNihLabels, type NihBoxRow, type NihLabelRow, type Parsed } from './nihCsv'
@@ -54,10 +55,14 @@ export class NihFolderSource implements ImportSource<NihLabelRow | undefined, Pr
   private readonly caseOf = new Map<string, { id: number; width: number; height: number }>()
   private readonly at = new Date().toISOString()
 
-  /** `renditions`: where large images' display renditions go (none for an in-memory store). */
+  /**
+   * `renditions`: where large images' display renditions go (none for an in-memory store);
+   * `modelInputs`: where the default model's input of each image goes, and that model's preprocessing (none without a model).
+   */
   constructor(
     private readonly request: ImportRequest,
     private readonly renditions: DisplayRenditions | null = null,
+    private readonly modelInputs: ModelInputTarget | null = null,
   ) {
     this.imagesDir = resolve(request.imagesDir)
   }
@@ -81,14 +86,16 @@ export class NihFolderSource implements ImportSource<NihLabelRow | undefined, Pr
     return { items, total: files.length }
   }
 
-  async prepare(bytes: Uint8Array, sha256: string, item: ImportItem) {
-    const decoded = await decodeImage(bytes, item.name)
+  async prepare(bytes: Uint8Array, sha256: string, item: ImportItem): Promise<Prepared> {
+    const decoded = await decodeImage(bytes, item.name, this.modelInputs?.spec ?? null)
     // A large image's display rendition, made while its bytes are in memory, so that the viewer's
-    // first opening reads a file; should it fail, the viewer makes it when first asked.
-    await this.renditions
-      ?.get({ sha256, width: decoded.width, height: decoded.height, bitDepth: decoded.bitDepth }, bytes)
-      .catch(() => null)
-    return decoded
+    // first opening reads a file; should it fail, the viewer makes it when first asked. Likewise the
+    // model's input, resampled from this decode: without it, analysis decodes the image itself.
+    await Promise.all([
+      this.renditions?.get({ sha256, width: decoded.width, height: decoded.height, bitDepth: decoded.bitDepth }, bytes).catch(() => null),
+      decoded.modelInput && this.modelInputs?.cache.put(sha256, this.modelInputs.spec, decoded.modelInput).catch(() => null),
+    ])
+    return { ...decoded, modelInput: null } // written: its pixels need not wait for the commit
   }
 
   insert(store: CaseStore, image: Prepared, sha256: string, item: ImportItem<NihLabelRow | undefined>, summary: ImportTally): number {

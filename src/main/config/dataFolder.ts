@@ -44,6 +44,10 @@ export class DataFolder {
   get displayRenditions(): string {
     return join(this.cache, 'display')
   }
+  /** the default model's resampled input of each imported image, by image hash (cases/modelInputCache.ts); safe to delete */
+  get modelInputs(): string {
+    return join(this.cache, 'model-input')
+  }
   /** images derived from DICOM files on import */
   get images(): string {
     return join(this.root, 'images')

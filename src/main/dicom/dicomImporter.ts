@@ -1,4 +1,6 @@
+import { defaultModelInputs } from '../cases/defaultModelInputs'
 import { runImport } from '../cases/importPipeline'
+import { DataFolder } from '../config/dataFolder'
 import type { ImportHooks, ImportTally } from '../cases/importSource'
 import type { CaseStore } from '../store/caseStore'
 import { DicomFolderSource, type DicomImportRequest } from './dicomSource'
@@ -12,5 +14,7 @@ export type { DicomImportRequest }
  * nothing twice, and a cancel stops it keeping what committed (ImportCancelledError).
  */
 export function importDicom(store: CaseStore, request: DicomImportRequest, hooks: ImportHooks = {}): Promise<ImportTally> {
-  return runImport(store, new DicomFolderSource(request), hooks)
+  const source = new DicomFolderSource(request)
+  source.modelInputs = defaultModelInputs(store, new DataFolder(request.dataDir))
+  return runImport(store, source, hooks)
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { decodeImage, type DecodedImage } from '../cases/imageIntake'
+import type { ModelInputTarget } from '../cases/modelInputCache'
 import type { ImportItem, ImportSource, ImportTally } from '../cases/importSource'
 import type { CaseStore } from '../store/caseStore'
 import { decodeDicom, looksLikeDicom, type DecodedDicom } from './dicomDecode'
@@ -50,6 +51,8 @@ export abstract class DicomSource<M> implements ImportSource<M, Prepared> {
   private vault: LocalVault | null = null
   /** Recorded with each case's sealed UIDs; a PACS source names its connection. */
   protected origin: { kind: CaseSourceKind; pacsName: string | null } = { kind: 'folder', pacsName: null }
+  /** Where the default model's input of each derived image goes (cases/modelInputCache.ts); none: analysis decodes it. */
+  modelInputs: ModelInputTarget | null = null
 
   constructor(protected readonly dataDir: string) {
     this.imagesDir = new DataFolder(dataDir).images
@@ -78,7 +81,9 @@ export abstract class DicomSource<M> implements ImportSource<M, Prepared> {
     const { png, window } = await toPng16(image)
     const derived = join(this.imagesDir, `${sha256}.png`)
     writeFileSync(derived, png)
-    const { thumbnail } = await decodeImage(png, item.name)
+    const { thumbnail, modelInput } = await decodeImage(png, item.name, this.modelInputs?.spec ?? null)
+    // The derived image is what analysis reads: its model input is kept from it, so the two agree.
+    if (modelInput) await this.modelInputs?.cache.put(sha256, this.modelInputs.spec, modelInput).catch(() => null)
     // Sealed before the case commits (when re-identification is on), so no case lacks its record.
     const names = this.pseudonyms!.assign(image.identity, sha256)
     // Sealed here, off the commit's transaction; what results sent back to the PACS must reference.

@@ -14,7 +14,7 @@ import type { QueueTarget } from '../store/analysisQueueRepository'
 import type { CaseStore } from '../store/caseStore'
 import type { BackgroundManagerMessage, BackgroundWorkerInput, BackgroundWorkerMessage } from './backgroundProtocol'
 import { log } from '../logging/log'
-import { spawnBackgroundThread } from './backgroundThreads'
+import { startWorkerThread } from './workerEntry'
 import { ResultsCoalescer } from './backgroundResults'
 
 /** What every imported case gets without anyone asking. */
@@ -30,7 +30,7 @@ export interface BackgroundEvents {
   results: [BackgroundResults]
 }
 
-const spawnBackgroundWorker = (input: BackgroundWorkerInput): Worker => spawnBackgroundThread('backgroundWorker', input)
+const spawnBackgroundWorker = (input: BackgroundWorkerInput): Worker => startWorkerThread('backgroundWorker', input)
 
 export class BackgroundAnalysis extends EventEmitter<BackgroundEvents> {
   private worker: Worker | null = null

@@ -5,12 +5,11 @@
  * runtime require only after that, since a bundler hoists static imports (sharp's among them)
  * above any statement.
  */
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import { lowerProcessPriority } from './backgroundPriority'
+import { entryFile } from './workerEntry'
 
 lowerProcessPriority()
 // The bundled loop beside this entry, else its source (tests run this entry through tsx).
-const built = join(__dirname, 'backgroundDecoderLoop.js')
+const loop = entryFile('backgroundDecoderLoop')
 // oxlint-disable-next-line no-require-imports
-require(existsSync(built) ? built : join(__dirname, 'backgroundDecoderLoop.ts'))
+require('built' in loop ? loop.built : loop.source)

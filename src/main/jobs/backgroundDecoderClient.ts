@@ -5,11 +5,10 @@
  * tensors, and no case is failed for the decoder's sake.
  */
 import { fork, spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import { inProcessDecoder, type ImageDecoder } from '../analysis/preparedBatch'
 import type { PreprocessSpec } from '../model/preprocess'
 import { BACKGROUND_NICE } from './backgroundPriority'
+import { entryFile } from './workerEntry'
 import type { DecoderAnswer, DecoderRequest } from './backgroundProtocol'
 
 /**
@@ -20,13 +19,12 @@ import type { DecoderAnswer, DecoderRequest } from './backgroundProtocol'
  * threads keep the priority they were made with.
  */
 function forkDecoder(): ChildProcess {
-  const built = join(__dirname, 'backgroundDecoder.js')
+  const file = entryFile('backgroundDecoder')
   const ipc = { serialization: 'advanced' as const, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] as StdioOptions }
   // ELECTRON_RUN_AS_NODE spelled out, whatever fork does in this thread: the child must never start as an app.
-  if (existsSync(built)) return fork(built, [], { ...ipc, execArgv: [], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } })
-  const source = join(__dirname, 'backgroundDecoder.ts')
+  if ('built' in file) return fork(file.built, [], { ...ipc, execArgv: [], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } })
   const lower = `const os = require('node:os'); try { if (os.getPriority(0) < ${BACKGROUND_NICE}) os.setPriority(0, ${BACKGROUND_NICE}) } catch {}`
-  return spawn(process.execPath, ['-e', `${lower}; require('tsx/cjs'); require(${JSON.stringify(source)})`], ipc)
+  return spawn(process.execPath, ['-e', `${lower}; require('tsx/cjs'); require(${JSON.stringify(file.source)})`], ipc)
 }
 
 interface Waiter {

@@ -2,13 +2,14 @@
  * Worker-thread entry of background analysis: its own database connection and inference engine,
  * draining the persistent queue (the open case first) until it is empty, then waiting a while for
  * more before it exits. A batch's results and its queue rows commit in one short transaction. Its
- * images decode in a process of its own (backgroundDecoder.ts) while the model runs here; both run
- * below the UI's priority (this thread on Linux only: backgroundPriority.ts).
+ * model inputs are the ones the import kept (cases/modelInputCache.ts); an image without one decodes
+ * in a process of its own (backgroundDecoder.ts, started on the first such image) while the model
+ * runs here; both run below the UI's priority (this thread on Linux only: backgroundPriority.ts).
  */
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
-import { drainQueue } from '../analysis/backgroundRunner'
+import { BACKGROUND_BATCH, BACKGROUND_BATCH_THREADED, drainQueue } from '../analysis/backgroundRunner'
 import { databasePath } from '../config/dataDir'
 import { InferenceEngine } from '../model/inferenceEngine'
 import { rememberProviderFailuresIn } from '../model/providerMemory'
@@ -61,69 +62,86 @@ function idle(ms: number): Promise<boolean> {
 }
 
 /**
- * onnxruntime's threads for background analysis: half the cores, so the other half decodes the next
- * batch (the decoder process) and serves the UI meanwhile. With every core
- * given to the model its threads spin-wait against the decoders: on 2 cores, one thread took the CPU
- * time per case from about 95 to 61 ms at the same or better speed (npm run bench:background,
- * background_cpu_ms_per_case). One thread means the model runs in this (lowered) thread itself, and
- * onnxruntime creates no threads that could keep another priority.
+ * onnxruntime's threads for background analysis: every core, in this one worker. The import keeps
+ * each image's model input (cases/modelInputCache.ts), so a case costs the model's time and little
+ * else, and the cores go to the model: bench:memory, 400 images, one worker on 1 thread in batches
+ * of 4 analysed them in 18 s, on 2 threads in batches of 6 in 13 s (2 shared, busy cores). A
+ * second worker thread with a session of its own would stall less when another program takes a
+ * core (scripts/benchInferenceThreads.ts) but cost about 130 MB (bench:memory peaked at 466 MB
+ * against 338 MB: its heap, its model registry and session, its malloc arenas), over the 400 MB a
+ * workstation allows. The threads run below the UI's priority (the pool is made after this thread
+ * is lowered, so it inherits that) and do not spin between kernels (providers.ts), so the main
+ * process and the renderer get a core the moment they want one. Images that must be decoded (no
+ * kept input: a PACS retrieval, an older data folder, another model) decode in the decoder process,
+ * which then shares the cores with the model.
  */
 function backgroundThreads(): number {
-  return Math.max(1, Math.floor(availableParallelism() / 2))
+  return Math.max(1, availableParallelism())
 }
 
 async function run(): Promise<void> {
   const store = CaseStore.open(databasePath(input.dataDir))
-  const engine = new InferenceEngine({ threads: backgroundThreads() })
-  // Started first: it boots (Node, sharp) while the model loads.
-  const decoder = new DecoderProcess()
+  // The worker's first case (the open case, or a fresh import's first) runs on one thread at normal
+  // priority, decoded here if need be: at nice 10 beside a busy import the model's load and that
+  // first heatmap took seconds. onnxruntime makes no pool on one thread, so nothing made then keeps
+  // the normal priority. Then this thread is lowered and the rest runs on every core: that session
+  // is made after the lowering, so its pool inherits the lowered priority (backgroundPriority.ts).
+  const firstEngine = new InferenceEngine({ threads: 1 })
+  const threads = backgroundThreads()
+  const engines: { rest: InferenceEngine | null; firstClosed: Promise<void> | null } = { rest: null, firstClosed: null }
+  // Started when an image must be decoded after all: with the import's kept inputs, most runs never need it.
+  const started: { decoder: DecoderProcess | null } = { decoder: null }
+  const decoderProcess = () => (started.decoder ??= new DecoderProcess())
   try {
     const registry = new ModelRegistry(store, join(input.dataDir, 'models'))
-    // With one thread (2 cores) the model loads and a worker's first case (the open case, or a fresh
-    // import's first) is analysed at normal priority, decoded here, and only then is this thread
-    // lowered: at nice 10 beside a busy import the model's load and that first heatmap took seconds.
-    // onnxruntime makes no pool on one thread, so nothing made before keeps the normal priority. With
-    // more threads its pool must inherit the lowered priority: lowered before the model loads.
-    const lowerFirst = backgroundThreads() > 1
-    let lowered = lowerFirst && lowerThreadPriority()
-    const lowerNow = () => {
-      if (!lowered) lowered = lowerThreadPriority()
-    }
-    let firstHere = !lowerFirst
-    const decode: ImageDecoder = {
+    let lowered = false
+    let firstHere = true
+    const decoder: ImageDecoder = {
       decode(image, spec) {
-        if (!firstHere) return decoder.decode(image, spec)
+        if (!firstHere) return decoderProcess().decode(image, spec)
         firstHere = false
         return inProcessDecoder.decode(image, spec)
       },
-      pace: (inFlight) => decoder.pace(inFlight),
+      pace: (inFlight) => started.decoder?.pace(inFlight),
+    }
+    // Its engine is swapped after the first batch (afterFirst): drainQueue reads it batch by batch.
+    const deps = { store, registry, engine: firstEngine, decoder }
+    const afterFirst = () => {
+      if (!lowered) lowered = lowerThreadPriority()
+      if (threads > 1 && !engines.rest) {
+        engines.rest = new InferenceEngine({ threads })
+        deps.engine = engines.rest
+        engines.firstClosed = firstEngine.close()
+      }
     }
     const first = registry.list()[0]
     // A model that cannot load is not this step's to report: its cases fail with the reason.
-    if (first) await engine.session(first.pkg).catch(() => undefined)
-    log().info('background analysis started', { decoderProcess: decoder.separate, threads: backgroundThreads(), lowered })
+    if (first) await firstEngine.session(first.pkg).catch(() => undefined)
+    log().info('background analysis started', { threads })
     post({ type: 'ready' })
     while (!stopping) {
       await drainQueue(
-        { store, registry, engine, decoder: decode },
+        deps,
         { focus: () => focus, halted: () => stopping },
         {
           onProgress: () => {
-            lowerNow()
+            afterFirst()
             post({ type: 'progress' })
           },
           onResults: (results) => post({ type: 'results', results }),
         },
+        threads > 1 ? BACKGROUND_BATCH_THREADED : BACKGROUND_BATCH,
       )
-      lowerNow()
+      afterFirst()
       if (stopping) break
       woken = false
       post({ type: 'idle' })
       if (!(await idle(input.idleMs))) break
     }
   } finally {
-    await decoder.close()
-    await engine.close()
+    await started.decoder?.close()
+    await (engines.firstClosed ?? firstEngine.close())
+    await engines.rest?.close()
     store.close()
   }
 }

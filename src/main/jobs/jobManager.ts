@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import type { JobProgress } from '../../shared/domain'
 import type { JobKind, JobRequestOf, JobResultOf, JobStatus, JobStatusOf } from '../../shared/jobs'
 import type { JobInput, WorkerMessage } from './jobProtocol'
 import { log } from '../logging/log'
-import { WORKER_HEAP_LIMITS } from './workerLimits'
+import { startWorkerThread } from './workerEntry'
 
 export interface JobEvents {
   progress: [JobProgress]
@@ -17,16 +15,8 @@ export interface JobEvents {
 /** Emits at most this often per job: progress is for eyes, not for accounting. */
 const PROGRESS_INTERVAL_MS = 100
 
-function spawnWorker(input: JobInput): Worker {
-  // Bundled builds put jobWorker.js beside this module; from source (tests) tsx compiles the .ts entry.
-  // A packaged app loads it from inside app.asar (Electron reads the archive in worker threads since
-  // v18), so its requires resolve through the archive's node_modules like the main thread's do.
-  const built = join(__dirname, 'jobWorker.js')
-  const options = { workerData: input, resourceLimits: WORKER_HEAP_LIMITS }
-  if (existsSync(built)) return new Worker(built, options)
-  const source = `require('tsx/cjs'); require(${JSON.stringify(join(__dirname, 'jobWorker.ts'))})`
-  return new Worker(source, { ...options, eval: true })
-}
+/** The job's thread: jobWorker's bundled file or its source (workerEntry.ts, as the background worker starts). */
+const spawnWorker = (input: JobInput): Worker => startWorkerThread('jobWorker', input)
 
 /** Runs long work in worker threads and streams `{jobId, done, total, message}` with cancel. */
 export class JobManager extends EventEmitter<JobEvents> {

@@ -6,6 +6,8 @@ import { preprocessImage } from './preprocess'
 export interface ImageInput {
   image: string | Uint8Array
   name: string
+  /** The model input kept for this image (the model-input cache), or null: then the image is decoded. */
+  kept?: () => Promise<Float32Array | null>
 }
 
 /** One batch as the engine returned it, with the items and the preprocessed tensors that went in. */
@@ -55,7 +57,9 @@ export async function inferInBatches<T>(
     if (options.signal?.aborted) throw options.cancelled?.(start) ?? new Error(`Inference cancelled after ${start} item(s)`)
     const chunk = items.slice(start, start + batchSize)
     const inputs = chunk.map(inputOf)
-    const tensors = await Promise.all(inputs.map((input) => preprocessImage(input.image, pkg.manifest, input.name)))
+    const tensors = await Promise.all(
+      inputs.map(async (input) => (await input.kept?.()) ?? preprocessImage(input.image, pkg.manifest, input.name)),
+    )
     const result = await engine.run(pkg, packBatch(tensors), tensors.length, options.taps)
     const featureMap = (i: number) => ({ data: result.features.subarray(i * mapSize, (i + 1) * mapSize), channels: K, height: h, width: w })
     await onBatch({ items: chunk, tensors, result, start, featureMap })

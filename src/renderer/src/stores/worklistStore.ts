@@ -14,6 +14,25 @@ export type RowPatch = Partial<Pick<WorklistRow, 'status' | 'boxes' | 'myBoxes' 
 
 export const PAGE_SIZE = 100
 
+/** Equality of the small JSON values a row holds (numbers, strings, null, arrays and records of those). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
+  if (Array.isArray(a) !== Array.isArray(b)) return false
+  const keys = Object.keys(a)
+  if (keys.length !== Object.keys(b).length) return false
+  return keys.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+}
+
+/**
+ * Whether a patch changes the row. Background results often repeat what a row shows (the same model
+ * run again, or another method of it: the top findings are the model's, whatever the map), and a
+ * patch that changes nothing must not re-render the row.
+ */
+function changes(row: WorklistRow, patch: RowPatch): boolean {
+  return (Object.keys(patch) as Array<keyof RowPatch>).some((key) => !sameValue(row[key], patch[key]))
+}
+
 export type HasBoxesFilter = 'any' | 'yes' | 'no'
 
 export interface WorklistFilters {
@@ -207,12 +226,16 @@ export function createWorklistStore(api: CxrApi, onOpen: (caseId: number) => voi
       const pages: Record<number, readonly WorklistRow[]> = {}
       let changed = false
       for (const [page, rows] of Object.entries(state.pages)) {
-        pages[Number(page)] = rows.map((row) => {
+        let pageChanged = false
+        const patched = rows.map((row) => {
           const patch = patches.get(row.id)
-          if (!patch) return row
-          changed = true
+          if (!patch || !changes(row, patch)) return row
+          pageChanged = true
           return { ...row, ...patch }
         })
+        // An unchanged page and row keep their identity: the memoized rows then skip their render.
+        pages[Number(page)] = pageChanged ? patched : rows
+        changed ||= pageChanged
       }
       if (changed) update({ pages })
     },

@@ -1,0 +1,20 @@
+/**
+ * Which model an import keeps inputs for: the default one (the registry's first, which background
+ * analysis runs on every imported case), in the data folder's model-input cache. None when no model
+ * is installed or none can be listed: the import goes on, and analysis decodes the images itself.
+ */
+import type { DataFolder } from '../config/dataFolder'
+import { ModelRegistry } from '../registry/modelRegistry'
+import type { CaseStore } from '../store/caseStore'
+import { ModelInputCache, type ModelInputTarget } from './modelInputCache'
+
+export function defaultModelInputs(store: CaseStore, folder: DataFolder): ModelInputTarget | null {
+  try {
+    const first = new ModelRegistry(store, folder.models).list()[0]
+    if (!first) return null
+    const { input, preprocess } = first.pkg.manifest
+    return { cache: new ModelInputCache(folder.modelInputs), spec: { input, preprocess } }
+  } catch {
+    return null
+  }
+}
