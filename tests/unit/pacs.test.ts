@@ -165,6 +165,8 @@ suite('pull into cases', () => {
       const first = await pullStudies(store, dataDir, client, { studies: [STUDIES[0].uid, STUDIES[1].uid] })
       // instances[0] came by folder already (byte for byte the same): a duplicate, not a second case.
       expect(first).toMatchObject({ pacs: 'orthanc', studies: 2, scanned: 3, imported: 2, duplicates: 1, failed: [] })
+      // Each case, by folder or by PACS, keeps the default model's input, so background analysis reads it and decodes nothing.
+      expect(readdirSync(join(dataDir, 'cache', 'model-input')).filter((f) => f.endsWith('.bin'))).toHaveLength(3)
       const again = await pullStudies(store, dataDir, client, { studies: [STUDIES[0].uid, STUDIES[1].uid] })
       expect(again).toMatchObject({ imported: 0, duplicates: 3, failed: [] })
       const db = new Database(store.path, { readonly: true })

@@ -5,7 +5,9 @@
  * into cases through the one import pipeline, then the study's results already in the PACS
  * (studyResults.ts).
  */
+import { defaultModelInputs } from '../cases/defaultModelInputs'
 import { runImport } from '../cases/importPipeline'
+import { DataFolder } from '../config/dataFolder'
 import type { ImportHooks } from '../cases/importSource'
 import type { PacsPullSummary } from '../../shared/pacs'
 import type { CaseStore } from '../store/caseStore'
@@ -97,6 +99,8 @@ export async function pullStudies(
     const failures = plan.filter((p): p is Extract<PlannedStudy, { error: PacsError }> => 'error' in p)
     if (plan.length > 0 && failures.length === plan.length && plan.length === (selection.studies?.length ?? -1)) throw failures[0].error
     const source = new PacsStudySource(dataDir, client, plan, stop.signal, notes)
+    // As a folder import does: keep the default model's input, so background analysis need not decode the image again.
+    source.modelInputs = defaultModelInputs(store, new DataFolder(dataDir))
     const summary = await runImport(store, source, hooks)
     if (source.fatal && summary.imported + summary.duplicates === 0) throw source.fatal
     const actor = hooks.actor ?? 'system'
