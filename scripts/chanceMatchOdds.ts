@@ -16,6 +16,7 @@ import { derivedUid } from '../src/main/interchange/srExport'
 import type { ReidRecord } from '../src/main/reid/sealedLog'
 import { generateSealingKeyPair, recipientFromPem, seal } from '../src/main/reid/sealing'
 import { plantedFile } from '../tests/unit/phiMarkers'
+import { SAMPLE_REID_RECORD } from '../tests/unit/reidRecord'
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20000' }, uids: { type: 'string', default: '2000000' } } })
 const count = (flag: string, text: string) => {
@@ -28,13 +29,7 @@ const uidCount = count('uids', values.uids)
 const share = (n: number, of: number) => Number((n / of).toPrecision(3))
 
 function sealedOdds() {
-  const record: ReidRecord = {
-    source: 'import',
-    at: '2025-01-01T00:00:00.000Z',
-    patient: 'anon-1',
-    image: 'img-1.dcm',
-    original: { patientName: 'DOE^JANE', patientId: 'MRN-1' },
-  }
+  const record = SAMPLE_REID_RECORD
   const x25519 = recipientFromPem(generateSealingKeyPair('x25519').publicPem, 'x.pem')
   const rsa = recipientFromPem(
     generateKeyPairSync('rsa', { modulusLength: 3072 }).publicKey.export({ type: 'spki', format: 'pem' }).toString(),

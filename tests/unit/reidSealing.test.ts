@@ -4,24 +4,19 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { importDicom } from '../../src/main/dicom/dicomImporter'
 import { enableReidentification, reidentificationStatus } from '../../src/main/reid/reidentification'
-import { openSealedFile, SealedWriter, type ReidRecord } from '../../src/main/reid/sealedLog'
+import { openSealedFile, SealedWriter } from '../../src/main/reid/sealedLog'
 import { generateSealingKeyPair, privateKeyFromPem, recipientFromPem, seal, unseal } from '../../src/main/reid/sealing'
 import { CaseStore } from '../../src/main/store/caseStore'
 import { writeDicom } from './dicomWriter'
 import { tempDir } from './helpers'
+import { SAMPLE_REID_RECORD } from './reidRecord'
 import { plaintextIn } from './plaintextSearch'
 
 const dir = tempDir('cxr-reid-')
 afterAll(dir.cleanup)
 
 const pem = (key: import('node:crypto').KeyObject, type: 'spki' | 'pkcs8') => key.export({ type, format: 'pem' }).toString()
-const record: ReidRecord = {
-  source: 'import',
-  at: '2025-01-01T00:00:00.000Z',
-  patient: 'anon-1',
-  image: 'img-1.dcm',
-  original: { patientName: 'DOE^JANE', patientId: 'MRN-1' },
-}
+const record = SAMPLE_REID_RECORD
 
 describe('sealing re-identification records', () => {
   const x25519 = generateSealingKeyPair('x25519')

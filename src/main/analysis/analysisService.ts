@@ -10,6 +10,7 @@ import { backgroundSource, type Background } from './backgrounds'
 import { inferInBatches, type InferredBatch } from '../model/batchedInference'
 import { log } from '../logging/log'
 import { oodScores, oodVerdict } from '../model/oodScore'
+import { preprocessSpecOf } from '../model/preprocess'
 import { oodMark, type StoredOod } from '../store/resultRepository'
 import { ModelInputCache } from '../cases/modelInputCache'
 
@@ -72,7 +73,7 @@ export async function analyzeCases(
   const records = request.caseIds.map((id) => ({ id }))
   // The import kept the default model's input of each image: read, not decoded again (the same tensor).
   const kept = ModelInputCache.ofDatabase(deps.store.path)
-  const spec = { input: manifest.input, preprocess: manifest.preprocess }
+  const spec = preprocessSpecOf(manifest)
   const input = ({ id }: { id: number }) => {
     const record = deps.store.cases.get(id)
     if (!record) throw new Error(`Case ${id} was not found`)

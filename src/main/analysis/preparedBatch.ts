@@ -14,7 +14,7 @@
 import type { InferenceEngine } from '../model/inferenceEngine'
 import type { ModelPackage } from '../model/modelPackage'
 import { packBatch, type InferredBatch } from '../model/batchedInference'
-import { preprocessImage, type PreprocessSpec } from '../model/preprocess'
+import { preprocessImage, preprocessSpecOf, type PreprocessSpec } from '../model/preprocess'
 import type { QueueEntry } from '../store/analysisQueueRepository'
 import type { CaseStore } from '../store/caseStore'
 import type { ModelInputCache } from '../cases/modelInputCache'
@@ -59,8 +59,7 @@ export async function prepareCases(
   decoder: ImageDecoder = inProcessDecoder,
   kept: ModelInputCache | null = null,
 ): Promise<PreparedCase[]> {
-  const { input, preprocess } = pkg.manifest
-  const spec = { input, preprocess }
+  const spec = preprocessSpecOf(pkg.manifest)
   return Promise.all(
     entries.map(async (entry) => {
       try {

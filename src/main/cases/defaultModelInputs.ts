@@ -4,6 +4,7 @@
  * is installed or none can be listed: the import goes on, and analysis decodes the images itself.
  */
 import type { DataFolder } from '../config/dataFolder'
+import { preprocessSpecOf } from '../model/preprocess'
 import { ModelRegistry } from '../registry/modelRegistry'
 import type { CaseStore } from '../store/caseStore'
 import { ModelInputCache, type ModelInputTarget } from './modelInputCache'
@@ -12,8 +13,7 @@ export function defaultModelInputs(store: CaseStore, folder: DataFolder): ModelI
   try {
     const first = new ModelRegistry(store, folder.models).list()[0]
     if (!first) return null
-    const { input, preprocess } = first.pkg.manifest
-    return { cache: new ModelInputCache(folder.modelInputs), spec: { input, preprocess } }
+    return { cache: new ModelInputCache(folder.modelInputs), spec: preprocessSpecOf(first.pkg.manifest) }
   } catch {
     return null
   }

@@ -4,6 +4,11 @@ import type { ModelManifest } from './manifest'
 /** What preprocessing reads from a manifest (a worker that only decodes is sent just this). */
 export type PreprocessSpec = Pick<ModelManifest, 'input' | 'preprocess'>
 
+/** A manifest's preprocessing alone: what a decoder process is sent and a kept model input is keyed by (not the whole card). */
+export function preprocessSpecOf(manifest: PreprocessSpec): PreprocessSpec {
+  return { input: manifest.input, preprocess: manifest.preprocess }
+}
+
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
 
 /**

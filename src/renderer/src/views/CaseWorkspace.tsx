@@ -1,41 +1,25 @@
 /**
- * Layout of the case view: the canvas (new per case) or a spinner while the case loads, and the
- * reading panel that stays mounted across cases: a header (case, review bar, which map and why)
- * and the findings, heatmap, boxes-and-IoU and window sections. Panel parts that only read stores
- * are memoized, so a re-render of the view reaches only what changed.
+ * Layout of the case view: the canvas (kept from case to case) with what is drawn over it (the
+ * out-of-distribution banner, the colour bar, a spinner while a case loads), and the reading panel
+ * (CasePanel.tsx) beside it, rendered deferred and held while a case opens (panelGate).
  */
 import { memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
-import { Alert, Box, CircularProgress, Stack, Typography } from '@mui/material'
+import { Alert, Box, CircularProgress } from '@mui/material'
 import type { CaseDetail, CaseStatus, HeatmapData, Reader } from '../../../shared/domain'
 import type { Rect } from '../../../shared/localization'
 import type { WindowLevel } from '../canvas/windowLevel'
-import { BoxPanel } from '../components/BoxPanel'
 import { CaseCanvas } from '../components/CaseCanvas'
-import { CaseIdentity, CaseLabels } from '../components/CaseDetailsPanel'
-import { HeatmapControls } from '../components/HeatmapControls'
-import { HeatmapEditPanel } from '../components/HeatmapEditPanel'
 import type { HeatmapOverlay } from '../components/HeatmapImage'
 import { ImageColorBar } from '../components/ImageColorBar'
-import { IouPanel } from '../components/IouPanel'
-import { ModelPanel } from '../components/ModelPanel'
-import { PredictionList } from '../components/PredictionList'
-import { ReadingPanel } from '../components/ReadingPanel'
 import { OodBanner } from '../components/OodMarks'
-import { ReviewBar, type ReviewBarProps } from '../components/ReviewBar'
-import { SendToPacsButton } from '../components/SendToPacsButton'
-import { WindowLevelControls } from '../components/WindowLevelControls'
-import { COLORMAP_LABELS } from '../canvas/colormaps'
-import { formatWindowLevel, pixelMaxOf, storedWindowLevel } from '../canvas/windowLevel'
-import { useIouScores, type IouScores } from '../hooks/useIouScores'
+import { pixelMaxOf, storedWindowLevel } from '../canvas/windowLevel'
+import { useIouScores } from '../hooks/useIouScores'
 import { useStoreSelector } from '../hooks/useStoreSelector'
 import type { AnalysisStore } from '../stores/analysisStore'
-import { MAP_REASON_TEXT } from '../stores/mapChoice'
-import type { PaneLayoutStore } from '../stores/paneLayout'
 import { methodFacts } from '../../../shared/explainMethods'
-import { displayFinding } from '../../../shared/findings'
 import type { BoxState, BoxStore } from '../stores/boxStore'
-import type { HeatmapEditStore } from '../stores/heatmapEditStore'
 import type { PanelGate } from '../stores/panelGate'
+import { CasePanel, type CasePanelProps, type CasePanelStores, type CaseReview, type CaseThreshold } from './CasePanel'
 
 export interface CaseWorkspaceProps {
   caseId: number
@@ -59,12 +43,12 @@ export interface CaseWorkspaceProps {
   image: { width: number; height: number }
   reader: Reader | null
   /** The reading panel's stores (their reads held back while a case opens, see panelGate). */
-  stores: { analysis: AnalysisStore; heatmapEdit: HeatmapEditStore; layout: PaneLayoutStore }
+  stores: CasePanelStores
   /** The analysis store itself, for what is drawn over the image (the out-of-distribution banner). */
   analysis: AnalysisStore
   panelGate: PanelGate
-  review: Omit<ReviewBarProps, 'status'>
-  threshold: { map: HeatmapData | null; manual: number | null; setManual: (t: number | null) => void }
+  review: CaseReview
+  threshold: CaseThreshold
 }
 
 const NO_BOXES: BoxState = {
@@ -99,69 +83,6 @@ function predictedLabel(map: HeatmapData | null, manual: number | null): string 
   return `${methodFacts(map.method).label} ≥ ${manual === null ? 'Otsu' : manual.toFixed(2)}`
 }
 
-/** Which finding's map is shown and why ("Cardiomegaly — from the worklist filter"). */
-const MapChoiceLine = memo(function MapChoiceLine({ analysis }: { analysis: AnalysisStore }) {
-  const { finding, reason } = useStoreSelector(analysis, (s) => ({ finding: s.finding, reason: s.findingReason }))
-  return (
-    <Typography variant="body2" data-testid="map-choice" data-finding={finding ?? ''} data-reason={reason ?? ''} sx={{ mt: 0.5 }} noWrap>
-      {finding && reason ? (
-        <>
-          Map: <b>{finding}</b> — {MAP_REASON_TEXT[reason]}
-        </>
-      ) : (
-        <Box component="span" sx={{ color: 'text.secondary' }}>
-          Map: none yet (not analysed by this model)
-        </Box>
-      )}
-    </Typography>
-  )
-})
-
-const FindingsSummary = memo(function FindingsSummary({ analysis }: { analysis: AnalysisStore }) {
-  const top = useStoreSelector(analysis, (s) => s.predictions[0] ?? null)
-  return <>{top ? `top: ${displayFinding(top.finding)} ${(top.probability * 100).toFixed(0)}%` : 'not analysed'}</>
-})
-
-const HeatmapSummary = memo(function HeatmapSummary({ analysis }: { analysis: AnalysisStore }) {
-  const { method, finding, colormap, visible } = useStoreSelector(analysis, (s) => ({
-    method: s.heatmap?.method ?? null,
-    finding: s.heatmap?.finding ?? null,
-    colormap: s.colormap,
-    visible: s.visible,
-  }))
-  if (!method) return <>none</>
-  return <>{`${methodFacts(method).label} · ${finding} · ${COLORMAP_LABELS[colormap]}${visible ? '' : ' · hidden'}`}</>
-})
-
-/** The findings section: model and method with Run, the probabilities, the ground-truth labels. */
-const FindingsSection = memo(function FindingsSection({ analysis, detail }: { analysis: AnalysisStore; detail: CaseDetail | null }) {
-  return (
-    <Stack spacing={1}>
-      <ModelPanel store={analysis} />
-      <PredictionList store={analysis} />
-      <CaseLabels detail={detail} />
-    </Stack>
-  )
-})
-
-/** The heatmap section: display (on/off, colormap, opacity, threshold, legend) and editing. */
-const HeatmapSection = memo(function HeatmapSection({
-  analysis,
-  heatmapEdit,
-  reader,
-}: {
-  analysis: AnalysisStore
-  heatmapEdit: HeatmapEditStore
-  reader: Reader | null
-}) {
-  return (
-    <Stack spacing={1}>
-      <HeatmapControls store={analysis} />
-      <HeatmapEditPanel store={heatmapEdit} reader={reader} />
-    </Stack>
-  )
-})
-
 /** The open case's out-of-distribution banner (and heatmap label), from the chosen model's mark. */
 const CaseOodBanner = memo(function CaseOodBanner({ analysis, heatmapShown }: { analysis: AnalysisStore; heatmapShown: boolean }) {
   const ood = useStoreSelector(analysis, (s) => s.ood)
@@ -191,77 +112,6 @@ function LoadingSpinner() {
     </Box>
   )
 }
-
-/** What the reading panel shows; rendered one deferred render after the canvas (see CaseWorkspace). */
-interface CasePanelProps {
-  caseId: number
-  detail: CaseDetail | null
-  status: CaseStatus
-  reader: Reader | null
-  stores: CaseWorkspaceProps['stores']
-  review: CaseWorkspaceProps['review']
-  boxes: BoxState['boxes']
-  boxStore: BoxStore | null
-  scores: IouScores | null
-  threshold: CaseWorkspaceProps['threshold']
-  finding: string
-  onFinding: (finding: string) => void
-  armed: boolean
-  windowLevel: WindowLevel
-  setWindowLevel: (wl: WindowLevel) => void
-  pixelMax: number
-  fileWindow: ReturnType<typeof storedWindowLevel> | null
-}
-
-const CasePanel = memo(function CasePanel(p: CasePanelProps) {
-  const { analysis, heatmapEdit, layout } = p.stores
-  return (
-    <ReadingPanel
-      layout={layout}
-      header={
-        <>
-          <CaseIdentity detail={p.detail} status={p.status} />
-          <Box sx={{ mt: 0.75, display: 'flex', gap: 1, alignItems: 'flex-start' }}>
-            <ReviewBar status={p.status} {...p.review} />
-            <SendToPacsButton caseId={p.caseId} reader={p.reader} />
-          </Box>
-          <MapChoiceLine analysis={analysis} />
-        </>
-      }
-      sections={{
-        findings: {
-          summary: <FindingsSummary analysis={analysis} />,
-          body: <FindingsSection analysis={analysis} detail={p.detail} />,
-        },
-        heatmap: {
-          summary: <HeatmapSummary analysis={analysis} />,
-          body: <HeatmapSection analysis={analysis} heatmapEdit={heatmapEdit} reader={p.reader} />,
-        },
-        boxes: {
-          summary: `${p.boxes.length} box${p.boxes.length === 1 ? '' : 'es'}${p.scores && p.threshold.map ? ` · ${p.threshold.map.finding}` : ''}`,
-          body: (
-            <Stack spacing={1}>
-              {p.boxStore && <BoxPanel store={p.boxStore} finding={p.finding} onFinding={p.onFinding} armed={p.armed} />}
-              {p.scores && p.threshold.map && (
-                <IouPanel
-                  finding={p.threshold.map.finding}
-                  scores={p.scores}
-                  boxes={p.boxes}
-                  manual={p.threshold.manual}
-                  onThreshold={p.threshold.setManual}
-                />
-              )}
-            </Stack>
-          ),
-        },
-        window: {
-          summary: formatWindowLevel(p.windowLevel, p.pixelMax),
-          body: <WindowLevelControls value={p.windowLevel} onChange={p.setWindowLevel} pixelMax={p.pixelMax} fileWindow={p.fileWindow} />,
-        },
-      }}
-    />
-  )
-})
 
 export function CaseWorkspace(props: CaseWorkspaceProps) {
   const { caseId, loaded, detail, error, status, overlay, finding, armed, paint, windowLevel, setWindowLevel, image, threshold } = props
