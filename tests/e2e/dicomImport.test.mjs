@@ -116,6 +116,8 @@ workflow('2. the cases carry pseudonyms only, open, and show no identifying attr
   for (const image of images) {
     await page.click(sel.row(image))
     await page.waitForSelector(sel.loaded(image), { timeout: WAIT })
+    // The reading panel shows this case once released (panelGate): check what it shows of this case.
+    await page.waitForSelector('[data-testid="panel-cover"]', { state: 'hidden', timeout: WAIT })
     await expectNoIdentity(page, `case ${image}`)
     // The case is loaded only with its record, which carries the window: the readout holds it already.
     readouts.push(/W \d+ L \d+/.exec((await page.textContent('[data-testid="viewer-status"]')) ?? '')?.[0])
@@ -130,7 +132,9 @@ workflow('2. the cases carry pseudonyms only, open, and show no identifying attr
     [expected, 'W 65535 L 32768', 'W 65535 L 32768', 'W 65535 L 32768'].sort(),
     JSON.stringify(readouts),
   )
-  // The opened case names its patient by pseudonym.
+  // The opened case names its patient by pseudonym. The reading panel catches up after the image is
+  // drawn (it is held while a case opens, see stores/panelGate.ts): read it once it is released.
+  await page.waitForSelector('[data-testid="panel-cover"]', { state: 'hidden', timeout: WAIT })
   const details = await page.textContent('[data-testid="case-view"]')
   assert.match(details ?? '', /anon-[0-9a-f]{16}/)
   await page.screenshot({ path: join(artifacts, 'e2e-dicom-case.png') })
