@@ -137,11 +137,13 @@ workflow('2. the same frame intervals with background analysis idle (the baselin
     s = await status()
   }
   assert.equal(s.pending + s.running, 0, 'the background run finished')
+  const stopTrace = await traceOpens(page, 'responsiveness-baseline')
   const idle = await rafIntervals(page, WINDOW_MS)
   await blur(page)
   await page.evaluate(() => window.__cxrViewer?.frameStats?.())
   await dragImage(page, { x: 380, y: 430 }, { x: 512, y: 512 }, { steps: 60 })
   const pan = await page.evaluate(() => window.__cxrViewer.frameStats())
+  if (stopTrace) console.log(await stopTrace())
   console.log(
     `# frame intervals with background analysis idle: ` +
       `idle p50 ${pct(idle, 0.5).toFixed(1)} ms p95 ${pct(idle, 0.95).toFixed(1)} ms (${idle.length} frames); ` +
