@@ -156,4 +156,38 @@ describe('analysis store', () => {
       [2, 'Mass'],
     ])
   })
+
+  it('asks for the map it expects beside the predictions (one round trip), and for the right one when the guess was wrong', async () => {
+    const fake = server()
+    let top: string | null = 'Nodule'
+    const store = createAnalysisStore(fake.api, {
+      filterFinding: () => null,
+      boxFindings: () => null,
+      onPredictions: () => undefined,
+      knownTopFinding: () => top,
+    })
+    store.openCase(1)
+    await settle()
+    fake.calls.length = 0
+    // The map is on its way before the predictions answer.
+    fake.hold('analysis:predictions')
+    store.openCase(1)
+    await settle()
+    expect(fake.channels().slice(0, 2)).toEqual(['heatmaps:get', 'analysis:predictions'])
+    expect(store.getState().heatmap).toBeNull()
+    fake.release('analysis:predictions')
+    await settle()
+    expect(store.getState()).toMatchObject({ finding: 'Nodule', findingReason: 'top', heatmap: { caseId: 1, finding: 'Nodule' } })
+    expect(fake.channels().filter((c) => c === 'heatmaps:get')).toHaveLength(1)
+    // A stale row (its top finding was Effusion): the guess's map is not used, the right one is fetched.
+    top = 'Effusion'
+    fake.calls.length = 0
+    store.openCase(2)
+    await settle()
+    expect(store.getState()).toMatchObject({ caseId: 2, finding: 'Mass', heatmap: { caseId: 2, finding: 'Mass' } })
+    expect(fake.calls.filter((c) => c.channel === 'heatmaps:get').map((c) => (c.request as { finding: string }).finding)).toEqual([
+      'Effusion',
+      'Mass',
+    ])
+  })
 })

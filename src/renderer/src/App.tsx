@@ -225,6 +225,8 @@ export function App() {
       boxFindings: (caseId) => details.boxFindings(caseId),
       boxFindingsAhead: async (caseId) =>
         (await api.cases.get({ caseId, readerId: readers.getState().current?.id ?? undefined })).boxList.map((b) => b.finding),
+      // The row's "Model top 3" is the default model's: its first is where that model's map opens.
+      knownTopFinding: (caseId, model) => (model.isDefault ? (store.rowOf(caseId)?.topFindings[0]?.finding ?? null) : null),
       onPredictions: (caseId, model, predictions) => {
         if (model.isDefault)
           store.patchRow(caseId, { topFindings: predictions.slice(0, 3).map(({ finding, probability }) => ({ finding, probability })) })

@@ -12,7 +12,7 @@ import type { HeatmapData, ModelSummary, OodMark } from '../../../shared/domain'
 import { headSupportsMethod, type ExplainMethod } from '../../../shared/explainMethods'
 import { errorMessage } from '../apiContext'
 import type { ColormapName } from '../canvas/colormaps'
-import { chooseMapFinding, type MapReason } from './mapChoice'
+import { boxFinding, chooseMapFinding, type MapReason } from './mapChoice'
 import { createResultPrefetch, type PrefetchedResults } from './resultPrefetch'
 
 /** Whether the model can run the method (the registry says which need a single linear head). */
@@ -63,6 +63,8 @@ export interface AnalysisHints {
   onPredictions(caseId: number, model: ModelSummary, predictions: readonly Prediction[]): void
   /** A neighbour's box findings, fetched ahead so its prefetched map is the one it will open on. */
   boxFindingsAhead?(caseId: number): Promise<readonly string[]>
+  /** The model's most probable finding on a case as the worklist already shows it, or null. */
+  knownTopFinding?(caseId: number, model: ModelSummary): string | null
 }
 
 const NO_HINTS: AnalysisHints = { filterFinding: () => null, boxFindings: () => null, onPredictions: () => undefined }
@@ -123,8 +125,25 @@ export function createAnalysisStore(api: CxrApi, hints: AnalysisHints = NO_HINTS
     return state.models?.find((m) => modelKey(m) === state.modelKey)
   }
 
-  /** Fetches the stored heatmap of (finding, method) for the open case; true when there is one. */
-  async function loadHeatmap(finding: string | null): Promise<boolean> {
+  /**
+   * The finding a case will most likely open on, known before its predictions arrive: the worklist
+   * filter, the case's boxes when their record is already here, else the top finding the worklist
+   * row shows. Its map is asked for beside the predictions, so a cold opening waits for one round
+   * trip, not two in series; a wrong guess costs one fetch that is then not used.
+   */
+  function guessFinding(caseId: number, model: ModelSummary): string | null {
+    const filter = hints.filterFinding()
+    if (filter) return filter
+    const boxes = hints.boxFindings(caseId)
+    if (boxes instanceof Promise) return null
+    return (boxes && boxFinding(boxes)) || (hints.knownTopFinding?.(caseId, model) ?? null)
+  }
+
+  /**
+   * Fetches the stored heatmap of (finding, method) for the open case; true when there is one.
+   * `early` is that same request already on its way (guessFinding).
+   */
+  async function loadHeatmap(finding: string | null, early?: Promise<HeatmapData | null>): Promise<boolean> {
     const model = currentModel()
     const caseId = state.caseId
     const ticket = ++seq
@@ -133,7 +152,7 @@ export function createAnalysisStore(api: CxrApi, hints: AnalysisHints = NO_HINTS
       return false
     }
     try {
-      const heatmap = await api.heatmaps.get({ caseId, model: model.id, version: model.version, finding, method: state.method })
+      const heatmap = await (early ?? api.heatmaps.get({ caseId, model: model.id, version: model.version, finding, method: state.method }))
       if (ticket === seq) update({ heatmap, error: null })
       return heatmap !== null
     } catch (error) {
@@ -225,11 +244,17 @@ export function createAnalysisStore(api: CxrApi, hints: AnalysisHints = NO_HINTS
         // the prefetch failed: ask again below, where a failure is shown
       }
     }
+    const guess = guessFinding(caseId, model)
+    const method = state.method
+    const early = guess ? api.heatmaps.get({ caseId, model: model.id, version: model.version, finding: guess, method }) : null
+    // A guess not taken, or a case left meanwhile, leaves its answer (or failure) unread.
+    early?.catch(() => undefined)
     try {
       const { probabilities, ood, oodUnavailable } = await api.analysis.predictions({ caseId, model: model.id, version: model.version })
       if (ticket !== seq) return false
       const finding = await applyPredictions(byProbability(probabilities), ticket, { ood, oodUnavailable })
-      return finding !== undefined && probabilities.length > 0 && (await loadHeatmap(finding))
+      if (finding === undefined || probabilities.length === 0) return false
+      return await loadHeatmap(finding, early && finding === guess && method === state.method ? early : undefined)
     } catch (error) {
       if (ticket === seq) update({ error: errorMessage(error) })
       return false

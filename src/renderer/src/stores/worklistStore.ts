@@ -179,6 +179,11 @@ export function createWorklistStore(api: CxrApi, onOpen: (caseId: number) => voi
       void loadFindings()
     },
     rowAt: rowAtIndex,
+    /** A loaded row by case id (undefined when its page is not loaded). */
+    rowOf(caseId: number): WorklistRow | undefined {
+      const index = findLoadedIndex(caseId)
+      return index < 0 ? undefined : rowAtIndex(index)
+    },
     select(index: number): void {
       update({ selectedIndex: index })
     },
