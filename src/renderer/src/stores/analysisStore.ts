@@ -12,7 +12,7 @@ import type { HeatmapData, ModelSummary, OodMark } from '../../../shared/domain'
 import { headSupportsMethod, type ExplainMethod } from '../../../shared/explainMethods'
 import { errorMessage } from '../apiContext'
 import type { ColormapName } from '../canvas/colormaps'
-import { boxFinding, chooseMapFinding, type MapReason } from './mapChoice'
+import { chooseMapFinding, type MapReason } from './mapChoice'
 import { createResultPrefetch, type PrefetchedResults } from './resultPrefetch'
 
 /** Whether the model can run the method (the registry says which need a single linear head). */
@@ -126,17 +126,22 @@ export function createAnalysisStore(api: CxrApi, hints: AnalysisHints = NO_HINTS
   }
 
   /**
-   * The finding a case will most likely open on, known before its predictions arrive: the worklist
-   * filter, the case's boxes when their record is already here, else the top finding the worklist
-   * row shows. Its map is asked for beside the predictions, so a cold opening waits for one round
-   * trip, not two in series; a wrong guess costs one fetch that is then not used.
+   * The finding a case will most likely open on, known before its predictions arrive: the map
+   * choice's own rule (chooseMapFinding) over the model's findings with the worklist row's top one
+   * first, or null where only the predictions or the boxes still on their way can decide. Its map is
+   * asked for beside the predictions, so a cold opening waits for one round trip, not two in series;
+   * a wrong guess costs one fetch that is then not used.
    */
   function guessFinding(caseId: number, model: ModelSummary): string | null {
-    const filter = hints.filterFinding()
-    if (filter) return filter
     const boxes = hints.boxFindings(caseId)
-    if (boxes instanceof Promise) return null
-    return (boxes && boxFinding(boxes)) || (hints.knownTopFinding?.(caseId, model) ?? null)
+    const top = hints.knownTopFinding?.(caseId, model) ?? null
+    const findings = top ? [top, ...model.findings.filter((f) => f !== top)] : model.findings
+    const choice = chooseMapFinding(
+      findings.map((finding) => ({ finding })),
+      { filter: hints.filterFinding(), boxFindings: boxes instanceof Promise ? null : boxes },
+    )
+    if (!choice || (choice.reason === 'top' && !top) || (boxes instanceof Promise && choice.reason !== 'filter')) return null
+    return choice.finding
   }
 
   /**

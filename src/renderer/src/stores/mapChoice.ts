@@ -28,7 +28,7 @@ export interface MapChoiceInputs {
 }
 
 /** The most frequent scored box finding (ties: the first box's), or null. */
-export function boxFinding(boxFindings: readonly string[], scored: (f: string) => boolean = () => true): string | null {
+function boxFinding(boxFindings: readonly string[], scored: (f: string) => boolean): string | null {
   const counts = new Map<string, number>()
   for (const f of boxFindings) if (scored(f)) counts.set(f, (counts.get(f) ?? 0) + 1)
   let best: string | null = null
