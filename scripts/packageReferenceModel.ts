@@ -55,8 +55,18 @@ const soft = [
 ].filter(Boolean)
 // The localization term the fine-tune used (`--box-loss`; absent in the training record: mass, as up to 3.1.0).
 const MASS = 'CAM loss (−log of the spatial-softmax mass of the class activation map inside the radiologist box)'
-const FILL =
-  'fill loss (per-cell logistic loss of σ(2·z), z the class activation map standardized over the cells, against the radiologist box mask, inside and outside cells balanced by their counts)'
+// τ: `--fill-temperature` (absent in the training record: 2, as 3.2.0 and 3.3.0 were trained)
+const FILL = `fill loss (per-cell logistic loss of σ(${training.options.fillTemperature ?? 2}·z), z the class activation map standardized over the cells, against the radiologist box mask, inside and outside cells balanced by their counts)`
+const findingWeights: Record<string, number> | undefined = training.boxSupervision?.findingWeights
+const weightsText = findingWeights
+  ? `; ${Object.entries(findingWeights)
+      .map(([f, w]) => `${f}'s λ multiplied by ${w}`)
+      .join(', ')}`
+  : ''
+const keptText =
+  training.options.keepEpoch === 'last'
+    ? `all ${training.options.maxEpochs} epochs, the last kept (--keep-epoch last)`
+    : `at most ${training.options.maxEpochs} epochs, best epoch ${training.bestEpoch} by validation macro AUROC`
 const boxLossText: Record<string, string> = { mass: MASS, fill: FILL, 'fill+mass': `(${FILL} + ${MASS})` }
 const boxLoss: string = training.boxSupervision?.loss ?? 'mass'
 const manifest = {
@@ -77,7 +87,7 @@ const manifest = {
     trainingData: again
       ? `${parent.modelCard.trainingData} ${release}: conv_pw_13 and the final layer of ${parent.version} fine-tuned again ${boxLoss === 'mass' ? 'the same way' : `with the ${boxLoss} box loss`}, on the same split.`
       : `${parent.modelCard.trainingData} Then conv_pw_13 and the final layer fine-tuned by CXR Lens's own trainer (cxr-lens train --boxes) on the same split: ${training.train} train images fit (${training.boxSupervision.boxedCases.train} of them with radiologist boxes supervising Grad-CAM through a CAM loss), ${training.val} validation images choose the epoch, the box weight and whether to ship, ${training.test} test images only reported.`,
-    training: `${parent.modelCard.training} Fine-tune (${release}${again ? `, from ${parent.version}` : ''}): BCE with class weights${soft.length ? ` (${soft.join('; ')})` : ''} plus λ × ${boxLossText[boxLoss]} (on the 12×12 map; λ = ${training.boxSupervision.weight} ${training.boxSupervision.candidates.length > 1 ? `chosen on validation boxes from {${training.boxSupervision.candidates.join(', ')}}` : 'the only weight of this run; the loss and λ were chosen across runs, see selection'}), Adam lr ${training.options.learningRate} (block ×${training.options.blockLrScale}), L2 ${training.options.l2}, dropout ${training.options.dropout}, batch ${training.options.batchSize}, at most ${training.options.maxEpochs} epochs, best epoch ${training.bestEpoch} by validation macro AUROC; ${values.minutes} min on 2 CPU cores.`,
+    training: `${parent.modelCard.training} Fine-tune (${release}${again ? `, from ${parent.version}` : ''}): BCE with class weights${soft.length ? ` (${soft.join('; ')})` : ''} plus λ × ${boxLossText[boxLoss]} (on the 12×12 map; λ = ${training.boxSupervision.weight} ${training.boxSupervision.candidates.length > 1 ? `chosen on validation boxes from {${training.boxSupervision.candidates.join(', ')}}` : 'the only weight of this run; the loss and λ were chosen across runs, see selection'}${weightsText}), Adam lr ${training.options.learningRate} (block ×${training.options.blockLrScale}), L2 ${training.options.l2}, dropout ${training.options.dropout}, batch ${training.options.batchSize}, ${keptText}; ${values.minutes} min on 2 CPU cores.`,
     selection: `${values.rules} (written before the test split was scored)`,
     metrics: {
       ci_method: parent.modelCard.metrics.ci_method,

@@ -110,7 +110,19 @@ export interface TrainingRequest {
   boxLoss?: BoxLoss
   /** with `boxes`: do not train the labels-only (λ = 0) run; λ is then chosen against the parent's validation AUROC */
   skipLabelsOnly?: boolean
+  /** with `boxLoss` fill or fill+mass: the fill term's temperature τ (default 2, src/main/training/fillLoss.ts) */
+  fillTemperature?: number
+  /** with `layers` head+last-block: the last block's learning rate as a fraction of the head's (default 0.1) */
+  blockLrScale?: number
+  /** with `boxes`: λ multipliers by finding (a finding left out: 1); a list, so the wire size is bounded */
+  boxFindingWeights?: Array<{ finding: string; weight: number }>
+  /** the weights kept: the best validation macro AUROC's epoch (default) or the last epoch's (no early stopping) */
+  keepEpoch?: KeepEpoch
 }
+
+/** Which epoch's weights a training run keeps (src/main/training/trainLoop.ts). */
+export const KEEP_EPOCHS = ['best-auroc', 'last'] as const
+export type KeepEpoch = (typeof KEEP_EPOCHS)[number]
 
 /** Box supervision's localization terms (src/main/training/boxLoss.ts): the softmax mass inside the box, the per-cell fill loss, or both. */
 export const BOX_LOSSES = ['mass', 'fill', 'fill+mass'] as const
@@ -139,6 +151,14 @@ export const trainingRequestSchema = z
     mixup: z.number().min(0).max(4).optional(),
     boxLoss: z.enum(BOX_LOSSES).optional(),
     skipLabelsOnly: z.boolean().optional(),
+    fillTemperature: z.number().positive().max(20).optional(),
+    blockLrScale: z.number().positive().max(10).optional(),
+    boxFindingWeights: z
+      .array(z.object({ finding: z.string().min(1).max(64), weight: z.number().min(0).max(100) }).strict())
+      .min(1)
+      .max(64)
+      .optional(),
+    keepEpoch: z.enum(KEEP_EPOCHS).optional(),
   })
   .strict() satisfies z.ZodType<TrainingRequest>
 
@@ -244,6 +264,8 @@ export interface TrainResult {
   folds: Array<{ fold: number; parentMacroAuroc: number | null; childMacroAuroc: number | null }>
   tTest: { meanDifference: number; t: number; p: number; df: number } | null
   history: EpochReport[]
+  /** the epoch whose weights the new version has (the best validation AUROC's, or the last with keepEpoch 'last') */
+  keptEpoch: number
   epochSeconds: number[]
   checkpointSeconds: number[]
   /** with boxes: localization on validation boxes and the λ search; null without */

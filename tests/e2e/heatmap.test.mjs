@@ -174,6 +174,7 @@ workflow("2. Grad-CAM run: 14 probabilities, CPU chip, heatmap of the box's find
     { value: 'head+last-block', disabled: true },
   ])
   const reference = models.find((value) => value.startsWith('cxr-mobilenet-v1@'))
+  assert.ok(reference, 'the bundled reference model is listed')
   if (reference) {
     await page.selectOption('[data-testid="fine-tune-model"]', reference)
     await page.waitForFunction(
@@ -181,6 +182,19 @@ workflow("2. Grad-CAM run: 14 probabilities, CPU chip, heatmap of the box's find
       null,
       { timeout: WAIT },
     )
+    // Boxes as supervision: the localization term is offered once they are on, the reference model's first.
+    assert.equal(await page.$('[data-testid="fine-tune-box-loss"]'), null, 'no localization term before boxes are chosen')
+    await page.selectOption('[data-testid="fine-tune-layers"]', 'head+last-block')
+    await page.check('[data-testid="fine-tune-boxes"]')
+    await page.waitForSelector('[data-testid="fine-tune-box-loss"]')
+    assert.equal(await page.inputValue('[data-testid="fine-tune-box-loss"]'), 'fill+mass')
+    assert.deepEqual(await page.$$eval('[data-testid="fine-tune-box-loss"] option', (options) => options.map((o) => o.value)), [
+      'fill+mass',
+      'fill',
+      'mass',
+    ])
+    await page.uncheck('[data-testid="fine-tune-boxes"]')
+    await page.selectOption('[data-testid="fine-tune-layers"]', 'head')
     await page.selectOption('[data-testid="fine-tune-model"]', key)
     await page.waitForFunction(
       () => document.querySelector('[data-testid="fine-tune-layers"] option[value="head+last-block"]')?.disabled === true,

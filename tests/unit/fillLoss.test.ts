@@ -3,6 +3,7 @@ import { boxLossColumnOf } from '../../src/main/training/boxLoss'
 import { AUROC_SLACK, boxSelection } from '../../src/main/training/boxSelection'
 import { boxLossColumn } from '../../src/main/training/camLoss'
 import { FILL_TEMPERATURE, fillLossColumn } from '../../src/main/training/fillLoss'
+import { boxFindingWeightsOf } from '../../src/main/training/fineTune'
 import { blockTrainable } from '../../src/main/training/trainables'
 import { fineTuneRequestOf } from '../../src/main/training/trainingRequest'
 import { trainingRequestSchema } from '../../src/shared/jobs'
@@ -165,5 +166,107 @@ describe('the request: --box-loss and --skip-labels-only', () => {
     expect(trainingRequestSchema.safeParse({ boxes: true, boxLoss: 'fill+mass' }).success).toBe(true)
     expect(trainingRequestSchema.safeParse({ boxes: true, boxLoss: 'inside' }).success).toBe(false)
     expect(trainingRequestSchema.safeParse({ boxes: true, skipLabelsOnly: 'yes' }).success).toBe(false)
+  })
+})
+
+describe('the fill temperature, per-finding box weights and the block learning-rate scale (3.4 candidates)', () => {
+  const cells = 16
+  const C = 3
+  const mask = Uint8Array.from({ length: cells }, (_, s) => (s % 4 >= 1 && s % 4 <= 2 && s >= 4 && s < 12 ? 1 : 0))
+  it('boxLossColumnOf passes τ to the fill term (and only to it); a τ that is not a positive number is refused', () => {
+    const cam = uniform(cells * C, -2, 2)
+    const target = { finding: 2, mask }
+    const run = (f: ReturnType<typeof boxLossColumnOf>) => {
+      const grad = new Float32Array(cells * C)
+      return { loss: f(cam, grad, cells, C, target, 1), grad }
+    }
+    const direct = (tau: number) => {
+      const grad = new Float32Array(cells * C)
+      return { loss: fillLossColumn(cam, grad, cells, C, target, 1, tau), grad }
+    }
+    expect(run(boxLossColumnOf('fill', 4))).toEqual(direct(4))
+    expect(run(boxLossColumnOf('fill'))).toEqual(direct(FILL_TEMPERATURE))
+    expect(run(boxLossColumnOf('fill', 1)).loss).not.toBeCloseTo(run(boxLossColumnOf('fill', 4)).loss, 3)
+    expect(run(boxLossColumnOf('fill+mass', 4)).loss).toBeCloseTo(direct(4).loss + run(boxLossColumn).loss, 5)
+    expect(boxLossColumnOf('mass', 4)).toBe(boxLossColumn)
+    for (const bad of [0, -1, Number.NaN, Infinity]) expect(() => boxLossColumnOf('fill', bad)).toThrow(/fill temperature/)
+    // τ scales the definition the reference is written from.
+    const map = Float64Array.from({ length: cells }, (_, s) => cam[s * C + 2])
+    expect(direct(4).loss).toBeCloseTo(reference(map, mask, 4), 5)
+  })
+
+  it("a target's weight multiplies its loss and its share of every gradient; a weight of 1 is the unweighted run", async () => {
+    const n = 2,
+      K = 4,
+      Cin = 3
+    const block = { weight: uniform(K * Cin, -1, 2), bias: uniform(K, -0.5, 0.5), activation: 'relu6' as const, inChannels: Cin }
+    const head = { weight: uniform(C * K, -1, 1), bias: uniform(C, -1, 1) }
+    const model = blockTrainable(block, head, cells, 0.1)
+    const x = uniform(n * cells * Cin, 0, 3)
+    const zeros = () => new Float32Array(n * C)
+    const run = async (weight?: number) => {
+      let reported = 0
+      const grads = await model.backward(x, n, { keep: 1, random }, zeros, {
+        weight: 2,
+        targets: [[{ finding: 1, mask, ...(weight === undefined ? {} : { weight }) }], null],
+        loss: 'fill+mass',
+        onLoss: (l) => (reported = l),
+      })
+      return { reported, grads }
+    }
+    const plain = await run()
+    const one = await run(1)
+    const three = await run(3)
+    const none = await run(0)
+    expect(one).toEqual(plain)
+    expect(three.reported).toBeCloseTo(3 * plain.reported, 4)
+    // The labels' gradient is zero here (zeros), so every parameter's gradient is the box term's.
+    plain.grads.forEach((g, p) => g.forEach((v, i) => expect(three.grads[p][i]).toBeCloseTo(3 * v, 4)))
+    expect(none.reported).toBe(0)
+    none.grads.forEach((g) => g.forEach((v) => expect(Math.abs(v)).toBeLessThan(1e-9)))
+  })
+
+  it('the block learning-rate scale reaches the block parameters only', () => {
+    const block = { weight: uniform(4 * 3, -1, 2), bias: uniform(4, -0.5, 0.5), activation: 'relu6' as const, inChannels: 3 }
+    const head = { weight: uniform(C * 4, -1, 1), bias: uniform(C, -1, 1) }
+    expect(blockTrainable(block, head, cells, 0.3).params.map((p) => [p.name, p.lrScale])).toEqual([
+      ['block.weight', 0.3],
+      ['block.bias', 0.3],
+      ['head.weight', 1],
+      ['head.bias', 1],
+    ])
+  })
+
+  it('the request: τ = 2 (the default) is left out of the options, so the hash stays; the others reach fineTune', () => {
+    const base = { layers: 'head+last-block' as const, boxes: true, boxWeights: [30], boxLoss: 'fill+mass' as const }
+    expect(fineTuneRequestOf({ ...base, fillTemperature: 2 })).toEqual(fineTuneRequestOf(base))
+    expect(fineTuneRequestOf({ ...base, keepEpoch: 'best-auroc' })).toEqual(fineTuneRequestOf(base))
+    expect(fineTuneRequestOf({ ...base, keepEpoch: 'last' }).options).toEqual({ boxLoss: 'fill+mass', keepEpoch: 'last' })
+    expect(trainingRequestSchema.safeParse({ ...base, keepEpoch: 'first' }).success).toBe(false)
+    const chosen = fineTuneRequestOf({
+      ...base,
+      fillTemperature: 4,
+      blockLrScale: 0.3,
+      boxFindingWeights: [{ finding: 'Cardiomegaly', weight: 3 }],
+    })
+    expect(chosen.options).toEqual({ boxLoss: 'fill+mass', fillTemperature: 4, blockLrScale: 0.3 })
+    expect(chosen.boxFindingWeights).toEqual({ Cardiomegaly: 3 })
+    // Without boxes, finding weights have nothing to weigh.
+    expect(fineTuneRequestOf({ layers: 'head', boxFindingWeights: [{ finding: 'Cardiomegaly', weight: 3 }] })).not.toHaveProperty(
+      'boxFindingWeights',
+    )
+    expect(trainingRequestSchema.safeParse({ ...base, fillTemperature: 0 }).success).toBe(false)
+    expect(trainingRequestSchema.safeParse({ ...base, blockLrScale: -0.1 }).success).toBe(false)
+    expect(trainingRequestSchema.safeParse({ ...base, boxFindingWeights: [{ finding: 'Cardiomegaly', weight: 101 }] }).success).toBe(false)
+    expect(trainingRequestSchema.safeParse({ ...base, boxFindingWeights: { Cardiomegaly: 3 } }).success).toBe(false)
+    expect(trainingRequestSchema.safeParse({ ...base, boxFindingWeights: [{ finding: 'Cardiomegaly', weight: 3 }] }).success).toBe(true)
+  })
+
+  it("finding weights by the model's columns: unnamed findings keep 1, a finding the model does not predict is refused by name", () => {
+    expect(Array.from(boxFindingWeightsOf({ Cardiomegaly: 3 }, ['Atelectasis', 'Cardiomegaly', 'Effusion']))).toEqual([1, 3, 1])
+    expect(() => boxFindingWeightsOf({ Heart: 3 }, ['Atelectasis', 'Cardiomegaly'])).toThrow(
+      /"Heart": the model predicts Atelectasis, Cardiomegaly/,
+    )
+    expect(() => boxFindingWeightsOf({ Cardiomegaly: -1 }, ['Cardiomegaly'])).toThrow(/Cardiomegaly must be a number ≥ 0/)
   })
 })

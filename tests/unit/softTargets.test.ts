@@ -190,6 +190,23 @@ describe('the trainer with soft targets', () => {
     }
   })
 
+  it("keepEpoch 'last' trains every epoch and keeps the last one's weights; the default keeps the best AUROC's and may stop early", async () => {
+    const short = { ...options, maxEpochs: 6, patience: 1 }
+    const best = await trainLoop(make(), train, val, short)
+    const last = await trainLoop(make(), train, val, { ...short, keepEpoch: 'last' })
+    expect(last.history).toHaveLength(6)
+    expect(last.bestEpoch).toBe(6)
+    expect(last.bestValMacroAuroc).toBe(last.history[5].valMacroAuroc)
+    // The best-AUROC run kept its best epoch, and the two agree up to where it stopped (same draws).
+    const aurocs = best.history.map((h) => h.valMacroAuroc!)
+    expect(best.bestValMacroAuroc).toBe(Math.max(...aurocs))
+    expect(last.history.slice(0, best.history.length).map((h) => h.valMacroAuroc)).toEqual(aurocs)
+    // With patience 1 the default stops at the first epoch that does not improve; 'last' ignores patience.
+    expect(best.history.length).toBeLessThan(6)
+    const lastEpoch = await trainLoop(make(), train, val, { ...options, maxEpochs: best.bestEpoch, keepEpoch: 'last' })
+    expect(same(lastEpoch.params, best.params)).toBe(true)
+  })
+
   it('refuses label smoothing or mixup with the focal loss, and mixup with distillation', async () => {
     await expect(trainLoop(make(), train, val, { ...options, loss: 'focal', labelSmoothing: 0.1 })).rejects.toThrow(
       /label smoothing goes with the BCE loss/,

@@ -5,7 +5,7 @@ parent's, and the run's wall and CPU time from the `/usr/bin/time -v` log next t
     python3 training/reference/fine_tune_table.py [--iobb-rule] NAME=RESULT.json[:TIME.log[:WHAT]] ... > table.md
 
 --iobb-rule: the 3.2 ship rule (runs/model3.2/RULES.md), which also asks for validation T(IoBB >= 0.25)
-above the parent's; a third table gives each kept version's validation IoU per finding beside the
+above the parent's (--iobb-at-least: at least the parent's, 3.4's rule); a third table gives each kept version's validation IoU per finding beside the
 parent's and the fixed prior box's.
 """
 import json
@@ -43,8 +43,9 @@ print("| run | what it changed | λ | val macro AUROC (14) | val mean IoU | val 
 print("| --- | --- | --- | --- | --- | --- | --- |")
 kept_rows = []
 args = sys.argv[1:]
-iobb_rule = "--iobb-rule" in args
-args = [a for a in args if a != "--iobb-rule"]
+iobb_rule = "--iobb-rule" in args or "--iobb-at-least" in args
+at_least = "--iobb-at-least" in args
+args = [a for a in args if a not in ("--iobb-rule", "--iobb-at-least")]
 for arg in args:
     name, _, rest = arg.partition("=")
     result_path, time_path, what = (rest.split(":", 2) + ["", ""])[:3]
@@ -68,12 +69,14 @@ for name, result, loc, (wall, cpu) in kept_rows:
             print(f"| fixed prior box | | | | {f(q['iouMean'])} | {f(q['iobb25'])} | {f(q['hitRate'])} | | | | |")
         parent_done = True
     c = loc["mean"]["child"]
-    best = max((h for h in result["history"]), key=lambda h: h["valMacroAuroc"] or -1)["epoch"] if result["history"] else ""
+    # keptEpoch since 3.4 (--keep-epoch last keeps the last); earlier results kept the best AUROC's
+    best = result.get("keptEpoch") or (max((h for h in result["history"]), key=lambda h: h["valMacroAuroc"] or -1)["epoch"] if result["history"] else "")
     # RULES.md: val IoU above the parent's and val macro AUROC (14) at least the parent's − 0.005
     p = loc["mean"]["parent"]
     passes = c["iouMean"] > p["iouMean"] and result["valMacroAuroc"]["child"] >= result["valMacroAuroc"]["parent"] - 0.005
     if iobb_rule:
-        passes = passes and c["iobb25"] > p["iobb25"]
+        # 3.4's rule (runs/model3.4/RULES.md) asks T at least the parent's; 3.2's and 3.3's above it
+        passes = passes and (c["iobb25"] >= p["iobb25"] if at_least else c["iobb25"] > p["iobb25"])
     print(f"| {name} | {result['version']} | {f(result['valMacroAuroc']['child'])} | {f(box8(result['perFinding'], 'childAuroc'))} | {f(c['iouMean'])} | {f(c['iobb25'])} | {f(c['hitRate'])} | {best} | {wall} | {cpu} | {'passes' if passes else 'fails'} |")
 
 if iobb_rule and kept_rows:

@@ -2,14 +2,16 @@ import { resolve } from 'node:path'
 import { createInterface } from 'node:readline/promises'
 import { parseArgs } from 'node:util'
 import { TRAIN_LAYERS, type TrainLayers } from '../../shared/domain'
-import { BOX_LOSSES, type BoxLocalizationFigures, type TrainingRequest, type TrainResult } from '../../shared/jobs'
+import { BOX_LOSSES, KEEP_EPOCHS, type BoxLocalizationFigures, type TrainingRequest, type TrainResult } from '../../shared/jobs'
 import { fineTune } from '../training/fineTune'
 import { fineTuneRequestOf } from '../training/trainingRequest'
 import { UsageError, type CliContext } from './cliContext'
 
 export const TRAIN_USAGE = `cxr-lens train --model ID [--version V] [--layers head|head+last-block] [--folds 5] [--epochs N] [--patience N]
       [--loss bce|focal] [--balance weights|smote|none] [--lr X] [--seed N] [--fresh] [--json]
-      [--boxes [--box-weights 0.3,1,3] [--box-loss mass|fill|fill+mass] [--skip-labels-only]] [--split-file CSV] [--register-if-worse]
+      [--boxes [--box-weights 0.3,1,3] [--box-loss mass|fill|fill+mass [--fill-temperature T]] [--skip-labels-only]
+       [--box-finding-weights Cardiomegaly=3,…]] [--block-lr-scale S] [--keep-epoch best-auroc|last]
+      [--split-file CSV] [--register-if-worse]
       [--label-smoothing E] [--distill CSV [--distill-weight W]] [--mixup ALPHA]
       (every epoch leaves a checkpoint in the data folder; the same command run again after a crash or a
       cancel resumes from it and ends with the same weights; --fresh discards it and starts over.
@@ -17,7 +19,10 @@ export const TRAIN_USAGE = `cxr-lens train --model ID [--version V] [--layers he
       box weight chosen on validation boxes; --box-loss picks the localization term (mass: the softmax mass
       inside the box, the default; fill: every cell, inside the box high, outside low; fill+mass: both);
       --skip-labels-only does not train the λ = 0 run beside them (the parent's validation AUROC is the
-      rule's base then). A version scoring below its parent on validation is not
+      rule's base then); --fill-temperature is the fill term's τ (default 2); --box-finding-weights multiplies
+      λ for the findings named; --block-lr-scale is the last block's learning rate as a fraction of the
+      head's (default 0.1); --keep-epoch last keeps the last of --epochs epochs instead of the best
+      validation AUROC's (no early stopping). A version scoring below its parent on validation is not
       registered (exit 4) unless --register-if-worse, or you answer yes on a terminal)`
 
 /** Exit code of a run that finished below its parent and was not registered. */
@@ -53,6 +58,24 @@ function boxWeightList(value: string | undefined): number[] | undefined {
   if (list.length === 0 || list.length > 8 || list.some((v) => !Number.isFinite(v) || v < 0 || v > 100))
     throw new UsageError(`--box-weights is a comma-separated list of up to 8 numbers in 0…100, not "${value}"`)
   return list
+}
+
+/** `Cardiomegaly=3,Nodule=2` → [{ finding: 'Cardiomegaly', weight: 3 }, …] (names checked against the model in fineTune). */
+function findingWeightList(value: string | undefined): TrainingRequest['boxFindingWeights'] {
+  if (value === undefined) return undefined
+  const out: Record<string, number> = {}
+  const parts = value.split(',').map((p) => p.trim())
+  for (const part of parts) {
+    const m = /^([A-Za-z_][A-Za-z0-9_ -]{0,63})=([0-9]*\.?[0-9]+)$/.exec(part)
+    const w = m ? Number(m[2]) : NaN
+    if (!m || !(w >= 0 && w <= 100) || m[1] in out)
+      throw new UsageError(
+        `--box-finding-weights is a comma-separated list of FINDING=WEIGHT (weight 0…100, each finding once), not "${value}"`,
+      )
+    out[m[1]] = w
+  }
+  if (parts.length > 64) throw new UsageError('--box-finding-weights names at most 64 findings')
+  return Object.entries(out).map(([finding, weight]) => ({ finding, weight }))
 }
 
 async function askToRegister(question: string): Promise<boolean> {
@@ -110,6 +133,10 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
       distill: { type: 'string' },
       'distill-weight': { type: 'string' },
       mixup: { type: 'string' },
+      'fill-temperature': { type: 'string' },
+      'block-lr-scale': { type: 'string' },
+      'box-finding-weights': { type: 'string' },
+      'keep-epoch': { type: 'string' },
       json: { type: 'boolean' },
       'data-dir': { type: 'string' },
     },
@@ -142,6 +169,10 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
     mixup: numberIn('mixup', values.mixup, 0, 4),
     boxLoss: oneOf('box-loss', values['box-loss'], BOX_LOSSES),
     skipLabelsOnly: values['skip-labels-only'],
+    fillTemperature: numberIn('fill-temperature', values['fill-temperature'], Number.MIN_VALUE, 20),
+    blockLrScale: numberIn('block-lr-scale', values['block-lr-scale'], Number.MIN_VALUE, 10),
+    boxFindingWeights: findingWeightList(values['box-finding-weights']),
+    keepEpoch: oneOf('keep-epoch', values['keep-epoch'], KEEP_EPOCHS),
   }
   if (request.distillWeight !== undefined && !request.distill) throw new UsageError('--distill-weight goes with --distill')
   if (request.labelSmoothing && request.loss === 'focal') throw new UsageError('--label-smoothing goes with the BCE loss, not --loss focal')
@@ -150,6 +181,11 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
   if (request.boxWeights && !request.boxes) throw new UsageError('--box-weights goes with --boxes')
   if (request.boxLoss && !request.boxes) throw new UsageError('--box-loss goes with --boxes')
   if (request.skipLabelsOnly && !request.boxes) throw new UsageError('--skip-labels-only goes with --boxes')
+  if (request.fillTemperature !== undefined && request.boxLoss !== 'fill' && request.boxLoss !== 'fill+mass')
+    throw new UsageError('--fill-temperature goes with --box-loss fill or fill+mass')
+  if (request.boxFindingWeights && !request.boxes) throw new UsageError('--box-finding-weights goes with --boxes')
+  if (request.blockLrScale !== undefined && layers !== 'head+last-block')
+    throw new UsageError('--block-lr-scale goes with --layers head+last-block')
   if (request.boxes && layers !== 'head+last-block')
     throw new UsageError('--boxes trains the class activation map, which the last block makes: add --layers head+last-block')
   const deps = { store: ctx.store, registry: ctx.registry, engine: ctx.engine(), dataDir: ctx.dataDir }

@@ -53,8 +53,9 @@ export function readReidConfig(dataDir: string): ReidConfig | null {
 /** Written to a temporary name and renamed, so a crash never leaves half a setting. */
 export function writeReidConfig(dataDir: string, config: ReidConfig): void {
   const file = reidConfigPath(dataDir)
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(ConfigSchema.parse(config), null, 2)}\n`, { mode: 0o600 })
-  renameSync(`${file}.tmp`, file)
+  const tmp = `${file}.${process.pid}.tmp`
+  writeFileSync(tmp, `${JSON.stringify(ConfigSchema.parse(config), null, 2)}\n`, { mode: 0o600 })
+  renameSync(tmp, file)
 }
 
 export function removeReidConfig(dataDir: string): boolean {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { totalmem } from 'node:os'
 import { join } from 'node:path'
@@ -71,8 +71,11 @@ export async function blockInputs(
       for (let k = 0; k < block.inChannels; k++) for (let c = 0; c < cells; c++) target[c * block.inChannels + k] = tapped[i * D + k * cells + c]
       if (dir) {
         const file = join(dir, `${caseIds[row]}.f32`)
-        writeFileSync(`${file}.tmp`, new Uint8Array(target.buffer, target.byteOffset, target.byteLength))
-        renameSync(`${file}.tmp`, file)
+        // A name of its own: two runs on one data folder extract the same cases at once, and a shared
+        // `.tmp` let one rename the other's file away (ENOENT) mid-write.
+        const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+        writeFileSync(tmp, new Uint8Array(target.buffer, target.byteOffset, target.byteLength))
+        renameSync(tmp, file)
       }
     })
     if (!checked) {

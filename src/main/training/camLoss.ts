@@ -12,6 +12,8 @@
 export interface BoxTarget {
   finding: number
   mask: Uint8Array
+  /** multiplies λ for this finding (`--box-finding-weights`; absent: 1) */
+  weight?: number
 }
 
 /**

@@ -40,6 +40,8 @@ export interface FineTuneRequest {
   boxWeights?: number[]
   /** do not train the labels-only (λ = 0) run beside the box weights; the parent's validation AUROC is the rule's base instead */
   skipLabelsOnly?: boolean
+  /** λ multipliers by finding name (a finding left out: 1), e.g. Cardiomegaly's big box wanting more fill */
+  boxFindingWeights?: Record<string, number>
   /** a fixed train/val/test split by image name (columns image, split) instead of a drawn one */
   splitFile?: string
   /** register even when the new version scores below its parent on validation */
@@ -68,6 +70,18 @@ interface RunMeta {
   folds: FoldResult[]
   /** with boxes: the λ candidates trained so far and their validation figures */
   candidates?: BoxCandidate[]
+}
+
+/** Per-finding λ multipliers by the model's columns (1 where not named); a name the model does not predict is refused. */
+export function boxFindingWeightsOf(byName: Record<string, number>, findings: string[]): Float64Array {
+  const out = new Float64Array(findings.length).fill(1)
+  for (const [name, w] of Object.entries(byName)) {
+    const c = findings.indexOf(name)
+    if (c < 0) throw new Error(`box finding weight for "${name}": the model predicts ${findings.join(', ')}`)
+    if (!(w >= 0) || !Number.isFinite(w)) throw new Error(`box finding weight for ${name} must be a number ≥ 0, not ${w}`)
+    out[c] = w
+  }
+  return out
 }
 
 const mean = (v: Array<number | null>) => {
@@ -120,6 +134,7 @@ export async function fineTune(
   const boxWeights = request.boxes ? [...new Set([...(skipLabelsOnly ? [] : [0]), ...(request.boxWeights ?? DEFAULT_BOX_WEIGHTS)])].sort((a, b) => a - b) : []
   if (skipLabelsOnly && !boxWeights.some((w) => w > 0)) throw new Error('Skipping the labels-only run leaves no box weight above 0 to train')
   if (boxWeights.some((w) => !(w >= 0) || !Number.isFinite(w))) throw new Error(`box weights must be numbers ≥ 0, not ${boxWeights.join(', ')}`)
+  const findingWeights = request.boxes && request.boxFindingWeights ? boxFindingWeightsOf(request.boxFindingWeights, manifest.findings) : null
 
   hooks.onProgress?.(`extracting ${block ? `the last block's inputs` : 'features'} of ${items.length} cases`)
   const started = performance.now()
@@ -162,6 +177,7 @@ export async function fineTune(
     ...(fixed ? { split: items.map((i) => partOf.get(i.caseId)) } : {}),
     ...(teacher ? { distill: teacher.hashInput } : {}),
     ...(skipLabelsOnly ? { skipLabelsOnly } : {}),
+    ...(findingWeights ? { boxFindingWeights: Array.from(findingWeights) } : {}),
     ...(request.boxes ? { boxWeights, boxes: [...boxesOf].map(([id, b]) => [id, [...b].map(([c, rects]) => [c, rects.map((r: { x: number; y: number; w: number; h: number }) => [r.x, r.y, r.w, r.h])])]) } : {}),
   })
   const path = deps.dataDir ? checkpointPath(deps.dataDir, manifest.id, hash) : null
@@ -217,7 +233,11 @@ export async function fineTune(
     const val = setOf(valItems)
     const test = setOf(testItems)
     // Box targets by training position (SMOTE's synthetic rows, past the real ones, have none).
-    const trainTargets = trainItems.map((i) => (boxesOf.has(i.caseId) ? boxTargets(boxesOf.get(i.caseId)!, gridW, gridH) : null))
+    const trainTargets = trainItems.map((i) =>
+      boxesOf.has(i.caseId)
+        ? boxTargets(boxesOf.get(i.caseId)!, gridW, gridH).map((t) => (findingWeights && findingWeights[t.finding] !== 1 ? { ...t, weight: findingWeights[t.finding] } : t))
+        : null,
+    )
     // Teacher probabilities by training position, for train-split images only: the val and test images never meet the teacher.
     const stageDistill = teacher?.forRows(trainItems.map((i) => i.caseId))
     if (teacher && stageDistill) hooks.onProgress?.(`distillation: ${stageDistill.targets.filter(Boolean).length} of ${trainItems.length} training images have teacher probabilities (weight ${teacher.weight})`)
@@ -292,7 +312,7 @@ export async function fineTune(
       valMacroAuroc,
       testMacroAuroc: { child: macro(testRows, 'childAuroc'), parent: macro(testRows, 'parentAuroc') },
       perFinding: valRows.map(({ finding, childAuroc, parentAuroc, p }) => ({ finding, childAuroc, parentAuroc, p })),
-      folds: meta.folds, history: trained.history, epochSeconds: trained.history.map((h) => h.seconds), checkpointSeconds, localization,
+      folds: meta.folds, history: trained.history, keptEpoch: trained.bestEpoch, epochSeconds: trained.history.map((h) => h.seconds), checkpointSeconds, localization,
       provider: products.provider, providerAttempts: products.attempts,
     }
     const tTest = meta.folds.length >= 2 ? pairedTTest(meta.folds.map((f) => f.childMacroAuroc ?? 0), meta.folds.map((f) => f.parentMacroAuroc ?? 0)) : null
@@ -328,7 +348,7 @@ export async function fineTune(
         cases: items.length, layers: request.layers, train: train.n, val: val.n, test: test.n, bestEpoch: trained.bestEpoch, options,
         ...(fixed ? { splitFile: request.splitFile } : {}),
         ...(teacher && stageDistill ? { distillation: { file: teacher.file, weight: teacher.weight, trainImages: stageDistill.targets.filter(Boolean).length } } : {}),
-        ...(selection ? { boxSupervision: { weight: selection.weight, candidates: boxWeights, ...(options.boxLoss ? { loss: options.boxLoss } : {}), boxedCases: localization!.boxedCases } } : {}),
+        ...(selection ? { boxSupervision: { weight: selection.weight, candidates: boxWeights, ...(options.boxLoss ? { loss: options.boxLoss } : {}), ...(findingWeights ? { findingWeights: request.boxFindingWeights } : {}), boxedCases: localization!.boxedCases } } : {}),
       },
       ood,
     })

@@ -1,6 +1,6 @@
 import { delong } from '../stats/roc'
 import { seededRandom } from '../../shared/random'
-import type { EpochReport } from '../../shared/jobs'
+import type { EpochReport, KeepEpoch } from '../../shared/jobs'
 import type { RowSet } from './rowSet'
 import type { BoxTarget } from './camLoss'
 import type { BoxLoss } from './boxLoss'
@@ -32,7 +32,16 @@ export interface TrainOptions {
   mixup?: number
   /** box supervision's localization term (absent: `mass`; left out of the defaults so older runs keep their configuration hash), see boxLoss.ts */
   boxLoss?: BoxLoss
+  /** the fill term's temperature τ (absent: 2, fillLoss.ts; left out of the defaults so older runs keep their configuration hash) */
+  fillTemperature?: number
+  /**
+   * which epoch's weights the run keeps: the best validation macro AUROC (absent, every earlier run), or
+   * the last of `maxEpochs` (no early stopping): box supervision shapes the map over more epochs than
+   * AUROC-based stopping lets it, and the ship rule checks AUROC on the kept weights anyway
+   */
+  keepEpoch?: KeepEpoch
 }
+
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   loss: 'bce', focalGamma: 2, learningRate: 1e-3, blockLrScale: 0.1, l2: 1e-4, dropout: 0.2, maxEpochs: 60, patience: 8, batchSize: 64,
@@ -171,6 +180,7 @@ export async function trainLoop(
         targets: rows.map((r) => boxes.targets[r] ?? null),
         onLoss: (l: number) => (lossSum += l),
         loss: options.boxLoss,
+        fillTemperature: options.fillTemperature,
       }
       // Mixup draws its λ and partners before dropout's draws; without it the generator's sequence is as before.
       const mixed = mixup ? mixBatch(train.gather(rows), n, train.D, labels, C, mixup, random) : null
@@ -210,13 +220,18 @@ export async function trainLoop(
     const report = { epoch, loss: lossSum / (train.n * C), valMacroAuroc: macro, learningRate: state.lr, seconds: (performance.now() - started) / 1000 }
     state.history.push(report)
     state.epoch = epoch
-    if (macro !== null && macro > state.best.auroc + 1e-4) {
-      state.best = { auroc: macro, epoch, params: model.params.map((p) => Float32Array.from(p.data)) }
+    const keepLast = options.keepEpoch === 'last'
+    // The plateau is judged against the best AUROC so far in both modes; only which weights are kept differs.
+    const bestSoFar = keepLast ? Math.max(-Infinity, ...state.history.slice(0, -1).map((h) => h.valMacroAuroc ?? -Infinity)) : state.best.auroc
+    const snapshot = () => ({ auroc: macro ?? -Infinity, epoch, params: model.params.map((p) => Float32Array.from(p.data)) })
+    if (keepLast) state.best = snapshot()
+    if (macro !== null && macro > bestSoFar + 1e-4) {
+      if (!keepLast) state.best = snapshot()
       state.flat = 0
     } else {
       state.flat++
       if (state.flat % 3 === 0) state.lr *= 0.3 // ReduceLROnPlateau
-      if (state.flat >= options.patience) state.done = true
+      if (!keepLast && state.flat >= options.patience) state.done = true
     }
     if (state.epoch >= options.maxEpochs) state.done = true
     state.randomState = random.state

@@ -32,6 +32,8 @@ export interface Localization {
   onLoss?: (loss: number) => void
   /** the localization term (absent: `mass`, the CAM loss of every earlier run) */
   loss?: BoxLoss
+  /** the fill term's temperature τ (absent: fillLoss.ts's FILL_TEMPERATURE) */
+  fillTemperature?: number
 }
 
 export interface Trainable {
@@ -163,12 +165,15 @@ export function blockTrainable(
     const cam = await camsOf(a, rows.length)
     const dCam = new Float32Array(cam.length)
     const scale = localization.weight / n
-    const lossColumn = boxLossColumnOf(localization.loss)
+    const lossColumn = boxLossColumnOf(localization.loss, localization.fillTemperature)
     let loss = 0
     rows.forEach((i, r) => {
       const camRow = cam.subarray(r * cells * C, (r + 1) * cells * C)
       const gradRow = dCam.subarray(r * cells * C, (r + 1) * cells * C)
-      for (const target of localization.targets[i]!) loss += lossColumn(camRow, gradRow, cells, C, target, scale)
+      for (const target of localization.targets[i]!) {
+        const w = target.weight ?? 1
+        loss += w * lossColumn(camRow, gradRow, cells, C, target, scale * w)
+      }
     })
     localization.onLoss?.(localization.weight * loss)
     const dA = await gemm({ data: dCam, rows: rows.length * cells, cols: C }, { data: head.weight, rows: C, cols: K })

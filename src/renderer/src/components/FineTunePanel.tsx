@@ -6,10 +6,11 @@
 import { useCallback, useEffect, useState } from 'react'
 import { Alert, Box, Button, Checkbox, FormControlLabel, LinearProgress, Stack, TextField, Typography } from '@mui/material'
 import type { ModelSummary, TrainLayers } from '../../../shared/domain'
-import type { JobStatusOf, TrainingRequest } from '../../../shared/jobs'
+import type { BoxLoss, JobStatusOf, TrainingRequest } from '../../../shared/jobs'
 import { useApi } from '../apiContext'
 import { useJob } from '../hooks/useJob'
 import { fineTuneOutcome, type FineTuneOutcome } from './fineTuneOutcome'
+import { BOX_SUPERVISION, boxSupervisionRequest, DEFAULT_BOX_SUPERVISION } from './boxSupervision'
 
 type Balance = NonNullable<TrainingRequest['balance']>
 const LAYER_LABELS: Record<TrainLayers, string> = { head: 'Final layer', 'head+last-block': 'Final layer + last block' }
@@ -31,6 +32,7 @@ export function FineTunePanel({
   const [balance, setBalance] = useState<Balance>('weights')
   const [fresh, setFresh] = useState(false)
   const [boxes, setBoxes] = useState(false)
+  const [boxLoss, setBoxLoss] = useState<BoxLoss>(DEFAULT_BOX_SUPERVISION)
   // Blank: the trainer's defaults (README, Fine-tuning). Kept as typed; sent only when a valid number.
   const [epochs, setEpochs] = useState('')
   const [learningRate, setLearningRate] = useState('')
@@ -138,7 +140,7 @@ export function FineTunePanel({
               layers: chosenLayers,
               balance,
               ...(fresh ? { fresh } : {}),
-              ...(useBoxes ? { boxes: true } : {}),
+              ...(useBoxes ? boxSupervisionRequest(boxLoss) : {}),
               ...(epochCount !== null ? { epochs: epochCount } : {}),
               ...(rate !== null ? { learningRate: rate } : {}),
             })
@@ -164,6 +166,24 @@ export function FineTunePanel({
             />
           }
         />
+        {useBoxes && (
+          <TextField
+            select
+            size="small"
+            label="Localization term"
+            value={boxLoss}
+            disabled={busy}
+            title={BOX_SUPERVISION[boxLoss].title}
+            onChange={(event) => setBoxLoss(event.target.value as BoxLoss)}
+            slotProps={{ select: { native: true }, htmlInput: { 'data-testid': 'fine-tune-box-loss' } }}
+          >
+            {(Object.keys(BOX_SUPERVISION) as BoxLoss[]).map((loss) => (
+              <option key={loss} value={loss}>
+                {BOX_SUPERVISION[loss].label}
+              </option>
+            ))}
+          </TextField>
+        )}
         {busy && (
           <Button size="small" color="warning" onClick={() => void job.cancel()}>
             Cancel
