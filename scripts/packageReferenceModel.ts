@@ -63,6 +63,11 @@ const weightsText = findingWeights
       .map(([f, w]) => `${f}'s λ multiplied by ${w}`)
       .join(', ')}`
   : ''
+// `--level-weight` (and `--level-findings`): absent in every record up to 3.5.0
+const levelFindings: string[] | undefined = training.boxSupervision?.levelFindings
+const levelText = training.options.levelWeight
+  ? `; plus ${training.options.levelWeight} × λ × the level term (the variance of the standardized map over the box's cells)${levelFindings ? ` for ${levelFindings.join(', ')}` : ''}`
+  : ''
 const keptText =
   training.options.keepEpoch === 'last'
     ? `all ${training.options.maxEpochs} epochs, the last kept (--keep-epoch last)`
@@ -87,7 +92,7 @@ const manifest = {
     trainingData: again
       ? `${parent.modelCard.trainingData} ${release}: conv_pw_13 and the final layer of ${parent.version} fine-tuned again ${boxLoss === 'mass' ? 'the same way' : `with the ${boxLoss} box loss`}, on the same split.`
       : `${parent.modelCard.trainingData} Then conv_pw_13 and the final layer fine-tuned by CXR Lens's own trainer (cxr-lens train --boxes) on the same split: ${training.train} train images fit (${training.boxSupervision.boxedCases.train} of them with radiologist boxes supervising Grad-CAM through a CAM loss), ${training.val} validation images choose the epoch, the box weight and whether to ship, ${training.test} test images only reported.`,
-    training: `${parent.modelCard.training} Fine-tune (${release}${again ? `, from ${parent.version}` : ''}): BCE with class weights${soft.length ? ` (${soft.join('; ')})` : ''} plus λ × ${boxLossText[boxLoss]} (on the 12×12 map; λ = ${training.boxSupervision.weight} ${training.boxSupervision.candidates.length > 1 ? `chosen on validation boxes from {${training.boxSupervision.candidates.join(', ')}}` : 'the only weight of this run; the loss and λ were chosen across runs, see selection'}${weightsText}), Adam lr ${training.options.learningRate} (block ×${training.options.blockLrScale}), L2 ${training.options.l2}, dropout ${training.options.dropout}, batch ${training.options.batchSize}, ${keptText}; ${values.minutes} min on 2 CPU cores.`,
+    training: `${parent.modelCard.training} Fine-tune (${release}${again ? `, from ${parent.version}` : ''}): BCE with class weights${soft.length ? ` (${soft.join('; ')})` : ''} plus λ × ${boxLossText[boxLoss]} (on the 12×12 map; λ = ${training.boxSupervision.weight} ${training.boxSupervision.candidates.length > 1 ? `chosen on validation boxes from {${training.boxSupervision.candidates.join(', ')}}` : 'the only weight of this run; the loss and λ were chosen across runs, see selection'}${weightsText}${levelText}), Adam lr ${training.options.learningRate} (block ×${training.options.blockLrScale}), L2 ${training.options.l2}, dropout ${training.options.dropout}, batch ${training.options.batchSize}, ${keptText}; ${values.minutes} min on 2 CPU cores.`,
     selection: `${values.rules} (written before the test split was scored)`,
     metrics: {
       ci_method: parent.modelCard.metrics.ci_method,

@@ -112,6 +112,10 @@ export interface TrainingRequest {
   skipLabelsOnly?: boolean
   /** with `boxLoss` fill or fill+mass: the fill term's temperature τ (default 2, src/main/training/fillLoss.ts) */
   fillTemperature?: number
+  /** with `boxLoss` fill or fill+mass: the level term's weight, a multiple of λ (the variance of the standardized map inside the box; default 0, none) */
+  levelWeight?: number
+  /** with `levelWeight`: the findings the level term applies to (default: all) */
+  levelFindings?: string[]
   /** with `layers` head+last-block: the last block's learning rate as a fraction of the head's (default 0.1) */
   blockLrScale?: number
   /** with `boxes`: λ multipliers by finding (a finding left out: 1); a list, so the wire size is bounded */
@@ -152,6 +156,8 @@ export const trainingRequestSchema = z
     boxLoss: z.enum(BOX_LOSSES).optional(),
     skipLabelsOnly: z.boolean().optional(),
     fillTemperature: z.number().positive().max(20).optional(),
+    levelWeight: z.number().min(0).max(100).optional(),
+    levelFindings: z.array(z.string().min(1).max(64)).min(1).max(64).optional(),
     blockLrScale: z.number().positive().max(10).optional(),
     boxFindingWeights: z
       .array(z.object({ finding: z.string().min(1).max(64), weight: z.number().min(0).max(100) }).strict())

@@ -37,6 +37,10 @@ describe('cxr-lens train: --fill-temperature, --block-lr-scale, --box-finding-we
     [[...boxed, '--box-finding-weights', 'Cardiomegaly'], /--box-finding-weights is a comma-separated list of FINDING=WEIGHT/],
     [[...boxed, '--box-finding-weights', 'Cardiomegaly=3,Cardiomegaly=4'], /each finding once/],
     [[...boxed, '--box-finding-weights', 'Cardiomegaly=300'], /weight 0…100/],
+    [['--layers', 'head+last-block', '--boxes', '--level-weight', '2'], /--level-weight goes with --box-loss fill or fill\+mass/],
+    [[...boxed, '--level-weight', '101'], /--level-weight must be a number in \[0, 100\]/],
+    [[...boxed, '--level-findings', 'Cardiomegaly'], /--level-findings goes with --level-weight/],
+    [[...boxed, '--level-weight', '1', '--level-findings', 'Cardiomegaly,Cardiomegaly'], /--level-findings is a comma-separated list/],
     [['--layers', 'head', '--keep-epoch', 'first'], /--keep-epoch is best-auroc or last, not "first"/],
   ])('%j is refused by name', { timeout: 60_000 }, async (extra, message) => {
     const { code, stderr } = await train(extra as string[])

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { boxLossColumnOf } from '../../src/main/training/boxLoss'
 import { AUROC_SLACK, boxSelection } from '../../src/main/training/boxSelection'
 import { boxLossColumn } from '../../src/main/training/camLoss'
-import { FILL_TEMPERATURE, fillLossColumn } from '../../src/main/training/fillLoss'
-import { boxFindingWeightsOf } from '../../src/main/training/fineTune'
+import { FILL_TEMPERATURE, fillLossColumn, levelLossColumn } from '../../src/main/training/fillLoss'
+import { boxFindingWeightsOf, levelColumnsOf } from '../../src/main/training/fineTune'
 import { blockTrainable } from '../../src/main/training/trainables'
 import { fineTuneRequestOf } from '../../src/main/training/trainingRequest'
 import { trainingRequestSchema } from '../../src/shared/jobs'
@@ -268,5 +268,85 @@ describe('the fill temperature, per-finding box weights and the block learning-r
       /"Heart": the model predicts Atelectasis, Cardiomegaly/,
     )
     expect(() => boxFindingWeightsOf({ Cardiomegaly: -1 }, ['Cardiomegaly'])).toThrow(/Cardiomegaly must be a number ≥ 0/)
+  })
+})
+
+describe('the level term (--level-weight)', () => {
+  const cells = 16
+  const C = 3
+  const mask = Uint8Array.from({ length: cells }, (_, s) => (s % 4 >= 1 && s % 4 <= 2 && s >= 4 && s < 12 ? 1 : 0))
+  /** The definition in float64: the variance of the standardized map over the box's cells. */
+  const levelReference = (map: Float64Array) => {
+    const N = map.length
+    const mean = map.reduce((a, b) => a + b, 0) / N
+    const sd = Math.sqrt(map.reduce((a, v) => a + (v - mean) ** 2, 0) / N + 1e-6)
+    const z = Array.from(map, (v) => (v - mean) / sd).filter((_, s) => mask[s])
+    const m = z.reduce((a, b) => a + b, 0) / z.length
+    return z.reduce((a, v) => a + (v - m) ** 2, 0) / z.length
+  }
+
+  it('matches its definition, its gradient matches central differences, and it prefers a level box to a peak in it', () => {
+    const cam = uniform(cells * C, -2, 3)
+    const grad = new Float32Array(cells * C)
+    const loss = levelLossColumn(cam, grad, cells, C, { finding: 2, mask }, 0.7)
+    const map = Float64Array.from({ length: cells }, (_, s) => cam[s * C + 2])
+    expect(loss).toBeCloseTo(levelReference(map), 5)
+    const h = 1e-4
+    for (let s = 0; s < cells; s++) {
+      const up = Float64Array.from(map)
+      const down = Float64Array.from(map)
+      up[s] += h
+      down[s] -= h
+      expect(grad[s * C + 2], `cell ${s}`).toBeCloseTo((0.7 * (levelReference(up) - levelReference(down))) / (2 * h), 4)
+      expect(grad[s * C]).toBe(0)
+    }
+    const level = new Float32Array(cells).map((_, s) => (mask[s] ? 5 : 0))
+    const peaked = new Float32Array(cells).map((_, s) => (mask[s] ? (s === 5 ? 12 : 3) : 0))
+    const of = (m: Float32Array) => levelLossColumn(m, new Float32Array(cells), cells, 1, { finding: 0, mask }, 1)
+    expect(of(level)).toBeLessThan(1e-6)
+    expect(of(peaked)).toBeGreaterThan(0.1)
+    // the fill loss alone barely tells these two apart; the level term is what does
+    expect(levelLossColumn(uniform(cells, -1, 1), new Float32Array(cells), cells, 1, { finding: 0, mask: new Uint8Array(cells) }, 1)).toBe(
+      0,
+    )
+  })
+
+  it('adds to the fill term at its multiple of λ; off by default; refused beside mass alone or when negative', () => {
+    const cam = uniform(cells * C, -2, 2)
+    const target = { finding: 1, mask }
+    const run = (f: ReturnType<typeof boxLossColumnOf>) => {
+      const grad = new Float32Array(cells * C)
+      return { loss: f(cam, grad, cells, C, target, 0.5), grad }
+    }
+    const run2 = (f: ReturnType<typeof boxLossColumnOf>, t: typeof target & { level?: boolean }) => {
+      const grad = new Float32Array(cells * C)
+      return { loss: f(cam, grad, cells, C, t, 0.5), grad }
+    }
+    const fill = run(boxLossColumnOf('fill', 4))
+    expect(run(boxLossColumnOf('fill', 4, 0))).toEqual(fill)
+    const level = run((c, g, n, k, t, s) => levelLossColumn(c, g, n, k, t, s))
+    const both = run(boxLossColumnOf('fill', 4, 3))
+    expect(both.loss).toBeCloseTo(fill.loss + 3 * level.loss, 5)
+    both.grad.forEach((v, i) => expect(v).toBeCloseTo(fill.grad[i] + 3 * level.grad[i], 5))
+    // a target marked level: false gets the fill term only
+    expect(run2(boxLossColumnOf('fill', 4, 3), { ...target, level: false })).toEqual(run2(boxLossColumnOf('fill', 4), target))
+    expect(Array.from(levelColumnsOf(['Cardiomegaly'], ['Atelectasis', 'Cardiomegaly']))).toEqual([1])
+    expect(() => levelColumnsOf(['Heart'], ['Atelectasis', 'Cardiomegaly'])).toThrow(/level finding "Heart": the model predicts/)
+    expect(
+      fineTuneRequestOf({ layers: 'head+last-block', boxes: true, boxLoss: 'fill', levelWeight: 1, levelFindings: ['Cardiomegaly'] })
+        .levelFindings,
+    ).toEqual(['Cardiomegaly'])
+    expect(
+      fineTuneRequestOf({ layers: 'head+last-block', boxes: true, boxLoss: 'fill', levelFindings: ['Cardiomegaly'] }),
+    ).not.toHaveProperty('levelFindings')
+    expect(() => boxLossColumnOf('mass', 2, 1)).toThrow(/level term goes with the fill loss/)
+    expect(() => boxLossColumnOf('fill', 2, -1)).toThrow(/level weight/)
+    expect(fineTuneRequestOf({ layers: 'head+last-block', boxes: true, boxLoss: 'fill', levelWeight: 0 }).options).toEqual({
+      boxLoss: 'fill',
+    })
+    expect(fineTuneRequestOf({ layers: 'head+last-block', boxes: true, boxLoss: 'fill', levelWeight: 2 }).options).toEqual({
+      boxLoss: 'fill',
+      levelWeight: 2,
+    })
   })
 })

@@ -9,7 +9,7 @@ import { UsageError, type CliContext } from './cliContext'
 
 export const TRAIN_USAGE = `cxr-lens train --model ID [--version V] [--layers head|head+last-block] [--folds 5] [--epochs N] [--patience N]
       [--loss bce|focal] [--balance weights|smote|none] [--lr X] [--seed N] [--fresh] [--json]
-      [--boxes [--box-weights 0.3,1,3] [--box-loss mass|fill|fill+mass [--fill-temperature T]] [--skip-labels-only]
+      [--boxes [--box-weights 0.3,1,3] [--box-loss mass|fill|fill+mass [--fill-temperature T] [--level-weight W [--level-findings F,…]]] [--skip-labels-only]
        [--box-finding-weights Cardiomegaly=3,…]] [--block-lr-scale S] [--keep-epoch best-auroc|last]
       [--split-file CSV] [--register-if-worse]
       [--label-smoothing E] [--distill CSV [--distill-weight W]] [--mixup ALPHA]
@@ -19,7 +19,9 @@ export const TRAIN_USAGE = `cxr-lens train --model ID [--version V] [--layers he
       box weight chosen on validation boxes; --box-loss picks the localization term (mass: the softmax mass
       inside the box, the default; fill: every cell, inside the box high, outside low; fill+mass: both);
       --skip-labels-only does not train the λ = 0 run beside them (the parent's validation AUROC is the
-      rule's base then); --fill-temperature is the fill term's τ (default 2); --box-finding-weights multiplies
+      rule's base then); --fill-temperature is the fill term's τ (default 2); --level-weight adds, at W × λ,
+      a term asking the map to be level inside the box (its variance there), for the --level-findings
+      named (default: all); --box-finding-weights multiplies
       λ for the findings named; --block-lr-scale is the last block's learning rate as a fraction of the
       head's (default 0.1); --keep-epoch last keeps the last of --epochs epochs instead of the best
       validation AUROC's (no early stopping). A version scoring below its parent on validation is not
@@ -78,6 +80,15 @@ function findingWeightList(value: string | undefined): TrainingRequest['boxFindi
   return Object.entries(out).map(([finding, weight]) => ({ finding, weight }))
 }
 
+/** `Cardiomegaly,Effusion` → ['Cardiomegaly', 'Effusion'] (names checked against the model in fineTune). */
+function findingList(flag: string, value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined
+  const names = value.split(',').map((p) => p.trim())
+  if (names.length > 64 || names.some((n) => !/^[A-Za-z_][A-Za-z0-9_ -]{0,63}$/.test(n)) || new Set(names).size !== names.length)
+    throw new UsageError(`--${flag} is a comma-separated list of up to 64 finding names, each once, not "${value}"`)
+  return names
+}
+
 async function askToRegister(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr })
   try {
@@ -134,6 +145,8 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
       'distill-weight': { type: 'string' },
       mixup: { type: 'string' },
       'fill-temperature': { type: 'string' },
+      'level-weight': { type: 'string' },
+      'level-findings': { type: 'string' },
       'block-lr-scale': { type: 'string' },
       'box-finding-weights': { type: 'string' },
       'keep-epoch': { type: 'string' },
@@ -170,6 +183,8 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
     boxLoss: oneOf('box-loss', values['box-loss'], BOX_LOSSES),
     skipLabelsOnly: values['skip-labels-only'],
     fillTemperature: numberIn('fill-temperature', values['fill-temperature'], Number.MIN_VALUE, 20),
+    levelWeight: numberIn('level-weight', values['level-weight'], 0, 100),
+    levelFindings: findingList('level-findings', values['level-findings']),
     blockLrScale: numberIn('block-lr-scale', values['block-lr-scale'], Number.MIN_VALUE, 10),
     boxFindingWeights: findingWeightList(values['box-finding-weights']),
     keepEpoch: oneOf('keep-epoch', values['keep-epoch'], KEEP_EPOCHS),
@@ -183,6 +198,9 @@ export async function runTrain(ctx: CliContext, args: string[]): Promise<number>
   if (request.skipLabelsOnly && !request.boxes) throw new UsageError('--skip-labels-only goes with --boxes')
   if (request.fillTemperature !== undefined && request.boxLoss !== 'fill' && request.boxLoss !== 'fill+mass')
     throw new UsageError('--fill-temperature goes with --box-loss fill or fill+mass')
+  if (request.levelWeight !== undefined && request.boxLoss !== 'fill' && request.boxLoss !== 'fill+mass')
+    throw new UsageError('--level-weight goes with --box-loss fill or fill+mass')
+  if (request.levelFindings && !request.levelWeight) throw new UsageError('--level-findings goes with --level-weight')
   if (request.boxFindingWeights && !request.boxes) throw new UsageError('--box-finding-weights goes with --boxes')
   if (request.blockLrScale !== undefined && layers !== 'head+last-block')
     throw new UsageError('--block-lr-scale goes with --layers head+last-block')

@@ -14,6 +14,8 @@ export interface BoxTarget {
   mask: Uint8Array
   /** multiplies λ for this finding (`--box-finding-weights`; absent: 1) */
   weight?: number
+  /** false: the level term (`--level-weight`) leaves this finding out (`--level-findings` names the others) */
+  level?: boolean
 }
 
 /**

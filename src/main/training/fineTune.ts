@@ -42,6 +42,8 @@ export interface FineTuneRequest {
   skipLabelsOnly?: boolean
   /** λ multipliers by finding name (a finding left out: 1), e.g. Cardiomegaly's big box wanting more fill */
   boxFindingWeights?: Record<string, number>
+  /** with the level term (options.levelWeight): the findings it applies to (absent: all) */
+  levelFindings?: string[]
   /** a fixed train/val/test split by image name (columns image, split) instead of a drawn one */
   splitFile?: string
   /** register even when the new version scores below its parent on validation */
@@ -82,6 +84,17 @@ export function boxFindingWeightsOf(byName: Record<string, number>, findings: st
     out[c] = w
   }
   return out
+}
+
+/** The model's columns the level term applies to; a name the model does not predict is refused. */
+export function levelColumnsOf(names: string[], findings: string[]): Set<number> {
+  return new Set(
+    names.map((name) => {
+      const c = findings.indexOf(name)
+      if (c < 0) throw new Error(`level finding "${name}": the model predicts ${findings.join(', ')}`)
+      return c
+    }),
+  )
 }
 
 const mean = (v: Array<number | null>) => {
@@ -135,6 +148,7 @@ export async function fineTune(
   if (skipLabelsOnly && !boxWeights.some((w) => w > 0)) throw new Error('Skipping the labels-only run leaves no box weight above 0 to train')
   if (boxWeights.some((w) => !(w >= 0) || !Number.isFinite(w))) throw new Error(`box weights must be numbers ≥ 0, not ${boxWeights.join(', ')}`)
   const findingWeights = request.boxes && request.boxFindingWeights ? boxFindingWeightsOf(request.boxFindingWeights, manifest.findings) : null
+  const levelColumns = request.boxes && request.levelFindings ? levelColumnsOf(request.levelFindings, manifest.findings) : null
 
   hooks.onProgress?.(`extracting ${block ? `the last block's inputs` : 'features'} of ${items.length} cases`)
   const started = performance.now()
@@ -178,6 +192,7 @@ export async function fineTune(
     ...(teacher ? { distill: teacher.hashInput } : {}),
     ...(skipLabelsOnly ? { skipLabelsOnly } : {}),
     ...(findingWeights ? { boxFindingWeights: Array.from(findingWeights) } : {}),
+    ...(levelColumns ? { levelFindings: [...levelColumns].sort((a, b) => a - b) } : {}),
     ...(request.boxes ? { boxWeights, boxes: [...boxesOf].map(([id, b]) => [id, [...b].map(([c, rects]) => [c, rects.map((r: { x: number; y: number; w: number; h: number }) => [r.x, r.y, r.w, r.h])])]) } : {}),
   })
   const path = deps.dataDir ? checkpointPath(deps.dataDir, manifest.id, hash) : null
@@ -235,7 +250,11 @@ export async function fineTune(
     // Box targets by training position (SMOTE's synthetic rows, past the real ones, have none).
     const trainTargets = trainItems.map((i) =>
       boxesOf.has(i.caseId)
-        ? boxTargets(boxesOf.get(i.caseId)!, gridW, gridH).map((t) => (findingWeights && findingWeights[t.finding] !== 1 ? { ...t, weight: findingWeights[t.finding] } : t))
+        ? boxTargets(boxesOf.get(i.caseId)!, gridW, gridH).map((t) => ({
+            ...t,
+            ...(findingWeights && findingWeights[t.finding] !== 1 ? { weight: findingWeights[t.finding] } : {}),
+            ...(levelColumns && !levelColumns.has(t.finding) ? { level: false } : {}),
+          }))
         : null,
     )
     // Teacher probabilities by training position, for train-split images only: the val and test images never meet the teacher.
@@ -348,7 +367,7 @@ export async function fineTune(
         cases: items.length, layers: request.layers, train: train.n, val: val.n, test: test.n, bestEpoch: trained.bestEpoch, options,
         ...(fixed ? { splitFile: request.splitFile } : {}),
         ...(teacher && stageDistill ? { distillation: { file: teacher.file, weight: teacher.weight, trainImages: stageDistill.targets.filter(Boolean).length } } : {}),
-        ...(selection ? { boxSupervision: { weight: selection.weight, candidates: boxWeights, ...(options.boxLoss ? { loss: options.boxLoss } : {}), ...(findingWeights ? { findingWeights: request.boxFindingWeights } : {}), boxedCases: localization!.boxedCases } } : {}),
+        ...(selection ? { boxSupervision: { weight: selection.weight, candidates: boxWeights, ...(options.boxLoss ? { loss: options.boxLoss } : {}), ...(findingWeights ? { findingWeights: request.boxFindingWeights } : {}), ...(levelColumns ? { levelFindings: request.levelFindings } : {}), boxedCases: localization!.boxedCases } } : {}),
       },
       ood,
     })

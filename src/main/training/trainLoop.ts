@@ -34,6 +34,8 @@ export interface TrainOptions {
   boxLoss?: BoxLoss
   /** the fill term's temperature τ (absent: 2, fillLoss.ts; left out of the defaults so older runs keep their configuration hash) */
   fillTemperature?: number
+  /** the level term's weight (a multiple of λ) beside a fill term (absent: none, so older runs keep their configuration hash), see fillLoss.ts */
+  levelWeight?: number
   /**
    * which epoch's weights the run keeps: the best validation macro AUROC (absent, every earlier run), or
    * the last of `maxEpochs` (no early stopping): box supervision shapes the map over more epochs than
@@ -150,6 +152,7 @@ export async function trainLoop(
   if (smoothing && options.loss !== 'bce') throw new Error('label smoothing goes with the BCE loss, not focal')
   const mixup = options.mixup ?? 0
   if (mixup && options.loss !== 'bce') throw new Error('mixup goes with the BCE loss, not focal')
+  if (options.levelWeight && options.boxLoss !== 'fill' && options.boxLoss !== 'fill+mass') throw new Error('the level term goes with the fill loss (fill or fill+mass), not mass')
   if (mixup && distill) throw new Error('mixup and distillation together are not supported (the teacher has no probabilities for a blend of two images)')
   const C = train.classes
   const state = hooks.resume ?? { ...initialState(model, train.n, options.seed), lr: options.learningRate }
@@ -181,6 +184,7 @@ export async function trainLoop(
         onLoss: (l: number) => (lossSum += l),
         loss: options.boxLoss,
         fillTemperature: options.fillTemperature,
+        levelWeight: options.levelWeight,
       }
       // Mixup draws its λ and partners before dropout's draws; without it the generator's sequence is as before.
       const mixed = mixup ? mixBatch(train.gather(rows), n, train.D, labels, C, mixup, random) : null

@@ -34,6 +34,8 @@ export interface Localization {
   loss?: BoxLoss
   /** the fill term's temperature τ (absent: fillLoss.ts's FILL_TEMPERATURE) */
   fillTemperature?: number
+  /** the level term's weight as a multiple of λ, beside a fill term (absent: none) */
+  levelWeight?: number
 }
 
 export interface Trainable {
@@ -165,7 +167,7 @@ export function blockTrainable(
     const cam = await camsOf(a, rows.length)
     const dCam = new Float32Array(cam.length)
     const scale = localization.weight / n
-    const lossColumn = boxLossColumnOf(localization.loss, localization.fillTemperature)
+    const lossColumn = boxLossColumnOf(localization.loss, localization.fillTemperature, localization.levelWeight)
     let loss = 0
     rows.forEach((i, r) => {
       const camRow = cam.subarray(r * cells * C, (r + 1) * cells * C)

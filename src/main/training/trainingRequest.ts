@@ -18,6 +18,7 @@ export function fineTuneRequestOf(request: TrainingRequest): FineTuneRequest {
     // τ = 2 is fillLoss.ts's default: left out, so a run that names it keeps the default's configuration hash
     fillTemperature: request.fillTemperature !== FILL_TEMPERATURE ? request.fillTemperature : undefined,
     blockLrScale: request.blockLrScale,
+    levelWeight: request.levelWeight || undefined,
     // best-auroc is the default: left out, so the hash stays
     keepEpoch: request.keepEpoch === 'last' ? 'last' : undefined,
   }
@@ -25,6 +26,7 @@ export function fineTuneRequestOf(request: TrainingRequest): FineTuneRequest {
   return { model: request.model, version: request.version, layers: request.layers ?? 'head', folds: request.folds, options, fresh: request.fresh,
     ...(request.boxes
       ? { boxes: true, ...(request.boxWeights ? { boxWeights: request.boxWeights } : {}), ...(request.skipLabelsOnly ? { skipLabelsOnly: true } : {}),
+          ...(request.levelFindings && request.levelWeight ? { levelFindings: request.levelFindings } : {}),
           ...(request.boxFindingWeights ? { boxFindingWeights: Object.fromEntries(request.boxFindingWeights.map((w) => [w.finding, w.weight])) } : {}) }
       : {}),
     ...(request.splitFile ? { splitFile: request.splitFile } : {}),
