@@ -74,27 +74,27 @@ interface RunMeta {
   candidates?: BoxCandidate[]
 }
 
-/** Per-finding λ multipliers by the model's columns (1 where not named); a name the model does not predict is refused. */
+/** The model's column of a finding named by a training option; a name the model does not predict is refused. */
+function columnOf(name: string, findings: string[], what: string): number {
+  const c = findings.indexOf(name)
+  if (c < 0) throw new Error(`${what} "${name}": the model predicts ${findings.join(', ')}`)
+  return c
+}
+
+/** Per-finding λ multipliers by the model's columns (1 where not named). */
 export function boxFindingWeightsOf(byName: Record<string, number>, findings: string[]): Float64Array {
   const out = new Float64Array(findings.length).fill(1)
   for (const [name, w] of Object.entries(byName)) {
-    const c = findings.indexOf(name)
-    if (c < 0) throw new Error(`box finding weight for "${name}": the model predicts ${findings.join(', ')}`)
+    const c = columnOf(name, findings, 'box finding weight for')
     if (!(w >= 0) || !Number.isFinite(w)) throw new Error(`box finding weight for ${name} must be a number ≥ 0, not ${w}`)
     out[c] = w
   }
   return out
 }
 
-/** The model's columns the level term applies to; a name the model does not predict is refused. */
+/** The model's columns the level term applies to. */
 export function levelColumnsOf(names: string[], findings: string[]): Set<number> {
-  return new Set(
-    names.map((name) => {
-      const c = findings.indexOf(name)
-      if (c < 0) throw new Error(`level finding "${name}": the model predicts ${findings.join(', ')}`)
-      return c
-    }),
-  )
+  return new Set(names.map((name) => columnOf(name, findings, 'level finding')))
 }
 
 const mean = (v: Array<number | null>) => {
