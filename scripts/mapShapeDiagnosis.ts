@@ -14,11 +14,12 @@
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { evaluateModel } from '../src/main/evaluation/evaluate'
+import { toGrid } from '../src/main/evaluation/localizationSummary'
 import { InferenceEngine } from '../src/main/model/inferenceEngine'
 import { loadModelPackage } from '../src/main/model/modelPackage'
 import { boxTargets } from '../src/main/training/boxTargets'
 import { EVAL_GRID, evaluationGrid } from '../src/shared/heatmapGrid'
-import { maskIou, otsuThreshold, rectMask, type Rect } from '../src/shared/localization'
+import { maskIou, otsuThreshold, rectMask } from '../src/shared/localization'
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -33,7 +34,6 @@ const { values, positionals } = parseArgs({
 })
 if (positionals.length === 0) throw new Error('usage: mapShapeDiagnosis.ts [--finding F] [--split val] MODEL_DIR [MODEL_DIR…]')
 const finding = values.finding!
-const toGrid = (r: Rect): Rect => ({ x: r.x * EVAL_GRID, y: r.y * EVAL_GRID, w: r.w * EVAL_GRID, h: r.h * EVAL_GRID })
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN)
 const thresholded = (map: Float32Array, t: number) => Uint8Array.from(map, (v) => (v >= t ? 1 : 0))
 const count = (m: Uint8Array) => m.reduce((a, b) => a + b, 0)

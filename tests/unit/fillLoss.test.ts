@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { boxLossColumnOf } from '../../src/main/training/boxLoss'
+import { boxLossColumnOf, type BoxLossColumn } from '../../src/main/training/boxLoss'
 import { AUROC_SLACK, boxSelection } from '../../src/main/training/boxSelection'
-import { boxLossColumn } from '../../src/main/training/camLoss'
+import { boxLossColumn, type BoxTarget } from '../../src/main/training/camLoss'
 import { FILL_TEMPERATURE, fillLossColumn, levelLossColumn } from '../../src/main/training/fillLoss'
 import { boxFindingWeightsOf, levelColumnsOf } from '../../src/main/training/fineTune'
 import { blockTrainable } from '../../src/main/training/trainables'
@@ -17,6 +17,26 @@ import { seededRandom } from '../../src/shared/random'
  */
 const random = seededRandom(5)
 const uniform = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => lo + (hi - lo) * random())
+
+// Every test's map: 4×4 cells, 3 findings, a 2×2 box.
+const cells = 16
+const C = 3
+const mask = Uint8Array.from({ length: cells }, (_, s) => (s % 4 >= 1 && s % 4 <= 2 && s >= 4 && s < 12 ? 1 : 0))
+
+/** One column function's loss and gradient on a map. */
+const runColumn = (f: BoxLossColumn, cam: Float32Array, target: BoxTarget, scale: number) => {
+  const grad = new Float32Array(cells * C)
+  return { loss: f(cam, grad, cells, C, target, scale), grad }
+}
+
+/** A small last block (4 channels from 3) and head over the map's cells, drawn from the shared generator. */
+const smallBlock = (blockLrScale = 0.1) => {
+  const K = 4
+  const Cin = 3
+  const block = { weight: uniform(K * Cin, -1, 2), bias: uniform(K, -0.5, 0.5), activation: 'relu6' as const, inChannels: Cin }
+  const head = { weight: uniform(C * K, -1, 1), bias: uniform(C, -1, 1) }
+  return blockTrainable(block, head, cells, blockLrScale)
+}
 
 /** The definition, in float64: balanced BCE of σ(τ·z) against the mask, z the map standardized over the cells. */
 function reference(map: Float64Array, mask: Uint8Array, tau = FILL_TEMPERATURE): number {
@@ -35,10 +55,6 @@ function reference(map: Float64Array, mask: Uint8Array, tau = FILL_TEMPERATURE):
 const column = (cam: Float32Array, cells: number, C: number, c: number) => Float64Array.from({ length: cells }, (_, s) => cam[s * C + c])
 
 describe('fill loss', () => {
-  const cells = 16
-  const C = 3
-  const mask = Uint8Array.from({ length: cells }, (_, s) => (s % 4 >= 1 && s % 4 <= 2 && s >= 4 && s < 12 ? 1 : 0)) // a 2×2 box in a 4×4 map
-
   it('matches its definition, and its gradient matches central differences; other columns are untouched', () => {
     const cam = uniform(cells * C, -2, 3)
     const grad = new Float32Array(cells * C)
@@ -91,10 +107,7 @@ describe('fill loss', () => {
   it('the box-loss kinds: mass is the CAM loss, fill+mass the sum of both; anything else is refused by name', () => {
     const cam = uniform(cells * C, -2, 2)
     const target = { finding: 2, mask }
-    const run = (f: ReturnType<typeof boxLossColumnOf>) => {
-      const grad = new Float32Array(cells * C)
-      return { loss: f(cam, grad, cells, C, target, 0.5), grad }
-    }
+    const run = (f: BoxLossColumn) => runColumn(f, cam, target, 0.5)
     const mass = run(boxLossColumnOf('mass'))
     const fill = run(boxLossColumnOf('fill'))
     const both = run(boxLossColumnOf('fill+mass'))
@@ -107,13 +120,9 @@ describe('fill loss', () => {
   })
 
   it('the trainable applies the chosen term: its reported box loss is λ × the fill loss of the rows with boxes', async () => {
-    const n = 2,
-      K = 4,
-      Cin = 3
-    const block = { weight: uniform(K * Cin, -1, 2), bias: uniform(K, -0.5, 0.5), activation: 'relu6' as const, inChannels: Cin }
-    const head = { weight: uniform(C * K, -1, 1), bias: uniform(C, -1, 1) }
-    const model = blockTrainable(block, head, cells, 0.1)
-    const x = uniform(n * cells * Cin, 0, 3)
+    const n = 2
+    const model = smallBlock()
+    const x = uniform(n * cells * 3, 0, 3)
     const boxed = { finding: 1, mask }
     const targets = [[boxed], null]
     const zeros = () => new Float32Array(n * C)
@@ -170,20 +179,11 @@ describe('the request: --box-loss and --skip-labels-only', () => {
 })
 
 describe('the fill temperature, per-finding box weights and the block learning-rate scale (3.4 candidates)', () => {
-  const cells = 16
-  const C = 3
-  const mask = Uint8Array.from({ length: cells }, (_, s) => (s % 4 >= 1 && s % 4 <= 2 && s >= 4 && s < 12 ? 1 : 0))
   it('boxLossColumnOf passes τ to the fill term (and only to it); a τ that is not a positive number is refused', () => {
     const cam = uniform(cells * C, -2, 2)
     const target = { finding: 2, mask }
-    const run = (f: ReturnType<typeof boxLossColumnOf>) => {
-      const grad = new Float32Array(cells * C)
-      return { loss: f(cam, grad, cells, C, target, 1), grad }
-    }
-    const direct = (tau: number) => {
-      const grad = new Float32Array(cells * C)
-      return { loss: fillLossColumn(cam, grad, cells, C, target, 1, tau), grad }
-    }
+    const run = (f: BoxLossColumn) => runColumn(f, cam, target, 1)
+    const direct = (tau: number) => run((...a) => fillLossColumn(...a, tau))
     expect(run(boxLossColumnOf('fill', 4))).toEqual(direct(4))
     expect(run(boxLossColumnOf('fill'))).toEqual(direct(FILL_TEMPERATURE))
     expect(run(boxLossColumnOf('fill', 1)).loss).not.toBeCloseTo(run(boxLossColumnOf('fill', 4)).loss, 3)
@@ -196,13 +196,9 @@ describe('the fill temperature, per-finding box weights and the block learning-r
   })
 
   it("a target's weight multiplies its loss and its share of every gradient; a weight of 1 is the unweighted run", async () => {
-    const n = 2,
-      K = 4,
-      Cin = 3
-    const block = { weight: uniform(K * Cin, -1, 2), bias: uniform(K, -0.5, 0.5), activation: 'relu6' as const, inChannels: Cin }
-    const head = { weight: uniform(C * K, -1, 1), bias: uniform(C, -1, 1) }
-    const model = blockTrainable(block, head, cells, 0.1)
-    const x = uniform(n * cells * Cin, 0, 3)
+    const n = 2
+    const model = smallBlock()
+    const x = uniform(n * cells * 3, 0, 3)
     const zeros = () => new Float32Array(n * C)
     const run = async (weight?: number) => {
       let reported = 0
@@ -227,9 +223,7 @@ describe('the fill temperature, per-finding box weights and the block learning-r
   })
 
   it('the block learning-rate scale reaches the block parameters only', () => {
-    const block = { weight: uniform(4 * 3, -1, 2), bias: uniform(4, -0.5, 0.5), activation: 'relu6' as const, inChannels: 3 }
-    const head = { weight: uniform(C * 4, -1, 1), bias: uniform(C, -1, 1) }
-    expect(blockTrainable(block, head, cells, 0.3).params.map((p) => [p.name, p.lrScale])).toEqual([
+    expect(smallBlock(0.3).params.map((p) => [p.name, p.lrScale])).toEqual([
       ['block.weight', 0.3],
       ['block.bias', 0.3],
       ['head.weight', 1],
@@ -272,9 +266,6 @@ describe('the fill temperature, per-finding box weights and the block learning-r
 })
 
 describe('the level term (--level-weight)', () => {
-  const cells = 16
-  const C = 3
-  const mask = Uint8Array.from({ length: cells }, (_, s) => (s % 4 >= 1 && s % 4 <= 2 && s >= 4 && s < 12 ? 1 : 0))
   /** The definition in float64: the variance of the standardized map over the box's cells. */
   const levelReference = (map: Float64Array) => {
     const N = map.length
@@ -314,17 +305,11 @@ describe('the level term (--level-weight)', () => {
   it('adds to the fill term at its multiple of λ; off by default; refused beside mass alone or when negative', () => {
     const cam = uniform(cells * C, -2, 2)
     const target = { finding: 1, mask }
-    const run = (f: ReturnType<typeof boxLossColumnOf>) => {
-      const grad = new Float32Array(cells * C)
-      return { loss: f(cam, grad, cells, C, target, 0.5), grad }
-    }
-    const run2 = (f: ReturnType<typeof boxLossColumnOf>, t: typeof target & { level?: boolean }) => {
-      const grad = new Float32Array(cells * C)
-      return { loss: f(cam, grad, cells, C, t, 0.5), grad }
-    }
+    const run = (f: BoxLossColumn) => runColumn(f, cam, target, 0.5)
+    const run2 = (f: BoxLossColumn, t: BoxTarget) => runColumn(f, cam, t, 0.5)
     const fill = run(boxLossColumnOf('fill', 4))
     expect(run(boxLossColumnOf('fill', 4, 0))).toEqual(fill)
-    const level = run((c, g, n, k, t, s) => levelLossColumn(c, g, n, k, t, s))
+    const level = run(levelLossColumn)
     const both = run(boxLossColumnOf('fill', 4, 3))
     expect(both.loss).toBeCloseTo(fill.loss + 3 * level.loss, 5)
     both.grad.forEach((v, i) => expect(v).toBeCloseTo(fill.grad[i] + 3 * level.grad[i], 5))

@@ -11,10 +11,10 @@
  * pixels of an image the data folder already holds, nothing else (no metadata is copied), and it
  * lives inside the data folder. It is a cache: deleting the folder costs one rendering per image.
  */
-import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
+import { replaceFile } from '../config/replaceFile'
 
 /** The rendition's longer side: a 1600×1000 window at fit shows about 900 px of it, a HiDPI one about 1800. */
 export const DISPLAY_SIDE = 1536
@@ -109,14 +109,7 @@ export class DisplayRenditions {
     // Written beside, then renamed: a reader never sees half a file, and two processes rendering
     // the same image at once each leave a whole one.
     await mkdir(this.dir, { recursive: true })
-    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`
-    try {
-      await writeFile(tmp, bytes)
-      await rename(tmp, file)
-    } catch (error) {
-      await rm(tmp, { force: true })
-      throw error
-    }
+    await replaceFile(file, bytes)
     return { ...size, bytes }
   }
 }

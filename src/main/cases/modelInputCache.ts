@@ -16,11 +16,12 @@
  * Pixels only (no name, no metadata), inside the data folder beside the display renditions, and a
  * cache: deleting the folder costs one decode per image at the next analysis.
  */
-import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { mkdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { DataFolder } from '../config/dataFolder'
+import { replaceFile } from '../config/replaceFile'
 import { normalizeResampled, RESAMPLER, type PreprocessSpec, type ResampledImage } from '../model/preprocess'
 
 const MAGIC = [0x43, 0x58, 0x4d, 0x49] // "CXMI"
@@ -119,14 +120,7 @@ export class ModelInputCache {
     if (image.width !== spec.input.width || image.height !== spec.input.height)
       throw new Error(`resampled input is ${image.width}×${image.height}, the model takes ${spec.input.width}×${spec.input.height}`)
     await mkdir(this.dir, { recursive: true })
-    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`
-    try {
-      await writeFile(tmp, encodeModelInput(image))
-      await rename(tmp, file)
-    } catch (error) {
-      await rm(tmp, { force: true })
-      throw error
-    }
+    await replaceFile(file, encodeModelInput(image))
   }
 
   /** The kept resampled input, or null when there is none (or the file is damaged: it is removed, and the image decodes). */

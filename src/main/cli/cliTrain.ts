@@ -62,29 +62,34 @@ function boxWeightList(value: string | undefined): number[] | undefined {
   return list
 }
 
-/** `Cardiomegaly=3,Nodule=2` → [{ finding: 'Cardiomegaly', weight: 3 }, …] (names checked against the model in fineTune). */
+/** A finding's name as the training options take it (checked against the model in fineTune). */
+const FINDING_NAME = '[A-Za-z_][A-Za-z0-9_ -]{0,63}'
+
+/** `Cardiomegaly=3,Nodule=2` → [{ finding: 'Cardiomegaly', weight: 3 }, …]. */
 function findingWeightList(value: string | undefined): TrainingRequest['boxFindingWeights'] {
   if (value === undefined) return undefined
-  const out: Record<string, number> = {}
+  // a Map, not an object: a finding called "constructor" is not already "in" it
+  const out = new Map<string, number>()
   const parts = value.split(',').map((p) => p.trim())
   for (const part of parts) {
-    const m = /^([A-Za-z_][A-Za-z0-9_ -]{0,63})=([0-9]*\.?[0-9]+)$/.exec(part)
+    const m = new RegExp(`^(${FINDING_NAME})=([0-9]*\\.?[0-9]+)$`).exec(part)
     const w = m ? Number(m[2]) : NaN
-    if (!m || !(w >= 0 && w <= 100) || m[1] in out)
+    if (!m || !(w >= 0 && w <= 100) || out.has(m[1]))
       throw new UsageError(
         `--box-finding-weights is a comma-separated list of FINDING=WEIGHT (weight 0…100, each finding once), not "${value}"`,
       )
-    out[m[1]] = w
+    out.set(m[1], w)
   }
   if (parts.length > 64) throw new UsageError('--box-finding-weights names at most 64 findings')
-  return Object.entries(out).map(([finding, weight]) => ({ finding, weight }))
+  return [...out].map(([finding, weight]) => ({ finding, weight }))
 }
 
-/** `Cardiomegaly,Effusion` → ['Cardiomegaly', 'Effusion'] (names checked against the model in fineTune). */
+/** `Cardiomegaly,Effusion` → ['Cardiomegaly', 'Effusion']. */
 function findingList(flag: string, value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined
   const names = value.split(',').map((p) => p.trim())
-  if (names.length > 64 || names.some((n) => !/^[A-Za-z_][A-Za-z0-9_ -]{0,63}$/.test(n)) || new Set(names).size !== names.length)
+  const name = new RegExp(`^${FINDING_NAME}$`)
+  if (names.length > 64 || names.some((n) => !name.test(n)) || new Set(names).size !== names.length)
     throw new UsageError(`--${flag} is a comma-separated list of up to 64 finding names, each once, not "${value}"`)
   return names
 }

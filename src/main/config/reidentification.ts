@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { DataFolder } from './dataFolder'
+import { replaceFileSync } from './replaceFile'
 import { z } from 'zod'
 
 /**
@@ -53,9 +54,7 @@ export function readReidConfig(dataDir: string): ReidConfig | null {
 /** Written to a temporary name and renamed, so a crash never leaves half a setting. */
 export function writeReidConfig(dataDir: string, config: ReidConfig): void {
   const file = reidConfigPath(dataDir)
-  const tmp = `${file}.${process.pid}.tmp`
-  writeFileSync(tmp, `${JSON.stringify(ConfigSchema.parse(config), null, 2)}\n`, { mode: 0o600 })
-  renameSync(tmp, file)
+  replaceFileSync(file, `${JSON.stringify(ConfigSchema.parse(config), null, 2)}\n`, { mode: 0o600 })
 }
 
 export function removeReidConfig(dataDir: string): boolean {

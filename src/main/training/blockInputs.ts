@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { totalmem } from 'node:os'
 import { join } from 'node:path'
 import type { InferenceEngine } from '../model/inferenceEngine'
@@ -9,6 +9,7 @@ import { inferInBatches } from '../model/batchedInference'
 import type { CaseStore } from '../store/caseStore'
 import { blockTrainable } from './trainables'
 import { trainingProducts, type Products } from '../model/matmulKernel'
+import { replaceFileSync } from '../config/replaceFile'
 
 /**
  * The activations entering the last block, per case, from onnxruntime-node (the tensor is tapped as
@@ -71,11 +72,8 @@ export async function blockInputs(
       for (let k = 0; k < block.inChannels; k++) for (let c = 0; c < cells; c++) target[c * block.inChannels + k] = tapped[i * D + k * cells + c]
       if (dir) {
         const file = join(dir, `${caseIds[row]}.f32`)
-        // A name of its own: two runs on one data folder extract the same cases at once, and a shared
-        // `.tmp` let one rename the other's file away (ENOENT) mid-write.
-        const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-        writeFileSync(tmp, new Uint8Array(target.buffer, target.byteOffset, target.byteLength))
-        renameSync(tmp, file)
+        // Two runs on one data folder extract the same cases at once: each write needs its own temporary name.
+        replaceFileSync(file, new Uint8Array(target.buffer, target.byteOffset, target.byteLength))
       }
     })
     if (!checked) {

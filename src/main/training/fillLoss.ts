@@ -22,6 +22,31 @@ export const FILL_TEMPERATURE = 2
 /** Added to the variance: a flat map (sd 0) gets a finite, small gradient instead of a division by zero. */
 const VARIANCE_FLOOR = 1e-6
 
+/** The finding's column of the map standardized over the cells, z_s = (CAM_s − mean) / sd, and that sd. */
+function standardized(cam: Float32Array, cells: number, C: number, c: number): { z: Float64Array; sd: number } {
+  let mean = 0
+  for (let s = 0; s < cells; s++) mean += cam[s * C + c]
+  mean /= cells
+  let variance = 0
+  for (let s = 0; s < cells; s++) variance += (cam[s * C + c] - mean) ** 2
+  const sd = Math.sqrt(variance / cells + VARIANCE_FLOOR)
+  return { z: Float64Array.from({ length: cells }, (_, s) => (cam[s * C + c] - mean) / sd), sd }
+}
+
+/** Adds `scale` × dL/dCAM into column c of `grad`, for a loss whose gradient with respect to z is g. */
+function addThroughStandardization(grad: Float32Array, g: Float64Array, z: Float64Array, sd: number, C: number, c: number, scale: number): void {
+  const cells = z.length
+  let gMean = 0
+  let gzMean = 0
+  for (let s = 0; s < cells; s++) {
+    gMean += g[s]
+    gzMean += g[s] * z[s]
+  }
+  gMean /= cells
+  gzMean /= cells
+  for (let s = 0; s < cells; s++) grad[s * C + c] += (scale * (g[s] - gMean - z[s] * gzMean)) / sd
+}
+
 /**
  * Same signature as boxLossColumn: `cam` is [cells × C] row-major; adds `scale` × dL/dCAM into the
  * finding's column of `grad` and returns the (unscaled) loss. A mask with no cell inside, or no cell
@@ -41,31 +66,18 @@ export function fillLossColumn(
   for (let s = 0; s < cells; s++) if (target.mask[s]) inside++
   const outside = cells - inside
   if (inside === 0 || outside === 0) return 0
-  let mean = 0
-  for (let s = 0; s < cells; s++) mean += cam[s * C + c]
-  mean /= cells
-  let variance = 0
-  for (let s = 0; s < cells; s++) variance += (cam[s * C + c] - mean) ** 2
-  const sd = Math.sqrt(variance / cells + VARIANCE_FLOOR)
-  const z = new Float64Array(cells)
+  const { z, sd } = standardized(cam, cells, C, c)
   const g = new Float64Array(cells)
   let loss = 0
-  let gMean = 0
-  let gzMean = 0
   for (let s = 0; s < cells; s++) {
-    z[s] = (cam[s * C + c] - mean) / sd
     const t = tau * z[s]
     const y = target.mask[s] ? 1 : 0
     const w = y ? 1 / (2 * inside) : 1 / (2 * outside)
     // BCE with logits, written to stay finite for any t: log(1 + e^t) − y·t
     loss += w * (Math.max(t, 0) - y * t + Math.log1p(Math.exp(-Math.abs(t))))
     g[s] = w * tau * (1 / (1 + Math.exp(-t)) - y)
-    gMean += g[s]
-    gzMean += g[s] * z[s]
   }
-  gMean /= cells
-  gzMean /= cells
-  for (let s = 0; s < cells; s++) grad[s * C + c] += (scale * (g[s] - gMean - z[s] * gzMean)) / sd
+  addThroughStandardization(grad, g, z, sd, C, c, scale)
   return loss
 }
 
@@ -84,34 +96,19 @@ export function levelLossColumn(cam: Float32Array, grad: Float32Array, cells: nu
   let inside = 0
   for (let s = 0; s < cells; s++) if (target.mask[s]) inside++
   if (inside === 0 || inside === cells) return 0
-  let mean = 0
-  for (let s = 0; s < cells; s++) mean += cam[s * C + c]
-  mean /= cells
-  let variance = 0
-  for (let s = 0; s < cells; s++) variance += (cam[s * C + c] - mean) ** 2
-  const sd = Math.sqrt(variance / cells + VARIANCE_FLOOR)
-  const z = new Float64Array(cells)
+  const { z, sd } = standardized(cam, cells, C, c)
   let insideMean = 0
-  for (let s = 0; s < cells; s++) {
-    z[s] = (cam[s * C + c] - mean) / sd
-    if (target.mask[s]) insideMean += z[s]
-  }
+  for (let s = 0; s < cells; s++) if (target.mask[s]) insideMean += z[s]
   insideMean /= inside
   let loss = 0
   const g = new Float64Array(cells)
-  let gMean = 0
-  let gzMean = 0
   for (let s = 0; s < cells; s++) {
     if (!target.mask[s]) continue
     const d = z[s] - insideMean
     loss += (d * d) / inside
     // the inside mean's own dependence on z_s sums to zero over the box, so it drops out
     g[s] = (2 * d) / inside
-    gMean += g[s]
-    gzMean += g[s] * z[s]
   }
-  gMean /= cells
-  gzMean /= cells
-  for (let s = 0; s < cells; s++) grad[s * C + c] += (scale * (g[s] - gMean - z[s] * gzMean)) / sd
+  addThroughStandardization(grad, g, z, sd, C, c, scale)
   return loss
 }

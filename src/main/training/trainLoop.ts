@@ -3,7 +3,7 @@ import { seededRandom } from '../../shared/random'
 import type { EpochReport, KeepEpoch } from '../../shared/jobs'
 import type { RowSet } from './rowSet'
 import type { BoxTarget } from './camLoss'
-import type { BoxLoss } from './boxLoss'
+import { boxLossColumnOf, type BoxLoss } from './boxLoss'
 import type { Trainable } from './trainables'
 import { mixBatch } from './mixup'
 import { addDistillation, smoothedBce } from './softTargets'
@@ -152,7 +152,8 @@ export async function trainLoop(
   if (smoothing && options.loss !== 'bce') throw new Error('label smoothing goes with the BCE loss, not focal')
   const mixup = options.mixup ?? 0
   if (mixup && options.loss !== 'bce') throw new Error('mixup goes with the BCE loss, not focal')
-  if (options.levelWeight && options.boxLoss !== 'fill' && options.boxLoss !== 'fill+mass') throw new Error('the level term goes with the fill loss (fill or fill+mass), not mass')
+  // the box term's options are checked once, before the first epoch, not at the first boxed batch
+  boxLossColumnOf(options.boxLoss, options.fillTemperature, options.levelWeight)
   if (mixup && distill) throw new Error('mixup and distillation together are not supported (the teacher has no probabilities for a blend of two images)')
   const C = train.classes
   const state = hooks.resume ?? { ...initialState(model, train.n, options.seed), lr: options.learningRate }
