@@ -1,9 +1,31 @@
+import { randomBytes } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import type { CaseStore } from '../store/caseStore'
 import { loadModelPackage, type ModelPackage } from '../model/modelPackage'
 
 const STAGING_SUFFIX = '.partial'
+/** A staging copy this old was left by a crash, not by an import still copying. */
+const STALE_STAGING_MS = 60 * 60 * 1000
+
+/**
+ * The version is already in this data folder with another file. Two processes can each see the name
+ * free (two `cxr-lens train` runs started in the same second drew it, and neither has registered yet);
+ * the folder, published with one rename, decides which of them has it, and the other gets this error
+ * rather than a silent success that names a model it does not hold.
+ */
+export class ModelVersionTakenError extends Error {
+  constructor(
+    readonly id: string,
+    readonly version: string,
+    readonly heldSha256: string,
+  ) {
+    super(
+      `Model ${id} version ${version} is already registered with a different file (SHA-256 ${heldSha256.slice(0, 12)}…); give the new model a new version`,
+    )
+    this.name = 'ModelVersionTakenError'
+  }
+}
 
 export interface ModelEntry {
   pkg: ModelPackage
@@ -87,24 +109,47 @@ export class ModelRegistry {
     const pkg = loadModelPackage(sourceDir)
     const { id, version, sha256 } = pkg.manifest
     const known = this.store.models.get(id, version)
-    if (known && known.sha256 !== sha256) {
-      throw new Error(
-        `Model ${id} version ${version} is already registered with a different file (SHA-256 ${known.sha256.slice(0, 12)}…); give the new model a new version`,
-      )
-    }
+    if (known && known.sha256 !== sha256) throw new ModelVersionTakenError(id, version, known.sha256)
     const target = join(this.importedDir, `${id}@${version}`)
-    if (!existsSync(target)) {
-      mkdirSync(this.importedDir, { recursive: true })
-      const staging = `${target}${STAGING_SUFFIX}`
-      rmSync(staging, { recursive: true, force: true })
-      cpSync(pkg.dir, staging, { recursive: true, filter: (src) => !src.endsWith('reference.json') })
-      // Verify the copy before it becomes visible, then publish it with one rename.
-      loadModelPackage(staging)
-      renameSync(staging, target)
-    }
+    if (!existsSync(target)) this.publish(pkg.dir, target)
     // Registered only once the folder is in place (load registers it): a crash in between leaves no
-    // database row without its model, and the published folder is registered on the next scan.
-    return this.load(target, 'imported')
+    // database row without its model, and the published folder is registered on the next scan. The
+    // folder may be another process's, published since the check above: it is registered as what it
+    // is, and this import is refused.
+    const entry = this.load(target, 'imported')
+    if (entry.pkg.manifest.sha256 !== sha256) throw new ModelVersionTakenError(id, version, entry.pkg.manifest.sha256)
+    return entry
+  }
+
+  /** Copies a package beside its final name, verifies the copy, then makes it visible with one rename. */
+  private publish(from: string, target: string): void {
+    mkdirSync(this.importedDir, { recursive: true })
+    this.removeStaleStaging(target)
+    // Each import its own staging name: a shared one let a second process delete the first's copy.
+    const staging = `${target}.${process.pid}-${randomBytes(4).toString('hex')}${STAGING_SUFFIX}`
+    try {
+      cpSync(from, staging, { recursive: true, filter: (src) => !src.endsWith('reference.json') })
+      loadModelPackage(staging)
+      try {
+        renameSync(staging, target)
+      } catch (error) {
+        // A rename onto a folder that holds files fails (ENOTEMPTY, EEXIST; EPERM on Windows): another
+        // import published this name first, and import() compares its file with ours.
+        if (!existsSync(target)) throw error
+      }
+    } finally {
+      rmSync(staging, { recursive: true, force: true })
+    }
+  }
+
+  private removeStaleStaging(target: string): void {
+    const prefix = `${basename(target)}.`
+    for (const name of readdirSync(this.importedDir)) {
+      if (!name.startsWith(prefix) || !name.endsWith(STAGING_SUFFIX)) continue
+      const dir = join(this.importedDir, name)
+      const modified = statSync(dir, { throwIfNoEntry: false })?.mtimeMs
+      if (modified !== undefined && Date.now() - modified > STALE_STAGING_MS) rmSync(dir, { recursive: true, force: true })
+    }
   }
 
   private load(dir: string, source: ModelEntry['source']): ModelEntry {

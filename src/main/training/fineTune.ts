@@ -345,10 +345,13 @@ export async function fineTune(
     const ood = await childOodStats(child, setOf(trainItems), val, pkg.ood)
     // The name was drawn when the run started; two runs started in the same second draw the same one, and
     // the first to finish takes it. A version of that name with this very file is this run's own (a crash
-    // after registering, resumed): registering it again is a no-op. Any other file gets a fresh name.
-    const versionOf = (sha256: string) => {
+    // after registering, resumed): registering it again is a no-op. Any other file gets a fresh name, as
+    // does a name the registry refused (`taken`: another process published it after the store was read).
+    const versionOf = (sha256: string, taken: readonly string[]) => {
       const mine = deps.store.models.list().filter((m) => m.id === manifest.id)
-      return mine.some((m) => m.version === meta.version && m.sha256 !== sha256) ? newVersionName(manifest.version, mine.map((m) => m.version)) : meta.version
+      const names = [...mine.map((m) => m.version), ...taken]
+      const held = taken.includes(meta.version) || mine.some((m) => m.version === meta.version && m.sha256 !== sha256)
+      return held ? newVersionName(manifest.version, names) : meta.version
     }
     const created = registerChild(deps.registry, pkg.modelPath, manifest, versionOf, {
       head: { weight: param('head.weight'), bias: param('head.bias') },
