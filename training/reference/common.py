@@ -156,3 +156,21 @@ def load_images(names, size, tensors=None):
             im = im.resize((size, size), Image.LANCZOS)
         out[i] = np.asarray(im)
     return out
+
+
+def patient_subset(rows, fraction, seed):
+    """Whole patients of `rows` ([(image, patient, ...)]), drawn in a seeded random order until the subset
+    holds `fraction` of the rows' images (learning curves: no patient is split across the cut)."""
+    by_patient = {}
+    for r in rows:
+        by_patient.setdefault(r[1], []).append(r)
+    order = sorted(by_patient)
+    np.random.default_rng(seed).shuffle(order)
+    want = round(fraction * len(rows))
+    chosen = []
+    for p in order:
+        if len(chosen) >= want:
+            break
+        chosen.extend(by_patient[p])
+    keep = {r[0] for r in chosen}
+    return [r for r in rows if r[0] in keep]

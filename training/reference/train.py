@@ -38,7 +38,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import FINDINGS, RUNS, TFJS, add_tensors_arg, load_images, macro, per_finding_auroc, read_labels, read_split
+from common import FINDINGS, RUNS, TFJS, add_tensors_arg, load_images, macro, per_finding_auroc, patient_subset, read_labels, read_split
 from mobilenet import load_tfjs_backbone
 from models import ARCHS, build_model, focal_bce
 
@@ -106,6 +106,9 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-steps", type=int, default=0, help="debug: stop an epoch after N steps")
+    ap.add_argument("--train-fraction", type=float, default=1.0,
+                    help="learning curve: train on a patient-wise random subset holding this fraction of the train split")
+    ap.add_argument("--subset-seed", type=int, default=20261202, help="the subset's draw (--train-fraction)")
     add_tensors_arg(ap)
     args = ap.parse_args()
 
@@ -128,6 +131,8 @@ def main():
     data = {}
     for s in ("train", "val", "test"):
         sel = [r for r in rows if split[r[0]] == s]
+        if s == "train" and args.train_fraction < 1:
+            sel = patient_subset(sel, args.train_fraction, args.subset_seed)
         names = [r[0] for r in sel]
         data[s] = (names, torch.from_numpy(load_images(names, args.size, args.tensors)), np.stack([r[2] for r in sel]))
         log(fh, f"{s}: {len(names)} images, positives {data[s][2].sum(0).astype(int).tolist()}")
