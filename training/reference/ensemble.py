@@ -21,8 +21,10 @@ inputs against the members' own block and head (the mean of their logits, within
 is checked by the app's engine in scripts/checkEnsemble.ts.
 
 The manifest is member 1's with the feature channels, the sha256 and the version changed, and the
-ensemble's members recorded under provenance.ensemble; thresholds and metrics are member 1's until the
-ensemble's own are computed (scripts/ensembleThresholds.ts) — this script's package is for scoring.
+ensemble's members recorded under provenance.ensemble. Its thresholds and model-card metrics are still
+member 1's and it has no out-of-distribution file: the package is for scoring candidates
+(scripts/boxFindingFigures.ts --split val). Shipping one would need its own validation thresholds, card
+and `ood:fit`; no ensemble has passed a round's rule (runs/model3.7).
 """
 import argparse
 import hashlib
@@ -68,8 +70,8 @@ def main():
     block, head = m0['lastBlock'], m0['head']['layers'][0]
     if m0['head']['type'] != 'gap_linear' or head.get('weightLayout') != 'out_in' or head.get('activation') != 'none':
         raise SystemExit(f'{args.members[0]}: the head is not a gap_linear layer with an out_in weight')
-    if block.get('activation') != 'relu6':
-        raise SystemExit(f'{args.members[0]}: the last block is not a ReLU6 pointwise convolution')
+    if block.get('activation') != 'relu6' or not block.get('bias') or not head.get('bias'):
+        raise SystemExit(f'{args.members[0]}: the last block is not a ReLU6 pointwise convolution with a bias, or the head has no bias')
     trained = {block['weight'], block['bias'], head['weight'], head['bias']}
     base = initializers(g0)
     for path, (m, g) in zip(args.members[1:], members[1:]):

@@ -2,30 +2,12 @@ import { randomBytes } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import type { CaseStore } from '../store/caseStore'
+import { ModelVersionTakenError } from '../store/modelRepository'
 import { loadModelPackage, type ModelPackage } from '../model/modelPackage'
 
 const STAGING_SUFFIX = '.partial'
 /** A staging copy this old was left by a crash, not by an import still copying. */
 const STALE_STAGING_MS = 60 * 60 * 1000
-
-/**
- * The version is already in this data folder with another file. Two processes can each see the name
- * free (two `cxr-lens train` runs started in the same second drew it, and neither has registered yet);
- * the folder, published with one rename, decides which of them has it, and the other gets this error
- * rather than a silent success that names a model it does not hold.
- */
-export class ModelVersionTakenError extends Error {
-  constructor(
-    readonly id: string,
-    readonly version: string,
-    readonly heldSha256: string,
-  ) {
-    super(
-      `Model ${id} version ${version} is already registered with a different file (SHA-256 ${heldSha256.slice(0, 12)}…); give the new model a new version`,
-    )
-    this.name = 'ModelVersionTakenError'
-  }
-}
 
 export interface ModelEntry {
   pkg: ModelPackage

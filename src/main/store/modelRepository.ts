@@ -8,6 +8,26 @@ export interface ModelRecord {
   registeredAt: string
 }
 
+/**
+ * The (id, version) is already held by another file, in this store or in the data folder's models.
+ * Two processes can each see a name free in their store (two `cxr-lens train` runs started in the same
+ * second drew it, and neither has registered yet); the folder, published with one rename, decides which
+ * of them has it, and the other gets this error (and a new name) rather than a silent success that names
+ * a model it does not hold.
+ */
+export class ModelVersionTakenError extends Error {
+  constructor(
+    readonly id: string,
+    readonly version: string,
+    readonly heldSha256: string,
+  ) {
+    super(
+      `Model ${id} version ${version} is already registered with a different file (SHA-256 ${heldSha256.slice(0, 12)}…); give the new model a new version`,
+    )
+    this.name = 'ModelVersionTakenError'
+  }
+}
+
 /** Model versions known to this store; predictions and heatmaps reference them. */
 export class ModelRepository {
   private readonly upsert
@@ -27,11 +47,7 @@ export class ModelRepository {
   register(id: string, version: string, sha256: string, manifest: string, at = new Date().toISOString()): ModelRecord {
     this.upsert.run(id, version, sha256, manifest, at)
     const stored = this.get(id, version)!
-    if (stored.sha256 !== sha256) {
-      throw new Error(
-        `Model ${id} version ${version} is already registered with a different file (SHA-256 ${stored.sha256.slice(0, 12)}…); give the new model a new version`,
-      )
-    }
+    if (stored.sha256 !== sha256) throw new ModelVersionTakenError(id, version, stored.sha256)
     return stored
   }
 
