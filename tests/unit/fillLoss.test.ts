@@ -54,6 +54,17 @@ function reference(map: Float64Array, mask: Uint8Array, tau = FILL_TEMPERATURE):
 
 const column = (cam: Float32Array, cells: number, C: number, c: number) => Float64Array.from({ length: cells }, (_, s) => cam[s * C + c])
 
+/** d f / d map_s by central differences, for every cell s. */
+function centralDifferences(map: Float64Array, f: (m: Float64Array) => number, h = 1e-4): Float64Array {
+  return Float64Array.from(map, (_, s) => {
+    const up = Float64Array.from(map)
+    const down = Float64Array.from(map)
+    up[s] += h
+    down[s] -= h
+    return (f(up) - f(down)) / (2 * h)
+  })
+}
+
 describe('fill loss', () => {
   it('matches its definition, and its gradient matches central differences; other columns are untouched', () => {
     const cam = uniform(cells * C, -2, 3)
@@ -62,13 +73,9 @@ describe('fill loss', () => {
     const loss = fillLossColumn(cam, grad, cells, C, { finding: 1, mask }, scale)
     const map = column(cam, cells, C, 1)
     expect(loss).toBeCloseTo(reference(map, mask), 5)
-    const h = 1e-4
+    const numeric = centralDifferences(map, (m) => reference(m, mask))
     for (let s = 0; s < cells; s++) {
-      const up = Float64Array.from(map)
-      const down = Float64Array.from(map)
-      up[s] += h
-      down[s] -= h
-      expect(grad[s * C + 1], `cell ${s}`).toBeCloseTo((scale * (reference(up, mask) - reference(down, mask))) / (2 * h), 4)
+      expect(grad[s * C + 1], `cell ${s}`).toBeCloseTo(scale * numeric[s], 4)
       expect(grad[s * C], `column 0, cell ${s}`).toBe(0)
       expect(grad[s * C + 2], `column 2, cell ${s}`).toBe(0)
     }
@@ -191,7 +198,7 @@ describe('the fill temperature, per-finding box weights and the block learning-r
     expect(boxLossColumnOf('mass', 4)).toBe(boxLossColumn)
     for (const bad of [0, -1, Number.NaN, Infinity]) expect(() => boxLossColumnOf('fill', bad)).toThrow(/fill temperature/)
     // τ scales the definition the reference is written from.
-    const map = Float64Array.from({ length: cells }, (_, s) => cam[s * C + 2])
+    const map = column(cam, cells, C, 2)
     expect(direct(4).loss).toBeCloseTo(reference(map, mask, 4), 5)
   })
 
@@ -280,15 +287,11 @@ describe('the level term (--level-weight)', () => {
     const cam = uniform(cells * C, -2, 3)
     const grad = new Float32Array(cells * C)
     const loss = levelLossColumn(cam, grad, cells, C, { finding: 2, mask }, 0.7)
-    const map = Float64Array.from({ length: cells }, (_, s) => cam[s * C + 2])
+    const map = column(cam, cells, C, 2)
     expect(loss).toBeCloseTo(levelReference(map), 5)
-    const h = 1e-4
+    const numeric = centralDifferences(map, levelReference)
     for (let s = 0; s < cells; s++) {
-      const up = Float64Array.from(map)
-      const down = Float64Array.from(map)
-      up[s] += h
-      down[s] -= h
-      expect(grad[s * C + 2], `cell ${s}`).toBeCloseTo((0.7 * (levelReference(up) - levelReference(down))) / (2 * h), 4)
+      expect(grad[s * C + 2], `cell ${s}`).toBeCloseTo(0.7 * numeric[s], 4)
       expect(grad[s * C]).toBe(0)
     }
     const level = new Float32Array(cells).map((_, s) => (mask[s] ? 5 : 0))

@@ -14,6 +14,8 @@ RUNS = HERE / "runs"
 
 FINDINGS = ["Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia",
             "Pneumothorax", "Consolidation", "Edema", "Emphysema", "Fibrosis", "Pleural_Thickening", "Hernia"]
+# the 8 findings NIH gives radiologist boxes for (issue 16's "box findings")
+BOX_FINDINGS = ["Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia", "Pneumothorax"]
 BOX_LABEL_TO_FINDING = {"Infiltrate": "Infiltration"}
 
 

@@ -11,8 +11,10 @@ parent's and the fixed prior box's.
 import json
 import re
 import sys
+from pathlib import Path
 
-BOX8 = ["Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia", "Pneumothorax"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import BOX_FINDINGS as BOX8  # noqa: E402
 
 
 def f(v, d=3):

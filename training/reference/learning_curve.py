@@ -34,11 +34,10 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import FINDINGS, add_tensors_arg, load_images, macro, patient_subset, per_finding_auroc, read_labels, read_split  # noqa: E402
+from common import BOX_FINDINGS, FINDINGS, add_tensors_arg, load_images, macro, patient_subset, per_finding_auroc, read_labels, read_split  # noqa: E402
 from linear_probe import TFJS, fit_logistic, pooled_features  # noqa: E402
 from mobilenet import MobileNetV1, load_tfjs_backbone  # noqa: E402
 
-BOX8 = ["Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia", "Pneumothorax"]
 FRACTIONS = [1 / 8, 1 / 4, 1 / 2, 1]
 
 
@@ -88,7 +87,7 @@ def full_network():
         log = (path.parent / "log.txt").read_text() if (path.parent / "log.txt").exists() else ""
         images = int(log.split("train: ")[1].split(" images")[0]) if "train: " in log else 1204
         points.append({"run": path.parent.name, "images": images, "best_epoch": m["best_epoch"], "epochs_run": len(m["epochs"]),
-                       "macro_auroc_14": m["final"]["val"]["macro_auroc"], "macro_auroc_box8": float(np.mean([per[f] for f in BOX8]))})
+                       "macro_auroc_14": m["final"]["val"]["macro_auroc"], "macro_auroc_box8": float(np.mean([per[f] for f in BOX_FINDINGS]))})
     fit = {k: fit_line(points, k) for k in ("macro_auroc_14", "macro_auroc_box8")}
     local = {k: last_doubling(points, k) for k in ("macro_auroc_14", "macro_auroc_box8")}
     result = {"what": "mnv1-os16 192² from ImageNet (train.py, the 2.0.0 backbone's recipe) on patient-wise subsets of the train split, validation split",
@@ -126,7 +125,7 @@ def main():
     train_idx = np.array([i for i, n in enumerate(names) if split[n] == "train"])
     train_rows = [(names[i], patients[i], i) for i in train_idx]
     val = np.array([split[n] == "val" for n in names])
-    box8 = [FINDINGS.index(f) for f in BOX8]
+    box8 = [FINDINGS.index(f) for f in BOX_FINDINGS]
     sizes = []
     for fraction in FRACTIONS:
         draws = []

@@ -19,10 +19,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from common import REPO, RUNS
+from common import BOX_FINDINGS, REPO, RUNS
 
 SWEEP = RUNS / "sweep"
-BOX8 = ["Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia", "Pneumothorax"]
 NIH = REPO.parent / "shared" / "data" / "nih"
 
 
@@ -49,7 +48,7 @@ def val_localization(name, run, work):
         "--split-file", "training/reference/split.csv", "--split", "val", "--method", "gradcam",
         "--out", str(out), "--data-dir", str(data))
     loc = json.loads(out.read_text())["localization"]
-    found = [f for f in BOX8 if f in loc and loc[f]["n_boxes"]]
+    found = [f for f in BOX_FINDINGS if f in loc and loc[f]["n_boxes"]]
     return {"hit_rate_mean": sum(loc[f]["hit_rate"] for f in found) / len(found),
             "iou_mean": sum(loc[f]["iou_mean"] for f in found) / len(found),
             "iobb01_mean": sum(loc[f]["iobb_acc"]["0.1"] for f in found) / len(found),

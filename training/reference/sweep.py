@@ -21,12 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from common import FINDINGS, per_finding_auroc, macro
+from common import BOX_FINDINGS, FINDINGS, per_finding_auroc, macro
 from models import CPU_HOUR_CLASS
 
 HERE = Path(__file__).resolve().parent
-BOX_FINDINGS = ["Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia",
-                "Pneumothorax"]
 CANDIDATE_SEEDS = [0, 1, 2]
 # name: (arch, init, size, loss, extra args)
 CONFIGS = {
